@@ -1,0 +1,187 @@
+//! The `Backend` trait: the primitives every device implements, plus the fused ops that matter
+//! for speed (GEMM with bias+activation epilogue, softmax-cross-entropy, optimizer updates).
+//!
+//! Buffers are opaque, device-owned handles (`Rc<dyn Any>`); a backend downcasts its own. All
+//! buffers are flat and row-major; shapes travel as arguments. Every op writes a new buffer except
+//! `write` and `optimizer_step`, which update in place. Reading back is async (WebGPU can't block).
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use crate::Result;
+
+pub type Buffer = Rc<dyn Any>;
+pub type ReadFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + 'a>>;
+pub type Device = Rc<dyn Backend>;
+
+/// Pointwise activations, also used as the GEMM epilogue.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    Identity,
+    Relu,
+    LeakyRelu(f32),
+    Sigmoid,
+    Tanh,
+    /// tanh approximation is not used: exact erf GELU, as PyTorch's default `nn.GELU()`.
+    Gelu,
+}
+
+/// Elementwise unary ops. Parameters are part of the op so that one kernel serves all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    Powf(f32),
+    /// clamp(x, lo, hi)
+    Clamp(f32, f32),
+    /// a * x + b
+    Affine(f32, f32),
+    Act(Activation),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// Comparisons give 1.0 or 0.0 and have no gradient.
+    Gt,
+    Ge,
+    Lt,
+    Eq,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Max,
+}
+
+/// C[m, n] = op(A)[m, k] · op(B)[k, n] (+ bias[n]), then `act`.
+/// `trans_a`: A is stored [k, m]; `trans_b`: B is stored [n, k] (PyTorch's Linear weight layout).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GemmSpec {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub trans_a: bool,
+    pub trans_b: bool,
+    pub act: Activation,
+}
+
+/// Optimizer update rules, with PyTorch's exact semantics (torch.optim, single-tensor path).
+/// Hyperparameters are f64 like PyTorch's Python floats; scalar coefficients are derived in f64
+/// and applied to f32 tensors, as PyTorch does.
+/// State slots per parameter, in order, are given by [`UpdateRule::state_slots`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UpdateRule {
+    /// slots: [momentum_buffer] when momentum != 0
+    Sgd { momentum: f64, dampening: f64, nesterov: bool, weight_decay: f64 },
+    /// slots: [exp_avg, exp_avg_sq]; `decoupled` = AdamW (p *= 1 - lr·wd), else L2 added to g.
+    Adam { beta1: f64, beta2: f64, eps: f64, weight_decay: f64, decoupled: bool },
+    /// slots: [square_avg] (+ [momentum_buffer] if momentum != 0) (+ [grad_avg] if centered)
+    RmsProp { alpha: f64, eps: f64, momentum: f64, centered: bool, weight_decay: f64 },
+    /// slots: [sum]
+    Adagrad { lr_decay: f64, eps: f64, weight_decay: f64 },
+}
+
+impl UpdateRule {
+    pub fn state_slots(&self) -> usize {
+        match *self {
+            UpdateRule::Sgd { momentum, .. } => usize::from(momentum != 0.0),
+            UpdateRule::Adam { .. } => 2,
+            UpdateRule::RmsProp { momentum, centered, .. } => {
+                1 + usize::from(momentum != 0.0) + usize::from(centered)
+            }
+            UpdateRule::Adagrad { .. } => 1,
+        }
+    }
+}
+
+/// Per-step values of an update: learning rate now and the 1-based step count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepHyper {
+    pub lr: f64,
+    pub step: u64,
+}
+
+/// One parameter in an optimizer step: its value, gradient and state slots (all `len` long).
+pub struct ParamSlot<'a> {
+    pub param: &'a Buffer,
+    pub grad: &'a Buffer,
+    pub state: &'a [Buffer],
+    pub len: usize,
+}
+
+/// The device primitives. Object safe; `Tensor` holds a `Device = Rc<dyn Backend>`.
+pub trait Backend {
+    /// Human-readable device description, e.g. "cpu (avx2+fma)".
+    fn name(&self) -> String;
+
+    fn upload(&self, data: &[f32]) -> Buffer;
+    fn upload_u32(&self, data: &[u32]) -> Buffer;
+    fn zeros(&self, len: usize) -> Buffer;
+    /// Overwrites the first `data.len()` elements of an f32 buffer in place.
+    fn write(&self, buf: &Buffer, data: &[f32]);
+    fn read<'a>(&'a self, buf: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<f32>>;
+    fn read_u32<'a>(&'a self, buf: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<u32>>;
+
+    fn unary(&self, op: UnaryOp, x: &Buffer, len: usize) -> Buffer;
+    /// g · d op(x)/dx, given the input `x` and output `y = op(x)`.
+    fn unary_backward(&self, op: UnaryOp, x: &Buffer, y: &Buffer, g: &Buffer, len: usize) -> Buffer;
+    /// out[idx] = a[idx · a_strides] op b[idx · b_strides] over `out_shape`
+    /// (strides are 0 on broadcast dims; both stride lists have `out_shape.len()` entries).
+    fn binary(
+        &self,
+        op: BinaryOp,
+        a: (&Buffer, &[usize]),
+        b: (&Buffer, &[usize]),
+        out_shape: &[usize],
+    ) -> Buffer;
+    /// out = cond != 0 ? a : b, all `len` long.
+    fn select(&self, cond: &Buffer, a: &Buffer, b: &Buffer, len: usize) -> Buffer;
+    /// Strided copy: out[idx] = x[idx · strides] over `out_shape` (broadcast_to, permute).
+    fn copy_strided(&self, x: &Buffer, strides: &[usize], out_shape: &[usize]) -> Buffer;
+    /// x viewed as [outer, axis, inner] → [outer, inner].
+    fn reduce(&self, op: ReduceOp, x: &Buffer, outer: usize, axis: usize, inner: usize) -> Buffer;
+    /// x viewed as [outer, axis, inner]; (log-)softmax along `axis`.
+    fn softmax(&self, x: &Buffer, dims: (usize, usize, usize), log: bool) -> Buffer;
+
+    fn gemm(&self, a: &Buffer, b: &Buffer, bias: Option<&Buffer>, spec: &GemmSpec) -> Buffer;
+
+    /// [n] labels → [n, classes] of 0/1. Labels ≥ classes give an all-zero row.
+    fn one_hot(&self, labels: &Buffer, n: usize, classes: usize) -> Buffer;
+    /// out[i] = x[i, labels[i]] for x [n, classes].
+    fn gather_rows(&self, x: &Buffer, labels: &Buffer, n: usize, classes: usize) -> Buffer;
+    /// Concatenates parts viewed as [outer, axis_i, inner] along the middle dim.
+    fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer;
+    /// x viewed as [outer, axis, inner] → [outer, len, inner] starting at `start`.
+    fn slice(&self, x: &Buffer, dims: (usize, usize, usize), start: usize, len: usize) -> Buffer;
+    /// Inverted-dropout multiplier: 0 with probability p, else 1/(1-p); element i uses
+    /// `rng::hash_uniform(seed, i)`, so every device draws the same mask.
+    fn dropout_mask(&self, len: usize, p: f32, seed: u32) -> Buffer;
+
+    /// Fused softmax cross-entropy, mean over the batch, with label smoothing ε:
+    /// target = (1-ε)·onehot + ε/C. Returns (loss: 1 element, probs: [n, c]).
+    fn softmax_xent(&self, logits: &Buffer, labels: &Buffer, n: usize, c: usize, smoothing: f32)
+    -> (Buffer, Buffer);
+    /// d loss / d logits = g · (probs − target) / n, where `g` is a 1-element buffer.
+    fn softmax_xent_backward(
+        &self,
+        probs: &Buffer,
+        labels: &Buffer,
+        g: &Buffer,
+        n: usize,
+        c: usize,
+        smoothing: f32,
+    ) -> Buffer;
+
+    /// Fused in-place update of every parameter (and its state slots) with one rule.
+    fn optimizer_step(&self, rule: &UpdateRule, hyper: StepHyper, params: &[ParamSlot<'_>]);
+}

@@ -1,0 +1,155 @@
+//! Every CPU kernel against the scalar reference backend, on awkward sizes; and a check that the
+//! SIMD path is the one running (simd128 in the browser, AVX2+FMA natively when the CPU has it).
+
+mod common;
+use common::assert_close;
+use std::rc::Rc;
+use webgrad_core::backend::{Activation, Backend, BinaryOp, GemmSpec, ReduceOp, StepHyper, UnaryOp, UpdateRule, ParamSlot};
+use webgrad_core::cpu::microkernel;
+use webgrad_core::{CpuBackend, Rng};
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+fn randn(rng: &mut Rng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.uniform_range(-1.0, 1.0)).collect()
+}
+
+/// Every micro-kernel this machine can run, as a backend.
+fn fast_backends() -> Vec<CpuBackend> {
+    let mut v = vec![CpuBackend::with_kernel(&microkernel::SCALAR)];
+    if microkernel::best().name != "scalar" {
+        v.push(CpuBackend::new());
+    }
+    v
+}
+
+async fn read(b: &dyn Backend, buf: &webgrad_core::Buffer, n: usize) -> Vec<f32> {
+    b.read(buf, n).await.unwrap()
+}
+
+dual_test! {
+    async fn simd_path_is_the_one_running() {
+        let name = CpuBackend::new().kernel_name();
+        #[cfg(target_arch = "wasm32")]
+        {
+            assert!(cfg!(target_feature = "simd128"), "built without simd128");
+            assert_eq!(name, "simd128");
+        }
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            assert_eq!(name, "avx2+fma");
+        }
+        let _ = name;
+    }
+
+    async fn gemm_matches_reference_on_awkward_sizes() {
+        let reference = CpuBackend::reference();
+        let mut rng = Rng::new(1);
+        let sizes = [(1, 1, 1), (3, 17, 5), (17, 3, 255), (64, 784, 128), (255, 1023, 17), (6, 300, 16), (100, 257, 33), (1023, 5, 3), (2, 0, 3)];
+        let acts = [Activation::Identity, Activation::Relu, Activation::Tanh, Activation::Gelu];
+        for (case, &(m, k, n)) in sizes.iter().enumerate() {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let act = acts[case % acts.len()];
+                let spec = GemmSpec { m, k, n, trans_a: ta, trans_b: tb, act };
+                let (a, b, bias) = (randn(&mut rng, m * k), randn(&mut rng, k * n), randn(&mut rng, n));
+                let use_bias = (case + ta as usize) % 2 == 0;
+                let want = {
+                    let (ab, bb, cb) = (reference.upload(&a), reference.upload(&b), reference.upload(&bias));
+                    let out = reference.gemm(&ab, &bb, use_bias.then_some(&cb), &spec);
+                    read(&reference, &out, m * n).await
+                };
+                for fast in fast_backends() {
+                    let (ab, bb, cb) = (fast.upload(&a), fast.upload(&b), fast.upload(&bias));
+                    let out = fast.gemm(&ab, &bb, use_bias.then_some(&cb), &spec);
+                    let got = read(&fast, &out, m * n).await;
+                    let what = format!("gemm {} m={m} k={k} n={n} ta={ta} tb={tb} bias={use_bias} {act:?}", fast.kernel_name());
+                    assert_close(&got, &want, 1e-5 + 2e-6 * k as f32, 1e-5, &what);
+                }
+            }
+        }
+    }
+
+    async fn elementwise_reduce_and_softmax_match_reference() {
+        let (reference, fast) = (CpuBackend::reference(), CpuBackend::new());
+        let mut rng = Rng::new(2);
+        for &len in &[1usize, 3, 17, 255, 1023, 4097] {
+            let x = randn(&mut rng, len);
+            let y = randn(&mut rng, len);
+            for op in [UnaryOp::Exp, UnaryOp::Abs, UnaryOp::Act(Activation::Relu), UnaryOp::Act(Activation::Gelu), UnaryOp::Affine(2.0, 1.0)] {
+                let want = read(&reference, &reference.unary(op, &reference.upload(&x), len), len).await;
+                let got = read(&fast, &fast.unary(op, &fast.upload(&x), len), len).await;
+                assert_close(&got, &want, 1e-6, 1e-6, &format!("{op:?} len {len}"));
+            }
+            let s = [1usize];
+            for op in [BinaryOp::Add, BinaryOp::Mul, BinaryOp::Div] {
+                let want = read(&reference, &reference.binary(op, (&reference.upload(&x), &s), (&reference.upload(&y), &s), &[len]), len).await;
+                let got = read(&fast, &fast.binary(op, (&fast.upload(&x), &s), (&fast.upload(&y), &s), &[len]), len).await;
+                assert_close(&got, &want, 1e-6, 1e-6, &format!("{op:?} len {len}"));
+            }
+            for (outer, inner) in [(1, 1), (len, 1), (1, len)] {
+                let axis = len / (outer * inner).min(len).max(1);
+                let dims = (outer, axis.max(1), inner);
+                let n = dims.0 * dims.1 * dims.2;
+                for op in [ReduceOp::Sum, ReduceOp::Max] {
+                    let want = read(&reference, &reference.reduce(op, &reference.upload(&x[..n]), dims.0, dims.1, dims.2), outer * inner).await;
+                    let got = read(&fast, &fast.reduce(op, &fast.upload(&x[..n]), dims.0, dims.1, dims.2), outer * inner).await;
+                    assert_close(&got, &want, 1e-4, 1e-5, &format!("{op:?} {dims:?}"));
+                    // and against a plain f64 sum / max
+                    if dims == (1, n, 1) {
+                        let exact = match op {
+                            ReduceOp::Sum => x[..n].iter().map(|&v| v as f64).sum::<f64>() as f32,
+                            ReduceOp::Max => x[..n].iter().copied().fold(f32::NEG_INFINITY, f32::max),
+                        };
+                        assert_close(&got, &[exact], 1e-4, 1e-5, &format!("{op:?} exact {n}"));
+                    }
+                }
+                let want = read(&reference, &reference.softmax(&reference.upload(&x[..n]), dims, false), n).await;
+                let got = read(&fast, &fast.softmax(&fast.upload(&x[..n]), dims, false), n).await;
+                assert_close(&got, &want, 1e-6, 1e-5, &format!("softmax {dims:?}"));
+            }
+        }
+    }
+
+    async fn softmax_xent_matches_definition() {
+        let b: Rc<dyn Backend> = Rc::new(CpuBackend::new());
+        let mut rng = Rng::new(3);
+        for &(n, c) in &[(1usize, 1usize), (3, 17), (17, 10), (255, 3)] {
+            let logits = randn(&mut rng, n * c).iter().map(|v| v * 5.0).collect::<Vec<_>>();
+            let labels: Vec<u32> = (0..n).map(|_| rng.below(c as u32)).collect();
+            for eps in [0.0f32, 0.1] {
+                let (loss, probs) = b.softmax_xent(&b.upload(&logits), &b.upload_u32(&labels), n, c, eps);
+                let loss = read(&*b, &loss, 1).await[0];
+                let probs = read(&*b, &probs, n * c).await;
+                // definition in f64: −Σ target·log softmax
+                let mut want = 0.0f64;
+                for i in 0..n {
+                    let row: Vec<f64> = logits[i * c..(i + 1) * c].iter().map(|&v| v as f64).collect();
+                    let max = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    let lse = row.iter().map(|v| (v - max).exp()).sum::<f64>().ln() + max;
+                    for j in 0..c {
+                        let t = if j == labels[i] as usize { 1.0 - eps as f64 } else { 0.0 } + eps as f64 / c as f64;
+                        want -= t * (row[j] - lse);
+                        assert!((probs[i * c + j] as f64 - (row[j] - lse).exp()).abs() < 1e-6);
+                    }
+                }
+                want /= n as f64;
+                assert!((loss as f64 - want).abs() < 1e-5 * (1.0 + want.abs()), "xent n={n} c={c}: {loss} vs {want}");
+            }
+        }
+    }
+
+    async fn adam_update_matches_closed_form_first_step() {
+        // After one Adam step from m = v = 0: p ← p − lr · g / (|g| + eps) (bias corrections cancel).
+        let b = CpuBackend::new();
+        let g = [0.5f32, -2.0, 1e-3];
+        let p = b.upload(&[1.0, 1.0, 1.0]);
+        let grad = b.upload(&g);
+        let state = [b.zeros(3), b.zeros(3)];
+        let rule = UpdateRule::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false };
+        b.optimizer_step(&rule, StepHyper { lr: 0.1, step: 1 }, &[ParamSlot { param: &p, grad: &grad, state: &state, len: 3 }]);
+        let got = read(&b, &p, 3).await;
+        let want: Vec<f32> = g.iter().map(|g| 1.0 - 0.1 * g / (g.abs() + 1e-8)).collect();
+        assert_close(&got, &want, 1e-6, 1e-6, "adam step 1");
+    }
+}
