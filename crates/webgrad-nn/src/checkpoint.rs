@@ -1,0 +1,92 @@
+//! A checkpoint is one safetensors file: the weights under their PyTorch names, the optimizer
+//! state as `optimizer.<param name>.<slot>`, and in the metadata the model description, the
+//! optimizer/schedule/training settings, the step count and the data cursor. Since all later
+//! randomness is counter-based (see `train.rs`), that is the whole state: resuming gives the
+//! same losses, bit for bit on the CPU, as a run that never stopped.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use webgrad_core::Device;
+use webgrad_data::Cursor;
+
+use crate::io::{self, ModelFile};
+use crate::model::Mlp;
+use crate::optim::{Optimizer, OptimizerConfig};
+use crate::schedule::Schedule;
+use crate::train::{TrainConfig, Trainer};
+use crate::{Error, Result};
+
+pub const FORMAT: &str = "webgrad-checkpoint/1";
+const KEY: &str = "webgrad.checkpoint";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Meta {
+    format: String,
+    model: ModelFile,
+    optimizer: OptimizerConfig,
+    schedule: Schedule,
+    clip_grad_norm: Option<f32>,
+    optimizer_step: u64,
+    train: TrainConfig,
+    cursor: Cursor,
+}
+
+fn slot_name(param: &str, slot: usize) -> String {
+    format!("optimizer.{param}.{slot}")
+}
+
+pub async fn save(trainer: &Trainer, model_file: &ModelFile) -> Result<Vec<u8>> {
+    let opt = &trainer.optimizer;
+    let meta = Meta {
+        format: FORMAT.into(),
+        model: model_file.clone(),
+        optimizer: opt.config.clone(),
+        schedule: opt.schedule,
+        clip_grad_norm: opt.clip_grad_norm,
+        optimizer_step: opt.step,
+        train: trainer.config.clone(),
+        cursor: trainer.cursor,
+    };
+    let device = trainer.model.device();
+    let mut tensors = Vec::new();
+    for (i, (name, t)) in trainer.model.named_parameters().into_iter().enumerate() {
+        tensors.push((name.clone(), t.shape().to_vec(), t.to_vec().await?));
+        for (slot, buf) in opt.state.get(i).into_iter().flatten().enumerate() {
+            tensors.push((slot_name(&name, slot), t.shape().to_vec(), device.read(buf, t.numel()).await?));
+        }
+    }
+    let json = serde_json::to_string(&meta).expect("checkpoint metadata serialises");
+    io::serialize(&tensors, Some(HashMap::from([(KEY.to_string(), json), (io::METADATA_KEY.to_string(), model_file.to_json())])))
+}
+
+/// Rebuilds the trainer (model, optimizer with its state, settings, cursor) from a checkpoint.
+pub fn load(device: &Device, bytes: &[u8], source: &str) -> Result<(Trainer, ModelFile)> {
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| Error::Format(format!("{source}: not a safetensors file: {e}")))?;
+    let json = header.metadata().as_ref().and_then(|m| m.get(KEY)).ok_or_else(|| Error::Format(format!("{source}: not a webgrad checkpoint (no '{KEY}' metadata; is it a plain model file? use --init for weights)")))?;
+    let meta: Meta = serde_json::from_str(json).map_err(|e| Error::Format(format!("{source}: bad checkpoint metadata: {e}")))?;
+    if meta.format != FORMAT {
+        return Err(Error::Format(format!("{source}: format '{}' is not {FORMAT}", meta.format)));
+    }
+    let model = Mlp::new(device, meta.model.model.clone(), 0)?;
+    io::load_weights(&model, bytes, source, Some("optimizer."))?;
+    let st = io::parse(bytes, source)?;
+    let mut optimizer = Optimizer::new(meta.optimizer, meta.schedule);
+    optimizer.clip_grad_norm = meta.clip_grad_norm;
+    optimizer.step = meta.optimizer_step;
+    let slots = optimizer.config.rule().state_slots();
+    if meta.optimizer_step > 0 && slots > 0 {
+        let mut state = Vec::new();
+        for (name, t) in model.named_parameters() {
+            let mut bufs = Vec::new();
+            for slot in 0..slots {
+                bufs.push(device.upload(&io::read_f32(&st, &slot_name(&name, slot), t.shape(), source)?));
+            }
+            state.push(bufs);
+        }
+        optimizer.state = state;
+    }
+    let mut trainer = Trainer::new(model, optimizer, meta.train)?;
+    trainer.cursor = meta.cursor;
+    Ok((trainer, meta.model))
+}

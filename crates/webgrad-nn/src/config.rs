@@ -1,0 +1,215 @@
+//! The model description that travels with saved weights (`model.json`).
+
+use serde::{Deserialize, Serialize};
+use webgrad_core::Activation;
+
+/// Activation names as users write them (and as PyTorch modules are named).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivationName {
+    Identity,
+    Relu,
+    /// PyTorch's default negative slope 0.01
+    LeakyRelu,
+    Sigmoid,
+    Tanh,
+    Gelu,
+}
+
+impl ActivationName {
+    pub const ALL: [ActivationName; 6] = [Self::Identity, Self::Relu, Self::LeakyRelu, Self::Sigmoid, Self::Tanh, Self::Gelu];
+
+    pub fn to_core(self) -> Activation {
+        match self {
+            Self::Identity => Activation::Identity,
+            Self::Relu => Activation::Relu,
+            Self::LeakyRelu => Activation::LeakyRelu(0.01),
+            Self::Sigmoid => Activation::Sigmoid,
+            Self::Tanh => Activation::Tanh,
+            Self::Gelu => Activation::Gelu,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::Relu => "relu",
+            Self::LeakyRelu => "leaky_relu",
+            Self::Sigmoid => "sigmoid",
+            Self::Tanh => "tanh",
+            Self::Gelu => "gelu",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|a| a.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|a| a.name()).collect();
+            format!("unknown activation '{s}' (expected one of: {})", names.join(", "))
+        })
+    }
+
+    /// The `torch.nn` module for this activation; `None` for identity (no module).
+    pub fn torch_module(self) -> Option<&'static str> {
+        match self {
+            Self::Identity => None,
+            Self::Relu => Some("ReLU()"),
+            Self::LeakyRelu => Some("LeakyReLU(0.01)"),
+            Self::Sigmoid => Some("Sigmoid()"),
+            Self::Tanh => Some("Tanh()"),
+            Self::Gelu => Some("GELU()"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerConfig {
+    pub width: usize,
+    pub activation: ActivationName,
+    /// Dropout probability after the activation, in [0, 1).
+    #[serde(default)]
+    pub dropout: f32,
+}
+
+/// The output head follows the task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Head {
+    /// `classes` logits, softmax cross-entropy.
+    Softmax { classes: usize },
+    /// one logit, binary cross-entropy with logits.
+    Sigmoid,
+    /// `outputs` values, MSE or Huber.
+    Linear { outputs: usize },
+}
+
+impl Head {
+    pub fn outputs(&self) -> usize {
+        match *self {
+            Head::Softmax { classes } => classes,
+            Head::Sigmoid => 1,
+            Head::Linear { outputs } => outputs,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// U(±√(6/(fan_in+fan_out))), zero bias (Keras' default; the MNIST reference uses it)
+    GlorotUniform,
+    /// N(0, 2/(fan_in+fan_out)), zero bias
+    GlorotNormal,
+    /// U(±√(6/fan_in)), zero bias
+    HeUniform,
+    /// N(0, 2/fan_in), zero bias
+    HeNormal,
+    /// PyTorch nn.Linear's default: weight and bias U(±1/√fan_in)
+    TorchDefault,
+}
+
+/// An MLP: input → hidden layers (Linear, activation, dropout) → head Linear.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpConfig {
+    pub input: usize,
+    pub hidden: Vec<LayerConfig>,
+    pub head: Head,
+    #[serde(default = "default_init")]
+    pub init: Init,
+}
+
+fn default_init() -> Init {
+    Init::GlorotUniform
+}
+
+impl MlpConfig {
+    /// Checks what a user could get wrong; the message says which field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.input == 0 {
+            return Err("model input size is 0".into());
+        }
+        for (i, l) in self.hidden.iter().enumerate() {
+            if l.width == 0 {
+                return Err(format!("hidden layer {} has width 0", i + 1));
+            }
+            if !(0.0..1.0).contains(&l.dropout) {
+                return Err(format!("hidden layer {} dropout {} is not in [0, 1)", i + 1, l.dropout));
+            }
+        }
+        match self.head {
+            Head::Softmax { classes } if classes < 2 => Err(format!("a softmax head needs ≥ 2 classes, got {classes}")),
+            Head::Linear { outputs: 0 } => Err("a linear head needs ≥ 1 output".into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// (fan_in, fan_out) of every Linear, in order.
+    pub fn linear_shapes(&self) -> Vec<(usize, usize)> {
+        let mut dims = vec![self.input];
+        dims.extend(self.hidden.iter().map(|l| l.width));
+        dims.push(self.head.outputs());
+        dims.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        self.linear_shapes().iter().map(|(i, o)| i * o + o).sum()
+    }
+
+    /// The `torch.nn.Sequential` this model equals, module by module, e.g.
+    /// `["Linear(784, 128)", "ReLU()", "Linear(128, 10)"]`.
+    pub fn torch_modules(&self) -> Vec<String> {
+        let mut modules = Vec::new();
+        for (i, (fan_in, fan_out)) in self.linear_shapes().into_iter().enumerate() {
+            modules.push(format!("Linear({fan_in}, {fan_out})"));
+            if let Some(layer) = self.hidden.get(i) {
+                modules.extend(layer.activation.torch_module().map(String::from));
+                if layer.dropout > 0.0 {
+                    modules.push(format!("Dropout({})", layer.dropout));
+                }
+            }
+        }
+        modules
+    }
+
+    /// Sequential indices of the Linear modules (their state_dict prefixes).
+    pub fn linear_indices(&self) -> Vec<usize> {
+        self.torch_modules().iter().enumerate().filter(|(_, m)| m.starts_with("Linear(")).map(|(i, _)| i).collect()
+    }
+
+    /// A copy-pasteable PyTorch expression that builds this model.
+    pub fn torch_expression(&self) -> String {
+        let mods: Vec<String> = self.torch_modules().iter().map(|m| format!("nn.{m}")).collect();
+        format!("nn.Sequential({})", mods.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn torch_names_follow_sequential_indices() {
+        let cfg = MlpConfig {
+            input: 4,
+            hidden: vec![
+                LayerConfig { width: 8, activation: ActivationName::Relu, dropout: 0.5 },
+                LayerConfig { width: 3, activation: ActivationName::Identity, dropout: 0.0 },
+            ],
+            head: Head::Softmax { classes: 2 },
+            init: Init::HeUniform,
+        };
+        assert_eq!(cfg.torch_modules(), ["Linear(4, 8)", "ReLU()", "Dropout(0.5)", "Linear(8, 3)", "Linear(3, 2)"]);
+        assert_eq!(cfg.linear_indices(), [0, 3, 4]);
+        assert_eq!(cfg.parameter_count(), 4 * 8 + 8 + 8 * 3 + 3 + 3 * 2 + 2);
+        let json = serde_json::to_string(&cfg).unwrap();
+        assert_eq!(serde_json::from_str::<MlpConfig>(&json).unwrap(), cfg);
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut cfg = MlpConfig { input: 2, hidden: vec![LayerConfig { width: 0, activation: ActivationName::Tanh, dropout: 0.0 }], head: Head::Sigmoid, init: Init::GlorotUniform };
+        assert!(cfg.validate().unwrap_err().contains("hidden layer 1"));
+        cfg.hidden[0].width = 3;
+        cfg.hidden[0].dropout = 1.0;
+        assert!(cfg.validate().unwrap_err().contains("dropout"));
+    }
+}

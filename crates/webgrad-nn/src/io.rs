@@ -1,0 +1,145 @@
+//! Models leave as safetensors with PyTorch's `nn.Sequential` state_dict names and layouts,
+//! plus a JSON description (`ModelFile`) of the architecture and preprocessing. The JSON is
+//! also stored in the safetensors `__metadata__` under "webgrad", so one file is enough.
+
+use std::collections::HashMap;
+
+use safetensors::tensor::{Dtype, TensorView};
+use safetensors::SafeTensors;
+use serde::{Deserialize, Serialize};
+use webgrad_core::Device;
+use webgrad_data::Standardizer;
+
+use crate::config::MlpConfig;
+use crate::model::Mlp;
+use crate::{Error, Result};
+
+pub const FORMAT: &str = "webgrad-mlp/1";
+pub const METADATA_KEY: &str = "webgrad";
+
+/// How raw features become model inputs: x' = (x·scale − mean) / std.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct Preprocessing {
+    /// Applied first (MNIST pixels: 1/255).
+    #[serde(default)]
+    pub scale: Option<f32>,
+    /// Fitted on the training split only.
+    #[serde(default)]
+    pub standardize: Option<Standardizer>,
+}
+
+/// The JSON that travels with the weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub format: String,
+    pub model: MlpConfig,
+    /// `nn.Sequential(...)` that loads these weights with `strict=True`.
+    pub torch: String,
+    #[serde(default)]
+    pub class_names: Vec<String>,
+    #[serde(default)]
+    pub preprocessing: Preprocessing,
+    #[serde(default)]
+    pub dataset: String,
+}
+
+impl ModelFile {
+    pub fn new(model: &MlpConfig, class_names: Vec<String>, preprocessing: Preprocessing, dataset: &str) -> Self {
+        ModelFile { format: FORMAT.into(), model: model.clone(), torch: model.torch_expression(), class_names, preprocessing, dataset: dataset.into() }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("ModelFile serialises")
+    }
+
+    pub fn from_json(json: &str, source: &str) -> Result<Self> {
+        let file: ModelFile = serde_json::from_str(json).map_err(|e| Error::Format(format!("{source}: not a webgrad model description: {e}")))?;
+        if file.format != FORMAT {
+            return Err(Error::Format(format!("{source}: format '{}' is not {FORMAT}", file.format)));
+        }
+        file.model.validate().map_err(|e| Error::Format(format!("{source}: {e}")))?;
+        Ok(file)
+    }
+}
+
+/// f32 tensors by name → safetensors bytes (little-endian f32).
+pub fn serialize(tensors: &[(String, Vec<usize>, Vec<f32>)], metadata: Option<HashMap<String, String>>) -> Result<Vec<u8>> {
+    let bytes: Vec<Vec<u8>> = tensors.iter().map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+    let views = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((name, shape, _), b)| Ok((name.clone(), TensorView::new(Dtype::F32, shape.clone(), b).map_err(|e| Error::Format(e.to_string()))?)))
+        .collect::<Result<Vec<_>>>()?;
+    safetensors::serialize(views, metadata).map_err(|e| Error::Format(e.to_string()))
+}
+
+/// Reads the model's weights back and writes them with the ModelFile JSON in the metadata.
+pub async fn save_weights(model: &Mlp, file: &ModelFile) -> Result<Vec<u8>> {
+    let mut tensors = Vec::new();
+    for (name, t) in model.named_parameters() {
+        tensors.push((name, t.shape().to_vec(), t.to_vec().await?));
+    }
+    serialize(&tensors, Some(HashMap::from([(METADATA_KEY.to_string(), file.to_json())])))
+}
+
+pub fn parse<'a>(bytes: &'a [u8], source: &str) -> Result<SafeTensors<'a>> {
+    SafeTensors::deserialize(bytes).map_err(|e| Error::Format(format!("{source}: not a safetensors file: {e}")))
+}
+
+/// The ModelFile stored in a safetensors file's metadata, if any.
+pub fn embedded_model_file(bytes: &[u8], source: &str) -> Result<Option<ModelFile>> {
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| Error::Format(format!("{source}: not a safetensors file: {e}")))?;
+    match meta.metadata().as_ref().and_then(|m| m.get(METADATA_KEY)) {
+        Some(json) => Ok(Some(ModelFile::from_json(json, source)?)),
+        None => Ok(None),
+    }
+}
+
+/// An f32 tensor's values, checked against the expected shape.
+pub fn read_f32(st: &SafeTensors<'_>, name: &str, shape: &[usize], source: &str) -> Result<Vec<f32>> {
+    let view = st.tensor(name).map_err(|_| Error::Format(format!("{source}: tensor '{name}' is missing")))?;
+    if view.dtype() != Dtype::F32 {
+        return Err(Error::Format(format!("{source}: tensor '{name}' is {:?}, expected F32", view.dtype())));
+    }
+    if view.shape() != shape {
+        return Err(Error::Format(format!("{source}: tensor '{name}' has shape {:?}, the model needs {shape:?}", view.shape())));
+    }
+    let values: Vec<f32> = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Format(format!("{source}: tensor '{name}' holds a non-finite value at element {i}")));
+    }
+    Ok(values)
+}
+
+/// Loads weights into `model` the way `load_state_dict(strict=True)` does: every parameter must
+/// be present with its exact shape, and no other tensor outside `ignored_prefix` may be there.
+/// Checks everything before writing anything, so a bad file changes nothing.
+pub fn load_weights(model: &Mlp, bytes: &[u8], source: &str, ignored_prefix: Option<&str>) -> Result<()> {
+    let st = parse(bytes, source)?;
+    let params = model.named_parameters();
+    let mut values = Vec::new();
+    for (name, t) in &params {
+        values.push(read_f32(&st, name, t.shape(), source)?);
+    }
+    let expected: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+    let unexpected: Vec<String> = st.names().into_iter().filter(|n| !expected.contains(n) && !ignored_prefix.is_some_and(|p| n.starts_with(p))).map(String::from).collect();
+    if !unexpected.is_empty() {
+        return Err(Error::Format(format!("{source}: unexpected tensors {unexpected:?} (the model has {expected:?})")));
+    }
+    for ((_, t), v) in params.iter().zip(values) {
+        t.assign(&v)?;
+    }
+    Ok(())
+}
+
+/// A model from its safetensors bytes and JSON (the JSON may instead be embedded).
+pub fn load_model(device: &Device, bytes: &[u8], json: Option<&str>, source: &str) -> Result<(Mlp, ModelFile)> {
+    let file = match json {
+        Some(j) => ModelFile::from_json(j, source)?,
+        None => embedded_model_file(bytes, source)?.ok_or_else(|| Error::Format(format!("{source}: no model description (pass the .json saved beside it)")))?,
+    };
+    let model = Mlp::new(device, file.model.clone(), 0)?;
+    load_weights(&model, bytes, source, None)?;
+    Ok((model, file))
+}
+

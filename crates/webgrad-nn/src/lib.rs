@@ -1,0 +1,34 @@
+//! webgrad-nn: the model, loss, optimizer, schedule, metrics and checkpoint layer shared by the
+//! CLI and the web app. Device-agnostic: everything runs through `webgrad_core::Tensor`.
+
+pub mod checkpoint;
+pub mod config;
+pub mod io;
+pub mod loss;
+pub mod metrics;
+pub mod model;
+pub mod optim;
+pub mod schedule;
+pub mod train;
+
+pub use config::{ActivationName, Head, Init, LayerConfig, MlpConfig};
+pub use io::{ModelFile, Preprocessing};
+pub use loss::Loss;
+pub use model::{Linear, Mlp};
+pub use optim::{Optimizer, OptimizerConfig};
+pub use schedule::Schedule;
+pub use train::{evaluate, Evaluation, Report, TrainConfig, Trainer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Format(String),
+    #[error(transparent)]
+    Core(#[from] webgrad_core::Error),
+    #[error(transparent)]
+    Data(#[from] webgrad_data::DataError),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,150 @@
+//! Evaluation metrics on host vectors (read back once per evaluation, never per step).
+
+use serde::{Deserialize, Serialize};
+
+/// Index of the largest value in each row of a [n, c] matrix (first one on ties).
+pub fn argmax_rows(values: &[f32], c: usize) -> Vec<u32> {
+    values
+        .chunks(c)
+        .map(|row| row.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (j, &v)| if v > best.1 { (j, v) } else { best }).0 as u32)
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassStats {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// number of true examples of the class
+    pub support: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationReport {
+    pub names: Vec<String>,
+    /// confusion[true][predicted]
+    pub confusion: Vec<Vec<u64>>,
+    pub accuracy: f64,
+    pub per_class: Vec<ClassStats>,
+    /// unweighted mean over classes
+    pub macro_avg: ClassStats,
+    /// mean weighted by support
+    pub weighted_avg: ClassStats,
+}
+
+/// Precision, recall and F1 per class (0 where undefined, as sklearn's `zero_division=0`).
+pub fn classification_report(predicted: &[u32], truth: &[u32], names: &[String]) -> ClassificationReport {
+    let c = names.len();
+    let mut confusion = vec![vec![0u64; c]; c];
+    for (&p, &t) in predicted.iter().zip(truth) {
+        if (p as usize) < c && (t as usize) < c {
+            confusion[t as usize][p as usize] += 1;
+        }
+    }
+    let total: u64 = confusion.iter().flatten().sum();
+    let correct: u64 = (0..c).map(|i| confusion[i][i]).sum();
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let per_class: Vec<ClassStats> = (0..c)
+        .map(|k| {
+            let tp = confusion[k][k];
+            let predicted_k: u64 = (0..c).map(|t| confusion[t][k]).sum();
+            let support: u64 = confusion[k].iter().sum();
+            let (precision, recall) = (ratio(tp, predicted_k), ratio(tp, support));
+            let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+            ClassStats { precision, recall, f1, support }
+        })
+        .collect();
+    let avg = |weight: &dyn Fn(&ClassStats) -> f64| {
+        let w: f64 = per_class.iter().map(weight).sum();
+        let mean = |f: fn(&ClassStats) -> f64| if w == 0.0 { 0.0 } else { per_class.iter().map(|s| weight(s) * f(s)).sum::<f64>() / w };
+        ClassStats { precision: mean(|s| s.precision), recall: mean(|s| s.recall), f1: mean(|s| s.f1), support: total }
+    };
+    ClassificationReport {
+        names: names.to_vec(),
+        accuracy: ratio(correct, total),
+        macro_avg: avg(&|_| 1.0),
+        weighted_avg: avg(&|s| s.support as f64),
+        per_class,
+        confusion,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegressionReport {
+    pub mse: f64,
+    pub mae: f64,
+    /// 1 − SS_res / SS_tot over all outputs (0 when the targets are constant)
+    pub r2: f64,
+}
+
+pub fn regression_report(predicted: &[f32], truth: &[f32]) -> RegressionReport {
+    let n = truth.len().max(1) as f64;
+    let mean = truth.iter().map(|&t| t as f64).sum::<f64>() / n;
+    let (mut se, mut ae, mut tot) = (0.0, 0.0, 0.0);
+    for (&p, &t) in predicted.iter().zip(truth) {
+        let d = p as f64 - t as f64;
+        se += d * d;
+        ae += d.abs();
+        tot += (t as f64 - mean).powi(2);
+    }
+    RegressionReport { mse: se / n, mae: ae / n, r2: if tot == 0.0 { 0.0 } else { 1.0 - se / tot } }
+}
+
+/// Stops when the monitored loss has not improved by `min_delta` for `patience` evaluations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStopping {
+    pub patience: u32,
+    pub min_delta: f64,
+    pub best: Option<f64>,
+    pub bad_epochs: u32,
+}
+
+impl EarlyStopping {
+    pub fn new(patience: u32, min_delta: f64) -> Self {
+        EarlyStopping { patience, min_delta, best: None, bad_epochs: 0 }
+    }
+
+    /// Records one evaluation; true when training should stop.
+    pub fn update(&mut self, loss: f64) -> bool {
+        match self.best {
+            Some(best) if loss > best - self.min_delta => self.bad_epochs += 1,
+            _ => {
+                self.best = Some(loss);
+                self.bad_epochs = 0;
+            }
+        }
+        self.bad_epochs >= self.patience
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_matches_hand_computation() {
+        // truth:     0 0 0 1 1 2
+        // predicted: 0 0 1 1 2 2
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let r = classification_report(&[0, 0, 1, 1, 2, 2], &[0, 0, 0, 1, 1, 2], &names);
+        assert_eq!(r.confusion, vec![vec![2, 1, 0], vec![0, 1, 1], vec![0, 0, 1]]);
+        assert!((r.accuracy - 4.0 / 6.0).abs() < 1e-12);
+        // class 0: p = 2/2, r = 2/3; class 1: p = 1/2, r = 1/2; class 2: p = 1/2, r = 1
+        assert!((r.per_class[0].recall - 2.0 / 3.0).abs() < 1e-12);
+        assert!((r.per_class[2].precision - 0.5).abs() < 1e-12);
+        let f1 = [0.8, 0.5, 2.0 / 3.0];
+        assert!((r.macro_avg.f1 - f1.iter().sum::<f64>() / 3.0).abs() < 1e-12);
+        assert!((r.weighted_avg.f1 - (3.0 * f1[0] + 2.0 * f1[1] + f1[2]) / 6.0).abs() < 1e-12);
+        assert_eq!(argmax_rows(&[0.1, 0.9, 0.5, 0.2, 0.2, 0.1], 3), vec![1, 0]);
+    }
+
+    #[test]
+    fn regression_and_early_stopping() {
+        let r = regression_report(&[1.0, 2.0, 3.0], &[1.0, 2.0, 5.0]);
+        assert!((r.mse - 4.0 / 3.0).abs() < 1e-12 && (r.mae - 2.0 / 3.0).abs() < 1e-12);
+        // SS_tot = (1-8/3)² + (2-8/3)² + (5-8/3)² = 78/9
+        assert!((r.r2 - (1.0 - 4.0 / (78.0 / 9.0))).abs() < 1e-12);
+        let mut es = EarlyStopping::new(2, 0.0);
+        assert!(!es.update(1.0) && !es.update(0.5) && !es.update(0.6) && es.update(0.7));
+    }
+}

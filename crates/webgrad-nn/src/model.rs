@@ -1,0 +1,100 @@
+//! `Linear` and `Mlp`. Weights use PyTorch's layout (weight [out, in], bias [out]) and names
+//! (`<sequential index>.weight`), so a state_dict moves between the two unchanged.
+
+use webgrad_core::{Device, Rng, Tensor};
+
+use crate::config::{Init, MlpConfig};
+use crate::{Error, Result};
+
+pub struct Linear {
+    /// [out, in]
+    pub weight: Tensor,
+    /// [out]
+    pub bias: Tensor,
+}
+
+impl Linear {
+    /// Draws weight then bias from `rng` with the given scheme.
+    pub fn new(device: &Device, fan_in: usize, fan_out: usize, init: Init, rng: &mut Rng) -> Result<Linear> {
+        let n = fan_in * fan_out;
+        let (fi, fo) = (fan_in as f32, fan_out as f32);
+        let uniform = |rng: &mut Rng, a: f32, n: usize| (0..n).map(|_| rng.uniform_range(-a, a)).collect::<Vec<f32>>();
+        let normal = |rng: &mut Rng, std: f32, n: usize| (0..n).map(|_| std * rng.normal()).collect::<Vec<f32>>();
+        let (w, b) = match init {
+            Init::GlorotUniform => (uniform(rng, (6.0 / (fi + fo)).sqrt(), n), vec![0.0; fan_out]),
+            Init::GlorotNormal => (normal(rng, (2.0 / (fi + fo)).sqrt(), n), vec![0.0; fan_out]),
+            Init::HeUniform => (uniform(rng, (6.0 / fi).sqrt(), n), vec![0.0; fan_out]),
+            Init::HeNormal => (normal(rng, (2.0 / fi).sqrt(), n), vec![0.0; fan_out]),
+            Init::TorchDefault => {
+                let bound = 1.0 / fi.sqrt();
+                (uniform(rng, bound, n), uniform(rng, bound, fan_out))
+            }
+        };
+        Ok(Linear { weight: Tensor::parameter(device, &w, &[fan_out, fan_in])?, bias: Tensor::parameter(device, &b, &[fan_out])? })
+    }
+}
+
+pub struct Mlp {
+    pub config: MlpConfig,
+    pub layers: Vec<Linear>,
+    device: Device,
+}
+
+impl Mlp {
+    /// A freshly initialised model; the same seed gives the same weights on every platform.
+    pub fn new(device: &Device, config: MlpConfig, seed: u64) -> Result<Mlp> {
+        config.validate().map_err(Error::Config)?;
+        let mut rng = Rng::new(seed);
+        let layers = config
+            .linear_shapes()
+            .into_iter()
+            .map(|(i, o)| Linear::new(device, i, o, config.init, &mut rng))
+            .collect::<Result<_>>()?;
+        Ok(Mlp { config, layers, device: device.clone() })
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// x [n, input] → head outputs [n, outputs] (logits; the head's sigmoid/softmax lives in the
+    /// loss). Dropout is active only when `train`; its mask for layer l is seeded by
+    /// `dropout_seed` and l, so a step can be replayed exactly.
+    pub fn forward(&self, x: &Tensor, train: bool, dropout_seed: u32) -> Tensor {
+        let mut h = x.clone();
+        let last = self.layers.len() - 1;
+        for (l, layer) in self.layers.iter().enumerate() {
+            if l == last {
+                h = h.linear(&layer.weight, Some(&layer.bias), webgrad_core::Activation::Identity);
+            } else {
+                let cfg = &self.config.hidden[l];
+                h = h.linear(&layer.weight, Some(&layer.bias), cfg.activation.to_core());
+                h = h.dropout(cfg.dropout, dropout_seed.wrapping_add((l as u32).wrapping_mul(0x9E37_79B9)), train);
+            }
+        }
+        h
+    }
+
+    /// Parameters with their PyTorch state_dict names, in Sequential order.
+    pub fn named_parameters(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for (layer, idx) in self.layers.iter().zip(self.config.linear_indices()) {
+            out.push((format!("{idx}.weight"), layer.weight.clone()));
+            out.push((format!("{idx}.bias"), layer.bias.clone()));
+        }
+        out
+    }
+
+    pub fn parameters(&self) -> Vec<Tensor> {
+        self.named_parameters().into_iter().map(|(_, t)| t).collect()
+    }
+
+    /// Weights only (not biases): what L1/L2 penalties apply to.
+    pub fn weights(&self) -> Vec<Tensor> {
+        self.layers.iter().map(|l| l.weight.clone()).collect()
+    }
+
+    pub fn zero_grad(&self) {
+        self.parameters().iter().for_each(Tensor::zero_grad);
+    }
+}

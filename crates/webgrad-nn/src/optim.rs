@@ -1,0 +1,148 @@
+//! Optimizers with torch.optim's defaults and update rules. The update itself is one fused
+//! device call over all parameters (`Backend::optimizer_step`); this type keeps the
+//! hyperparameters, the state buffers and the step count.
+
+use serde::{Deserialize, Serialize};
+use webgrad_core::backend::{ParamSlot, StepHyper, UpdateRule};
+use webgrad_core::{Buffer, Tensor};
+
+use crate::schedule::Schedule;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OptimizerConfig {
+    Sgd { lr: f64, momentum: f64, dampening: f64, nesterov: bool, weight_decay: f64 },
+    Adam { lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64 },
+    AdamW { lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64 },
+    RmsProp { lr: f64, alpha: f64, eps: f64, momentum: f64, centered: bool, weight_decay: f64 },
+    Adagrad { lr: f64, lr_decay: f64, eps: f64, weight_decay: f64 },
+}
+
+pub const OPTIMIZER_NAMES: [&str; 7] = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"];
+
+impl OptimizerConfig {
+    /// PyTorch's defaults for each optimizer; `momentum` / `nesterov` are SGD with momentum 0.9.
+    pub fn by_name(name: &str) -> Result<OptimizerConfig, String> {
+        let sgd = |momentum, nesterov| OptimizerConfig::Sgd { lr: 0.01, momentum, dampening: 0.0, nesterov, weight_decay: 0.0 };
+        Ok(match name {
+            "sgd" => sgd(0.0, false),
+            "momentum" => sgd(0.9, false),
+            "nesterov" => sgd(0.9, true),
+            "adam" => OptimizerConfig::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 },
+            "adamw" => OptimizerConfig::AdamW { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2 },
+            "rmsprop" => OptimizerConfig::RmsProp { lr: 1e-2, alpha: 0.99, eps: 1e-8, momentum: 0.0, centered: false, weight_decay: 0.0 },
+            "adagrad" => OptimizerConfig::Adagrad { lr: 1e-2, lr_decay: 0.0, eps: 1e-10, weight_decay: 0.0 },
+            other => return Err(format!("unknown optimizer '{other}' (expected one of: {})", OPTIMIZER_NAMES.join(", "))),
+        })
+    }
+
+    pub fn lr(&self) -> f64 {
+        match *self {
+            OptimizerConfig::Sgd { lr, .. }
+            | OptimizerConfig::Adam { lr, .. }
+            | OptimizerConfig::AdamW { lr, .. }
+            | OptimizerConfig::RmsProp { lr, .. }
+            | OptimizerConfig::Adagrad { lr, .. } => lr,
+        }
+    }
+
+    pub fn set_lr(&mut self, new: f64) {
+        match self {
+            OptimizerConfig::Sgd { lr, .. }
+            | OptimizerConfig::Adam { lr, .. }
+            | OptimizerConfig::AdamW { lr, .. }
+            | OptimizerConfig::RmsProp { lr, .. }
+            | OptimizerConfig::Adagrad { lr, .. } => *lr = new,
+        }
+    }
+
+    pub fn set_weight_decay(&mut self, wd: f64) {
+        match self {
+            OptimizerConfig::Sgd { weight_decay, .. }
+            | OptimizerConfig::Adam { weight_decay, .. }
+            | OptimizerConfig::AdamW { weight_decay, .. }
+            | OptimizerConfig::RmsProp { weight_decay, .. }
+            | OptimizerConfig::Adagrad { weight_decay, .. } => *weight_decay = wd,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let lr = self.lr();
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(format!("learning rate {lr} must be a positive number"));
+        }
+        if let OptimizerConfig::Sgd { nesterov: true, momentum, dampening, .. } = *self {
+            if momentum <= 0.0 || dampening != 0.0 {
+                return Err("Nesterov momentum requires a momentum > 0 and zero dampening".into());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn rule(&self) -> UpdateRule {
+        match *self {
+            OptimizerConfig::Sgd { momentum, dampening, nesterov, weight_decay, .. } => UpdateRule::Sgd { momentum, dampening, nesterov, weight_decay },
+            OptimizerConfig::Adam { beta1, beta2, eps, weight_decay, .. } => UpdateRule::Adam { beta1, beta2, eps, weight_decay, decoupled: false },
+            OptimizerConfig::AdamW { beta1, beta2, eps, weight_decay, .. } => UpdateRule::Adam { beta1, beta2, eps, weight_decay, decoupled: true },
+            OptimizerConfig::RmsProp { alpha, eps, momentum, centered, weight_decay, .. } => UpdateRule::RmsProp { alpha, eps, momentum, centered, weight_decay },
+            OptimizerConfig::Adagrad { lr_decay, eps, weight_decay, .. } => UpdateRule::Adagrad { lr_decay, eps, weight_decay },
+        }
+    }
+}
+
+pub struct Optimizer {
+    pub config: OptimizerConfig,
+    pub schedule: Schedule,
+    /// Clip gradients to this global L2 norm before each step (`clip_grad_norm_`).
+    pub clip_grad_norm: Option<f32>,
+    /// Completed steps (PyTorch's `state['step']`).
+    pub step: u64,
+    /// Per parameter, `rule().state_slots()` buffers; empty until the first step.
+    pub(crate) state: Vec<Vec<Buffer>>,
+}
+
+impl Optimizer {
+    pub fn new(config: OptimizerConfig, schedule: Schedule) -> Optimizer {
+        Optimizer { config, schedule, clip_grad_norm: None, step: 0, state: Vec::new() }
+    }
+
+    /// The learning rate the next step will use.
+    pub fn current_lr(&self) -> f64 {
+        self.schedule.lr_at(self.config.lr(), self.step)
+    }
+
+    /// Updates every parameter that has a gradient, in place, in one fused device call.
+    pub fn step(&mut self, params: &[Tensor]) {
+        let Some(first) = params.first() else { return };
+        let device = first.device().clone();
+        let slots = self.config.rule().state_slots();
+        if self.state.len() != params.len() {
+            self.state = params.iter().map(|p| (0..slots).map(|_| device.zeros(p.numel())).collect()).collect();
+        }
+        let mut grads: Vec<Option<Tensor>> = params.iter().map(Tensor::grad).collect();
+        if let Some(max_norm) = self.clip_grad_norm {
+            clip_by_global_norm(&mut grads, max_norm);
+        }
+        let hyper = StepHyper { lr: self.current_lr(), step: self.step + 1 };
+        let batch: Vec<ParamSlot<'_>> = params
+            .iter()
+            .zip(&grads)
+            .zip(&self.state)
+            .filter_map(|((p, g), s)| g.as_ref().map(|g| ParamSlot { param: p.buffer(), grad: g.buffer(), state: s, len: p.numel() }))
+            .collect();
+        device.optimizer_step(&self.config.rule(), hyper, &batch);
+        self.step += 1;
+    }
+}
+
+/// g ← g · min(1, max_norm / (‖g‖₂ + 1e-6)) with ‖g‖ over all gradients (torch's
+/// `clip_grad_norm_`), computed on the device: no readback.
+pub fn clip_by_global_norm(grads: &mut [Option<Tensor>], max_norm: f32) {
+    webgrad_core::no_grad(|| {
+        let Some(sq) = grads.iter().flatten().map(|g| g.mul(g).sum()).reduce(|a, b| a.add(&b)) else { return };
+        let coef = sq.sqrt().add_scalar(1e-6).powf(-1.0).mul_scalar(max_norm).clamp(f32::NEG_INFINITY, 1.0);
+        for g in grads.iter_mut().flatten() {
+            *g = g.mul(&coef);
+        }
+    })
+}

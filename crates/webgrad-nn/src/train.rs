@@ -1,0 +1,203 @@
+//! The training loop shared by the CLI and the web worker: one `step` = gather a batch, forward,
+//! loss (+ penalties), backward, one fused optimizer update. Nothing is read back here; the
+//! caller decides when to read the returned loss tensor.
+//!
+//! All randomness after initialisation is counter-based: the batch order of epoch e is the
+//! permutation drawn from `Rng::with_stream(seed, e)`, and the dropout mask of step t is
+//! `hash(seed, t)`. So (seed, cursor, optimizer state, weights) is the complete training state,
+//! and a checkpoint of it resumes bit for bit.
+
+use serde::{Deserialize, Serialize};
+use webgrad_core::{no_grad, rng, Tensor};
+use webgrad_data::{Batcher, Cursor, Dataset, Targets};
+
+use crate::config::Head;
+use crate::loss::{self, Loss};
+use crate::metrics::{self, ClassificationReport, RegressionReport};
+use crate::model::Mlp;
+use crate::optim::Optimizer;
+use crate::{Error, Result};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    #[serde(default = "default_true")]
+    pub shuffle: bool,
+    pub loss: Loss,
+    /// coefficient of Σ|w| added to the loss (weights only, not biases)
+    #[serde(default)]
+    pub l1: f32,
+    /// coefficient of Σw² added to the loss (weights only); see also the optimizer's weight decay
+    #[serde(default)]
+    pub l2: f32,
+    /// stop after this many evaluations without improvement of the test loss
+    #[serde(default)]
+    pub early_stopping_patience: Option<u32>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Loss {
+    /// The loss a head trains with by default.
+    pub fn for_head(head: &Head) -> Loss {
+        match head {
+            Head::Softmax { .. } => Loss::CrossEntropy { label_smoothing: 0.0 },
+            Head::Sigmoid => Loss::BceWithLogits,
+            Head::Linear { .. } => Loss::Mse,
+        }
+    }
+}
+
+/// What one step did. `loss` stays on the device until someone reads it.
+pub struct StepOutput {
+    pub loss: Tensor,
+    pub samples: usize,
+    pub epoch_finished: bool,
+}
+
+pub struct Trainer {
+    pub model: Mlp,
+    pub optimizer: Optimizer,
+    pub config: TrainConfig,
+    pub cursor: Cursor,
+    batcher: Option<Batcher>,
+    x: Vec<f32>,
+    labels: Vec<u32>,
+    values: Vec<f32>,
+}
+
+/// Checks that a dataset fits a model: feature count, and targets that match the head.
+pub fn check_fit(model: &Mlp, data: &Dataset) -> Result<()> {
+    let cfg = &model.config;
+    if data.d != cfg.input {
+        return Err(Error::Config(format!("{}: {} features per row, but the model takes {}", data.name, data.d, cfg.input)));
+    }
+    match (&cfg.head, &data.targets) {
+        (Head::Softmax { classes }, Targets::Classes { classes: c, .. }) if c <= classes => Ok(()),
+        (Head::Sigmoid, Targets::Classes { classes: c, .. }) if *c <= 2 => Ok(()),
+        (Head::Linear { outputs }, Targets::Regression { outputs: o, .. }) if o == outputs => Ok(()),
+        (head, Targets::Classes { classes, .. }) => Err(Error::Config(format!("{}: {classes} classes do not fit the model head {head:?}", data.name))),
+        (head, Targets::Regression { outputs, .. }) => Err(Error::Config(format!("{}: {outputs} regression targets do not fit the model head {head:?}", data.name))),
+    }
+}
+
+impl Trainer {
+    pub fn new(model: Mlp, optimizer: Optimizer, config: TrainConfig) -> Result<Trainer> {
+        if config.batch_size == 0 {
+            return Err(Error::Config("batch size must be at least 1".into()));
+        }
+        optimizer.config.validate().map_err(Error::Config)?;
+        Ok(Trainer { model, optimizer, config, cursor: Cursor::default(), batcher: None, x: Vec::new(), labels: Vec::new(), values: Vec::new() })
+    }
+
+    pub fn steps_per_epoch(&self, n: usize) -> usize {
+        n.div_ceil(self.config.batch_size)
+    }
+
+    /// One optimizer step on the next batch of `data` (which must stay the same dataset
+    /// between steps; `check_fit` it first).
+    pub fn step(&mut self, data: &Dataset) -> Result<StepOutput> {
+        let cfg = &self.config;
+        if data.n == 0 {
+            return Err(Error::Config(format!("{}: no rows to train on", data.name)));
+        }
+        if self.batcher.as_ref().is_none_or(|b| b.n() != data.n) {
+            self.batcher = Some(Batcher::new(data.n, cfg.batch_size, cfg.shuffle, false, cfg.seed)?);
+        }
+        let batcher = self.batcher.as_mut().expect("set above");
+        let next = batcher.advance(self.cursor);
+        let indices = batcher.batch(self.cursor).ok_or_else(|| Error::Config(format!("cursor {:?} is past the end of an epoch of {}", self.cursor, data.name)))?;
+        data.gather_batch(indices, &mut self.x, &mut self.labels, &mut self.values);
+        let len = indices.len();
+        let epoch_finished = next.epoch != self.cursor.epoch;
+
+        let device = self.model.device().clone();
+        let x = Tensor::from_slice(&device, &self.x, &[len, data.d])?;
+        let dropout_seed = rng::hash_u32((cfg.seed as u32) ^ rng::hash_u32(self.optimizer.step as u32));
+        let out = self.model.forward(&x, true, dropout_seed);
+        let data_loss = batch_loss(&out, cfg.loss, &self.labels, &self.values)?;
+        let weights = self.model.weights();
+        let mut total = data_loss.clone();
+        for p in [loss::l1_penalty(&weights, cfg.l1), loss::l2_penalty(&weights, cfg.l2)].into_iter().flatten() {
+            total = total.add(&p);
+        }
+        self.model.zero_grad();
+        total.backward();
+        self.optimizer.step(&self.model.parameters());
+
+        self.cursor = next;
+        Ok(StepOutput { loss: data_loss.detach(), samples: len, epoch_finished })
+    }
+}
+
+/// The data loss of model outputs against a batch's labels (classification) or values.
+fn batch_loss(out: &Tensor, loss: Loss, labels: &[u32], values: &[f32]) -> Result<Tensor> {
+    let device = out.device();
+    Ok(match loss {
+        Loss::CrossEntropy { label_smoothing } => loss::cross_entropy(out, &Tensor::labels(device, labels), label_smoothing),
+        Loss::BceWithLogits => {
+            let t: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
+            loss::bce_with_logits(out, &Tensor::from_slice(device, &t, out.shape())?)
+        }
+        Loss::Mse => loss::mse(out, &Tensor::from_slice(device, values, out.shape())?),
+        Loss::Huber { delta } => loss::huber(out, &Tensor::from_slice(device, values, out.shape())?, delta),
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Report {
+    Classification(ClassificationReport),
+    Regression(RegressionReport),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// mean data loss over all rows
+    pub loss: f64,
+    pub report: Report,
+    /// model outputs [n, outputs] (logits for classification heads)
+    pub outputs: Vec<f32>,
+    /// predicted class per row (classification only)
+    pub predicted: Vec<u32>,
+}
+
+/// Evaluates without dropout or gradients, in batches, reading back once per batch.
+pub async fn evaluate(model: &Mlp, data: &Dataset, loss: Loss) -> Result<Evaluation> {
+    check_fit(model, data)?;
+    const BATCH: usize = 1024;
+    let device = model.device().clone();
+    let k = model.config.head.outputs();
+    let (mut x, mut labels, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut outputs, mut loss_sum) = (Vec::with_capacity(data.n * k), 0.0f64);
+    let indices: Vec<u32> = (0..data.n as u32).collect();
+    for chunk in indices.chunks(BATCH) {
+        data.gather_batch(chunk, &mut x, &mut labels, &mut values);
+        let (out, l) = no_grad(|| -> Result<(Tensor, Tensor)> {
+            let xt = Tensor::from_slice(&device, &x, &[chunk.len(), data.d])?;
+            let out = model.forward(&xt, false, 0);
+            let l = batch_loss(&out, loss, &labels, &values)?;
+            Ok((out, l))
+        })?;
+        outputs.extend(out.to_vec().await?);
+        loss_sum += l.item().await? as f64 * chunk.len() as f64;
+    }
+    let (report, predicted) = match &data.targets {
+        Targets::Classes { labels, names, .. } => {
+            let predicted = match model.config.head {
+                Head::Sigmoid => outputs.iter().map(|&z| u32::from(z > 0.0)).collect(),
+                _ => metrics::argmax_rows(&outputs, k),
+            };
+            let mut names = names.clone();
+            if let Head::Softmax { classes } = model.config.head {
+                names.extend((names.len()..classes).map(|c| c.to_string()));
+            }
+            (Report::Classification(metrics::classification_report(&predicted, labels, &names)), predicted)
+        }
+        Targets::Regression { values, .. } => (Report::Regression(metrics::regression_report(&outputs, values)), Vec::new()),
+    };
+    Ok(Evaluation { loss: loss_sum / data.n.max(1) as f64, report, outputs, predicted })
+}
