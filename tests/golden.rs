@@ -5,7 +5,7 @@ use safetensors::SafeTensors;
 use serde_json::Value;
 use webgrad_core::{Device, Tensor};
 use webgrad_nn::optim::OptimizerConfig;
-use webgrad_nn::{loss, ActivationName, Head, Init, LayerConfig, MlpConfig, Mlp, Optimizer, Schedule};
+use webgrad_nn::{ActivationName, Head, Init, LayerConfig, Mlp, MlpConfig, Optimizer, Schedule, loss};
 use webgrad_tests::{golden_json, labels, read_golden, rel, tensor};
 
 fn cpu() -> Device {
@@ -22,23 +22,61 @@ fn optimizer_of(cfg: &Value, steps: u64) -> Optimizer {
     let f = |k: &str| h[k].as_f64().unwrap_or_else(|| panic!("hyperparameter {k}"));
     let b = |k: &str| h[k].as_bool().unwrap();
     let config = match cfg["optimizer"].as_str().unwrap() {
-        "SGD" => OptimizerConfig::Sgd { lr: f("lr"), momentum: f("momentum"), dampening: f("dampening"), nesterov: b("nesterov"), weight_decay: f("weight_decay") },
-        "Adam" => OptimizerConfig::Adam { lr: f("lr"), beta1: h["betas"][0].as_f64().unwrap(), beta2: h["betas"][1].as_f64().unwrap(), eps: f("eps"), weight_decay: f("weight_decay") },
-        "AdamW" => OptimizerConfig::AdamW { lr: f("lr"), beta1: h["betas"][0].as_f64().unwrap(), beta2: h["betas"][1].as_f64().unwrap(), eps: f("eps"), weight_decay: f("weight_decay") },
-        "RMSprop" => OptimizerConfig::RmsProp { lr: f("lr"), alpha: f("alpha"), eps: f("eps"), momentum: f("momentum"), centered: b("centered"), weight_decay: f("weight_decay") },
+        "SGD" => OptimizerConfig::Sgd {
+            lr: f("lr"),
+            momentum: f("momentum"),
+            dampening: f("dampening"),
+            nesterov: b("nesterov"),
+            weight_decay: f("weight_decay"),
+        },
+        "Adam" => OptimizerConfig::Adam {
+            lr: f("lr"),
+            beta1: h["betas"][0].as_f64().unwrap(),
+            beta2: h["betas"][1].as_f64().unwrap(),
+            eps: f("eps"),
+            weight_decay: f("weight_decay"),
+        },
+        "AdamW" => OptimizerConfig::AdamW {
+            lr: f("lr"),
+            beta1: h["betas"][0].as_f64().unwrap(),
+            beta2: h["betas"][1].as_f64().unwrap(),
+            eps: f("eps"),
+            weight_decay: f("weight_decay"),
+        },
+        "RMSprop" => OptimizerConfig::RmsProp {
+            lr: f("lr"),
+            alpha: f("alpha"),
+            eps: f("eps"),
+            momentum: f("momentum"),
+            centered: b("centered"),
+            weight_decay: f("weight_decay"),
+        },
         "Adagrad" => {
             assert_eq!(f("initial_accumulator_value"), 0.0);
-            OptimizerConfig::Adagrad { lr: f("lr"), lr_decay: f("lr_decay"), eps: f("eps"), weight_decay: f("weight_decay") }
+            OptimizerConfig::Adagrad {
+                lr: f("lr"),
+                lr_decay: f("lr_decay"),
+                eps: f("eps"),
+                weight_decay: f("weight_decay"),
+            }
         }
         other => panic!("optimizer {other}"),
     };
     let schedule = match cfg["lr_scheduler"]["kind"].as_str() {
         None => Schedule::Constant,
-        Some("StepLR") => Schedule::Step { step_size: cfg["lr_scheduler"]["step_size"].as_u64().unwrap(), gamma: cfg["lr_scheduler"]["gamma"].as_f64().unwrap() },
+        Some("StepLR") => Schedule::Step {
+            step_size: cfg["lr_scheduler"]["step_size"].as_u64().unwrap(),
+            gamma: cfg["lr_scheduler"]["gamma"].as_f64().unwrap(),
+        },
         Some("SequentialLR") => {
             let s = &cfg["lr_scheduler"]["schedulers"];
             let warmup = s[0]["total_iters"].as_u64().unwrap();
-            Schedule::Cosine { warmup_steps: warmup, warmup_start_factor: s[0]["start_factor"].as_f64().unwrap(), total_steps: warmup + s[1]["T_max"].as_u64().unwrap(), min_lr: s[1]["eta_min"].as_f64().unwrap() }
+            Schedule::Cosine {
+                warmup_steps: warmup,
+                warmup_start_factor: s[0]["start_factor"].as_f64().unwrap(),
+                total_steps: warmup + s[1]["T_max"].as_u64().unwrap(),
+                min_lr: s[1]["eta_min"].as_f64().unwrap(),
+            }
         }
         Some(other) => panic!("scheduler {other}"),
     };
@@ -50,7 +88,12 @@ fn optimizer_of(cfg: &Value, steps: u64) -> Optimizer {
 
 fn fixture_model(device: &Device, st: &SafeTensors<'_>) -> Mlp {
     let layer = |width, activation| LayerConfig { width, activation, dropout: 0.0 };
-    let cfg = MlpConfig { input: 6, hidden: vec![layer(16, ActivationName::Relu), layer(8, ActivationName::Tanh)], head: Head::Softmax { classes: 3 }, init: Init::TorchDefault };
+    let cfg = MlpConfig {
+        input: 6,
+        hidden: vec![layer(16, ActivationName::Relu), layer(8, ActivationName::Tanh)],
+        head: Head::Softmax { classes: 3 },
+        init: Init::TorchDefault,
+    };
     let model = Mlp::new(device, cfg, 0).unwrap();
     for (name, p) in model.named_parameters() {
         let (shape, values) = tensor(st, &format!("init.{name}"));
@@ -79,7 +122,12 @@ fn training_matches_pytorch_for_every_optimizer() {
         let lr_want = st.tensor(&format!("lr.{name}")).ok().map(|_| tensor(&st, &format!("lr.{name}")).1);
         for t in 0..steps {
             if let Some(lr) = &lr_want {
-                assert!(rel(opt.current_lr(), lr[t] as f64) < 1e-6, "{name} step {t}: lr {} vs torch {}", opt.current_lr(), lr[t]);
+                assert!(
+                    rel(opt.current_lr(), lr[t] as f64) < 1e-6,
+                    "{name} step {t}: lr {} vs torch {}",
+                    opt.current_lr(),
+                    lr[t]
+                );
             }
             let xb = Tensor::from_slice(&device, &x[t * batch * 6..(t + 1) * batch * 6], &[batch, 6]).unwrap();
             let yb = Tensor::labels(&device, &y[t * batch..(t + 1) * batch]);
@@ -87,7 +135,12 @@ fn training_matches_pytorch_for_every_optimizer() {
             let got = read(&l)[0];
             // the bar: 1e-5 relative over the first 20 steps, 1e-4 over all 100
             let tol = if t < 20 { 1e-5 } else { 1e-4 };
-            assert!(rel(got as f64, want[t] as f64) < tol, "{name} step {t}: loss {got} vs torch {} (rel {:.2e})", want[t], rel(got as f64, want[t] as f64));
+            assert!(
+                rel(got as f64, want[t] as f64) < tol,
+                "{name} step {t}: loss {got} vs torch {} (rel {:.2e})",
+                want[t],
+                rel(got as f64, want[t] as f64)
+            );
             model.zero_grad();
             l.backward();
             opt.step(&model.parameters());
@@ -109,7 +162,11 @@ fn check_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
 }
 
 /// Loss value and d loss / d input for a loss built by `f` from the input parameter.
-fn loss_and_grad(device: &Device, input: &(Vec<usize>, Vec<f32>), f: impl Fn(&Tensor) -> Tensor) -> (Vec<f32>, Vec<f32>) {
+fn loss_and_grad(
+    device: &Device,
+    input: &(Vec<usize>, Vec<f32>),
+    f: impl Fn(&Tensor) -> Tensor,
+) -> (Vec<f32>, Vec<f32>) {
     let p = Tensor::parameter(device, &input.1, &input.0).unwrap();
     let l = f(&p);
     l.backward();
@@ -151,7 +208,8 @@ fn layers_match_pytorch() {
     let bytes = read_golden("layers.safetensors");
     let st = SafeTensors::deserialize(&bytes).unwrap();
     let d = cpu();
-    let ops: [(&str, fn(&Tensor) -> Tensor); 4] = [
+    type Op = fn(&Tensor) -> Tensor;
+    let ops: [(&str, Op); 4] = [
         ("gelu", |x| x.gelu()),
         ("leaky_relu", |x| x.leaky_relu(0.01)),
         ("log_softmax", |x| x.log_softmax(1)),

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
+use safetensors::tensor::Dtype;
 
 pub fn golden_path(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden").join(file)

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::backend::{Activation, BinaryOp, UnaryOp};
-use crate::tensor::{no_grad, Tensor};
+use crate::tensor::{Tensor, no_grad};
 
 /// How a tensor was computed. Inputs live in the node; the output is passed to the rule.
 #[derive(Clone)]
@@ -13,34 +13,89 @@ pub enum Op {
     Unary(UnaryOp),
     /// Add, Sub, Mul, Div with broadcasting.
     Binary(BinaryOp),
-    Matmul { trans_a: bool, trans_b: bool },
+    Matmul {
+        trans_a: bool,
+        trans_b: bool,
+    },
     /// inputs [x, w, (b)]; act's derivative is read from the output (see `act_grad_from_output`).
-    Linear { act: Activation },
-    Sum { axis: usize, keepdim: bool },
-    Max { axis: usize, keepdim: bool },
+    Linear {
+        act: Activation,
+    },
+    Sum {
+        axis: usize,
+        keepdim: bool,
+    },
+    Max {
+        axis: usize,
+        keepdim: bool,
+    },
     Reshape,
     Transpose,
     BroadcastTo,
-    Softmax { axis: usize },
-    LogSoftmax { axis: usize },
+    Softmax {
+        axis: usize,
+    },
+    LogSoftmax {
+        axis: usize,
+    },
     /// inputs [x, labels]
     GatherRows,
     /// inputs [cond, a, b], all of one shape
     Where,
     /// inputs [x, mask]
     Dropout,
-    Concat { axis: usize },
-    Slice { axis: usize, start: usize },
+    Concat {
+        axis: usize,
+    },
+    Slice {
+        axis: usize,
+        start: usize,
+    },
     /// inputs [logits, labels]
-    SoftmaxXent { smoothing: f32, probs: Tensor },
+    SoftmaxXent {
+        smoothing: f32,
+        probs: Tensor,
+    },
 }
 
 /// Every differentiable op a user can call, for tests and `webgrad gradcheck` to enumerate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OpKind {
-    Matmul, Linear, Add, Sub, Mul, Div, Neg, Exp, Log, Sqrt, Powf, Abs, Clamp, Affine,
-    Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Softmax, LogSoftmax, Sum, Mean, Max, SumAll, MeanAll,
-    MaxAll, Reshape, Transpose, BroadcastTo, GatherRows, Where, Dropout, Concat, Slice,
+    Matmul,
+    Linear,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Powf,
+    Abs,
+    Clamp,
+    Affine,
+    Relu,
+    LeakyRelu,
+    Sigmoid,
+    Tanh,
+    Gelu,
+    Softmax,
+    LogSoftmax,
+    Sum,
+    Mean,
+    Max,
+    SumAll,
+    MeanAll,
+    MaxAll,
+    Reshape,
+    Transpose,
+    BroadcastTo,
+    GatherRows,
+    Where,
+    Dropout,
+    Concat,
+    Slice,
     SoftmaxCrossEntropy,
 }
 
@@ -48,9 +103,41 @@ impl OpKind {
     pub const ALL: [OpKind; 36] = {
         use OpKind::*;
         [
-            Matmul, Linear, Add, Sub, Mul, Div, Neg, Exp, Log, Sqrt, Powf, Abs, Clamp, Affine,
-            Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Softmax, LogSoftmax, Sum, Mean, Max, SumAll, MeanAll,
-            MaxAll, Reshape, Transpose, BroadcastTo, GatherRows, Where, Dropout, Concat, Slice,
+            Matmul,
+            Linear,
+            Add,
+            Sub,
+            Mul,
+            Div,
+            Neg,
+            Exp,
+            Log,
+            Sqrt,
+            Powf,
+            Abs,
+            Clamp,
+            Affine,
+            Relu,
+            LeakyRelu,
+            Sigmoid,
+            Tanh,
+            Gelu,
+            Softmax,
+            LogSoftmax,
+            Sum,
+            Mean,
+            Max,
+            SumAll,
+            MeanAll,
+            MaxAll,
+            Reshape,
+            Transpose,
+            BroadcastTo,
+            GatherRows,
+            Where,
+            Dropout,
+            Concat,
+            Slice,
             SoftmaxCrossEntropy,
         ]
     };
@@ -159,7 +246,8 @@ fn grad_rule(op: &Op, inputs: &[Tensor], y: &Tensor, g: &Tensor) -> Vec<Option<T
         // L = mean_i -Σ_c t_ic log p_ic: dL/dlogits = (p - t)/n
         Op::SoftmaxXent { smoothing, probs } => {
             let (n, c) = (x.shape()[0], x.shape()[1]);
-            let buf = x.device().softmax_xent_backward(probs.buffer(), inputs[1].buffer(), g.buffer(), n, c, *smoothing);
+            let buf =
+                x.device().softmax_xent_backward(probs.buffer(), inputs[1].buffer(), g.buffer(), n, c, *smoothing);
             vec![Some(Tensor::make_const(x, buf)), None]
         }
     }

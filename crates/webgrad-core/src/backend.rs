@@ -96,9 +96,7 @@ impl UpdateRule {
         match *self {
             UpdateRule::Sgd { momentum, .. } => usize::from(momentum != 0.0),
             UpdateRule::Adam { .. } => 2,
-            UpdateRule::RmsProp { momentum, centered, .. } => {
-                1 + usize::from(momentum != 0.0) + usize::from(centered)
-            }
+            UpdateRule::RmsProp { momentum, centered, .. } => 1 + usize::from(momentum != 0.0) + usize::from(centered),
             UpdateRule::Adagrad { .. } => 1,
         }
     }
@@ -137,13 +135,7 @@ pub trait Backend {
     fn unary_backward(&self, op: UnaryOp, x: &Buffer, y: &Buffer, g: &Buffer, len: usize) -> Buffer;
     /// out[idx] = a[idx · a_strides] op b[idx · b_strides] over `out_shape`
     /// (strides are 0 on broadcast dims; both stride lists have `out_shape.len()` entries).
-    fn binary(
-        &self,
-        op: BinaryOp,
-        a: (&Buffer, &[usize]),
-        b: (&Buffer, &[usize]),
-        out_shape: &[usize],
-    ) -> Buffer;
+    fn binary(&self, op: BinaryOp, a: (&Buffer, &[usize]), b: (&Buffer, &[usize]), out_shape: &[usize]) -> Buffer;
     /// out = cond != 0 ? a : b, all `len` long.
     fn select(&self, cond: &Buffer, a: &Buffer, b: &Buffer, len: usize) -> Buffer;
     /// Strided copy: out[idx] = x[idx · strides] over `out_shape` (broadcast_to, permute).
@@ -169,8 +161,7 @@ pub trait Backend {
 
     /// Fused softmax cross-entropy, mean over the batch, with label smoothing ε:
     /// target = (1-ε)·onehot + ε/C. Returns (loss: 1 element, probs: [n, c]).
-    fn softmax_xent(&self, logits: &Buffer, labels: &Buffer, n: usize, c: usize, smoothing: f32)
-    -> (Buffer, Buffer);
+    fn softmax_xent(&self, logits: &Buffer, labels: &Buffer, n: usize, c: usize, smoothing: f32) -> (Buffer, Buffer);
     /// d loss / d logits = g · (probs − target) / n, where `g` is a 1-element buffer.
     fn softmax_xent_backward(
         &self,

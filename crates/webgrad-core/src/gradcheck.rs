@@ -5,12 +5,12 @@
 //! Inputs are drawn from grids that keep every value ≥ 4h away from kinks (0, clamp bounds) and
 //! from ties (max), so the difference quotient is valid.
 
+use crate::Result;
 use crate::autograd::OpKind;
 use crate::backend::{Activation, Device};
 use crate::rng::Rng;
 use crate::shape::numel;
-use crate::tensor::{no_grad, Tensor};
-use crate::Result;
+use crate::tensor::{Tensor, no_grad};
 
 const H: f32 = 1e-2;
 pub const ATOL: f64 = 2e-3;
@@ -51,13 +51,26 @@ pub fn cases(kind: OpKind, device: &Device) -> Vec<Case> {
             .map(|(ta, tb)| {
                 let a: &[usize] = if ta { &[4, 3] } else { &[3, 4] };
                 let b: &[usize] = if tb { &[5, 4] } else { &[4, 5] };
-                case(&format!("matmul ta={ta} tb={tb}"), &[(a, Signed), (b, Signed)], move |t| t[0].matmul_t(&t[1], ta, tb))
+                case(&format!("matmul ta={ta} tb={tb}"), &[(a, Signed), (b, Signed)], move |t| {
+                    t[0].matmul_t(&t[1], ta, tb)
+                })
             })
             .collect(),
-        K::Linear => [Activation::Identity, Activation::Relu, Activation::Sigmoid, Activation::Tanh, Activation::Gelu, Activation::LeakyRelu(0.1)]
-            .into_iter()
-            .map(|act| case(&format!("linear {act:?}"), &[(m34, Signed), (&[5, 4], Signed), (&[5], Signed)], move |t| t[0].linear(&t[1], Some(&t[2]), act)))
-            .collect(),
+        K::Linear => [
+            Activation::Identity,
+            Activation::Relu,
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Gelu,
+            Activation::LeakyRelu(0.1),
+        ]
+        .into_iter()
+        .map(|act| {
+            case(&format!("linear {act:?}"), &[(m34, Signed), (&[5, 4], Signed), (&[5], Signed)], move |t| {
+                t[0].linear(&t[1], Some(&t[2]), act)
+            })
+        })
+        .collect(),
         K::Add => vec![
             case("add [3,4]+[4]", &[(m34, Signed), (&[4], Signed)], |t| t[0].add(&t[1])),
             case("add [3,1]+[1,4]", &[(&[3, 1], Signed), (&[1, 4], Signed)], |t| t[0].add(&t[1])),
@@ -116,7 +129,9 @@ pub fn cases(kind: OpKind, device: &Device) -> Vec<Case> {
             .into_iter()
             .map(|eps| {
                 let labels = labels.clone();
-                case(&format!("softmax_xent ε={eps}"), &[(m34, Signed)], move |t| t[0].softmax_cross_entropy(&labels(), eps))
+                case(&format!("softmax_xent ε={eps}"), &[(m34, Signed)], move |t| {
+                    t[0].softmax_cross_entropy(&labels(), eps)
+                })
             })
             .collect(),
     }
@@ -126,7 +141,8 @@ fn sample(domain: Domain, n: usize, rng: &mut Rng) -> Vec<f32> {
     match domain {
         Domain::Signed => (0..n)
             .map(|_| {
-                let magnitude = [0.25, 0.35, 0.45, 0.65, 0.75, 0.85, 0.95][rng.below(7) as usize] + 0.01 * rng.uniform();
+                let magnitude =
+                    [0.25, 0.35, 0.45, 0.65, 0.75, 0.85, 0.95][rng.below(7) as usize] + 0.01 * rng.uniform();
                 if rng.below(2) == 0 { magnitude } else { -magnitude }
             })
             .collect(),
@@ -152,7 +168,8 @@ fn weighted_sum(out: &[f32], r: &[f32]) -> f64 {
 pub async fn run(c: &Case, device: &Device, seed: u64) -> Result<Report> {
     let mut rng = Rng::new(seed);
     let mut values: Vec<Vec<f32>> = c.inputs.iter().map(|(s, d)| sample(*d, numel(s), &mut rng)).collect();
-    let params: Vec<Tensor> = c.inputs.iter().zip(&values).map(|((s, _), v)| Tensor::parameter(device, v, s)).collect::<Result<_>>()?;
+    let params: Vec<Tensor> =
+        c.inputs.iter().zip(&values).map(|((s, _), v)| Tensor::parameter(device, v, s)).collect::<Result<_>>()?;
     let out = (c.f)(&params);
     let r: Vec<f32> = (0..out.numel()).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
     let weights = Tensor::from_slice(device, &r, out.shape())?;
@@ -160,7 +177,8 @@ pub async fn run(c: &Case, device: &Device, seed: u64) -> Result<Report> {
 
     let eval = |vals: &[Vec<f32>]| {
         no_grad(|| -> Result<Tensor> {
-            let ts: Vec<Tensor> = c.inputs.iter().zip(vals).map(|((s, _), v)| Tensor::from_slice(device, v, s)).collect::<Result<_>>()?;
+            let ts: Vec<Tensor> =
+                c.inputs.iter().zip(vals).map(|((s, _), v)| Tensor::from_slice(device, v, s)).collect::<Result<_>>()?;
             Ok((c.f)(&ts))
         })
     };

@@ -10,13 +10,14 @@ mod ops;
 pub mod rng;
 pub mod shape;
 mod tensor;
+pub mod testing;
 
 pub use autograd::OpKind;
 pub use backend::{Activation, Backend, Buffer, Device, UpdateRule};
 pub use cpu::CpuBackend;
 pub use error::{Error, Result};
 pub use rng::Rng;
-pub use tensor::{grad_enabled, no_grad, DType, Tensor};
+pub use tensor::{DType, Tensor, grad_enabled, no_grad};
 
 /// The default CPU device (best SIMD kernel for this machine).
 pub fn cpu() -> Device {

@@ -112,14 +112,33 @@ impl Tensor {
 
     /// op(self)[m,k] · op(other)[k,n]; `trans_*` read the stored matrix transposed.
     pub fn matmul_t(&self, other: &Tensor, trans_a: bool, trans_b: bool) -> Tensor {
-        assert!(self.rank() == 2 && other.rank() == 2, "matmul needs 2-D tensors, got {:?} and {:?}", self.shape(), other.shape());
+        assert!(
+            self.rank() == 2 && other.rank() == 2,
+            "matmul needs 2-D tensors, got {:?} and {:?}",
+            self.shape(),
+            other.shape()
+        );
         let (a0, a1, b0, b1) = (self.shape()[0], self.shape()[1], other.shape()[0], other.shape()[1]);
         let (m, k) = if trans_a { (a1, a0) } else { (a0, a1) };
         let (k2, n) = if trans_b { (b1, b0) } else { (b0, b1) };
-        assert_eq!(k, k2, "matmul inner dims differ: {:?}{} · {:?}{}", self.shape(), if trans_a { "ᵀ" } else { "" }, other.shape(), if trans_b { "ᵀ" } else { "" });
+        assert_eq!(
+            k,
+            k2,
+            "matmul inner dims differ: {:?}{} · {:?}{}",
+            self.shape(),
+            if trans_a { "ᵀ" } else { "" },
+            other.shape(),
+            if trans_b { "ᵀ" } else { "" }
+        );
         let spec = GemmSpec { m, k, n, trans_a, trans_b, act: Activation::Identity };
         let buf = self.device().gemm(self.buffer(), other.buffer(), None, &spec);
-        Tensor::from_op(self.device(), buf, vec![m, n], Op::Matmul { trans_a, trans_b }, vec![self.clone(), other.clone()])
+        Tensor::from_op(
+            self.device(),
+            buf,
+            vec![m, n],
+            Op::Matmul { trans_a, trans_b },
+            vec![self.clone(), other.clone()],
+        )
     }
 
     pub fn matmul(&self, other: &Tensor) -> Tensor {
@@ -128,7 +147,12 @@ impl Tensor {
 
     /// Fused dense layer, PyTorch layout: act(x[N,in] · w[out,in]ᵀ + b[out]).
     pub fn linear(&self, w: &Tensor, b: Option<&Tensor>, act: Activation) -> Tensor {
-        assert!(self.rank() == 2 && w.rank() == 2 && self.shape()[1] == w.shape()[1], "linear: x {:?} does not fit weight {:?}", self.shape(), w.shape());
+        assert!(
+            self.rank() == 2 && w.rank() == 2 && self.shape()[1] == w.shape()[1],
+            "linear: x {:?} does not fit weight {:?}",
+            self.shape(),
+            w.shape()
+        );
         let (m, k, n) = (self.shape()[0], self.shape()[1], w.shape()[0]);
         if let Some(b) = b {
             assert_eq!(b.shape(), [n], "linear: bias {:?} does not fit weight {:?}", b.shape(), w.shape());
@@ -246,7 +270,12 @@ impl Tensor {
 
     /// out[i] = self[i, labels[i]] for self [n, c] → [n].
     pub fn gather_rows(&self, labels: &Tensor) -> Tensor {
-        assert!(self.rank() == 2 && labels.shape() == [self.shape()[0]] && labels.dtype() == DType::U32, "gather_rows: x {:?}, labels {:?}", self.shape(), labels.shape());
+        assert!(
+            self.rank() == 2 && labels.shape() == [self.shape()[0]] && labels.dtype() == DType::U32,
+            "gather_rows: x {:?}, labels {:?}",
+            self.shape(),
+            labels.shape()
+        );
         let (n, c) = (self.shape()[0], self.shape()[1]);
         let buf = self.device().gather_rows(self.buffer(), labels.buffer(), n, c);
         Tensor::from_op(self.device(), buf, vec![n], Op::GatherRows, vec![self.clone(), labels.clone()])
@@ -262,7 +291,8 @@ impl Tensor {
 
     /// cond ≠ 0 ? a : b, broadcasting all three.
     pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
-        let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), a.shape()).unwrap(), b.shape()).unwrap_or_else(|e| panic!("where: {e}"));
+        let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), a.shape()).unwrap(), b.shape())
+            .unwrap_or_else(|e| panic!("where: {e}"));
         let (c, a, b) = (cond.broadcast_to(&shape).detach(), a.broadcast_to(&shape), b.broadcast_to(&shape));
         let buf = a.device().select(c.buffer(), a.buffer(), b.buffer(), numel(&shape));
         let device = a.device().clone();
@@ -277,7 +307,12 @@ impl Tensor {
         }
         let mask_buf = self.device().dropout_mask(self.numel(), p, seed);
         let mask = Tensor::make(self.device(), mask_buf, self.shape().to_vec(), DType::F32, None, false);
-        let buf = self.device().binary(BinaryOp::Mul, (self.buffer(), &contiguous_strides(self.shape())), (mask.buffer(), &contiguous_strides(self.shape())), self.shape());
+        let buf = self.device().binary(
+            BinaryOp::Mul,
+            (self.buffer(), &contiguous_strides(self.shape())),
+            (mask.buffer(), &contiguous_strides(self.shape())),
+            self.shape(),
+        );
         Tensor::from_op(self.device(), buf, self.shape().to_vec(), Op::Dropout, vec![self.clone(), mask])
     }
 
@@ -300,7 +335,12 @@ impl Tensor {
     /// Elements start..start+len along `axis`.
     pub fn slice(&self, axis: usize, start: usize, len: usize) -> Tensor {
         check_axis(self, axis);
-        assert!(start + len <= self.shape()[axis], "slice {start}..{} out of {:?} on axis {axis}", start + len, self.shape());
+        assert!(
+            start + len <= self.shape()[axis],
+            "slice {start}..{} out of {:?} on axis {axis}",
+            start + len,
+            self.shape()
+        );
         let buf = self.device().slice(self.buffer(), split_at_axis(self.shape(), axis), start, len);
         let mut shape = self.shape().to_vec();
         shape[axis] = len;
@@ -310,10 +350,21 @@ impl Tensor {
     /// Fused softmax cross-entropy of logits [n, c] against u32 labels [n], mean over n, with
     /// label smoothing ε (PyTorch's `CrossEntropyLoss(label_smoothing=ε)`). → shape [].
     pub fn softmax_cross_entropy(&self, labels: &Tensor, smoothing: f32) -> Tensor {
-        assert!(self.rank() == 2 && labels.shape() == [self.shape()[0]] && labels.dtype() == DType::U32, "cross entropy: logits {:?}, labels {:?}", self.shape(), labels.shape());
+        assert!(
+            self.rank() == 2 && labels.shape() == [self.shape()[0]] && labels.dtype() == DType::U32,
+            "cross entropy: logits {:?}, labels {:?}",
+            self.shape(),
+            labels.shape()
+        );
         let (n, c) = (self.shape()[0], self.shape()[1]);
         let (loss, probs) = self.device().softmax_xent(self.buffer(), labels.buffer(), n, c, smoothing);
         let probs = Tensor::make(self.device(), probs, vec![n, c], DType::F32, None, false);
-        Tensor::from_op(self.device(), loss, vec![], Op::SoftmaxXent { smoothing, probs }, vec![self.clone(), labels.clone()])
+        Tensor::from_op(
+            self.device(),
+            loss,
+            vec![],
+            Op::SoftmaxXent { smoothing, probs },
+            vec![self.clone(), labels.clone()],
+        )
     }
 }

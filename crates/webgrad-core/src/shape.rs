@@ -40,13 +40,7 @@ pub fn broadcast_strides(shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
     let own = contiguous_strides(shape);
     let offset = out_shape.len() - shape.len();
     (0..out_shape.len())
-        .map(|i| {
-            if i < offset || shape[i - offset] == 1 && out_shape[i] != 1 {
-                0
-            } else {
-                own[i - offset]
-            }
-        })
+        .map(|i| if i < offset || shape[i - offset] == 1 && out_shape[i] != 1 { 0 } else { own[i - offset] })
         .collect()
 }
 

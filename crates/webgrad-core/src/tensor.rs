@@ -70,7 +70,14 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
 }
 
 impl Tensor {
-    pub(crate) fn make(device: &Device, buf: Buffer, shape: Vec<usize>, dtype: DType, node: Option<Node>, requires_grad: bool) -> Tensor {
+    pub(crate) fn make(
+        device: &Device,
+        buf: Buffer,
+        shape: Vec<usize>,
+        dtype: DType,
+        node: Option<Node>,
+        requires_grad: bool,
+    ) -> Tensor {
         Tensor(Rc::new(Inner {
             id: next_id(),
             shape,
@@ -218,10 +225,10 @@ impl Drop for Inner {
         let Some(node) = self.node.take() else { return };
         let mut stack = node.inputs;
         while let Some(t) = stack.pop() {
-            if let Ok(mut inner) = Rc::try_unwrap(t.0) {
-                if let Some(n) = inner.node.take() {
-                    stack.extend(n.inputs);
-                }
+            if let Ok(mut inner) = Rc::try_unwrap(t.0)
+                && let Some(n) = inner.node.take()
+            {
+                stack.extend(n.inputs);
             }
         }
     }

@@ -1,7 +1,8 @@
 //! Tape semantics: accumulation, zeroing, no_grad, reuse of a tensor, detach.
 
 mod common;
-use webgrad_core::{no_grad, Tensor};
+use webgrad_core::dual_test;
+use webgrad_core::{Tensor, no_grad};
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

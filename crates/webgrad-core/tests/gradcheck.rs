@@ -2,8 +2,9 @@
 //! `gradcheck::cases` matches exhaustively, so a new op cannot land without a check.
 
 mod common;
-use webgrad_core::gradcheck;
 use webgrad_core::OpKind;
+use webgrad_core::dual_test;
+use webgrad_core::gradcheck;
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -4,8 +4,11 @@
 mod common;
 use common::assert_close;
 use std::rc::Rc;
-use webgrad_core::backend::{Activation, Backend, BinaryOp, GemmSpec, ReduceOp, StepHyper, UnaryOp, UpdateRule, ParamSlot};
+use webgrad_core::backend::{
+    Activation, Backend, BinaryOp, GemmSpec, ParamSlot, ReduceOp, StepHyper, UnaryOp, UpdateRule,
+};
 use webgrad_core::cpu::microkernel;
+use webgrad_core::dual_test;
 use webgrad_core::{CpuBackend, Rng};
 
 #[cfg(target_arch = "wasm32")]
@@ -33,7 +36,7 @@ dual_test! {
         let name = CpuBackend::new().kernel_name();
         #[cfg(target_arch = "wasm32")]
         {
-            assert!(cfg!(target_feature = "simd128"), "built without simd128");
+            // the simd128 micro-kernel is compiled in only with target-feature=+simd128
             assert_eq!(name, "simd128");
         }
         #[cfg(target_arch = "x86_64")]
@@ -53,7 +56,7 @@ dual_test! {
                 let act = acts[case % acts.len()];
                 let spec = GemmSpec { m, k, n, trans_a: ta, trans_b: tb, act };
                 let (a, b, bias) = (randn(&mut rng, m * k), randn(&mut rng, k * n), randn(&mut rng, n));
-                let use_bias = (case + ta as usize) % 2 == 0;
+                let use_bias = (case + ta as usize).is_multiple_of(2);
                 let want = {
                     let (ab, bb, cb) = (reference.upload(&a), reference.upload(&b), reference.upload(&bias));
                     let out = reference.gemm(&ab, &bb, use_bias.then_some(&cb), &spec);

@@ -31,34 +31,14 @@ pub struct Batcher {
 
 impl Batcher {
     /// Errors if `batch_size` is 0 or `n` does not fit in u32 (indices are u32).
-    pub fn new(
-        n: usize,
-        batch_size: usize,
-        shuffle: bool,
-        drop_last: bool,
-        seed: u64,
-    ) -> Result<Batcher> {
+    pub fn new(n: usize, batch_size: usize, shuffle: bool, drop_last: bool, seed: u64) -> Result<Batcher> {
         if batch_size == 0 {
-            return Err(DataError::invalid(
-                "batcher",
-                "batch size 0 (expected >= 1)",
-            ));
+            return Err(DataError::invalid("batcher", "batch size 0 (expected >= 1)"));
         }
         if u32::try_from(n).is_err() {
-            return Err(DataError::invalid(
-                "batcher",
-                format!("{n} rows do not fit u32 indices"),
-            ));
+            return Err(DataError::invalid("batcher", format!("{n} rows do not fit u32 indices")));
         }
-        Ok(Batcher {
-            n,
-            batch_size,
-            shuffle,
-            drop_last,
-            seed,
-            order: Vec::new(),
-            order_epoch: None,
-        })
+        Ok(Batcher { n, batch_size, shuffle, drop_last, seed, order: Vec::new(), order_epoch: None })
     }
 
     pub fn n(&self) -> usize {
@@ -83,11 +63,7 @@ impl Batcher {
 
     /// `n / batch_size` with `drop_last` (a short last batch is skipped), else rounded up.
     pub fn steps_per_epoch(&self) -> usize {
-        if self.drop_last {
-            self.n / self.batch_size
-        } else {
-            self.n.div_ceil(self.batch_size)
-        }
+        if self.drop_last { self.n / self.batch_size } else { self.n.div_ceil(self.batch_size) }
     }
 
     /// Epoch `epoch`'s order of all `n` rows, `[n]` (a permutation of `0..n`). Recomputed only
@@ -107,11 +83,7 @@ impl Batcher {
     /// The epoch's batches in order: `steps_per_epoch()` slices of `batch_size` indices, the last
     /// one shorter when `n % batch_size != 0` and not `drop_last`.
     pub fn batches(&mut self, epoch: u64) -> std::slice::Chunks<'_, u32> {
-        let used = if self.drop_last {
-            self.steps_per_epoch() * self.batch_size
-        } else {
-            self.n
-        };
+        let used = if self.drop_last { self.steps_per_epoch() * self.batch_size } else { self.n };
         let batch_size = self.batch_size;
         self.order(epoch)[..used].chunks(batch_size)
     }
@@ -129,15 +101,9 @@ impl Batcher {
     /// The cursor after `cursor`: the next step, or step 0 of the next epoch.
     pub fn advance(&self, cursor: Cursor) -> Cursor {
         if cursor.step + 1 < self.steps_per_epoch() {
-            Cursor {
-                epoch: cursor.epoch,
-                step: cursor.step + 1,
-            }
+            Cursor { epoch: cursor.epoch, step: cursor.step + 1 }
         } else {
-            Cursor {
-                epoch: cursor.epoch + 1,
-                step: 0,
-            }
+            Cursor { epoch: cursor.epoch + 1, step: 0 }
         }
     }
 }
@@ -175,10 +141,7 @@ mod tests {
     fn no_shuffle_is_identity_and_drop_last_drops() {
         let mut b = Batcher::new(10, 4, false, false, 1).unwrap();
         let batches: Vec<Vec<u32>> = b.batches(5).map(|s| s.to_vec()).collect();
-        assert_eq!(
-            batches,
-            vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]]
-        );
+        assert_eq!(batches, vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]]);
         let mut d = Batcher::new(10, 4, false, true, 1).unwrap();
         assert_eq!(d.steps_per_epoch(), 2);
         assert_eq!(d.batches(0).count(), 2);

@@ -7,11 +7,7 @@ use crate::error::{DataError, Result};
 pub enum Targets {
     /// One class label per row. Invariants: `labels.len() == n`, every label `< classes`,
     /// `names.len() == classes`.
-    Classes {
-        labels: Vec<u32>,
-        classes: usize,
-        names: Vec<String>,
-    },
+    Classes { labels: Vec<u32>, classes: usize, names: Vec<String> },
     /// `outputs` real values per row, row-major `[n, outputs]`. Invariants:
     /// `values.len() == n * outputs`, `outputs >= 1`, all values finite.
     Regression { values: Vec<f32>, outputs: usize },
@@ -53,16 +49,10 @@ impl Dataset {
         let name = name.into();
         let src = name.as_str();
         if d == 0 {
-            return Err(DataError::invalid(
-                src,
-                "d = 0: a dataset needs at least one feature",
-            ));
+            return Err(DataError::invalid(src, "d = 0: a dataset needs at least one feature"));
         }
         if n.checked_mul(d) != Some(features.len()) {
-            let msg = format!(
-                "expected n * d = {n} * {d} features, found {}",
-                features.len()
-            );
+            let msg = format!("expected n * d = {n} * {d} features, found {}", features.len());
             return Err(DataError::invalid(src, msg));
         }
         if let Some((rows, cols)) = image_shape
@@ -73,20 +63,10 @@ impl Dataset {
         }
         if let Some(i) = features.iter().position(|v| !v.is_finite()) {
             let (row, col, value) = (i / d, i % d, features[i]);
-            return Err(DataError::NonFinite {
-                src: name,
-                row,
-                col,
-                what: "feature",
-                value,
-            });
+            return Err(DataError::NonFinite { src: name, row, col, what: "feature", value });
         }
         match &targets {
-            Targets::Classes {
-                labels,
-                classes,
-                names,
-            } => {
+            Targets::Classes { labels, classes, names } => {
                 if labels.len() != n {
                     let msg = format!("expected {n} labels (one per row), found {}", labels.len());
                     return Err(DataError::invalid(src, msg));
@@ -96,10 +76,7 @@ impl Dataset {
                     return Err(DataError::invalid(src, msg));
                 }
                 if let Some(row) = labels.iter().position(|&l| l as usize >= *classes) {
-                    let msg = format!(
-                        "row {row}: label {} out of range (expected 0..{classes})",
-                        labels[row]
-                    );
+                    let msg = format!("row {row}: label {} out of range (expected 0..{classes})", labels[row]);
                     return Err(DataError::invalid(src, msg));
                 }
             }
@@ -108,32 +85,16 @@ impl Dataset {
                     return Err(DataError::invalid(src, "regression with 0 outputs"));
                 }
                 if n.checked_mul(*outputs) != Some(values.len()) {
-                    let msg = format!(
-                        "expected n * outputs = {n} * {outputs} target values, found {}",
-                        values.len()
-                    );
+                    let msg = format!("expected n * outputs = {n} * {outputs} target values, found {}", values.len());
                     return Err(DataError::invalid(src, msg));
                 }
                 if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                     let (row, col, value) = (i / outputs, i % outputs, values[i]);
-                    return Err(DataError::NonFinite {
-                        src: name,
-                        row,
-                        col,
-                        what: "target",
-                        value,
-                    });
+                    return Err(DataError::NonFinite { src: name, row, col, what: "target", value });
                 }
             }
         }
-        Ok(Dataset {
-            name,
-            features,
-            n,
-            d,
-            targets,
-            image_shape,
-        })
+        Ok(Dataset { name, features, n, d, targets, image_shape })
     }
 
     /// Row `i` of the features, `[d]`. Panics if `i >= n`.
@@ -160,9 +121,7 @@ impl Dataset {
     /// Rows per class, `[classes]`; empty for a regression dataset.
     pub fn class_counts(&self) -> Vec<usize> {
         match &self.targets {
-            Targets::Classes {
-                labels, classes, ..
-            } => {
+            Targets::Classes { labels, classes, .. } => {
                 let mut counts = vec![0; *classes];
                 for &l in labels {
                     counts[l as usize] += 1;
@@ -181,11 +140,7 @@ impl Dataset {
             features.extend_from_slice(self.row(i as usize));
         }
         let targets = match &self.targets {
-            Targets::Classes {
-                labels,
-                classes,
-                names,
-            } => Targets::Classes {
+            Targets::Classes { labels, classes, names } => Targets::Classes {
                 labels: indices.iter().map(|&i| labels[i as usize]).collect(),
                 classes: *classes,
                 names: names.clone(),
@@ -196,10 +151,7 @@ impl Dataset {
                     let i = i as usize;
                     v.extend_from_slice(&values[i * outputs..(i + 1) * outputs]);
                 }
-                Targets::Regression {
-                    values: v,
-                    outputs: *outputs,
-                }
+                Targets::Regression { values: v, outputs: *outputs }
             }
         };
         Dataset {
@@ -216,13 +168,7 @@ impl Dataset {
     /// classification dataset `y_labels` becomes `[len]` and `y_values` is left empty, for a
     /// regression dataset `y_values` becomes `[len, outputs]` and `y_labels` is left empty.
     /// Allocates nothing once the buffers are large enough. Panics if an index is `>= n`.
-    pub fn gather_batch(
-        &self,
-        indices: &[u32],
-        x: &mut Vec<f32>,
-        y_labels: &mut Vec<u32>,
-        y_values: &mut Vec<f32>,
-    ) {
+    pub fn gather_batch(&self, indices: &[u32], x: &mut Vec<f32>, y_labels: &mut Vec<u32>, y_values: &mut Vec<f32>) {
         x.clear();
         y_labels.clear();
         y_values.clear();
@@ -248,70 +194,32 @@ mod tests {
     use super::*;
 
     fn tiny() -> Dataset {
-        let targets = Targets::Classes {
-            labels: vec![0, 1, 1],
-            classes: 2,
-            names: numbered_names(2),
-        };
+        let targets = Targets::Classes { labels: vec![0, 1, 1], classes: 2, names: numbered_names(2) };
         Dataset::new("tiny", vec![1., 2., 3., 4., 5., 6.], 3, 2, targets, None).unwrap()
     }
 
     #[test]
     fn new_rejects_non_finite_naming_row_and_column() {
-        let targets = Targets::Classes {
-            labels: vec![0, 0],
-            classes: 1,
-            names: numbered_names(1),
-        };
-        let err = Dataset::new(
-            "bad",
-            vec![0., 1., 2., f32::NAN, 4., 5.],
-            2,
-            3,
-            targets,
-            None,
-        )
-        .unwrap_err()
-        .to_string();
-        assert_eq!(
-            err,
-            "bad: row 1, column 0: feature is NaN (expected a finite number)"
-        );
+        let targets = Targets::Classes { labels: vec![0, 0], classes: 1, names: numbered_names(1) };
+        let err = Dataset::new("bad", vec![0., 1., 2., f32::NAN, 4., 5.], 2, 3, targets, None).unwrap_err().to_string();
+        assert_eq!(err, "bad: row 1, column 0: feature is NaN (expected a finite number)");
 
-        let targets = Targets::Regression {
-            values: vec![0., 1., f32::INFINITY, 3.],
-            outputs: 2,
-        };
-        let err = Dataset::new("reg", vec![0., 1.], 2, 1, targets, None)
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            err,
-            "reg: row 1, column 0: target is inf (expected a finite number)"
-        );
+        let targets = Targets::Regression { values: vec![0., 1., f32::INFINITY, 3.], outputs: 2 };
+        let err = Dataset::new("reg", vec![0., 1.], 2, 1, targets, None).unwrap_err().to_string();
+        assert_eq!(err, "reg: row 1, column 0: target is inf (expected a finite number)");
     }
 
     #[test]
     fn new_rejects_inconsistent_sizes_and_labels() {
-        let t = |labels: Vec<u32>| Targets::Classes {
-            labels,
-            classes: 2,
-            names: numbered_names(2),
-        };
+        let t = |labels: Vec<u32>| Targets::Classes { labels, classes: 2, names: numbered_names(2) };
         let e = Dataset::new("a", vec![0.; 5], 3, 2, t(vec![0, 0, 0]), None).unwrap_err();
         assert_eq!(e.to_string(), "a: expected n * d = 3 * 2 features, found 5");
         let e = Dataset::new("b", vec![0.; 6], 3, 2, t(vec![0, 0]), None).unwrap_err();
         assert_eq!(e.to_string(), "b: expected 3 labels (one per row), found 2");
         let e = Dataset::new("c", vec![0.; 6], 3, 2, t(vec![0, 2, 0]), None).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "c: row 1: label 2 out of range (expected 0..2)"
-        );
+        assert_eq!(e.to_string(), "c: row 1: label 2 out of range (expected 0..2)");
         let e = Dataset::new("d", vec![0.; 6], 3, 2, t(vec![0, 1, 0]), Some((2, 2))).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "d: image shape 2x2 does not hold d = 2 features"
-        );
+        assert_eq!(e.to_string(), "d: image shape 2x2 does not hold d = 2 features");
         let e = Dataset::new("e", vec![], 3, 0, t(vec![0, 1, 0]), None).unwrap_err();
         assert!(e.to_string().starts_with("e: d = 0"), "{e}");
     }
@@ -330,24 +238,12 @@ mod tests {
         ds.gather_batch(&[1, 2], &mut x, &mut yl, &mut yv);
         assert_eq!((x, yl, yv), (vec![3., 4., 5., 6.], vec![1, 1], vec![]));
 
-        let targets = Targets::Regression {
-            values: vec![1., 10., 2., 20.],
-            outputs: 2,
-        };
+        let targets = Targets::Regression { values: vec![1., 10., 2., 20.], outputs: 2 };
         let reg = Dataset::new("r", vec![0.5, 1.5], 2, 1, targets, None).unwrap();
         let (mut x, mut yl, mut yv) = (vec![], vec![3], vec![]);
         reg.gather_batch(&[1, 1, 0], &mut x, &mut yl, &mut yv);
-        assert_eq!(
-            (x, yl, yv),
-            (vec![1.5, 1.5, 0.5], vec![], vec![2., 20., 2., 20., 1., 10.])
-        );
-        assert_eq!(
-            reg.subset(&[1]).targets,
-            Targets::Regression {
-                values: vec![2., 20.],
-                outputs: 2
-            }
-        );
+        assert_eq!((x, yl, yv), (vec![1.5, 1.5, 0.5], vec![], vec![2., 20., 2., 20., 1., 10.]));
+        assert_eq!(reg.subset(&[1]).targets, Targets::Regression { values: vec![2., 20.], outputs: 2 });
         assert_eq!(reg.num_outputs(), 2);
         assert!(reg.class_counts().is_empty());
     }

@@ -115,11 +115,7 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8], src: &str, offset: usize) -> Re
             Ok(k) => got += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
-                return Err(DataError::format(
-                    src,
-                    offset + got,
-                    format!("corrupt gzip stream: {e}"),
-                ));
+                return Err(DataError::format(src, offset + got, format!("corrupt gzip stream: {e}")));
             }
         }
     }
@@ -138,13 +134,7 @@ fn read_header(r: &mut impl Read, src: &str) -> Result<Header> {
     }
     if got < 4 {
         let what = "IDX magic number".to_string();
-        return Err(DataError::Truncated {
-            src: src.into(),
-            offset: 0,
-            what,
-            expected: 4,
-            found: got as u64,
-        });
+        return Err(DataError::Truncated { src: src.into(), offset: 0, what, expected: 4, found: got as u64 });
     }
     if magic[0] != 0 || magic[1] != 0 {
         let msg = format!(
@@ -163,11 +153,7 @@ fn read_header(r: &mut impl Read, src: &str) -> Result<Header> {
     };
     let rank = magic[3] as usize;
     if !(1..=4).contains(&rank) {
-        return Err(DataError::format(
-            src,
-            3,
-            format!("IDX rank {rank} (expected 1..=4)"),
-        ));
+        return Err(DataError::format(src, 3, format!("IDX rank {rank} (expected 1..=4)")));
     }
     let mut dim_bytes = [0u8; 16];
     let dim_bytes = &mut dim_bytes[..4 * rank];
@@ -182,27 +168,16 @@ fn read_header(r: &mut impl Read, src: &str) -> Result<Header> {
             found: got as u64,
         });
     }
-    let dims: Vec<u32> = dim_bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let dims: Vec<u32> = dim_bytes.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect();
     let total = dims
         .iter()
         .try_fold(ty.size() as u64, |acc, &d| acc.checked_mul(d as u64))
         .and_then(|b| usize::try_from(b).ok());
     let Some(data_bytes) = total else {
-        let msg = format!(
-            "dimensions {dims:?} of {}-byte elements overflow this platform's address space",
-            ty.size()
-        );
+        let msg = format!("dimensions {dims:?} of {}-byte elements overflow this platform's address space", ty.size());
         return Err(DataError::format(src, 4, msg));
     };
-    Ok(Header {
-        ty,
-        dims: dims.iter().map(|&d| d as usize).collect(),
-        data_offset: 4 + 4 * rank,
-        data_bytes,
-    })
+    Ok(Header { ty, dims: dims.iter().map(|&d| d as usize).collect(), data_offset: 4 + 4 * rank, data_bytes })
 }
 
 /// Checks that exactly `h.data_bytes` bytes follow the header. `found` is what is there, and
@@ -220,15 +195,9 @@ fn check_body_len(h: &Header, found: usize, exact: bool, src: &str) -> Result<()
     }
     if found > h.data_bytes {
         let at = h.data_offset + h.data_bytes;
-        let extra = if exact {
-            format!("{} trailing bytes", found - h.data_bytes)
-        } else {
-            "trailing bytes".to_string()
-        };
-        let msg = format!(
-            "{extra} after the {} data bytes that dims {:?} describe",
-            h.data_bytes, h.dims
-        );
+        let extra =
+            if exact { format!("{} trailing bytes", found - h.data_bytes) } else { "trailing bytes".to_string() };
+        let msg = format!("{extra} after the {} data bytes that dims {:?} describe", h.data_bytes, h.dims);
         return Err(DataError::format(src, at, msg));
     }
     Ok(())
@@ -236,11 +205,7 @@ fn check_body_len(h: &Header, found: usize, exact: bool, src: &str) -> Result<()
 
 fn decode(ty: IdxType, body: &[u8]) -> IdxData {
     fn be<const N: usize>(body: &[u8], f: impl Fn([u8; N]) -> f32) -> IdxData {
-        IdxData::F32(
-            body.chunks_exact(N)
-                .map(|c| f(c.try_into().expect("chunk of N bytes")))
-                .collect(),
-        )
+        IdxData::F32(body.chunks_exact(N).map(|c| f(c.try_into().expect("chunk of N bytes"))).collect())
     }
     match ty {
         IdxType::U8 => IdxData::U8(body.to_vec()),
@@ -263,40 +228,19 @@ pub fn parse_idx(bytes: &[u8], source: &str) -> Result<IdxArray> {
         // `take` bounds the read by the header's promise (+1 to detect trailing data); the Vec
         // grows only as decompressed bytes actually arrive, so a lying header allocates nothing.
         let mut body = Vec::new();
-        if let Err(e) = dec
-            .take((h.data_bytes as u64).saturating_add(1))
-            .read_to_end(&mut body)
-        {
+        if let Err(e) = dec.take((h.data_bytes as u64).saturating_add(1)).read_to_end(&mut body) {
             let at = h.data_offset + body.len();
-            return Err(DataError::format(
-                &src,
-                at,
-                format!("corrupt gzip stream: {e}"),
-            ));
+            return Err(DataError::format(&src, at, format!("corrupt gzip stream: {e}")));
         }
         check_body_len(&h, body.len(), false, &src)?;
-        let data = if h.ty == IdxType::U8 {
-            IdxData::U8(body)
-        } else {
-            decode(h.ty, &body)
-        };
-        Ok(IdxArray {
-            ty: h.ty,
-            dims: h.dims,
-            data,
-            data_offset: h.data_offset,
-        })
+        let data = if h.ty == IdxType::U8 { IdxData::U8(body) } else { decode(h.ty, &body) };
+        Ok(IdxArray { ty: h.ty, dims: h.dims, data, data_offset: h.data_offset })
     } else {
         let mut reader = bytes;
         let h = read_header(&mut reader, source)?;
         let body = &bytes[h.data_offset.min(bytes.len())..];
         check_body_len(&h, body.len(), true, source)?;
-        Ok(IdxArray {
-            ty: h.ty,
-            data: decode(h.ty, body),
-            dims: h.dims,
-            data_offset: h.data_offset,
-        })
+        Ok(IdxArray { ty: h.ty, data: decode(h.ty, body), dims: h.dims, data_offset: h.data_offset })
     }
 }
 
@@ -360,19 +304,12 @@ pub(crate) fn load_classification(
     }
     let lab = parse_idx(labels, labels_src)?;
     if lab.dims.len() != 1 {
-        let msg = format!(
-            "expected labels of rank 1 [n], found rank {} with dims {:?}",
-            lab.dims.len(),
-            lab.dims
-        );
+        let msg = format!("expected labels of rank 1 [n], found rank {} with dims {:?}", lab.dims.len(), lab.dims);
         return Err(DataError::format(labels_src, 3, msg));
     }
     let (n, d) = (img.dims[0], img.dims[1..].iter().product::<usize>());
     if lab.dims[0] != n {
-        let msg = format!(
-            "{images_src} holds {n} images but {labels_src} holds {} labels",
-            lab.dims[0]
-        );
+        let msg = format!("{images_src} holds {n} images but {labels_src} holds {} labels", lab.dims[0]);
         return Err(DataError::invalid(name, msg));
     }
     if n == 0 || d == 0 {
@@ -393,10 +330,7 @@ pub(crate) fn load_classification(
     let classes = match fixed_classes {
         Some(k) if max >= k => {
             let i = label_vec.iter().position(|&l| l as usize >= k).unwrap_or(0);
-            let msg = format!(
-                "label {} (item {i}) out of range (expected 0..{k})",
-                label_vec[i]
-            );
+            let msg = format!("label {} (item {i}) out of range (expected 0..{k})", label_vec[i]);
             return Err(DataError::format(labels_src, label_at(i), msg));
         }
         Some(k) => k,
@@ -407,10 +341,6 @@ pub(crate) fn load_classification(
         IdxData::F32(v) => v.iter().map(|&x| pixel.apply(x)).collect(),
     };
     let image_shape = (img.dims.len() == 3).then(|| (img.dims[1], img.dims[2]));
-    let targets = Targets::Classes {
-        labels: label_vec,
-        classes,
-        names: numbered_names(classes),
-    };
+    let targets = Targets::Classes { labels: label_vec, classes, names: numbered_names(classes) };
     Dataset::new(name, features, n, d, targets, image_shape)
 }

@@ -24,24 +24,8 @@ pub fn load_mnist_bytes(
 ) -> Result<(Dataset, Dataset)> {
     let [tri, trl, tei, tel] = MNIST_FILES;
     let scale = Pixel::Div(255.0);
-    let train = load_classification(
-        train_images,
-        tri,
-        train_labels,
-        trl,
-        "mnist-train",
-        scale,
-        Some(10),
-    )?;
-    let test = load_classification(
-        test_images,
-        tei,
-        test_labels,
-        tel,
-        "mnist-test",
-        scale,
-        Some(10),
-    )?;
+    let train = load_classification(train_images, tri, train_labels, trl, "mnist-train", scale, Some(10))?;
+    let test = load_classification(test_images, tei, test_labels, tel, "mnist-test", scale, Some(10))?;
     Ok((train, test))
 }
 
@@ -51,10 +35,7 @@ pub fn load_mnist_bytes(
 pub fn load_mnist_dir(dir: &std::path::Path) -> Result<(Dataset, Dataset)> {
     let read = |name: &str| {
         let path = dir.join(name);
-        std::fs::read(&path).map_err(|err| crate::DataError::Io {
-            path: path.display().to_string(),
-            err,
-        })
+        std::fs::read(&path).map_err(|err| crate::DataError::Io { path: path.display().to_string(), err })
     };
     let [a, b, c, d] = MNIST_FILES;
     load_mnist_bytes(&read(a)?, &read(b)?, &read(c)?, &read(d)?)
@@ -69,14 +50,7 @@ pub fn find_mnist_dir() -> Option<std::path::PathBuf> {
     let has_files = |dir: &PathBuf| MNIST_FILES.iter().all(|f| dir.join(f).is_file());
     let from_env = std::env::var_os("WEBGRAD_ASSETS").map(|a| PathBuf::from(a).join("mnist"));
     let cwd = std::env::current_dir().ok();
-    let from_cwd = cwd
-        .iter()
-        .flat_map(|c| c.ancestors())
-        .map(|a| a.join("assets").join("mnist"));
+    let from_cwd = cwd.iter().flat_map(|c| c.ancestors()).map(|a| a.join("assets").join("mnist"));
     let from_repo = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/mnist"));
-    from_env
-        .into_iter()
-        .chain(from_cwd)
-        .chain(std::iter::once(from_repo))
-        .find(has_files)
+    from_env.into_iter().chain(from_cwd).chain(std::iter::once(from_repo)).find(has_files)
 }

@@ -30,27 +30,17 @@ pub fn train_test_split(ds: &Dataset, test_fraction: f32, seed: u64) -> Result<(
     check_fraction(ds, test_fraction)?;
     let order = Rng::new(seed).permutation(ds.n);
     let (test, train) = order.split_at(test_count(ds.n, test_fraction));
-    Ok((
-        named(ds.subset(train), &ds.name, "train"),
-        named(ds.subset(test), &ds.name, "test"),
-    ))
+    Ok((named(ds.subset(train), &ds.name, "train"), named(ds.subset(test), &ds.name, "test")))
 }
 
 /// Like [`train_test_split`] but each class contributes `round(count_c · f)` rows to the test
 /// part, so both parts keep the class proportions (to within one row per class). Classes are
 /// shuffled one after the other with one `Rng::new(seed)`, then each part is shuffled again so
 /// that classes are mixed. Errors for a regression dataset.
-pub fn stratified_train_test_split(
-    ds: &Dataset,
-    test_fraction: f32,
-    seed: u64,
-) -> Result<(Dataset, Dataset)> {
+pub fn stratified_train_test_split(ds: &Dataset, test_fraction: f32, seed: u64) -> Result<(Dataset, Dataset)> {
     check_fraction(ds, test_fraction)?;
     let Some(labels) = ds.labels() else {
-        return Err(DataError::invalid(
-            &ds.name,
-            "a stratified split needs class labels, found regression targets",
-        ));
+        return Err(DataError::invalid(&ds.name, "a stratified split needs class labels, found regression targets"));
     };
     let mut by_class: Vec<Vec<u32>> = vec![Vec::new(); ds.num_outputs()];
     for (i, &l) in labels.iter().enumerate() {
@@ -66,10 +56,7 @@ pub fn stratified_train_test_split(
     }
     rng.shuffle(&mut train);
     rng.shuffle(&mut test);
-    Ok((
-        named(ds.subset(&train), &ds.name, "train"),
-        named(ds.subset(&test), &ds.name, "test"),
-    ))
+    Ok((named(ds.subset(&train), &ds.name, "train"), named(ds.subset(&test), &ds.name, "test")))
 }
 
 #[cfg(test)]
@@ -81,11 +68,7 @@ mod tests {
     fn indexed(labels: Vec<u32>, classes: usize) -> Dataset {
         let n = labels.len();
         let features = (0..n).map(|i| i as f32).collect();
-        let targets = Targets::Classes {
-            labels,
-            classes,
-            names: numbered_names(classes),
-        };
+        let targets = Targets::Classes { labels, classes, names: numbered_names(classes) };
         Dataset::new("idx", features, n, 1, targets, None).unwrap()
     }
 
@@ -98,10 +81,7 @@ mod tests {
         let ds = indexed((0..103).map(|i| i % 3).collect(), 3);
         let (train, test) = train_test_split(&ds, 0.2, 5).unwrap();
         assert_eq!((train.n, test.n), (82, 21));
-        assert_eq!(
-            (train.name.as_str(), test.name.as_str()),
-            ("idx-train", "idx-test")
-        );
+        assert_eq!((train.name.as_str(), test.name.as_str()), ("idx-train", "idx-test"));
         let mut all: Vec<usize> = rows(&train).into_iter().chain(rows(&test)).collect();
         all.sort();
         assert_eq!(all, (0..103).collect::<Vec<_>>());
@@ -152,17 +132,9 @@ mod tests {
         let tl = test.labels().unwrap();
         assert!(tl.windows(2).filter(|w| w[0] != w[1]).count() > 10);
 
-        let reg = Targets::Regression {
-            values: vec![0.0; 2],
-            outputs: 1,
-        };
+        let reg = Targets::Regression { values: vec![0.0; 2], outputs: 1 };
         let reg = Dataset::new("r", vec![0.0; 2], 2, 1, reg, None).unwrap();
-        let e = stratified_train_test_split(&reg, 0.5, 0)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("r: a stratified split needs class labels"),
-            "{e}"
-        );
+        let e = stratified_train_test_split(&reg, 0.5, 0).unwrap_err().to_string();
+        assert!(e.starts_with("r: a stratified split needs class labels"), "{e}");
     }
 }

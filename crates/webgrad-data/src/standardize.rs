@@ -37,28 +37,17 @@ impl Standardizer {
             .iter()
             .map(|&v| {
                 let s = (v / n.max(1) as f64).sqrt() as f32;
-                if s >= f32::MIN_POSITIVE && s.is_finite() {
-                    s
-                } else {
-                    1.0
-                }
+                if s >= f32::MIN_POSITIVE && s.is_finite() { s } else { 1.0 }
             })
             .collect();
-        Standardizer {
-            mean: mean.into_iter().map(|m| m as f32).collect(),
-            std,
-        }
+        Standardizer { mean: mean.into_iter().map(|m| m as f32).collect(), std }
     }
 
     /// Standardises every row in place. Errors (changing nothing) if the dataset's `d` differs
     /// from the fitted width.
     pub fn apply(&self, ds: &mut Dataset) -> Result<()> {
         if ds.d != self.mean.len() {
-            let msg = format!(
-                "standardizer was fitted on {} features, dataset has {}",
-                self.mean.len(),
-                ds.d
-            );
+            let msg = format!("standardizer was fitted on {} features, dataset has {}", self.mean.len(), ds.d);
             return Err(DataError::invalid(&ds.name, msg));
         }
         for row in ds.features.chunks_exact_mut(ds.d) {
@@ -70,11 +59,7 @@ impl Standardizer {
     /// Standardises one row `[d]` in place (e.g. a point of a decision-boundary heatmap).
     /// Panics if `row.len() != d`.
     pub fn apply_row(&self, row: &mut [f32]) {
-        assert_eq!(
-            row.len(),
-            self.mean.len(),
-            "Standardizer::apply_row: row length"
-        );
+        assert_eq!(row.len(), self.mean.len(), "Standardizer::apply_row: row length");
         for ((x, &m), &s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
             *x = (*x - m) / s;
         }
@@ -99,24 +84,15 @@ mod tests {
         // Column 0: 100 + 10·i (non-trivial mean and scale); column 1: constant 3;
         // column 2: a second scale.
         let n = 400;
-        let features: Vec<f32> = (0..n)
-            .flat_map(|i| [100.0 + 10.0 * i as f32, 3.0, -0.01 * (i % 7) as f32])
-            .collect();
-        let targets = Targets::Classes {
-            labels: vec![0; n],
-            classes: 1,
-            names: numbered_names(1),
-        };
+        let features: Vec<f32> = (0..n).flat_map(|i| [100.0 + 10.0 * i as f32, 3.0, -0.01 * (i % 7) as f32]).collect();
+        let targets = Targets::Classes { labels: vec![0; n], classes: 1, names: numbered_names(1) };
         let ds = Dataset::new("s", features, n, 3, targets, None).unwrap();
         let (mut train, mut test) = train_test_split(&ds, 0.3, 1).unwrap();
 
         let st = Standardizer::fit(&train);
         for c in 0..3 {
             let (m, s) = column_stats(&train, c);
-            assert!(
-                (st.mean[c] as f64 - m).abs() <= 1e-6 * m.abs().max(1.0),
-                "col {c}"
-            );
+            assert!((st.mean[c] as f64 - m).abs() <= 1e-6 * m.abs().max(1.0), "col {c}");
             if c == 1 {
                 assert_eq!((st.mean[1], st.std[1]), (3.0, 1.0));
             } else {
@@ -132,10 +108,7 @@ mod tests {
         st.apply(&mut train).unwrap();
         for c in [0, 2] {
             let (m, s) = column_stats(&train, c);
-            assert!(
-                m.abs() < 1e-5 && (s - 1.0).abs() < 1e-5,
-                "col {c}: mean {m} std {s}"
-            );
+            assert!(m.abs() < 1e-5 && (s - 1.0).abs() < 1e-5, "col {c}: mean {m} std {s}");
         }
         assert!(train.features.iter().skip(1).step_by(3).all(|&v| v == 0.0));
         st.apply(&mut test).unwrap();
@@ -151,14 +124,8 @@ mod tests {
 
     #[test]
     fn apply_rejects_width_mismatch() {
-        let st = Standardizer {
-            mean: vec![0.0; 2],
-            std: vec![1.0; 2],
-        };
-        let targets = Targets::Regression {
-            values: vec![0.0],
-            outputs: 1,
-        };
+        let st = Standardizer { mean: vec![0.0; 2], std: vec![1.0; 2] };
+        let targets = Targets::Regression { values: vec![0.0], outputs: 1 };
         let mut ds = Dataset::new("w", vec![1.0, 2.0, 3.0], 1, 3, targets, None).unwrap();
         let e = st.apply(&mut ds).unwrap_err().to_string();
         assert_eq!(e, "w: standardizer was fitted on 2 features, dataset has 3");

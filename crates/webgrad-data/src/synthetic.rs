@@ -23,34 +23,17 @@ fn uniform(rng: &mut Rng, lo: f64, hi: f64) -> f64 {
 }
 
 fn check_noise(noise: f32) {
-    assert!(
-        noise.is_finite() && noise >= 0.0,
-        "synthetic data: noise {noise} must be finite and >= 0"
-    );
+    assert!(noise.is_finite() && noise >= 0.0, "synthetic data: noise {noise} must be finite and >= 0");
 }
 
 /// Collects `(x, y, label)` points into a classification dataset.
 fn classification(name: &str, points: Vec<(f64, f64, bool)>) -> Dataset {
     let n = points.len();
-    let features = points
-        .iter()
-        .flat_map(|&(x, y, _)| [x as f32, y as f32])
-        .collect();
+    let features = points.iter().flat_map(|&(x, y, _)| [x as f32, y as f32]).collect();
     let labels = points.iter().map(|&(_, _, pos)| pos as u32).collect();
     let names = vec!["negative".to_string(), "positive".to_string()];
-    Dataset::new(
-        name,
-        features,
-        n,
-        2,
-        Targets::Classes {
-            labels,
-            classes: 2,
-            names,
-        },
-        None,
-    )
-    .expect("synthetic points are finite and labels are 0 or 1")
+    Dataset::new(name, features, n, 2, Targets::Classes { labels, classes: 2, names }, None)
+        .expect("synthetic points are finite and labels are 0 or 1")
 }
 
 /// The playground's `numSamples / 2` loops; for odd `n` the first group gets the extra point so
@@ -67,10 +50,7 @@ pub fn circle(n: usize, noise: f32, seed: u64) -> Dataset {
     let (radius, noise) = (5.0, noise as f64);
     let mut rng = Rng::new(seed);
     let mut points = Vec::with_capacity(n);
-    for (count, (r_lo, r_hi)) in halves(n)
-        .into_iter()
-        .zip([(0.0, radius * 0.5), (radius * 0.7, radius)])
-    {
+    for (count, (r_lo, r_hi)) in halves(n).into_iter().zip([(0.0, radius * 0.5), (radius * 0.7, radius)]) {
         for _ in 0..count {
             let r = uniform(&mut rng, r_lo, r_hi);
             let angle = uniform(&mut rng, 0.0, 2.0 * PI);
@@ -155,25 +135,15 @@ pub fn plane(n: usize, noise: f32, seed: u64) -> Dataset {
         features.extend([x as f32, y as f32]);
         values.push(((x + nx + y + ny) / 10.0) as f32);
     }
-    Dataset::new(
-        "plane",
-        features,
-        n,
-        2,
-        Targets::Regression { values, outputs: 1 },
-        None,
-    )
-    .expect("synthetic points are finite")
+    Dataset::new("plane", features, n, 2, Targets::Regression { values, outputs: 1 }, None)
+        .expect("synthetic points are finite")
 }
 
 /// One of [`NAMES`] by name. Errors for an unknown name (listing the valid ones) or a noise that
 /// is negative or not finite.
 pub fn by_name(name: &str, n: usize, noise: f32, seed: u64) -> Result<Dataset> {
     if !(noise.is_finite() && noise >= 0.0) {
-        return Err(DataError::invalid(
-            name,
-            format!("noise {noise} must be finite and >= 0"),
-        ));
+        return Err(DataError::invalid(name, format!("noise {noise} must be finite and >= 0")));
     }
     Ok(match name {
         "circle" => circle(n, noise, seed),
@@ -182,10 +152,7 @@ pub fn by_name(name: &str, n: usize, noise: f32, seed: u64) -> Result<Dataset> {
         "spiral" => spiral(n, noise, seed),
         "plane" => plane(n, noise, seed),
         _ => {
-            return Err(DataError::UnknownDataset {
-                name: name.to_string(),
-                valid: NAMES.join(", "),
-            });
+            return Err(DataError::UnknownDataset { name: name.to_string(), valid: NAMES.join(", ") });
         }
     })
 }
@@ -216,10 +183,7 @@ mod tests {
     #[test]
     fn by_name_rejects_unknown_and_bad_noise() {
         let e = by_name("moons", 10, 0.0, 0).unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "unknown dataset \"moons\" (expected one of: circle, xor, gauss, spiral, plane)"
-        );
+        assert_eq!(e, "unknown dataset \"moons\" (expected one of: circle, xor, gauss, spiral, plane)");
         let e = by_name("xor", 10, -0.1, 0).unwrap_err().to_string();
         assert_eq!(e, "xor: noise -0.1 must be finite and >= 0");
     }
@@ -238,9 +202,7 @@ mod tests {
         }
         // With noise, labels come from the noisy point: some inner points turn negative.
         let noisy = circle(400, 0.5, 3);
-        let inner_negatives = xy(&noisy)
-            .filter(|&(x, y, l)| l == 0 && (x * x + y * y).sqrt() < 2.5)
-            .count();
+        let inner_negatives = xy(&noisy).filter(|&(x, y, l)| l == 0 && (x * x + y * y).sqrt() < 2.5).count();
         assert!(inner_negatives > 10, "{inner_negatives}");
     }
 
@@ -248,21 +210,13 @@ mod tests {
     fn xor_ranges_and_labels() {
         let ds = xor(1000, 0.0, 4);
         for (x, y, l) in xy(&ds) {
-            assert!(
-                (0.3..=5.3).contains(&x.abs()) && (0.3..=5.3).contains(&y.abs()),
-                "({x}, {y})"
-            );
+            assert!((0.3..=5.3).contains(&x.abs()) && (0.3..=5.3).contains(&y.abs()), "({x}, {y})");
             assert_eq!(l, (x * y >= 0.0) as u32);
         }
         let counts = ds.class_counts();
         assert!(counts[0].abs_diff(counts[1]) < 120, "{counts:?}");
         let noisy = xor(1000, 0.5, 4);
-        assert!(
-            xy(&noisy)
-                .filter(|&(x, y, l)| l != (x * y >= 0.0) as u32)
-                .count()
-                > 50
-        );
+        assert!(xy(&noisy).filter(|&(x, y, l)| l != (x * y >= 0.0) as u32).count() > 50);
     }
 
     #[test]
@@ -271,10 +225,7 @@ mod tests {
             let ds = gauss(4000, noise, 5);
             assert_eq!(ds.class_counts(), vec![2000, 2000]);
             for (label, centre) in [(1, 2.0), (0, -2.0)] {
-                let xs: Vec<f64> = xy(&ds)
-                    .filter(|p| p.2 == label)
-                    .map(|p| p.0 as f64)
-                    .collect();
+                let xs: Vec<f64> = xy(&ds).filter(|p| p.2 == label).map(|p| p.0 as f64).collect();
                 let m = xs.iter().sum::<f64>() / xs.len() as f64;
                 let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / xs.len() as f64;
                 assert!((m - centre).abs() < 0.12, "mean {m}");
@@ -290,10 +241,7 @@ mod tests {
         // Point i of the negative arm is point i of the positive arm rotated by π.
         for i in 0..100 {
             let (p, q) = (ds.row(i), ds.row(100 + i));
-            assert!(
-                (p[0] + q[0]).abs() < 1e-5 && (p[1] + q[1]).abs() < 1e-5,
-                "row {i}"
-            );
+            assert!((p[0] + q[0]).abs() < 1e-5 && (p[1] + q[1]).abs() < 1e-5, "row {i}");
             let r = (p[0] * p[0] + p[1] * p[1]).sqrt();
             assert!((r - i as f32 / 100.0 * 5.0).abs() < 1e-5);
         }
@@ -305,9 +253,7 @@ mod tests {
     #[test]
     fn plane_targets_follow_the_formula() {
         let ds = plane(500, 0.0, 7);
-        let Targets::Regression { values, outputs: 1 } = &ds.targets else {
-            panic!("not regression")
-        };
+        let Targets::Regression { values, outputs: 1 } = &ds.targets else { panic!("not regression") };
         assert_eq!(values.len(), 500);
         for (i, &v) in values.iter().enumerate() {
             let (x, y) = (ds.row(i)[0], ds.row(i)[1]);
@@ -315,12 +261,8 @@ mod tests {
             assert!((v - (x + y) / 10.0).abs() < 1e-6);
         }
         let noisy = plane(500, 0.5, 7);
-        let Targets::Regression { values: nv, .. } = &noisy.targets else {
-            panic!()
-        };
-        let off = (0..500)
-            .filter(|&i| (nv[i] - (noisy.row(i)[0] + noisy.row(i)[1]) / 10.0).abs() > 0.05)
-            .count();
+        let Targets::Regression { values: nv, .. } = &noisy.targets else { panic!() };
+        let off = (0..500).filter(|&i| (nv[i] - (noisy.row(i)[0] + noisy.row(i)[1]) / 10.0).abs() > 0.05).count();
         assert!(off > 250, "{off}");
     }
 }

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))] // reads the bundled files from disk; tests/portable.rs covers the browser
 //! The bundled MNIST subset (assets/mnist) and the errors of the MNIST loader.
 
 use std::path::PathBuf;
@@ -11,14 +12,8 @@ fn asset_dir() -> PathBuf {
 #[test]
 fn bundled_mnist_loads() {
     let (train, test) = load_mnist_dir(&asset_dir()).unwrap();
-    assert_eq!(
-        (train.name.as_str(), train.n, train.d),
-        ("mnist-train", 8000, 784)
-    );
-    assert_eq!(
-        (test.name.as_str(), test.n, test.d),
-        ("mnist-test", 2000, 784)
-    );
+    assert_eq!((train.name.as_str(), train.n, train.d), ("mnist-train", 8000, 784));
+    assert_eq!((test.name.as_str(), test.n, test.d), ("mnist-test", 2000, 784));
     for ds in [&train, &test] {
         assert_eq!(ds.image_shape, Some((28, 28)));
         assert_eq!(ds.num_outputs(), 10);
@@ -28,11 +23,7 @@ fn bundled_mnist_loads() {
         assert_eq!(counts.iter().sum::<usize>(), ds.n);
         assert!(ds.features.iter().all(|&p| (0.0..=1.0).contains(&p)));
         // Every pixel is exactly some byte / 255.
-        assert!(
-            ds.features
-                .iter()
-                .all(|&p| p == (p * 255.0).round() / 255.0)
-        );
+        assert!(ds.features.iter().all(|&p| p == (p * 255.0).round() / 255.0));
         // Real digits: mostly background, some full-intensity ink, about 0.13 mean intensity.
         let mean = ds.features.iter().map(|&p| p as f64).sum::<f64>() / ds.features.len() as f64;
         assert!((0.1..0.17).contains(&mean), "mean pixel {mean}");
@@ -68,29 +59,17 @@ fn label_out_of_range_and_count_mismatch() {
     labels.extend_from_slice(&2000u32.to_be_bytes());
     labels.extend(std::iter::repeat_n(3u8, 2000));
     labels[8 + 5] = 12;
-    let e = load_mnist_bytes(&tri, &trl, &tei, &labels)
-        .unwrap_err()
-        .to_string();
-    assert_eq!(
-        e,
-        "t10k-labels-idx1-ubyte.gz: byte 13: label 12 (item 5) out of range (expected 0..10)"
-    );
+    let e = load_mnist_bytes(&tri, &trl, &tei, &labels).unwrap_err().to_string();
+    assert_eq!(e, "t10k-labels-idx1-ubyte.gz: byte 13: label 12 (item 5) out of range (expected 0..10)");
 
     // Train labels swapped for the (2000) test labels: counts differ; both files are named.
-    let e = load_mnist_bytes(&tri, &tel, &tei, &tel)
-        .unwrap_err()
-        .to_string();
+    let e = load_mnist_bytes(&tri, &tel, &tei, &tel).unwrap_err().to_string();
     assert_eq!(
         e,
         "mnist-train: train-images-idx3-ubyte.gz holds 8000 images but train-labels-idx1-ubyte.gz holds 2000 labels"
     );
 
     // A truncated download of the real file.
-    let e = load_mnist_bytes(&tri[..tri.len() / 2], &trl, &tei, &tel)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.starts_with("train-images-idx3-ubyte.gz (gunzipped): byte "),
-        "{e}"
-    );
+    let e = load_mnist_bytes(&tri[..tri.len() / 2], &trl, &tei, &tel).unwrap_err().to_string();
+    assert!(e.starts_with("train-images-idx3-ubyte.gz (gunzipped): byte "), "{e}");
 }

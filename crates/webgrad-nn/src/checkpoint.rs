@@ -57,14 +57,23 @@ pub async fn save(trainer: &Trainer, model_file: &ModelFile) -> Result<Vec<u8>> 
         }
     }
     let json = serde_json::to_string(&meta).expect("checkpoint metadata serialises");
-    io::serialize(&tensors, Some(HashMap::from([(KEY.to_string(), json), (io::METADATA_KEY.to_string(), model_file.to_json())])))
+    io::serialize(
+        &tensors,
+        Some(HashMap::from([(KEY.to_string(), json), (io::METADATA_KEY.to_string(), model_file.to_json())])),
+    )
 }
 
 /// Rebuilds the trainer (model, optimizer with its state, settings, cursor) from a checkpoint.
 pub fn load(device: &Device, bytes: &[u8], source: &str) -> Result<(Trainer, ModelFile)> {
-    let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| Error::Format(format!("{source}: not a safetensors file: {e}")))?;
-    let json = header.metadata().as_ref().and_then(|m| m.get(KEY)).ok_or_else(|| Error::Format(format!("{source}: not a webgrad checkpoint (no '{KEY}' metadata; is it a plain model file? use --init for weights)")))?;
-    let meta: Meta = serde_json::from_str(json).map_err(|e| Error::Format(format!("{source}: bad checkpoint metadata: {e}")))?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| Error::Format(format!("{source}: not a safetensors file: {e}")))?;
+    let json = header.metadata().as_ref().and_then(|m| m.get(KEY)).ok_or_else(|| {
+        Error::Format(format!(
+            "{source}: not a webgrad checkpoint (no '{KEY}' metadata; is it a plain model file? use --init for weights)"
+        ))
+    })?;
+    let meta: Meta =
+        serde_json::from_str(json).map_err(|e| Error::Format(format!("{source}: bad checkpoint metadata: {e}")))?;
     if meta.format != FORMAT {
         return Err(Error::Format(format!("{source}: format '{}' is not {FORMAT}", meta.format)));
     }

@@ -17,7 +17,8 @@ pub enum ActivationName {
 }
 
 impl ActivationName {
-    pub const ALL: [ActivationName; 6] = [Self::Identity, Self::Relu, Self::LeakyRelu, Self::Sigmoid, Self::Tanh, Self::Gelu];
+    pub const ALL: [ActivationName; 6] =
+        [Self::Identity, Self::Relu, Self::LeakyRelu, Self::Sigmoid, Self::Tanh, Self::Gelu];
 
     pub fn to_core(self) -> Activation {
         match self {
@@ -206,7 +207,12 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let mut cfg = MlpConfig { input: 2, hidden: vec![LayerConfig { width: 0, activation: ActivationName::Tanh, dropout: 0.0 }], head: Head::Sigmoid, init: Init::GlorotUniform };
+        let mut cfg = MlpConfig {
+            input: 2,
+            hidden: vec![LayerConfig { width: 0, activation: ActivationName::Tanh, dropout: 0.0 }],
+            head: Head::Sigmoid,
+            init: Init::GlorotUniform,
+        };
         assert!(cfg.validate().unwrap_err().contains("hidden layer 1"));
         cfg.hidden[0].width = 3;
         cfg.hidden[0].dropout = 1.0;

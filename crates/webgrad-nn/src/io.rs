@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
+use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use webgrad_core::Device;
 use webgrad_data::Standardizer;
@@ -45,7 +45,14 @@ pub struct ModelFile {
 
 impl ModelFile {
     pub fn new(model: &MlpConfig, class_names: Vec<String>, preprocessing: Preprocessing, dataset: &str) -> Self {
-        ModelFile { format: FORMAT.into(), model: model.clone(), torch: model.torch_expression(), class_names, preprocessing, dataset: dataset.into() }
+        ModelFile {
+            format: FORMAT.into(),
+            model: model.clone(),
+            torch: model.torch_expression(),
+            class_names,
+            preprocessing,
+            dataset: dataset.into(),
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -53,7 +60,8 @@ impl ModelFile {
     }
 
     pub fn from_json(json: &str, source: &str) -> Result<Self> {
-        let file: ModelFile = serde_json::from_str(json).map_err(|e| Error::Format(format!("{source}: not a webgrad model description: {e}")))?;
+        let file: ModelFile = serde_json::from_str(json)
+            .map_err(|e| Error::Format(format!("{source}: not a webgrad model description: {e}")))?;
         if file.format != FORMAT {
             return Err(Error::Format(format!("{source}: format '{}' is not {FORMAT}", file.format)));
         }
@@ -63,12 +71,18 @@ impl ModelFile {
 }
 
 /// f32 tensors by name → safetensors bytes (little-endian f32).
-pub fn serialize(tensors: &[(String, Vec<usize>, Vec<f32>)], metadata: Option<HashMap<String, String>>) -> Result<Vec<u8>> {
-    let bytes: Vec<Vec<u8>> = tensors.iter().map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+pub fn serialize(
+    tensors: &[(String, Vec<usize>, Vec<f32>)],
+    metadata: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>> {
+    let bytes: Vec<Vec<u8>> =
+        tensors.iter().map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
     let views = tensors
         .iter()
         .zip(&bytes)
-        .map(|((name, shape, _), b)| Ok((name.clone(), TensorView::new(Dtype::F32, shape.clone(), b).map_err(|e| Error::Format(e.to_string()))?)))
+        .map(|((name, shape, _), b)| {
+            Ok((name.clone(), TensorView::new(Dtype::F32, shape.clone(), b).map_err(|e| Error::Format(e.to_string()))?))
+        })
         .collect::<Result<Vec<_>>>()?;
     safetensors::serialize(views, metadata).map_err(|e| Error::Format(e.to_string()))
 }
@@ -88,7 +102,8 @@ pub fn parse<'a>(bytes: &'a [u8], source: &str) -> Result<SafeTensors<'a>> {
 
 /// The ModelFile stored in a safetensors file's metadata, if any.
 pub fn embedded_model_file(bytes: &[u8], source: &str) -> Result<Option<ModelFile>> {
-    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| Error::Format(format!("{source}: not a safetensors file: {e}")))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| Error::Format(format!("{source}: not a safetensors file: {e}")))?;
     match meta.metadata().as_ref().and_then(|m| m.get(METADATA_KEY)) {
         Some(json) => Ok(Some(ModelFile::from_json(json, source)?)),
         None => Ok(None),
@@ -102,7 +117,10 @@ pub fn read_f32(st: &SafeTensors<'_>, name: &str, shape: &[usize], source: &str)
         return Err(Error::Format(format!("{source}: tensor '{name}' is {:?}, expected F32", view.dtype())));
     }
     if view.shape() != shape {
-        return Err(Error::Format(format!("{source}: tensor '{name}' has shape {:?}, the model needs {shape:?}", view.shape())));
+        return Err(Error::Format(format!(
+            "{source}: tensor '{name}' has shape {:?}, the model needs {shape:?}",
+            view.shape()
+        )));
     }
     let values: Vec<f32> = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
@@ -122,7 +140,12 @@ pub fn load_weights(model: &Mlp, bytes: &[u8], source: &str, ignored_prefix: Opt
         values.push(read_f32(&st, name, t.shape(), source)?);
     }
     let expected: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
-    let unexpected: Vec<String> = st.names().into_iter().filter(|n| !expected.contains(n) && !ignored_prefix.is_some_and(|p| n.starts_with(p))).map(String::from).collect();
+    let unexpected: Vec<String> = st
+        .names()
+        .into_iter()
+        .filter(|n| !expected.contains(n) && !ignored_prefix.is_some_and(|p| n.starts_with(p)))
+        .map(String::from)
+        .collect();
     if !unexpected.is_empty() {
         return Err(Error::Format(format!("{source}: unexpected tensors {unexpected:?} (the model has {expected:?})")));
     }
@@ -136,10 +159,10 @@ pub fn load_weights(model: &Mlp, bytes: &[u8], source: &str, ignored_prefix: Opt
 pub fn load_model(device: &Device, bytes: &[u8], json: Option<&str>, source: &str) -> Result<(Mlp, ModelFile)> {
     let file = match json {
         Some(j) => ModelFile::from_json(j, source)?,
-        None => embedded_model_file(bytes, source)?.ok_or_else(|| Error::Format(format!("{source}: no model description (pass the .json saved beside it)")))?,
+        None => embedded_model_file(bytes, source)?
+            .ok_or_else(|| Error::Format(format!("{source}: no model description (pass the .json saved beside it)")))?,
     };
     let model = Mlp::new(device, file.model.clone(), 0)?;
     load_weights(&model, bytes, source, None)?;
     Ok((model, file))
 }
-

@@ -17,7 +17,7 @@ pub use loss::Loss;
 pub use model::{Linear, Mlp};
 pub use optim::{Optimizer, OptimizerConfig};
 pub use schedule::Schedule;
-pub use train::{evaluate, Evaluation, Report, TrainConfig, Trainer};
+pub use train::{Evaluation, Report, TrainConfig, Trainer, evaluate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

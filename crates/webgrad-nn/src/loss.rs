@@ -8,12 +8,16 @@ use webgrad_core::Tensor;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Loss {
     /// softmax heads: `CrossEntropyLoss(label_smoothing)`
-    CrossEntropy { label_smoothing: f32 },
+    CrossEntropy {
+        label_smoothing: f32,
+    },
     /// sigmoid heads: `BCEWithLogitsLoss`
     BceWithLogits,
     /// linear heads
     Mse,
-    Huber { delta: f32 },
+    Huber {
+        delta: f32,
+    },
 }
 
 /// logits [n, c], labels u32 [n] → []

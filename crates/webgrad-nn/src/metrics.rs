@@ -6,7 +6,12 @@ use serde::{Deserialize, Serialize};
 pub fn argmax_rows(values: &[f32], c: usize) -> Vec<u32> {
     values
         .chunks(c)
-        .map(|row| row.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (j, &v)| if v > best.1 { (j, v) } else { best }).0 as u32)
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (j, &v)| if v > best.1 { (j, v) } else { best })
+                .0 as u32
+        })
         .collect()
 }
 
@@ -56,7 +61,9 @@ pub fn classification_report(predicted: &[u32], truth: &[u32], names: &[String])
         .collect();
     let avg = |weight: &dyn Fn(&ClassStats) -> f64| {
         let w: f64 = per_class.iter().map(weight).sum();
-        let mean = |f: fn(&ClassStats) -> f64| if w == 0.0 { 0.0 } else { per_class.iter().map(|s| weight(s) * f(s)).sum::<f64>() / w };
+        let mean = |f: fn(&ClassStats) -> f64| {
+            if w == 0.0 { 0.0 } else { per_class.iter().map(|s| weight(s) * f(s)).sum::<f64>() / w }
+        };
         ClassStats { precision: mean(|s| s.precision), recall: mean(|s| s.recall), f1: mean(|s| s.f1), support: total }
     };
     ClassificationReport {

@@ -6,6 +6,7 @@ use webgrad_core::{Device, Rng, Tensor};
 use crate::config::{Init, MlpConfig};
 use crate::{Error, Result};
 
+#[derive(Debug)]
 pub struct Linear {
     /// [out, in]
     pub weight: Tensor,
@@ -30,7 +31,10 @@ impl Linear {
                 (uniform(rng, bound, n), uniform(rng, bound, fan_out))
             }
         };
-        Ok(Linear { weight: Tensor::parameter(device, &w, &[fan_out, fan_in])?, bias: Tensor::parameter(device, &b, &[fan_out])? })
+        Ok(Linear {
+            weight: Tensor::parameter(device, &w, &[fan_out, fan_in])?,
+            bias: Tensor::parameter(device, &b, &[fan_out])?,
+        })
     }
 }
 
@@ -38,6 +42,12 @@ pub struct Mlp {
     pub config: MlpConfig,
     pub layers: Vec<Linear>,
     device: Device,
+}
+
+impl std::fmt::Debug for Mlp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mlp({} on {})", self.config.torch_expression(), self.device.name())
+    }
 }
 
 impl Mlp {

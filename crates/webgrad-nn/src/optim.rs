@@ -23,16 +23,31 @@ pub const OPTIMIZER_NAMES: [&str; 7] = ["sgd", "momentum", "nesterov", "adam", "
 impl OptimizerConfig {
     /// PyTorch's defaults for each optimizer; `momentum` / `nesterov` are SGD with momentum 0.9.
     pub fn by_name(name: &str) -> Result<OptimizerConfig, String> {
-        let sgd = |momentum, nesterov| OptimizerConfig::Sgd { lr: 0.01, momentum, dampening: 0.0, nesterov, weight_decay: 0.0 };
+        let sgd = |momentum, nesterov| OptimizerConfig::Sgd {
+            lr: 0.01,
+            momentum,
+            dampening: 0.0,
+            nesterov,
+            weight_decay: 0.0,
+        };
         Ok(match name {
             "sgd" => sgd(0.0, false),
             "momentum" => sgd(0.9, false),
             "nesterov" => sgd(0.9, true),
             "adam" => OptimizerConfig::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 },
             "adamw" => OptimizerConfig::AdamW { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2 },
-            "rmsprop" => OptimizerConfig::RmsProp { lr: 1e-2, alpha: 0.99, eps: 1e-8, momentum: 0.0, centered: false, weight_decay: 0.0 },
+            "rmsprop" => OptimizerConfig::RmsProp {
+                lr: 1e-2,
+                alpha: 0.99,
+                eps: 1e-8,
+                momentum: 0.0,
+                centered: false,
+                weight_decay: 0.0,
+            },
             "adagrad" => OptimizerConfig::Adagrad { lr: 1e-2, lr_decay: 0.0, eps: 1e-10, weight_decay: 0.0 },
-            other => return Err(format!("unknown optimizer '{other}' (expected one of: {})", OPTIMIZER_NAMES.join(", "))),
+            other => {
+                return Err(format!("unknown optimizer '{other}' (expected one of: {})", OPTIMIZER_NAMES.join(", ")));
+            }
         })
     }
 
@@ -71,21 +86,31 @@ impl OptimizerConfig {
         if !(lr.is_finite() && lr > 0.0) {
             return Err(format!("learning rate {lr} must be a positive number"));
         }
-        if let OptimizerConfig::Sgd { nesterov: true, momentum, dampening, .. } = *self {
-            if momentum <= 0.0 || dampening != 0.0 {
-                return Err("Nesterov momentum requires a momentum > 0 and zero dampening".into());
-            }
+        if let OptimizerConfig::Sgd { nesterov: true, momentum, dampening, .. } = *self
+            && (momentum <= 0.0 || dampening != 0.0)
+        {
+            return Err("Nesterov momentum requires a momentum > 0 and zero dampening".into());
         }
         Ok(())
     }
 
     pub fn rule(&self) -> UpdateRule {
         match *self {
-            OptimizerConfig::Sgd { momentum, dampening, nesterov, weight_decay, .. } => UpdateRule::Sgd { momentum, dampening, nesterov, weight_decay },
-            OptimizerConfig::Adam { beta1, beta2, eps, weight_decay, .. } => UpdateRule::Adam { beta1, beta2, eps, weight_decay, decoupled: false },
-            OptimizerConfig::AdamW { beta1, beta2, eps, weight_decay, .. } => UpdateRule::Adam { beta1, beta2, eps, weight_decay, decoupled: true },
-            OptimizerConfig::RmsProp { alpha, eps, momentum, centered, weight_decay, .. } => UpdateRule::RmsProp { alpha, eps, momentum, centered, weight_decay },
-            OptimizerConfig::Adagrad { lr_decay, eps, weight_decay, .. } => UpdateRule::Adagrad { lr_decay, eps, weight_decay },
+            OptimizerConfig::Sgd { momentum, dampening, nesterov, weight_decay, .. } => {
+                UpdateRule::Sgd { momentum, dampening, nesterov, weight_decay }
+            }
+            OptimizerConfig::Adam { beta1, beta2, eps, weight_decay, .. } => {
+                UpdateRule::Adam { beta1, beta2, eps, weight_decay, decoupled: false }
+            }
+            OptimizerConfig::AdamW { beta1, beta2, eps, weight_decay, .. } => {
+                UpdateRule::Adam { beta1, beta2, eps, weight_decay, decoupled: true }
+            }
+            OptimizerConfig::RmsProp { alpha, eps, momentum, centered, weight_decay, .. } => {
+                UpdateRule::RmsProp { alpha, eps, momentum, centered, weight_decay }
+            }
+            OptimizerConfig::Adagrad { lr_decay, eps, weight_decay, .. } => {
+                UpdateRule::Adagrad { lr_decay, eps, weight_decay }
+            }
         }
     }
 }
@@ -128,7 +153,9 @@ impl Optimizer {
             .iter()
             .zip(&grads)
             .zip(&self.state)
-            .filter_map(|((p, g), s)| g.as_ref().map(|g| ParamSlot { param: p.buffer(), grad: g.buffer(), state: s, len: p.numel() }))
+            .filter_map(|((p, g), s)| {
+                g.as_ref().map(|g| ParamSlot { param: p.buffer(), grad: g.buffer(), state: s, len: p.numel() })
+            })
             .collect();
         device.optimizer_step(&self.config.rule(), hyper, &batch);
         self.step += 1;

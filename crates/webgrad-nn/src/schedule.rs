@@ -41,7 +41,11 @@ impl Schedule {
     pub fn parse(s: &str, total_steps: u64) -> Result<Schedule, String> {
         let parts: Vec<&str> = s.split(':').collect();
         let num = |i: usize, what: &str| -> Result<f64, String> {
-            parts.get(i).ok_or(format!("schedule '{s}': missing {what}"))?.parse::<f64>().map_err(|_| format!("schedule '{s}': {what} is not a number"))
+            parts
+                .get(i)
+                .ok_or(format!("schedule '{s}': missing {what}"))?
+                .parse::<f64>()
+                .map_err(|_| format!("schedule '{s}': {what} is not a number"))
         };
         match parts[0] {
             "constant" => Ok(Schedule::Constant),
@@ -51,7 +55,9 @@ impl Schedule {
                 let warmup_steps = if parts.len() > 1 { num(1, "warm-up steps")? as u64 } else { 0 };
                 Ok(Schedule::Cosine { warmup_steps, warmup_start_factor: 0.1, total_steps, min_lr: 0.0 })
             }
-            other => Err(format!("unknown schedule '{other}' (expected constant, step:<size>:<gamma>, exp:<gamma>, cosine[:<warmup>])")),
+            other => Err(format!(
+                "unknown schedule '{other}' (expected constant, step:<size>:<gamma>, exp:<gamma>, cosine[:<warmup>])"
+            )),
         }
     }
 }

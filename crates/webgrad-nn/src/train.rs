@@ -8,7 +8,7 @@
 //! and a checkpoint of it resumes bit for bit.
 
 use serde::{Deserialize, Serialize};
-use webgrad_core::{no_grad, rng, Tensor};
+use webgrad_core::{Tensor, no_grad, rng};
 use webgrad_data::{Batcher, Cursor, Dataset, Targets};
 
 use crate::config::Head;
@@ -74,14 +74,22 @@ pub struct Trainer {
 pub fn check_fit(model: &Mlp, data: &Dataset) -> Result<()> {
     let cfg = &model.config;
     if data.d != cfg.input {
-        return Err(Error::Config(format!("{}: {} features per row, but the model takes {}", data.name, data.d, cfg.input)));
+        return Err(Error::Config(format!(
+            "{}: {} features per row, but the model takes {}",
+            data.name, data.d, cfg.input
+        )));
     }
     match (&cfg.head, &data.targets) {
         (Head::Softmax { classes }, Targets::Classes { classes: c, .. }) if c <= classes => Ok(()),
         (Head::Sigmoid, Targets::Classes { classes: c, .. }) if *c <= 2 => Ok(()),
         (Head::Linear { outputs }, Targets::Regression { outputs: o, .. }) if o == outputs => Ok(()),
-        (head, Targets::Classes { classes, .. }) => Err(Error::Config(format!("{}: {classes} classes do not fit the model head {head:?}", data.name))),
-        (head, Targets::Regression { outputs, .. }) => Err(Error::Config(format!("{}: {outputs} regression targets do not fit the model head {head:?}", data.name))),
+        (head, Targets::Classes { classes, .. }) => {
+            Err(Error::Config(format!("{}: {classes} classes do not fit the model head {head:?}", data.name)))
+        }
+        (head, Targets::Regression { outputs, .. }) => Err(Error::Config(format!(
+            "{}: {outputs} regression targets do not fit the model head {head:?}",
+            data.name
+        ))),
     }
 }
 
@@ -91,7 +99,16 @@ impl Trainer {
             return Err(Error::Config("batch size must be at least 1".into()));
         }
         optimizer.config.validate().map_err(Error::Config)?;
-        Ok(Trainer { model, optimizer, config, cursor: Cursor::default(), batcher: None, x: Vec::new(), labels: Vec::new(), values: Vec::new() })
+        Ok(Trainer {
+            model,
+            optimizer,
+            config,
+            cursor: Cursor::default(),
+            batcher: None,
+            x: Vec::new(),
+            labels: Vec::new(),
+            values: Vec::new(),
+        })
     }
 
     pub fn steps_per_epoch(&self, n: usize) -> usize {
@@ -110,7 +127,9 @@ impl Trainer {
         }
         let batcher = self.batcher.as_mut().expect("set above");
         let next = batcher.advance(self.cursor);
-        let indices = batcher.batch(self.cursor).ok_or_else(|| Error::Config(format!("cursor {:?} is past the end of an epoch of {}", self.cursor, data.name)))?;
+        let indices = batcher.batch(self.cursor).ok_or_else(|| {
+            Error::Config(format!("cursor {:?} is past the end of an epoch of {}", self.cursor, data.name))
+        })?;
         data.gather_batch(indices, &mut self.x, &mut self.labels, &mut self.values);
         let len = indices.len();
         let epoch_finished = next.epoch != self.cursor.epoch;
@@ -138,7 +157,9 @@ impl Trainer {
 fn batch_loss(out: &Tensor, loss: Loss, labels: &[u32], values: &[f32]) -> Result<Tensor> {
     let device = out.device();
     Ok(match loss {
-        Loss::CrossEntropy { label_smoothing } => loss::cross_entropy(out, &Tensor::labels(device, labels), label_smoothing),
+        Loss::CrossEntropy { label_smoothing } => {
+            loss::cross_entropy(out, &Tensor::labels(device, labels), label_smoothing)
+        }
         Loss::BceWithLogits => {
             let t: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
             loss::bce_with_logits(out, &Tensor::from_slice(device, &t, out.shape())?)
@@ -197,7 +218,9 @@ pub async fn evaluate(model: &Mlp, data: &Dataset, loss: Loss) -> Result<Evaluat
             }
             (Report::Classification(metrics::classification_report(&predicted, labels, &names)), predicted)
         }
-        Targets::Regression { values, .. } => (Report::Regression(metrics::regression_report(&outputs, values)), Vec::new()),
+        Targets::Regression { values, .. } => {
+            (Report::Regression(metrics::regression_report(&outputs, values)), Vec::new())
+        }
     };
     Ok(Evaluation { loss: loss_sum / data.n.max(1) as f64, report, outputs, predicted })
 }

@@ -40,9 +40,7 @@ pub fn activation_grad(act: Activation, x: f32, y: f32) -> f32 {
         Activation::Sigmoid => y * (1.0 - y),
         Activation::Tanh => 1.0 - y * y,
         // d/dx x·Φ(x) = Φ(x) + x·φ(x)
-        Activation::Gelu => {
-            0.5 * (1.0 + libm::erff(x / SQRT_2)) + x * INV_SQRT_2PI * (-0.5 * x * x).exp()
-        }
+        Activation::Gelu => 0.5 * (1.0 + libm::erff(x / SQRT_2)) + x * INV_SQRT_2PI * (-0.5 * x * x).exp(),
     }
 }
 

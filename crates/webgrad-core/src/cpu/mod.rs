@@ -11,8 +11,8 @@ pub mod rows;
 use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 
-use crate::backend::*;
 use crate::Error;
+use crate::backend::*;
 use microkernel::Kernel;
 
 struct CpuBuf(RefCell<Vec<f32>>);
@@ -212,7 +212,15 @@ impl Backend for CpuBackend {
         (buf(vec![loss]), buf(probs))
     }
 
-    fn softmax_xent_backward(&self, probs: &Buffer, labels: &Buffer, g: &Buffer, n: usize, c: usize, smoothing: f32) -> Buffer {
+    fn softmax_xent_backward(
+        &self,
+        probs: &Buffer,
+        labels: &Buffer,
+        g: &Buffer,
+        n: usize,
+        c: usize,
+        smoothing: f32,
+    ) -> Buffer {
         let mut out = vec![0.0; n * c];
         rows::softmax_xent_backward(&f(probs), &u(labels)[..n], f(g)[0], (n, c), smoothing, &mut out);
         buf(out)

@@ -8,8 +8,7 @@ pub fn step(rule: &UpdateRule, h: StepHyper, p: &mut [f32], g: &[f32], state: &m
     let lr = h.lr;
     match *rule {
         UpdateRule::Sgd { momentum, dampening, nesterov, weight_decay } => {
-            let (wd, mom, damp, neg_lr) =
-                (weight_decay as f32, momentum as f32, (1.0 - dampening) as f32, -lr as f32);
+            let (wd, mom, damp, neg_lr) = (weight_decay as f32, momentum as f32, (1.0 - dampening) as f32, -lr as f32);
             for i in 0..p.len() {
                 let mut d = g[i];
                 if weight_decay != 0.0 {
@@ -51,7 +50,8 @@ pub fn step(rule: &UpdateRule, h: StepHyper, p: &mut [f32], g: &[f32], state: &m
                 (alpha as f32, (1.0 - alpha) as f32, eps as f32, momentum as f32, weight_decay as f32);
             let neg_lr = -lr as f32;
             let (sq, rest) = state.split_first_mut().expect("RMSprop has a square_avg slot");
-            let (mut buf, rest) = if momentum != 0.0 { rest.split_first_mut().map(|(b, r)| (Some(b), r)).unwrap() } else { (None, rest) };
+            let (mut buf, rest) =
+                if momentum != 0.0 { rest.split_first_mut().map(|(b, r)| (Some(b), r)).unwrap() } else { (None, rest) };
             let mut grad_avg = if centered { rest.first_mut() } else { None };
             for i in 0..p.len() {
                 let mut gi = g[i];
@@ -94,9 +94,5 @@ pub fn step(rule: &UpdateRule, h: StepHyper, p: &mut [f32], g: &[f32], state: &m
 /// torch.lerp: start + w·(end − start) for w < 0.5, else end − (end − start)·(1 − w).
 #[inline]
 fn lerp(start: f32, end: f32, w: f32) -> f32 {
-    if w < 0.5 {
-        start + w * (end - start)
-    } else {
-        end - (end - start) * (1.0 - w)
-    }
+    if w < 0.5 { start + w * (end - start) } else { end - (end - start) * (1.0 - w) }
 }

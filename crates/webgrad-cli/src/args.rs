@@ -1,0 +1,153 @@
+//! `webgrad train` settings: flags, or a JSON file with the same names (`--config run.json`);
+//! a flag given on the command line wins over the file. Defaults are applied last.
+
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+#[derive(Args, Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TrainArgs {
+    /// JSON file with any of these settings (keys are the flag names without "--").
+    #[arg(long)]
+    #[serde(skip)]
+    pub config: Option<String>,
+
+    /// mnist | circle | xor | gauss | spiral | plane | <images.idx[.gz]> (labels beside it)
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Label file for an IDX image dataset (default: the images path with "images-idx3" → "labels-idx1").
+    #[arg(long)]
+    pub labels: Option<String>,
+    /// Rows to generate for a 2-D dataset [default: 1000]
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Noise level of a 2-D dataset, 0..1 [default: 0]
+    #[arg(long)]
+    pub noise: Option<f32>,
+    /// Fraction held out for testing when the dataset has no test split [default: 0.2]
+    #[arg(long)]
+    pub test_fraction: Option<f32>,
+    /// Standardise features with mean/std fitted on the training split.
+    #[arg(long)]
+    pub standardize: bool,
+
+    /// Hidden layer widths, e.g. 128,64 [default: 128,64]
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// relu | leaky_relu | tanh | sigmoid | gelu | identity [default: relu]
+    #[arg(long)]
+    pub activation: Option<String>,
+    /// Dropout after every hidden layer [default: 0]
+    #[arg(long)]
+    pub dropout: Option<f32>,
+    /// glorot_uniform | glorot_normal | he_uniform | he_normal | torch_default [default: glorot_uniform]
+    #[arg(long)]
+    pub init_scheme: Option<String>,
+    /// Start from these weights (safetensors with PyTorch state_dict names).
+    #[arg(long)]
+    pub init: Option<String>,
+
+    /// sgd | momentum | nesterov | adam | adamw | rmsprop | adagrad [default: adam]
+    #[arg(long)]
+    pub optimizer: Option<String>,
+    /// Learning rate [default: the optimizer's PyTorch default]
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Weight decay (decoupled for adamw, L2-in-gradient for the others, as PyTorch)
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// constant | step:<steps>:<gamma> | exp:<gamma> | cosine[:<warmup steps>] [default: constant]
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Clip gradients to this global L2 norm.
+    #[arg(long)]
+    pub clip_grad_norm: Option<f32>,
+    /// L1 penalty coefficient on weights
+    #[arg(long)]
+    pub l1: Option<f32>,
+    /// L2 penalty coefficient on weights (added to the loss)
+    #[arg(long)]
+    pub l2: Option<f32>,
+    /// Label smoothing for softmax cross-entropy
+    #[arg(long)]
+    pub label_smoothing: Option<f32>,
+    /// Stop when the test loss has not improved for this many epochs.
+    #[arg(long)]
+    pub early_stopping: Option<u32>,
+
+    /// Batch size [default: 64]
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Epochs [default: 5]
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Seed for initial weights, data order and dropout [default: 1]
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Keep the data order fixed.
+    #[arg(long)]
+    pub no_shuffle: bool,
+
+    /// Save the trained model (safetensors; the JSON description is written beside it).
+    #[arg(long)]
+    pub save: Option<String>,
+    /// Write a resumable checkpoint here after every epoch.
+    #[arg(long)]
+    pub checkpoint: Option<String>,
+    /// Resume from a checkpoint (its settings win; --epochs may extend the run).
+    #[arg(long)]
+    pub resume: Option<String>,
+    /// Write one JSON line per step: {"step","epoch","loss"}.
+    #[arg(long)]
+    pub log_json: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
+    #[serde(skip)]
+    pub quiet: bool,
+}
+
+impl TrainArgs {
+    /// Fills every setting not given on the command line from `--config`.
+    pub fn merged_with_config(self) -> Result<TrainArgs, String> {
+        let Some(path) = self.config.clone() else { return Ok(self) };
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        let file: TrainArgs = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+        macro_rules! pick {
+            ($($f:ident),*) => { TrainArgs {
+                $($f: self.$f.or(file.$f),)*
+                config: self.config,
+                standardize: self.standardize || file.standardize,
+                no_shuffle: self.no_shuffle || file.no_shuffle,
+                quiet: self.quiet,
+            } };
+        }
+        Ok(pick!(
+            dataset,
+            labels,
+            samples,
+            noise,
+            test_fraction,
+            hidden,
+            activation,
+            dropout,
+            init_scheme,
+            init,
+            optimizer,
+            lr,
+            weight_decay,
+            schedule,
+            clip_grad_norm,
+            l1,
+            l2,
+            label_smoothing,
+            early_stopping,
+            batch,
+            epochs,
+            seed,
+            save,
+            checkpoint,
+            resume,
+            log_json
+        ))
+    }
+}

@@ -1,0 +1,83 @@
+//! `webgrad eval model.safetensors --dataset …`: metrics and confusion matrix of a saved model
+//! on the dataset's test split (the whole file for an IDX file given with --all).
+
+use clap::Args;
+use webgrad_nn::{Loss, evaluate, io};
+
+use crate::data::{self, DataSpec};
+use crate::{CliResult, report};
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// The saved model (safetensors; its JSON is read from beside it or from its metadata).
+    pub model: String,
+    /// Dataset, as for `train` [default: the one the model was trained on]
+    #[arg(long)]
+    pub dataset: Option<String>,
+    #[arg(long)]
+    pub labels: Option<String>,
+    /// For 2-D datasets: generate with these settings (as used for training) [default: 1000, 0, 0.2, 1]
+    #[arg(long)]
+    pub samples: Option<usize>,
+    #[arg(long)]
+    pub noise: Option<f32>,
+    #[arg(long)]
+    pub test_fraction: Option<f32>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Write the model outputs (logits) [rows, outputs] as a NumPy .npy file.
+    #[arg(long)]
+    pub save_outputs: Option<String>,
+}
+
+/// A little-endian f32 array in NumPy's .npy format (version 1.0).
+fn npy_f32(shape: (usize, usize), values: &[f32]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", shape.0, shape.1);
+    // magic (6) + version (2) + header length (2) + header + '\n' is a multiple of 64
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    values.iter().for_each(|v| out.extend(v.to_le_bytes()));
+    out
+}
+
+pub fn run(a: EvalArgs) -> CliResult<()> {
+    let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: cannot read: {e}", a.model))?;
+    let json_path = a.model.strip_suffix(".safetensors").map(|s| format!("{s}.json"));
+    let json = json_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+    let (model, file) =
+        io::load_model(&webgrad_core::cpu(), &bytes, json.as_deref(), &a.model).map_err(|e| e.to_string())?;
+    let dataset = a.dataset.clone().unwrap_or_else(|| file.dataset.clone());
+    let spec = DataSpec {
+        name: &dataset,
+        labels: a.labels.as_deref(),
+        samples: a.samples.unwrap_or(1000),
+        noise: a.noise.unwrap_or(0.0),
+        test_fraction: a.test_fraction.unwrap_or(0.2),
+        seed: a.seed.unwrap_or(1),
+    };
+    let mut loaded = data::load(&spec)?;
+    if let Some(s) = &file.preprocessing.standardize {
+        s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
+    }
+    let loss = Loss::for_head(&model.config.head);
+    webgrad_nn::train::check_fit(&model, &loaded.test).map_err(|e| format!("{}: {e}", a.model))?;
+    let mut ev = pollster::block_on(evaluate(&model, &loaded.test, loss)).map_err(|e| e.to_string())?;
+    if let webgrad_nn::Report::Classification(r) = &mut ev.report
+        && file.class_names.len() == r.names.len()
+    {
+        r.names = file.class_names.clone();
+    }
+    if let Some(path) = &a.save_outputs {
+        let k = model.config.head.outputs();
+        std::fs::write(path, npy_f32((loaded.test.n, k), &ev.outputs))
+            .map_err(|e| format!("{path}: cannot write: {e}"))?;
+    }
+    println!("model {}: {}", a.model, file.torch);
+    report::print_evaluation(&ev, &format!("{} ({} rows)", loaded.test.name, loaded.test.n));
+    Ok(())
+}

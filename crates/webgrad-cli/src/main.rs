@@ -1,0 +1,85 @@
+//! `webgrad` — train, evaluate and gradient-check MLPs from a terminal, on the same crates as
+//! the web app. Every user error ends as one line on stderr and exit code 1 (2 for bad flags).
+
+mod args;
+mod data;
+mod eval_cmd;
+mod gradcheck_cmd;
+mod report;
+mod train_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "webgrad",
+    version,
+    about = "Train, evaluate and check small neural networks (the native side of the webgrad playground)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train an MLP and evaluate it on the test split.
+    Train(Box<args::TrainArgs>),
+    /// Evaluate a saved model: metrics table and confusion matrix.
+    Eval(eval_cmd::EvalArgs),
+    /// Finite-difference check of every differentiable op, as a table.
+    Gradcheck,
+}
+
+/// A user-facing failure: printed as one line.
+pub type CliResult<T> = Result<T, String>;
+
+/// A panic is a bug, not a user error: report it in one line. A closed stdout (`webgrad … | head`)
+/// ends the program quietly, as SIGPIPE would.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("webgrad: internal error{at}: {msg} (please report this)");
+    }));
+}
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help / --version
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let line = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            eprintln!("webgrad: {}", line.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Train(a) => train_cmd::run(*a),
+        Command::Eval(a) => eval_cmd::run(a),
+        Command::Gradcheck => gradcheck_cmd::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("webgrad: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Text tables for evaluation results.
+
+use webgrad_nn::{Evaluation, Report};
+
+pub fn print_evaluation(ev: &Evaluation, what: &str) {
+    println!("\nevaluation on {what}: loss {:.4}", ev.loss);
+    match &ev.report {
+        Report::Regression(r) => println!("MSE {:.5}  MAE {:.5}  R² {:.4}", r.mse, r.mae, r.r2),
+        Report::Classification(r) => {
+            println!("accuracy {:.2}%\n", 100.0 * r.accuracy);
+            let width = r.names.iter().map(|n| n.len()).max().unwrap_or(5).max(12);
+            println!("{:>width$}  {:>9}  {:>9}  {:>9}  {:>7}", "class", "precision", "recall", "f1", "support");
+            for (name, s) in r.names.iter().zip(&r.per_class) {
+                println!("{name:>width$}  {:>9.4}  {:>9.4}  {:>9.4}  {:>7}", s.precision, s.recall, s.f1, s.support);
+            }
+            for (label, s) in [("macro avg", &r.macro_avg), ("weighted avg", &r.weighted_avg)] {
+                println!("{label:>width$}  {:>9.4}  {:>9.4}  {:>9.4}  {:>7}", s.precision, s.recall, s.f1, s.support);
+            }
+            if r.names.len() <= 20 {
+                println!("\nconfusion matrix (rows: true class, columns: predicted)");
+                let cell = r
+                    .confusion
+                    .iter()
+                    .flatten()
+                    .max()
+                    .map_or(1, |m| m.to_string().len())
+                    .max(r.names.iter().map(|n| n.len()).max().unwrap_or(1));
+                print!("{:>width$} ", "");
+                r.names.iter().for_each(|n| print!(" {n:>cell$}"));
+                println!();
+                for (name, row) in r.names.iter().zip(&r.confusion) {
+                    print!("{name:>width$} ");
+                    row.iter().for_each(|v| print!(" {v:>cell$}"));
+                    println!();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! `webgrad train`: build or resume a trainer, run epochs with a progress bar and an epoch table,
+//! evaluate, save.
+
+use std::io::Write;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use webgrad_data::Targets;
+use webgrad_nn::io::{self, ModelFile};
+use webgrad_nn::metrics::EarlyStopping;
+use webgrad_nn::{
+    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Report, Schedule,
+    TrainConfig, Trainer, checkpoint, evaluate,
+};
+
+use crate::args::TrainArgs;
+use crate::data::{self, DataSpec};
+use crate::{CliResult, report};
+
+fn parse_init(s: &str) -> CliResult<Init> {
+    serde_json::from_value(serde_json::Value::String(s.into())).map_err(|_| {
+        format!(
+            "unknown --init-scheme '{s}' (expected glorot_uniform, glorot_normal, he_uniform, he_normal, torch_default)"
+        )
+    })
+}
+
+/// The model, optimizer and settings for a fresh run.
+fn new_trainer(a: &TrainArgs, loaded: &data::Loaded, steps_per_epoch: usize) -> CliResult<Trainer> {
+    let device = webgrad_core::cpu();
+    let activation = ActivationName::parse(a.activation.as_deref().unwrap_or("relu"))?;
+    let dropout = a.dropout.unwrap_or(0.0);
+    let hidden = a.hidden.clone().unwrap_or_else(|| vec![128, 64]);
+    let head = match &loaded.train.targets {
+        Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
+        Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
+    };
+    let config = MlpConfig {
+        input: loaded.train.d,
+        hidden: hidden.iter().map(|&width| LayerConfig { width, activation, dropout }).collect(),
+        init: parse_init(a.init_scheme.as_deref().unwrap_or("glorot_uniform"))?,
+        head,
+    };
+    config.validate()?;
+    let seed = a.seed.unwrap_or(1);
+    let model = Mlp::new(&device, config, seed).map_err(|e| e.to_string())?;
+    if let Some(path) = &a.init {
+        let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+        io::load_weights(&model, &bytes, path, None).map_err(|e| e.to_string())?;
+    }
+    let mut opt_config = OptimizerConfig::by_name(a.optimizer.as_deref().unwrap_or("adam"))?;
+    if let Some(lr) = a.lr {
+        opt_config.set_lr(lr);
+    }
+    if let Some(wd) = a.weight_decay {
+        opt_config.set_weight_decay(wd);
+    }
+    let epochs = a.epochs.unwrap_or(5);
+    let schedule = Schedule::parse(a.schedule.as_deref().unwrap_or("constant"), (epochs * steps_per_epoch) as u64)?;
+    let mut optimizer = Optimizer::new(opt_config, schedule);
+    optimizer.clip_grad_norm = a.clip_grad_norm;
+    let mut loss = Loss::for_head(&model.config.head);
+    if let (Some(eps), Loss::CrossEntropy { label_smoothing }) = (a.label_smoothing, &mut loss) {
+        if !(0.0..1.0).contains(&eps) {
+            return Err(format!("--label-smoothing {eps} is not in [0, 1)"));
+        }
+        *label_smoothing = eps;
+    }
+    let config = TrainConfig {
+        batch_size: a.batch.unwrap_or(64),
+        epochs,
+        seed,
+        shuffle: !a.no_shuffle,
+        loss,
+        l1: a.l1.unwrap_or(0.0),
+        l2: a.l2.unwrap_or(0.0),
+        early_stopping_patience: a.early_stopping,
+    };
+    Trainer::new(model, optimizer, config).map_err(|e| e.to_string())
+}
+
+fn write_file(path: &str, bytes: &[u8]) -> CliResult<()> {
+    std::fs::write(path, bytes).map_err(|e| format!("{path}: cannot write: {e}"))
+}
+
+/// `model.safetensors` → also `model.json`.
+fn json_path(path: &str) -> String {
+    match path.strip_suffix(".safetensors") {
+        Some(stem) => format!("{stem}.json"),
+        None => format!("{path}.json"),
+    }
+}
+
+pub fn run(args: TrainArgs) -> CliResult<()> {
+    let a = args.merged_with_config()?;
+    let dataset = a.dataset.clone().unwrap_or_else(|| "mnist".into());
+    let seed = a.seed.unwrap_or(1);
+    let spec = DataSpec {
+        name: &dataset,
+        labels: a.labels.as_deref(),
+        samples: a.samples.unwrap_or(1000),
+        noise: a.noise.unwrap_or(0.0),
+        test_fraction: a.test_fraction.unwrap_or(0.2),
+        seed,
+    };
+    let mut loaded = data::load(&spec)?;
+    if a.standardize {
+        data::standardize(&mut loaded)?;
+    }
+    let batch = a.batch.unwrap_or(64);
+    if batch == 0 {
+        return Err("--batch must be at least 1".into());
+    }
+    let (mut trainer, model_file) = match &a.resume {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+            let (mut t, file) = checkpoint::load(&webgrad_core::cpu(), &bytes, path).map_err(|e| e.to_string())?;
+            if file.dataset != dataset {
+                return Err(format!("{path}: checkpoint was trained on '{}', not '{dataset}'", file.dataset));
+            }
+            if let Some(e) = a.epochs {
+                t.config.epochs = e;
+            }
+            loaded.preprocessing = file.preprocessing.clone();
+            (t, file)
+        }
+        None => {
+            let t = new_trainer(&a, &loaded, loaded.train.n.div_ceil(batch))?;
+            let names = match &loaded.train.targets {
+                Targets::Classes { names, .. } => names.clone(),
+                Targets::Regression { .. } => Vec::new(),
+            };
+            let file = ModelFile::new(&t.model.config, names, loaded.preprocessing.clone(), &dataset);
+            (t, file)
+        }
+    };
+    webgrad_nn::train::check_fit(&trainer.model, &loaded.train).map_err(|e| e.to_string())?;
+    let (train, test) = (&loaded.train, &loaded.test);
+    println!(
+        "webgrad: {} on {} ({} train / {} test rows), {} parameters, {:?}, device {}",
+        trainer.model.config.torch_expression(),
+        dataset,
+        train.n,
+        test.n,
+        trainer.model.config.parameter_count(),
+        trainer.optimizer.config,
+        trainer.model.device().name()
+    );
+    let mut log = match &a.log_json {
+        Some(p) => {
+            Some(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| format!("{p}: cannot create: {e}"))?))
+        }
+        None => None,
+    };
+    let steps_per_epoch = trainer.steps_per_epoch(train.n);
+    let mut early = trainer.config.early_stopping_patience.map(|p| EarlyStopping::new(p, 0.0));
+    println!(
+        "{:>5}  {:>10}  {:>10}  {:>9}  {:>10}  {:>7}",
+        "epoch", "train loss", "test loss", "test acc", "samples/s", "time"
+    );
+    while (trainer.cursor.epoch as usize) < trainer.config.epochs {
+        let epoch = trainer.cursor.epoch as usize;
+        let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(steps_per_epoch as u64) };
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{}", epoch + 1));
+        bar.set_position(trainer.cursor.step as u64);
+        let started = Instant::now();
+        let (mut loss_sum, mut samples) = (0.0f64, 0usize);
+        loop {
+            let out = trainer.step(train).map_err(|e| e.to_string())?;
+            let loss = pollster::block_on(out.loss.item()).map_err(|e| e.to_string())?;
+            if !loss.is_finite() {
+                return Err(format!(
+                    "training diverged at step {} (loss {loss}); try a lower --lr",
+                    trainer.optimizer.step
+                ));
+            }
+            loss_sum += loss as f64 * out.samples as f64;
+            samples += out.samples;
+            if let Some(w) = log.as_mut() {
+                writeln!(w, "{{\"step\":{},\"epoch\":{},\"loss\":{}}}", trainer.optimizer.step, epoch + 1, loss)
+                    .map_err(|e| format!("--log-json: {e}"))?;
+            }
+            bar.inc(1);
+            if bar.position() % 20 == 0 {
+                bar.set_message(format!(
+                    "loss {:.4}  {:.0} samples/s",
+                    loss_sum / samples as f64,
+                    samples as f64 / started.elapsed().as_secs_f64()
+                ));
+            }
+            if out.epoch_finished {
+                break;
+            }
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        let ev = pollster::block_on(evaluate(&trainer.model, test, trainer.config.loss)).map_err(|e| e.to_string())?;
+        let acc = match &ev.report {
+            Report::Classification(r) => format!("{:.2}%", 100.0 * r.accuracy),
+            Report::Regression(r) => format!("R² {:.3}", r.r2),
+        };
+        println!(
+            "{:>5}  {:>10.4}  {:>10.4}  {:>9}  {:>10.0}  {:>6.2}s",
+            epoch + 1,
+            loss_sum / samples.max(1) as f64,
+            ev.loss,
+            acc,
+            samples as f64 / elapsed,
+            elapsed
+        );
+        if let Some(path) = &a.checkpoint {
+            let bytes = pollster::block_on(checkpoint::save(&trainer, &model_file)).map_err(|e| e.to_string())?;
+            write_file(path, &bytes)?;
+        }
+        if early.as_mut().is_some_and(|es| es.update(ev.loss)) {
+            println!(
+                "early stopping: the test loss has not improved for {} epochs",
+                trainer.config.early_stopping_patience.unwrap_or(0)
+            );
+            break;
+        }
+    }
+    if let Some(w) = log.as_mut() {
+        w.flush().map_err(|e| format!("--log-json: {e}"))?;
+    }
+    let ev = pollster::block_on(evaluate(&trainer.model, test, trainer.config.loss)).map_err(|e| e.to_string())?;
+    report::print_evaluation(&ev, &format!("{} ({} rows)", test.name, test.n));
+    if let Some(path) = &a.save {
+        let bytes = pollster::block_on(io::save_weights(&trainer.model, &model_file)).map_err(|e| e.to_string())?;
+        write_file(path, &bytes)?;
+        write_file(&json_path(path), model_file.to_json().as_bytes())?;
+        println!(
+            "saved {path} and {} — in PyTorch: {}.load_state_dict(safetensors.torch.load_file(\"{path}\"))",
+            json_path(path),
+            trainer.model.config.torch_expression()
+        );
+    }
+    Ok(())
+}

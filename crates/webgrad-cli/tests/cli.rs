@@ -1,0 +1,140 @@
+//! The `webgrad` binary as a user runs it: bad input gets one line naming the file and the
+//! problem with a non-zero exit and no panic; same seed, same losses; save → eval; resume.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn webgrad(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_webgrad")).args(args).output().expect("run webgrad")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("webgrad-cli-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An IDX file: magic (0, 0, type, rank), big-endian dims, data.
+fn idx(ty: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0, 0, ty, dims.len() as u8];
+    dims.iter().for_each(|d| out.extend(d.to_be_bytes()));
+    out.extend_from_slice(data);
+    out
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// Asserts a failure with exactly one line on stderr that contains every `needle`.
+fn assert_one_line_error(out: &Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure, got success; stderr: {err}");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "panic: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{err:?} does not mention {n:?}");
+    }
+}
+
+#[test]
+fn bad_input_gets_a_one_line_error() {
+    let dir = scratch("bad");
+    let labels = write(&dir, "labels-idx1-ubyte", &idx(0x08, &[4], &[0, 1, 0, 1]));
+    let good_images = idx(0x08, &[4, 2, 2], &[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150]);
+
+    let truncated = write(&dir, "truncated-images", &good_images[..good_images.len() - 3]);
+    assert_one_line_error(
+        &webgrad(&["train", "--dataset", &truncated, "--labels", &labels]),
+        &["truncated-images", "truncated", "expected 16 bytes"],
+    );
+
+    let mut bad_magic = good_images.clone();
+    bad_magic[0] = 0x12;
+    let bad_magic = write(&dir, "magic-images", &bad_magic);
+    assert_one_line_error(
+        &webgrad(&["train", "--dataset", &bad_magic, "--labels", &labels]),
+        &["magic-images", "byte 0", "magic"],
+    );
+
+    let empty = write(&dir, "empty-images", &[]);
+    assert_one_line_error(&webgrad(&["train", "--dataset", &empty, "--labels", &labels]), &["empty-images", "empty"]);
+
+    let mut floats = Vec::new();
+    for v in [0.5f32, f32::NAN, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6] {
+        floats.extend(v.to_be_bytes());
+    }
+    let nan = write(&dir, "nan-images", &idx(0x0D, &[4, 2], &floats));
+    assert_one_line_error(
+        &webgrad(&["train", "--dataset", &nan, "--labels", &labels]),
+        &["nan-images", "row 0, column 1", "NaN"],
+    );
+
+    let short_labels = write(&dir, "short-labels", &idx(0x08, &[3], &[0, 1, 0]));
+    let images = write(&dir, "images", &good_images);
+    assert_one_line_error(
+        &webgrad(&["train", "--dataset", &images, "--labels", &short_labels]),
+        &["short-labels", "images"],
+    );
+
+    assert_one_line_error(&webgrad(&["train", "--dataset", "nonexistent.idx"]), &["nonexistent.idx"]);
+    assert_one_line_error(&webgrad(&["train", "--dataset", "circle", "--activation", "swish"]), &["swish", "relu"]);
+    assert_one_line_error(&webgrad(&["train", "--dataset", "circle", "--optimizer", "lion"]), &["lion", "adam"]);
+    assert_one_line_error(&webgrad(&["train", "--dataset", "circle", "--batch", "many"]), &["many", "--batch"]);
+    assert_one_line_error(&webgrad(&["train", "--dataset", "circle", "--bogus"]), &["--bogus"]);
+    assert_one_line_error(&webgrad(&["train", "--dataset", "circle", "--lr=-1"]), &["learning rate"]);
+    assert_one_line_error(&webgrad(&["eval", &truncated]), &["truncated-images", "safetensors"]);
+}
+
+#[test]
+fn same_seed_same_losses_and_save_eval_resume() {
+    let dir = scratch("run");
+    let d = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let common = [
+        "train",
+        "--dataset",
+        "circle",
+        "--samples",
+        "300",
+        "--hidden",
+        "8,8",
+        "--activation",
+        "tanh",
+        "--lr",
+        "0.03",
+        "--batch",
+        "16",
+        "--seed",
+        "4",
+        "--quiet",
+    ];
+    let run = |extra: &[&str]| {
+        let out = webgrad(&[&common[..], extra].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["--epochs", "4", "--log-json", &d("a.jsonl"), "--save", &d("model.safetensors")]);
+    run(&["--epochs", "4", "--log-json", &d("b.jsonl")]);
+    let (a, b) = (std::fs::read_to_string(d("a.jsonl")).unwrap(), std::fs::read_to_string(d("b.jsonl")).unwrap());
+    assert_eq!(a.lines().count(), 4 * 240usize.div_ceil(16));
+    assert_eq!(a, b, "same seed, different losses");
+
+    // resume: 2 epochs with a checkpoint, then continue to 4 — the same losses as one run
+    run(&["--epochs", "2", "--log-json", &d("c1.jsonl"), "--checkpoint", &d("ckpt.safetensors")]);
+    run(&["--epochs", "4", "--log-json", &d("c2.jsonl"), "--resume", &d("ckpt.safetensors")]);
+    let resumed = std::fs::read_to_string(d("c1.jsonl")).unwrap() + &std::fs::read_to_string(d("c2.jsonl")).unwrap();
+    assert_eq!(a, resumed, "resumed run differs from the uninterrupted one");
+
+    // the saved model evaluates to the same accuracy the training run reported
+    let out = webgrad(&["eval", &d("model.safetensors"), "--samples", "300", "--seed", "4"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let eval = String::from_utf8(out.stdout).unwrap();
+    let train_out = run(&["--epochs", "4"]);
+    let acc = |s: &str| s.lines().find(|l| l.starts_with("accuracy")).map(String::from);
+    assert!(acc(&eval).is_some());
+    assert_eq!(acc(&eval), acc(&train_out));
+    assert!(eval.contains("confusion matrix") && eval.contains("macro avg"));
+    assert!(std::path::Path::new(&d("model.json")).exists());
+}

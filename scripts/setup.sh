@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what webgrad's build and tests need, skipping what is already there (idempotent).
+# Versions are pinned in step with the crates (see README "Toolchain"):
+#   wasm-bindgen-cli 0.2.130 (= the wasm-bindgen crate), trunk 0.21.14 (newest for rustc 1.95),
+#   npm binaryen 132 (wasm-opt; Debian's 108 corrupts wasm-bindgen output), Playwright 1.65.1,
+#   Debian chromium + chromium-driver (headless browser tests), mesa-vulkan-drivers (native wgpu).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------------------------
+apt_pkgs=(chromium chromium-driver mesa-vulkan-drivers libvulkan1)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    say "missing system packages: ${missing[*]}. Run as root: $cmd"
+    exit 1
+  fi
+fi
+
+# --- Rust targets and cargo tools ------------------------------------------------------------
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
+  say "installing wasm-bindgen-cli 0.2.130 (about 3 minutes)"
+  # no --locked: its lockfile wants a webpki-roots version the registry does not serve
+  cargo install wasm-bindgen-cli --version 0.2.130 -j2 --quiet
+fi
+if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
+  say "installing trunk 0.21.14 (about 8 minutes)"
+  cargo install trunk --version 0.21.14 --locked -j2 --quiet
+fi
+
+# --- npm tools -------------------------------------------------------------------------------
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/playwright ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm tools (binaryen, playwright)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+:

@@ -1,0 +1,38 @@
+"""Checks that a model saved by `webgrad train --save` loads into PyTorch unchanged and gives the
+same logits as webgrad on the bundled MNIST test split.
+
+Usage (needs torch + safetensors + numpy, e.g. the venv of make_fixtures.py), from the repo root:
+    webgrad train --dataset mnist --epochs 1 --save /tmp/m.safetensors
+    webgrad eval /tmp/m.safetensors --save-outputs /tmp/m.logits.npy
+    python tests/golden/check_torch_load.py /tmp/m.safetensors /tmp/m.logits.npy
+
+It rebuilds the `nn.Sequential` from the saved JSON (`torch` field), loads the weights with
+`load_state_dict(strict=True)`, and prints PyTorch's accuracy and the max absolute difference
+between PyTorch's and webgrad's logits.
+"""
+import gzip, json, sys
+import numpy as np
+import torch
+from torch import nn  # noqa: F401  (used by eval of the saved expression)
+from safetensors.torch import load_file
+
+path = sys.argv[1]
+meta = json.load(open(path.replace(".safetensors", ".json")))
+model = eval(meta["torch"])
+model.load_state_dict(load_file(path), strict=True)
+model.eval()
+
+def idx(p):
+    b = gzip.open(p).read()
+    nd = b[3]
+    dims = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
+    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+x = torch.tensor(idx("assets/mnist/t10k-images-idx3-ubyte.gz").reshape(-1, 784) / 255.0, dtype=torch.float32)
+y = torch.tensor(idx("assets/mnist/t10k-labels-idx1-ubyte.gz").astype(np.int64))
+with torch.no_grad():
+    logits = model(x)
+print(f"torch accuracy on the 2,000 test digits: {(logits.argmax(1) == y).float().mean().item():.4f}")
+if len(sys.argv) > 2:
+    ours = np.load(sys.argv[2]).reshape(logits.shape)
+    print(f"max |logits_torch - logits_webgrad| = {np.abs(logits.numpy() - ours).max():.3e}")

@@ -1,0 +1,118 @@
+//! `cargo xtask <command>` — the commands the README names. Each one first runs
+//! `scripts/setup.sh`, which installs whatever is missing and skips what is there.
+//!
+//!   run    train the MNIST MLP with the native CLI (the main job until the web app lands)
+//!   test   formatting, clippy on both targets, native tests, browser (wasm) tests
+//!   setup  only install the tools
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+}
+
+/// PATH with npm's wasm-opt 132 first (Debian's wasm-opt 108 corrupts wasm-bindgen output).
+fn path_env() -> String {
+    let home = std::env::var("HOME").unwrap_or_default();
+    format!("{}/node_modules/.bin:{home}/.cargo/bin:{}", root().display(), std::env::var("PATH").unwrap_or_default())
+}
+
+fn step(title: &str, program: &str, args: &[&str]) -> Result<(), String> {
+    println!("\n== {title}: {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .env("PATH", path_env())
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        .env("XDG_RUNTIME_DIR", std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| "/tmp".into()))
+        .status()
+        .map_err(|e| format!("{title}: cannot start {program}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{title} failed ({status})")) }
+}
+
+fn setup() -> Result<(), String> {
+    step("setup", "bash", &["scripts/setup.sh"])
+}
+
+fn test() -> Result<(), String> {
+    setup()?;
+    step("format", "cargo", &["fmt", "--all", "--check"])?;
+    step("clippy (native)", "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    step(
+        "clippy (wasm32)",
+        "cargo",
+        &[
+            "clippy",
+            "-p",
+            "webgrad-core",
+            "-p",
+            "webgrad-nn",
+            "-p",
+            "webgrad-data",
+            "--all-targets",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    step("native tests", "cargo", &["test", "--workspace"])?;
+    step(
+        "browser tests (headless Chromium, simd128)",
+        "cargo",
+        &["test", "-p", "webgrad-core", "-p", "webgrad-nn", "-p", "webgrad-data", "--target", "wasm32-unknown-unknown"],
+    )?;
+    println!("\nall tests passed");
+    Ok(())
+}
+
+fn run(extra: &[String]) -> Result<(), String> {
+    setup()?;
+    let mut args = vec![
+        "run",
+        "--release",
+        "-p",
+        "webgrad-cli",
+        "--bin",
+        "webgrad",
+        "--",
+        "train",
+        "--dataset",
+        "mnist",
+        "--hidden",
+        "128,64",
+        "--activation",
+        "relu",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.001",
+        "--batch",
+        "64",
+        "--epochs",
+        "5",
+        "--seed",
+        "1",
+    ];
+    args.extend(extra.iter().map(String::as_str));
+    step("train MNIST", "cargo", &args)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("setup") => setup(),
+        _ => Err("usage: cargo xtask run [extra train flags] | test | setup".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
