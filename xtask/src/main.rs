@@ -1,8 +1,10 @@
 //! `cargo xtask <command>` — the commands the README names. Each one first runs
 //! `scripts/setup.sh`, which installs whatever is missing and skips what is there.
 //!
-//!   run    train the MNIST MLP with the native CLI (the main job until the web app lands)
-//!   test   formatting, clippy on both targets, native tests, browser (wasm) tests
+//!   run    build the playground and serve it on http://127.0.0.1:8080/ (trunk, release build)
+//!   test   formatting, clippy on both targets, native tests (incl. wgpu on Vulkan), browser
+//!          (wasm) tests in headless Chromium, the production page build, Playwright end-to-end tests
+//!   train  train the MNIST MLP with the native CLI (extra flags are passed on)
 //!   setup  only install the tools
 
 use std::path::{Path, PathBuf};
@@ -64,11 +66,24 @@ fn test() -> Result<(), String> {
         "cargo",
         &["test", "-p", "webgrad-core", "-p", "webgrad-nn", "-p", "webgrad-data", "--target", "wasm32-unknown-unknown"],
     )?;
+    step("page build (trunk, release)", "trunk", &["build", "--release"])?;
+    step(
+        "end-to-end tests (Playwright, headless Chromium)",
+        "playwright",
+        &["test", "-c", "tests/e2e/playwright.config.mjs"],
+    )?;
     println!("\nall tests passed");
     Ok(())
 }
 
-fn run(extra: &[String]) -> Result<(), String> {
+/// Serves the playground (the README's main job): trunk builds the release page and serves it.
+fn run() -> Result<(), String> {
+    setup()?;
+    println!("\nwebgrad playground: http://127.0.0.1:8080/ (Ctrl-C stops it)");
+    step("serve the playground", "trunk", &["serve", "--release", "--no-autoreload"])
+}
+
+fn train(extra: &[String]) -> Result<(), String> {
     setup()?;
     let mut args = vec![
         "run",
@@ -103,10 +118,11 @@ fn run(extra: &[String]) -> Result<(), String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("run") => run(&args[1..]),
+        Some("run") => run(),
+        Some("train") => train(&args[1..]),
         Some("test") => test(),
         Some("setup") => setup(),
-        _ => Err("usage: cargo xtask run [extra train flags] | test | setup".into()),
+        _ => Err("usage: cargo xtask run | test | train [extra train flags] | setup".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

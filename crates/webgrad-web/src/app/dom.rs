@@ -1,0 +1,58 @@
+//! Thin DOM helpers: look elements up by id, read controls, set text, listen.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
+
+pub fn document() -> Document {
+    web_sys::window().and_then(|w| w.document()).expect("a page has a document")
+}
+
+/// The element with `id`, cast to `T`. The ids are fixed in index.html, so a miss is a bug.
+pub fn by_id<T: JsCast>(id: &str) -> T {
+    document()
+        .get_element_by_id(id)
+        .unwrap_or_else(|| panic!("index.html has no #{id}"))
+        .dyn_into::<T>()
+        .unwrap_or_else(|_| panic!("#{id} has an unexpected element type"))
+}
+
+pub fn set_text(id: &str, text: &str) {
+    by_id::<Element>(id).set_text_content(Some(text));
+}
+
+pub fn set_hidden(id: &str, hidden: bool) {
+    by_id::<HtmlElement>(id).set_hidden(hidden);
+}
+
+pub fn input_value(id: &str) -> String {
+    by_id::<HtmlInputElement>(id).value()
+}
+
+pub fn set_input_value(id: &str, v: &str) {
+    by_id::<HtmlInputElement>(id).set_value(v);
+}
+
+pub fn select_value(id: &str) -> String {
+    by_id::<HtmlSelectElement>(id).value()
+}
+
+pub fn set_select_value(id: &str, v: &str) {
+    by_id::<HtmlSelectElement>(id).set_value(v);
+}
+
+pub fn checked(id: &str) -> bool {
+    by_id::<HtmlInputElement>(id).checked()
+}
+
+pub fn set_disabled(id: &str, disabled: bool) {
+    by_id::<web_sys::HtmlButtonElement>(id).set_disabled(disabled);
+}
+
+/// Calls `f` on every `event` of the element; the closure lives as long as the page.
+pub fn on(id: &str, event: &str, f: impl FnMut() + 'static) {
+    let mut f = f;
+    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| f());
+    by_id::<Element>(id).add_event_listener_with_callback(event, cb.as_ref().unchecked_ref()).expect("listener");
+    cb.forget();
+}

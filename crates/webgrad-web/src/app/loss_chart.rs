@@ -1,0 +1,73 @@
+//! The loss chart: train loss per step (thin line, plus an exponential moving average) and test
+//! loss per epoch (dots), on a linear or log y axis. Pure drawing: the numbers come from the worker.
+
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+const MAX_POINTS: usize = 800;
+const PAD: f64 = 36.0;
+
+fn ctx(canvas: &HtmlCanvasElement) -> CanvasRenderingContext2d {
+    canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into()
+}
+
+/// Every k-th point so at most MAX_POINTS are drawn (keeps each frame well under a millisecond).
+fn thin(points: &[(u64, f32)]) -> impl Iterator<Item = &(u64, f32)> {
+    let k = points.len().div_ceil(MAX_POINTS).max(1);
+    points.iter().step_by(k)
+}
+
+pub fn draw(canvas: &HtmlCanvasElement, train: &[(u64, f32)], test: &[(u64, f64)], log_scale: bool) {
+    let c = ctx(canvas);
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    c.clear_rect(0.0, 0.0, w, h);
+    let ys = train
+        .iter()
+        .map(|p| p.1 as f64)
+        .chain(test.iter().map(|p| p.1))
+        .filter(|v| v.is_finite() && (!log_scale || *v > 0.0));
+    let (lo, hi) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let max_step = train.last().map(|p| p.0).unwrap_or(1).max(test.last().map(|p| p.0).unwrap_or(1)) as f64;
+    c.set_stroke_style_str("#d0d4da");
+    c.stroke_rect(PAD, 8.0, w - PAD - 8.0, h - PAD - 8.0);
+    if lo > hi {
+        return;
+    }
+    let f = |v: f64| if log_scale { v.max(1e-12).log10() } else { v };
+    let (flo, fhi) = (f(lo), f(hi).max(f(lo) + 1e-9));
+    let x = |s: f64| PAD + (w - PAD - 8.0) * s / max_step.max(1.0);
+    let y = |v: f64| 8.0 + (h - PAD - 16.0) * (1.0 - (f(v) - flo) / (fhi - flo));
+    c.set_fill_style_str("#5f6368");
+    c.set_font("11px system-ui");
+    let _ = c.fill_text(&format!("{hi:.3}"), 2.0, 16.0);
+    let _ = c.fill_text(&format!("{lo:.3}"), 2.0, h - PAD);
+    let _ = c.fill_text(&format!("step {}", max_step as u64), w - 70.0, h - 10.0);
+    // raw train loss
+    c.set_stroke_style_str("#56b4e9");
+    c.set_line_width(1.0);
+    c.begin_path();
+    for (i, &(s, v)) in thin(train).enumerate() {
+        if i == 0 { c.move_to(x(s as f64), y(v as f64)) } else { c.line_to(x(s as f64), y(v as f64)) }
+    }
+    c.stroke();
+    // smoothed train loss (EMA over all points, drawn thinned)
+    c.set_stroke_style_str("#0072b2");
+    c.set_line_width(2.0);
+    c.begin_path();
+    let k = train.len().div_ceil(MAX_POINTS).max(1);
+    let mut ema = train.first().map(|p| p.1 as f64).unwrap_or(0.0);
+    for (i, &(s, v)) in train.iter().enumerate() {
+        ema = 0.95 * ema + 0.05 * v as f64;
+        if i % k == 0 {
+            if i == 0 { c.move_to(x(s as f64), y(ema)) } else { c.line_to(x(s as f64), y(ema)) }
+        }
+    }
+    c.stroke();
+    // test loss per epoch
+    c.set_fill_style_str("#e69f00");
+    for &(s, v) in test {
+        c.begin_path();
+        let _ = c.arc(x(s as f64), y(v), 4.0, 0.0, std::f64::consts::TAU);
+        c.fill();
+    }
+}

@@ -1,0 +1,61 @@
+//! The 2-D view: the model's output as a heatmap (an ImageData upscaled by the canvas) with the
+//! data points on top — TensorFlow Playground's signature view.
+
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use crate::protocol::{Boundary, Point};
+
+const ORANGE: [f64; 3] = [230.0, 159.0, 0.0];
+const BLUE: [f64; 3] = [0.0, 114.0, 178.0];
+
+/// Colour of a model output v in [0, 1] (class-1 probability): orange → white → blue.
+fn shade(v: f32) -> [u8; 3] {
+    let t = v.clamp(0.0, 1.0) as f64;
+    let (end, a) = if t < 0.5 { (ORANGE, 1.0 - 2.0 * t) } else { (BLUE, 2.0 * t - 1.0) };
+    let mix = |i: usize| (255.0 + (end[i] - 255.0) * a * 0.75) as u8;
+    [mix(0), mix(1), mix(2)]
+}
+
+pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], regression: bool) {
+    let c: CanvasRenderingContext2d = canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into();
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    let n = boundary.size;
+    // regression outputs are mapped into [0, 1] by their range on the grid
+    let (lo, hi) = boundary.values.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let norm = |v: f32| if regression { (v - lo) / (hi - lo).max(1e-6) } else { v };
+    let mut rgba = Vec::with_capacity(n * n * 4);
+    for &v in &boundary.values {
+        let [r, g, b] = shade(norm(v));
+        rgba.extend([r, g, b, 255]);
+    }
+    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), n as u32, n as u32) {
+        // draw the n×n image scaled to the canvas through a temporary canvas
+        let doc = super::dom::document();
+        if let Some(tmp) = doc.create_element("canvas").ok().and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok()) {
+            tmp.set_width(n as u32);
+            tmp.set_height(n as u32);
+            if let Some(tc) = tmp.get_context("2d").ok().flatten() {
+                let tc: CanvasRenderingContext2d = tc.unchecked_into();
+                let _ = tc.put_image_data(&img, 0.0, 0.0);
+                c.set_image_smoothing_enabled(true);
+                let _ = c.draw_image_with_html_canvas_element_and_dw_and_dh(&tmp, 0.0, 0.0, w, h);
+            }
+        }
+    }
+    let [x0, x1, y0, y1] = boundary.extent;
+    for p in points {
+        let px = (p.x - x0) as f64 / (x1 - x0) as f64 * w;
+        let py = (1.0 - (p.y - y0) as f64 / (y1 - y0) as f64) * h;
+        c.set_fill_style_str(if p.class == 1 { "#0072b2" } else { "#e69f00" });
+        c.set_stroke_style_str("#ffffff");
+        c.begin_path();
+        if p.test {
+            c.rect(px - 3.0, py - 3.0, 6.0, 6.0);
+        } else {
+            let _ = c.arc(px, py, 3.0, 0.0, std::f64::consts::TAU);
+        }
+        c.fill();
+        c.stroke();
+    }
+}

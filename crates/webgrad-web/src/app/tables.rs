@@ -1,0 +1,80 @@
+//! The evaluation panel: per-class precision / recall / F1 and the confusion matrix as tables.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+use webgrad_nn::metrics::{ClassStats, ClassificationReport};
+
+use super::dom::{by_id, document};
+
+fn cell(tag: &str, text: &str) -> Element {
+    let e = document().create_element(tag).expect("element");
+    e.set_text_content(Some(text));
+    e
+}
+
+fn row(cells: &[Element]) -> Element {
+    let tr = document().create_element("tr").expect("tr");
+    for c in cells {
+        let _ = tr.append_child(c);
+    }
+    tr
+}
+
+fn stats_row(name: &str, s: &ClassStats) -> Element {
+    row(&[
+        cell("th", name),
+        cell("td", &format!("{:.3}", s.precision)),
+        cell("td", &format!("{:.3}", s.recall)),
+        cell("td", &format!("{:.3}", s.f1)),
+        cell("td", &s.support.to_string()),
+    ])
+}
+
+pub fn show_classification(r: &ClassificationReport) {
+    let per_class: Element = by_id("per-class");
+    per_class.set_inner_html("");
+    let caption = cell("caption", "Per-class metrics");
+    let _ = per_class.append_child(&caption);
+    let _ = per_class.append_child(&row(&[
+        cell("th", "class"),
+        cell("th", "precision"),
+        cell("th", "recall"),
+        cell("th", "F1"),
+        cell("th", "support"),
+    ]));
+    for (name, s) in r.names.iter().zip(&r.per_class) {
+        let _ = per_class.append_child(&stats_row(name, s));
+    }
+    let _ = per_class.append_child(&stats_row("macro avg", &r.macro_avg));
+    let _ = per_class.append_child(&stats_row("weighted avg", &r.weighted_avg));
+
+    let confusion: Element = by_id("confusion");
+    confusion.set_inner_html("");
+    let _ = confusion.append_child(&cell("caption", "Confusion matrix (rows: true class, columns: predicted)"));
+    let mut header = vec![cell("th", "true \\ predicted")];
+    header.extend(r.names.iter().map(|n| cell("th", n)));
+    let _ = confusion.append_child(&row(&header));
+    let max = r.confusion.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    for (name, counts) in r.names.iter().zip(&r.confusion) {
+        let mut cells = vec![cell("th", name)];
+        for &v in counts {
+            let td = cell("td", &v.to_string());
+            let alpha = 0.85 * v as f64 / max;
+            if let Some(h) = td.dyn_ref::<HtmlElement>() {
+                let _ = h.style().set_property("background", &format!("rgba(0, 114, 178, {alpha:.3})"));
+                if alpha > 0.45 {
+                    let _ = h.style().set_property("color", "white");
+                }
+            }
+            cells.push(td);
+        }
+        let _ = confusion.append_child(&row(&cells));
+    }
+    by_id::<HtmlElement>("per-class").set_hidden(false);
+    by_id::<HtmlElement>("confusion").set_hidden(false);
+}
+
+pub fn hide() {
+    by_id::<HtmlElement>("per-class").set_hidden(true);
+    by_id::<HtmlElement>("confusion").set_hidden(true);
+}

@@ -1,0 +1,15 @@
+//! The webgrad playground. Two wasm programs built by trunk from this crate:
+//! - `bin/app.rs`, the page: DOM, controls and charts. It does no math; it renders what the
+//!   worker posts.
+//! - `bin/worker.rs`, a dedicated Web Worker that owns the data, the model and the backend, and
+//!   trains without ever blocking the page.
+//!
+//! `protocol` is the only thing the two share: the messages they exchange.
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
+pub mod protocol;
+#[cfg(target_arch = "wasm32")]
+pub mod trainer_worker;

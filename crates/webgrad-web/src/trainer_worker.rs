@@ -1,0 +1,364 @@
+//! The training worker: owns the data, the model and the device. One async loop drains the
+//! message queue, then trains for a slice of time (~12 ms) and posts what happened, so it can be
+//! paused or re-tuned between any two slices. CPU readbacks complete at once (`ready_now`).
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+use webgrad_core::{Device, Tensor, no_grad};
+use webgrad_data::{Dataset, Targets, synthetic, train_test_split};
+use webgrad_nn::{
+    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Schedule, TrainConfig,
+    Trainer, evaluate,
+};
+
+use crate::js::{now_ms, ready_now, sleep};
+use crate::protocol::*;
+
+const SLICE_MS: f64 = 12.0;
+const FRAME_MS: f64 = 16.0;
+const BOUNDARY_SIZE: usize = 48;
+const MNIST_FILES: [&str; 4] = webgrad_data::MNIST_FILES;
+
+struct Loaded {
+    choice: DataChoice,
+    train: Dataset,
+    test: Dataset,
+}
+
+struct TrainerState {
+    device: Device,
+    data: Option<Loaded>,
+    trainer: Option<Trainer>,
+    running: bool,
+    epoch_loss: (f64, usize),
+}
+
+type Post = dyn Fn(FromWorker);
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let resp =
+        wasm_bindgen_futures::JsFuture::from(scope.fetch_with_str(url)).await.map_err(|e| format!("{url}: {e:?}"))?;
+    let resp: web_sys::Response = resp.unchecked_into();
+    if !resp.ok() {
+        return Err(format!("{url}: HTTP {}", resp.status()));
+    }
+    let buf = wasm_bindgen_futures::JsFuture::from(resp.array_buffer().map_err(|e| format!("{url}: {e:?}"))?)
+        .await
+        .map_err(|e| format!("{url}: {e:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+async fn load(choice: &DataChoice) -> Result<(Dataset, Dataset), String> {
+    match choice {
+        DataChoice::Mnist => {
+            let mut files = Vec::new();
+            for f in MNIST_FILES {
+                files.push(fetch_bytes(&format!("assets/mnist/{f}")).await?);
+            }
+            webgrad_data::load_mnist_bytes(&files[0], &files[1], &files[2], &files[3]).map_err(|e| e.to_string())
+        }
+        DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
+            let all = synthetic::by_name(name, *samples, *noise, *seed).map_err(|e| e.to_string())?;
+            train_test_split(&all, *test_fraction, *seed).map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn summary(train: &Dataset, test: &Dataset) -> DataSummary {
+    let class_names = match &train.targets {
+        Targets::Classes { names, .. } => names.clone(),
+        Targets::Regression { .. } => Vec::new(),
+    };
+    let mut points = Vec::new();
+    if train.d == 2 {
+        for (ds, is_test) in [(train, false), (test, true)] {
+            for i in 0..ds.n {
+                let class = ds.labels().map_or(0, |l| l[i]);
+                points.push(Point { x: ds.row(i)[0], y: ds.row(i)[1], class, test: is_test });
+            }
+        }
+    }
+    DataSummary {
+        name: train.name.trim_end_matches("-train").to_string(),
+        train_rows: train.n,
+        test_rows: test.n,
+        features: train.d,
+        class_names,
+        points,
+    }
+}
+
+fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
+    let activation = ActivationName::parse(&e.activation)?;
+    let head = match &train.targets {
+        Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
+        Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
+    };
+    let config = MlpConfig {
+        input: train.d,
+        hidden: e.hidden.iter().map(|&width| LayerConfig { width, activation, dropout: 0.0 }).collect(),
+        head,
+        init: Init::GlorotUniform,
+    };
+    let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
+    let mut opt = OptimizerConfig::by_name(&e.optimizer)?;
+    opt.set_lr(e.lr);
+    let loss = Loss::for_head(&model.config.head);
+    let config = TrainConfig {
+        batch_size: e.batch,
+        epochs: e.epochs,
+        seed: e.seed,
+        shuffle: true,
+        loss,
+        l1: 0.0,
+        l2: 0.0,
+        early_stopping_patience: None,
+    };
+    Trainer::new(model, Optimizer::new(opt, Schedule::Constant), config).map_err(|err| err.to_string())
+}
+
+/// Model output over a grid spanning the 2-D data (probability of class 1, or the value).
+fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
+    if data.d != 2 || data.n == 0 {
+        return None;
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+    for i in 0..data.n {
+        let r = data.row(i);
+        (x0, x1, y0, y1) = (x0.min(r[0]), x1.max(r[0]), y0.min(r[1]), y1.max(r[1]));
+    }
+    let pad = 0.05 * (x1 - x0).max(y1 - y0);
+    let extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
+    let n = BOUNDARY_SIZE;
+    let mut grid = Vec::with_capacity(n * n * 2);
+    for r in 0..n {
+        for c in 0..n {
+            let x = extent[0] + (c as f32 + 0.5) / n as f32 * (extent[1] - extent[0]);
+            let y = extent[3] - (r as f32 + 0.5) / n as f32 * (extent[3] - extent[2]);
+            grid.extend([x, y]);
+        }
+    }
+    let out = no_grad(|| {
+        let x = Tensor::from_slice(model.device(), &grid, &[n * n, 2]).ok()?;
+        let y = model.forward(&x, false, 0);
+        let y = match model.config.head {
+            Head::Softmax { .. } => y.softmax(1).slice(1, 1, 1),
+            _ => y.slice(1, 0, 1),
+        };
+        ready_now(y.to_vec())?.ok()
+    })?;
+    Some(Boundary { size: n, extent, values: out })
+}
+
+impl TrainerState {
+    /// Builds a fresh trainer on `loaded` (new data) or on the data already here (`Ok(None)`).
+    /// On any error, what was loaded and trained before stays as it was.
+    fn handle_reset(&mut self, e: Experiment, loaded: Result<Option<Loaded>, String>, post: &Post) {
+        let (loaded, is_new) = match loaded {
+            Ok(Some(l)) => (l, true),
+            Ok(None) => match self.data.take() {
+                Some(l) => (l, false),
+                None => return,
+            },
+            Err(message) => {
+                post(FromWorker::Error { message: format!("could not load the data: {message}") });
+                return;
+            }
+        };
+        match build_trainer(&self.device, &e, &loaded.train) {
+            Ok(t) => {
+                self.running = false;
+                post(FromWorker::Running { running: false });
+                post(FromWorker::DataLoaded {
+                    summary: summary(&loaded.train, &loaded.test),
+                    parameters: t.model.config.parameter_count(),
+                    model: t.model.config.torch_expression(),
+                });
+                post(FromWorker::Progress {
+                    step: 0,
+                    epoch: 0,
+                    losses: Vec::new(),
+                    samples_per_sec: 0.0,
+                    boundary: boundary(&t.model, &loaded.train),
+                });
+                self.trainer = Some(t);
+                self.epoch_loss = (0.0, 0);
+                self.data = Some(loaded);
+            }
+            Err(message) => {
+                post(FromWorker::Error { message });
+                if !is_new {
+                    self.data = Some(loaded);
+                }
+            }
+        }
+    }
+
+    /// Trains until the time budget is spent, an epoch ends, or a single step was asked for.
+    /// Returns the milliseconds it took.
+    fn train_slice(&mut self, budget_ms: f64, single_step: bool, post: &Post) -> f64 {
+        let (Some(t), Some(data)) = (self.trainer.as_mut(), self.data.as_ref()) else {
+            post(FromWorker::Error { message: "choose a dataset and a model first (Reset)".into() });
+            self.running = false;
+            return 0.0;
+        };
+        if t.cursor.epoch as usize >= t.config.epochs {
+            self.running = false;
+            post(FromWorker::Running { running: false });
+            return 0.0;
+        }
+        let started = now_ms();
+        let (mut losses, mut samples, mut finished_epoch) = (Vec::new(), 0usize, false);
+        while now_ms() - started < budget_ms {
+            let out = match t.step(&data.train) {
+                Ok(out) => out,
+                Err(e) => {
+                    post(FromWorker::Error { message: e.to_string() });
+                    self.running = false;
+                    return 0.0;
+                }
+            };
+            let loss = ready_now(out.loss.item()).and_then(Result::ok).unwrap_or(f32::NAN);
+            if !loss.is_finite() {
+                post(FromWorker::Error {
+                    message: format!(
+                        "training diverged at step {} (loss {loss}); lower the learning rate and Reset",
+                        t.optimizer.step
+                    ),
+                });
+                self.running = false;
+                post(FromWorker::Running { running: false });
+                return 0.0;
+            }
+            losses.push((t.optimizer.step, loss));
+            samples += out.samples;
+            self.epoch_loss.0 += loss as f64 * out.samples as f64;
+            self.epoch_loss.1 += out.samples;
+            finished_epoch = out.epoch_finished;
+            if finished_epoch || single_step {
+                break;
+            }
+        }
+        let elapsed = (now_ms() - started).max(1e-3) / 1000.0;
+        post(FromWorker::Progress {
+            step: t.optimizer.step,
+            epoch: t.cursor.epoch,
+            losses,
+            samples_per_sec: samples as f64 / elapsed,
+            boundary: boundary(&t.model, &data.train),
+        });
+        if finished_epoch {
+            let (sum, n) = std::mem::take(&mut self.epoch_loss);
+            match ready_now(evaluate(&t.model, &data.test, t.config.loss)) {
+                Some(Ok(ev)) => post(FromWorker::Epoch {
+                    epoch: t.cursor.epoch,
+                    train_loss: sum / n.max(1) as f64,
+                    test_loss: ev.loss,
+                    report: ev.report,
+                }),
+                Some(Err(e)) => post(FromWorker::Error { message: e.to_string() }),
+                None => post(FromWorker::Error { message: "evaluation did not complete".into() }),
+            }
+            if t.cursor.epoch as usize >= t.config.epochs {
+                self.running = false;
+                post(FromWorker::Running { running: false });
+            }
+        }
+        now_ms() - started
+    }
+}
+
+/// Whether this browser gives us a WebGPU adapter (`navigator.gpu` exists even when it does not).
+async fn webgpu_adapter_available() -> bool {
+    let Ok(navigator) = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()) else { return false };
+    let Ok(gpu) = js_sys::Reflect::get(&navigator, &"gpu".into()) else { return false };
+    if gpu.is_undefined() {
+        return false;
+    }
+    let Ok(request) = js_sys::Reflect::get(&gpu, &"requestAdapter".into()) else { return false };
+    let Ok(promise) = request.unchecked_into::<js_sys::Function>().call0(&gpu) else { return false };
+    match wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&promise)).await {
+        Ok(adapter) => !adapter.is_null() && !adapter.is_undefined(),
+        Err(_) => false,
+    }
+}
+
+async fn gpu_notice() -> String {
+    if webgpu_adapter_available().await {
+        "WebGPU is available; this build still trains on the CPU (wasm SIMD) — the GPU backend is not wired in yet."
+            .into()
+    } else {
+        "WebGPU is not available in this browser: training on the CPU (wasm SIMD).".into()
+    }
+}
+
+/// The worker's main loop (never returns).
+pub async fn run() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let queue: Rc<RefCell<VecDeque<Result<ToWorker, String>>>> = Rc::default();
+    let inbox = queue.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let msg = serde_wasm_bindgen::from_value::<ToWorker>(e.data()).map_err(|err| err.to_string());
+        inbox.borrow_mut().push_back(msg);
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let out = scope.clone();
+    let post = move |m: FromWorker| {
+        if let Ok(v) = serde_wasm_bindgen::to_value(&m) {
+            let _ = out.post_message(&v);
+        }
+    };
+    let device = webgrad_core::cpu();
+    post(FromWorker::Ready { backend: device.name(), notice: Some(gpu_notice().await) });
+    let mut state = TrainerState { device, data: None, trainer: None, running: false, epoch_loss: (0.0, 0) };
+    loop {
+        let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
+        for m in messages {
+            match m {
+                Err(message) => post(FromWorker::Error { message: format!("bad message from the page: {message}") }),
+                Ok(ToWorker::Reset { experiment }) => {
+                    let same = state.data.as_ref().is_some_and(|d| d.choice == experiment.data);
+                    let loaded = if same {
+                        Ok(None)
+                    } else {
+                        load(&experiment.data)
+                            .await
+                            .map(|(train, test)| Some(Loaded { choice: experiment.data.clone(), train, test }))
+                    };
+                    state.handle_reset(experiment, loaded, &post);
+                }
+                Ok(ToWorker::Play) => {
+                    state.running = true;
+                    post(FromWorker::Running { running: true });
+                }
+                Ok(ToWorker::Pause) => {
+                    state.running = false;
+                    post(FromWorker::Running { running: false });
+                }
+                Ok(ToWorker::Step) => {
+                    state.train_slice(f64::INFINITY, true, &post);
+                }
+                Ok(ToWorker::SetLr { lr }) => {
+                    if let Some(t) = state.trainer.as_mut() {
+                        t.optimizer.config.set_lr(lr);
+                    }
+                }
+            }
+        }
+        if state.running {
+            // At most one epoch per slice, and a small dataset's epoch is far shorter than a
+            // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
+            let took = state.train_slice(SLICE_MS, false, &post);
+            sleep((FRAME_MS - took).max(0.0) as i32).await;
+        } else {
+            sleep(25).await;
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! `WgpuBackend`: the `Backend` trait on one wgpu device. Each method allocates its output and
+//! records one or a few compute passes (see `dispatch.rs`); nothing waits for the GPU except
+//! `read` / `read_u32`, which await the mapping.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytemuck::Pod;
+use webgrad_core::backend::{
+    Backend, BinaryOp, Buffer, GemmSpec, ParamSlot, ReadFuture, ReduceOp, StepHyper, UnaryOp, UpdateRule,
+};
+use webgrad_core::{Device, Result};
+
+use crate::buffer::{Elem, gpu_buf, try_gpu_buf};
+use crate::context::{self, Gpu};
+use crate::dispatch::{Kernel, Launch, Stream};
+
+pub struct WgpuBackend {
+    pub(crate) gpu: Gpu,
+    pub(crate) stream: RefCell<Stream>,
+    /// Two distinct 1-float storage buffers bound where a kernel's optional input or state slot
+    /// is switched off (no bias, no momentum buffer): never read or written then.
+    pub(crate) spare: [wgpu::Buffer; 2],
+}
+
+impl WgpuBackend {
+    /// Opens the preferred adapter (WebGPU in the browser; Vulkan/Metal/DX12 natively, honouring
+    /// `WGPU_BACKEND`). Fails with "no WebGPU/Vulkan adapter: …" where there is none.
+    pub async fn new() -> Result<WgpuBackend> {
+        let gpu = context::open().await?;
+        let spare = [0, 1].map(|_| gpu.alloc(1, Elem::F32).raw);
+        Ok(WgpuBackend { gpu, stream: RefCell::new(Stream::default()), spare })
+    }
+
+    /// The backend as a `Device` for tensors.
+    pub async fn device() -> Result<Device> {
+        Ok(Rc::new(WgpuBackend::new().await?))
+    }
+
+    /// The adapter in use (name, backend, device type).
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.gpu.info
+    }
+
+    /// The limits the device was created with.
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.gpu.limits
+    }
+
+    /// Records one dispatch of `kernel` with `params` at binding 0 and `buffers` at 1...
+    pub(crate) fn run<P: Pod>(
+        &self,
+        kernel: &Kernel,
+        constants: &[(&'static str, f64)],
+        params: &P,
+        buffers: &[&wgpu::Buffer],
+        groups: u32,
+    ) {
+        let params = bytemuck::bytes_of(params);
+        self.gpu.launch(&self.stream, Launch { kernel, constants, params, buffers, groups });
+    }
+}
+
+impl Backend for WgpuBackend {
+    fn name(&self) -> String {
+        self.gpu.describe()
+    }
+
+    fn upload(&self, data: &[f32]) -> Buffer {
+        self.gpu.upload_bytes(bytemuck::cast_slice(data), data.len(), Elem::F32)
+    }
+
+    fn upload_u32(&self, data: &[u32]) -> Buffer {
+        self.gpu.upload_bytes(bytemuck::cast_slice(data), data.len(), Elem::U32)
+    }
+
+    fn zeros(&self, len: usize) -> Buffer {
+        self.gpu.alloc_buf(len)
+    }
+
+    /// Submits the recorded work first: `write_buffer` runs before the commands of the next
+    /// submit, so ops recorded earlier must not see the new values.
+    fn write(&self, buf: &Buffer, data: &[f32]) {
+        let b = gpu_buf(buf, Elem::F32);
+        assert!(data.len() <= b.len, "wgpu: write of {} floats into a buffer of {}", data.len(), b.len);
+        if data.is_empty() {
+            return;
+        }
+        self.gpu.submit(&mut self.stream.borrow_mut(), None);
+        self.gpu.queue.write_buffer(&b.raw, 0, bytemuck::cast_slice(data));
+    }
+
+    fn read<'a>(&'a self, buf: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<f32>> {
+        Box::pin(async move { self.gpu.read_back(&self.stream, try_gpu_buf(buf, Elem::F32)?, len).await })
+    }
+
+    fn read_u32<'a>(&'a self, buf: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<u32>> {
+        Box::pin(async move { self.gpu.read_back(&self.stream, try_gpu_buf(buf, Elem::U32)?, len).await })
+    }
+
+    fn unary(&self, op: UnaryOp, x: &Buffer, len: usize) -> Buffer {
+        self.unary_impl(op, x, len)
+    }
+
+    fn unary_backward(&self, op: UnaryOp, x: &Buffer, y: &Buffer, g: &Buffer, len: usize) -> Buffer {
+        self.unary_backward_impl(op, x, y, g, len)
+    }
+
+    fn binary(&self, op: BinaryOp, a: (&Buffer, &[usize]), b: (&Buffer, &[usize]), out_shape: &[usize]) -> Buffer {
+        self.binary_impl(op, a, b, out_shape)
+    }
+
+    fn select(&self, cond: &Buffer, a: &Buffer, b: &Buffer, len: usize) -> Buffer {
+        self.select_impl(cond, a, b, len)
+    }
+
+    fn copy_strided(&self, x: &Buffer, strides: &[usize], out_shape: &[usize]) -> Buffer {
+        self.copy_strided_impl(x, strides, out_shape)
+    }
+
+    fn reduce(&self, op: ReduceOp, x: &Buffer, outer: usize, axis: usize, inner: usize) -> Buffer {
+        self.reduce_impl(op, x, (outer, axis, inner))
+    }
+
+    fn softmax(&self, x: &Buffer, dims: (usize, usize, usize), log: bool) -> Buffer {
+        self.softmax_impl(x, dims, log)
+    }
+
+    fn gemm(&self, a: &Buffer, b: &Buffer, bias: Option<&Buffer>, spec: &GemmSpec) -> Buffer {
+        self.gemm_impl(a, b, bias, spec)
+    }
+
+    fn one_hot(&self, labels: &Buffer, n: usize, classes: usize) -> Buffer {
+        self.one_hot_impl(labels, n, classes)
+    }
+
+    fn gather_rows(&self, x: &Buffer, labels: &Buffer, n: usize, classes: usize) -> Buffer {
+        self.gather_rows_impl(x, labels, n, classes)
+    }
+
+    fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer {
+        self.concat_impl(parts, outer, inner)
+    }
+
+    fn slice(&self, x: &Buffer, dims: (usize, usize, usize), start: usize, len: usize) -> Buffer {
+        self.slice_impl(x, dims, start, len)
+    }
+
+    fn dropout_mask(&self, len: usize, p: f32, seed: u32) -> Buffer {
+        self.dropout_mask_impl(len, p, seed)
+    }
+
+    fn softmax_xent(&self, logits: &Buffer, labels: &Buffer, n: usize, c: usize, smoothing: f32) -> (Buffer, Buffer) {
+        self.softmax_xent_impl(logits, labels, (n, c), smoothing)
+    }
+
+    fn softmax_xent_backward(
+        &self,
+        probs: &Buffer,
+        labels: &Buffer,
+        g: &Buffer,
+        n: usize,
+        c: usize,
+        smoothing: f32,
+    ) -> Buffer {
+        self.softmax_xent_backward_impl(probs, labels, g, (n, c), smoothing)
+    }
+
+    fn optimizer_step(&self, rule: &UpdateRule, hyper: StepHyper, params: &[ParamSlot<'_>]) {
+        self.optimizer_step_impl(rule, hyper, params)
+    }
+}

@@ -1,0 +1,91 @@
+//! Instance → adapter → device, following TOOLCHAIN.md §3 (the same code on Vulkan natively and
+//! on WebGPU in the browser). The device asks for the adapter's own buffer-size limits, so large
+//! datasets fit when the hardware allows, and for 8 storage buffers per stage (the WebGPU default;
+//! the fused RMSprop update binds 5).
+
+use std::sync::{Arc, Mutex};
+
+use webgrad_core::{Error, Result};
+
+/// Storage buffers the widest kernel binds (RMSprop: param, grad, square_avg, momentum, grad_avg).
+const STORAGE_BUFFERS_NEEDED: u32 = 5;
+
+pub(crate) struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub limits: wgpu::Limits,
+    pub info: wgpu::AdapterInfo,
+    /// The first validation / out-of-memory error the device reported (wgpu reports them
+    /// asynchronously, through `on_uncaptured_error`); `read_back` turns it into `Error::Device`.
+    pub errors: Arc<Mutex<Option<String>>>,
+}
+
+pub(crate) async fn open() -> Result<Gpu> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapter = instance
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::Device(format!("no WebGPU/Vulkan adapter: {e}")))?;
+    let offered = adapter.limits();
+    if offered.max_storage_buffers_per_shader_stage < STORAGE_BUFFERS_NEEDED {
+        return Err(Error::Device(format!(
+            "the adapter allows {} storage buffers per shader stage; webgrad needs {STORAGE_BUFFERS_NEEDED}",
+            offered.max_storage_buffers_per_shader_stage
+        )));
+    }
+    let required_limits = wgpu::Limits {
+        max_storage_buffers_per_shader_stage: offered.max_storage_buffers_per_shader_stage.min(8),
+        max_storage_buffer_binding_size: offered.max_storage_buffer_binding_size,
+        max_buffer_size: offered.max_buffer_size,
+        ..wgpu::Limits::downlevel_defaults()
+    };
+    let (device, queue) = adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            label: Some("webgrad"),
+            required_features: wgpu::Features::empty(),
+            required_limits,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::Device(format!("the adapter refused a device: {e}")))?;
+    let errors = Arc::new(Mutex::new(None));
+    let sink = errors.clone();
+    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+        let mut first = sink.lock().unwrap_or_else(|p| p.into_inner());
+        if first.is_none() {
+            *first = Some(e.to_string());
+        }
+    }));
+    let limits = device.limits();
+    Ok(Gpu { device, queue, limits, info: adapter.get_info(), errors })
+}
+
+impl Gpu {
+    /// The first error the device reported, as `Error::Device` (it stays reported: once a
+    /// command was invalid, later results cannot be trusted either).
+    pub fn check_errors(&self) -> Result<()> {
+        match &*self.errors.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(Error::Device(format!("the GPU reported an error: {e}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// "wgpu (llvmpipe (LLVM 15.0.6, 256 bits), Vulkan)"; browsers hide the adapter name.
+    pub fn describe(&self) -> String {
+        let backend = match self.info.backend {
+            wgpu::Backend::Vulkan => "Vulkan",
+            wgpu::Backend::Metal => "Metal",
+            wgpu::Backend::Dx12 => "DX12",
+            wgpu::Backend::Gl => "GL",
+            wgpu::Backend::BrowserWebGpu => "WebGPU",
+            wgpu::Backend::Noop => "no-op",
+        };
+        let name = if self.info.name.is_empty() { "unnamed adapter" } else { &self.info.name };
+        format!("wgpu ({name}, {backend})")
+    }
+}

@@ -1,0 +1,38 @@
+//! The WGSL kernels (`src/kernels/*.wgsl`), each with `common.wgsl` prepended. The header of
+//! every file gives its bindings, dispatch grid and invariants.
+
+use crate::dispatch::Kernel;
+
+macro_rules! kernel {
+    ($name:ident, $file:literal) => {
+        kernel!($name, $file, "main");
+    };
+    ($name:ident, $file:literal, $entry:literal) => {
+        pub(crate) const $name: Kernel = Kernel {
+            name: $file,
+            source: concat!(include_str!("kernels/common.wgsl"), include_str!(concat!("kernels/", $file))),
+            entry: $entry,
+        };
+    };
+}
+
+kernel!(UNARY, "unary.wgsl");
+kernel!(UNARY_BACKWARD, "unary_backward.wgsl");
+kernel!(BINARY, "binary.wgsl");
+kernel!(COPY_STRIDED, "copy_strided.wgsl");
+kernel!(SELECT, "select.wgsl");
+kernel!(REDUCE_TREE, "reduce.wgsl", "tree");
+kernel!(REDUCE_SERIAL, "reduce.wgsl", "serial");
+kernel!(SOFTMAX, "softmax.wgsl");
+kernel!(GEMM, "gemm.wgsl");
+kernel!(ONE_HOT, "one_hot.wgsl");
+kernel!(GATHER_ROWS, "gather_rows.wgsl");
+kernel!(COPY_BLOCK, "copy_block.wgsl");
+kernel!(DROPOUT, "dropout.wgsl");
+kernel!(XENT_ROWS, "xent.wgsl");
+kernel!(XENT_MEAN, "xent_mean.wgsl");
+kernel!(XENT_BACKWARD, "xent_backward.wgsl");
+kernel!(SGD, "sgd.wgsl");
+kernel!(ADAM, "adam.wgsl");
+kernel!(RMSPROP, "rmsprop.wgsl");
+kernel!(ADAGRAD, "adagrad.wgsl");

@@ -1,0 +1,52 @@
+//! Host side of the fused softmax cross-entropy (xent.wgsl, xent_backward.wgsl).
+
+use bytemuck::{Pod, Zeroable};
+use webgrad_core::Buffer;
+
+use crate::backend::WgpuBackend;
+use crate::buffer::{f32_raw, u32_raw};
+use crate::elementwise::{WG, groups, u32_of};
+use crate::kernels;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct XentParams {
+    n: u32,
+    c: u32,
+    eps: f32,
+    pad: u32,
+}
+
+impl WgpuBackend {
+    /// (loss: 1 float, probs: [n, c]); the per-row losses go through a scratch buffer and a
+    /// one-workgroup mean, so nothing is read back.
+    pub(crate) fn softmax_xent_impl(
+        &self,
+        logits: &Buffer,
+        labels: &Buffer,
+        (n, c): (usize, usize),
+        eps: f32,
+    ) -> (Buffer, Buffer) {
+        let (loss, probs, rows) = (self.gpu.alloc_buf(1), self.gpu.alloc_buf(n * c), self.gpu.alloc_buf(n));
+        let params = XentParams { n: u32_of(n), c: u32_of(c), eps, pad: 0 };
+        let bufs = [f32_raw(logits, n * c), u32_raw(labels, n), f32_raw(&probs, n * c), f32_raw(&rows, n)];
+        self.run(&kernels::XENT_ROWS, &[], &params, &bufs, u32_of(n));
+        self.run(&kernels::XENT_MEAN, &[], &params, &[f32_raw(&rows, n), f32_raw(&loss, 1)], 1);
+        (loss, probs)
+    }
+
+    pub(crate) fn softmax_xent_backward_impl(
+        &self,
+        probs: &Buffer,
+        labels: &Buffer,
+        g: &Buffer,
+        (n, c): (usize, usize),
+        eps: f32,
+    ) -> Buffer {
+        let out = self.gpu.alloc_buf(n * c);
+        let params = XentParams { n: u32_of(n), c: u32_of(c), eps, pad: 0 };
+        let bufs = [f32_raw(probs, n * c), u32_raw(labels, n), f32_raw(g, 1), f32_raw(&out, n * c)];
+        self.run(&kernels::XENT_BACKWARD, &[], &params, &bufs, groups(n * c, WG));
+        out
+    }
+}

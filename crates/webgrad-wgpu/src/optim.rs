@@ -1,0 +1,146 @@
+//! Host side of the fused optimizer updates (sgd/adam/rmsprop/adagrad.wgsl). Scalar
+//! coefficients are derived in f64 exactly as `webgrad_core::cpu::optim` does, then passed as
+//! f32; each parameter is one dispatch (all recorded into the same submit).
+
+use bytemuck::{Pod, Zeroable};
+use webgrad_core::backend::{ParamSlot, StepHyper, UpdateRule};
+
+use crate::backend::WgpuBackend;
+use crate::buffer::f32_raw;
+use crate::elementwise::{WG, groups, u32_of};
+use crate::kernels;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct SgdParams {
+    n: u32,
+    flags: u32,
+    wd: f32,
+    mom: f32,
+    damp: f32,
+    neg_lr: f32,
+    pad: [u32; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct AdamParams {
+    n: u32,
+    flags: u32,
+    neg_step: f32,
+    bc2_sqrt: f32,
+    w1: f32,
+    b2: f32,
+    w2: f32,
+    eps: f32,
+    decay: f32,
+    wd: f32,
+    pad: [u32; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct RmsPropParams {
+    n: u32,
+    flags: u32,
+    alpha: f32,
+    w: f32,
+    eps: f32,
+    mom: f32,
+    wd: f32,
+    neg_lr: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct AdagradParams {
+    n: u32,
+    flags: u32,
+    neg_clr: f32,
+    eps: f32,
+    wd: f32,
+    pad: [u32; 3],
+}
+
+fn flag(on: bool, bit: u32) -> u32 {
+    if on { 1 << bit } else { 0 }
+}
+
+impl WgpuBackend {
+    pub(crate) fn optimizer_step_impl(&self, rule: &UpdateRule, h: StepHyper, params: &[ParamSlot<'_>]) {
+        let lr = h.lr;
+        let slots = rule.state_slots();
+        for slot in params {
+            assert_eq!(slot.state.len(), slots, "wgpu: {rule:?} needs {slots} state slots");
+            let (n, len) = (u32_of(slot.len), slot.len);
+            let (p, g) = (f32_raw(slot.param, len), f32_raw(slot.grad, len));
+            let state: Vec<&wgpu::Buffer> = slot.state.iter().map(|s| f32_raw(s, len)).collect();
+            let wg = groups(len, WG);
+            match *rule {
+                UpdateRule::Sgd { momentum, dampening, nesterov, weight_decay } => {
+                    let flags = flag(weight_decay != 0.0, 0)
+                        | flag(momentum != 0.0, 1)
+                        | flag(nesterov, 2)
+                        | flag(h.step == 1, 3);
+                    let params = SgdParams {
+                        n,
+                        flags,
+                        wd: weight_decay as f32,
+                        mom: momentum as f32,
+                        damp: (1.0 - dampening) as f32,
+                        neg_lr: -lr as f32,
+                        pad: [0; 2],
+                    };
+                    let buf = state.first().copied().unwrap_or(&self.spare[0]);
+                    self.run(&kernels::SGD, &[], &params, &[p, g, buf], wg);
+                }
+                UpdateRule::Adam { beta1, beta2, eps, weight_decay, decoupled } => {
+                    let t = h.step as i32;
+                    let bc1 = 1.0 - beta1.powi(t);
+                    let params = AdamParams {
+                        n,
+                        flags: flag(!decoupled && weight_decay != 0.0, 0) | flag(decoupled, 1),
+                        neg_step: (-lr / bc1) as f32,
+                        bc2_sqrt: (1.0 - beta2.powi(t)).sqrt() as f32,
+                        w1: (1.0 - beta1) as f32,
+                        b2: beta2 as f32,
+                        w2: (1.0 - beta2) as f32,
+                        eps: eps as f32,
+                        decay: (1.0 - lr * weight_decay) as f32,
+                        wd: weight_decay as f32,
+                        pad: [0; 2],
+                    };
+                    self.run(&kernels::ADAM, &[], &params, &[p, g, state[0], state[1]], wg);
+                }
+                UpdateRule::RmsProp { alpha, eps, momentum, centered, weight_decay } => {
+                    let params = RmsPropParams {
+                        n,
+                        flags: flag(weight_decay != 0.0, 0) | flag(momentum != 0.0, 1) | flag(centered, 2),
+                        alpha: alpha as f32,
+                        w: (1.0 - alpha) as f32,
+                        eps: eps as f32,
+                        mom: momentum as f32,
+                        wd: weight_decay as f32,
+                        neg_lr: -lr as f32,
+                    };
+                    // slots: [square_avg] (+ [momentum_buffer]) (+ [grad_avg])
+                    let mut rest = state[1..].iter().copied();
+                    let buf = if momentum != 0.0 { rest.next().expect("momentum slot") } else { &self.spare[0] };
+                    let grad_avg = if centered { rest.next().expect("grad_avg slot") } else { &self.spare[1] };
+                    self.run(&kernels::RMSPROP, &[], &params, &[p, g, state[0], buf, grad_avg], wg);
+                }
+                UpdateRule::Adagrad { lr_decay, eps, weight_decay } => {
+                    let params = AdagradParams {
+                        n,
+                        flags: flag(weight_decay != 0.0, 0),
+                        neg_clr: (-lr / (1.0 + (h.step as f64 - 1.0) * lr_decay)) as f32,
+                        eps: eps as f32,
+                        wd: weight_decay as f32,
+                        pad: [0; 3],
+                    };
+                    self.run(&kernels::ADAGRAD, &[], &params, &[p, g, state[0]], wg);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Slice 3a: one-hot, gather, concat, slice and the dropout mask — all pure data movement or
+//! integer hashing, so they must equal the CPU oracle bit for bit.
+
+mod common;
+use common::*;
+use webgrad_core::backend::Backend;
+use webgrad_core::{Rng, dual_test};
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+const SIZES: [usize; 6] = [1, 3, 17, 255, 1023, 4097];
+
+dual_test! {
+    async fn one_hot_and_gather_rows_are_exact() {
+        let Some(gpu) = gpu().await else { return };
+        let cpu = reference();
+        let mut rng = Rng::new(30);
+        for (n, classes) in [(1, 1), (3, 17), (17, 3), (255, 10), (1023, 1), (4097, 3), (64, 1023)] {
+            // labels include out-of-range ones (≥ classes): an all-zero row / a 0 gather
+            let labels: Vec<u32> = (0..n).map(|_| rng.below(classes as u32 + 2)).collect();
+            let x = uniform(&mut rng, n * classes, -1.0, 1.0);
+            let (cl, gl) = (cpu.upload_u32(&labels), gpu.upload_u32(&labels));
+            let want = read(&cpu, &cpu.one_hot(&cl, n, classes), n * classes).await;
+            let got = read(&gpu, &gpu.one_hot(&gl, n, classes), n * classes).await;
+            assert_close(&got, &want, EXACT, &format!("one_hot n={n} classes={classes}"));
+            let want = read(&cpu, &cpu.gather_rows(&cpu.upload(&x), &cl, n, classes), n).await;
+            let got = read(&gpu, &gpu.gather_rows(&gpu.upload(&x), &gl, n, classes), n).await;
+            assert_close(&got, &want, EXACT, &format!("gather_rows n={n} classes={classes}"));
+        }
+    }
+
+    async fn concat_and_slice_are_exact() {
+        let Some(gpu) = gpu().await else { return };
+        let cpu = reference();
+        let mut rng = Rng::new(31);
+        for (outer, inner) in [(1, 1), (3, 17), (17, 1), (2, 255), (1, 4097)] {
+            let axes = [1usize, 3, 0, 17];
+            let parts: Vec<Vec<f32>> = axes.iter().map(|&a| uniform(&mut rng, outer * a * inner, -1.0, 1.0)).collect();
+            let total: usize = axes.iter().sum();
+            let n = outer * total * inner;
+            let cpu_bufs: Vec<_> = parts.iter().map(|p| cpu.upload(p)).collect();
+            let gpu_bufs: Vec<_> = parts.iter().map(|p| gpu.upload(p)).collect();
+            let cpu_views: Vec<_> = cpu_bufs.iter().zip(axes).collect();
+            let gpu_views: Vec<_> = gpu_bufs.iter().zip(axes).collect();
+            let want = cpu.concat(&cpu_views, outer, inner);
+            let got = gpu.concat(&gpu_views, outer, inner);
+            compare(&gpu, &got, &cpu, &want, n, EXACT, &format!("concat outer={outer} inner={inner}")).await;
+            for (start, len) in [(0, total), (1, 3), (4, 17), (20, 1), (7, 0)] {
+                let m = outer * len * inner;
+                let want = cpu.slice(&want, (outer, total, inner), start, len);
+                let got = gpu.slice(&got, (outer, total, inner), start, len);
+                let what = format!("slice {start}+{len} of outer={outer} inner={inner}");
+                compare(&gpu, &got, &cpu, &want, m, EXACT, &what).await;
+            }
+        }
+    }
+
+    async fn dropout_mask_is_bit_identical_to_cpu() {
+        let Some(gpu) = gpu().await else { return };
+        let cpu = reference();
+        for (i, n) in SIZES.into_iter().chain([100_000]).enumerate() {
+            for (p, seed) in [(0.5f32, 7u32), (0.1, 0xdead_beef), (0.9, i as u32)] {
+                let want = read(&cpu, &cpu.dropout_mask(n, p, seed), n).await;
+                let got = read(&gpu, &gpu.dropout_mask(n, p, seed), n).await;
+                let same = got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits());
+                assert!(same, "dropout mask n={n} p={p} seed={seed} differs from the CPU's");
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+// The playground as a person uses it, selecting by role and accessible name.
+import { test, expect } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// screenshots of the main views, kept as test artifacts (look at them)
+const shots = fileURLToPath(new URL('../../target/e2e-screenshots', import.meta.url));
+mkdirSync(shots, { recursive: true });
+
+/** Fails the test on any console error or uncaught exception. */
+function watchErrors(page) {
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return errors;
+}
+
+/** Records main-thread long tasks (> 50 ms) from now on. */
+async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+      .observe({ type: 'longtask' });
+  });
+}
+
+async function ready(page) {
+  await page.goto('/');
+  await expect(page.getByRole('status')).toContainText('Training device', { timeout: 30_000 });
+  await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
+}
+
+function lossCaption(text) {
+  const m = text.match(/first ([\d.]+), last ([\d.]+) \((\d+) steps\)/);
+  return m ? { first: Number(m[1]), last: Number(m[2]), steps: Number(m[3]) } : null;
+}
+
+test('MNIST: one epoch of training shows learning and the evaluation', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await expect(page.locator('#data-summary')).toContainText('mnist: 8000 training rows, 2000 test rows');
+  await expect(page.locator('#model-expression')).toContainText('nn.Linear(784, 128)');
+  await page.getByLabel('Epochs').fill('1');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await watchLongTasks(page);
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('Test accuracy', { timeout: 90_000 });
+  const acc = Number((await page.locator('#accuracy').textContent()).match(/([\d.]+) %/)[1]);
+  expect(acc).toBeGreaterThanOrEqual(85);
+  const loss = lossCaption(await page.locator('#loss-summary').textContent());
+  expect(loss.steps).toBe(125);
+  expect(loss.last).toBeLessThan(loss.first);
+  await expect(page.getByRole('table', { name: 'Per-class metrics' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Confusion matrix' })).toBeVisible();
+  await expect(page.locator('#announcer')).toContainText('Epoch 1');
+  const longTasks = await page.evaluate(() => window.__longTasks);
+  expect(Math.max(0, ...longTasks)).toBeLessThanOrEqual(50);
+  await page.screenshot({ path: `${shots}/mnist.png`, fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('Spiral: the decision boundary changes while training', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await page.getByLabel('Dataset').selectOption('spiral');
+  await expect(page.locator('#data-summary')).toContainText('spiral', { timeout: 30_000 });
+  const canvas = page.getByRole('img', { name: 'Decision boundary' });
+  await expect(canvas).toBeVisible();
+  const before = await canvas.evaluate((c) => c.toDataURL());
+  await page.getByLabel('Epochs').fill('2000');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#stats')).toContainText('step', { timeout: 10_000 });
+  await page.waitForTimeout(1500);
+  const during = await canvas.evaluate((c) => c.toDataURL());
+  expect(during).not.toEqual(before);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  await page.screenshot({ path: `${shots}/spiral.png`, fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('Bad settings get a visible error and keep the loaded model', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await page.getByLabel('Hidden layer widths').fill('128,abc');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.getByRole('alert')).toContainText("'abc'");
+  await expect(page.locator('#data-summary')).toContainText('mnist');
+  await page.getByLabel('Hidden layer widths').fill('32');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.locator('#error')).toHaveText('');
+  await expect(page.locator('#model-expression')).toContainText('nn.Linear(784, 32)');
+  expect(errors).toEqual([]);
+});
+
+test('Without WebGPU the page says so and trains on the CPU @no-webgpu', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await expect(page.getByRole('status')).toContainText('WebGPU is not available');
+  await page.getByRole('button', { name: 'Step' }).click();
+  await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
+  await page.screenshot({ path: `${shots}/no-webgpu.png`, fullPage: true });
+  expect(errors).toEqual([]);
+});
