@@ -103,3 +103,45 @@ test('Without WebGPU the page says so and trains on the CPU @no-webgpu', async (
   await page.screenshot({ path: `${shots}/no-webgpu.png`, fullPage: true });
   expect(errors).toEqual([]);
 });
+
+test('Export the model, reload, import it: the same test accuracy', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await page.getByLabel('Epochs').fill('1');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('Test accuracy', { timeout: 90_000 });
+  const accuracy = (await page.locator('#accuracy').textContent()).match(/([\d.]+ %)/)[1];
+  await page.getByRole('button', { name: 'Export model' }).click();
+  const link = page.getByRole('link', { name: 'Download webgrad-model.safetensors' });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const saved = fileURLToPath(new URL('../../target/e2e-results/webgrad-model.safetensors', import.meta.url));
+  await download.saveAs(saved);
+
+  await page.reload();
+  await ready(page);
+  await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
+  await expect(page.locator('#stats')).toContainText('Imported webgrad-model.safetensors', { timeout: 30_000 });
+  await expect(page.locator('#accuracy')).toContainText(`Test accuracy: ${accuracy}`);
+
+  // a file that is not a model: a visible error naming it, and the imported model stays
+  await page.getByLabel('Import a model (.safetensors)').setInputFiles({ name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
+  await expect(page.getByRole('alert')).toContainText('notes.safetensors');
+  await expect(page.locator('#accuracy')).toContainText(`Test accuracy: ${accuracy}`);
+  expect(errors).toEqual([]);
+});
+
+test('A shared link reproduces the experiment', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#data=xor&samples=300&noise=0.1&test=0.3&hidden=4&act=tanh&opt=sgd&lr=0.1&batch=16&epochs=40&seed=7');
+  await expect(page.locator('#data-summary')).toContainText('xor: 210 training rows, 90 test rows', { timeout: 30_000 });
+  await expect(page.getByLabel('Dataset')).toHaveValue('xor');
+  await expect(page.getByLabel('Hidden layer widths')).toHaveValue('4');
+  await expect(page.getByLabel('Optimizer')).toHaveValue('sgd');
+  await expect(page.locator('#model-expression')).toContainText('nn.Linear(2, 4), nn.Tanh()');
+  // changing a setting updates the link
+  await page.getByLabel('Dataset').selectOption('circle');
+  await expect(page.locator('#data-summary')).toContainText('circle', { timeout: 30_000 });
+  expect(page.url()).toContain('data=circle');
+  expect(errors).toEqual([]);
+});

@@ -12,12 +12,21 @@ pub struct TrainArgs {
     #[serde(skip)]
     pub config: Option<String>,
 
-    /// mnist | circle | xor | gauss | spiral | plane | <images.idx[.gz]> (labels beside it)
+    /// mnist | iris | circle | xor | gauss | spiral | plane | <file.csv|.tsv> | <x.npy> | <images.idx>, each file optionally .gz
     #[arg(long)]
     pub dataset: Option<String>,
-    /// Label file for an IDX image dataset (default: the images path with "images-idx3" → "labels-idx1").
+    /// Targets file for .npy features or IDX images (default: "images-idx3" → "labels-idx1", x… → y…).
     #[arg(long)]
     pub labels: Option<String>,
+    /// CSV: the label column, by header name or 1-based number [default: the last column]
+    #[arg(long)]
+    pub label: Option<String>,
+    /// CSV: auto | classification | regression [default: auto]
+    #[arg(long)]
+    pub task: Option<String>,
+    /// CSV: what to do with empty/NA cells: error | drop (the row) | mean (of the training split) [default: error]
+    #[arg(long)]
+    pub missing: Option<String>,
     /// Rows to generate for a 2-D dataset [default: 1000]
     #[arg(long)]
     pub samples: Option<usize>,
@@ -28,8 +37,11 @@ pub struct TrainArgs {
     #[arg(long)]
     pub test_fraction: Option<f32>,
     /// Standardise features with mean/std fitted on the training split.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "minmax")]
     pub standardize: bool,
+    /// Scale features to [0, 1] with min/max fitted on the training split.
+    #[arg(long)]
+    pub minmax: bool,
 
     /// Hidden layer widths, e.g. 128,64 [default: 128,64]
     #[arg(long, value_delimiter = ',')]
@@ -117,6 +129,7 @@ impl TrainArgs {
                 $($f: self.$f.or(file.$f),)*
                 config: self.config,
                 standardize: self.standardize || file.standardize,
+                minmax: self.minmax || file.minmax,
                 no_shuffle: self.no_shuffle || file.no_shuffle,
                 quiet: self.quiet,
             } };
@@ -124,6 +137,9 @@ impl TrainArgs {
         Ok(pick!(
             dataset,
             labels,
+            label,
+            task,
+            missing,
             samples,
             noise,
             test_fraction,

@@ -1,8 +1,14 @@
 //! Resolves `--dataset` into (train, test) splits plus the preprocessing to record.
+//!
+//! A file is streamed from disk and its format recognised by content or name: CSV/TSV (with
+//! `--label`, `--task`, `--missing`), NumPy `.npy` features with `--labels` targets, or IDX
+//! images with `--labels` (MNIST style); each may be gzip-compressed.
 
 use std::path::Path;
 
-use webgrad_data::{self as data, Dataset, Standardizer};
+use webgrad_data::{
+    self as data, CsvOptions, Dataset, LabelColumn, MissingPolicy, Parsed, Scaling, ScalingKind, Table, Task,
+};
 use webgrad_nn::Preprocessing;
 
 use crate::CliResult;
@@ -10,10 +16,56 @@ use crate::CliResult;
 pub struct DataSpec<'a> {
     pub name: &'a str,
     pub labels: Option<&'a str>,
+    /// CSV only: the label column, by name or 1-based number.
+    pub label: Option<&'a str>,
+    /// CSV only: auto | classification | regression.
+    pub task: Option<&'a str>,
+    /// CSV only: error | drop | mean.
+    pub missing: Option<&'a str>,
     pub samples: usize,
     pub noise: f32,
     pub test_fraction: f32,
     pub seed: u64,
+}
+
+impl DataSpec<'_> {
+    /// What a saved model records as its dataset: the `--dataset` value, followed by the
+    /// data flags that change what it means (`pets.csv --label species`), so that `eval` and
+    /// `--resume` read the same rows the same way. [`split_key`] reads it back.
+    pub fn key(&self) -> String {
+        let mut key = self.name.to_string();
+        for (flag, value) in
+            [("--labels", self.labels), ("--label", self.label), ("--task", self.task), ("--missing", self.missing)]
+        {
+            if let Some(v) = value {
+                key += &format!(" {flag} {v}");
+            }
+        }
+        key
+    }
+}
+
+/// The parts of a [`DataSpec::key`]: `(dataset, labels, label, task, missing)`.
+pub fn split_key(key: &str) -> (String, Option<String>, Option<String>, Option<String>, Option<String>) {
+    let mut rest = key;
+    let (mut labels, mut label, mut task, mut missing) = (None, None, None, None);
+    loop {
+        let found = ["--labels", "--label", "--task", "--missing"]
+            .iter()
+            .filter_map(|f| rest.rfind(&format!(" {f} ")).map(|at| (at, *f)))
+            .max_by_key(|&(at, _)| at);
+        let Some((at, flag)) = found else { break };
+        let value = rest[at + flag.len() + 2..].to_string();
+        let slot = match flag {
+            "--labels" => &mut labels,
+            "--label" => &mut label,
+            "--task" => &mut task,
+            _ => &mut missing,
+        };
+        *slot = Some(value);
+        rest = &rest[..at];
+    }
+    (rest.to_string(), labels, label, task, missing)
 }
 
 pub struct Loaded {
@@ -22,18 +74,62 @@ pub struct Loaded {
     pub preprocessing: Preprocessing,
 }
 
-/// The label file that sits beside an MNIST-style image file.
-fn default_labels_path(images: &str) -> Option<String> {
-    images.contains("images-idx3").then(|| images.replace("images-idx3", "labels-idx1"))
+/// The label file that sits beside an MNIST-style image file, or `y…` beside `x…` / `X…`.
+fn default_labels_path(features: &str) -> Option<String> {
+    if features.contains("images-idx3") {
+        return Some(features.replace("images-idx3", "labels-idx1"));
+    }
+    let path = Path::new(features);
+    let file = path.file_name()?.to_str()?;
+    let rest = file.strip_prefix('x').or_else(|| file.strip_prefix('X'))?;
+    Some(path.with_file_name(format!("y{rest}")).to_str()?.to_string())
 }
 
-fn read(path: &str) -> CliResult<Vec<u8>> {
-    std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))
+fn csv_options(spec: &DataSpec<'_>) -> CliResult<CsvOptions> {
+    let task = match spec.task.unwrap_or("auto") {
+        "auto" => Task::Auto,
+        "classification" => Task::Classification,
+        "regression" => Task::Regression,
+        other => return Err(format!("--task '{other}' is not one of auto, classification, regression")),
+    };
+    let missing = match spec.missing.unwrap_or("error") {
+        "error" => MissingPolicy::Error,
+        "drop" => MissingPolicy::DropRow,
+        "mean" => MissingPolicy::FillMean,
+        other => return Err(format!("--missing '{other}' is not one of error, drop, mean")),
+    };
+    let label = spec.label.map_or(LabelColumn::Last, |l| LabelColumn::Name(l.to_string()));
+    Ok(CsvOptions { label, task, missing, ..CsvOptions::default() })
+}
+
+/// Streams a file (any supported format, gzip or not).
+fn parse(path: &str, options: &CsvOptions) -> CliResult<Parsed> {
+    data::load_path(Path::new(path), options).map_err(|e| e.to_string())
+}
+
+/// Stratified for classes, random for regression targets; the rows move, no second copy.
+fn split(all: Dataset, spec: &DataSpec<'_>) -> CliResult<(Dataset, Dataset)> {
+    let (train, test) = match all.labels() {
+        Some(_) => data::stratified_train_test_indices(&all, spec.test_fraction, spec.seed),
+        None => data::train_test_indices(&all, spec.test_fraction, spec.seed),
+    }
+    .map_err(|e| e.to_string())?;
+    data::split_rows(all, &train, &test).map_err(|e| e.to_string())
+}
+
+fn from_table(table: Table, spec: &DataSpec<'_>) -> CliResult<Loaded> {
+    let (train, test, _imputer) = table.into_split(spec.test_fraction, spec.seed).map_err(|e| e.to_string())?;
+    Ok(Loaded { train, test, preprocessing: Preprocessing::default() })
 }
 
 pub fn load(spec: &DataSpec<'_>) -> CliResult<Loaded> {
     if !(0.0..1.0).contains(&spec.test_fraction) {
         return Err(format!("--test-fraction {} is not in [0, 1)", spec.test_fraction));
+    }
+    let options = csv_options(spec)?;
+    let builtin = spec.name == "mnist" || spec.name == "iris" || data::synthetic::NAMES.contains(&spec.name);
+    if builtin && (spec.label.is_some() || spec.task.is_some() || spec.missing.is_some()) {
+        return Err(format!("--label, --task and --missing apply to CSV files, not the built-in '{}'", spec.name));
     }
     let pixels = Preprocessing { scale: Some(1.0 / 255.0), standardize: None };
     match spec.name {
@@ -43,6 +139,7 @@ pub fn load(spec: &DataSpec<'_>) -> CliResult<Loaded> {
             let (train, test) = data::load_mnist_dir(&dir).map_err(|e| e.to_string())?;
             Ok(Loaded { train, test, preprocessing: pixels })
         }
+        "iris" => from_table(data::tabular::iris(), spec),
         name if data::synthetic::NAMES.contains(&name) => {
             if !(0.0..=1.0).contains(&spec.noise) {
                 return Err(format!("--noise {} is not in [0, 1]", spec.noise));
@@ -53,30 +150,112 @@ pub fn load(spec: &DataSpec<'_>) -> CliResult<Loaded> {
             Ok(Loaded { train, test, preprocessing: Preprocessing::default() })
         }
         path if Path::new(path).is_file() => {
-            let labels = match spec.labels {
-                Some(l) => l.to_string(),
-                None => {
-                    default_labels_path(path).ok_or_else(|| format!("{path}: give the label file with --labels"))?
-                }
+            let parsed = parse(path, &options)?;
+            if !matches!(parsed, Parsed::Table(_)) && (spec.label.is_some() || spec.task.is_some()) {
+                return Err(format!(
+                    "{path}: --label and --task apply to CSV files; give the targets file with --labels"
+                ));
+            }
+            let labels = || match spec.labels {
+                Some(l) => Ok(l.to_string()),
+                None => default_labels_path(path).ok_or_else(|| format!("{path}: give the label file with --labels")),
             };
-            let all = data::load_idx_classification(&read(path)?, path, &read(&labels)?, &labels, path, 1.0 / 255.0)
-                .map_err(|e| e.to_string())?;
-            let (train, test) =
-                data::stratified_train_test_split(&all, spec.test_fraction, spec.seed).map_err(|e| e.to_string())?;
-            Ok(Loaded { train, test, preprocessing: pixels })
+            match parsed {
+                Parsed::Table(table) => {
+                    if let Some(l) = spec.labels {
+                        return Err(format!(
+                            "--labels {l}: a CSV file holds its labels; choose the column with --label"
+                        ));
+                    }
+                    from_table(table, spec)
+                }
+                Parsed::Idx(images) => {
+                    let labels = labels()?;
+                    let Parsed::Idx(lab) = parse(&labels, &options)? else {
+                        return Err(format!("{labels}: expected an IDX label file to go with the IDX images {path}"));
+                    };
+                    let all = data::dataset_from_idx(images, path, lab, &labels, path, 1.0 / 255.0)
+                        .map_err(|e| e.to_string())?;
+                    let (train, test) = split(all, spec)?;
+                    Ok(Loaded { train, test, preprocessing: pixels })
+                }
+                Parsed::Npy(x) => {
+                    let labels = labels()?;
+                    let Parsed::Npy(y) = parse(&labels, &options)? else {
+                        return Err(format!("{labels}: expected a .npy targets file to go with {path}"));
+                    };
+                    let all = data::dataset_from_npy(x, path, y, &labels, path).map_err(|e| e.to_string())?;
+                    let (train, test) = split(all, spec)?;
+                    Ok(Loaded { train, test, preprocessing: Preprocessing::default() })
+                }
+            }
         }
         other => Err(format!(
-            "--dataset '{other}' is neither a built-in set (mnist, {}) nor a readable file",
+            "--dataset '{other}' is neither a built-in set (mnist, iris, {}) nor a readable file",
             data::synthetic::NAMES.join(", ")
         )),
     }
 }
 
-/// Fits standardisation on the training split and applies it to both splits.
-pub fn standardize(loaded: &mut Loaded) -> CliResult<()> {
-    let s = Standardizer::fit(&loaded.train);
+/// Fits a scaling on the training split and applies it to both splits; it is recorded in the
+/// model as the equivalent `(x - mean) / std` (min-max: mean = min, std = max - min).
+pub fn fit_scaling(loaded: &mut Loaded, kind: ScalingKind) -> CliResult<()> {
+    let s = Scaling::fit(kind, &loaded.train);
     s.apply(&mut loaded.train).map_err(|e| e.to_string())?;
     s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
-    loaded.preprocessing.standardize = Some(s);
+    loaded.preprocessing.standardize = s.as_standardizer();
     Ok(())
+}
+
+/// Fits standardisation on the training split and applies it to both splits.
+pub fn standardize(loaded: &mut Loaded) -> CliResult<()> {
+    fit_scaling(loaded, ScalingKind::Standardize)
+}
+
+/// "classes in the training split: setosa 40 (33.3%), …", or `None` for regression.
+pub fn balance_line(ds: &Dataset) -> Option<String> {
+    let shares = data::class_balance(ds);
+    if shares.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> =
+        shares.iter().map(|s| format!("{} {} ({:.1}%)", s.name, s.count, 100.0 * s.fraction)).collect();
+    Some(format!("classes in the training split: {}", parts.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        let spec = DataSpec {
+            name: "my data/pets.csv",
+            labels: None,
+            label: Some("species name"),
+            task: Some("classification"),
+            missing: Some("mean"),
+            samples: 0,
+            noise: 0.0,
+            test_fraction: 0.2,
+            seed: 1,
+        };
+        let key = spec.key();
+        assert_eq!(key, "my data/pets.csv --label species name --task classification --missing mean");
+        let (name, labels, label, task, missing) = split_key(&key);
+        assert_eq!(name, "my data/pets.csv");
+        assert_eq!(
+            (labels, label.as_deref(), task.as_deref(), missing.as_deref()),
+            (None, Some("species name"), Some("classification"), Some("mean"))
+        );
+        assert_eq!(split_key("circle"), ("circle".into(), None, None, None, None));
+        let (name, labels, ..) = split_key("x.npy --labels y.npy");
+        assert_eq!((name.as_str(), labels.as_deref()), ("x.npy", Some("y.npy")));
+        assert_eq!(default_labels_path("d/X_train.npy").as_deref(), Some("d/y_train.npy"));
+        assert_eq!(
+            default_labels_path("a/train-images-idx3-ubyte.gz").as_deref(),
+            Some("a/train-labels-idx1-ubyte.gz")
+        );
+        assert_eq!(default_labels_path("features.npy"), None);
+    }
 }

@@ -16,6 +16,13 @@ pub struct EvalArgs {
     pub dataset: Option<String>,
     #[arg(long)]
     pub labels: Option<String>,
+    /// CSV options, as for `train` [default: those the model was trained with]
+    #[arg(long)]
+    pub label: Option<String>,
+    #[arg(long)]
+    pub task: Option<String>,
+    #[arg(long)]
+    pub missing: Option<String>,
     /// For 2-D datasets: generate with these settings (as used for training) [default: 1000, 0, 0.2, 1]
     #[arg(long)]
     pub samples: Option<usize>,
@@ -51,10 +58,19 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     let json = json_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
     let (model, file) =
         io::load_model(&webgrad_core::cpu(), &bytes, json.as_deref(), &a.model).map_err(|e| e.to_string())?;
-    let dataset = a.dataset.clone().unwrap_or_else(|| file.dataset.clone());
+    // The model records its dataset with the data flags it was trained with; flags given here win.
+    let (saved, saved_labels, saved_label, saved_task, saved_missing) = data::split_key(&file.dataset);
+    let same = a.dataset.as_ref().is_none_or(|d| *d == saved);
+    let keep = |given: &Option<String>, saved: Option<String>| given.clone().or(if same { saved } else { None });
+    let (labels, label) = (keep(&a.labels, saved_labels), keep(&a.label, saved_label));
+    let (task, missing) = (keep(&a.task, saved_task), keep(&a.missing, saved_missing));
+    let dataset = a.dataset.clone().unwrap_or(saved);
     let spec = DataSpec {
         name: &dataset,
-        labels: a.labels.as_deref(),
+        labels: labels.as_deref(),
+        label: label.as_deref(),
+        task: task.as_deref(),
+        missing: missing.as_deref(),
         samples: a.samples.unwrap_or(1000),
         noise: a.noise.unwrap_or(0.0),
         test_fraction: a.test_fraction.unwrap_or(0.2),
@@ -63,6 +79,15 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     let mut loaded = data::load(&spec)?;
     if let Some(s) = &file.preprocessing.standardize {
         s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
+    }
+    if let webgrad_data::Targets::Classes { names, .. } = &loaded.test.targets
+        && !file.class_names.is_empty()
+        && *names != file.class_names
+    {
+        return Err(format!(
+            "{}: the model was trained on the classes {:?} but {dataset} gives {:?} (use the --label/--task of training)",
+            a.model, file.class_names, names
+        ));
     }
     let loss = Loss::for_head(&model.config.head);
     webgrad_nn::train::check_fit(&model, &loaded.test).map_err(|e| format!("{}: {e}", a.model))?;

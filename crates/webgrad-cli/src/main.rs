@@ -28,7 +28,7 @@ enum Command {
     /// Train an MLP and evaluate it on the test split.
     Train(Box<args::TrainArgs>),
     /// Evaluate a saved model: metrics table and confusion matrix.
-    Eval(eval_cmd::EvalArgs),
+    Eval(Box<eval_cmd::EvalArgs>),
     /// Finite-difference check of every differentiable op, as a table.
     Gradcheck,
 }
@@ -72,7 +72,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Train(a) => train_cmd::run(*a),
-        Command::Eval(a) => eval_cmd::run(a),
+        Command::Eval(a) => eval_cmd::run(*a),
         Command::Gradcheck => gradcheck_cmd::run(),
     };
     match result {

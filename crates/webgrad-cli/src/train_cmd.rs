@@ -98,14 +98,24 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     let spec = DataSpec {
         name: &dataset,
         labels: a.labels.as_deref(),
+        label: a.label.as_deref(),
+        task: a.task.as_deref(),
+        missing: a.missing.as_deref(),
         samples: a.samples.unwrap_or(1000),
         noise: a.noise.unwrap_or(0.0),
         test_fraction: a.test_fraction.unwrap_or(0.2),
         seed,
     };
+    let dataset = spec.key();
     let mut loaded = data::load(&spec)?;
+    if a.standardize && a.minmax {
+        return Err("--standardize and --minmax cannot be combined".into());
+    }
     if a.standardize {
         data::standardize(&mut loaded)?;
+    }
+    if a.minmax {
+        data::fit_scaling(&mut loaded, webgrad_data::ScalingKind::MinMax)?;
     }
     let batch = a.batch.unwrap_or(64);
     if batch == 0 {
@@ -136,6 +146,9 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     };
     webgrad_nn::train::check_fit(&trainer.model, &loaded.train).map_err(|e| e.to_string())?;
     let (train, test) = (&loaded.train, &loaded.test);
+    if let Some(line) = data::balance_line(train) {
+        println!("{line}");
+    }
     println!(
         "webgrad: {} on {} ({} train / {} test rows), {} parameters, {:?}, device {}",
         trainer.model.config.torch_expression(),

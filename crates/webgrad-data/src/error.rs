@@ -21,6 +21,13 @@ pub enum DataError {
     #[error("{src}: row {row}, column {col}: {what} is {value} (expected a finite number)")]
     NonFinite { src: String, row: usize, col: usize, what: &'static str, value: f32 },
 
+    /// A problem in a text table (CSV/TSV). `line` is 1-based and counts the header row and
+    /// every physical line (a quoted field may span several); `column` is the 1-based column
+    /// number and its name (from the header, or "column N" without one). At least one of the
+    /// two is given.
+    #[error("{src}: {}: {msg}", fmt_place(*line, column))]
+    Text { src: String, line: Option<u64>, column: Option<(usize, String)>, msg: String },
+
     /// A dataset (or an operation on it) whose parts do not fit together.
     #[error("{src}: {msg}")]
     Invalid { src: String, msg: String },
@@ -38,13 +45,41 @@ pub enum DataError {
     UnknownDataset { name: String, valid: String },
 }
 
+fn fmt_place(line: Option<u64>, column: &Option<(usize, String)>) -> String {
+    match (line, column) {
+        (Some(l), Some((index, name))) => format!("line {l}, column {index} ({name:?})"),
+        (Some(l), None) => format!("line {l}"),
+        (None, Some((index, name))) => format!("column {index} ({name:?})"),
+        (None, None) => "whole file".to_string(),
+    }
+}
+
 impl DataError {
     pub(crate) fn invalid(src: &str, msg: impl Into<String>) -> Self {
         DataError::Invalid { src: src.to_string(), msg: msg.into() }
     }
 
-    pub(crate) fn format(src: &str, offset: usize, msg: impl Into<String>) -> Self {
-        DataError::Format { src: src.to_string(), offset: offset as u64, msg: msg.into() }
+    pub(crate) fn format(src: &str, offset: impl TryInto<u64>, msg: impl Into<String>) -> Self {
+        let offset = offset.try_into().unwrap_or(u64::MAX);
+        DataError::Format { src: src.to_string(), offset, msg: msg.into() }
+    }
+
+    pub(crate) fn truncated(src: &str, offset: u64, what: impl Into<String>, expected: u64, found: u64) -> Self {
+        DataError::Truncated { src: src.to_string(), offset, what: what.into(), expected, found }
+    }
+
+    /// For an error raised by a parser behind the gzip layer: byte offsets count the
+    /// decompressed stream, which the source then says ("x.gz (gunzipped)").
+    pub(crate) fn gunzipped(self) -> Self {
+        match self {
+            DataError::Format { src, offset, msg } => {
+                DataError::Format { src: format!("{src} (gunzipped)"), offset, msg }
+            }
+            DataError::Truncated { src, offset, what, expected, found } => {
+                DataError::Truncated { src: format!("{src} (gunzipped)"), offset, what, expected, found }
+            }
+            other => other,
+        }
     }
 }
 

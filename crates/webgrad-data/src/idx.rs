@@ -5,14 +5,10 @@
 //! Sizes are checked against the header before anything is allocated from it, so a header that
 //! claims more data than the input holds fails at once.
 
-use std::io::Read;
-
-use flate2::read::GzDecoder;
-
 use crate::dataset::{Dataset, Targets, numbered_names};
 use crate::error::{DataError, Result};
-
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+use crate::gzip::MaybeGzip;
+use crate::parser::{ChunkParser, Progress, grow, parse_all, spent};
 
 /// The element type named by the third byte of the magic number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +95,7 @@ impl IdxArray {
 }
 
 /// What the header says: the element type, dims, and where and how long the data is.
+#[derive(Clone, Debug)]
 struct Header {
     ty: IdxType,
     dims: Vec<usize>,
@@ -106,69 +103,36 @@ struct Header {
     data_bytes: usize,
 }
 
-/// Reads into `buf` until it is full or the input ends; returns the bytes read.
-fn read_up_to(r: &mut impl Read, buf: &mut [u8], src: &str, offset: usize) -> Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                return Err(DataError::format(src, offset + got, format!("corrupt gzip stream: {e}")));
-            }
-        }
+/// Decodes a header from its first bytes: `Ok(None)` while more bytes are needed. Checks the
+/// magic, type, rank and that `product(dims) * size` fits this platform's address space.
+fn decode_header(h: &[u8], src: &str) -> Result<Option<Header>> {
+    if h.len() < 4 {
+        return Ok(None);
     }
-    Ok(got)
-}
-
-fn read_header(r: &mut impl Read, src: &str) -> Result<Header> {
-    let mut magic = [0u8; 4];
-    let got = read_up_to(r, &mut magic, src, 0)?;
-    if got == 0 {
-        return Err(DataError::format(
-            src,
-            0,
-            "empty file (expected an IDX header: 2 zero bytes, a type byte, a rank byte)",
-        ));
-    }
-    if got < 4 {
-        let what = "IDX magic number".to_string();
-        return Err(DataError::Truncated { src: src.into(), offset: 0, what, expected: 4, found: got as u64 });
-    }
-    if magic[0] != 0 || magic[1] != 0 {
+    if h[0] != 0 || h[1] != 0 {
         let msg = format!(
             "bad IDX magic 0x{:08x} (expected 0x00000803 or 0x00000801 as in MNIST images/labels: \
              2 zero bytes, a type byte 0x08/0x09/0x0b/0x0c/0x0d/0x0e and a rank byte 1..=4)",
-            u32::from_be_bytes(magic)
+            u32::from_be_bytes([h[0], h[1], h[2], h[3]])
         );
         return Err(DataError::format(src, 0, msg));
     }
-    let Some(ty) = IdxType::from_byte(magic[2]) else {
+    let Some(ty) = IdxType::from_byte(h[2]) else {
         let msg = format!(
             "unknown IDX type byte 0x{:02x} (expected 0x08 u8, 0x09 i8, 0x0b i16, 0x0c i32, 0x0d f32 or 0x0e f64)",
-            magic[2]
+            h[2]
         );
         return Err(DataError::format(src, 2, msg));
     };
-    let rank = magic[3] as usize;
+    let rank = h[3] as usize;
     if !(1..=4).contains(&rank) {
         return Err(DataError::format(src, 3, format!("IDX rank {rank} (expected 1..=4)")));
     }
-    let mut dim_bytes = [0u8; 16];
-    let dim_bytes = &mut dim_bytes[..4 * rank];
-    let got = read_up_to(r, dim_bytes, src, 4)?;
-    if got < dim_bytes.len() {
-        let what = format!("IDX dimensions (rank {rank})");
-        return Err(DataError::Truncated {
-            src: src.into(),
-            offset: 4,
-            what,
-            expected: 4 * rank as u64,
-            found: got as u64,
-        });
+    if h.len() < 4 + 4 * rank {
+        return Ok(None);
     }
-    let dims: Vec<u32> = dim_bytes.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let dims: Vec<u32> =
+        h[4..4 + 4 * rank].chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect();
     let total = dims
         .iter()
         .try_fold(ty.size() as u64, |acc, &d| acc.checked_mul(d as u64))
@@ -177,71 +141,216 @@ fn read_header(r: &mut impl Read, src: &str) -> Result<Header> {
         let msg = format!("dimensions {dims:?} of {}-byte elements overflow this platform's address space", ty.size());
         return Err(DataError::format(src, 4, msg));
     };
-    Ok(Header { ty, dims: dims.iter().map(|&d| d as usize).collect(), data_offset: 4 + 4 * rank, data_bytes })
+    Ok(Some(Header { ty, dims: dims.iter().map(|&d| d as usize).collect(), data_offset: 4 + 4 * rank, data_bytes }))
 }
 
-/// Checks that exactly `h.data_bytes` bytes follow the header. `found` is what is there, and
-/// `exact` says whether `found` is the exact count (false: "at least").
-fn check_body_len(h: &Header, found: usize, exact: bool, src: &str) -> Result<()> {
-    if found < h.data_bytes {
-        let what = format!("IDX data for dims {:?}", h.dims);
-        return Err(DataError::Truncated {
-            src: src.into(),
-            offset: h.data_offset as u64,
-            what,
-            expected: h.data_bytes as u64,
-            found: found as u64,
-        });
-    }
-    if found > h.data_bytes {
-        let at = h.data_offset + h.data_bytes;
-        let extra =
-            if exact { format!("{} trailing bytes", found - h.data_bytes) } else { "trailing bytes".to_string() };
-        let msg = format!("{extra} after the {} data bytes that dims {:?} describe", h.data_bytes, h.dims);
-        return Err(DataError::format(src, at, msg));
-    }
-    Ok(())
+fn truncated_body(h: &Header, found: u64, src: &str) -> DataError {
+    let what = format!("IDX data for dims {:?}", h.dims);
+    DataError::truncated(src, h.data_offset as u64, what, h.data_bytes as u64, found)
 }
 
-fn decode(ty: IdxType, body: &[u8]) -> IdxData {
-    fn be<const N: usize>(body: &[u8], f: impl Fn([u8; N]) -> f32) -> IdxData {
-        IdxData::F32(body.chunks_exact(N).map(|c| f(c.try_into().expect("chunk of N bytes"))).collect())
+/// Incremental IDX parser: [`ChunkParser`] with output [`IdxArray`]. The header is checked as
+/// soon as it is complete (and, when [`ChunkParser::expect_len`] gave the input size, against
+/// that size, before anything is allocated); the body is decoded as it arrives, so a header that
+/// lies about its size costs only the bytes actually received. Plain IDX only: wrap it in
+/// [`MaybeGzip`] for `.gz` files ([`parse_idx`] does).
+pub struct IdxParser {
+    src: String,
+    /// Header bytes while the header is incomplete.
+    head: Vec<u8>,
+    header: Option<Header>,
+    data: IdxData,
+    /// Bytes of an element cut by a chunk boundary.
+    carry: ([u8; 8], usize),
+    body_bytes: usize,
+    trailing: u64,
+    consumed: u64,
+    total: Option<u64>,
+    failed: bool,
+}
+
+impl IdxParser {
+    pub fn new(source: &str) -> Self {
+        IdxParser {
+            src: source.to_string(),
+            head: Vec::with_capacity(20),
+            header: None,
+            data: IdxData::U8(Vec::new()),
+            carry: ([0; 8], 0),
+            body_bytes: 0,
+            trailing: 0,
+            consumed: 0,
+            total: None,
+            failed: false,
+        }
+    }
+
+    fn start_body(&mut self, h: &Header) -> Result<()> {
+        let elements = h.data_bytes / h.ty.size();
+        // With a known input size, a header promising more than the input holds fails now, and
+        // otherwise the exact size is reserved; without one, the data grows as it arrives.
+        let reserve = match self.total {
+            Some(total) => {
+                let available = total.saturating_sub(h.data_offset as u64);
+                if available < h.data_bytes as u64 {
+                    return Err(truncated_body(h, available, &self.src));
+                }
+                elements
+            }
+            None => 0,
+        };
+        self.data = match h.ty {
+            IdxType::U8 => IdxData::U8(Vec::with_capacity(reserve)),
+            _ => IdxData::F32(Vec::with_capacity(reserve)),
+        };
+        Ok(())
+    }
+
+    fn push_body(&mut self, mut bytes: &[u8]) {
+        let h = self.header.as_ref().expect("header parsed");
+        let (size, ty, cap) = (h.ty.size(), h.ty, h.data_bytes / h.ty.size());
+        let room = h.data_bytes - self.body_bytes;
+        if bytes.len() > room {
+            self.trailing += (bytes.len() - room) as u64;
+            bytes = &bytes[..room];
+        }
+        self.body_bytes += bytes.len();
+        match &mut self.data {
+            IdxData::U8(v) => {
+                grow(v, bytes.len(), cap);
+                v.extend_from_slice(bytes);
+            }
+            IdxData::F32(v) => {
+                let (carry, n) = &mut self.carry;
+                if *n > 0 {
+                    let take = (size - *n).min(bytes.len());
+                    carry[*n..*n + take].copy_from_slice(&bytes[..take]);
+                    *n += take;
+                    bytes = &bytes[take..];
+                    if *n < size {
+                        return;
+                    }
+                    grow(v, 1, cap);
+                    decode_into(ty, &carry[..size], v);
+                    *n = 0;
+                }
+                let whole = bytes.len() / size * size;
+                grow(v, whole / size, cap);
+                decode_into(ty, &bytes[..whole], v);
+                let rest = &bytes[whole..];
+                carry[..rest.len()].copy_from_slice(rest);
+                *n = rest.len();
+            }
+        }
+    }
+
+    fn push_inner(&mut self, mut chunk: &[u8]) -> Result<()> {
+        self.consumed += chunk.len() as u64;
+        if self.header.is_none() {
+            let want = 20 - self.head.len();
+            let take = want.min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+            let Some(h) = decode_header(&self.head, &self.src)? else {
+                return Ok(());
+            };
+            // Bytes of `head` beyond the header belong to the body.
+            let extra = self.head.len() - h.data_offset;
+            chunk = &chunk[take - extra..];
+            self.start_body(&h)?;
+            self.header = Some(h);
+            self.head = Vec::new();
+        }
+        self.push_body(chunk);
+        Ok(())
+    }
+}
+
+/// Appends the big-endian elements of `body` (a whole number of them) as f32.
+fn decode_into(ty: IdxType, body: &[u8], out: &mut Vec<f32>) {
+    fn be<const N: usize>(body: &[u8], out: &mut Vec<f32>, f: impl Fn([u8; N]) -> f32) {
+        out.extend(body.chunks_exact(N).map(|c| f(c.try_into().expect("chunk of N bytes"))));
     }
     match ty {
-        IdxType::U8 => IdxData::U8(body.to_vec()),
-        IdxType::I8 => IdxData::F32(body.iter().map(|&b| b as i8 as f32).collect()),
-        IdxType::I16 => be::<2>(body, |b| i16::from_be_bytes(b) as f32),
-        IdxType::I32 => be::<4>(body, |b| i32::from_be_bytes(b) as f32),
-        IdxType::F32 => be::<4>(body, f32::from_be_bytes),
-        IdxType::F64 => be::<8>(body, |b| f64::from_be_bytes(b) as f32),
+        IdxType::U8 => out.extend(body.iter().map(|&b| b as f32)),
+        IdxType::I8 => out.extend(body.iter().map(|&b| b as i8 as f32)),
+        IdxType::I16 => be::<2>(body, out, |b| i16::from_be_bytes(b) as f32),
+        IdxType::I32 => be::<4>(body, out, |b| i32::from_be_bytes(b) as f32),
+        IdxType::F32 => be::<4>(body, out, f32::from_be_bytes),
+        IdxType::F64 => be::<8>(body, out, |b| f64::from_be_bytes(b) as f32),
+    }
+}
+
+impl ChunkParser for IdxParser {
+    type Output = IdxArray;
+
+    fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        if self.failed {
+            return Err(spent(&self.src));
+        }
+        let r = self.push_inner(chunk);
+        self.failed = r.is_err();
+        r
+    }
+
+    fn finish(self) -> Result<IdxArray> {
+        if self.failed {
+            return Err(spent(&self.src));
+        }
+        let src = &self.src;
+        let Some(h) = self.header else {
+            let got = self.head.len();
+            if got == 0 {
+                let msg = "empty file (expected an IDX header: 2 zero bytes, a type byte, a rank byte)";
+                return Err(DataError::format(src, 0, msg));
+            }
+            if got < 4 {
+                return Err(DataError::truncated(src, 0, "IDX magic number", 4, got as u64));
+            }
+            let rank = self.head[3] as u64;
+            let what = format!("IDX dimensions (rank {rank})");
+            return Err(DataError::truncated(src, 4, what, 4 * rank, got as u64 - 4));
+        };
+        if self.body_bytes < h.data_bytes {
+            return Err(truncated_body(&h, self.body_bytes as u64, src));
+        }
+        if self.trailing > 0 {
+            let msg = format!(
+                "{} trailing bytes after the {} data bytes that dims {:?} describe",
+                self.trailing, h.data_bytes, h.dims
+            );
+            return Err(DataError::format(src, h.data_offset + h.data_bytes, msg));
+        }
+        let mut data = self.data;
+        match &mut data {
+            IdxData::U8(v) => v.shrink_to_fit(),
+            IdxData::F32(v) => v.shrink_to_fit(),
+        }
+        Ok(IdxArray { ty: h.ty, dims: h.dims, data, data_offset: h.data_offset })
+    }
+
+    fn progress(&self) -> Progress {
+        let rows = match &self.header {
+            Some(h) if h.data_bytes > 0 => (self.body_bytes as u128 * h.dims[0] as u128 / h.data_bytes as u128) as u64,
+            _ => 0,
+        };
+        Progress { bytes: self.consumed, rows }
+    }
+
+    fn source(&self) -> &str {
+        &self.src
+    }
+
+    fn expect_len(&mut self, total: u64) {
+        self.total = Some(total);
     }
 }
 
 /// Parses an IDX file, gunzipping it first when it starts with the gzip magic `1f 8b`.
 /// `source` (a file name) starts every error message; for gzip input, offsets count bytes of the
-/// decompressed stream and the message says "(gunzipped)".
+/// decompressed stream and the message says "(gunzipped)". The incremental form is
+/// `MaybeGzip::new(IdxParser::new(source))`.
 pub fn parse_idx(bytes: &[u8], source: &str) -> Result<IdxArray> {
-    if bytes.starts_with(&GZIP_MAGIC) {
-        let src = format!("{source} (gunzipped)");
-        let mut dec = GzDecoder::new(bytes);
-        let h = read_header(&mut dec, &src)?;
-        // `take` bounds the read by the header's promise (+1 to detect trailing data); the Vec
-        // grows only as decompressed bytes actually arrive, so a lying header allocates nothing.
-        let mut body = Vec::new();
-        if let Err(e) = dec.take((h.data_bytes as u64).saturating_add(1)).read_to_end(&mut body) {
-            let at = h.data_offset + body.len();
-            return Err(DataError::format(&src, at, format!("corrupt gzip stream: {e}")));
-        }
-        check_body_len(&h, body.len(), false, &src)?;
-        let data = if h.ty == IdxType::U8 { IdxData::U8(body) } else { decode(h.ty, &body) };
-        Ok(IdxArray { ty: h.ty, dims: h.dims, data, data_offset: h.data_offset })
-    } else {
-        let mut reader = bytes;
-        let h = read_header(&mut reader, source)?;
-        let body = &bytes[h.data_offset.min(bytes.len())..];
-        check_body_len(&h, body.len(), true, source)?;
-        Ok(IdxArray { ty: h.ty, data: decode(h.ty, body), dims: h.dims, data_offset: h.data_offset })
-    }
+    parse_all(MaybeGzip::new(IdxParser::new(source)), bytes)
 }
 
 /// Builds a classification dataset from an image file and a label file, as MNIST ships them.
@@ -294,6 +403,31 @@ pub(crate) fn load_classification(
     fixed_classes: Option<usize>,
 ) -> Result<Dataset> {
     let img = parse_idx(images, images_src)?;
+    let lab = parse_idx(labels, labels_src)?;
+    classification_from_arrays(img, images_src, lab, labels_src, name, pixel, fixed_classes)
+}
+
+/// [`load_idx_classification`] for arrays already parsed (e.g. streamed with [`IdxParser`]).
+pub fn dataset_from_idx(
+    images: IdxArray,
+    images_src: &str,
+    labels: IdxArray,
+    labels_src: &str,
+    name: &str,
+    scale: f32,
+) -> Result<Dataset> {
+    classification_from_arrays(images, images_src, labels, labels_src, name, Pixel::Mul(scale), None)
+}
+
+fn classification_from_arrays(
+    img: IdxArray,
+    images_src: &str,
+    lab: IdxArray,
+    labels_src: &str,
+    name: &str,
+    pixel: Pixel,
+    fixed_classes: Option<usize>,
+) -> Result<Dataset> {
     if !(2..=3).contains(&img.dims.len()) {
         let msg = format!(
             "expected images of rank 3 [n, rows, cols] or rank 2 [n, d], found rank {} with dims {:?}",
@@ -302,7 +436,6 @@ pub(crate) fn load_classification(
         );
         return Err(DataError::format(images_src, 3, msg));
     }
-    let lab = parse_idx(labels, labels_src)?;
     if lab.dims.len() != 1 {
         let msg = format!("expected labels of rank 1 [n], found rank {} with dims {:?}", lab.dims.len(), lab.dims);
         return Err(DataError::format(labels_src, 3, msg));
@@ -336,11 +469,15 @@ pub(crate) fn load_classification(
         Some(k) => k,
         None => max + 1,
     };
-    let features: Vec<f32> = match &img.data {
-        IdxData::U8(v) => v.iter().map(|&b| pixel.apply(b as f32)).collect(),
-        IdxData::F32(v) => v.iter().map(|&x| pixel.apply(x)).collect(),
-    };
     let image_shape = (img.dims.len() == 3).then(|| (img.dims[1], img.dims[2]));
+    // Converted in place where the data is already f32, so no second full-size copy exists.
+    let features: Vec<f32> = match img.data {
+        IdxData::U8(v) => v.iter().map(|&b| pixel.apply(b as f32)).collect(),
+        IdxData::F32(mut v) => {
+            v.iter_mut().for_each(|x| *x = pixel.apply(*x));
+            v
+        }
+    };
     let targets = Targets::Classes { labels: label_vec, classes, names: numbered_names(classes) };
     Dataset::new(name, features, n, d, targets, image_shape)
 }

@@ -1,28 +1,50 @@
 //! webgrad-data: datasets for webgrad.
 //!
 //! A [`Dataset`] is a validated `[n, d]` f32 feature matrix with class labels or regression
-//! targets. Sources: the IDX format ([`idx`], MNIST, optionally gzip), TensorFlow Playground's
-//! 2-D sets ([`synthetic`]) and the bundled MNIST subset ([`mnist`]). Then: seeded
-//! train/test splits ([`split`]), standardisation fitted on the training split
-//! ([`Standardizer`]) and a seeded, resumable batch order ([`Batcher`]).
+//! targets. Sources: CSV/TSV tables ([`csv`]), NumPy `.npy` arrays ([`npy`]), the IDX format
+//! ([`idx`], MNIST), each parsed incrementally ([`ChunkParser`]: push chunks, then finish) and
+//! optionally gzip-compressed ([`MaybeGzip`]), with [`load`] picking the format; TensorFlow
+//! Playground's 2-D sets ([`synthetic`]); the bundled MNIST subset ([`mnist`]) and Iris
+//! ([`tabular`]). Then: seeded train/test splits ([`split`]), scaling fitted on the training
+//! split ([`Standardizer`], [`Scaling`]), missing-value filling ([`Imputer`]), class balance
+//! ([`class_balance`]) and a seeded, resumable batch order ([`Batcher`]).
 //!
-//! Works on wasm32 as well; only the file-reading helpers in [`mnist`] are native-only.
+//! Works on wasm32 as well; only the file-reading helpers are native-only.
 
+pub mod balance;
 pub mod batcher;
+pub mod csv;
 pub mod dataset;
 pub mod error;
+pub mod gzip;
 pub mod idx;
+pub mod load;
 pub mod mnist;
+pub mod npy;
+pub mod parser;
+pub mod scaling;
 pub mod split;
 pub mod standardize;
 pub mod synthetic;
+pub mod tabular;
 
+pub use balance::{ClassShare, class_balance};
 pub use batcher::{Batcher, Cursor};
+pub use csv::{CsvOptions, CsvParser, Imputer, LabelColumn, MissingPolicy, Table, Task, parse_csv};
 pub use dataset::{Dataset, Targets, numbered_names};
 pub use error::{DataError, Result};
-pub use idx::{IdxArray, IdxData, IdxType, load_idx_classification, parse_idx};
+pub use gzip::MaybeGzip;
+pub use idx::{IdxArray, IdxData, IdxParser, IdxType, dataset_from_idx, load_idx_classification, parse_idx};
+pub use load::{AutoParser, Format, Parsed, load_bytes};
+#[cfg(not(target_arch = "wasm32"))]
+pub use load::{load_path, parse_file};
 pub use mnist::{MNIST_FILES, load_mnist_bytes};
 #[cfg(not(target_arch = "wasm32"))]
 pub use mnist::{find_mnist_dir, load_mnist_dir};
-pub use split::{stratified_train_test_split, train_test_split};
+pub use npy::{NpyArray, NpyData, NpyDtype, NpyParser, dataset_from_npy, load_npy_pair, parse_npy};
+pub use parser::{ChunkParser, Progress, parse_all};
+pub use scaling::{Scaling, ScalingKind};
+pub use split::{
+    split_rows, stratified_train_test_indices, stratified_train_test_split, train_test_indices, train_test_split,
+};
 pub use standardize::Standardizer;

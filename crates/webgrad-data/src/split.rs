@@ -2,7 +2,7 @@
 //! the stratified split); the two parts are disjoint and together hold every row exactly once.
 //! The parts are named "<name>-train" and "<name>-test".
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Targets};
 use crate::error::{DataError, Result};
 use webgrad_core::Rng;
 
@@ -27,10 +27,16 @@ fn named(mut ds: Dataset, base: &str, part: &str) -> Dataset {
 /// the test part and the rest in the train part (both in shuffled order). Returns
 /// `(train, test)`.
 pub fn train_test_split(ds: &Dataset, test_fraction: f32, seed: u64) -> Result<(Dataset, Dataset)> {
+    let (train, test) = train_test_indices(ds, test_fraction, seed)?;
+    Ok((named(ds.subset(&train), &ds.name, "train"), named(ds.subset(&test), &ds.name, "test")))
+}
+
+/// The row indices [`train_test_split`] puts in each part, `(train, test)`.
+pub fn train_test_indices(ds: &Dataset, test_fraction: f32, seed: u64) -> Result<(Vec<u32>, Vec<u32>)> {
     check_fraction(ds, test_fraction)?;
-    let order = Rng::new(seed).permutation(ds.n);
-    let (test, train) = order.split_at(test_count(ds.n, test_fraction));
-    Ok((named(ds.subset(train), &ds.name, "train"), named(ds.subset(test), &ds.name, "test")))
+    let mut order = Rng::new(seed).permutation(ds.n);
+    let train = order.split_off(test_count(ds.n, test_fraction));
+    Ok((train, order))
 }
 
 /// Like [`train_test_split`] but each class contributes `round(count_c · f)` rows to the test
@@ -38,6 +44,12 @@ pub fn train_test_split(ds: &Dataset, test_fraction: f32, seed: u64) -> Result<(
 /// shuffled one after the other with one `Rng::new(seed)`, then each part is shuffled again so
 /// that classes are mixed. Errors for a regression dataset.
 pub fn stratified_train_test_split(ds: &Dataset, test_fraction: f32, seed: u64) -> Result<(Dataset, Dataset)> {
+    let (train, test) = stratified_train_test_indices(ds, test_fraction, seed)?;
+    Ok((named(ds.subset(&train), &ds.name, "train"), named(ds.subset(&test), &ds.name, "test")))
+}
+
+/// The row indices [`stratified_train_test_split`] puts in each part, `(train, test)`.
+pub fn stratified_train_test_indices(ds: &Dataset, test_fraction: f32, seed: u64) -> Result<(Vec<u32>, Vec<u32>)> {
     check_fraction(ds, test_fraction)?;
     let Some(labels) = ds.labels() else {
         return Err(DataError::invalid(&ds.name, "a stratified split needs class labels, found regression targets"));
@@ -56,13 +68,77 @@ pub fn stratified_train_test_split(ds: &Dataset, test_fraction: f32, seed: u64) 
     }
     rng.shuffle(&mut train);
     rng.shuffle(&mut test);
-    Ok((named(ds.subset(&train), &ds.name, "train"), named(ds.subset(&test), &ds.name, "test")))
+    Ok((train, test))
+}
+
+/// Splits `ds` into `(train, test)` with the rows listed in `train` and in `test` (in that
+/// order), as [`Dataset::subset`] twice would, but without a second copy of the features: the
+/// rows are permuted in place, then the test rows are moved out (peak memory: the dataset plus
+/// the test part). Parts are named "<name>-train" and "<name>-test". Errors unless `train` and
+/// `test` together list every row exactly once.
+pub fn split_rows(ds: Dataset, train: &[u32], test: &[u32]) -> Result<(Dataset, Dataset)> {
+    let n = ds.n;
+    let mut seen = vec![false; n];
+    let covers = train.len() + test.len() == n
+        && train.iter().chain(test).all(|&i| (i as usize) < n && !std::mem::replace(&mut seen[i as usize], true));
+    if !covers {
+        return Err(DataError::invalid(&ds.name, "split_rows: train and test must list every row exactly once"));
+    }
+    let order: Vec<u32> = train.iter().chain(test).copied().collect();
+    let Dataset { name, mut features, d, targets, image_shape, .. } = ds;
+    // New row k is old row order[k]: follow each cycle of the permutation with one row buffer.
+    let mut done = seen;
+    done.fill(false);
+    let mut tmp = vec![0f32; d];
+    for start in 0..n {
+        if done[start] {
+            continue;
+        }
+        tmp.copy_from_slice(&features[start * d..(start + 1) * d]);
+        let mut k = start;
+        loop {
+            done[k] = true;
+            let src = order[k] as usize;
+            if src == start {
+                features[k * d..(k + 1) * d].copy_from_slice(&tmp);
+                break;
+            }
+            features.copy_within(src * d..(src + 1) * d, k * d);
+            k = src;
+        }
+    }
+    let test_features = features.split_off(train.len() * d);
+    features.shrink_to_fit();
+    let (train_targets, test_targets) = match targets {
+        Targets::Classes { labels, classes, names } => {
+            let pick = |rows: &[u32]| rows.iter().map(|&i| labels[i as usize]).collect();
+            (
+                Targets::Classes { labels: pick(train), classes, names: names.clone() },
+                Targets::Classes { labels: pick(test), classes, names },
+            )
+        }
+        Targets::Regression { values, outputs } => {
+            let pick = |rows: &[u32]| {
+                rows.iter().flat_map(|&i| &values[i as usize * outputs..(i as usize + 1) * outputs]).copied().collect()
+            };
+            (Targets::Regression { values: pick(train), outputs }, Targets::Regression { values: pick(test), outputs })
+        }
+    };
+    let part = |features, n, targets, suffix: &str| Dataset {
+        name: format!("{name}-{suffix}"),
+        features,
+        n,
+        d,
+        targets,
+        image_shape,
+    };
+    Ok((part(features, train.len(), train_targets, "train"), part(test_features, test.len(), test_targets, "test")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::{Targets, numbered_names};
+    use crate::dataset::numbered_names;
 
     /// Row i has the single feature i, so a split's features name its rows.
     fn indexed(labels: Vec<u32>, classes: usize) -> Dataset {
@@ -95,6 +171,29 @@ mod tests {
         assert_ne!(test.features, test3.features);
         // Shuffled, not the first rows.
         assert_ne!(rows(&test), (0..21).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn split_rows_equals_two_subsets() {
+        let ds = indexed((0..37).map(|i| (i * 7 % 3) as u32).collect(), 3);
+        let (train_rows, test_rows) = stratified_train_test_indices(&ds, 0.3, 11).unwrap();
+        let (train, test) = split_rows(ds.clone(), &train_rows, &test_rows).unwrap();
+        assert_eq!(train, named(ds.subset(&train_rows), "idx", "train"));
+        assert_eq!(test, named(ds.subset(&test_rows), "idx", "test"));
+        let reg = Dataset::new(
+            "r",
+            vec![1., 2., 3.],
+            3,
+            1,
+            Targets::Regression { values: vec![10., 20., 30.], outputs: 1 },
+            None,
+        )
+        .unwrap();
+        let (a, b) = split_rows(reg.clone(), &[2, 0], &[1]).unwrap();
+        assert_eq!((a.features, b.features), (vec![3., 1.], vec![2.]));
+        assert_eq!(a.targets, Targets::Regression { values: vec![30., 10.], outputs: 1 });
+        assert!(split_rows(reg.clone(), &[0, 0], &[1]).is_err());
+        assert!(split_rows(reg, &[0], &[1]).is_err());
     }
 
     #[test]

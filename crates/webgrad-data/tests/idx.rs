@@ -4,7 +4,9 @@ use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use webgrad_data::{DataError, IdxData, IdxType, load_idx_classification, parse_idx};
+use webgrad_data::{
+    ChunkParser, DataError, IdxData, IdxParser, IdxType, MaybeGzip, load_idx_classification, parse_idx,
+};
 
 /// An IDX file written by hand: magic, big-endian dims, then `data` (already big-endian).
 fn idx_bytes(ty: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -119,10 +121,12 @@ fn truncated_files() {
     assert_eq!(s, "dims.idx: byte 4: truncated IDX dimensions (rank 2): expected 8 bytes, found 5");
     let (_, s) = err(&full[..3], "m.idx");
     assert_eq!(s, "m.idx: byte 0: truncated IDX magic number: expected 4 bytes, found 3");
-    // A gzip stream cut short is reported, not silently accepted.
+    // A gzip stream cut short is reported as such (at the compressed end), not silently accepted.
     let gz = gzip(&idx_bytes(0x08, &[1000], &[9; 1000]));
     let (_, s) = err(&gz[..gz.len() - 12], "cut.gz");
-    assert!(s.starts_with("cut.gz (gunzipped): byte "), "{s}");
+    let prefix =
+        format!("cut.gz: byte {}: truncated gzip: the file ends before the end of the compressed data", gz.len() - 12);
+    assert!(s.starts_with(&prefix), "{s}");
 }
 
 #[test]
@@ -132,7 +136,7 @@ fn trailing_bytes_are_rejected() {
     let (_, s) = err(&bytes, "t.idx");
     assert_eq!(s, "t.idx: byte 10: 3 trailing bytes after the 2 data bytes that dims [2] describe");
     let (_, s) = err(&gzip(&bytes), "t.gz");
-    assert_eq!(s, "t.gz (gunzipped): byte 10: trailing bytes after the 2 data bytes that dims [2] describe");
+    assert_eq!(s, "t.gz (gunzipped): byte 10: 3 trailing bytes after the 2 data bytes that dims [2] describe");
 }
 
 #[test]
@@ -192,4 +196,87 @@ fn classification_errors_name_files() {
     let e =
         load_idx_classification(&nan, "nan", &idx_bytes(8, &[1], &[0]), "l", "nanset", 1.0).unwrap_err().to_string();
     assert_eq!(e, "nanset: row 0, column 1: feature is NaN (expected a finite number)");
+}
+
+/// Pushes `bytes` in pieces whose sizes cycle through `sizes`.
+fn parse_chunked(bytes: &[u8], src: &str, sizes: &[usize]) -> webgrad_data::Result<webgrad_data::IdxArray> {
+    let mut p = MaybeGzip::new(IdxParser::new(src));
+    let (mut at, mut k) = (0, 0);
+    while at < bytes.len() {
+        let n = sizes[k % sizes.len()].min(bytes.len() - at);
+        p.push(&bytes[at..at + n])?;
+        at += n;
+        k += 1;
+    }
+    p.finish()
+}
+
+#[test]
+fn incremental_equals_one_shot_for_every_chunking() {
+    let f32s: Vec<u8> = (0..3 * 5 * 7).flat_map(|i| (i as f32 * 0.37 - 9.0).to_be_bytes()).collect();
+    let f64s: Vec<u8> = (0..24).flat_map(|i| (i as f64 / 3.0).to_be_bytes()).collect();
+    let i16s: Vec<u8> = (0..30).flat_map(|i| (i as i16 * -1111).to_be_bytes()).collect();
+    let files = [
+        idx_bytes(0x0D, &[3, 5, 7], &f32s),
+        idx_bytes(0x0E, &[2, 3, 2, 2], &f64s),
+        idx_bytes(0x0B, &[30], &i16s),
+        idx_bytes(0x08, &[4, 3, 3], &(0..36).collect::<Vec<u8>>()),
+        idx_bytes(0x09, &[5], &[0x80, 0xff, 0, 1, 0x7f]),
+    ];
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    for file in &files {
+        let one = parse_idx(file, "f").unwrap();
+        for bytes in [file.clone(), gzip(file)] {
+            for size in 1..=7 {
+                assert_eq!(parse_chunked(&bytes, "f", &[size]).unwrap(), one, "chunk size {size}");
+            }
+            for _ in 0..20 {
+                let sizes: Vec<usize> = (0..5)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        1 + (seed % 40) as usize
+                    })
+                    .collect();
+                assert_eq!(parse_chunked(&bytes, "f", &sizes).unwrap(), one, "sizes {sizes:?}");
+            }
+        }
+        // Errors too are the same whatever the chunking.
+        let cut = &file[..file.len() - 1];
+        let e1 = parse_idx(cut, "f").unwrap_err().to_string();
+        for size in 1..=7 {
+            assert_eq!(parse_chunked(cut, "f", &[size]).unwrap_err().to_string(), e1);
+        }
+    }
+}
+
+#[test]
+fn progress_counts_bytes_and_rows() {
+    let file = idx_bytes(0x08, &[10, 4], &[7; 40]);
+    let mut p = IdxParser::new("p.idx");
+    p.push(&file[..12 + 4 * 3 + 2]).unwrap();
+    assert_eq!((p.progress().bytes, p.progress().rows), (26, 3));
+    p.push(&file[26..]).unwrap();
+    assert_eq!(p.progress().rows, 10);
+    assert_eq!(p.finish().unwrap().num_elements(), 40);
+}
+
+#[test]
+fn hostile_header_with_known_size_fails_before_allocating() {
+    // 2^32 f64 items claimed (32 GiB): with the input size known the header alone is rejected;
+    // without it the parser keeps only what arrives and reports the shortfall at the end.
+    let bytes = idx_bytes(0x0E, &[65536, 65536], &[0; 16]);
+    let mut p = IdxParser::new("huge.idx");
+    p.expect_len(bytes.len() as u64);
+    let e = p.push(&bytes[..12]).unwrap_err();
+    assert!(matches!(e, DataError::Truncated { expected: 34_359_738_368, found: 16, offset: 12, .. }), "{e:?}");
+    assert!(p.push(&bytes[12..]).unwrap_err().to_string().contains("already failed"));
+
+    let mut p = IdxParser::new("huge.idx");
+    for c in bytes.chunks(3) {
+        p.push(c).unwrap();
+    }
+    let e = p.finish().unwrap_err();
+    assert!(matches!(e, DataError::Truncated { expected: 34_359_738_368, found: 16, .. }), "{e:?}");
 }

@@ -26,6 +26,115 @@ pub struct Experiment {
     pub seed: u64,
 }
 
+impl Experiment {
+    /// The starting point for a dataset: an MLP that learns it in seconds.
+    pub fn defaults_for(dataset: &str) -> Experiment {
+        let (data, hidden, activation, lr, batch, epochs) = if dataset == "mnist" {
+            (DataChoice::Mnist, vec![128, 64], "relu", 1e-3, 64, 5)
+        } else {
+            let data =
+                DataChoice::Synthetic { name: dataset.into(), samples: 500, noise: 0.0, test_fraction: 0.5, seed: 1 };
+            (data, vec![16, 16, 16], "relu", 0.03, 10, 100)
+        };
+        Experiment { data, hidden, activation: activation.into(), optimizer: "adam".into(), lr, batch, epochs, seed: 1 }
+    }
+
+    /// `data=spiral&samples=500&noise=0.1&test=0.5&hidden=16,16&act=relu&opt=adam&lr=0.03&batch=10&epochs=100&seed=1`
+    /// — the URL fragment that reproduces this experiment.
+    pub fn to_query(&self) -> String {
+        let hidden: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
+        let mut q = match &self.data {
+            DataChoice::Mnist => "data=mnist".to_string(),
+            DataChoice::Synthetic { name, samples, noise, test_fraction, .. } => {
+                format!("data={name}&samples={samples}&noise={noise}&test={test_fraction}")
+            }
+        };
+        q += &format!(
+            "&hidden={}&act={}&opt={}&lr={}&batch={}&epochs={}&seed={}",
+            hidden.join(","),
+            self.activation,
+            self.optimizer,
+            self.lr,
+            self.batch,
+            self.epochs,
+            self.seed
+        );
+        q
+    }
+
+    /// Parses `to_query`'s form (keys in any order, missing keys take the dataset's defaults).
+    /// Errors name the key and the value that is wrong.
+    pub fn from_query(query: &str) -> Result<Experiment, String> {
+        let pairs: Vec<(&str, &str)> = query
+            .trim_start_matches('#')
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
+            .collect();
+        let get = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
+            v.parse().map_err(|_| format!("link parameter {key}='{v}' is not a valid number"))
+        }
+        let dataset = get("data").unwrap_or("mnist");
+        if !["mnist", "circle", "xor", "gauss", "spiral", "plane"].contains(&dataset) {
+            return Err(format!("link parameter data='{dataset}' is not a known dataset"));
+        }
+        let mut e = Experiment::defaults_for(dataset);
+        if let Some(v) = get("seed") {
+            e.seed = num("seed", v)?;
+        }
+        if let DataChoice::Synthetic { samples, noise, test_fraction, seed, .. } = &mut e.data {
+            *seed = e.seed;
+            if let Some(v) = get("samples") {
+                *samples = num("samples", v)?;
+            }
+            if let Some(v) = get("noise") {
+                *noise = num("noise", v)?;
+            }
+            if let Some(v) = get("test") {
+                *test_fraction = num("test", v)?;
+            }
+            if !(20..=20_000).contains(samples) || !(0.0..=1.0).contains(noise) || !(0.0..1.0).contains(test_fraction) {
+                return Err("link parameters samples/noise/test are out of range".into());
+            }
+        }
+        if let Some(v) = get("hidden") {
+            e.hidden = if v.is_empty() {
+                Vec::new()
+            } else {
+                v.split(',').map(|w| num("hidden", w)).collect::<Result<_, _>>()?
+            };
+        }
+        if let Some(v) = get("act") {
+            webgrad_nn::ActivationName::parse(v)?;
+            e.activation = v.into();
+        }
+        if let Some(v) = get("opt") {
+            webgrad_nn::OptimizerConfig::by_name(v)?;
+            e.optimizer = v.into();
+        }
+        for (key, slot) in [("batch", &mut e.batch), ("epochs", &mut e.epochs)] {
+            if let Some(v) = get(key) {
+                *slot = num(key, v)?;
+            }
+        }
+        if let Some(v) = get("lr") {
+            e.lr = num("lr", v)?;
+        }
+        if !(e.lr > 0.0 && e.lr.is_finite())
+            || e.batch == 0
+            || e.epochs == 0
+            || e.hidden.iter().any(|&w| w == 0 || w > 4096)
+        {
+            return Err("link parameters lr/batch/epochs/hidden are out of range".into());
+        }
+        Ok(e)
+    }
+}
+
+/// Bytes that cross to and from the worker as a `Uint8Array` (not an array of numbers).
+pub type Bytes = serde_bytes::ByteBuf;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToWorker {
@@ -41,6 +150,13 @@ pub enum ToWorker {
     /// Change the learning rate from the next step on.
     SetLr {
         lr: f64,
+    },
+    /// Send the model back as safetensors (PyTorch names; the JSON description is embedded).
+    Export,
+    /// Replace the model with one from a safetensors file (keeps the data; evaluates it).
+    Import {
+        name: String,
+        bytes: Bytes,
     },
 }
 
@@ -106,6 +222,19 @@ pub enum FromWorker {
     Running {
         running: bool,
     },
+    /// The model as a safetensors file (with its JSON description in the metadata) and the JSON.
+    Exported {
+        safetensors: Bytes,
+        json: String,
+    },
+    /// A model was imported; `model` is its nn.Sequential, and an `Epoch` evaluation follows.
+    Imported {
+        name: String,
+        parameters: usize,
+        model: String,
+        hidden: Vec<usize>,
+        activation: String,
+    },
     /// Something went wrong; what was loaded or trained is kept.
     Error {
         message: String,
@@ -138,5 +267,24 @@ mod tests {
         };
         let json = serde_json::to_string(&m).unwrap();
         assert_eq!(serde_json::from_str::<ToWorker>(&json).unwrap(), m);
+        let ToWorker::Reset { experiment } = m else { unreachable!() };
+        assert_eq!(Experiment::from_query(&experiment.to_query()).unwrap(), experiment);
+    }
+
+    #[test]
+    fn links_round_trip_and_reject_bad_values() {
+        let mnist = Experiment::defaults_for("mnist");
+        assert_eq!(Experiment::from_query(&mnist.to_query()).unwrap(), mnist);
+        assert_eq!(Experiment::from_query("").unwrap(), mnist);
+        let e = Experiment::from_query("#data=xor&noise=0.25&hidden=4&lr=0.1&seed=7").unwrap();
+        assert_eq!(e.hidden, vec![4]);
+        assert_eq!(
+            e.data,
+            DataChoice::Synthetic { name: "xor".into(), samples: 500, noise: 0.25, test_fraction: 0.5, seed: 7 }
+        );
+        assert!(Experiment::from_query("data=moons").unwrap_err().contains("moons"));
+        assert!(Experiment::from_query("lr=fast").unwrap_err().contains("lr='fast'"));
+        assert!(Experiment::from_query("act=swish").unwrap_err().contains("swish"));
+        assert!(Experiment::from_query("hidden=0").is_err());
     }
 }

@@ -12,8 +12,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use webgrad_core::{Device, Tensor, no_grad};
 use webgrad_data::{Dataset, Targets, synthetic, train_test_split};
 use webgrad_nn::{
-    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Schedule, TrainConfig,
-    Trainer, evaluate,
+    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, ModelFile, Optimizer, OptimizerConfig,
+    Preprocessing, Schedule, TrainConfig, Trainer, evaluate, io,
 };
 
 use crate::js::{now_ms, ready_now, sleep};
@@ -32,6 +32,7 @@ struct Loaded {
 
 struct TrainerState {
     device: Device,
+    experiment: Option<Experiment>,
     data: Option<Loaded>,
     trainer: Option<Trainer>,
     running: bool,
@@ -94,19 +95,8 @@ fn summary(train: &Dataset, test: &Dataset) -> DataSummary {
     }
 }
 
-fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
-    let activation = ActivationName::parse(&e.activation)?;
-    let head = match &train.targets {
-        Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
-        Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
-    };
-    let config = MlpConfig {
-        input: train.d,
-        hidden: e.hidden.iter().map(|&width| LayerConfig { width, activation, dropout: 0.0 }).collect(),
-        head,
-        init: Init::GlorotUniform,
-    };
-    let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
+/// A trainer for `model` with the experiment's optimizer and run settings.
+fn make_trainer(model: Mlp, e: &Experiment) -> Result<Trainer, String> {
     let mut opt = OptimizerConfig::by_name(&e.optimizer)?;
     opt.set_lr(e.lr);
     let loss = Loss::for_head(&model.config.head);
@@ -121,6 +111,37 @@ fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Tra
         early_stopping_patience: None,
     };
     Trainer::new(model, Optimizer::new(opt, Schedule::Constant), config).map_err(|err| err.to_string())
+}
+
+fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
+    let activation = ActivationName::parse(&e.activation)?;
+    let head = match &train.targets {
+        Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
+        Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
+    };
+    let config = MlpConfig {
+        input: train.d,
+        hidden: e.hidden.iter().map(|&width| LayerConfig { width, activation, dropout: 0.0 }).collect(),
+        head,
+        init: Init::GlorotUniform,
+    };
+    let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
+    make_trainer(model, e)
+}
+
+/// How the data was preprocessed, recorded in exported models.
+fn preprocessing(choice: &DataChoice) -> Preprocessing {
+    match choice {
+        DataChoice::Mnist => Preprocessing { scale: Some(1.0 / 255.0), standardize: None },
+        DataChoice::Synthetic { .. } => Preprocessing::default(),
+    }
+}
+
+fn dataset_name(choice: &DataChoice) -> String {
+    match choice {
+        DataChoice::Mnist => "mnist".into(),
+        DataChoice::Synthetic { name, .. } => name.clone(),
+    }
 }
 
 /// Model output over a grid spanning the 2-D data (probability of class 1, or the value).
@@ -190,6 +211,7 @@ impl TrainerState {
                 self.trainer = Some(t);
                 self.epoch_loss = (0.0, 0);
                 self.data = Some(loaded);
+                self.experiment = Some(e);
             }
             Err(message) => {
                 post(FromWorker::Error { message });
@@ -289,6 +311,75 @@ async fn webgpu_adapter_available() -> bool {
     }
 }
 
+impl TrainerState {
+    async fn export(&self, post: &Post) {
+        let (Some(t), Some(data)) = (&self.trainer, &self.data) else {
+            return post(FromWorker::Error { message: "there is no model to export yet".into() });
+        };
+        let names = match &data.train.targets {
+            Targets::Classes { names, .. } => names.clone(),
+            Targets::Regression { .. } => Vec::new(),
+        };
+        let file = ModelFile::new(&t.model.config, names, preprocessing(&data.choice), &dataset_name(&data.choice));
+        match io::save_weights(&t.model, &file).await {
+            Ok(bytes) => post(FromWorker::Exported { safetensors: Bytes::from(bytes), json: file.to_json() }),
+            Err(e) => post(FromWorker::Error { message: format!("export failed: {e}") }),
+        }
+    }
+
+    /// Loads a model file in place of the current model; the data and the old model stay if
+    /// the file is bad or does not fit the data.
+    async fn import(&mut self, name: &str, bytes: &[u8], post: &Post) {
+        self.running = false;
+        post(FromWorker::Running { running: false });
+        let (Some(data), Some(e)) = (&self.data, &self.experiment) else {
+            return post(FromWorker::Error { message: "load a dataset before importing a model".into() });
+        };
+        let (model, file) = match io::load_model(&self.device, bytes, None, name) {
+            Ok(m) => m,
+            Err(err) => return post(FromWorker::Error { message: err.to_string() }),
+        };
+        if let Err(err) = webgrad_nn::train::check_fit(&model, &data.train) {
+            return post(FromWorker::Error { message: format!("{name}: {err}") });
+        }
+        let (train_ev, test_ev) = match (
+            evaluate(&model, &data.train, Loss::for_head(&model.config.head)).await,
+            evaluate(&model, &data.test, Loss::for_head(&model.config.head)).await,
+        ) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(err), _) | (_, Err(err)) => return post(FromWorker::Error { message: err.to_string() }),
+        };
+        let activation = file.model.hidden.first().map_or("relu", |l| l.activation.name()).to_string();
+        post(FromWorker::Progress {
+            step: 0,
+            epoch: 0,
+            losses: Vec::new(),
+            samples_per_sec: 0.0,
+            boundary: boundary(&model, &data.train),
+        });
+        post(FromWorker::Imported {
+            name: name.into(),
+            parameters: model.config.parameter_count(),
+            model: model.config.torch_expression(),
+            hidden: model.config.hidden.iter().map(|l| l.width).collect(),
+            activation,
+        });
+        post(FromWorker::Epoch {
+            epoch: 0,
+            train_loss: train_ev.loss,
+            test_loss: test_ev.loss,
+            report: test_ev.report,
+        });
+        match make_trainer(model, e) {
+            Ok(t) => {
+                self.trainer = Some(t);
+                self.epoch_loss = (0.0, 0);
+            }
+            Err(message) => post(FromWorker::Error { message }),
+        }
+    }
+}
+
 async fn gpu_notice() -> String {
     if webgpu_adapter_available().await {
         "WebGPU is available; this build still trains on the CPU (wasm SIMD) — the GPU backend is not wired in yet."
@@ -317,7 +408,8 @@ pub async fn run() {
     };
     let device = webgrad_core::cpu();
     post(FromWorker::Ready { backend: device.name(), notice: Some(gpu_notice().await) });
-    let mut state = TrainerState { device, data: None, trainer: None, running: false, epoch_loss: (0.0, 0) };
+    let mut state =
+        TrainerState { device, experiment: None, data: None, trainer: None, running: false, epoch_loss: (0.0, 0) };
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
         for m in messages {
@@ -345,6 +437,8 @@ pub async fn run() {
                 Ok(ToWorker::Step) => {
                     state.train_slice(f64::INFINITY, true, &post);
                 }
+                Ok(ToWorker::Export) => state.export(&post).await,
+                Ok(ToWorker::Import { name, bytes }) => state.import(&name, &bytes, &post).await,
                 Ok(ToWorker::SetLr { lr }) => {
                     if let Some(t) = state.trainer.as_mut() {
                         t.optimizer.config.set_lr(lr);

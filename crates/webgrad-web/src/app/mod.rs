@@ -32,10 +32,51 @@ struct App {
     samples_per_sec: f64,
 }
 
-/// Defaults that suit each kind of data (applied when the dataset changes).
-fn defaults_for(dataset: &str) -> (&'static str, &'static str, &'static str, &'static str, &'static str) {
-    // hidden, activation, lr, batch, epochs
-    if dataset == "mnist" { ("128,64", "relu", "0.001", "64", "5") } else { ("16,16,16", "relu", "0.03", "10", "100") }
+/// Puts an experiment into the controls (from a shared link, or a dataset's defaults).
+fn show_experiment(e: &Experiment) {
+    let hidden: Vec<String> = e.hidden.iter().map(usize::to_string).collect();
+    match &e.data {
+        DataChoice::Mnist => set_select_value("dataset", "mnist"),
+        DataChoice::Synthetic { name, samples, noise, test_fraction, .. } => {
+            set_select_value("dataset", name);
+            set_input_value("samples", &samples.to_string());
+            let noise = format!("{}", (noise * 100.0).round());
+            set_input_value("noise", &noise);
+            set_text("noise-value", &noise);
+            let ratio = format!("{}", ((1.0 - test_fraction) * 100.0).round());
+            set_input_value("train-ratio", &ratio);
+            set_text("train-ratio-value", &format!("{ratio} %"));
+        }
+    }
+    set_hidden("synthetic-options", e.data == DataChoice::Mnist);
+    set_input_value("hidden", &hidden.join(","));
+    set_select_value("activation", &e.activation);
+    set_select_value("optimizer", &e.optimizer);
+    set_input_value("lr", &e.lr.to_string());
+    set_input_value("batch", &e.batch.to_string());
+    set_input_value("epochs", &e.epochs.to_string());
+    set_input_value("seed", &e.seed.to_string());
+}
+
+/// Keeps the experiment in the address bar, so the link reproduces it.
+fn remember_in_url(e: &Experiment) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{}", e.to_query())));
+    }
+}
+
+/// A download link for bytes (a Blob URL that lives as long as the page).
+fn download_link(name: &str, bytes: &[u8], mime: &str) -> Option<web_sys::Element> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let a = document().create_element("a").ok()?;
+    a.set_attribute("href", &url).ok()?;
+    a.set_attribute("download", name).ok()?;
+    a.set_text_content(Some(&format!("Download {name}")));
+    Some(a)
 }
 
 fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
@@ -107,6 +148,7 @@ impl Page {
         match experiment_from_controls() {
             Ok(experiment) => {
                 set_text("error", "");
+                remember_in_url(&experiment);
                 {
                     let mut app = self.app.borrow_mut();
                     app.losses.clear();
@@ -212,6 +254,33 @@ impl Page {
                 set_text("announcer", &summary);
             }
             FromWorker::Running { running } => app.running = running,
+            FromWorker::Exported { safetensors, json } => {
+                let links = by_id::<web_sys::Element>("export-links");
+                links.set_inner_html("");
+                for a in [
+                    download_link("webgrad-model.safetensors", &safetensors, "application/octet-stream"),
+                    download_link("webgrad-model.json", json.as_bytes(), "application/json"),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    let _ = links.append_child(&a);
+                }
+                set_text("announcer", "The model is ready to download.");
+            }
+            FromWorker::Imported { name, parameters, model, hidden, activation } => {
+                let widths: Vec<String> = hidden.iter().map(usize::to_string).collect();
+                set_input_value("hidden", &widths.join(","));
+                set_select_value("activation", &activation);
+                set_text("param-count", &format!("{parameters} parameters"));
+                set_text("model-expression", &model);
+                set_text("error", "");
+                app.dirty = false;
+                app.losses.clear();
+                app.test_losses.clear();
+                set_text("announcer", &format!("Imported {name}."));
+                set_text("stats", &format!("Imported {name}: evaluated on this data. Train to continue."));
+            }
             FromWorker::Error { message } => set_text("error", &message),
         }
         render(&app);
@@ -259,6 +328,14 @@ fn update_param_count(summary: Option<&DataSummary>) {
 }
 
 pub fn start() -> Result<(), JsValue> {
+    // A shared link carries the experiment in the fragment; apply it before the first Reset.
+    let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
+    if !hash.trim_start_matches('#').is_empty() {
+        match Experiment::from_query(&hash) {
+            Ok(e) => show_experiment(&e),
+            Err(e) => set_text("error", &format!("the link's settings were not applied: {e}")),
+        }
+    }
     let options = web_sys::WorkerOptions::new();
     let worker = Worker::new_with_options("./worker_loader.js", &options)?;
     let page = Rc::new(Page { app: RefCell::new(App::default()), worker });
@@ -301,15 +378,28 @@ pub fn start() -> Result<(), JsValue> {
     });
     let p = page.clone();
     on("dataset", "change", move || {
-        let dataset = select_value("dataset");
-        set_hidden("synthetic-options", dataset == "mnist");
-        let (hidden, act, lr, batch, epochs) = defaults_for(&dataset);
-        set_input_value("hidden", hidden);
-        set_select_value("activation", act);
-        set_input_value("lr", lr);
-        set_input_value("batch", batch);
-        set_input_value("epochs", epochs);
+        let mut e = Experiment::defaults_for(&select_value("dataset"));
+        e.seed = input_value("seed").trim().parse().unwrap_or(1);
+        show_experiment(&e);
         p.reset();
+    });
+    let p = page.clone();
+    on("export", "click", move || p.send(&ToWorker::Export));
+    let p = page.clone();
+    on("import", "change", move || {
+        let input = by_id::<web_sys::HtmlInputElement>("import");
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let (name, p) = (file.name(), p.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buf) => {
+                    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+                    p.send(&ToWorker::Import { name, bytes: Bytes::from(bytes) });
+                }
+                Err(_) => set_text("error", &format!("{name}: the file could not be read")),
+            }
+        });
+        input.set_value("");
     });
     for id in ["samples", "noise", "train-ratio", "seed"] {
         let p = page.clone();
