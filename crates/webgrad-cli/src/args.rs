@@ -87,6 +87,9 @@ pub struct TrainArgs {
     #[arg(long)]
     pub early_stopping: Option<u32>,
 
+    /// cpu | wgpu — the device to train on [default: cpu]
+    #[arg(long)]
+    pub backend: Option<String>,
     /// Batch size [default: 64]
     #[arg(long)]
     pub batch: Option<usize>,
@@ -157,6 +160,7 @@ impl TrainArgs {
             l2,
             label_smoothing,
             early_stopping,
+            backend,
             batch,
             epochs,
             seed,

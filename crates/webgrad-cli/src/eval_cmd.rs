@@ -11,6 +11,9 @@ use crate::{CliResult, report};
 pub struct EvalArgs {
     /// The saved model (safetensors; its JSON is read from beside it or from its metadata).
     pub model: String,
+    /// cpu | wgpu [default: cpu]
+    #[arg(long)]
+    pub backend: Option<String>,
     /// Dataset, as for `train` [default: the one the model was trained on]
     #[arg(long)]
     pub dataset: Option<String>,
@@ -56,8 +59,8 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: cannot read: {e}", a.model))?;
     let json_path = a.model.strip_suffix(".safetensors").map(|s| format!("{s}.json"));
     let json = json_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
-    let (model, file) =
-        io::load_model(&webgrad_core::cpu(), &bytes, json.as_deref(), &a.model).map_err(|e| e.to_string())?;
+    let (model, file) = io::load_model(&crate::device(a.backend.as_deref())?, &bytes, json.as_deref(), &a.model)
+        .map_err(|e| e.to_string())?;
     // The model records its dataset with the data flags it was trained with; flags given here win.
     let (saved, saved_labels, saved_label, saved_task, saved_missing) = data::split_key(&file.dataset);
     let same = a.dataset.as_ref().is_none_or(|d| *d == saved);

@@ -83,3 +83,13 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// The device named by `--backend`: `cpu` (SIMD) or `wgpu` (Vulkan/Metal/DX12 natively).
+pub fn device(backend: Option<&str>) -> CliResult<webgrad_core::Device> {
+    match backend.unwrap_or("cpu") {
+        "cpu" => Ok(webgrad_core::cpu()),
+        "wgpu" | "gpu" => pollster::block_on(webgrad_wgpu::WgpuBackend::device())
+            .map_err(|e| format!("--backend wgpu: {e} (use --backend cpu to train on the CPU)")),
+        other => Err(format!("unknown --backend '{other}' (expected cpu or wgpu)")),
+    }
+}

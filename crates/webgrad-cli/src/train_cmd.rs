@@ -27,7 +27,7 @@ fn parse_init(s: &str) -> CliResult<Init> {
 
 /// The model, optimizer and settings for a fresh run.
 fn new_trainer(a: &TrainArgs, loaded: &data::Loaded, steps_per_epoch: usize) -> CliResult<Trainer> {
-    let device = webgrad_core::cpu();
+    let device = crate::device(a.backend.as_deref())?;
     let activation = ActivationName::parse(a.activation.as_deref().unwrap_or("relu"))?;
     let dropout = a.dropout.unwrap_or(0.0);
     let hidden = a.hidden.clone().unwrap_or_else(|| vec![128, 64]);
@@ -124,7 +124,8 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     let (mut trainer, model_file) = match &a.resume {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
-            let (mut t, file) = checkpoint::load(&webgrad_core::cpu(), &bytes, path).map_err(|e| e.to_string())?;
+            let (mut t, file) =
+                checkpoint::load(&crate::device(a.backend.as_deref())?, &bytes, path).map_err(|e| e.to_string())?;
             if file.dataset != dataset {
                 return Err(format!("{path}: checkpoint was trained on '{}', not '{dataset}'", file.dataset));
             }

@@ -138,3 +138,59 @@ fn same_seed_same_losses_and_save_eval_resume() {
     assert!(eval.contains("confusion matrix") && eval.contains("macro avg"));
     assert!(std::path::Path::new(&d("model.json")).exists());
 }
+
+#[test]
+fn wgpu_backend_trains_like_the_cpu() {
+    let dir = scratch("wgpu");
+    let d = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let args = |backend: &str, log: &str| {
+        vec![
+            "train",
+            "--dataset",
+            "circle",
+            "--samples",
+            "200",
+            "--hidden",
+            "8",
+            "--batch",
+            "20",
+            "--epochs",
+            "2",
+            "--seed",
+            "3",
+            "--quiet",
+            "--backend",
+            backend,
+            "--log-json",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([d(log)])
+        .collect::<Vec<_>>()
+    };
+    let gpu = Command::new(env!("CARGO_BIN_EXE_webgrad")).args(args("wgpu", "gpu.jsonl")).output().unwrap();
+    let err = String::from_utf8_lossy(&gpu.stderr);
+    if !gpu.status.success()
+        && err.contains("no WebGPU/Vulkan adapter")
+        && std::env::var("WEBGRAD_REQUIRE_GPU").as_deref() != Ok("1")
+    {
+        eprintln!("SKIPPED: no GPU adapter ({err})");
+        return;
+    }
+    assert!(gpu.status.success(), "{err}");
+    let cpu = Command::new(env!("CARGO_BIN_EXE_webgrad")).args(args("cpu", "cpu.jsonl")).output().unwrap();
+    assert!(cpu.status.success());
+    let losses = |f: &str| -> Vec<f64> {
+        std::fs::read_to_string(d(f))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once("\"loss\":").unwrap().1.trim_end_matches('}').parse().unwrap())
+            .collect()
+    };
+    let (g, c) = (losses("gpu.jsonl"), losses("cpu.jsonl"));
+    assert_eq!(g.len(), c.len());
+    for (i, (a, b)) in g.iter().zip(&c).enumerate() {
+        assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "step {i}: wgpu {a} vs cpu {b}");
+    }
+    assert_one_line_error(&webgrad(&["train", "--dataset", "circle", "--backend", "tpu"]), &["tpu", "cpu or wgpu"]);
+}
