@@ -145,3 +145,26 @@ test('A shared link reproduces the experiment', async ({ page }) => {
   expect(page.url()).toContain('data=circle');
   expect(errors).toEqual([]);
 });
+
+test('Your own CSV: upload, preview, train; a malformed file keeps the previous data', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  const fixtures = (f) => fileURLToPath(new URL(`fixtures/${f}`, import.meta.url));
+  await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)').setInputFiles(fixtures('pets.csv'));
+  await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows, 12 test rows', { timeout: 30_000 });
+  await expect(page.getByRole('table', { name: 'Data preview' })).toContainText('species (label)');
+  await expect(page.getByRole('table', { name: 'Data preview' })).toContainText('coat=brown, spotted');
+  await expect(page.getByLabel('Dataset')).toHaveValue('file');
+  await page.getByLabel('Epochs').fill('40');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 40', { timeout: 60_000 });
+  await expect(page.getByRole('table', { name: 'Confusion matrix' })).toContainText('rabbit');
+  await page.screenshot({ path: `${shots}/csv.png`, fullPage: true });
+
+  await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)').setInputFiles(fixtures('pets-bad.csv'));
+  await expect(page.getByRole('alert')).toContainText('pets-bad.csv: line 5, column 1 ("weight_kg")');
+  await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows');
+  await expect(page.getByLabel('Dataset')).toHaveValue('file');
+  expect(errors).toEqual([]);
+});

@@ -62,9 +62,23 @@ fn test() -> Result<(), String> {
     )?;
     step("native tests", "cargo", &["test", "--workspace"])?;
     step(
-        "browser tests (headless Chromium, simd128)",
+        "browser tests (headless Chromium: simd128, WebGPU on SwiftShader, byte sources)",
         "cargo",
-        &["test", "-p", "webgrad-core", "-p", "webgrad-nn", "-p", "webgrad-data", "--target", "wasm32-unknown-unknown"],
+        &[
+            "test",
+            "-p",
+            "webgrad-core",
+            "-p",
+            "webgrad-nn",
+            "-p",
+            "webgrad-data",
+            "-p",
+            "webgrad-wgpu",
+            "-p",
+            "webgrad-web",
+            "--target",
+            "wasm32-unknown-unknown",
+        ],
     )?;
     step("page build (trunk, release)", "trunk", &["build", "--release"])?;
     step(

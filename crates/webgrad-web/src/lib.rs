@@ -9,6 +9,10 @@
 #[cfg(target_arch = "wasm32")]
 pub mod app;
 #[cfg(target_arch = "wasm32")]
+pub mod byte_source;
+#[cfg(target_arch = "wasm32")]
+pub mod data_loader;
+#[cfg(target_arch = "wasm32")]
 pub mod js;
 pub mod protocol;
 #[cfg(target_arch = "wasm32")]

@@ -11,6 +11,11 @@ pub enum DataChoice {
     Mnist,
     /// A TensorFlow-Playground generator: circle, xor, gauss, spiral (classification), plane.
     Synthetic { name: String, samples: usize, noise: f32, test_fraction: f32, seed: u64 },
+    /// A file the person picked or dropped (CSV/TSV, or an IDX/NPY pair); `label` names the
+    /// label column of a table (None: the last). Cannot be reloaded from a link.
+    File { name: String, label: Option<String> },
+    /// A file fetched from a URL (streamed), as for `File`.
+    Url { url: String, label: Option<String> },
 }
 
 /// What the model and the run look like (everything a shared link has to reproduce).
@@ -31,6 +36,8 @@ impl Experiment {
     pub fn defaults_for(dataset: &str) -> Experiment {
         let (data, hidden, activation, lr, batch, epochs) = if dataset == "mnist" {
             (DataChoice::Mnist, vec![128, 64], "relu", 1e-3, 64, 5)
+        } else if dataset == "url" || dataset == "file" {
+            (DataChoice::Url { url: String::new(), label: None }, vec![32, 16], "relu", 1e-2, 32, 50)
         } else {
             let data =
                 DataChoice::Synthetic { name: dataset.into(), samples: 500, noise: 0.0, test_fraction: 0.5, seed: 1 };
@@ -43,8 +50,13 @@ impl Experiment {
     /// — the URL fragment that reproduces this experiment.
     pub fn to_query(&self) -> String {
         let hidden: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
+        let label_part =
+            |label: &Option<String>| label.as_ref().map(|l| format!("&label={}", encode(l))).unwrap_or_default();
         let mut q = match &self.data {
             DataChoice::Mnist => "data=mnist".to_string(),
+            // a local file cannot travel in a link: the link keeps the model settings only
+            DataChoice::File { .. } => "data=file".to_string(),
+            DataChoice::Url { url, label } => format!("data=url&url={}{}", encode(url), label_part(label)),
             DataChoice::Synthetic { name, samples, noise, test_fraction, .. } => {
                 format!("data={name}&samples={samples}&noise={noise}&test={test_fraction}")
             }
@@ -75,11 +87,19 @@ impl Experiment {
         fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
             v.parse().map_err(|_| format!("link parameter {key}='{v}' is not a valid number"))
         }
-        let dataset = get("data").unwrap_or("mnist");
-        if !["mnist", "circle", "xor", "gauss", "spiral", "plane"].contains(&dataset) {
+        let dataset = match get("data").unwrap_or("mnist") {
+            // the file itself is not in the link
+            "file" => "mnist",
+            d => d,
+        };
+        if !["mnist", "circle", "xor", "gauss", "spiral", "plane", "url"].contains(&dataset) {
             return Err(format!("link parameter data='{dataset}' is not a known dataset"));
         }
         let mut e = Experiment::defaults_for(dataset);
+        if dataset == "url" {
+            let url = decode(get("url").ok_or("link parameter url is missing")?);
+            e.data = DataChoice::Url { url, label: get("label").map(decode) };
+        }
         if let Some(v) = get("seed") {
             e.seed = num("seed", v)?;
         }
@@ -132,6 +152,48 @@ impl Experiment {
     }
 }
 
+/// Percent-encodes what would break a URL fragment's `key=value&…` form.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Undoes `encode` (invalid escapes are kept as they are).
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16).ok())
+            .flatten();
+        match hex {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The first rows of a loaded table, as text, for the preview.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Preview {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
 /// Bytes that cross to and from the worker as a `Uint8Array` (not an array of numbers).
 pub type Bytes = serde_bytes::ByteBuf;
 
@@ -151,6 +213,8 @@ pub enum ToWorker {
     SetLr {
         lr: f64,
     },
+    /// Stop a file or URL load that is in progress (the previous data stays).
+    CancelLoad,
     /// Send the model back as safetensors (PyTorch names; the JSON description is embedded).
     Export,
     /// Replace the model with one from a safetensors file (keeps the data; evaluates it).
@@ -178,6 +242,8 @@ pub struct DataSummary {
     pub class_names: Vec<String>,
     /// Present for 2-D sets: every point, for the scatter plot.
     pub points: Vec<Point>,
+    /// The first rows, for data from files.
+    pub preview: Option<Preview>,
 }
 
 /// The model's output over a grid covering the 2-D data: `values[r * size + c]` is the
@@ -221,6 +287,13 @@ pub enum FromWorker {
     },
     Running {
         running: bool,
+    },
+    /// Loading a file or URL: bytes read of `total` (when known), rows parsed so far.
+    LoadProgress {
+        name: String,
+        bytes: u64,
+        total: Option<u64>,
+        rows: u64,
     },
     /// The model as a safetensors file (with its JSON description in the metadata) and the JSON.
     Exported {
@@ -286,5 +359,8 @@ mod tests {
         assert!(Experiment::from_query("lr=fast").unwrap_err().contains("lr='fast'"));
         assert!(Experiment::from_query("act=swish").unwrap_err().contains("swish"));
         assert!(Experiment::from_query("hidden=0").is_err());
+        let mut u = Experiment::defaults_for("url");
+        u.data = DataChoice::Url { url: "https://example.org/a b&c.csv".into(), label: Some("spé cies".into()) };
+        assert_eq!(Experiment::from_query(&u.to_query()).unwrap(), u);
     }
 }

@@ -16,6 +16,8 @@ use webgrad_nn::{
     Preprocessing, Schedule, TrainConfig, Trainer, evaluate, io,
 };
 
+use crate::byte_source::ByteSource;
+use crate::data_loader;
 use crate::js::{now_ms, ready_now, sleep};
 use crate::protocol::*;
 
@@ -28,6 +30,55 @@ struct Loaded {
     choice: DataChoice,
     train: Dataset,
     test: Dataset,
+    preview: Option<Preview>,
+}
+
+/// What arrives from the page: a protocol message, or files (which serde cannot carry).
+enum Inbox {
+    Msg(Result<ToWorker, String>),
+    Files { files: Vec<(String, web_sys::Blob)>, experiment: Experiment },
+}
+
+type Queue = Rc<RefCell<VecDeque<Inbox>>>;
+
+/// True (once) when a CancelLoad is waiting in the queue.
+fn take_cancel(queue: &Queue) -> bool {
+    let mut q = queue.borrow_mut();
+    match q.iter().position(|m| matches!(m, Inbox::Msg(Ok(ToWorker::CancelLoad)))) {
+        Some(i) => {
+            q.remove(i);
+            true
+        }
+        None => false,
+    }
+}
+
+fn progress_poster<'a>(name: &'a str, post: &'a Post) -> impl FnMut(webgrad_data::Progress, Option<u64>) + 'a {
+    move |p, total| post(FromWorker::LoadProgress { name: name.to_string(), bytes: p.bytes, total, rows: p.rows })
+}
+
+/// Parses picked or dropped files into splits.
+async fn load_files(
+    files: &[(String, web_sys::Blob)],
+    e: &Experiment,
+    post: &Post,
+    queue: &Queue,
+) -> Result<Loaded, String> {
+    let label = match &e.data {
+        DataChoice::File { label, .. } => label.clone(),
+        _ => None,
+    };
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let name = names.join(" + ");
+    let mut parts = Vec::new();
+    for source in data_loader::sources(files)? {
+        let src = source.name.clone();
+        let parsed =
+            data_loader::parse_source(source, &label, progress_poster(&src, post), || take_cancel(queue)).await?;
+        parts.push((src, parsed));
+    }
+    let f = data_loader::to_splits(&name, parts, e.seed)?;
+    Ok(Loaded { choice: DataChoice::File { name, label }, train: f.train, test: f.test, preview: f.preview })
 }
 
 struct TrainerState {
@@ -55,23 +106,37 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
-async fn load(choice: &DataChoice) -> Result<(Dataset, Dataset), String> {
-    match choice {
+async fn load(choice: &DataChoice, seed: u64, post: &Post, queue: &Queue) -> Result<Loaded, String> {
+    let (train, test) = match choice {
         DataChoice::Mnist => {
             let mut files = Vec::new();
             for f in MNIST_FILES {
                 files.push(fetch_bytes(&format!("assets/mnist/{f}")).await?);
             }
-            webgrad_data::load_mnist_bytes(&files[0], &files[1], &files[2], &files[3]).map_err(|e| e.to_string())
+            webgrad_data::load_mnist_bytes(&files[0], &files[1], &files[2], &files[3]).map_err(|e| e.to_string())?
         }
         DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
             let all = synthetic::by_name(name, *samples, *noise, *seed).map_err(|e| e.to_string())?;
-            train_test_split(&all, *test_fraction, *seed).map_err(|e| e.to_string())
+            train_test_split(&all, *test_fraction, *seed).map_err(|e| e.to_string())?
         }
-    }
+        DataChoice::Url { url, label } => {
+            if url.trim().is_empty() {
+                return Err("enter the URL of a CSV/TSV file".into());
+            }
+            let source = ByteSource::fetch(url).await?;
+            let parsed =
+                data_loader::parse_source(source, label, progress_poster(url, post), || take_cancel(queue)).await?;
+            let f = data_loader::to_splits(url, vec![(url.clone(), parsed)], seed)?;
+            return Ok(Loaded { choice: choice.clone(), train: f.train, test: f.test, preview: f.preview });
+        }
+        DataChoice::File { name, .. } => {
+            return Err(format!("{name} is no longer loaded (a reload forgets local files): choose it again"));
+        }
+    };
+    Ok(Loaded { choice: choice.clone(), train, test, preview: None })
 }
 
-fn summary(train: &Dataset, test: &Dataset) -> DataSummary {
+fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>) -> DataSummary {
     let class_names = match &train.targets {
         Targets::Classes { names, .. } => names.clone(),
         Targets::Regression { .. } => Vec::new(),
@@ -92,6 +157,7 @@ fn summary(train: &Dataset, test: &Dataset) -> DataSummary {
         features: train.d,
         class_names,
         points,
+        preview,
     }
 }
 
@@ -133,14 +199,15 @@ fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Tra
 fn preprocessing(choice: &DataChoice) -> Preprocessing {
     match choice {
         DataChoice::Mnist => Preprocessing { scale: Some(1.0 / 255.0), standardize: None },
-        DataChoice::Synthetic { .. } => Preprocessing::default(),
+        DataChoice::Synthetic { .. } | DataChoice::File { .. } | DataChoice::Url { .. } => Preprocessing::default(),
     }
 }
 
 fn dataset_name(choice: &DataChoice) -> String {
     match choice {
         DataChoice::Mnist => "mnist".into(),
-        DataChoice::Synthetic { name, .. } => name.clone(),
+        DataChoice::Synthetic { name, .. } | DataChoice::File { name, .. } => name.clone(),
+        DataChoice::Url { url, .. } => url.clone(),
     }
 }
 
@@ -197,7 +264,7 @@ impl TrainerState {
                 self.running = false;
                 post(FromWorker::Running { running: false });
                 post(FromWorker::DataLoaded {
-                    summary: summary(&loaded.train, &loaded.test),
+                    summary: summary(&loaded.train, &loaded.test, loaded.preview.clone()),
                     parameters: t.model.config.parameter_count(),
                     model: t.model.config.torch_expression(),
                 });
@@ -389,14 +456,36 @@ async fn gpu_notice() -> String {
     }
 }
 
+/// Decodes a message from the page: files (a `files` array of File objects plus the
+/// experiment) or a serde `ToWorker`.
+fn incoming(data: JsValue) -> Inbox {
+    let files = js_sys::Reflect::get(&data, &"files".into()).ok().filter(js_sys::Array::is_array);
+    let Some(files) = files else {
+        return Inbox::Msg(serde_wasm_bindgen::from_value::<ToWorker>(data).map_err(|err| err.to_string()));
+    };
+    let experiment = js_sys::Reflect::get(&data, &"experiment".into())
+        .map_err(|_| "no experiment".to_string())
+        .and_then(|e| serde_wasm_bindgen::from_value::<Experiment>(e).map_err(|err| err.to_string()));
+    match experiment {
+        Ok(experiment) => {
+            let files = js_sys::Array::from(&files)
+                .iter()
+                .filter_map(|f| f.dyn_into::<web_sys::File>().ok())
+                .map(|f| (f.name(), web_sys::Blob::from(f)))
+                .collect();
+            Inbox::Files { files, experiment }
+        }
+        Err(e) => Inbox::Msg(Err(e)),
+    }
+}
+
 /// The worker's main loop (never returns).
 pub async fn run() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let queue: Rc<RefCell<VecDeque<Result<ToWorker, String>>>> = Rc::default();
+    let queue: Queue = Rc::default();
     let inbox = queue.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-        let msg = serde_wasm_bindgen::from_value::<ToWorker>(e.data()).map_err(|err| err.to_string());
-        inbox.borrow_mut().push_back(msg);
+        inbox.borrow_mut().push_back(incoming(e.data()));
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
@@ -413,6 +502,17 @@ pub async fn run() {
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
         for m in messages {
+            let m = match m {
+                Inbox::Msg(m) => m,
+                Inbox::Files { files, mut experiment } => {
+                    let loaded = load_files(&files, &experiment, &post, &queue).await;
+                    if let Ok(l) = &loaded {
+                        experiment.data = l.choice.clone();
+                    }
+                    state.handle_reset(experiment, loaded.map(Some), &post);
+                    continue;
+                }
+            };
             match m {
                 Err(message) => post(FromWorker::Error { message: format!("bad message from the page: {message}") }),
                 Ok(ToWorker::Reset { experiment }) => {
@@ -420,12 +520,12 @@ pub async fn run() {
                     let loaded = if same {
                         Ok(None)
                     } else {
-                        load(&experiment.data)
-                            .await
-                            .map(|(train, test)| Some(Loaded { choice: experiment.data.clone(), train, test }))
+                        load(&experiment.data, experiment.seed, &post, &queue).await.map(Some)
                     };
                     state.handle_reset(experiment, loaded, &post);
                 }
+                // a cancel that arrives when nothing is loading has nothing to stop
+                Ok(ToWorker::CancelLoad) => {}
                 Ok(ToWorker::Play) => {
                     state.running = true;
                     post(FromWorker::Running { running: true });

@@ -47,6 +47,15 @@ impl WgpuBackend {
         &self.gpu.limits
     }
 
+    /// Test hook: launches of more than `max` workgroups (at least 1, at most the device's
+    /// limit) are split into a 2-D grid, as past 65,535 they must be. This lets a test reach the
+    /// split with a few dozen workgroups; the real limit needs 65,536 GEMM tiles, which take
+    /// about a minute on a software adapter (SwiftShader in headless Chromium).
+    #[doc(hidden)]
+    pub fn set_grid_dimension_limit(&mut self, max: u32) {
+        self.gpu.max_groups_per_dim = max.clamp(1, self.gpu.limits.max_compute_workgroups_per_dimension);
+    }
+
     /// Records one dispatch of `kernel` with `params` at binding 0 and `buffers` at 1...
     pub(crate) fn run<P: Pod>(
         &self,

@@ -14,6 +14,10 @@ pub(crate) struct Gpu {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub limits: wgpu::Limits,
+    /// Workgroups per grid dimension before a launch is split into 2-D: the device's
+    /// `max_compute_workgroups_per_dimension`, lowered only by the test hook
+    /// `WgpuBackend::set_grid_dimension_limit`.
+    pub max_groups_per_dim: u32,
     pub info: wgpu::AdapterInfo,
     /// The first validation / out-of-memory error the device reported (wgpu reports them
     /// asynchronously, through `on_uncaptured_error`); `read_back` turns it into `Error::Device`.
@@ -62,7 +66,8 @@ pub(crate) async fn open() -> Result<Gpu> {
         }
     }));
     let limits = device.limits();
-    Ok(Gpu { device, queue, limits, info: adapter.get_info(), errors })
+    let max_groups_per_dim = limits.max_compute_workgroups_per_dimension;
+    Ok(Gpu { device, queue, limits, max_groups_per_dim, info: adapter.get_info(), errors })
 }
 
 impl Gpu {
@@ -87,5 +92,32 @@ impl Gpu {
         };
         let name = if self.info.name.is_empty() { "unnamed adapter" } else { &self.info.name };
         format!("wgpu ({name}, {backend})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::buffer::Elem;
+
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    webgrad_core::dual_test! {
+        async fn a_validation_error_fails_the_next_read() {
+            let Ok(backend) = crate::WgpuBackend::new().await else { return };
+            let gpu = &backend.gpu;
+            let b = gpu.alloc(4, Elem::F32);
+            assert_eq!(gpu.read_back::<f32>(&backend.stream, &b, 4).await.unwrap(), [0.0; 4]);
+            let _broken = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("broken"),
+                source: wgpu::ShaderSource::Wgsl("fn main( {".into()),
+            });
+            let err = gpu.read_back::<f32>(&backend.stream, &b, 4).await;
+            let err = err.expect_err("an invalid shader must fail the read");
+            let msg = err.to_string();
+            assert!(msg.contains("the GPU reported an error"), "{msg}");
+            // it stays reported: whatever was recorded after it cannot be trusted
+            assert!(gpu.read_back::<f32>(&backend.stream, &b, 4).await.is_err());
+        }
     }
 }

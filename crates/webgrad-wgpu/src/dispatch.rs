@@ -75,7 +75,7 @@ impl Gpu {
 
     /// (x, y) with x·y ≥ groups and both within the per-dimension limit.
     pub fn grid(&self, groups: u32) -> (u32, u32) {
-        let max = self.limits.max_compute_workgroups_per_dimension;
+        let max = self.max_groups_per_dim;
         if groups <= max {
             return (groups, 1);
         }

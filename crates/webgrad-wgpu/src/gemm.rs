@@ -1,4 +1,5 @@
-//! Host side of gemm.wgsl: specialises the pipeline on the transpose flags and the epilogue.
+//! Host side of gemm.wgsl: specialises the pipeline on the transpose flags; the fused epilogue
+//! (bias, activation) is chosen by the uniform parameters.
 
 use bytemuck::{Pod, Zeroable};
 use webgrad_core::Buffer;
@@ -21,7 +22,8 @@ struct GemmParams {
     tiles_n: u32,
     tiles: u32,
     alpha: f32,
-    pad: [u32; 2],
+    act: u32,
+    has_bias: u32,
 }
 
 impl WgpuBackend {
@@ -38,14 +40,11 @@ impl WgpuBackend {
             tiles_n: u32_of(tiles_n),
             tiles: u32_of(tiles),
             alpha,
-            pad: [0; 2],
+            act,
+            has_bias: u32::from(bias.is_some()),
         };
-        let constants = [
-            ("TRANS_A", f64::from(u8::from(spec.trans_a))),
-            ("TRANS_B", f64::from(u8::from(spec.trans_b))),
-            ("HAS_BIAS", f64::from(u8::from(bias.is_some()))),
-            ("ACT", f64::from(act)),
-        ];
+        let constants =
+            [("TRANS_A", f64::from(u8::from(spec.trans_a))), ("TRANS_B", f64::from(u8::from(spec.trans_b)))];
         let bias = bias.map_or(&self.spare[0], |b| f32_raw(b, n));
         let bufs = [f32_raw(a, m * k), f32_raw(b, k * n), bias, f32_raw(&c, m * n)];
         self.run(&kernels::GEMM, &constants, &params, &bufs, u32_of(tiles));

@@ -56,3 +56,10 @@ pub fn on(id: &str, event: &str, f: impl FnMut() + 'static) {
     by_id::<Element>(id).add_event_listener_with_callback(event, cb.as_ref().unchecked_ref()).expect("listener");
     cb.forget();
 }
+
+/// Like `on`, with the event (for `preventDefault` and drag data).
+pub fn on_event(id: &str, event: &str, f: impl FnMut(web_sys::Event) + 'static) {
+    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    by_id::<Element>(id).add_event_listener_with_callback(event, cb.as_ref().unchecked_ref()).expect("listener");
+    cb.forget();
+}

@@ -30,6 +30,8 @@ struct App {
     step: u64,
     epoch: u64,
     samples_per_sec: f64,
+    /// The experiment sent with files that are still loading (shown once they load).
+    pending_files: Option<Experiment>,
 }
 
 /// Puts an experiment into the controls (from a shared link, or a dataset's defaults).
@@ -37,6 +39,17 @@ fn show_experiment(e: &Experiment) {
     let hidden: Vec<String> = e.hidden.iter().map(usize::to_string).collect();
     match &e.data {
         DataChoice::Mnist => set_select_value("dataset", "mnist"),
+        DataChoice::File { name, label } => {
+            ensure_option("file", &format!("Your file: {name}"));
+            set_select_value("dataset", "file");
+            set_input_value("label-column", label.as_deref().unwrap_or(""));
+        }
+        DataChoice::Url { url, label } => {
+            ensure_option("url", "Data from a URL");
+            set_select_value("dataset", "url");
+            set_input_value("data-url", url);
+            set_input_value("label-column", label.as_deref().unwrap_or(""));
+        }
         DataChoice::Synthetic { name, samples, noise, test_fraction, .. } => {
             set_select_value("dataset", name);
             set_input_value("samples", &samples.to_string());
@@ -48,7 +61,7 @@ fn show_experiment(e: &Experiment) {
             set_text("train-ratio-value", &format!("{ratio} %"));
         }
     }
-    set_hidden("synthetic-options", e.data == DataChoice::Mnist);
+    set_hidden("synthetic-options", !matches!(e.data, DataChoice::Synthetic { .. }));
     set_input_value("hidden", &hidden.join(","));
     set_select_value("activation", &e.activation);
     set_select_value("optimizer", &e.optimizer);
@@ -56,6 +69,28 @@ fn show_experiment(e: &Experiment) {
     set_input_value("batch", &e.batch.to_string());
     set_input_value("epochs", &e.epochs.to_string());
     set_input_value("seed", &e.seed.to_string());
+}
+
+/// Adds `<option value=…>` to the dataset select if it is missing, and sets its text.
+fn ensure_option(value: &str, text: &str) {
+    let select = by_id::<web_sys::HtmlSelectElement>("dataset");
+    let existing = (0..select.length())
+        .filter_map(|i| select.item(i))
+        .find(|o| o.get_attribute("value").as_deref() == Some(value));
+    let option = existing.or_else(|| {
+        let o = document().create_element("option").ok()?;
+        o.set_attribute("value", value).ok()?;
+        select.append_child(&o).ok()?;
+        Some(o)
+    });
+    if let Some(o) = option {
+        o.set_text_content(Some(text));
+    }
+}
+
+fn label_choice() -> Option<String> {
+    let l = input_value("label-column").trim().to_string();
+    (!l.is_empty()).then_some(l)
 }
 
 /// Keeps the experiment in the address bar, so the link reproduces it.
@@ -101,6 +136,13 @@ fn experiment_from_controls() -> Result<Experiment, String> {
     let seed: u64 = parse_num("seed", "seed")?;
     let data = if dataset == "mnist" {
         DataChoice::Mnist
+    } else if dataset == "file" {
+        let select = by_id::<web_sys::HtmlSelectElement>("dataset");
+        let name =
+            select.item(select.selected_index().max(0) as u32).and_then(|o| o.text_content()).unwrap_or_default();
+        DataChoice::File { name: name.trim_start_matches("Your file: ").to_string(), label: label_choice() }
+    } else if dataset == "url" {
+        DataChoice::Url { url: input_value("data-url").trim().to_string(), label: label_choice() }
     } else {
         let samples: usize = parse_num("samples", "samples")?;
         if !(20..=20_000).contains(&samples) {
@@ -191,7 +233,28 @@ impl Page {
                 };
                 set_text("backend-status", &text);
             }
+            FromWorker::LoadProgress { name, bytes, total, rows } => {
+                set_hidden("load-box", false);
+                let progress = by_id::<web_sys::HtmlProgressElement>("load-progress");
+                let mb = |b: u64| b as f64 / 1e6;
+                match total {
+                    Some(t) if t > 0 => {
+                        progress.set_max(t as f64);
+                        progress.set_value(bytes as f64);
+                        set_text("load-status", &format!("{name}: {:.1} of {:.1} MB, {rows} rows", mb(bytes), mb(t)));
+                    }
+                    _ => {
+                        let _ = progress.remove_attribute("value");
+                        set_text("load-status", &format!("{name}: {:.1} MB, {rows} rows", mb(bytes)));
+                    }
+                }
+            }
             FromWorker::DataLoaded { summary, parameters, model } => {
+                set_hidden("load-box", true);
+                show_preview(summary.preview.as_ref());
+                if let Some(e) = app.pending_files.take() {
+                    show_experiment(&e);
+                }
                 let classes = if summary.class_names.is_empty() {
                     "regression".to_string()
                 } else {
@@ -281,10 +344,78 @@ impl Page {
                 set_text("announcer", &format!("Imported {name}."));
                 set_text("stats", &format!("Imported {name}: evaluated on this data. Train to continue."));
             }
-            FromWorker::Error { message } => set_text("error", &message),
+            FromWorker::Error { message } => {
+                app.pending_files = None;
+                set_hidden("load-box", true);
+                set_text("error", &message);
+            }
         }
         render(&app);
     }
+}
+
+/// The first rows of a table from a file, or nothing for the built-in sets.
+fn show_preview(preview: Option<&Preview>) {
+    let table = by_id::<web_sys::HtmlElement>("preview");
+    table.set_inner_html("");
+    let Some(p) = preview else {
+        table.set_hidden(true);
+        return;
+    };
+    let add_row = |cells: &[String], tag: &str| {
+        let tr = document().create_element("tr").expect("tr");
+        for c in cells {
+            let cell = document().create_element(tag).expect("cell");
+            cell.set_text_content(Some(c));
+            let _ = tr.append_child(&cell);
+        }
+        let _ = table.append_child(&tr);
+    };
+    let caption = document().create_element("caption").expect("caption");
+    caption.set_text_content(Some("First rows (features after encoding, then the label)"));
+    let _ = table.append_child(&caption);
+    add_row(&p.columns, "th");
+    for r in &p.rows {
+        add_row(r, "td");
+    }
+    table.set_hidden(false);
+}
+
+/// Sends picked or dropped files to the worker (File objects travel by structured clone).
+fn send_files(page: &Page, files: web_sys::FileList) {
+    if files.length() == 0 {
+        return;
+    }
+    let list = js_sys::Array::new();
+    let mut names = Vec::new();
+    for i in 0..files.length() {
+        if let Some(f) = files.get(i) {
+            names.push(f.name());
+            list.push(&f);
+        }
+    }
+    let mut experiment = match experiment_from_controls() {
+        Ok(e) => e,
+        Err(e) => return set_text("error", &e),
+    };
+    let defaults = Experiment::defaults_for("file");
+    experiment.data = DataChoice::File { name: names.join(" + "), label: label_choice() };
+    // a new kind of data gets the tabular defaults unless the person already left MNIST/2-D
+    if select_value("dataset") != "file" {
+        (experiment.hidden, experiment.lr, experiment.batch, experiment.epochs) =
+            (defaults.hidden, defaults.lr, defaults.batch, defaults.epochs);
+        experiment.activation = defaults.activation;
+    }
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"files".into(), &list);
+    if let Ok(e) = serde_wasm_bindgen::to_value(&experiment) {
+        let _ = js_sys::Reflect::set(&msg, &"experiment".into(), &e);
+    }
+    set_text("error", "");
+    set_hidden("load-box", false);
+    set_text("load-status", &format!("Reading {}…", names.join(" + ")));
+    let _ = page.worker.post_message(&msg);
+    page.app.borrow_mut().pending_files = Some(experiment);
 }
 
 fn render(app: &App) {
@@ -385,6 +516,41 @@ pub fn start() -> Result<(), JsValue> {
     });
     let p = page.clone();
     on("export", "click", move || p.send(&ToWorker::Export));
+    let p = page.clone();
+    on("data-file", "change", move || {
+        let input = by_id::<web_sys::HtmlInputElement>("data-file");
+        if let Some(files) = input.files() {
+            send_files(&p, files);
+        }
+        input.set_value("");
+    });
+    let p = page.clone();
+    on_event("drop-zone", "drop", move |e| {
+        e.prevent_default();
+        let _ = by_id::<web_sys::Element>("drop-zone").class_list().remove_1("over");
+        if let Some(files) = e.dyn_ref::<web_sys::DragEvent>().and_then(|d| d.data_transfer()).and_then(|t| t.files()) {
+            send_files(&p, files);
+        }
+    });
+    on_event("drop-zone", "dragover", |e| {
+        e.prevent_default();
+        let _ = by_id::<web_sys::Element>("drop-zone").class_list().add_1("over");
+    });
+    on_event("drop-zone", "dragleave", |_| {
+        let _ = by_id::<web_sys::Element>("drop-zone").class_list().remove_1("over");
+    });
+    let p = page.clone();
+    on("load-url", "click", move || {
+        let mut e = Experiment::defaults_for("url");
+        e.data = DataChoice::Url { url: input_value("data-url").trim().to_string(), label: label_choice() };
+        e.seed = input_value("seed").trim().parse().unwrap_or(1);
+        show_experiment(&e);
+        set_hidden("load-box", false);
+        set_text("load-status", "Connecting…");
+        p.reset();
+    });
+    let p = page.clone();
+    on("cancel-load", "click", move || p.send(&ToWorker::CancelLoad));
     let p = page.clone();
     on("import", "change", move || {
         let input = by_id::<web_sys::HtmlInputElement>("import");

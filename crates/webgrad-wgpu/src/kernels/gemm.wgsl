@@ -1,9 +1,11 @@
 // gemm.wgsl — C[m, n] = act(op(A)[m, k] · op(B)[k, n] + bias[n]).
 // op(A) = A stored [m, k], or [k, m] when TRANS_A; op(B) = B stored [k, n], or [n, k] when
-// TRANS_B (PyTorch's Linear weight). HAS_BIAS and ACT (common.wgsl `activate` code, leaky slope
-// `alpha`) form the fused epilogue. Overrides are fixed per pipeline, so each
-// (TRANS_A, TRANS_B, HAS_BIAS, ACT) is its own specialised pipeline.
-// Bindings: 0 uniform P, 1 A, 2 B, 3 bias (read; a spare 1-float buffer when !HAS_BIAS), 4 C (rw).
+// TRANS_B (PyTorch's Linear weight). `has_bias` and `act` (common.wgsl `activate` code, leaky
+// slope `alpha`) form the fused epilogue. The transpose flags are overrides (they shape the tile
+// loads), so each (TRANS_A, TRANS_B) is its own specialised pipeline; the epilogue is chosen by
+// uniforms, as in the other kernels: it runs once per output, and specialising it too made 12×
+// as many pipelines, each about 0.6 s to compile on a software adapter (SwiftShader).
+// Bindings: 0 uniform P, 1 A, 2 B, 3 bias (read; a spare 1-float buffer without bias), 4 C (rw).
 // Grid: one workgroup of 256 threads per 64×64 tile of C, tiles_m·tiles_n tiles flattened
 // row-major and split into a 2-D grid. k is walked 16 at a time through shared tiles
 // As[16][64] and Bs[16][64] (k-major); thread (ty, tx) of the 16×16 layout keeps a 4×4 block of
@@ -12,8 +14,6 @@
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override HAS_BIAS: bool = false;
-override ACT: u32 = 0u;
 
 struct P {
     m: u32,
@@ -22,8 +22,8 @@ struct P {
     tiles_n: u32,
     tiles: u32,
     alpha: f32,
-    _pad0: u32,
-    _pad1: u32,
+    act: u32,
+    has_bias: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: P;
@@ -89,7 +89,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
             }
         }
         workgroupBarrier();
-        for (var kk = 0u; kk < TK; kk++) {
+        // the last k block may be partial: its padding is all zeros, so stopping at k changes
+        // no sum, and saves 15/16 of the work when k = 1 (on a software GPU that matters)
+        let kn = min(TK, p.k - k0);
+        for (var kk = 0u; kk < kn; kk++) {
             let bv = vec4<f32>(Bs[kk * TILE + tx], Bs[kk * TILE + tx + 16u], Bs[kk * TILE + tx + 32u],
                                Bs[kk * TILE + tx + 48u]);
             for (var r = 0u; r < 4u; r++) {
@@ -104,10 +107,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
             let col = col0 + tx + 16u * cc;
             if row < p.m && col < p.n {
                 var v = acc[r][cc];
-                if HAS_BIAS {
+                if p.has_bias != 0u {
                     v += bias[col];
                 }
-                c[row * p.n + col] = activate(ACT, p.alpha, v);
+                c[row * p.n + col] = activate(p.act, p.alpha, v);
             }
         }
     }
