@@ -168,3 +168,26 @@ test('Your own CSV: upload, preview, train; a malformed file keeps the previous 
   await expect(page.getByLabel('Dataset')).toHaveValue('file');
   expect(errors).toEqual([]);
 });
+
+test('Backend: Auto explains its choice; WebGPU trains the spiral on the GPU', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await expect(page.locator('#backend-status')).toContainText('Auto:');
+  await page.getByLabel('Dataset').selectOption('spiral');
+  await expect(page.locator('#data-summary')).toContainText('spiral', { timeout: 30_000 });
+  await page.getByLabel('Backend').selectOption('webgpu');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.locator('#backend-status')).toContainText('Training on WebGPU', { timeout: 30_000 });
+  await expect(page.locator('#backend-status')).toContainText('wgpu');
+  const canvas = page.getByRole('img', { name: 'Decision boundary' });
+  const before = await canvas.evaluate((c) => c.toDataURL());
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#loss-summary')).toContainText(/\((\d{2,}) steps\)/, { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const loss = lossCaption(await page.locator('#loss-summary').textContent());
+  expect(Number.isFinite(loss.last)).toBe(true);
+  expect(await canvas.evaluate((c) => c.toDataURL())).not.toEqual(before);
+  expect(page.url()).toContain('backend=webgpu');
+  await page.screenshot({ path: `${shots}/webgpu.png`, fullPage: true });
+  expect(errors).toEqual([]);
+});

@@ -13,6 +13,8 @@ pub mod byte_source;
 #[cfg(target_arch = "wasm32")]
 pub mod data_loader;
 #[cfg(target_arch = "wasm32")]
+pub mod devices;
+#[cfg(target_arch = "wasm32")]
 pub mod js;
 pub mod protocol;
 #[cfg(target_arch = "wasm32")]

@@ -29,6 +29,13 @@ pub struct Experiment {
     pub batch: usize,
     pub epochs: usize,
     pub seed: u64,
+    /// "auto", "webgpu" or "cpu".
+    #[serde(default = "auto")]
+    pub backend: String,
+}
+
+fn auto() -> String {
+    "auto".into()
 }
 
 impl Experiment {
@@ -43,7 +50,17 @@ impl Experiment {
                 DataChoice::Synthetic { name: dataset.into(), samples: 500, noise: 0.0, test_fraction: 0.5, seed: 1 };
             (data, vec![16, 16, 16], "relu", 0.03, 10, 100)
         };
-        Experiment { data, hidden, activation: activation.into(), optimizer: "adam".into(), lr, batch, epochs, seed: 1 }
+        Experiment {
+            data,
+            hidden,
+            activation: activation.into(),
+            optimizer: "adam".into(),
+            lr,
+            batch,
+            epochs,
+            seed: 1,
+            backend: auto(),
+        }
     }
 
     /// `data=spiral&samples=500&noise=0.1&test=0.5&hidden=16,16&act=relu&opt=adam&lr=0.03&batch=10&epochs=100&seed=1`
@@ -71,6 +88,9 @@ impl Experiment {
             self.epochs,
             self.seed
         );
+        if self.backend != "auto" {
+            q += &format!("&backend={}", self.backend);
+        }
         q
     }
 
@@ -140,6 +160,12 @@ impl Experiment {
         }
         if let Some(v) = get("lr") {
             e.lr = num("lr", v)?;
+        }
+        if let Some(v) = get("backend") {
+            if !["auto", "webgpu", "cpu"].contains(&v) {
+                return Err(format!("link parameter backend='{v}' is not auto, webgpu or cpu"));
+            }
+            e.backend = v.into();
         }
         if !(e.lr > 0.0 && e.lr.is_finite())
             || e.batch == 0
@@ -270,6 +296,11 @@ pub enum FromWorker {
         parameters: usize,
         model: String,
     },
+    /// The device that trains the current model, and why (e.g. why Auto chose the CPU).
+    Device {
+        backend: String,
+        notice: String,
+    },
     /// Training progress since the last message: per-step losses of this slice.
     Progress {
         step: u64,
@@ -336,6 +367,7 @@ mod tests {
                 batch: 10,
                 epochs: 100,
                 seed: 1,
+                backend: "webgpu".into(),
             },
         };
         let json = serde_json::to_string(&m).unwrap();

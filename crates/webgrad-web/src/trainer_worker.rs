@@ -18,11 +18,14 @@ use webgrad_nn::{
 
 use crate::byte_source::ByteSource;
 use crate::data_loader;
+use crate::devices::{Devices, model_parameters};
 use crate::js::{now_ms, ready_now, sleep};
 use crate::protocol::*;
 
 const SLICE_MS: f64 = 12.0;
 const FRAME_MS: f64 = 16.0;
+/// Steps recorded on the GPU before the slice reads its loss (bounds the queued work).
+const GPU_STEPS_PER_SLICE: usize = 8;
 const BOUNDARY_SIZE: usize = 48;
 const MNIST_FILES: [&str; 4] = webgrad_data::MNIST_FILES;
 
@@ -83,6 +86,7 @@ async fn load_files(
 
 struct TrainerState {
     device: Device,
+    devices: Devices,
     experiment: Option<Experiment>,
     data: Option<Loaded>,
     trainer: Option<Trainer>,
@@ -212,7 +216,7 @@ fn dataset_name(choice: &DataChoice) -> String {
 }
 
 /// Model output over a grid spanning the 2-D data (probability of class 1, or the value).
-fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
+async fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
     if data.d != 2 || data.n == 0 {
         return None;
     }
@@ -232,22 +236,22 @@ fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
             grid.extend([x, y]);
         }
     }
-    let out = no_grad(|| {
+    let y = no_grad(|| {
         let x = Tensor::from_slice(model.device(), &grid, &[n * n, 2]).ok()?;
         let y = model.forward(&x, false, 0);
-        let y = match model.config.head {
+        Some(match model.config.head {
             Head::Softmax { .. } => y.softmax(1).slice(1, 1, 1),
             _ => y.slice(1, 0, 1),
-        };
-        ready_now(y.to_vec())?.ok()
+        })
     })?;
-    Some(Boundary { size: n, extent, values: out })
+    let values = y.to_vec().await.ok()?;
+    Some(Boundary { size: n, extent, values })
 }
 
 impl TrainerState {
     /// Builds a fresh trainer on `loaded` (new data) or on the data already here (`Ok(None)`).
     /// On any error, what was loaded and trained before stays as it was.
-    fn handle_reset(&mut self, e: Experiment, loaded: Result<Option<Loaded>, String>, post: &Post) {
+    async fn handle_reset(&mut self, e: Experiment, loaded: Result<Option<Loaded>, String>, post: &Post) {
         let (loaded, is_new) = match loaded {
             Ok(Some(l)) => (l, true),
             Ok(None) => match self.data.take() {
@@ -259,6 +263,10 @@ impl TrainerState {
                 return;
             }
         };
+        let params = model_parameters(&e, &loaded.train);
+        let (device, notice) = self.devices.pick(&e.backend, params).await;
+        self.device = device;
+        post(FromWorker::Device { backend: self.device.name(), notice });
         match build_trainer(&self.device, &e, &loaded.train) {
             Ok(t) => {
                 self.running = false;
@@ -273,7 +281,7 @@ impl TrainerState {
                     epoch: 0,
                     losses: Vec::new(),
                     samples_per_sec: 0.0,
-                    boundary: boundary(&t.model, &loaded.train),
+                    boundary: boundary(&t.model, &loaded.train).await,
                 });
                 self.trainer = Some(t);
                 self.epoch_loss = (0.0, 0);
@@ -291,7 +299,8 @@ impl TrainerState {
 
     /// Trains until the time budget is spent, an epoch ends, or a single step was asked for.
     /// Returns the milliseconds it took.
-    fn train_slice(&mut self, budget_ms: f64, single_step: bool, post: &Post) -> f64 {
+    async fn train_slice(&mut self, budget_ms: f64, single_step: bool, post: &Post) -> f64 {
+        let on_cpu = self.devices.is_cpu(&self.device);
         let (Some(t), Some(data)) = (self.trainer.as_mut(), self.data.as_ref()) else {
             post(FromWorker::Error { message: "choose a dataset and a model first (Reset)".into() });
             self.running = false;
@@ -304,6 +313,8 @@ impl TrainerState {
         }
         let started = now_ms();
         let (mut losses, mut samples, mut finished_epoch) = (Vec::new(), 0usize, false);
+        // On the GPU nothing is read per step: the slice reads its last loss once at the end.
+        let (mut last_loss, mut gpu_steps) = (None, 0);
         while now_ms() - started < budget_ms {
             let out = match t.step(&data.train) {
                 Ok(out) => out,
@@ -313,6 +324,16 @@ impl TrainerState {
                     return 0.0;
                 }
             };
+            samples += out.samples;
+            finished_epoch = out.epoch_finished;
+            if !on_cpu {
+                last_loss = Some((t.optimizer.step, out.loss));
+                gpu_steps += 1;
+                if finished_epoch || single_step || gpu_steps >= GPU_STEPS_PER_SLICE {
+                    break;
+                }
+                continue;
+            }
             let loss = ready_now(out.loss.item()).and_then(Result::ok).unwrap_or(f32::NAN);
             if !loss.is_finite() {
                 post(FromWorker::Error {
@@ -326,12 +347,38 @@ impl TrainerState {
                 return 0.0;
             }
             losses.push((t.optimizer.step, loss));
-            samples += out.samples;
             self.epoch_loss.0 += loss as f64 * out.samples as f64;
             self.epoch_loss.1 += out.samples;
-            finished_epoch = out.epoch_finished;
             if finished_epoch || single_step {
                 break;
+            }
+        }
+        if let Some((step, loss)) = last_loss {
+            // the slice's loss stands for all of its samples in the epoch mean
+            match loss.item().await {
+                Ok(l) if l.is_finite() => {
+                    losses.push((step, l));
+                    self.epoch_loss.0 += l as f64 * samples as f64;
+                    self.epoch_loss.1 += samples;
+                }
+                Ok(l) => {
+                    post(FromWorker::Error {
+                        message: format!(
+                            "training diverged at step {step} (loss {l}); lower the learning rate and Reset"
+                        ),
+                    });
+                    self.running = false;
+                    post(FromWorker::Running { running: false });
+                    return 0.0;
+                }
+                Err(e) => {
+                    post(FromWorker::Error {
+                        message: format!("the GPU failed: {e}. Choose the CPU backend and Reset."),
+                    });
+                    self.running = false;
+                    post(FromWorker::Running { running: false });
+                    return 0.0;
+                }
             }
         }
         let elapsed = (now_ms() - started).max(1e-3) / 1000.0;
@@ -340,19 +387,18 @@ impl TrainerState {
             epoch: t.cursor.epoch,
             losses,
             samples_per_sec: samples as f64 / elapsed,
-            boundary: boundary(&t.model, &data.train),
+            boundary: boundary(&t.model, &data.train).await,
         });
         if finished_epoch {
             let (sum, n) = std::mem::take(&mut self.epoch_loss);
-            match ready_now(evaluate(&t.model, &data.test, t.config.loss)) {
-                Some(Ok(ev)) => post(FromWorker::Epoch {
+            match evaluate(&t.model, &data.test, t.config.loss).await {
+                Ok(ev) => post(FromWorker::Epoch {
                     epoch: t.cursor.epoch,
                     train_loss: sum / n.max(1) as f64,
                     test_loss: ev.loss,
                     report: ev.report,
                 }),
-                Some(Err(e)) => post(FromWorker::Error { message: e.to_string() }),
-                None => post(FromWorker::Error { message: "evaluation did not complete".into() }),
+                Err(e) => post(FromWorker::Error { message: e.to_string() }),
             }
             if t.cursor.epoch as usize >= t.config.epochs {
                 self.running = false;
@@ -422,7 +468,7 @@ impl TrainerState {
             epoch: 0,
             losses: Vec::new(),
             samples_per_sec: 0.0,
-            boundary: boundary(&model, &data.train),
+            boundary: boundary(&model, &data.train).await,
         });
         post(FromWorker::Imported {
             name: name.into(),
@@ -495,10 +541,18 @@ pub async fn run() {
             let _ = out.post_message(&v);
         }
     };
-    let device = webgrad_core::cpu();
+    let devices = Devices::new();
+    let device = devices.cpu();
     post(FromWorker::Ready { backend: device.name(), notice: Some(gpu_notice().await) });
-    let mut state =
-        TrainerState { device, experiment: None, data: None, trainer: None, running: false, epoch_loss: (0.0, 0) };
+    let mut state = TrainerState {
+        device,
+        devices,
+        experiment: None,
+        data: None,
+        trainer: None,
+        running: false,
+        epoch_loss: (0.0, 0),
+    };
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
         for m in messages {
@@ -509,7 +563,7 @@ pub async fn run() {
                     if let Ok(l) = &loaded {
                         experiment.data = l.choice.clone();
                     }
-                    state.handle_reset(experiment, loaded.map(Some), &post);
+                    state.handle_reset(experiment, loaded.map(Some), &post).await;
                     continue;
                 }
             };
@@ -522,7 +576,7 @@ pub async fn run() {
                     } else {
                         load(&experiment.data, experiment.seed, &post, &queue).await.map(Some)
                     };
-                    state.handle_reset(experiment, loaded, &post);
+                    state.handle_reset(experiment, loaded, &post).await;
                 }
                 // a cancel that arrives when nothing is loading has nothing to stop
                 Ok(ToWorker::CancelLoad) => {}
@@ -535,7 +589,7 @@ pub async fn run() {
                     post(FromWorker::Running { running: false });
                 }
                 Ok(ToWorker::Step) => {
-                    state.train_slice(f64::INFINITY, true, &post);
+                    state.train_slice(f64::INFINITY, true, &post).await;
                 }
                 Ok(ToWorker::Export) => state.export(&post).await,
                 Ok(ToWorker::Import { name, bytes }) => state.import(&name, &bytes, &post).await,
@@ -549,7 +603,7 @@ pub async fn run() {
         if state.running {
             // At most one epoch per slice, and a small dataset's epoch is far shorter than a
             // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
-            let took = state.train_slice(SLICE_MS, false, &post);
+            let took = state.train_slice(SLICE_MS, false, &post).await;
             sleep((FRAME_MS - took).max(0.0) as i32).await;
         } else {
             sleep(25).await;

@@ -69,6 +69,7 @@ fn show_experiment(e: &Experiment) {
     set_input_value("batch", &e.batch.to_string());
     set_input_value("epochs", &e.epochs.to_string());
     set_input_value("seed", &e.seed.to_string());
+    set_select_value("backend", &e.backend);
 }
 
 /// Adds `<option value=…>` to the dataset select if it is missing, and sets its text.
@@ -170,6 +171,7 @@ fn experiment_from_controls() -> Result<Experiment, String> {
         batch,
         epochs,
         seed,
+        backend: select_value("backend"),
     })
 }
 
@@ -248,6 +250,9 @@ impl Page {
                         set_text("load-status", &format!("{name}: {:.1} MB, {rows} rows", mb(bytes)));
                     }
                 }
+            }
+            FromWorker::Device { backend, notice } => {
+                set_text("backend-status", &format!("Training device: {backend}. {notice}"))
             }
             FromWorker::DataLoaded { summary, parameters, model } => {
                 set_hidden("load-box", true);
@@ -573,7 +578,7 @@ pub fn start() -> Result<(), JsValue> {
             p.reset();
         });
     }
-    for id in ["hidden", "activation", "optimizer", "batch", "epochs"] {
+    for id in ["hidden", "activation", "optimizer", "batch", "epochs", "backend"] {
         let p = page.clone();
         on(id, "change", move || {
             p.app.borrow_mut().dirty = true;

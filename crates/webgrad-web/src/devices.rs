@@ -1,0 +1,102 @@
+//! Which device trains: the CPU (wasm SIMD) or WebGPU, and the rule behind "Auto".
+//!
+//! Auto picks WebGPU only for a hardware adapter and a model of at least `GPU_MIN_PARAMETERS`
+//! parameters: below that, launch and readback overhead make the GPU slower than the CPU
+//! (DESIGN.md), and a software adapter (SwiftShader) is always slower than the SIMD path.
+
+use std::rc::Rc;
+
+use webgrad_core::Device;
+use webgrad_data::{Dataset, Targets};
+use webgrad_wgpu::WgpuBackend;
+
+use crate::protocol::Experiment;
+
+pub const GPU_MIN_PARAMETERS: usize = 1_000_000;
+
+/// An opened WebGPU device and whether its adapter is a software one.
+struct Gpu {
+    device: Device,
+    software: bool,
+}
+
+pub struct Devices {
+    cpu: Device,
+    /// Opened on first use; the error is kept so it is not retried on every Reset.
+    gpu: Option<Result<Gpu, String>>,
+}
+
+impl Default for Devices {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Devices {
+    pub fn new() -> Devices {
+        Devices { cpu: webgrad_core::cpu(), gpu: None }
+    }
+
+    pub fn cpu(&self) -> Device {
+        self.cpu.clone()
+    }
+
+    pub fn is_cpu(&self, d: &Device) -> bool {
+        Rc::ptr_eq(d, &self.cpu)
+    }
+
+    async fn gpu(&mut self) -> Result<&Gpu, String> {
+        if self.gpu.is_none() {
+            let opened = match WgpuBackend::new().await {
+                Ok(b) => {
+                    let software = b.adapter_info().device_type == wgpu::DeviceType::Cpu;
+                    Ok(Gpu { device: Rc::new(b), software })
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            self.gpu = Some(opened);
+        }
+        self.gpu.as_ref().expect("set above").as_ref().map_err(String::clone)
+    }
+
+    /// The device for `choice` ("auto", "webgpu", "cpu") and a sentence saying why.
+    pub async fn pick(&mut self, choice: &str, parameters: usize) -> (Device, String) {
+        let cpu = self.cpu.clone();
+        match choice {
+            "cpu" => (cpu, "Training on the CPU (wasm SIMD), as chosen.".into()),
+            "webgpu" => match self.gpu().await {
+                Ok(g) => (g.device.clone(), "Training on WebGPU, as chosen.".into()),
+                Err(e) => (cpu, format!("WebGPU could not be used ({e}): training on the CPU (wasm SIMD).")),
+            },
+            _ => match self.gpu().await {
+                Err(_) => (cpu, "Auto: WebGPU is not available here, so the CPU (wasm SIMD) trains.".into()),
+                Ok(g) if g.software => (
+                    cpu,
+                    "Auto: the WebGPU adapter is a software one, slower than the CPU's SIMD path, so the CPU trains."
+                        .into(),
+                ),
+                Ok(g) if parameters >= GPU_MIN_PARAMETERS => {
+                    (g.device.clone(), format!("Auto: {parameters} parameters, large enough for the GPU to win."))
+                }
+                Ok(_) => (
+                    cpu,
+                    format!(
+                        "Auto: {parameters} parameters is small; the CPU (wasm SIMD) is faster than launching GPU work."
+                    ),
+                ),
+            },
+        }
+    }
+}
+
+/// Parameters of the MLP an experiment builds on this data (0 if the settings are invalid).
+pub fn model_parameters(e: &Experiment, train: &Dataset) -> usize {
+    let outputs = match &train.targets {
+        Targets::Classes { classes, .. } => (*classes).max(2),
+        Targets::Regression { outputs, .. } => *outputs,
+    };
+    let mut dims = vec![train.d];
+    dims.extend(&e.hidden);
+    dims.push(outputs);
+    dims.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
+}
