@@ -55,6 +55,26 @@ test('MNIST: one epoch of training shows learning and the evaluation', async ({ 
   await expect(page.locator('#announcer')).toContainText('Epoch 1');
   const longTasks = await page.evaluate(() => window.__longTasks);
   expect(Math.max(0, ...longTasks)).toBeLessThanOrEqual(50);
+
+  // the gallery shows test predictions, mistakes first
+  const items = page.getByRole('list', { name: 'Test predictions' }).getByRole('listitem');
+  await expect(items).toHaveCount(36);
+  const first = await items.first().getAttribute('aria-label');
+  const [, truth, predicted] = first.match(/true (\d), predicted (\d)/);
+  expect(truth).not.toEqual(predicted);
+
+  // draw a "1": a vertical stroke → ten class probabilities, the best one in bold
+  const drawing = page.getByRole('img', { name: /Drawing canvas/ });
+  await drawing.scrollIntoViewIfNeeded();
+  const pad = await drawing.boundingBox();
+  await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * (0.15 + 0.07 * i));
+  await page.mouse.up();
+  const prediction = page.getByRole('list', { name: 'Prediction', exact: true }).getByRole('listitem');
+  await expect(prediction).toHaveCount(10);
+  const percents = (await prediction.allTextContents()).map((t) => Number(t.match(/([\d.]+) %/)[1]));
+  expect(Math.abs(percents.reduce((a, b) => a + b, 0) - 100)).toBeLessThan(1);
   await page.screenshot({ path: `${shots}/mnist.png`, fullPage: true });
   expect(errors).toEqual([]);
 });

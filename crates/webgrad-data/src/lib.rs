@@ -15,6 +15,7 @@ pub mod balance;
 pub mod batcher;
 pub mod csv;
 pub mod dataset;
+pub mod drawing;
 pub mod error;
 pub mod gzip;
 pub mod idx;

@@ -213,6 +213,18 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// One test image: grey levels 0–255 `[rows, cols]`, its true and predicted class names and
+/// the predicted class's probability.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GalleryItem {
+    pub pixels: Bytes,
+    pub rows: usize,
+    pub cols: usize,
+    pub truth: String,
+    pub predicted: String,
+    pub confidence: f32,
+}
+
 /// The first rows of a loaded table, as text, for the preview.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Preview {
@@ -241,6 +253,12 @@ pub enum ToWorker {
     },
     /// Stop a file or URL load that is in progress (the previous data stays).
     CancelLoad,
+    /// Classify a drawing: one ink byte per canvas pixel, `[height, width]`.
+    Predict {
+        ink: Bytes,
+        width: usize,
+        height: usize,
+    },
     /// Send the model back as safetensors (PyTorch names; the JSON description is embedded).
     Export,
     /// Replace the model with one from a safetensors file (keeps the data; evaluates it).
@@ -270,6 +288,8 @@ pub struct DataSummary {
     pub points: Vec<Point>,
     /// The first rows, for data from files.
     pub preview: Option<Preview>,
+    /// `(rows, cols)` when every row is an image (MNIST: 28×28).
+    pub image_shape: Option<(usize, usize)>,
 }
 
 /// The model's output over a grid covering the 2-D data: `values[r * size + c]` is the
@@ -338,6 +358,14 @@ pub enum FromWorker {
         model: String,
         hidden: Vec<usize>,
         activation: String,
+    },
+    /// Test images with their predictions, mistakes first (image datasets, after each epoch).
+    Gallery {
+        items: Vec<GalleryItem>,
+    },
+    /// Class probabilities for the last drawing, in class order.
+    Prediction {
+        probabilities: Vec<(String, f32)>,
     },
     /// Something went wrong; what was loaded or trained is kept.
     Error {

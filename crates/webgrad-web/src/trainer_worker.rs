@@ -162,6 +162,7 @@ fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>) -> DataSum
         class_names,
         points,
         preview,
+        image_shape: train.image_shape,
     }
 }
 
@@ -392,12 +393,17 @@ impl TrainerState {
         if finished_epoch {
             let (sum, n) = std::mem::take(&mut self.epoch_loss);
             match evaluate(&t.model, &data.test, t.config.loss).await {
-                Ok(ev) => post(FromWorker::Epoch {
-                    epoch: t.cursor.epoch,
-                    train_loss: sum / n.max(1) as f64,
-                    test_loss: ev.loss,
-                    report: ev.report,
-                }),
+                Ok(ev) => {
+                    if let Some(items) = gallery(&data.test, &ev) {
+                        post(FromWorker::Gallery { items });
+                    }
+                    post(FromWorker::Epoch {
+                        epoch: t.cursor.epoch,
+                        train_loss: sum / n.max(1) as f64,
+                        test_loss: ev.loss,
+                        report: ev.report,
+                    })
+                }
                 Err(e) => post(FromWorker::Error { message: e.to_string() }),
             }
             if t.cursor.epoch as usize >= t.config.epochs {
@@ -424,7 +430,75 @@ async fn webgpu_adapter_available() -> bool {
     }
 }
 
+/// Softmax of one row of logits.
+fn probabilities(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = logits.iter().map(|&z| (z - max).exp()).collect();
+    let sum: f32 = e.iter().sum();
+    e.into_iter().map(|v| v / sum).collect()
+}
+
+const GALLERY_SIZE: usize = 36;
+
+/// Up to GALLERY_SIZE test images, the mistakes first (image datasets only).
+fn gallery(test: &Dataset, ev: &webgrad_nn::Evaluation) -> Option<Vec<GalleryItem>> {
+    let (rows, cols) = test.image_shape?;
+    let Targets::Classes { labels, names, .. } = &test.targets else { return None };
+    let k = ev.outputs.len() / test.n.max(1);
+    let (wrong, right): (Vec<usize>, Vec<usize>) = (0..test.n).partition(|&i| ev.predicted.get(i) != Some(&labels[i]));
+    let name = |c: u32| names.get(c as usize).cloned().unwrap_or_else(|| c.to_string());
+    let items = wrong
+        .into_iter()
+        .chain(right)
+        .take(GALLERY_SIZE)
+        .map(|i| {
+            let predicted = ev.predicted[i];
+            let p = probabilities(&ev.outputs[i * k..(i + 1) * k]);
+            GalleryItem {
+                pixels: Bytes::from(
+                    test.row(i).iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect::<Vec<u8>>(),
+                ),
+                rows,
+                cols,
+                truth: name(labels[i]),
+                predicted: name(predicted),
+                confidence: p.get(predicted as usize).copied().unwrap_or(0.0),
+            }
+        })
+        .collect();
+    Some(items)
+}
+
 impl TrainerState {
+    /// Classifies a drawing with the current model (MNIST-style preprocessing of the ink).
+    async fn predict(&self, ink: &[u8], width: usize, height: usize, post: &Post) {
+        let (Some(t), Some(data)) = (&self.trainer, &self.data) else { return };
+        if data.train.image_shape != Some((28, 28)) || ink.len() != width * height {
+            return post(FromWorker::Error { message: "drawing works with 28×28 image data such as MNIST".into() });
+        }
+        let Some(pixels) = webgrad_data::drawing::mnist_from_drawing(ink, width, height) else {
+            return post(FromWorker::Prediction { probabilities: Vec::new() });
+        };
+        let logits =
+            no_grad(|| Tensor::from_slice(t.model.device(), &pixels, &[1, 784]).map(|x| t.model.forward(&x, false, 0)));
+        let Ok(logits) = logits else { return };
+        match logits.to_vec().await {
+            Ok(z) => {
+                let names = match &data.train.targets {
+                    Targets::Classes { names, .. } => names.clone(),
+                    Targets::Regression { .. } => Vec::new(),
+                };
+                let probabilities = probabilities(&z)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(c, p)| (names.get(c).cloned().unwrap_or_else(|| c.to_string()), p))
+                    .collect();
+                post(FromWorker::Prediction { probabilities })
+            }
+            Err(e) => post(FromWorker::Error { message: e.to_string() }),
+        }
+    }
+
     async fn export(&self, post: &Post) {
         let (Some(t), Some(data)) = (&self.trainer, &self.data) else {
             return post(FromWorker::Error { message: "there is no model to export yet".into() });
@@ -580,6 +654,7 @@ pub async fn run() {
                 }
                 // a cancel that arrives when nothing is loading has nothing to stop
                 Ok(ToWorker::CancelLoad) => {}
+                Ok(ToWorker::Predict { ink, width, height }) => state.predict(&ink, width, height, &post).await,
                 Ok(ToWorker::Play) => {
                     state.running = true;
                     post(FromWorker::Running { running: true });

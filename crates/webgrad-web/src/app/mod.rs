@@ -2,6 +2,7 @@
 //! which update the state and re-render. No math here: numbers come from the worker.
 
 mod dom;
+mod images;
 mod loss_chart;
 mod plane;
 mod tables;
@@ -251,6 +252,8 @@ impl Page {
                     }
                 }
             }
+            FromWorker::Gallery { items } => images::show_gallery(&items),
+            FromWorker::Prediction { probabilities } => images::show_prediction(&probabilities),
             FromWorker::Device { backend, notice } => {
                 set_text("backend-status", &format!("Training device: {backend}. {notice}"))
             }
@@ -275,6 +278,7 @@ impl Page {
                 set_text("param-count", &format!("{parameters} parameters"));
                 set_text("model-expression", &model);
                 set_hidden("boundary-figure", summary.features != 2);
+                set_hidden("images-panel", summary.image_shape != Some((28, 28)));
                 set_text("stats", "Ready. Press Train.");
                 app.summary = Some(summary);
             }
@@ -556,6 +560,8 @@ pub fn start() -> Result<(), JsValue> {
     });
     let p = page.clone();
     on("cancel-load", "click", move || p.send(&ToWorker::CancelLoad));
+    let p = page.clone();
+    images::wire_drawing(move |ink, width, height| p.send(&ToWorker::Predict { ink: Bytes::from(ink), width, height }));
     let p = page.clone();
     on("import", "change", move || {
         let input = by_id::<web_sys::HtmlInputElement>("import");

@@ -1,0 +1,145 @@
+//! Image datasets: the gallery of test predictions (mistakes first) and the drawing canvas
+//! whose ink goes to the worker, which answers with class probabilities.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, ImageData, PointerEvent};
+
+use super::dom::{by_id, document, on, on_event};
+use crate::protocol::GalleryItem;
+
+fn ctx(canvas: &HtmlCanvasElement) -> CanvasRenderingContext2d {
+    canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into()
+}
+
+/// A grey image (0 = background) drawn dark on white into a new canvas.
+fn image_canvas(pixels: &[u8], rows: usize, cols: usize) -> Option<HtmlCanvasElement> {
+    let canvas: HtmlCanvasElement = document().create_element("canvas").ok()?.dyn_into().ok()?;
+    canvas.set_width(cols as u32);
+    canvas.set_height(rows as u32);
+    let rgba: Vec<u8> = pixels.iter().flat_map(|&v| [255 - v, 255 - v, 255 - v, 255]).collect();
+    let img = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), cols as u32, rows as u32).ok()?;
+    ctx(&canvas).put_image_data(&img, 0.0, 0.0).ok()?;
+    Some(canvas)
+}
+
+pub fn show_gallery(items: &[GalleryItem]) {
+    let gallery: Element = by_id("gallery");
+    gallery.set_inner_html("");
+    for item in items {
+        let Ok(figure) = document().create_element("figure") else { continue };
+        let _ = figure.set_attribute("role", "listitem");
+        let wrong = item.truth != item.predicted;
+        if wrong {
+            let _ = figure.class_list().add_1("wrong");
+        }
+        let label = format!("true {}, predicted {} ({:.0} %)", item.truth, item.predicted, 100.0 * item.confidence);
+        let _ = figure.set_attribute("aria-label", &label);
+        if let Some(c) = image_canvas(&item.pixels, item.rows, item.cols) {
+            let _ = figure.append_child(&c);
+        }
+        if let Ok(caption) = document().create_element("figcaption") {
+            let arrow = if wrong { format!("{} → {}", item.truth, item.predicted) } else { item.predicted.clone() };
+            caption.set_text_content(Some(&format!("{arrow} {:.0}%", 100.0 * item.confidence)));
+            let _ = figure.append_child(&caption);
+        }
+        let _ = gallery.append_child(&figure);
+    }
+}
+
+pub fn show_prediction(probabilities: &[(String, f32)]) {
+    let list: Element = by_id("prediction");
+    list.set_inner_html("");
+    let best = probabilities.iter().map(|p| p.1).fold(0.0f32, f32::max);
+    for (name, p) in probabilities {
+        let Ok(li) = document().create_element("li") else { continue };
+        let strong = *p == best;
+        li.set_inner_html(&format!(
+            "{}{name}: {:.1} %{}<span class=\"bar\" style=\"width:{:.0}px\"></span>",
+            if strong { "<strong>" } else { "" },
+            100.0 * p,
+            if strong { "</strong>" } else { "" },
+            120.0 * p
+        ));
+        let _ = list.append_child(&li);
+    }
+}
+
+/// Wires the drawing canvas; `send(ink, width, height)` is called when a stroke ends and every
+/// ~150 ms while drawing, so the prediction follows the pen.
+pub fn wire_drawing(send: impl Fn(Vec<u8>, usize, usize) + 'static) {
+    let canvas: HtmlCanvasElement = by_id("draw");
+    let c = ctx(&canvas);
+    c.set_line_width(20.0);
+    c.set_line_cap("round");
+    c.set_line_join("round");
+    c.set_stroke_style_str("black");
+    let drawing = Rc::new(Cell::new(false));
+    let last_sent = Rc::new(Cell::new(0.0f64));
+    let send = Rc::new(send);
+    let ink = {
+        let canvas = canvas.clone();
+        move || -> Option<(Vec<u8>, usize, usize)> {
+            let (w, h) = (canvas.width() as usize, canvas.height() as usize);
+            let data = ctx(&canvas).get_image_data(0.0, 0.0, w as f64, h as f64).ok()?.data();
+            Some((data.iter().skip(3).step_by(4).copied().collect(), w, h))
+        }
+    };
+    let position = |e: &web_sys::Event| {
+        let e = e.dyn_ref::<PointerEvent>()?;
+        let canvas: HtmlCanvasElement = by_id("draw");
+        let rect = canvas.get_bounding_client_rect();
+        let sx = canvas.width() as f64 / rect.width().max(1.0);
+        let sy = canvas.height() as f64 / rect.height().max(1.0);
+        Some(((e.client_x() as f64 - rect.left()) * sx, (e.client_y() as f64 - rect.top()) * sy))
+    };
+    {
+        let (c, drawing) = (c.clone(), drawing.clone());
+        on_event("draw", "pointerdown", move |e| {
+            if let Some((x, y)) = position(&e) {
+                drawing.set(true);
+                c.begin_path();
+                c.move_to(x, y);
+                c.line_to(x + 0.1, y + 0.1);
+                c.stroke();
+            }
+        });
+    }
+    {
+        let (c, drawing, send, ink, last_sent) =
+            (c.clone(), drawing.clone(), send.clone(), ink.clone(), last_sent.clone());
+        on_event("draw", "pointermove", move |e| {
+            if !drawing.get() {
+                return;
+            }
+            if let Some((x, y)) = position(&e) {
+                c.line_to(x, y);
+                c.stroke();
+            }
+            let now = js_sys::Date::now();
+            if now - last_sent.get() > 150.0
+                && let Some((v, w, h)) = ink()
+            {
+                last_sent.set(now);
+                send(v, w, h);
+            }
+        });
+    }
+    for event in ["pointerup", "pointerleave"] {
+        let (drawing, send, ink) = (drawing.clone(), send.clone(), ink.clone());
+        on_event("draw", event, move |_| {
+            if drawing.replace(false)
+                && let Some((v, w, h)) = ink()
+            {
+                send(v, w, h);
+            }
+        });
+    }
+    on("clear-drawing", "click", move || {
+        let canvas: HtmlCanvasElement = by_id("draw");
+        ctx(&canvas).clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
+        by_id::<Element>("prediction").set_inner_html("");
+    });
+}
