@@ -211,3 +211,23 @@ test('Backend: Auto explains its choice; WebGPU trains the spiral on the GPU', a
   await page.screenshot({ path: `${shots}/webgpu.png`, fullPage: true });
   expect(errors).toEqual([]);
 });
+
+test('Reload mid-training: the checkpoint in browser storage resumes', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await page.getByLabel('Epochs').fill('3');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 1', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.waitForTimeout(500); // the epoch's checkpoint is written right after its evaluation
+
+  await page.reload();
+  await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
+  const done = Number((await page.locator('#stats').textContent()).match(/(\d+) epochs done/)[1]);
+  expect(done).toBeGreaterThanOrEqual(1);
+  await expect(page.getByLabel('Epochs')).toHaveValue('3');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 3', { timeout: 90_000 });
+  expect(errors).toEqual([]);
+});

@@ -18,4 +18,6 @@ pub mod devices;
 pub mod js;
 pub mod protocol;
 #[cfg(target_arch = "wasm32")]
+pub mod storage;
+#[cfg(target_arch = "wasm32")]
 pub mod trainer_worker;

@@ -225,6 +225,14 @@ pub struct GalleryItem {
     pub confidence: f32,
 }
 
+/// Where a saved checkpoint stands, and the experiment it belongs to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Resume {
+    pub experiment: Experiment,
+    pub epoch: u64,
+    pub step: u64,
+}
+
 /// The first rows of a loaded table, as text, for the preview.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Preview {
@@ -251,6 +259,8 @@ pub enum ToWorker {
     SetLr {
         lr: f64,
     },
+    /// Restore the checkpoint announced in `Ready` (its data is loaded again).
+    Resume,
     /// Stop a file or URL load that is in progress (the previous data stays).
     CancelLoad,
     /// Classify a drawing: one ink byte per canvas pixel, `[height, width]`.
@@ -310,6 +320,13 @@ pub enum FromWorker {
     Ready {
         backend: String,
         notice: Option<String>,
+        /// A checkpoint saved by an earlier visit, to resume.
+        resume: Option<Resume>,
+    },
+    /// The checkpoint was restored: training continues from here.
+    Resumed {
+        epoch: u64,
+        step: u64,
     },
     DataLoaded {
         summary: DataSummary,

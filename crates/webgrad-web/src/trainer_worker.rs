@@ -21,6 +21,7 @@ use crate::data_loader;
 use crate::devices::{Devices, model_parameters};
 use crate::js::{now_ms, ready_now, sleep};
 use crate::protocol::*;
+use crate::storage;
 
 const SLICE_MS: f64 = 12.0;
 const FRAME_MS: f64 = 16.0;
@@ -299,18 +300,18 @@ impl TrainerState {
     }
 
     /// Trains until the time budget is spent, an epoch ends, or a single step was asked for.
-    /// Returns the milliseconds it took.
-    async fn train_slice(&mut self, budget_ms: f64, single_step: bool, post: &Post) -> f64 {
+    /// Returns the milliseconds it took and whether an epoch ended.
+    async fn train_slice(&mut self, budget_ms: f64, single_step: bool, post: &Post) -> (f64, bool) {
         let on_cpu = self.devices.is_cpu(&self.device);
         let (Some(t), Some(data)) = (self.trainer.as_mut(), self.data.as_ref()) else {
             post(FromWorker::Error { message: "choose a dataset and a model first (Reset)".into() });
             self.running = false;
-            return 0.0;
+            return (0.0, false);
         };
         if t.cursor.epoch as usize >= t.config.epochs {
             self.running = false;
             post(FromWorker::Running { running: false });
-            return 0.0;
+            return (0.0, false);
         }
         let started = now_ms();
         let (mut losses, mut samples, mut finished_epoch) = (Vec::new(), 0usize, false);
@@ -322,7 +323,7 @@ impl TrainerState {
                 Err(e) => {
                     post(FromWorker::Error { message: e.to_string() });
                     self.running = false;
-                    return 0.0;
+                    return (0.0, false);
                 }
             };
             samples += out.samples;
@@ -345,7 +346,7 @@ impl TrainerState {
                 });
                 self.running = false;
                 post(FromWorker::Running { running: false });
-                return 0.0;
+                return (0.0, false);
             }
             losses.push((t.optimizer.step, loss));
             self.epoch_loss.0 += loss as f64 * out.samples as f64;
@@ -370,7 +371,7 @@ impl TrainerState {
                     });
                     self.running = false;
                     post(FromWorker::Running { running: false });
-                    return 0.0;
+                    return (0.0, false);
                 }
                 Err(e) => {
                     post(FromWorker::Error {
@@ -378,7 +379,7 @@ impl TrainerState {
                     });
                     self.running = false;
                     post(FromWorker::Running { running: false });
-                    return 0.0;
+                    return (0.0, false);
                 }
             }
         }
@@ -411,8 +412,71 @@ impl TrainerState {
                 post(FromWorker::Running { running: false });
             }
         }
-        now_ms() - started
+        (now_ms() - started, finished_epoch)
     }
+
+    /// After an epoch: the checkpoint goes to the browser's storage, so a reload resumes.
+    /// (Data from a local file is not kept, so those runs are not checkpointed.)
+    async fn autosave(&self) {
+        let (Some(t), Some(data), Some(e)) = (&self.trainer, &self.data, &self.experiment) else { return };
+        if matches!(data.choice, DataChoice::File { .. }) {
+            return;
+        }
+        let names = match &data.train.targets {
+            Targets::Classes { names, .. } => names.clone(),
+            Targets::Regression { .. } => Vec::new(),
+        };
+        let file = ModelFile::new(&t.model.config, names, preprocessing(&data.choice), &dataset_name(&data.choice));
+        if let (Ok(bytes), Ok(json)) = (webgrad_nn::checkpoint::save(t, &file).await, serde_json::to_string(e)) {
+            // storage may be unavailable (private window): training goes on without it
+            let _ = storage::save_checkpoint(&bytes, &json).await;
+        }
+    }
+
+    /// Restores the saved checkpoint: reloads its data, then the model, optimizer and cursor.
+    async fn resume(&mut self, saved: Option<(Vec<u8>, Experiment)>, post: &Post, queue: &Queue) {
+        let Some((bytes, e)) = saved else {
+            return post(FromWorker::Error { message: "there is no checkpoint to resume".into() });
+        };
+        let loaded = match load(&e.data, e.seed, post, queue).await {
+            Ok(l) => l,
+            Err(message) => return post(FromWorker::Error { message: format!("could not resume: {message}") }),
+        };
+        let (device, notice) = self.devices.pick(&e.backend, model_parameters(&e, &loaded.train)).await;
+        post(FromWorker::Device { backend: device.name(), notice });
+        match webgrad_nn::checkpoint::load(&device, &bytes, "the saved checkpoint") {
+            Ok((t, _)) => {
+                post(FromWorker::DataLoaded {
+                    summary: summary(&loaded.train, &loaded.test, loaded.preview.clone()),
+                    parameters: t.model.config.parameter_count(),
+                    model: t.model.config.torch_expression(),
+                });
+                post(FromWorker::Progress {
+                    step: t.optimizer.step,
+                    epoch: t.cursor.epoch,
+                    losses: Vec::new(),
+                    samples_per_sec: 0.0,
+                    boundary: boundary(&t.model, &loaded.train).await,
+                });
+                post(FromWorker::Resumed { epoch: t.cursor.epoch, step: t.optimizer.step });
+                self.device = device;
+                self.trainer = Some(t);
+                self.data = Some(loaded);
+                self.experiment = Some(e);
+                self.epoch_loss = (0.0, 0);
+            }
+            Err(err) => post(FromWorker::Error { message: format!("could not resume: {err}") }),
+        }
+    }
+}
+
+/// The checkpoint an earlier visit saved, with where it stands.
+async fn saved_checkpoint() -> Option<(Vec<u8>, Experiment, Resume)> {
+    let (bytes, json) = storage::load_checkpoint().await.ok().flatten()?;
+    let experiment: Experiment = serde_json::from_str(&json).ok()?;
+    let (t, _) = webgrad_nn::checkpoint::load(&webgrad_core::cpu(), &bytes, "the saved checkpoint").ok()?;
+    let resume = Resume { experiment: experiment.clone(), epoch: t.cursor.epoch, step: t.optimizer.step };
+    Some((bytes, experiment, resume))
 }
 
 /// Whether this browser gives us a WebGPU adapter (`navigator.gpu` exists even when it does not).
@@ -617,7 +681,9 @@ pub async fn run() {
     };
     let devices = Devices::new();
     let device = devices.cpu();
-    post(FromWorker::Ready { backend: device.name(), notice: Some(gpu_notice().await) });
+    let mut saved = saved_checkpoint().await;
+    let resume = saved.as_ref().map(|s| s.2.clone());
+    post(FromWorker::Ready { backend: device.name(), notice: Some(gpu_notice().await), resume });
     let mut state = TrainerState {
         device,
         devices,
@@ -643,7 +709,13 @@ pub async fn run() {
             };
             match m {
                 Err(message) => post(FromWorker::Error { message: format!("bad message from the page: {message}") }),
+                Ok(ToWorker::Resume) => {
+                    let s = saved.take().map(|(bytes, e, _)| (bytes, e));
+                    state.resume(s, &post, &queue).await;
+                }
                 Ok(ToWorker::Reset { experiment }) => {
+                    saved = None;
+                    storage::clear_checkpoint().await;
                     let same = state.data.as_ref().is_some_and(|d| d.choice == experiment.data);
                     let loaded = if same {
                         Ok(None)
@@ -664,7 +736,9 @@ pub async fn run() {
                     post(FromWorker::Running { running: false });
                 }
                 Ok(ToWorker::Step) => {
-                    state.train_slice(f64::INFINITY, true, &post).await;
+                    if state.train_slice(f64::INFINITY, true, &post).await.1 {
+                        state.autosave().await;
+                    }
                 }
                 Ok(ToWorker::Export) => state.export(&post).await,
                 Ok(ToWorker::Import { name, bytes }) => state.import(&name, &bytes, &post).await,
@@ -678,7 +752,10 @@ pub async fn run() {
         if state.running {
             // At most one epoch per slice, and a small dataset's epoch is far shorter than a
             // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
-            let took = state.train_slice(SLICE_MS, false, &post).await;
+            let (took, epoch_ended) = state.train_slice(SLICE_MS, false, &post).await;
+            if epoch_ended {
+                state.autosave().await;
+            }
             sleep((FRAME_MS - took).max(0.0) as i32).await;
         } else {
             sleep(25).await;

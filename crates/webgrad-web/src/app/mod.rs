@@ -218,17 +218,39 @@ impl Page {
     fn on_worker(&self, msg: FromWorker) {
         // The worker drops messages that arrive before its wasm is running, so the first Reset
         // goes out only once it says Ready.
-        let first_ready = matches!(msg, FromWorker::Ready { .. });
+        let first_ready = match &msg {
+            FromWorker::Ready { resume, .. } => Some(resume.clone()),
+            _ => None,
+        };
         self.apply(msg);
-        if first_ready {
-            self.reset();
+        match first_ready {
+            Some(Some(r)) => {
+                show_experiment(&r.experiment);
+                remember_in_url(&r.experiment);
+                set_text("stats", &format!("Resuming the checkpoint saved after epoch {}…", r.epoch));
+                self.send(&ToWorker::Resume);
+            }
+            Some(None) => {
+                self.reset();
+            }
+            None => {}
         }
     }
 
     fn apply(&self, msg: FromWorker) {
         let mut app = self.app.borrow_mut();
         match msg {
-            FromWorker::Ready { backend, notice } => {
+            FromWorker::Resumed { epoch, step } => {
+                app.step = step;
+                app.epoch = epoch;
+                app.dirty = false;
+                set_text(
+                    "stats",
+                    &format!("Resumed from the checkpoint: {epoch} epochs done, step {step}. Press Train to continue."),
+                );
+                set_text("announcer", &format!("Resumed training after epoch {epoch}."));
+            }
+            FromWorker::Ready { backend, notice, .. } => {
                 app.ready = true;
                 let text = match notice {
                     Some(n) => format!("Training device: {backend}. {n}"),

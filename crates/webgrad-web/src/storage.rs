@@ -1,0 +1,76 @@
+//! The automatic checkpoint in the browser's origin-private file system (OPFS), reached from the
+//! worker: `navigator.storage.getDirectory()`. Written after every epoch, read at start-up, so a
+//! reload resumes where training was. Called through `Reflect` so no unstable web-sys API is
+//! needed; every failure is an `Err` with the browser's message (storage may be unavailable,
+//! e.g. in a private window), never a panic.
+
+use js_sys::{Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+const CHECKPOINT: &str = "webgrad-checkpoint.safetensors";
+const EXPERIMENT: &str = "webgrad-experiment.json";
+
+fn err(e: JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Calls `target.name(args…)` and awaits the promise it returns.
+async fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let f: js_sys::Function =
+        Reflect::get(target, &name.into()).map_err(err)?.dyn_into().map_err(|_| format!("{name} is not available"))?;
+    let array: js_sys::Array = args.iter().collect();
+    let result = f.apply(target, &array).map_err(err)?;
+    JsFuture::from(Promise::resolve(&result)).await.map_err(err)
+}
+
+async fn directory() -> Result<JsValue, String> {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).map_err(err)?;
+    let storage = Reflect::get(&navigator, &"storage".into()).map_err(err)?;
+    if storage.is_undefined() {
+        return Err("this browser has no storage API".into());
+    }
+    call(&storage, "getDirectory", &[]).await
+}
+
+async fn write(name: &str, bytes: &[u8]) -> Result<(), String> {
+    let dir = directory().await?;
+    let options = Object::new();
+    Reflect::set(&options, &"create".into(), &true.into()).map_err(err)?;
+    let handle = call(&dir, "getFileHandle", &[name.into(), options.into()]).await?;
+    let writable = call(&handle, "createWritable", &[]).await?;
+    call(&writable, "write", &[Uint8Array::from(bytes).into()]).await?;
+    call(&writable, "close", &[]).await?;
+    Ok(())
+}
+
+async fn read(name: &str) -> Result<Option<Vec<u8>>, String> {
+    let dir = directory().await?;
+    let Ok(handle) = call(&dir, "getFileHandle", &[name.into()]).await else { return Ok(None) };
+    let file = call(&handle, "getFile", &[]).await?;
+    let buf = call(&file, "arrayBuffer", &[]).await?;
+    Ok(Some(Uint8Array::new(&buf).to_vec()))
+}
+
+/// Saves the checkpoint and the experiment that produced it (JSON).
+pub async fn save_checkpoint(checkpoint: &[u8], experiment_json: &str) -> Result<(), String> {
+    write(CHECKPOINT, checkpoint).await?;
+    write(EXPERIMENT, experiment_json.as_bytes()).await
+}
+
+/// The saved checkpoint and experiment JSON, if both are there.
+pub async fn load_checkpoint() -> Result<Option<(Vec<u8>, String)>, String> {
+    match (read(CHECKPOINT).await?, read(EXPERIMENT).await?) {
+        (Some(c), Some(e)) => Ok(Some((c, String::from_utf8_lossy(&e).into_owned()))),
+        _ => Ok(None),
+    }
+}
+
+/// Forgets the checkpoint (a new experiment starts).
+pub async fn clear_checkpoint() {
+    if let Ok(dir) = directory().await {
+        for name in [CHECKPOINT, EXPERIMENT] {
+            let _ = call(&dir, "removeEntry", &[name.into()]).await;
+        }
+    }
+}
