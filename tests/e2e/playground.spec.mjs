@@ -153,11 +153,17 @@ test('Export the model, reload, import it: the same test accuracy', async ({ pag
 
 test('A shared link reproduces the experiment', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto('/#data=xor&samples=300&noise=0.1&test=0.3&hidden=4&act=tanh&opt=sgd&lr=0.1&batch=16&epochs=40&seed=7');
+  await page.goto('/#data=xor&samples=300&noise=0.1&test=0.3&hidden=4&act=tanh&opt=sgd&lr=0.1&batch=16&epochs=40&seed=7&dropout=0.1&wd=0.001&l2=0.0001&sched=cosine');
   await expect(page.locator('#data-summary')).toContainText('xor: 210 training rows, 90 test rows', { timeout: 30_000 });
   await expect(page.getByLabel('Dataset')).toHaveValue('xor');
   await expect(page.getByLabel('Hidden layer widths')).toHaveValue('4');
   await expect(page.getByLabel('Optimizer')).toHaveValue('sgd');
+  await expect(page.getByLabel('Learning-rate schedule')).toHaveValue('cosine');
+  await expect(page.getByLabel('Dropout after each hidden layer')).toHaveValue('0.1');
+  await expect(page.getByLabel('Weight decay')).toHaveValue('0.001');
+  await expect(page.getByLabel('L2 penalty')).toHaveValue('0.0001');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 40', { timeout: 60_000 });
   await expect(page.locator('#model-expression')).toContainText('nn.Linear(2, 4), nn.Tanh()');
   // changing a setting updates the link
   await page.getByLabel('Dataset').selectOption('circle');

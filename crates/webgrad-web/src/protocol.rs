@@ -32,7 +32,29 @@ pub struct Experiment {
     /// "auto", "webgpu" or "cpu".
     #[serde(default = "auto")]
     pub backend: String,
+    /// Dropout after every hidden layer, in [0, 1).
+    #[serde(default)]
+    pub dropout: f32,
+    /// The optimizer's weight decay; `None` keeps its PyTorch default (AdamW: 0.01, others 0).
+    #[serde(default)]
+    pub weight_decay: Option<f64>,
+    /// L1 and L2 penalty coefficients on the weights, added to the loss.
+    #[serde(default)]
+    pub l1: f32,
+    #[serde(default)]
+    pub l2: f32,
+    /// "constant", "cosine" (5 % linear warm-up, then cosine to 0), "step" (halve three times
+    /// over the run) or "exp" (decay to 1 % by the end).
+    #[serde(default = "constant")]
+    pub schedule: String,
 }
+
+fn constant() -> String {
+    "constant".into()
+}
+
+/// The learning-rate schedules the page offers.
+pub const SCHEDULES: [&str; 4] = ["constant", "cosine", "step", "exp"];
 
 fn auto() -> String {
     "auto".into()
@@ -60,6 +82,11 @@ impl Experiment {
             epochs,
             seed: 1,
             backend: auto(),
+            dropout: 0.0,
+            weight_decay: None,
+            l1: 0.0,
+            l2: 0.0,
+            schedule: constant(),
         }
     }
 
@@ -90,6 +117,21 @@ impl Experiment {
         );
         if self.backend != "auto" {
             q += &format!("&backend={}", self.backend);
+        }
+        if self.dropout != 0.0 {
+            q += &format!("&dropout={}", self.dropout);
+        }
+        if let Some(wd) = self.weight_decay {
+            q += &format!("&wd={wd}");
+        }
+        if self.l1 != 0.0 {
+            q += &format!("&l1={}", self.l1);
+        }
+        if self.l2 != 0.0 {
+            q += &format!("&l2={}", self.l2);
+        }
+        if self.schedule != "constant" {
+            q += &format!("&sched={}", self.schedule);
         }
         q
     }
@@ -160,6 +202,27 @@ impl Experiment {
         }
         if let Some(v) = get("lr") {
             e.lr = num("lr", v)?;
+        }
+        if let Some(v) = get("dropout") {
+            e.dropout = num("dropout", v)?;
+        }
+        if let Some(v) = get("wd") {
+            e.weight_decay = Some(num("wd", v)?);
+        }
+        if let Some(v) = get("l1") {
+            e.l1 = num("l1", v)?;
+        }
+        if let Some(v) = get("l2") {
+            e.l2 = num("l2", v)?;
+        }
+        if let Some(v) = get("sched") {
+            if !SCHEDULES.contains(&v) {
+                return Err(format!("link parameter sched='{v}' is not one of {}", SCHEDULES.join(", ")));
+            }
+            e.schedule = v.into();
+        }
+        if !(0.0..1.0).contains(&e.dropout) || e.l1 < 0.0 || e.l2 < 0.0 || e.weight_decay.is_some_and(|w| w < 0.0) {
+            return Err("link parameters dropout/wd/l1/l2 are out of range".into());
         }
         if let Some(v) = get("backend") {
             if !["auto", "webgpu", "cpu"].contains(&v) {
@@ -413,6 +476,11 @@ mod tests {
                 epochs: 100,
                 seed: 1,
                 backend: "webgpu".into(),
+                dropout: 0.25,
+                weight_decay: Some(0.05),
+                l1: 0.0,
+                l2: 1e-4,
+                schedule: "cosine".into(),
             },
         };
         let json = serde_json::to_string(&m).unwrap();

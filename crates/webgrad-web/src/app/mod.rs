@@ -71,6 +71,11 @@ fn show_experiment(e: &Experiment) {
     set_input_value("epochs", &e.epochs.to_string());
     set_input_value("seed", &e.seed.to_string());
     set_select_value("backend", &e.backend);
+    set_input_value("dropout", &if e.dropout == 0.0 { String::new() } else { e.dropout.to_string() });
+    set_input_value("weight-decay", &e.weight_decay.map(|w| w.to_string()).unwrap_or_default());
+    set_input_value("l1", &if e.l1 == 0.0 { String::new() } else { e.l1.to_string() });
+    set_input_value("l2", &if e.l2 == 0.0 { String::new() } else { e.l2.to_string() });
+    set_select_value("schedule", &e.schedule);
 }
 
 /// Adds `<option value=…>` to the dataset select if it is missing, and sets its text.
@@ -173,7 +178,27 @@ fn experiment_from_controls() -> Result<Experiment, String> {
         epochs,
         seed,
         backend: select_value("backend"),
+        dropout: optional_num::<f32>("dropout", "dropout")?.unwrap_or(0.0),
+        weight_decay: optional_num("weight-decay", "weight decay")?,
+        l1: optional_num::<f32>("l1", "L1 penalty")?.unwrap_or(0.0),
+        l2: optional_num::<f32>("l2", "L2 penalty")?.unwrap_or(0.0),
+        schedule: select_value("schedule"),
     })
+}
+
+/// An optional number field: empty is `None`, anything else must parse and be ≥ 0.
+fn optional_num<T: std::str::FromStr + PartialOrd + Default + std::fmt::Display>(
+    id: &str,
+    what: &str,
+) -> Result<Option<T>, String> {
+    let text = input_value(id);
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    match text.trim().parse::<T>() {
+        Ok(v) if v >= T::default() => Ok(Some(v)),
+        _ => Err(format!("{what} '{text}' must be a number ≥ 0")),
+    }
 }
 
 struct Page {
@@ -606,7 +631,19 @@ pub fn start() -> Result<(), JsValue> {
             p.reset();
         });
     }
-    for id in ["hidden", "activation", "optimizer", "batch", "epochs", "backend"] {
+    for id in [
+        "hidden",
+        "activation",
+        "optimizer",
+        "batch",
+        "epochs",
+        "backend",
+        "dropout",
+        "weight-decay",
+        "l1",
+        "l2",
+        "schedule",
+    ] {
         let p = page.clone();
         on(id, "change", move || {
             p.app.borrow_mut().dirty = true;
