@@ -96,6 +96,8 @@ test('Spiral: the decision boundary changes while training', async ({ page }) =>
   expect(during).not.toEqual(before);
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  // the small model's network diagram is drawn from its weights
+  await expect(page.getByRole('img', { name: 'Network diagram' })).toBeVisible();
   await page.screenshot({ path: `${shots}/spiral.png`, fullPage: true });
   expect(errors).toEqual([]);
 });

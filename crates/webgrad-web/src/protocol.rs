@@ -439,6 +439,11 @@ pub enum FromWorker {
         hidden: Vec<usize>,
         activation: String,
     },
+    /// The weights of a small model ([out, in] per layer, row-major), for the network diagram.
+    Weights {
+        sizes: Vec<usize>,
+        layers: Vec<Vec<f32>>,
+    },
     /// Test images with their predictions, mistakes first (image datasets, after each epoch).
     Gallery {
         items: Vec<GalleryItem>,

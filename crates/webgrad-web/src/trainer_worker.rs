@@ -298,6 +298,9 @@ impl TrainerState {
                     samples_per_sec: 0.0,
                     boundary: boundary(&t.model, &loaded.train).await,
                 });
+                if let Some(w) = diagram_weights(&t.model).await {
+                    post(w);
+                }
                 self.trainer = Some(t);
                 self.epoch_loss = (0.0, 0);
                 self.data = Some(loaded);
@@ -404,6 +407,9 @@ impl TrainerState {
             samples_per_sec: samples as f64 / elapsed,
             boundary: boundary(&t.model, &data.train).await,
         });
+        if let Some(w) = diagram_weights(&t.model).await {
+            post(w);
+        }
         if finished_epoch {
             let (sum, n) = std::mem::take(&mut self.epoch_loss);
             match evaluate(&t.model, &data.test, t.config.loss).await {
@@ -505,6 +511,23 @@ async fn webgpu_adapter_available() -> bool {
         Ok(adapter) => !adapter.is_null() && !adapter.is_undefined(),
         Err(_) => false,
     }
+}
+
+/// Models up to this size have their weights drawn in the network diagram.
+const DIAGRAM_MAX_PARAMETERS: usize = 20_000;
+
+/// The weights for the diagram, or None for a model too big to draw link by link.
+async fn diagram_weights(model: &Mlp) -> Option<FromWorker> {
+    if model.config.parameter_count() > DIAGRAM_MAX_PARAMETERS {
+        return None;
+    }
+    let mut sizes = vec![model.config.input];
+    let mut layers = Vec::new();
+    for layer in &model.layers {
+        sizes.push(layer.weight.shape()[0]);
+        layers.push(layer.weight.to_vec().await.ok()?);
+    }
+    Some(FromWorker::Weights { sizes, layers })
 }
 
 /// Softmax of one row of logits.

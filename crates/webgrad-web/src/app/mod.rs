@@ -1,6 +1,7 @@
 //! The page. One `App` state; worker messages and control events go through its methods,
 //! which update the state and re-render. No math here: numbers come from the worker.
 
+mod diagram;
 mod dom;
 mod images;
 mod loss_chart;
@@ -299,6 +300,10 @@ impl Page {
                     }
                 }
             }
+            FromWorker::Weights { sizes, layers } => {
+                set_hidden("diagram-figure", false);
+                diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &sizes, &layers);
+            }
             FromWorker::Gallery { items } => images::show_gallery(&items),
             FromWorker::Prediction { probabilities } => images::show_prediction(&probabilities),
             FromWorker::Device { backend, notice } => {
@@ -325,6 +330,8 @@ impl Page {
                 set_text("param-count", &format!("{parameters} parameters"));
                 set_text("model-expression", &model);
                 set_hidden("boundary-figure", summary.features != 2);
+                // shown again by the first Weights message (small models only)
+                set_hidden("diagram-figure", true);
                 set_hidden("images-panel", summary.image_shape != Some((28, 28)));
                 set_text("stats", "Ready. Press Train.");
                 app.summary = Some(summary);

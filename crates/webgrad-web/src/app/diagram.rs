@@ -1,0 +1,57 @@
+//! The network diagram: one column of nodes per layer, links coloured by the sign of their
+//! weight (blue positive, orange negative) and drawn thicker and darker the larger it is.
+//! Layers wider than MAX_NODES show their first MAX_NODES units and a "+N" note.
+
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+const MAX_NODES: usize = 16;
+
+/// `sizes` = units per layer, input first; `layers[l]` = weights [sizes[l+1], sizes[l]].
+pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], layers: &[Vec<f32>]) {
+    let c: CanvasRenderingContext2d = canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into();
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    c.clear_rect(0.0, 0.0, w, h);
+    let columns = sizes.len();
+    let x = |l: usize| 30.0 + (w - 60.0) * l as f64 / (columns - 1).max(1) as f64;
+    let shown = |l: usize| sizes[l].min(MAX_NODES);
+    let y = |l: usize, i: usize| {
+        let n = shown(l);
+        h / 2.0 + (i as f64 - (n as f64 - 1.0) / 2.0) * ((h - 40.0) / MAX_NODES as f64)
+    };
+    let max = layers.iter().flatten().fold(1e-6f32, |m, v| m.max(v.abs())) as f64;
+    for (l, weights) in layers.iter().enumerate() {
+        let fan_in = sizes[l];
+        for o in 0..shown(l + 1) {
+            for i in 0..shown(l) {
+                let v = weights[o * fan_in + i] as f64;
+                let strength = (v.abs() / max).sqrt();
+                c.set_stroke_style_str(&if v >= 0.0 {
+                    format!("rgba(0, 114, 178, {strength:.3})")
+                } else {
+                    format!("rgba(230, 159, 0, {strength:.3})")
+                });
+                c.set_line_width(0.5 + 2.5 * strength);
+                c.begin_path();
+                c.move_to(x(l), y(l, i));
+                c.line_to(x(l + 1), y(l + 1, o));
+                c.stroke();
+            }
+        }
+    }
+    c.set_font("11px system-ui");
+    for (l, &size) in sizes.iter().enumerate() {
+        for i in 0..shown(l) {
+            c.set_fill_style_str("#ffffff");
+            c.set_stroke_style_str("#5f6368");
+            c.set_line_width(1.0);
+            c.begin_path();
+            let _ = c.arc(x(l), y(l, i), 5.0, 0.0, std::f64::consts::TAU);
+            c.fill();
+            c.stroke();
+        }
+        c.set_fill_style_str("#5f6368");
+        let label = if size > MAX_NODES { format!("{size} (+{})", size - MAX_NODES) } else { size.to_string() };
+        let _ = c.fill_text(&label, x(l) - 10.0, h - 4.0);
+    }
+}
