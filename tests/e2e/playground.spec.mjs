@@ -63,6 +63,11 @@ test('MNIST: one epoch of training shows learning and the evaluation', async ({ 
   const [, truth, predicted] = first.match(/true (\d), predicted (\d)/);
   expect(truth).not.toEqual(predicted);
 
+  // a confusion-matrix cell shows its examples
+  await page.getByRole('button', { name: /examples of 7 predicted as 7$/ }).click();
+  await expect(page.locator('#images-heading')).toContainText(/True 7, predicted 7 \(\d+ examples\)/);
+  await expect(items.first()).toHaveAttribute('aria-label', /true 7, predicted 7/);
+
   // draw a "1": a vertical stroke → ten class probabilities, the best one in bold
   const drawing = page.getByRole('img', { name: /Drawing canvas/ });
   await drawing.scrollIntoViewIfNeeded();
@@ -188,6 +193,8 @@ test('Your own CSV: upload, preview, train; a malformed file keeps the previous 
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(page.locator('#accuracy')).toContainText('after epoch 40', { timeout: 60_000 });
   await expect(page.getByRole('table', { name: 'Confusion matrix' })).toContainText('rabbit');
+  await page.getByRole('button', { name: /examples of dog predicted as dog$/ }).click();
+  await expect(page.getByRole('table', { name: 'Examples of the chosen cell' })).toContainText('True dog, predicted dog');
   await page.screenshot({ path: `${shots}/csv.png`, fullPage: true });
 
   await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)').setInputFiles(fixtures('pets-bad.csv'));
@@ -223,19 +230,23 @@ test('Backend: Auto explains its choice; WebGPU trains the spiral on the GPU', a
 test('Reload mid-training: the checkpoint in browser storage resumes', async ({ page }) => {
   const errors = watchErrors(page);
   await ready(page);
-  await page.getByLabel('Epochs').fill('3');
+  await page.getByLabel('Epochs').fill('40');
   await page.getByLabel('Epochs').dispatchEvent('change');
   await page.getByRole('button', { name: 'Train' }).click();
-  await expect(page.locator('#accuracy')).toContainText('after epoch 1', { timeout: 60_000 });
+  await expect(page.locator('#accuracy')).toContainText('after epoch', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
   await page.waitForTimeout(500); // the epoch's checkpoint is written right after its evaluation
 
   await page.reload();
   await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
   const done = Number((await page.locator('#stats').textContent()).match(/(\d+) epochs done/)[1]);
   expect(done).toBeGreaterThanOrEqual(1);
-  await expect(page.getByLabel('Epochs')).toHaveValue('3');
+  await expect(page.getByLabel('Epochs')).toHaveValue('40');
   await page.getByRole('button', { name: 'Train' }).click();
-  await expect(page.locator('#accuracy')).toContainText('after epoch 3', { timeout: 90_000 });
+  // training continues from the checkpoint: the epochs counted go on past `done`
+  const epochShown = async () => Number(((await page.locator('#accuracy').textContent()).match(/after epoch (\d+)/) || [0, 0])[1]);
+  await expect.poll(epochShown, { timeout: 90_000 }).toBeGreaterThan(done);
+  await page.getByRole('button', { name: 'Pause' }).click();
   expect(errors).toEqual([]);
 });

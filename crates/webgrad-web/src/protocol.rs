@@ -324,6 +324,11 @@ pub enum ToWorker {
     },
     /// Restore the checkpoint announced in `Ready` (its data is loaded again).
     Resume,
+    /// Show the test examples of one confusion-matrix cell (class ids).
+    ShowCell {
+        truth: u32,
+        predicted: u32,
+    },
     /// Stop a file or URL load that is in progress (the previous data stays).
     CancelLoad,
     /// Classify a drawing: one ink byte per canvas pixel, `[height, width]`.
@@ -446,7 +451,14 @@ pub enum FromWorker {
     },
     /// Test images with their predictions, mistakes first (image datasets, after each epoch).
     Gallery {
+        /// What the gallery shows, e.g. "mistakes first" or "true 3, predicted 5 (12 images)".
+        title: String,
         items: Vec<GalleryItem>,
+    },
+    /// The test rows of a confusion-matrix cell (tabular data; images come as a `Gallery`).
+    CellRows {
+        title: String,
+        preview: Preview,
     },
     /// Class probabilities for the last drawing, in class order.
     Prediction {

@@ -93,6 +93,8 @@ struct TrainerState {
     trainer: Option<Trainer>,
     running: bool,
     epoch_loss: (f64, usize),
+    /// The last test evaluation (for confusion-matrix drill-down).
+    last_eval: Option<webgrad_nn::Evaluation>,
 }
 
 type Post = dyn Fn(FromWorker);
@@ -414,15 +416,16 @@ impl TrainerState {
             let (sum, n) = std::mem::take(&mut self.epoch_loss);
             match evaluate(&t.model, &data.test, t.config.loss).await {
                 Ok(ev) => {
-                    if let Some(items) = gallery(&data.test, &ev) {
-                        post(FromWorker::Gallery { items });
+                    if let Some(items) = gallery(&data.test, &ev, None) {
+                        post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
                     }
                     post(FromWorker::Epoch {
                         epoch: t.cursor.epoch,
                         train_loss: sum / n.max(1) as f64,
                         test_loss: ev.loss,
-                        report: ev.report,
-                    })
+                        report: ev.report.clone(),
+                    });
+                    self.last_eval = Some(ev);
                 }
                 Err(e) => post(FromWorker::Error { message: e.to_string() }),
             }
@@ -540,12 +543,22 @@ fn probabilities(logits: &[f32]) -> Vec<f32> {
 
 const GALLERY_SIZE: usize = 36;
 
-/// Up to GALLERY_SIZE test images, the mistakes first (image datasets only).
-fn gallery(test: &Dataset, ev: &webgrad_nn::Evaluation) -> Option<Vec<GalleryItem>> {
+/// Test rows of one confusion cell (true class, predicted class).
+fn cell_rows(test: &Dataset, ev: &webgrad_nn::Evaluation, (t, p): (u32, u32)) -> Vec<usize> {
+    let Some(labels) = test.labels() else { return Vec::new() };
+    (0..test.n).filter(|&i| labels[i] == t && ev.predicted.get(i) == Some(&p)).collect()
+}
+
+/// Up to GALLERY_SIZE test images (image datasets only): the rows of one confusion cell, or
+/// all rows with the mistakes first.
+fn gallery(test: &Dataset, ev: &webgrad_nn::Evaluation, cell: Option<(u32, u32)>) -> Option<Vec<GalleryItem>> {
     let (rows, cols) = test.image_shape?;
     let Targets::Classes { labels, names, .. } = &test.targets else { return None };
     let k = ev.outputs.len() / test.n.max(1);
-    let (wrong, right): (Vec<usize>, Vec<usize>) = (0..test.n).partition(|&i| ev.predicted.get(i) != Some(&labels[i]));
+    let (wrong, right): (Vec<usize>, Vec<usize>) = match cell {
+        Some(c) => (cell_rows(test, ev, c), Vec::new()),
+        None => (0..test.n).partition(|&i| ev.predicted.get(i) != Some(&labels[i])),
+    };
     let name = |c: u32| names.get(c as usize).cloned().unwrap_or_else(|| c.to_string());
     let items = wrong
         .into_iter()
@@ -570,6 +583,29 @@ fn gallery(test: &Dataset, ev: &webgrad_nn::Evaluation) -> Option<Vec<GalleryIte
 }
 
 impl TrainerState {
+    /// The examples behind one confusion-matrix cell: images as a gallery, rows as a table.
+    fn show_cell(&self, truth: u32, predicted: u32, post: &Post) {
+        let (Some(ev), Some(data)) = (&self.last_eval, &self.data) else { return };
+        let Targets::Classes { names, .. } = &data.test.targets else { return };
+        let name = |c: u32| names.get(c as usize).cloned().unwrap_or_else(|| c.to_string());
+        let rows = cell_rows(&data.test, ev, (truth, predicted));
+        let title = format!("True {}, predicted {} ({} examples)", name(truth), name(predicted), rows.len());
+        if let Some(items) = gallery(&data.test, ev, Some((truth, predicted))) {
+            return post(FromWorker::Gallery { title, items });
+        }
+        let mut columns: Vec<String> = match &data.preview {
+            Some(p) => p.columns[..p.columns.len() - 1].to_vec(),
+            None => (1..=data.test.d).map(|c| format!("x{c}")).collect(),
+        };
+        columns.push("label".into());
+        let rows = rows
+            .iter()
+            .take(50)
+            .map(|&i| data.test.row(i).iter().map(|v| format!("{v}")).chain([name(truth)]).collect())
+            .collect();
+        post(FromWorker::CellRows { title, preview: Preview { columns, rows } });
+    }
+
     /// Classifies a drawing with the current model (MNIST-style preprocessing of the ink).
     async fn predict(&self, ink: &[u8], width: usize, height: usize, post: &Post) {
         let (Some(t), Some(data)) = (&self.trainer, &self.data) else { return };
@@ -655,8 +691,12 @@ impl TrainerState {
             epoch: 0,
             train_loss: train_ev.loss,
             test_loss: test_ev.loss,
-            report: test_ev.report,
+            report: test_ev.report.clone(),
         });
+        if let Some(items) = gallery(&data.test, &test_ev, None) {
+            post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
+        }
+        self.last_eval = Some(test_ev);
         match make_trainer(model, e, data.train.n) {
             Ok(t) => {
                 self.trainer = Some(t);
@@ -728,6 +768,7 @@ pub async fn run() {
         trainer: None,
         running: false,
         epoch_loss: (0.0, 0),
+        last_eval: None,
     };
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
@@ -745,6 +786,7 @@ pub async fn run() {
             };
             match m {
                 Err(message) => post(FromWorker::Error { message: format!("bad message from the page: {message}") }),
+                Ok(ToWorker::ShowCell { truth, predicted }) => state.show_cell(truth, predicted, &post),
                 Ok(ToWorker::Resume) => {
                     let s = saved.take().map(|(bytes, e, _)| (bytes, e));
                     state.resume(s, &post, &queue).await;

@@ -304,7 +304,12 @@ impl Page {
                 set_hidden("diagram-figure", false);
                 diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &sizes, &layers);
             }
-            FromWorker::Gallery { items } => images::show_gallery(&items),
+            FromWorker::Gallery { title, items } => {
+                set_text("images-heading", &title);
+                images::show_gallery(&items);
+                set_hidden("images-panel", false);
+            }
+            FromWorker::CellRows { title, preview } => show_table("cell-examples", &title, &preview),
             FromWorker::Prediction { probabilities } => images::show_prediction(&probabilities),
             FromWorker::Device { backend, notice } => {
                 set_text("backend-status", &format!("Training device: {backend}. {notice}"))
@@ -419,12 +424,16 @@ impl Page {
 
 /// The first rows of a table from a file, or nothing for the built-in sets.
 fn show_preview(preview: Option<&Preview>) {
-    let table = by_id::<web_sys::HtmlElement>("preview");
+    match preview {
+        Some(p) => show_table("preview", "First rows (features after encoding, then the label)", p),
+        None => set_hidden("preview", true),
+    }
+}
+
+/// Fills the table `id` with a caption, a header row and the rows, and shows it.
+fn show_table(id: &str, title: &str, p: &Preview) {
+    let table = by_id::<web_sys::HtmlElement>(id);
     table.set_inner_html("");
-    let Some(p) = preview else {
-        table.set_hidden(true);
-        return;
-    };
     let add_row = |cells: &[String], tag: &str| {
         let tr = document().create_element("tr").expect("tr");
         for c in cells {
@@ -435,7 +444,7 @@ fn show_preview(preview: Option<&Preview>) {
         let _ = table.append_child(&tr);
     };
     let caption = document().create_element("caption").expect("caption");
-    caption.set_text_content(Some("First rows (features after encoding, then the label)"));
+    caption.set_text_content(Some(title));
     let _ = table.append_child(&caption);
     add_row(&p.columns, "th");
     for r in &p.rows {
@@ -614,6 +623,15 @@ pub fn start() -> Result<(), JsValue> {
     });
     let p = page.clone();
     on("cancel-load", "click", move || p.send(&ToWorker::CancelLoad));
+    let p = page.clone();
+    on_event("confusion", "click", move |e| {
+        let target = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let Some(button) = target.and_then(|t| t.closest("button.cell").ok().flatten()) else { return };
+        let attr = |name: &str| button.get_attribute(name).and_then(|v| v.parse::<u32>().ok());
+        if let (Some(truth), Some(predicted)) = (attr("data-truth"), attr("data-predicted")) {
+            p.send(&ToWorker::ShowCell { truth, predicted });
+        }
+    });
     let p = page.clone();
     images::wire_drawing(move |ink, width, height| p.send(&ToWorker::Predict { ink: Bytes::from(ink), width, height }));
     let p = page.clone();

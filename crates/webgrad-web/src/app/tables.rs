@@ -55,10 +55,19 @@ pub fn show_classification(r: &ClassificationReport) {
     header.extend(r.names.iter().map(|n| cell("th", n)));
     let _ = confusion.append_child(&row(&header));
     let max = r.confusion.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
-    for (name, counts) in r.names.iter().zip(&r.confusion) {
+    for (t, (name, counts)) in r.names.iter().zip(&r.confusion).enumerate() {
         let mut cells = vec![cell("th", name)];
-        for &v in counts {
-            let td = cell("td", &v.to_string());
+        for (p, &v) in counts.iter().enumerate() {
+            let td = cell("td", "");
+            // a button per cell: click (or Enter) shows the examples behind the count
+            let button = cell("button", &v.to_string());
+            let _ = button.set_attribute("type", "button");
+            let _ = button.set_attribute("class", "cell");
+            let _ = button.set_attribute("data-truth", &t.to_string());
+            let _ = button.set_attribute("data-predicted", &p.to_string());
+            let _ = button
+                .set_attribute("aria-label", &format!("{v} examples of {} predicted as {}", r.names[t], r.names[p]));
+            let _ = td.append_child(&button);
             let alpha = 0.85 * v as f64 / max;
             if let Some(h) = td.dyn_ref::<HtmlElement>() {
                 let _ = h.style().set_property("background", &format!("rgba(0, 114, 178, {alpha:.3})"));
