@@ -3,7 +3,8 @@
 //!
 //!   run    build the playground and serve it on http://127.0.0.1:8080/ (trunk, release build)
 //!   test   formatting, clippy on both targets, native tests (incl. wgpu on Vulkan), browser
-//!          (wasm) tests in headless Chromium, the production page build, Playwright end-to-end tests
+//!          (wasm) tests in headless Chromium, the production page build, Playwright end-to-end
+//!          tests, and 30 s of fuzzing per data parser
 //!   train  train the MNIST MLP with the native CLI (extra flags are passed on)
 //!   setup  only install the tools
 

@@ -130,9 +130,15 @@ impl Gunzip {
         while !bytes.is_empty() {
             match &mut self.phase {
                 Phase::Header(h) => {
-                    if h.is_empty() && self.members > 0 && !bytes.starts_with(&GZIP_MAGIC[..bytes.len().min(2)]) {
-                        let msg = "data after the end of the gzip stream that is not another gzip member";
-                        return Err(DataError::format(src, at, msg));
+                    // After a member, the next two bytes (which chunks may bring one at a time)
+                    // must start another member.
+                    if self.members > 0 && h.len() < 2 {
+                        let need = (2 - h.len()).min(bytes.len());
+                        let next = h.iter().chain(&bytes[..need]);
+                        if !next.zip(GZIP_MAGIC).all(|(a, b)| *a == b) {
+                            let msg = "data after the end of the gzip stream that is not another gzip member";
+                            return Err(DataError::format(src, self.phase_start, msg));
+                        }
                     }
                     let before = h.len();
                     let take = bytes.len().min(MAX_HEADER + 1 - before);
@@ -222,7 +228,10 @@ impl Gunzip {
             if status == Status::StreamEnd {
                 return Ok((used, true));
             }
-            if (consumed == 0 && produced == 0) || (used == input.len() && produced < self.out.len()) {
+            // Once the input is used up, call again until nothing more comes out: the inflater
+            // may hold back output it could already give (it then gives it for empty input), and
+            // what has come out when the input stops must not depend on where chunks were cut.
+            if consumed == 0 && produced == 0 {
                 return Ok((used, false));
             }
         }

@@ -97,7 +97,10 @@ impl AutoParser {
     }
 
     fn start(&mut self, first: &[u8]) -> Result<()> {
-        let binary = first.contains(&0) || std::str::from_utf8(first).is_err_and(|e| e.error_len().is_some());
+        // Only the first SNIFF_BYTES decide: `first` holds however many bytes the first chunks
+        // brought, and the format must not depend on how the input was cut.
+        let head = &first[..first.len().min(SNIFF_BYTES)];
+        let binary = head.contains(&0) || std::str::from_utf8(head).is_err_and(|e| e.error_len().is_some());
         let guess = if binary { Format::Idx } else { Format::Csv };
         let format = Format::from_magic(first).or_else(|| Format::from_name(&self.src)).unwrap_or(guess);
         let src = &self.src;

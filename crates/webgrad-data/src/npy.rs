@@ -45,11 +45,12 @@ impl NpyDtype {
     pub fn from_descr(descr: &str) -> std::result::Result<NpyDtype, String> {
         const SUPPORTED: &str =
             "'<f4', '<f8', '|u1', '|i1', '<i2', '<u2', '<i4', '<u4', '<i8', '<u8', '|b1' or '<U<n>'";
-        let bytes = descr.as_bytes();
-        if bytes.len() < 2 {
-            return Err(format!("unsupported dtype {descr:?} (expected {SUPPORTED})"));
-        }
-        let (order, code) = (bytes[0], &descr[1..]);
+        // `get`: after a non-ASCII first character, byte 1 is not a character boundary.
+        let code = match descr.get(1..) {
+            Some(code) if !code.is_empty() => code,
+            _ => return Err(format!("unsupported dtype {descr:?} (expected {SUPPORTED})")),
+        };
+        let order = descr.as_bytes()[0];
         if order == b'>' {
             return Err(format!(
                 "big-endian dtype {descr:?} is not supported (expected little-endian {SUPPORTED}; \
@@ -186,10 +187,13 @@ impl NpyParser {
     /// Length of the preamble (magic, version, length field) once the version is known.
     fn preamble(&self) -> Result<Option<usize>> {
         let h = &self.head;
-        let n = h.len().min(6);
-        if h[..n] != MAGIC[..n] {
-            let msg = format!("not a .npy file: the first bytes are {:02x?} (expected the magic \\x93NUMPY)", &h[..n]);
-            return Err(DataError::format(&self.src, 0u64, msg));
+        // Judged on all six magic bytes (or at `finish` on what there is), so that the message,
+        // which shows them, does not depend on how the input was cut into chunks.
+        if h.len() < 6 {
+            return Ok(None);
+        }
+        if let Some(e) = bad_magic(h, &self.src) {
+            return Err(e);
         }
         if h.len() < 8 {
             return Ok(None);
@@ -351,6 +355,15 @@ impl NpyParser {
     }
 }
 
+/// The error for a file whose first (up to six) bytes are not the NPY magic.
+fn bad_magic(h: &[u8], src: &str) -> Option<DataError> {
+    let n = h.len().min(6);
+    (h[..n] != MAGIC[..n]).then(|| {
+        let msg = format!("not a .npy file: the first bytes are {:02x?} (expected the magic \\x93NUMPY)", &h[..n]);
+        DataError::format(src, 0u64, msg)
+    })
+}
+
 fn grow_data(data: &mut NpyData, incoming: usize, cap: usize) {
     match data {
         NpyData::F32(v) => grow(v, incoming, cap),
@@ -388,6 +401,9 @@ impl ChunkParser for NpyParser {
         let Some(h) = self.header else {
             if self.head.is_empty() {
                 return Err(DataError::format(src, 0u64, "empty file (expected a .npy header)"));
+            }
+            if let Some(e) = bad_magic(&self.head, src) {
+                return Err(e);
             }
             let need = self.header_target() as u64;
             return Err(DataError::truncated(src, 0, "NPY header", need, self.head.len() as u64));
