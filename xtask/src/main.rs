@@ -91,6 +91,9 @@ fn test() -> Result<(), String> {
         "playwright",
         &["test", "-c", "tests/e2e/playwright.config.mjs"],
     )?;
+    // bounded fuzzing of every data parser from the committed seed corpus (30 s per target here;
+    // `scripts/fuzz.sh 600` for a longer hunt)
+    step("fuzz the data parsers (cargo fuzz)", "bash", &["scripts/fuzz.sh", "30"])?;
     println!("\nall tests passed");
     Ok(())
 }
