@@ -39,7 +39,7 @@ fn parse_throughput() {
     });
 
     // numeric CSV, 100,000 rows × 20 features + a label
-    let mut csv = String::from((0..20).map(|i| format!("f{i},")).collect::<String>() + "label\n");
+    let mut csv = (0..20).map(|i| format!("f{i},")).collect::<String>() + "label\n";
     for row in 0..100_000u32 {
         for col in 0..20u32 {
             csv += &format!("{}.{:03},", (row * 7 + col) % 97, (row * 13 + col * 31) % 1000);
