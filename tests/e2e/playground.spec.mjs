@@ -53,6 +53,7 @@ test('MNIST: one epoch of training shows learning and the evaluation', async ({ 
   await expect(page.getByRole('table', { name: 'Per-class metrics' })).toBeVisible();
   await expect(page.getByRole('table', { name: 'Confusion matrix' })).toBeVisible();
   await expect(page.locator('#announcer')).toContainText('Epoch 1');
+  await expect(page.locator('#score-summary')).toContainText(/Accuracy after epoch 1: train [\d.]+ %, test [\d.]+ %/);
   const longTasks = await page.evaluate(() => window.__longTasks);
   expect(Math.max(0, ...longTasks)).toBeLessThanOrEqual(50);
 

@@ -420,6 +420,10 @@ pub enum FromWorker {
         train_loss: f64,
         test_loss: f64,
         report: Report,
+        /// Accuracy (classification) or R² (regression) on the training split (at most its first
+        /// 10,000 rows) and on the test split, for the accuracy curve.
+        train_score: Option<f64>,
+        test_score: f64,
     },
     Running {
         running: bool,

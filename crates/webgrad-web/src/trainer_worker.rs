@@ -419,10 +419,13 @@ impl TrainerState {
                     if let Some(items) = gallery(&data.test, &ev, None) {
                         post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
                     }
+                    let train_score = train_score(&t.model, &data.train, t.config.loss).await;
                     post(FromWorker::Epoch {
                         epoch: t.cursor.epoch,
                         train_loss: sum / n.max(1) as f64,
                         test_loss: ev.loss,
+                        test_score: score(&ev.report),
+                        train_score,
                         report: ev.report.clone(),
                     });
                     self.last_eval = Some(ev);
@@ -514,6 +517,27 @@ async fn webgpu_adapter_available() -> bool {
         Ok(adapter) => !adapter.is_null() && !adapter.is_undefined(),
         Err(_) => false,
     }
+}
+
+/// Accuracy for classification, R² for regression.
+fn score(report: &webgrad_nn::Report) -> f64 {
+    match report {
+        webgrad_nn::Report::Classification(r) => r.accuracy,
+        webgrad_nn::Report::Regression(r) => r.r2,
+    }
+}
+
+/// Rows of the training split scored for the accuracy curve (bounded so an epoch's end stays short).
+const TRAIN_SCORE_ROWS: usize = 10_000;
+
+async fn train_score(model: &Mlp, train: &Dataset, loss: Loss) -> Option<f64> {
+    let ev = if train.n > TRAIN_SCORE_ROWS {
+        let first: Vec<u32> = (0..TRAIN_SCORE_ROWS as u32).collect();
+        evaluate(model, &train.subset(&first), loss).await
+    } else {
+        evaluate(model, train, loss).await
+    };
+    ev.ok().map(|e| score(&e.report))
 }
 
 /// Models up to this size have their weights drawn in the network diagram.
@@ -691,6 +715,8 @@ impl TrainerState {
             epoch: 0,
             train_loss: train_ev.loss,
             test_loss: test_ev.loss,
+            train_score: Some(score(&train_ev.report)),
+            test_score: score(&test_ev.report),
             report: test_ev.report.clone(),
         });
         if let Some(items) = gallery(&data.test, &test_ev, None) {

@@ -71,3 +71,41 @@ pub fn draw(canvas: &HtmlCanvasElement, train: &[(u64, f32)], test: &[(u64, f64)
         c.fill();
     }
 }
+
+/// Train (blue) and test (orange) accuracy — or R² — per epoch, on a 0–100 % axis (R² below 0
+/// is drawn at 0).
+pub fn draw_scores(canvas: &HtmlCanvasElement, scores: &[(u64, Option<f64>, f64)]) {
+    let c = ctx(canvas);
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    c.clear_rect(0.0, 0.0, w, h);
+    c.set_stroke_style_str("#d0d4da");
+    c.set_line_width(1.0);
+    c.stroke_rect(PAD, 8.0, w - PAD - 8.0, h - PAD - 8.0);
+    c.set_fill_style_str("#5f6368");
+    c.set_font("11px system-ui");
+    let _ = c.fill_text("100%", 2.0, 16.0);
+    let _ = c.fill_text("0%", 2.0, h - PAD);
+    let Some(&(last, _, _)) = scores.last() else { return };
+    let _ = c.fill_text(&format!("epoch {last}"), w - 70.0, h - 10.0);
+    let x = |e: u64| PAD + (w - PAD - 8.0) * e as f64 / last.max(1) as f64;
+    let y = |v: f64| 8.0 + (h - PAD - 16.0) * (1.0 - v.clamp(0.0, 1.0));
+    for (color, pick) in [("#0072b2", 1usize), ("#e69f00", 2)] {
+        c.set_stroke_style_str(color);
+        c.set_fill_style_str(color);
+        c.set_line_width(2.0);
+        c.begin_path();
+        let points: Vec<(u64, f64)> = scores
+            .iter()
+            .filter_map(|&(e, tr, te)| if pick == 1 { tr.map(|v| (e, v)) } else { Some((e, te)) })
+            .collect();
+        for (i, &(e, v)) in points.iter().enumerate() {
+            if i == 0 { c.move_to(x(e), y(v)) } else { c.line_to(x(e), y(v)) }
+        }
+        c.stroke();
+        for &(e, v) in &points {
+            c.begin_path();
+            let _ = c.arc(x(e), y(v), 3.0, 0.0, std::f64::consts::TAU);
+            c.fill();
+        }
+    }
+}

@@ -32,6 +32,9 @@ struct App {
     step: u64,
     epoch: u64,
     samples_per_sec: f64,
+    /// (epoch, train score, test score): accuracy, or R² for regression.
+    scores: Vec<(u64, Option<f64>, f64)>,
+    regression: bool,
     /// The experiment sent with files that are still loading (shown once they load).
     pending_files: Option<Experiment>,
 }
@@ -224,6 +227,7 @@ impl Page {
                     let mut app = self.app.borrow_mut();
                     app.losses.clear();
                     app.test_losses.clear();
+                    app.scores.clear();
                     app.dirty = false;
                     app.step = 0;
                     app.epoch = 0;
@@ -353,9 +357,11 @@ impl Page {
                 }
                 set_text("stats", &format!("{epoch} epochs done, step {step} — {:.0} samples/s", app.samples_per_sec));
             }
-            FromWorker::Epoch { epoch, train_loss, test_loss, report } => {
+            FromWorker::Epoch { epoch, train_loss, test_loss, report, train_score, test_score } => {
                 let at = app.step;
                 app.test_losses.push((at, test_loss));
+                app.scores.push((epoch, train_score, test_score));
+                app.regression = matches!(report, Report::Regression(_));
                 let summary = match &report {
                     Report::Classification(r) => {
                         tables::show_classification(r);
@@ -409,6 +415,7 @@ impl Page {
                 app.dirty = false;
                 app.losses.clear();
                 app.test_losses.clear();
+                app.scores.clear();
                 set_text("announcer", &format!("Imported {name}."));
                 set_text("stats", &format!("Imported {name}: evaluated on this data. Train to continue."));
             }
@@ -502,6 +509,16 @@ fn render(app: &App) {
         _ => "Loss: no steps yet.".to_string(),
     };
     set_text("loss-summary", &caption);
+    loss_chart::draw_scores(&by_id::<HtmlCanvasElement>("score-chart"), &app.scores);
+    let what = if app.regression { "R²" } else { "Accuracy" };
+    let score_caption = match app.scores.last() {
+        Some((e, Some(tr), te)) => {
+            format!("{what} after epoch {e}: train {:.2} %, test {:.2} %.", 100.0 * tr, 100.0 * te)
+        }
+        Some((e, None, te)) => format!("{what} after epoch {e}: test {:.2} %.", 100.0 * te),
+        None => format!("{what}: no epoch finished yet."),
+    };
+    set_text("score-summary", &score_caption);
     if let (Some(b), Some(s)) = (&app.boundary, &app.summary)
         && s.features == 2
     {
