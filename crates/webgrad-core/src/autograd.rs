@@ -152,9 +152,12 @@ impl Op {
 }
 
 /// Gradients of the inputs of `op` given its inputs, its output `y`, and dL/dy = `g`.
-/// `None` for inputs that take no gradient (labels, masks, conditions).
+/// `None` for inputs that take no gradient (labels, masks, conditions). The costly rules
+/// (matmul, linear, binary) skip the gradients of inputs that do not require one (e.g. dx of
+/// a first layer whose input is data), which `backward` would drop anyway.
 fn grad_rule(op: &Op, inputs: &[Tensor], y: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
     let x = &inputs[0];
+    let needs = |i: usize| inputs[i].requires_grad();
     match op {
         // d f(x) = f'(x) dx, with f' from x and y (e.g. exp' = y, tanh' = 1 - y²)
         Op::Unary(u) => {
@@ -163,33 +166,33 @@ fn grad_rule(op: &Op, inputs: &[Tensor], y: &Tensor, g: &Tensor) -> Vec<Option<T
         }
         Op::Binary(b) => {
             let (a, bb) = (&inputs[0], &inputs[1]);
-            let (ga, gb) = match b {
+            let (ga, gb): (&dyn Fn() -> Tensor, &dyn Fn() -> Tensor) = match b {
                 // d(a+b) = da + db
-                BinaryOp::Add => (g.clone(), g.clone()),
+                BinaryOp::Add => (&|| g.clone(), &|| g.clone()),
                 // d(a-b) = da - db
-                BinaryOp::Sub => (g.clone(), g.neg()),
+                BinaryOp::Sub => (&|| g.clone(), &|| g.neg()),
                 // d(ab) = b da + a db
-                BinaryOp::Mul => (g.mul(bb), g.mul(a)),
+                BinaryOp::Mul => (&|| g.mul(bb), &|| g.mul(a)),
                 // d(a/b) = da/b - (a/b²) db = da/b - y/b db
-                BinaryOp::Div => (g.div(bb), g.mul(y).div(bb).neg()),
+                BinaryOp::Div => (&|| g.div(bb), &|| g.mul(y).div(bb).neg()),
                 _ => unreachable!("comparisons are never recorded"),
             };
             // broadcasting copies values, so its adjoint sums them back
-            vec![Some(ga.sum_to(a.shape())), Some(gb.sum_to(bb.shape()))]
+            vec![needs(0).then(|| ga().sum_to(a.shape())), needs(1).then(|| gb().sum_to(bb.shape()))]
         }
         // C = A'B' (A' = op(A), B' = op(B)): dA' = G B'ᵀ, dB' = A'ᵀ G
         Op::Matmul { trans_a: ta, trans_b: tb } => {
             let (a, b) = (&inputs[0], &inputs[1]);
-            let ga = if *ta { b.matmul_t(g, *tb, true) } else { g.matmul_t(b, false, !tb) };
-            let gb = if *tb { g.matmul_t(a, true, *ta) } else { a.matmul_t(g, !ta, false) };
-            vec![Some(ga), Some(gb)]
+            let ga = needs(0).then(|| if *ta { b.matmul_t(g, *tb, true) } else { g.matmul_t(b, false, !tb) });
+            let gb = needs(1).then(|| if *tb { g.matmul_t(a, true, *ta) } else { a.matmul_t(g, !ta, false) });
+            vec![ga, gb]
         }
         // y = act(x Wᵀ + b): dpre = g·act'(y); dx = dpre W; dW = dpreᵀ x; db = Σ_rows dpre
         Op::Linear { act } => {
             let (w, dpre) = (&inputs[1], activation_grad(*act, y, g));
-            let mut grads = vec![Some(dpre.matmul(w)), Some(dpre.matmul_t(x, true, false))];
+            let mut grads = vec![needs(0).then(|| dpre.matmul(w)), needs(1).then(|| dpre.matmul_t(x, true, false))];
             if inputs.len() == 3 {
-                grads.push(Some(dpre.sum_axis(0, false)));
+                grads.push(needs(2).then(|| dpre.sum_axis(0, false)));
             }
             grads
         }

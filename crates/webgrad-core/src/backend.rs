@@ -4,6 +4,7 @@
 //! Buffers are opaque, device-owned handles (`Rc<dyn Any>`); a backend downcasts its own. All
 //! buffers are flat and row-major; shapes travel as arguments. Every op writes a new buffer except
 //! `write` and `optimizer_step`, which update in place. Reading back is async (WebGPU can't block).
+//! A device may also record a training step and replay it (`Backend::recorder`).
 
 use std::any::Any;
 use std::future::Future;
@@ -175,4 +176,38 @@ pub trait Backend {
 
     /// Fused in-place update of every parameter (and its state slots) with one rule.
     fn optimizer_step(&self, rule: &UpdateRule, hyper: StepHyper, params: &[ParamSlot<'_>]);
+
+    /// Step recording ("plan once, replay many"), for devices that support it; `None` (the
+    /// default) makes every training step run op by op.
+    fn recorder(&self) -> Option<&dyn Recorder> {
+        None
+    }
+}
+
+/// A device that can record the calls of one training step and replay them later on the same
+/// buffers, so that a replayed step allocates nothing and skips the graph bookkeeping.
+///
+/// What a plan replays: every computing call made between `start_recording` and
+/// `finish_recording`, in order, each writing the buffer it wrote when recorded. Uploads and
+/// `zeros` made while recording are constants (or optimizer state): they are not redone. So
+/// whatever changes from step to step must be written into the recorded input buffers before a
+/// replay (`Backend::write`, `Recorder::write_u32`), and a replay overwrites every recorded
+/// output, including the loss and gradient buffers of the previous replay.
+pub trait Recorder {
+    /// Starts recording every computing call made on this device. `dropout_seed` is the seed
+    /// the step derives its dropout masks from (see [`StepPlan::replay`]).
+    fn start_recording(&self, dropout_seed: u32);
+    /// Stops recording. `None` when the step cannot be replayed (a `write` happened while
+    /// recording) or when nothing was being recorded.
+    fn finish_recording(&self) -> Option<Box<dyn StepPlan>>;
+    /// Overwrites the first `data.len()` labels of a u32 buffer in place.
+    fn write_u32(&self, buf: &Buffer, data: &[u32]);
+}
+
+/// A recorded step (see [`Recorder`]).
+pub trait StepPlan {
+    /// Re-runs the recorded calls. The optimizer update uses `hyper`; every dropout mask is drawn
+    /// with its recorded seed shifted by `dropout_seed − the recording's dropout_seed` (wrapping),
+    /// which is what a step that derives its per-layer seeds by adding offsets to one seed needs.
+    fn replay(&self, hyper: StepHyper, dropout_seed: u32);
 }

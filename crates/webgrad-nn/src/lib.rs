@@ -1,6 +1,7 @@
 //! webgrad-nn: the model, loss, optimizer, schedule, metrics and checkpoint layer shared by the
 //! CLI and the web app. Device-agnostic: everything runs through `webgrad_core::Tensor`.
 
+pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod io;
@@ -8,6 +9,7 @@ pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+mod plan;
 pub mod schedule;
 pub mod train;
 

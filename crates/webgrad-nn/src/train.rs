@@ -8,6 +8,7 @@
 //! and a checkpoint of it resumes bit for bit.
 
 use serde::{Deserialize, Serialize};
+use webgrad_core::backend::StepHyper;
 use webgrad_core::{Tensor, no_grad, rng};
 use webgrad_data::{Batcher, Cursor, Dataset, Targets};
 
@@ -16,6 +17,7 @@ use crate::loss::{self, Loss};
 use crate::metrics::{self, ClassificationReport, RegressionReport};
 use crate::model::Mlp;
 use crate::optim::Optimizer;
+use crate::plan::{Plans, Recorded};
 use crate::{Error, Result};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,7 +54,9 @@ impl Loss {
     }
 }
 
-/// What one step did. `loss` stays on the device until someone reads it.
+/// What one step did. `loss` stays on the device until someone reads it. On a device that
+/// replays recorded steps (the CPU) the next step rewrites the same loss buffer: read it, or
+/// copy it with a tensor op, before stepping again.
 pub struct StepOutput {
     pub loss: Tensor,
     pub samples: usize,
@@ -68,6 +72,9 @@ pub struct Trainer {
     x: Vec<f32>,
     labels: Vec<u32>,
     values: Vec<f32>,
+    /// recorded steps to replay (see `plan.rs`), when `planning`
+    plans: Plans,
+    planning: bool,
 }
 
 /// Checks that a dataset fits a model: feature count, and targets that match the head.
@@ -108,7 +115,16 @@ impl Trainer {
             x: Vec::new(),
             labels: Vec::new(),
             values: Vec::new(),
+            plans: Plans::default(),
+            planning: true,
         })
+    }
+
+    /// Whether steps are recorded and replayed on devices that can (on by default). Off, every
+    /// step runs op by op, which computes the same bits, only slower.
+    pub fn set_planning(&mut self, on: bool) {
+        self.planning = on;
+        self.plans = Plans::default();
     }
 
     pub fn steps_per_epoch(&self, n: usize) -> usize {
@@ -133,12 +149,58 @@ impl Trainer {
         data.gather_batch(indices, &mut self.x, &mut self.labels, &mut self.values);
         let len = indices.len();
         let epoch_finished = next.epoch != self.cursor.epoch;
-
-        let device = self.model.device().clone();
-        let x = Tensor::from_slice(&device, &self.x, &[len, data.d])?;
+        if self.config.loss == Loss::BceWithLogits {
+            // 0/1 targets as floats, in the values buffer a classification batch leaves empty
+            self.values.clear();
+            self.values.extend(self.labels.iter().map(|&l| l as f32));
+        }
         let dropout_seed = rng::hash_u32((cfg.seed as u32) ^ rng::hash_u32(self.optimizer.step as u32));
+        let loss = match self.plans.find(len, data.d, &self.config, &self.model, &self.optimizer) {
+            Some(planned) => {
+                let device = self.model.device();
+                let recorder = device.recorder().expect("plans exist only on devices that record");
+                device.write(planned.x.buffer(), &self.x);
+                match self.config.loss {
+                    Loss::CrossEntropy { .. } => recorder.write_u32(planned.targets.buffer(), &self.labels),
+                    _ => device.write(planned.targets.buffer(), &self.values),
+                }
+                let hyper = StepHyper { lr: self.optimizer.current_lr(), step: self.optimizer.step + 1 };
+                planned.plan.replay(hyper, dropout_seed);
+                self.optimizer.step += 1;
+                planned.loss.clone()
+            }
+            None => self.step_op_by_op(len, data.d, dropout_seed)?,
+        };
+        self.cursor = next;
+        Ok(StepOutput { loss, samples: len, epoch_finished })
+    }
+
+    /// The step through the tensor API (forward, backward, optimizer), recorded as a plan for the
+    /// next steps of the same shape when the device can record. Returns the detached data loss.
+    fn step_op_by_op(&mut self, len: usize, d: usize, dropout_seed: u32) -> Result<Tensor> {
+        let device = self.model.device().clone();
+        let recorder = device.recorder().filter(|_| self.planning);
+        if let Some(r) = recorder {
+            r.start_recording(dropout_seed);
+        }
+        let ran = self.forward_backward_update(len, d, dropout_seed);
+        let plan = recorder.and_then(|r| r.finish_recording());
+        let (x, targets, loss) = ran?;
+        if let Some(plan) = plan {
+            let state = Recorded { len, d, config: &self.config, model: &self.model, opt: &self.optimizer };
+            self.plans.insert(plan, (x, targets, loss.clone()), state);
+        }
+        Ok(loss)
+    }
+
+    /// Returns the input and target tensors it made and the detached data loss.
+    fn forward_backward_update(&mut self, len: usize, d: usize, dropout_seed: u32) -> Result<(Tensor, Tensor, Tensor)> {
+        let cfg = &self.config;
+        let device = self.model.device().clone();
+        let x = Tensor::from_slice(&device, &self.x, &[len, d])?;
         let out = self.model.forward(&x, true, dropout_seed);
-        let data_loss = batch_loss(&out, cfg.loss, &self.labels, &self.values)?;
+        let targets = targets(&out, cfg.loss, &self.labels, &self.values)?;
+        let data_loss = loss_of(&out, cfg.loss, &targets);
         let weights = self.model.weights();
         let mut total = data_loss.clone();
         for p in [loss::l1_penalty(&weights, cfg.l1), loss::l2_penalty(&weights, cfg.l2)].into_iter().flatten() {
@@ -147,26 +209,35 @@ impl Trainer {
         self.model.zero_grad();
         total.backward();
         self.optimizer.step(&self.model.parameters());
+        Ok((x, targets, data_loss.detach()))
+    }
+}
 
-        self.cursor = next;
-        Ok(StepOutput { loss: data_loss.detach(), samples: len, epoch_finished })
+/// The targets of a batch as a tensor: u32 labels for cross-entropy, else f32 values shaped like
+/// the outputs (for BCE, `values` holds the 0/1 labels as floats).
+fn targets(out: &Tensor, loss: Loss, labels: &[u32], values: &[f32]) -> Result<Tensor> {
+    Ok(match loss {
+        Loss::CrossEntropy { .. } => Tensor::labels(out.device(), labels),
+        _ => Tensor::from_slice(out.device(), values, out.shape())?,
+    })
+}
+
+fn loss_of(out: &Tensor, loss: Loss, targets: &Tensor) -> Tensor {
+    match loss {
+        Loss::CrossEntropy { label_smoothing } => loss::cross_entropy(out, targets, label_smoothing),
+        Loss::BceWithLogits => loss::bce_with_logits(out, targets),
+        Loss::Mse => loss::mse(out, targets),
+        Loss::Huber { delta } => loss::huber(out, targets, delta),
     }
 }
 
 /// The data loss of model outputs against a batch's labels (classification) or values.
 fn batch_loss(out: &Tensor, loss: Loss, labels: &[u32], values: &[f32]) -> Result<Tensor> {
-    let device = out.device();
-    Ok(match loss {
-        Loss::CrossEntropy { label_smoothing } => {
-            loss::cross_entropy(out, &Tensor::labels(device, labels), label_smoothing)
-        }
-        Loss::BceWithLogits => {
-            let t: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
-            loss::bce_with_logits(out, &Tensor::from_slice(device, &t, out.shape())?)
-        }
-        Loss::Mse => loss::mse(out, &Tensor::from_slice(device, values, out.shape())?),
-        Loss::Huber { delta } => loss::huber(out, &Tensor::from_slice(device, values, out.shape())?, delta),
-    })
+    if loss == Loss::BceWithLogits {
+        let t: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
+        return Ok(loss_of(out, loss, &targets(out, loss, labels, &t)?));
+    }
+    Ok(loss_of(out, loss, &targets(out, loss, labels, values)?))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

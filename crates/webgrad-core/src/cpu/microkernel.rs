@@ -1,8 +1,35 @@
-//! MR×NR GEMM micro-kernels. Contract of `run(kc, a, b, out)`:
-//! `a` = kc groups of MR floats (a packed A strip), `b` = kc groups of NR floats (a packed B
-//! strip); writes out[r·NR + c] = Σ_p a[p·MR + r] · b[p·NR + c] for the full MR×NR tile.
+//! MR×NR GEMM micro-kernels. Contract of `run(kc, a, b, c)`:
+//! for r < MR and j < NR, `c[r·ldc + j]` becomes (or, with `accumulate`, gets added)
+//! Σ_{p<kc} a[r·rs + p·cs] · b[p·ldb + j].
+//! A is read through two strides, so a packed strip (rs = 1, cs = MR), a row-major block
+//! (rs = lda, cs = 1) and a transposed one (rs = 1, cs = lda) all work unpacked; B rows must be
+//! contiguous (a packed strip has ldb = NR). Every one of the MR·kc and kc·NR values must be
+//! readable, and the MR×NR block of C writable.
 
-pub type KernelFn = unsafe fn(usize, *const f32, *const f32, *mut f32);
+/// A in the micro-kernel's view: element (r, p) at `ptr + r·rs + p·cs`.
+#[derive(Clone, Copy)]
+pub struct APanel {
+    pub ptr: *const f32,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// B rows of NR contiguous values, `ldb` apart.
+#[derive(Clone, Copy)]
+pub struct BPanel {
+    pub ptr: *const f32,
+    pub ldb: usize,
+}
+
+/// The MR×NR output block, rows `ldc` apart; `accumulate` adds to what is there.
+#[derive(Clone, Copy)]
+pub struct CTile {
+    pub ptr: *mut f32,
+    pub ldc: usize,
+    pub accumulate: bool,
+}
+
+pub type KernelFn = unsafe fn(usize, APanel, BPanel, CTile);
 
 pub struct Kernel {
     pub name: &'static str,
@@ -13,58 +40,110 @@ pub struct Kernel {
 
 pub const SCALAR: Kernel = Kernel { name: "scalar", mr: 4, nr: 4, run: scalar_4x4 };
 
-/// Portable kernel; also what the reference backend packs with in tests of the packing logic.
-unsafe fn scalar_4x4(kc: usize, a: *const f32, b: *const f32, out: *mut f32) {
+/// Portable kernel; also what tests of the packing logic run on every machine.
+unsafe fn scalar_4x4(kc: usize, a: APanel, b: BPanel, c: CTile) {
     let mut acc = [[0.0f32; 4]; 4];
     for p in 0..kc {
-        // SAFETY: the contract gives kc·4 floats behind a and b.
-        let (ap, bp) = unsafe { (a.add(p * 4), b.add(p * 4)) };
+        // SAFETY: the module contract makes every a(r, p) and b(p, j) readable.
+        let bp = unsafe { b.ptr.add(p * b.ldb) };
         for (r, row) in acc.iter_mut().enumerate() {
-            let av = unsafe { *ap.add(r) };
-            for (c, v) in row.iter_mut().enumerate() {
-                *v += av * unsafe { *bp.add(c) };
+            let av = unsafe { *a.ptr.add(r * a.rs + p * a.cs) };
+            for (j, v) in row.iter_mut().enumerate() {
+                *v += av * unsafe { *bp.add(j) };
             }
         }
     }
     for (r, row) in acc.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            unsafe { *out.add(r * 4 + c) = *v };
+        for (j, v) in row.iter().enumerate() {
+            // SAFETY: the MR×NR block of C is writable.
+            unsafe {
+                let dst = c.ptr.add(r * c.ldc + j);
+                *dst = if c.accumulate { *dst + *v } else { *v };
+            }
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 pub mod x86 {
-    use super::Kernel;
+    use super::{APanel, BPanel, CTile, Kernel};
     use std::arch::x86_64::*;
 
     pub const AVX2_FMA: Kernel = Kernel { name: "avx2+fma", mr: 6, nr: 16, run: avx2_6x16 };
+    pub const AVX512: Kernel = Kernel { name: "avx512f", mr: 8, nr: 32, run: avx512_8x32 };
 
-    pub fn available() -> bool {
+    pub fn has_avx2_fma() -> bool {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+
+    pub fn has_avx512() -> bool {
+        is_x86_feature_detected!("avx512f")
     }
 
     /// 6×16 tile = 12 ymm accumulators; per k: 2 loads of B, 6 broadcasts of A, 12 FMAs.
     /// # Safety
-    /// The CPU must support AVX2 and FMA (checked by `available`), plus the module contract.
+    /// The CPU must support AVX2 and FMA (checked by `has_avx2_fma`), plus the module contract.
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn avx2_6x16(kc: usize, a: *const f32, b: *const f32, out: *mut f32) {
-        let mut c = [[_mm256_setzero_ps(); 2]; 6];
-        for p in 0..kc {
+    unsafe fn avx2_6x16(kc: usize, a: APanel, b: BPanel, c: CTile) {
+        let mut acc = [[_mm256_setzero_ps(); 2]; 6];
+        let (mut ap, mut bp) = (a.ptr, b.ptr);
+        for _ in 0..kc {
             unsafe {
-                let b0 = _mm256_loadu_ps(b.add(p * 16));
-                let b1 = _mm256_loadu_ps(b.add(p * 16 + 8));
-                for (r, acc) in c.iter_mut().enumerate() {
-                    let av = _mm256_broadcast_ss(&*a.add(p * 6 + r));
+                let b0 = _mm256_loadu_ps(bp);
+                let b1 = _mm256_loadu_ps(bp.add(8));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let av = _mm256_broadcast_ss(&*ap.add(r * a.rs));
                     acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
                     acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
                 }
+                ap = ap.add(a.cs);
+                bp = bp.add(b.ldb);
             }
         }
-        for (r, acc) in c.iter().enumerate() {
+        for (r, acc) in acc.iter().enumerate() {
             unsafe {
-                _mm256_storeu_ps(out.add(r * 16), acc[0]);
-                _mm256_storeu_ps(out.add(r * 16 + 8), acc[1]);
+                let dst = c.ptr.add(r * c.ldc);
+                let (mut v0, mut v1) = (acc[0], acc[1]);
+                if c.accumulate {
+                    v0 = _mm256_add_ps(_mm256_loadu_ps(dst), v0);
+                    v1 = _mm256_add_ps(_mm256_loadu_ps(dst.add(8)), v1);
+                }
+                _mm256_storeu_ps(dst, v0);
+                _mm256_storeu_ps(dst.add(8), v1);
+            }
+        }
+    }
+
+    /// 8×32 tile = 16 zmm accumulators; per k: 2 loads of B, 8 broadcasts of A, 16 FMAs.
+    /// # Safety
+    /// The CPU must support AVX-512F (checked by `has_avx512`), plus the module contract.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512_8x32(kc: usize, a: APanel, b: BPanel, c: CTile) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; 8];
+        let (mut ap, mut bp) = (a.ptr, b.ptr);
+        for _ in 0..kc {
+            unsafe {
+                let b0 = _mm512_loadu_ps(bp);
+                let b1 = _mm512_loadu_ps(bp.add(16));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let av = _mm512_set1_ps(*ap.add(r * a.rs));
+                    acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
+                    acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+                }
+                ap = ap.add(a.cs);
+                bp = bp.add(b.ldb);
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            unsafe {
+                let dst = c.ptr.add(r * c.ldc);
+                let (mut v0, mut v1) = (acc[0], acc[1]);
+                if c.accumulate {
+                    v0 = _mm512_add_ps(_mm512_loadu_ps(dst), v0);
+                    v1 = _mm512_add_ps(_mm512_loadu_ps(dst.add(16)), v1);
+                }
+                _mm512_storeu_ps(dst, v0);
+                _mm512_storeu_ps(dst.add(16), v1);
             }
         }
     }
@@ -72,42 +151,76 @@ pub mod x86 {
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod wasm {
-    use super::Kernel;
+    use super::{APanel, BPanel, CTile, Kernel};
     use core::arch::wasm32::*;
 
+    #[cfg(not(target_feature = "relaxed-simd"))]
     pub const SIMD128: Kernel = Kernel { name: "simd128", mr: 4, nr: 8, run: simd128_4x8 };
+    #[cfg(target_feature = "relaxed-simd")]
+    pub const SIMD128: Kernel = Kernel { name: "simd128+relaxed", mr: 4, nr: 8, run: simd128_4x8 };
 
-    /// 4×8 tile = 8 v128 accumulators; per k: 2 loads of B, 4 splats of A, 8 mul+add.
-    unsafe fn simd128_4x8(kc: usize, a: *const f32, b: *const f32, out: *mut f32) {
-        let mut c = [[f32x4_splat(0.0); 2]; 4];
-        for p in 0..kc {
+    /// acc + a·b: one fused multiply-add where relaxed SIMD is compiled in (the engine may or
+    /// may not fuse it), else a multiply then an add.
+    #[inline(always)]
+    fn madd(a: v128, b: v128, acc: v128) -> v128 {
+        #[cfg(target_feature = "relaxed-simd")]
+        return f32x4_relaxed_madd(a, b, acc);
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        f32x4_add(acc, f32x4_mul(a, b))
+    }
+
+    /// 4×8 tile = 8 v128 accumulators; per k: 2 loads of B, 4 splats of A, 8 madds. (6×8 and
+    /// 5×8 tiles measured slower in V8, whose x64 code has 15 usable vector registers; unrolling
+    /// k did not help either.)
+    pub(crate) unsafe fn simd128_4x8(kc: usize, a: APanel, b: BPanel, c: CTile) {
+        let mut acc = [[f32x4_splat(0.0); 2]; 4];
+        let (mut ap, mut bp) = (a.ptr, b.ptr);
+        for _ in 0..kc {
             unsafe {
-                let b0 = v128_load(b.add(p * 8) as *const v128);
-                let b1 = v128_load(b.add(p * 8 + 4) as *const v128);
-                for (r, acc) in c.iter_mut().enumerate() {
-                    let av = f32x4_splat(*a.add(p * 4 + r));
-                    acc[0] = f32x4_add(acc[0], f32x4_mul(av, b0));
-                    acc[1] = f32x4_add(acc[1], f32x4_mul(av, b1));
+                let b0 = v128_load(bp as *const v128);
+                let b1 = v128_load(bp.add(4) as *const v128);
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let av = f32x4_splat(*ap.add(r * a.rs));
+                    acc[0] = madd(av, b0, acc[0]);
+                    acc[1] = madd(av, b1, acc[1]);
                 }
+                ap = ap.add(a.cs);
+                bp = bp.add(b.ldb);
             }
         }
-        for (r, acc) in c.iter().enumerate() {
+        for (r, acc) in acc.iter().enumerate() {
             unsafe {
-                v128_store(out.add(r * 8) as *mut v128, acc[0]);
-                v128_store(out.add(r * 8 + 4) as *mut v128, acc[1]);
+                let dst = c.ptr.add(r * c.ldc);
+                let (mut v0, mut v1) = (acc[0], acc[1]);
+                if c.accumulate {
+                    v0 = f32x4_add(v128_load(dst as *const v128), v0);
+                    v1 = f32x4_add(v128_load(dst.add(4) as *const v128), v1);
+                }
+                v128_store(dst as *mut v128, v0);
+                v128_store(dst.add(4) as *mut v128, v1);
             }
         }
     }
 }
 
-/// The fastest kernel this machine runs.
-pub fn best() -> &'static Kernel {
+/// Every kernel this machine runs, slowest first (the last one is `best()`).
+pub fn available() -> Vec<&'static Kernel> {
+    let mut v = vec![&SCALAR];
     #[cfg(target_arch = "x86_64")]
-    if x86::available() {
-        return &x86::AVX2_FMA;
+    {
+        if x86::has_avx2_fma() {
+            v.push(&x86::AVX2_FMA);
+        }
+        if x86::has_avx512() {
+            v.push(&x86::AVX512);
+        }
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return &wasm::SIMD128;
-    #[allow(unreachable_code)]
-    &SCALAR
+    v.push(&wasm::SIMD128);
+    v
+}
+
+/// The fastest kernel this machine runs.
+pub fn best() -> &'static Kernel {
+    available().pop().expect("the scalar kernel is always available")
 }

@@ -1,44 +1,48 @@
 //! `CpuBackend`: buffers are `Vec<f32>` / `Vec<u32>` behind `Rc`. GEMM runs the packed kernel of
-//! the best SIMD level this machine has (AVX2+FMA natively when detected, simd128 on wasm32);
-//! `CpuBackend::reference()` runs the scalar oracle instead, which tests compare against.
+//! the best SIMD level this machine has (AVX-512 or AVX2+FMA natively when detected, simd128 on
+//! wasm32); `CpuBackend::reference()` runs the scalar oracle instead, which tests compare against.
+//!
+//! Every computing op builds a `plan::Call` (its kernel and buffers) and runs it; while a step is
+//! being recorded (`Recorder`) the calls are also kept, and the resulting `CpuPlan` replays them
+//! on the same buffers without allocating.
 
 pub mod elementwise;
 pub mod gemm;
 pub mod microkernel;
 mod optim;
+mod plan;
 pub mod rows;
+mod transpose;
 
-use std::cell::{Ref, RefCell, RefMut};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::Error;
 use crate::backend::*;
 use microkernel::Kernel;
+use plan::{Call, CpuPlan, Ctx, Slot};
 
 struct CpuBuf(RefCell<Vec<f32>>);
-struct CpuLabels(Vec<u32>);
+struct CpuLabels(RefCell<Vec<u32>>);
 
-fn buf(v: Vec<f32>) -> Buffer {
-    Rc::new(CpuBuf(RefCell::new(v)))
+fn new_buf(len: usize) -> Rc<CpuBuf> {
+    Rc::new(CpuBuf(RefCell::new(vec![0.0; len])))
 }
 
-fn cpu_buf(b: &Buffer) -> &CpuBuf {
-    b.downcast_ref::<CpuBuf>().expect("an f32 buffer of another device was passed to the CPU backend")
+fn f(b: &Buffer) -> Rc<CpuBuf> {
+    b.clone()
+        .downcast::<CpuBuf>()
+        .unwrap_or_else(|_| panic!("an f32 buffer of another device was passed to the CPU backend"))
 }
 
-fn f(b: &Buffer) -> Ref<'_, Vec<f32>> {
-    cpu_buf(b).0.borrow()
-}
-
-fn f_mut(b: &Buffer) -> RefMut<'_, Vec<f32>> {
-    cpu_buf(b).0.borrow_mut()
-}
-
-fn u(b: &Buffer) -> &[u32] {
-    &b.downcast_ref::<CpuLabels>().expect("a label buffer of another device was passed to the CPU backend").0
+fn u(b: &Buffer) -> Rc<CpuLabels> {
+    b.clone()
+        .downcast::<CpuLabels>()
+        .unwrap_or_else(|_| panic!("a label buffer of another device was passed to the CPU backend"))
 }
 
 /// Which GEMM runs: the scalar oracle or a packed micro-kernel.
+#[derive(Clone, Copy)]
 enum GemmImpl {
     Reference,
     Packed(&'static Kernel),
@@ -46,7 +50,17 @@ enum GemmImpl {
 
 pub struct CpuBackend {
     gemm: GemmImpl,
-    scratch: RefCell<gemm::Scratch>,
+    /// GEMM packing buffers, shared with the plans this backend records.
+    scratch: Rc<RefCell<gemm::Scratch>>,
+    /// The calls of the step being recorded, if one is.
+    recording: RefCell<Option<Recording>>,
+}
+
+struct Recording {
+    calls: Vec<Call>,
+    dropout_seed: u32,
+    /// Cleared by a call a replay would not redo (an in-place `write`).
+    replayable: Cell<bool>,
 }
 
 impl Default for CpuBackend {
@@ -63,19 +77,28 @@ impl CpuBackend {
 
     /// Scalar reference implementation of every primitive: the oracle for kernel tests.
     pub fn reference() -> Self {
-        CpuBackend { gemm: GemmImpl::Reference, scratch: Default::default() }
+        CpuBackend { gemm: GemmImpl::Reference, scratch: Default::default(), recording: Default::default() }
     }
 
     /// Packed GEMM with a chosen micro-kernel (tests run every kernel the machine has).
     pub fn with_kernel(kernel: &'static Kernel) -> Self {
-        CpuBackend { gemm: GemmImpl::Packed(kernel), scratch: Default::default() }
+        CpuBackend { gemm: GemmImpl::Packed(kernel), scratch: Default::default(), recording: Default::default() }
     }
 
-    /// Name of the GEMM micro-kernel in use ("avx2+fma", "simd128", "scalar", "reference").
+    /// Name of the GEMM micro-kernel in use ("avx512f", "avx2+fma", "simd128", "scalar", "reference").
     pub fn kernel_name(&self) -> &'static str {
         match self.gemm {
             GemmImpl::Reference => "reference",
             GemmImpl::Packed(k) => k.name,
+        }
+    }
+
+    /// Runs a call now (with the optimizer's `hyper` when it is an update), and keeps it when a
+    /// step is being recorded.
+    fn exec(&self, call: Call, hyper: Option<StepHyper>) {
+        call.run(&Ctx { gemm: self.gemm, scratch: &self.scratch, hyper, seed_shift: 0 });
+        if let Some(rec) = self.recording.borrow_mut().as_mut() {
+            rec.calls.push(call);
         }
     }
 }
@@ -90,19 +113,22 @@ impl Backend for CpuBackend {
     }
 
     fn upload(&self, data: &[f32]) -> Buffer {
-        buf(data.to_vec())
+        Rc::new(CpuBuf(RefCell::new(data.to_vec())))
     }
 
     fn upload_u32(&self, data: &[u32]) -> Buffer {
-        Rc::new(CpuLabels(data.to_vec()))
+        Rc::new(CpuLabels(RefCell::new(data.to_vec())))
     }
 
     fn zeros(&self, len: usize) -> Buffer {
-        buf(vec![0.0; len])
+        new_buf(len)
     }
 
     fn write(&self, b: &Buffer, data: &[f32]) {
-        f_mut(b)[..data.len()].copy_from_slice(data);
+        f(b).0.borrow_mut()[..data.len()].copy_from_slice(data);
+        if let Some(rec) = self.recording.borrow().as_ref() {
+            rec.replayable.set(false);
+        }
     }
 
     fn read<'a>(&'a self, b: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<f32>> {
@@ -114,102 +140,105 @@ impl Backend for CpuBackend {
 
     fn read_u32<'a>(&'a self, b: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<u32>> {
         match b.downcast_ref::<CpuLabels>() {
-            Some(l) => ready(l.0[..len].to_vec()),
+            Some(l) => ready(l.0.borrow()[..len].to_vec()),
             None => Box::pin(std::future::ready(Err(Error::Device("not a CPU label buffer".into())))),
         }
     }
 
     fn unary(&self, op: UnaryOp, x: &Buffer, len: usize) -> Buffer {
-        let mut out = vec![0.0; len];
-        elementwise::unary_slice(op, &f(x)[..len], &mut out);
-        buf(out)
+        let out = new_buf(len);
+        self.exec(Call::Unary { op, x: f(x), len, out: out.clone() }, None);
+        out
     }
 
     fn unary_backward(&self, op: UnaryOp, x: &Buffer, y: &Buffer, g: &Buffer, len: usize) -> Buffer {
-        let (x, y, g) = (f(x), f(y), f(g));
-        let out = (0..len).map(|i| g[i] * elementwise::unary_grad(op, x[i], y[i])).collect();
-        buf(out)
+        let out = new_buf(len);
+        self.exec(Call::UnaryBackward { op, x: f(x), y: f(y), g: f(g), len, out: out.clone() }, None);
+        out
     }
 
     fn binary(&self, op: BinaryOp, a: (&Buffer, &[usize]), b: (&Buffer, &[usize]), out_shape: &[usize]) -> Buffer {
-        let mut out = vec![0.0; out_shape.iter().product()];
-        if !out.is_empty() {
-            elementwise::binary_strided(op, (&f(a.0), a.1), (&f(b.0), b.1), out_shape, &mut out);
-        }
-        buf(out)
+        let out = new_buf(out_shape.iter().product());
+        let (sa, sb, shape) = (a.1.to_vec(), b.1.to_vec(), out_shape.to_vec());
+        self.exec(Call::Binary { op, a: f(a.0), sa, b: f(b.0), sb, shape, out: out.clone() }, None);
+        out
     }
 
     fn select(&self, cond: &Buffer, a: &Buffer, b: &Buffer, len: usize) -> Buffer {
-        let (c, a, b) = (f(cond), f(a), f(b));
-        buf((0..len).map(|i| if c[i] != 0.0 { a[i] } else { b[i] }).collect())
+        let out = new_buf(len);
+        self.exec(Call::Select { cond: f(cond), a: f(a), b: f(b), len, out: out.clone() }, None);
+        out
     }
 
     fn copy_strided(&self, x: &Buffer, strides: &[usize], out_shape: &[usize]) -> Buffer {
-        let mut out = vec![0.0; out_shape.iter().product()];
-        if !out.is_empty() {
-            elementwise::copy_strided(&f(x), strides, out_shape, &mut out);
-        }
-        buf(out)
+        let out = new_buf(out_shape.iter().product());
+        let (strides, shape) = (strides.to_vec(), out_shape.to_vec());
+        self.exec(Call::CopyStrided { x: f(x), strides, shape, out: out.clone() }, None);
+        out
     }
 
     fn reduce(&self, op: ReduceOp, x: &Buffer, outer: usize, axis: usize, inner: usize) -> Buffer {
-        let mut out = vec![0.0; outer * inner];
-        rows::reduce(op, &f(x), (outer, axis, inner), &mut out);
-        buf(out)
+        let out = new_buf(outer * inner);
+        self.exec(Call::Reduce { op, x: f(x), dims: (outer, axis, inner), out: out.clone() }, None);
+        out
     }
 
     fn softmax(&self, x: &Buffer, dims: (usize, usize, usize), log: bool) -> Buffer {
-        let mut out = vec![0.0; dims.0 * dims.1 * dims.2];
-        rows::softmax(&f(x), dims, log, &mut out);
-        buf(out)
+        let out = new_buf(dims.0 * dims.1 * dims.2);
+        self.exec(Call::Softmax { x: f(x), dims, log, out: out.clone() }, None);
+        out
     }
 
     fn gemm(&self, a: &Buffer, b: &Buffer, bias: Option<&Buffer>, spec: &GemmSpec) -> Buffer {
-        let mut c = vec![0.0; spec.m * spec.n];
-        let bias = bias.map(f);
-        let (a, b, bias) = (f(a), f(b), bias.as_deref().map(|v| v.as_slice()));
-        match self.gemm {
-            GemmImpl::Reference => gemm::reference(&a, &b, bias, spec, &mut c),
-            GemmImpl::Packed(k) => gemm::packed(k, &mut self.scratch.borrow_mut(), &a, &b, bias, spec, &mut c),
-        }
-        buf(c)
+        let out = new_buf(spec.m * spec.n);
+        self.exec(Call::Gemm { a: f(a), b: f(b), bias: bias.map(f), spec: *spec, out: out.clone() }, None);
+        out
     }
 
     fn one_hot(&self, labels: &Buffer, n: usize, classes: usize) -> Buffer {
-        let mut out = vec![0.0; n * classes];
-        rows::one_hot(&u(labels)[..n], classes, &mut out);
-        buf(out)
+        let out = new_buf(n * classes);
+        self.exec(Call::OneHot { labels: u(labels), n, classes, out: out.clone() }, None);
+        out
     }
 
     fn gather_rows(&self, x: &Buffer, labels: &Buffer, n: usize, classes: usize) -> Buffer {
-        let mut out = vec![0.0; n];
-        rows::gather_rows(&f(x), &u(labels)[..n], classes, &mut out);
-        buf(out)
+        let out = new_buf(n);
+        self.exec(Call::GatherRows { x: f(x), labels: u(labels), n, classes, out: out.clone() }, None);
+        out
     }
 
     fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer {
-        let guards: Vec<_> = parts.iter().map(|(b, _)| f(b)).collect();
-        let views: Vec<(&[f32], usize)> = guards.iter().zip(parts).map(|(g, p)| (g.as_slice(), p.1)).collect();
-        let mut out = Vec::with_capacity(outer * inner * parts.iter().map(|p| p.1).sum::<usize>());
-        rows::concat(&views, outer, inner, &mut out);
-        buf(out)
+        let out = new_buf(outer * inner * parts.iter().map(|p| p.1).sum::<usize>());
+        let parts = parts.iter().map(|&(b, axis)| (f(b), axis)).collect();
+        self.exec(Call::Concat { parts, outer, inner, out: out.clone() }, None);
+        out
     }
 
     fn slice(&self, x: &Buffer, dims: (usize, usize, usize), start: usize, len: usize) -> Buffer {
-        let mut out = Vec::with_capacity(dims.0 * len * dims.2);
-        rows::slice(&f(x), dims, start, len, &mut out);
-        buf(out)
+        let out = new_buf(dims.0 * len * dims.2);
+        self.exec(Call::Slice { x: f(x), dims, start, len, out: out.clone() }, None);
+        out
     }
 
     fn dropout_mask(&self, len: usize, p: f32, seed: u32) -> Buffer {
-        let keep = 1.0 / (1.0 - p);
-        buf((0..len as u32).map(|i| if crate::rng::hash_uniform(seed, i) < p { 0.0 } else { keep }).collect())
+        let out = new_buf(len);
+        self.exec(Call::DropoutMask { len, p, seed, out: out.clone() }, None);
+        out
     }
 
     fn softmax_xent(&self, logits: &Buffer, labels: &Buffer, n: usize, c: usize, smoothing: f32) -> (Buffer, Buffer) {
-        let mut probs = vec![0.0; n * c];
-        let loss = rows::softmax_xent(&f(logits), &u(labels)[..n], n, c, smoothing, &mut probs);
-        (buf(vec![loss]), buf(probs))
+        let (loss, probs) = (new_buf(1), new_buf(n * c));
+        let call = Call::SoftmaxXent {
+            logits: f(logits),
+            labels: u(labels),
+            n,
+            c,
+            smoothing,
+            loss: loss.clone(),
+            probs: probs.clone(),
+        };
+        self.exec(call, None);
+        (loss, probs)
     }
 
     fn softmax_xent_backward(
@@ -221,18 +250,53 @@ impl Backend for CpuBackend {
         c: usize,
         smoothing: f32,
     ) -> Buffer {
-        let mut out = vec![0.0; n * c];
-        rows::softmax_xent_backward(&f(probs), &u(labels)[..n], f(g)[0], (n, c), smoothing, &mut out);
-        buf(out)
+        let out = new_buf(n * c);
+        let call = Call::SoftmaxXentBackward {
+            probs: f(probs),
+            labels: u(labels),
+            g: f(g),
+            n,
+            c,
+            smoothing,
+            out: out.clone(),
+        };
+        self.exec(call, None);
+        out
     }
 
     fn optimizer_step(&self, rule: &UpdateRule, hyper: StepHyper, params: &[ParamSlot<'_>]) {
-        for slot in params {
-            let mut p = f_mut(slot.param);
-            let g = f(slot.grad);
-            let mut guards: Vec<RefMut<'_, Vec<f32>>> = slot.state.iter().map(f_mut).collect();
-            let mut state: Vec<&mut [f32]> = guards.iter_mut().map(|s| &mut s[..slot.len]).collect();
-            optim::step(rule, hyper, &mut p[..slot.len], &g[..slot.len], &mut state);
-        }
+        let slots = params
+            .iter()
+            .map(|s| Slot { param: f(s.param), grad: f(s.grad), state: s.state.iter().map(f).collect(), len: s.len })
+            .collect();
+        self.exec(Call::OptimizerStep { rule: *rule, slots }, Some(hyper));
+    }
+
+    fn recorder(&self) -> Option<&dyn Recorder> {
+        Some(self)
+    }
+}
+
+impl Recorder for CpuBackend {
+    fn start_recording(&self, dropout_seed: u32) {
+        let rec = Recording { calls: Vec::new(), dropout_seed, replayable: Cell::new(true) };
+        *self.recording.borrow_mut() = Some(rec);
+    }
+
+    fn finish_recording(&self) -> Option<Box<dyn StepPlan>> {
+        let rec = self.recording.borrow_mut().take()?;
+        rec.replayable.get().then(|| {
+            let plan = CpuPlan {
+                calls: rec.calls,
+                dropout_seed: rec.dropout_seed,
+                gemm: self.gemm,
+                scratch: self.scratch.clone(),
+            };
+            Box::new(plan) as Box<dyn StepPlan>
+        })
+    }
+
+    fn write_u32(&self, buf: &Buffer, data: &[u32]) {
+        u(buf).0.borrow_mut()[..data.len()].copy_from_slice(data);
     }
 }

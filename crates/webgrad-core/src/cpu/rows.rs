@@ -1,5 +1,5 @@
 //! Row-wise kernels on buffers viewed as [outer, axis, inner]: reductions, softmax, fused
-//! softmax cross-entropy, one-hot/gather, concat/slice.
+//! softmax cross-entropy, one-hot/gather, slice (concat runs in `plan.rs`).
 
 use crate::backend::ReduceOp;
 
@@ -103,16 +103,9 @@ pub fn gather_rows(x: &[f32], labels: &[u32], classes: usize, out: &mut [f32]) {
     }
 }
 
-pub fn concat(parts: &[(&[f32], usize)], outer: usize, inner: usize, out: &mut Vec<f32>) {
+pub fn slice(x: &[f32], (outer, axis, inner): (usize, usize, usize), start: usize, len: usize, out: &mut [f32]) {
+    let n = len * inner;
     for o in 0..outer {
-        for &(x, axis) in parts {
-            out.extend_from_slice(&x[o * axis * inner..(o + 1) * axis * inner]);
-        }
-    }
-}
-
-pub fn slice(x: &[f32], (outer, axis, inner): (usize, usize, usize), start: usize, len: usize, out: &mut Vec<f32>) {
-    for o in 0..outer {
-        out.extend_from_slice(&x[(o * axis + start) * inner..(o * axis + start + len) * inner]);
+        out[o * n..(o + 1) * n].copy_from_slice(&x[(o * axis + start) * inner..(o * axis + start + len) * inner]);
     }
 }

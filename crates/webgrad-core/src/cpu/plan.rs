@@ -1,0 +1,166 @@
+//! One CPU call with its buffers (`Call`), which every `CpuBackend` op builds and runs, and the
+//! recorded step (`CpuPlan`) that runs a list of them again on the same buffers.
+//!
+//! Outputs are always fresh buffers when a call is first made, so no call's output aliases its
+//! inputs; a replay runs the calls in their recorded order, so each buffer goes through the same
+//! writes and reads as when it was recorded, and every kernel here overwrites its whole output.
+
+use std::cell::{RefCell, RefMut};
+use std::rc::Rc;
+
+use super::{CpuBuf, CpuLabels, GemmImpl, elementwise, gemm, optim, rows};
+use crate::backend::{BinaryOp, GemmSpec, ReduceOp, StepHyper, StepPlan, UnaryOp, UpdateRule};
+
+type F = Rc<CpuBuf>;
+type L = Rc<CpuLabels>;
+
+/// One parameter of an optimizer call (see `ParamSlot`).
+pub(super) struct Slot {
+    pub param: F,
+    pub grad: F,
+    pub state: Vec<F>,
+    pub len: usize,
+}
+
+pub(super) enum Call {
+    Unary { op: UnaryOp, x: F, len: usize, out: F },
+    UnaryBackward { op: UnaryOp, x: F, y: F, g: F, len: usize, out: F },
+    Binary { op: BinaryOp, a: F, sa: Vec<usize>, b: F, sb: Vec<usize>, shape: Vec<usize>, out: F },
+    Select { cond: F, a: F, b: F, len: usize, out: F },
+    CopyStrided { x: F, strides: Vec<usize>, shape: Vec<usize>, out: F },
+    Reduce { op: ReduceOp, x: F, dims: (usize, usize, usize), out: F },
+    Softmax { x: F, dims: (usize, usize, usize), log: bool, out: F },
+    Gemm { a: F, b: F, bias: Option<F>, spec: GemmSpec, out: F },
+    OneHot { labels: L, n: usize, classes: usize, out: F },
+    GatherRows { x: F, labels: L, n: usize, classes: usize, out: F },
+    Concat { parts: Vec<(F, usize)>, outer: usize, inner: usize, out: F },
+    Slice { x: F, dims: (usize, usize, usize), start: usize, len: usize, out: F },
+    DropoutMask { len: usize, p: f32, seed: u32, out: F },
+    SoftmaxXent { logits: F, labels: L, n: usize, c: usize, smoothing: f32, loss: F, probs: F },
+    SoftmaxXentBackward { probs: F, labels: L, g: F, n: usize, c: usize, smoothing: f32, out: F },
+    OptimizerStep { rule: UpdateRule, slots: Vec<Slot> },
+}
+
+/// What a call needs besides its buffers: the GEMM to run, and the per-step values a replay
+/// changes (the optimizer's `hyper`, and the shift added to recorded dropout seeds).
+pub(super) struct Ctx<'a> {
+    pub gemm: GemmImpl,
+    pub scratch: &'a RefCell<gemm::Scratch>,
+    pub hyper: Option<StepHyper>,
+    pub seed_shift: u32,
+}
+
+fn w(b: &F) -> RefMut<'_, Vec<f32>> {
+    b.0.borrow_mut()
+}
+
+impl Call {
+    pub fn run(&self, ctx: &Ctx<'_>) {
+        match self {
+            Call::Unary { op, x, len, out } => {
+                elementwise::unary_slice(*op, &x.0.borrow()[..*len], &mut w(out)[..*len]);
+            }
+            Call::UnaryBackward { op, x, y, g, len, out } => {
+                let (x, y, g) = (x.0.borrow(), y.0.borrow(), g.0.borrow());
+                elementwise::unary_backward_slice(*op, &x, &y, &g, &mut w(out)[..*len]);
+            }
+            Call::Binary { op, a, sa, b, sb, shape, out } => {
+                let mut out = w(out);
+                if !out.is_empty() {
+                    elementwise::binary_strided(*op, (&a.0.borrow(), sa), (&b.0.borrow(), sb), shape, &mut out);
+                }
+            }
+            Call::Select { cond, a, b, len, out } => {
+                let (c, a, b) = (cond.0.borrow(), a.0.borrow(), b.0.borrow());
+                for (i, o) in w(out)[..*len].iter_mut().enumerate() {
+                    *o = if c[i] != 0.0 { a[i] } else { b[i] };
+                }
+            }
+            Call::CopyStrided { x, strides, shape, out } => {
+                let mut out = w(out);
+                if !out.is_empty() {
+                    elementwise::copy_strided(&x.0.borrow(), strides, shape, &mut out);
+                }
+            }
+            Call::Reduce { op, x, dims, out } => rows::reduce(*op, &x.0.borrow(), *dims, &mut w(out)),
+            Call::Softmax { x, dims, log, out } => rows::softmax(&x.0.borrow(), *dims, *log, &mut w(out)),
+            Call::Gemm { a, b, bias, spec, out } => {
+                let (a, b, bias) = (a.0.borrow(), b.0.borrow(), bias.as_ref().map(|b| b.0.borrow()));
+                let bias = bias.as_deref().map(Vec::as_slice);
+                let mut c = w(out);
+                match ctx.gemm {
+                    GemmImpl::Reference => gemm::reference(&a, &b, bias, spec, &mut c),
+                    GemmImpl::Packed(k) => gemm::packed(k, &mut ctx.scratch.borrow_mut(), &a, &b, bias, spec, &mut c),
+                }
+            }
+            Call::OneHot { labels, n, classes, out } => rows::one_hot(&labels.0.borrow()[..*n], *classes, &mut w(out)),
+            Call::GatherRows { x, labels, n, classes, out } => {
+                rows::gather_rows(&x.0.borrow(), &labels.0.borrow()[..*n], *classes, &mut w(out));
+            }
+            Call::Concat { parts, outer, inner, out } => {
+                // parts viewed as [outer, axis_i, inner] → [outer, Σ axis_i, inner]
+                let (mut out, mut at) = (w(out), 0);
+                for o in 0..*outer {
+                    for (part, axis) in parts {
+                        let n = axis * inner;
+                        out[at..at + n].copy_from_slice(&part.0.borrow()[o * n..(o + 1) * n]);
+                        at += n;
+                    }
+                }
+            }
+            Call::Slice { x, dims, start, len, out } => rows::slice(&x.0.borrow(), *dims, *start, *len, &mut w(out)),
+            Call::DropoutMask { len, p, seed, out } => {
+                let (keep, seed) = (1.0 / (1.0 - p), seed.wrapping_add(ctx.seed_shift));
+                for (i, o) in w(out)[..*len].iter_mut().enumerate() {
+                    *o = if crate::rng::hash_uniform(seed, i as u32) < *p { 0.0 } else { keep };
+                }
+            }
+            Call::SoftmaxXent { logits, labels, n, c, smoothing, loss, probs } => {
+                let labels = &labels.0.borrow()[..*n];
+                w(loss)[0] = rows::softmax_xent(&logits.0.borrow(), labels, *n, *c, *smoothing, &mut w(probs));
+            }
+            Call::SoftmaxXentBackward { probs, labels, g, n, c, smoothing, out } => {
+                let (probs, labels, g) = (probs.0.borrow(), labels.0.borrow(), g.0.borrow()[0]);
+                rows::softmax_xent_backward(&probs, &labels[..*n], g, (*n, *c), *smoothing, &mut w(out));
+            }
+            Call::OptimizerStep { rule, slots } => {
+                let hyper = ctx.hyper.expect("an optimizer call runs with its step's hyperparameters");
+                for slot in slots {
+                    let (mut p, g, len) = (w(&slot.param), slot.grad.0.borrow(), slot.len);
+                    // at most 3 state slots (RMSprop, centered, with momentum): no allocation
+                    let mut guards: [Option<RefMut<'_, Vec<f32>>>; 3] = [None, None, None];
+                    for (guard, s) in guards.iter_mut().zip(&slot.state) {
+                        *guard = Some(w(s));
+                    }
+                    let mut state: [&mut [f32]; 3] = Default::default();
+                    for (s, guard) in state.iter_mut().zip(guards.iter_mut().flatten()) {
+                        *s = &mut guard[..len];
+                    }
+                    optim::step(rule, hyper, &mut p[..len], &g[..len], &mut state[..slot.state.len()]);
+                }
+            }
+        }
+    }
+}
+
+/// A recorded step: its calls, and the dropout seed it was recorded with.
+pub(super) struct CpuPlan {
+    pub calls: Vec<Call>,
+    pub dropout_seed: u32,
+    pub gemm: GemmImpl,
+    pub scratch: Rc<RefCell<gemm::Scratch>>,
+}
+
+impl StepPlan for CpuPlan {
+    fn replay(&self, hyper: StepHyper, dropout_seed: u32) {
+        let ctx = Ctx {
+            gemm: self.gemm,
+            scratch: &self.scratch,
+            hyper: Some(hyper),
+            seed_shift: dropout_seed.wrapping_sub(self.dropout_seed),
+        };
+        for call in &self.calls {
+            call.run(&ctx);
+        }
+    }
+}

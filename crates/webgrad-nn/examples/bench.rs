@@ -1,0 +1,124 @@
+//! Native CPU benchmark of webgrad itself (1 thread): prints one JSON line per result, then a table.
+//!
+//! ```text
+//! cargo run --release -p webgrad-nn --example bench -- [--repeat N] [--only SUBSTRING] [--kernel NAME]
+//! ```
+//! `--repeat N` runs each workload N times and reports the median of the N values (each run's
+//! value is kept in the JSON line as `repeats`). `--only` keeps the workloads whose name contains
+//! the substring. `--kernel` picks a GEMM micro-kernel by name (default: the best this CPU has).
+//! The same workloads run in headless Chromium through `tests/bench_wasm.rs`.
+
+#[cfg(not(target_arch = "wasm32"))]
+use {
+    std::time::Instant,
+    webgrad_core::CpuBackend,
+    webgrad_core::cpu::microkernel,
+    webgrad_nn::bench::{self, BenchEnv, BenchRow},
+};
+
+#[cfg(not(target_arch = "wasm32"))]
+fn loadavg() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut it = text.split_whitespace().map(|s| s.parse::<f64>().ok());
+    Some([it.next()??, it.next()??, it.next()??])
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// Nanoseconds this thread has been on a CPU (first field of /proc/thread-self/schedstat).
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns * 1e-9)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+struct Options {
+    repeat: usize,
+    only: Option<String>,
+    kernel: Option<String>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn options() -> Result<Options, String> {
+    let mut o = Options { repeat: 1, only: None, kernel: None };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--repeat" => o.repeat = value()?.parse().map_err(|e| format!("--repeat: {e}"))?,
+            "--only" => o.only = Some(value()?),
+            "--kernel" => o.kernel = Some(value()?),
+            other => return Err(format!("unknown argument '{other}' (expected --repeat, --only, --kernel)")),
+        }
+    }
+    o.repeat = o.repeat.max(1);
+    Ok(o)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// The median row of several runs of one workload, with every run's value in `repeats`.
+fn merge(runs: Vec<BenchRow>) -> BenchRow {
+    let values: Vec<f64> = runs.iter().map(|r| r.value).collect();
+    let mid = bench::median(&values);
+    let mut best = runs
+        .into_iter()
+        .min_by(|a, b| (a.value - mid).abs().total_cmp(&(b.value - mid).abs()))
+        .expect("at least one run");
+    if values.len() > 1 {
+        if let Some(ms) = best.ms_per_step.as_mut() {
+            *ms *= best.value / mid;
+        }
+        best.value = mid;
+        let rounded: Vec<f64> = values.iter().map(|v| (v * 10.0).round() / 10.0).collect();
+        best.details.insert("repeats".into(), serde_json::json!(rounded));
+    }
+    best
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn run() -> Result<(), String> {
+    let o = options()?;
+    let backend = match &o.kernel {
+        None => CpuBackend::new(),
+        Some(name) => CpuBackend::with_kernel(
+            microkernel::available()
+                .into_iter()
+                .find(|k| k.name == name)
+                .ok_or(format!("kernel '{name}' is not available on this CPU"))?,
+        ),
+    };
+    let start = Instant::now();
+    let now = move || start.elapsed().as_secs_f64();
+    let has_schedstat = thread_cpu_seconds().is_finite();
+    let cpu_time: Option<&dyn Fn() -> f64> = if has_schedstat { Some(&thread_cpu_seconds) } else { None };
+    let env = BenchEnv { device: std::rc::Rc::new(backend), place: "native", now: &now, load: &loadavg, cpu_time };
+    let dir = webgrad_data::find_mnist_dir().ok_or("the bundled MNIST files (assets/mnist) were not found")?;
+    let (train, _) = webgrad_data::load_mnist_dir(&dir).map_err(|e| e.to_string())?;
+    let wanted = |name: &str| o.only.as_deref().is_none_or(|s| name.contains(s));
+    let mut rows = Vec::new();
+    for name in bench::WORKLOADS.into_iter().filter(|name| wanted(name)) {
+        let runs = (0..o.repeat)
+            .map(|_| pollster::block_on(bench::run(&env, &train, name)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{name}: {e}"))?;
+        let row = merge(runs);
+        println!("{}", row.to_json());
+        rows.push(row);
+    }
+    print!("\n{}", bench::table(&rows));
+    Ok(())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("bench: error: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    // in a browser the same workloads run as tests/bench_wasm.rs
+}

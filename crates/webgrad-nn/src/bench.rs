@@ -1,0 +1,291 @@
+//! The throughput workloads of the benchmark suite, shared by the native `bench` example
+//! (`cargo run --release -p webgrad-nn --example bench`) and the in-browser bench test
+//! (`tests/bench_wasm.rs`), so both places time exactly the same code:
+//!
+//! - MNIST MLP 784-128-64-10 (ReLU, softmax cross-entropy, Adam lr 1e-3 eps 1e-8) on a given
+//!   training set: one warm-up epoch, then samples/s as the median of epochs 2–4;
+//! - the TensorFlow-Playground model 2-8-8-2 (tanh, batch 10) on the spiral set: steps/s;
+//! - matmul `[m, k] · [k, n]`: GFLOP/s.
+//!
+//! Every training step reads its loss back (as a user-facing loop does), so no work can be
+//! deferred past the clock. The caller supplies the clock and the machine load: `Instant` and
+//! `/proc/loadavg` natively, `performance.now()` (and no load) in the browser.
+
+use serde_json::json;
+use webgrad_core::{Device, Rng, Tensor, no_grad};
+use webgrad_data::Dataset;
+
+use crate::config::{ActivationName, Head, Init, LayerConfig, MlpConfig};
+use crate::loss::Loss;
+use crate::model::Mlp;
+use crate::optim::{Optimizer, OptimizerConfig};
+use crate::schedule::Schedule;
+use crate::train::{TrainConfig, Trainer};
+use crate::{Error, Result};
+
+/// Where a benchmark runs: its device, a label for the JSON rows, and how to read time and load.
+pub struct BenchEnv<'a> {
+    pub device: Device,
+    /// e.g. "native" or "wasm"
+    pub place: &'a str,
+    /// Seconds from an arbitrary origin, monotonic.
+    pub now: &'a dyn Fn() -> f64,
+    /// The 1-, 5- and 15-minute load averages, where the platform has them.
+    pub load: &'a dyn Fn() -> Option<[f64; 3]>,
+    /// Seconds this thread has run on a CPU, where the platform tells (Linux: schedstat). On a
+    /// shared machine wall time includes waits for the CPU; the rows then also give the rate
+    /// per CPU-second, which other people's work does not dilute.
+    pub cpu_time: Option<&'a dyn Fn() -> f64>,
+}
+
+/// One result: a workload, its headline value and unit, and details for the JSON line.
+#[derive(Clone, Debug)]
+pub struct BenchRow {
+    pub workload: String,
+    pub place: String,
+    pub device: String,
+    pub value: f64,
+    pub unit: &'static str,
+    /// Milliseconds per training step (training rows only).
+    pub ms_per_step: Option<f64>,
+    /// The load averages when the row finished.
+    pub load: Option<[f64; 3]>,
+    /// Extra fields of the JSON line (per-epoch figures, last loss, repeats…).
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl BenchRow {
+    /// The row as one JSON object on one line.
+    pub fn to_json(&self) -> String {
+        let mut obj = serde_json::Map::new();
+        obj.insert("workload".into(), json!(self.workload));
+        obj.insert("place".into(), json!(self.place));
+        obj.insert("device".into(), json!(self.device));
+        obj.insert("value".into(), json!(round(self.value, 1)));
+        obj.insert("unit".into(), json!(self.unit));
+        if let Some(ms) = self.ms_per_step {
+            obj.insert("ms_per_step".into(), json!(round(ms, 4)));
+        }
+        obj.insert("load".into(), json!(self.load));
+        obj.extend(self.details.clone());
+        serde_json::Value::Object(obj).to_string()
+    }
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let s = 10f64.powi(digits);
+    (x * s).round() / s
+}
+
+/// The median (the mean of the middle two for an even count); NaN when empty.
+pub fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
+}
+
+/// A fixed-width table of rows (workload, value, ms/step, load).
+pub fn table(rows: &[BenchRow]) -> String {
+    let mut out = format!(
+        "{:<24} {:<7} {:<22} {:>14} {:<10} {:>9} {:>16}\n",
+        "workload", "place", "device", "value", "unit", "ms/step", "load 1/5/15 min"
+    );
+    for r in rows {
+        let ms = r.ms_per_step.map(|m| format!("{m:.3}")).unwrap_or_else(|| "-".into());
+        let load = r.load.map(|l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2])).unwrap_or_else(|| "-".into());
+        out += &format!(
+            "{:<24} {:<7} {:<22} {:>14.1} {:<10} {:>9} {:>16}\n",
+            r.workload, r.place, r.device, r.value, r.unit, ms, load
+        );
+    }
+    out
+}
+
+fn mlp(input: usize, hidden: &[usize], act: ActivationName, classes: usize) -> MlpConfig {
+    MlpConfig {
+        input,
+        hidden: hidden.iter().map(|&width| LayerConfig { width, activation: act, dropout: 0.0 }).collect(),
+        head: Head::Softmax { classes },
+        init: Init::GlorotUniform,
+    }
+}
+
+fn adam() -> OptimizerConfig {
+    OptimizerConfig::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
+}
+
+fn trainer(env: &BenchEnv<'_>, config: MlpConfig, batch: usize) -> Result<Trainer> {
+    let model = Mlp::new(&env.device, config, 1)?;
+    let train = TrainConfig {
+        batch_size: batch,
+        epochs: usize::MAX,
+        seed: 1,
+        shuffle: true,
+        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
+        l1: 0.0,
+        l2: 0.0,
+        early_stopping_patience: None,
+    };
+    Trainer::new(model, Optimizer::new(adam(), Schedule::Constant), train)
+}
+
+/// One step with the loss read back; errors on a non-finite loss.
+async fn step(t: &mut Trainer, data: &Dataset) -> Result<(f32, bool)> {
+    let out = t.step(data)?;
+    let loss = out.loss.item().await?;
+    if !loss.is_finite() {
+        return Err(Error::Config(format!("benchmark diverged at step {} (loss {loss})", t.optimizer.step)));
+    }
+    Ok((loss, out.epoch_finished))
+}
+
+/// MNIST MLP 784-128-64-10 on `train` (8,000 rows in the suite) at `batch`: epoch 1 warms up,
+/// the row's value is the median samples/s of epochs 2–4.
+pub async fn mnist_mlp(env: &BenchEnv<'_>, train: &Dataset, batch: usize) -> Result<BenchRow> {
+    let mut t = trainer(env, mlp(train.d, &[128, 64], ActivationName::Relu, 10), batch)?;
+    let (mut per_epoch, mut cpu_per_epoch, mut last_loss) = (Vec::new(), Vec::new(), f32::NAN);
+    for _ in 0..4 {
+        let (start, cpu_start) = ((env.now)(), env.cpu_time.map(|f| f()));
+        loop {
+            let (loss, done) = step(&mut t, train).await?;
+            last_loss = loss;
+            if done {
+                break;
+            }
+        }
+        per_epoch.push((env.now)() - start);
+        if let (Some(f), Some(c0)) = (env.cpu_time, cpu_start) {
+            cpu_per_epoch.push(f() - c0);
+        }
+    }
+    let steps = t.steps_per_epoch(train.n) as f64;
+    let secs = median(&per_epoch[1..]);
+    let mut details = serde_json::Map::new();
+    details.insert("batch".into(), json!(batch));
+    details.insert("first_epoch_samples_per_s".into(), json!(round(train.n as f64 / per_epoch[0], 1)));
+    let rates: Vec<f64> = per_epoch.iter().map(|s| round(train.n as f64 / s, 1)).collect();
+    details.insert("epoch_samples_per_s".into(), json!(rates));
+    details.insert("last_loss".into(), json!(last_loss));
+    if cpu_per_epoch.len() == 4 {
+        details.insert("cpu_samples_per_s".into(), json!(round(train.n as f64 / median(&cpu_per_epoch[1..]), 1)));
+    }
+    Ok(BenchRow {
+        workload: format!("mnist_mlp_b{batch}"),
+        place: env.place.into(),
+        device: env.device.name(),
+        value: train.n as f64 / secs,
+        unit: "samples/s",
+        ms_per_step: Some(1e3 * secs / steps),
+        load: (env.load)(),
+        details,
+    })
+}
+
+/// Runs `f` `reps` times and returns the seconds it took.
+async fn timed<F: AsyncFnMut() -> Result<()>>(env: &BenchEnv<'_>, reps: usize, mut f: F) -> Result<f64> {
+    let start = (env.now)();
+    for _ in 0..reps {
+        f().await?;
+    }
+    Ok((env.now)() - start)
+}
+
+/// How many repetitions of something that took `secs` fill about `target` seconds.
+fn reps_for(secs: f64, target: f64) -> usize {
+    ((target / secs.max(1e-9)).ceil() as usize).clamp(1, 1_000_000)
+}
+
+/// The TensorFlow-Playground model 2-8-8-2 (tanh, batch 10) on a 500-point spiral: steps/s as
+/// the median of 5 samples of about 0.2 s each, after one warm-up sample.
+pub async fn playground(env: &BenchEnv<'_>) -> Result<BenchRow> {
+    let data = webgrad_data::synthetic::spiral(500, 0.0, 1);
+    let mut t = trainer(env, mlp(2, &[8, 8], ActivationName::Tanh, 2), 10)?;
+    let mut last_loss = f32::NAN;
+    let warm = timed(env, 200, async || {
+        last_loss = step(&mut t, &data).await?.0;
+        Ok(())
+    })
+    .await?;
+    let reps = reps_for(warm / 200.0, 0.2);
+    let mut rates = Vec::new();
+    for _ in 0..5 {
+        let secs = timed(env, reps, async || {
+            last_loss = step(&mut t, &data).await?.0;
+            Ok(())
+        })
+        .await?;
+        rates.push(reps as f64 / secs);
+    }
+    let value = median(&rates);
+    let mut details = serde_json::Map::new();
+    details.insert("batch".into(), json!(10));
+    details.insert("last_loss".into(), json!(last_loss));
+    Ok(BenchRow {
+        workload: "playground_2-8-8-2_b10".into(),
+        place: env.place.into(),
+        device: env.device.name(),
+        value,
+        unit: "steps/s",
+        ms_per_step: Some(1e3 / value),
+        load: (env.load)(),
+        details,
+    })
+}
+
+/// `[m, k] · [k, n]` (both row-major, no transposes) through `Tensor::matmul`: GFLOP/s (2mkn
+/// flops per product) as the median of 5 samples of about 0.25 s each, after a warm-up.
+pub async fn matmul(env: &BenchEnv<'_>, m: usize, k: usize, n: usize) -> Result<BenchRow> {
+    let mut rng = Rng::new(7);
+    let mut random = |len: usize| (0..len).map(|_| rng.uniform_range(-1.0, 1.0)).collect::<Vec<f32>>();
+    let a = Tensor::from_slice(&env.device, &random(m * k), &[m, k])?;
+    let b = Tensor::from_slice(&env.device, &random(k * n), &[k, n])?;
+    let mut check = 0.0f32;
+    let mut product = async || -> Result<()> {
+        let c = no_grad(|| a.matmul(&b));
+        // reading one element back forces the device to finish the product
+        check = c.reshape(&[m * n]).slice(0, 0, 1).item().await?;
+        Ok(())
+    };
+    let warm = timed(env, 1, &mut product).await?;
+    let reps = reps_for(warm, 0.25);
+    let mut rates = Vec::new();
+    for _ in 0..5 {
+        let secs = timed(env, reps, &mut product).await?;
+        rates.push(2.0 * (m * k * n) as f64 * reps as f64 / secs / 1e9);
+    }
+    let mut details = serde_json::Map::new();
+    details.insert("m".into(), json!(m));
+    details.insert("k".into(), json!(k));
+    details.insert("n".into(), json!(n));
+    details.insert("check".into(), json!(check));
+    Ok(BenchRow {
+        workload: format!("matmul_{m}x{k}x{n}"),
+        place: env.place.into(),
+        device: env.device.name(),
+        value: median(&rates),
+        unit: "GFLOP/s",
+        ms_per_step: None,
+        load: (env.load)(),
+        details,
+    })
+}
+
+/// The suite's workloads, in the order they run.
+pub const WORKLOADS: [&str; 5] =
+    ["mnist_mlp_b64", "mnist_mlp_b256", "playground_2-8-8-2_b10", "matmul_1024x1024x1024", "matmul_64x784x128"];
+
+/// Runs one workload of [`WORKLOADS`] by name (`mnist_train` is the bundled 8,000-image split).
+pub async fn run(env: &BenchEnv<'_>, mnist_train: &Dataset, workload: &str) -> Result<BenchRow> {
+    match workload {
+        "mnist_mlp_b64" => mnist_mlp(env, mnist_train, 64).await,
+        "mnist_mlp_b256" => mnist_mlp(env, mnist_train, 256).await,
+        "playground_2-8-8-2_b10" => playground(env).await,
+        "matmul_1024x1024x1024" => matmul(env, 1024, 1024, 1024).await,
+        "matmul_64x784x128" => matmul(env, 64, 784, 128).await,
+        other => Err(Error::Config(format!("unknown workload '{other}' (expected one of {})", WORKLOADS.join(", ")))),
+    }
+}

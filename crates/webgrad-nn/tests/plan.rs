@@ -1,0 +1,150 @@
+//! Recorded-and-replayed steps (`plan.rs`) compute the same bits as steps run op by op, for every
+//! loss, with dropout, penalties, clipping, a schedule and a short last batch, and a plan is
+//! re-recorded when a setting it depends on changes. Runs natively and in headless Chromium.
+
+use webgrad_core::{Tensor, dual_test};
+use webgrad_data::{Dataset, Targets, synthetic};
+use webgrad_nn::{
+    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Schedule, TrainConfig,
+    Trainer,
+};
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+struct Setup {
+    head: Head,
+    loss: Loss,
+    optimizer: &'static str,
+    dropout: f32,
+    l1: f32,
+    l2: f32,
+    clip: Option<f32>,
+    schedule: Schedule,
+    batch: usize,
+}
+
+fn trainer(data: &Dataset, s: &Setup, planning: bool) -> Trainer {
+    let hidden =
+        [12, 7].iter().map(|&width| LayerConfig { width, activation: ActivationName::Tanh, dropout: s.dropout });
+    let config = MlpConfig { input: data.d, hidden: hidden.collect(), head: s.head.clone(), init: Init::TorchDefault };
+    let model = Mlp::new(&webgrad_core::cpu(), config, 3).unwrap();
+    let mut opt = Optimizer::new(OptimizerConfig::by_name(s.optimizer).unwrap(), s.schedule);
+    opt.clip_grad_norm = s.clip;
+    let config = TrainConfig {
+        batch_size: s.batch,
+        epochs: 3,
+        seed: 11,
+        shuffle: true,
+        loss: s.loss,
+        l1: s.l1,
+        l2: s.l2,
+        early_stopping_patience: None,
+    };
+    let mut t = Trainer::new(model, opt, config).unwrap();
+    t.set_planning(planning);
+    t
+}
+
+async fn bits(t: &Trainer) -> Vec<u32> {
+    let mut all = Vec::new();
+    for p in t.model.parameters() {
+        all.extend(p.to_vec().await.unwrap().into_iter().map(f32::to_bits));
+    }
+    all
+}
+
+/// Steps a planned and an op-by-op trainer side by side; losses and weights must agree bit for bit.
+/// `between` may change both trainers after each step (it gets the step index).
+async fn same_bits(data: &Dataset, s: &Setup, steps: usize, between: impl Fn(usize, &mut Trainer)) {
+    let (mut planned, mut plain) = (trainer(data, s, true), trainer(data, s, false));
+    for step in 0..steps {
+        let a = planned.step(data).unwrap().loss.item().await.unwrap();
+        let b = plain.step(data).unwrap().loss.item().await.unwrap();
+        assert_eq!(a.to_bits(), b.to_bits(), "{:?} step {step}: loss {a} vs {b}", s.loss);
+        between(step, &mut planned);
+        between(step, &mut plain);
+    }
+    assert_eq!(bits(&planned).await, bits(&plain).await, "{:?}: weights differ", s.loss);
+}
+
+fn regression(data: &Dataset) -> Dataset {
+    let Targets::Classes { labels, .. } = &data.targets else { unreachable!("synthetic sets are classified") };
+    let values = labels.iter().map(|&l| l as f32 * 2.0 - 0.5).collect();
+    Dataset::new("reg", data.features.clone(), data.n, data.d, Targets::Regression { values, outputs: 1 }, None)
+        .unwrap()
+}
+
+dual_test! {
+    async fn replayed_steps_match_op_by_op_steps_bit_for_bit() {
+        // 150 rows at batch 32: four full batches and a short one of 22 per epoch
+        let data = synthetic::spiral(150, 0.1, 4);
+        let base = Setup {
+            head: Head::Softmax { classes: 2 },
+            loss: Loss::CrossEntropy { label_smoothing: 0.1 },
+            optimizer: "adam",
+            dropout: 0.2,
+            l1: 1e-4,
+            l2: 1e-3,
+            clip: Some(0.5),
+            schedule: Schedule::Exponential { gamma: 0.97 },
+            batch: 32,
+        };
+        same_bits(&data, &base, 12, |_, _| {}).await;
+        let bce = Setup { head: Head::Sigmoid, loss: Loss::BceWithLogits, optimizer: "rmsprop", dropout: 0.0, ..base };
+        same_bits(&data, &bce, 12, |_, _| {}).await;
+        let reg = regression(&data);
+        let mse = Setup { head: Head::Linear { outputs: 1 }, loss: Loss::Mse, optimizer: "nesterov", clip: None, ..bce };
+        same_bits(&reg, &mse, 12, |_, _| {}).await;
+        let huber = Setup { loss: Loss::Huber { delta: 0.5 }, optimizer: "adagrad", ..mse };
+        same_bits(&reg, &huber, 12, |_, _| {}).await;
+    }
+
+    async fn a_plan_is_recorded_again_when_its_settings_change() {
+        let data = synthetic::circle(96, 0.05, 2);
+        let s = Setup {
+            head: Head::Softmax { classes: 2 },
+            loss: Loss::CrossEntropy { label_smoothing: 0.0 },
+            optimizer: "adam",
+            dropout: 0.0,
+            l1: 0.0,
+            l2: 0.0,
+            clip: None,
+            schedule: Schedule::Constant,
+            batch: 16,
+        };
+        // the playground changes these while training: lr, weight decay, penalties, dropout, clipping
+        same_bits(&data, &s, 14, |step, t| match step {
+            2 => t.optimizer.config.set_lr(0.05),
+            4 => t.optimizer.config.set_weight_decay(0.01),
+            6 => t.config.l2 = 1e-3,
+            8 => t.model.config.hidden[0].dropout = 0.3,
+            10 => t.optimizer.clip_grad_norm = Some(0.1),
+            12 => t.config.loss = Loss::CrossEntropy { label_smoothing: 0.2 },
+            _ => {}
+        })
+        .await;
+    }
+
+    async fn a_replay_sees_weights_assigned_in_place() {
+        let data = synthetic::xor(64, 0.0, 1);
+        let s = Setup {
+            head: Head::Softmax { classes: 2 },
+            loss: Loss::CrossEntropy { label_smoothing: 0.0 },
+            optimizer: "sgd",
+            dropout: 0.0,
+            l1: 0.0,
+            l2: 0.0,
+            clip: None,
+            schedule: Schedule::Constant,
+            batch: 8,
+        };
+        same_bits(&data, &s, 6, |step, t| {
+            if step == 3 {
+                let w: &Tensor = &t.model.layers[0].weight;
+                w.assign(&vec![0.25; w.numel()]).unwrap();
+            }
+        })
+        .await;
+    }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# webgrad's CPU benchmark in headless Chromium (wasm simd128, one thread, in a dedicated worker):
+# the workloads of `cargo run --release -p webgrad-nn --example bench`, built the way the page is
+# built (profile wasm-release). Runs twice: V8's default tiers (what a user sees first), then
+# `--js-flags=--no-liftoff` (optimised code from the start: the steady state). A browser cannot
+# read the machine load, so each row's "load" is /proc/loadavg sampled before and after its run,
+# and "place" names the flags. Prints one JSON line per row, then a table.
+#   scripts/bench-wasm.sh [--relaxed]
+# --relaxed adds a steady-state run of a build with relaxed-simd FMA (its own target dir).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export WASM_BINDGEN_TEST_TIMEOUT=900
+
+# $1: place label, $2: extra chromium argument (or ""), $3...: extra environment for cargo
+run() {
+  local place="$1" arg="$2"
+  shift 2
+  local wd
+  wd="$(mktemp --suffix=.json)"
+  python3 -c '
+import json, sys
+cfg = json.load(open("webdriver.json"))
+if sys.argv[1]:
+    cfg["goog:chromeOptions"]["args"].append(sys.argv[1])
+json.dump(cfg, open(sys.argv[2], "w"))
+' "$arg" "$wd"
+  local before after out
+  before="$(cut -d' ' -f1-3 /proc/loadavg)"
+  out="$(env "$@" WASM_BINDGEN_TEST_WEBDRIVER_JSON="$wd" cargo test --profile wasm-release \
+    -p webgrad-nn --target wasm32-unknown-unknown --test bench_wasm -- --nocapture 2>&1)" || {
+    echo "$out" >&2
+    exit 1
+  }
+  after="$(cut -d' ' -f1-3 /proc/loadavg)"
+  rm -f "$wd"
+  echo "$out" | grep '^{' | python3 -c '
+import json, sys
+place, before, after = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+for line in sys.stdin:
+    row = json.loads(line)
+    row["place"] = place
+    row["load"] = {"before": [float(x) for x in before], "after": [float(x) for x in after]}
+    print(json.dumps(row, sort_keys=True))
+' "$place" "$before" "$after"
+}
+
+rows="$(
+  run wasm ""
+  run wasm-no-liftoff "--js-flags=--no-liftoff"
+  if [ "${1:-}" = "--relaxed" ]; then
+    run wasm-relaxed-no-liftoff "--js-flags=--no-liftoff" CARGO_TARGET_DIR=target/wasm-relaxed \
+      "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-C target-feature=+simd128,+relaxed-simd"
+  fi
+)"
+echo "$rows"
+echo
+echo "$rows" | python3 -c '
+import json, sys
+fmt = "%-24s %-24s %-22s %11s %-10s %8s %10s  %s"
+print(fmt % ("workload", "place", "device", "value", "unit", "ms/step", "1st epoch", "load 1 min before/after"))
+for line in sys.stdin:
+    r = json.loads(line)
+    ms = "%.3f" % r["ms_per_step"] if "ms_per_step" in r else "-"
+    first = "%.0f" % r["first_epoch_samples_per_s"] if "first_epoch_samples_per_s" in r else "-"
+    load = "%.2f/%.2f" % (r["load"]["before"][0], r["load"]["after"][0])
+    print(fmt % (r["workload"], r["place"], r["device"], "%.1f" % r["value"], r["unit"], ms, first, load))
+'
