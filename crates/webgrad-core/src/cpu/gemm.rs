@@ -164,7 +164,9 @@ fn blocked(
                             // edge strips are packed zero-padded to MR / NR; tile ≥ MR·NR
                             run(kc, ap, bp, t);
                             for r in 0..rows {
-                                let dst = &mut c[at + r * n..at + r * n + cols];
+                                // through `cp`, as the full tiles write: C is not reborrowed meanwhile
+                                // SAFETY: row ic+ir+r < m and columns jc+jr..+cols ≤ n lie inside C.
+                                let dst = unsafe { std::slice::from_raw_parts_mut(cp.add(at + r * n), cols) };
                                 let src = &tile[r * nr..r * nr + cols];
                                 if accumulate {
                                     dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
