@@ -20,4 +20,4 @@ pub mod protocol;
 #[cfg(target_arch = "wasm32")]
 pub mod storage;
 #[cfg(target_arch = "wasm32")]
-pub mod trainer_worker;
+pub mod worker;

@@ -1,6 +1,7 @@
 //! The page. One `App` state; worker messages and control events go through its methods,
 //! which update the state and re-render. No math here: numbers come from the worker.
 
+mod controls;
 mod diagram;
 mod dom;
 mod images;
@@ -14,9 +15,10 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlCanvasElement, MessageEvent, Worker};
-use webgrad_nn::{Head, LayerConfig, MlpConfig, Report};
+use webgrad_nn::Report;
 
 use crate::protocol::*;
+use controls::*;
 use dom::*;
 
 #[derive(Default)]
@@ -37,172 +39,6 @@ struct App {
     regression: bool,
     /// The experiment sent with files that are still loading (shown once they load).
     pending_files: Option<Experiment>,
-}
-
-/// Puts an experiment into the controls (from a shared link, or a dataset's defaults).
-fn show_experiment(e: &Experiment) {
-    let hidden: Vec<String> = e.hidden.iter().map(usize::to_string).collect();
-    match &e.data {
-        DataChoice::Mnist => set_select_value("dataset", "mnist"),
-        DataChoice::File { name, label } => {
-            ensure_option("file", &format!("Your file: {name}"));
-            set_select_value("dataset", "file");
-            set_input_value("label-column", label.as_deref().unwrap_or(""));
-        }
-        DataChoice::Url { url, label } => {
-            ensure_option("url", "Data from a URL");
-            set_select_value("dataset", "url");
-            set_input_value("data-url", url);
-            set_input_value("label-column", label.as_deref().unwrap_or(""));
-        }
-        DataChoice::Synthetic { name, samples, noise, test_fraction, .. } => {
-            set_select_value("dataset", name);
-            set_input_value("samples", &samples.to_string());
-            let noise = format!("{}", (noise * 100.0).round());
-            set_input_value("noise", &noise);
-            set_text("noise-value", &noise);
-            let ratio = format!("{}", ((1.0 - test_fraction) * 100.0).round());
-            set_input_value("train-ratio", &ratio);
-            set_text("train-ratio-value", &format!("{ratio} %"));
-        }
-    }
-    set_hidden("synthetic-options", !matches!(e.data, DataChoice::Synthetic { .. }));
-    set_input_value("hidden", &hidden.join(","));
-    set_select_value("activation", &e.activation);
-    set_select_value("optimizer", &e.optimizer);
-    set_input_value("lr", &e.lr.to_string());
-    set_input_value("batch", &e.batch.to_string());
-    set_input_value("epochs", &e.epochs.to_string());
-    set_input_value("seed", &e.seed.to_string());
-    set_select_value("backend", &e.backend);
-    set_input_value("dropout", &if e.dropout == 0.0 { String::new() } else { e.dropout.to_string() });
-    set_input_value("weight-decay", &e.weight_decay.map(|w| w.to_string()).unwrap_or_default());
-    set_input_value("l1", &if e.l1 == 0.0 { String::new() } else { e.l1.to_string() });
-    set_input_value("l2", &if e.l2 == 0.0 { String::new() } else { e.l2.to_string() });
-    set_select_value("schedule", &e.schedule);
-}
-
-/// Adds `<option value=…>` to the dataset select if it is missing, and sets its text.
-fn ensure_option(value: &str, text: &str) {
-    let select = by_id::<web_sys::HtmlSelectElement>("dataset");
-    let existing = (0..select.length())
-        .filter_map(|i| select.item(i))
-        .find(|o| o.get_attribute("value").as_deref() == Some(value));
-    let option = existing.or_else(|| {
-        let o = document().create_element("option").ok()?;
-        o.set_attribute("value", value).ok()?;
-        select.append_child(&o).ok()?;
-        Some(o)
-    });
-    if let Some(o) = option {
-        o.set_text_content(Some(text));
-    }
-}
-
-fn label_choice() -> Option<String> {
-    let l = input_value("label-column").trim().to_string();
-    (!l.is_empty()).then_some(l)
-}
-
-/// Keeps the experiment in the address bar, so the link reproduces it.
-fn remember_in_url(e: &Experiment) {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{}", e.to_query())));
-    }
-}
-
-/// A download link for bytes (a Blob URL that lives as long as the page).
-fn download_link(name: &str, bytes: &[u8], mime: &str) -> Option<web_sys::Element> {
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
-    let a = document().create_element("a").ok()?;
-    a.set_attribute("href", &url).ok()?;
-    a.set_attribute("download", name).ok()?;
-    a.set_text_content(Some(&format!("Download {name}")));
-    Some(a)
-}
-
-fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
-    if text.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    text.split(',')
-        .map(|w| match w.trim().parse::<usize>() {
-            Ok(n) if (1..=4096).contains(&n) => Ok(n),
-            _ => Err(format!("hidden layer width '{}' must be a whole number from 1 to 4096", w.trim())),
-        })
-        .collect()
-}
-
-fn parse_num<T: std::str::FromStr>(id: &str, what: &str) -> Result<T, String> {
-    input_value(id).trim().parse::<T>().map_err(|_| format!("{what} '{}' is not a valid number", input_value(id)))
-}
-
-/// The experiment the controls describe, or the first thing wrong with them.
-fn experiment_from_controls() -> Result<Experiment, String> {
-    let dataset = select_value("dataset");
-    let seed: u64 = parse_num("seed", "seed")?;
-    let data = if dataset == "mnist" {
-        DataChoice::Mnist
-    } else if dataset == "file" {
-        let select = by_id::<web_sys::HtmlSelectElement>("dataset");
-        let name =
-            select.item(select.selected_index().max(0) as u32).and_then(|o| o.text_content()).unwrap_or_default();
-        DataChoice::File { name: name.trim_start_matches("Your file: ").to_string(), label: label_choice() }
-    } else if dataset == "url" {
-        DataChoice::Url { url: input_value("data-url").trim().to_string(), label: label_choice() }
-    } else {
-        let samples: usize = parse_num("samples", "samples")?;
-        if !(20..=20_000).contains(&samples) {
-            return Err(format!("samples must be between 20 and 20,000, got {samples}"));
-        }
-        let noise = parse_num::<f32>("noise", "noise")? / 100.0;
-        let test_fraction = 1.0 - parse_num::<f32>("train-ratio", "training share")? / 100.0;
-        DataChoice::Synthetic { name: dataset, samples, noise, test_fraction, seed }
-    };
-    let lr: f64 = parse_num("lr", "learning rate")?;
-    if !(lr > 0.0 && lr.is_finite()) {
-        return Err(format!("learning rate must be positive, got {lr}"));
-    }
-    let batch: usize = parse_num("batch", "batch size")?;
-    let epochs: usize = parse_num("epochs", "epochs")?;
-    if batch == 0 || epochs == 0 {
-        return Err("batch size and epochs must be at least 1".into());
-    }
-    Ok(Experiment {
-        data,
-        hidden: parse_hidden(&input_value("hidden"))?,
-        activation: select_value("activation"),
-        optimizer: select_value("optimizer"),
-        lr,
-        batch,
-        epochs,
-        seed,
-        backend: select_value("backend"),
-        dropout: optional_num::<f32>("dropout", "dropout")?.unwrap_or(0.0),
-        weight_decay: optional_num("weight-decay", "weight decay")?,
-        l1: optional_num::<f32>("l1", "L1 penalty")?.unwrap_or(0.0),
-        l2: optional_num::<f32>("l2", "L2 penalty")?.unwrap_or(0.0),
-        schedule: select_value("schedule"),
-    })
-}
-
-/// An optional number field: empty is `None`, anything else must parse and be ≥ 0.
-fn optional_num<T: std::str::FromStr + PartialOrd + Default + std::fmt::Display>(
-    id: &str,
-    what: &str,
-) -> Result<Option<T>, String> {
-    let text = input_value(id);
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    match text.trim().parse::<T>() {
-        Ok(v) if v >= T::default() => Ok(Some(v)),
-        _ => Err(format!("{what} '{text}' must be a number ≥ 0")),
-    }
 }
 
 struct Page {
@@ -429,37 +265,6 @@ impl Page {
     }
 }
 
-/// The first rows of a table from a file, or nothing for the built-in sets.
-fn show_preview(preview: Option<&Preview>) {
-    match preview {
-        Some(p) => show_table("preview", "First rows (features after encoding, then the label)", p),
-        None => set_hidden("preview", true),
-    }
-}
-
-/// Fills the table `id` with a caption, a header row and the rows, and shows it.
-fn show_table(id: &str, title: &str, p: &Preview) {
-    let table = by_id::<web_sys::HtmlElement>(id);
-    table.set_inner_html("");
-    let add_row = |cells: &[String], tag: &str| {
-        let tr = document().create_element("tr").expect("tr");
-        for c in cells {
-            let cell = document().create_element(tag).expect("cell");
-            cell.set_text_content(Some(c));
-            let _ = tr.append_child(&cell);
-        }
-        let _ = table.append_child(&tr);
-    };
-    let caption = document().create_element("caption").expect("caption");
-    caption.set_text_content(Some(title));
-    let _ = table.append_child(&caption);
-    add_row(&p.columns, "th");
-    for r in &p.rows {
-        add_row(r, "td");
-    }
-    table.set_hidden(false);
-}
-
 /// Sends picked or dropped files to the worker (File objects travel by structured clone).
 fn send_files(page: &Page, files: web_sys::FileList) {
     if files.length() == 0 {
@@ -524,27 +329,6 @@ fn render(app: &App) {
     {
         plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty());
     }
-}
-
-/// Live parameter count for the controls (the same formula the model uses).
-fn update_param_count(summary: Option<&DataSummary>) {
-    let Some(s) = summary else { return };
-    let Ok(hidden) = parse_hidden(&input_value("hidden")) else { return };
-    let head = if s.class_names.is_empty() {
-        Head::Linear { outputs: 1 }
-    } else {
-        Head::Softmax { classes: s.class_names.len().max(2) }
-    };
-    let cfg = MlpConfig {
-        input: s.features,
-        hidden: hidden
-            .into_iter()
-            .map(|width| LayerConfig { width, activation: webgrad_nn::ActivationName::Relu, dropout: 0.0 })
-            .collect(),
-        head,
-        init: webgrad_nn::Init::GlorotUniform,
-    };
-    set_text("param-count", &format!("{} parameters (Reset or Train to apply)", cfg.parameter_count()));
 }
 
 pub fn start() -> Result<(), JsValue> {

@@ -1,6 +1,13 @@
 //! The training worker: owns the data, the model and the device. One async loop drains the
 //! message queue, then trains for a slice of time (~12 ms) and posts what happened, so it can be
 //! paused or re-tuned between any two slices. CPU readbacks complete at once (`ready_now`).
+//! `data` loads, `model` builds, `views` computes what the page draws, `actions` answers requests
+//! on the current model.
+
+mod actions;
+mod data;
+mod model;
+mod views;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -23,19 +30,16 @@ use crate::js::{now_ms, ready_now, sleep};
 use crate::protocol::*;
 use crate::storage;
 
+use data::*;
+use model::*;
+use views::*;
+
 const SLICE_MS: f64 = 12.0;
 const FRAME_MS: f64 = 16.0;
 /// Steps recorded on the GPU before the slice reads its loss (bounds the queued work).
 const GPU_STEPS_PER_SLICE: usize = 8;
 const BOUNDARY_SIZE: usize = 48;
 const MNIST_FILES: [&str; 4] = webgrad_data::MNIST_FILES;
-
-struct Loaded {
-    choice: DataChoice,
-    train: Dataset,
-    test: Dataset,
-    preview: Option<Preview>,
-}
 
 /// What arrives from the page: a protocol message, or files (which serde cannot carry).
 enum Inbox {
@@ -60,31 +64,6 @@ fn take_cancel(queue: &Queue) -> bool {
 fn progress_poster<'a>(name: &'a str, post: &'a Post) -> impl FnMut(webgrad_data::Progress, Option<u64>) + 'a {
     move |p, total| post(FromWorker::LoadProgress { name: name.to_string(), bytes: p.bytes, total, rows: p.rows })
 }
-
-/// Parses picked or dropped files into splits.
-async fn load_files(
-    files: &[(String, web_sys::Blob)],
-    e: &Experiment,
-    post: &Post,
-    queue: &Queue,
-) -> Result<Loaded, String> {
-    let label = match &e.data {
-        DataChoice::File { label, .. } => label.clone(),
-        _ => None,
-    };
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    let name = names.join(" + ");
-    let mut parts = Vec::new();
-    for source in data_loader::sources(files)? {
-        let src = source.name.clone();
-        let parsed =
-            data_loader::parse_source(source, &label, progress_poster(&src, post), || take_cancel(queue)).await?;
-        parts.push((src, parsed));
-    }
-    let f = data_loader::to_splits(&name, parts, e.seed)?;
-    Ok(Loaded { choice: DataChoice::File { name, label }, train: f.train, test: f.test, preview: f.preview })
-}
-
 struct TrainerState {
     device: Device,
     devices: Devices,
@@ -98,172 +77,6 @@ struct TrainerState {
 }
 
 type Post = dyn Fn(FromWorker);
-
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let resp =
-        wasm_bindgen_futures::JsFuture::from(scope.fetch_with_str(url)).await.map_err(|e| format!("{url}: {e:?}"))?;
-    let resp: web_sys::Response = resp.unchecked_into();
-    if !resp.ok() {
-        return Err(format!("{url}: HTTP {}", resp.status()));
-    }
-    let buf = wasm_bindgen_futures::JsFuture::from(resp.array_buffer().map_err(|e| format!("{url}: {e:?}"))?)
-        .await
-        .map_err(|e| format!("{url}: {e:?}"))?;
-    Ok(js_sys::Uint8Array::new(&buf).to_vec())
-}
-
-async fn load(choice: &DataChoice, seed: u64, post: &Post, queue: &Queue) -> Result<Loaded, String> {
-    let (train, test) = match choice {
-        DataChoice::Mnist => {
-            let mut files = Vec::new();
-            for f in MNIST_FILES {
-                files.push(fetch_bytes(&format!("assets/mnist/{f}")).await?);
-            }
-            webgrad_data::load_mnist_bytes(&files[0], &files[1], &files[2], &files[3]).map_err(|e| e.to_string())?
-        }
-        DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
-            let all = synthetic::by_name(name, *samples, *noise, *seed).map_err(|e| e.to_string())?;
-            train_test_split(&all, *test_fraction, *seed).map_err(|e| e.to_string())?
-        }
-        DataChoice::Url { url, label } => {
-            if url.trim().is_empty() {
-                return Err("enter the URL of a CSV/TSV file".into());
-            }
-            let source = ByteSource::fetch(url).await?;
-            let parsed =
-                data_loader::parse_source(source, label, progress_poster(url, post), || take_cancel(queue)).await?;
-            let f = data_loader::to_splits(url, vec![(url.clone(), parsed)], seed)?;
-            return Ok(Loaded { choice: choice.clone(), train: f.train, test: f.test, preview: f.preview });
-        }
-        DataChoice::File { name, .. } => {
-            return Err(format!("{name} is no longer loaded (a reload forgets local files): choose it again"));
-        }
-    };
-    Ok(Loaded { choice: choice.clone(), train, test, preview: None })
-}
-
-fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>) -> DataSummary {
-    let class_names = match &train.targets {
-        Targets::Classes { names, .. } => names.clone(),
-        Targets::Regression { .. } => Vec::new(),
-    };
-    let mut points = Vec::new();
-    if train.d == 2 {
-        for (ds, is_test) in [(train, false), (test, true)] {
-            for i in 0..ds.n {
-                let class = ds.labels().map_or(0, |l| l[i]);
-                points.push(Point { x: ds.row(i)[0], y: ds.row(i)[1], class, test: is_test });
-            }
-        }
-    }
-    DataSummary {
-        name: train.name.trim_end_matches("-train").to_string(),
-        train_rows: train.n,
-        test_rows: test.n,
-        features: train.d,
-        class_names,
-        points,
-        preview,
-        image_shape: train.image_shape,
-    }
-}
-
-/// A trainer for `model` with the experiment's optimizer and run settings.
-fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Result<Trainer, String> {
-    let mut opt = OptimizerConfig::by_name(&e.optimizer)?;
-    opt.set_lr(e.lr);
-    if let Some(wd) = e.weight_decay {
-        opt.set_weight_decay(wd);
-    }
-    let loss = Loss::for_head(&model.config.head);
-    let config = TrainConfig {
-        batch_size: e.batch,
-        epochs: e.epochs,
-        seed: e.seed,
-        shuffle: true,
-        loss,
-        l1: e.l1,
-        l2: e.l2,
-        early_stopping_patience: None,
-    };
-    let total = (e.epochs * train_rows.div_ceil(e.batch.max(1))) as u64;
-    let schedule = match e.schedule.as_str() {
-        "cosine" => {
-            Schedule::Cosine { warmup_steps: total / 20, warmup_start_factor: 0.1, total_steps: total, min_lr: 0.0 }
-        }
-        "step" => Schedule::Step { step_size: (total / 3).max(1), gamma: 0.5 },
-        // lr · γ^total = 1 % of lr
-        "exp" => Schedule::Exponential { gamma: 0.01f64.powf(1.0 / total.max(1) as f64) },
-        _ => Schedule::Constant,
-    };
-    Trainer::new(model, Optimizer::new(opt, schedule), config).map_err(|err| err.to_string())
-}
-
-fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
-    let activation = ActivationName::parse(&e.activation)?;
-    let head = match &train.targets {
-        Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
-        Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
-    };
-    let config = MlpConfig {
-        input: train.d,
-        hidden: e.hidden.iter().map(|&width| LayerConfig { width, activation, dropout: e.dropout }).collect(),
-        head,
-        init: Init::GlorotUniform,
-    };
-    let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
-    make_trainer(model, e, train.n)
-}
-
-/// How the data was preprocessed, recorded in exported models.
-fn preprocessing(choice: &DataChoice) -> Preprocessing {
-    match choice {
-        DataChoice::Mnist => Preprocessing { scale: Some(1.0 / 255.0), standardize: None },
-        DataChoice::Synthetic { .. } | DataChoice::File { .. } | DataChoice::Url { .. } => Preprocessing::default(),
-    }
-}
-
-fn dataset_name(choice: &DataChoice) -> String {
-    match choice {
-        DataChoice::Mnist => "mnist".into(),
-        DataChoice::Synthetic { name, .. } | DataChoice::File { name, .. } => name.clone(),
-        DataChoice::Url { url, .. } => url.clone(),
-    }
-}
-
-/// Model output over a grid spanning the 2-D data (probability of class 1, or the value).
-async fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
-    if data.d != 2 || data.n == 0 {
-        return None;
-    }
-    let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
-    for i in 0..data.n {
-        let r = data.row(i);
-        (x0, x1, y0, y1) = (x0.min(r[0]), x1.max(r[0]), y0.min(r[1]), y1.max(r[1]));
-    }
-    let pad = 0.05 * (x1 - x0).max(y1 - y0);
-    let extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
-    let n = BOUNDARY_SIZE;
-    let mut grid = Vec::with_capacity(n * n * 2);
-    for r in 0..n {
-        for c in 0..n {
-            let x = extent[0] + (c as f32 + 0.5) / n as f32 * (extent[1] - extent[0]);
-            let y = extent[3] - (r as f32 + 0.5) / n as f32 * (extent[3] - extent[2]);
-            grid.extend([x, y]);
-        }
-    }
-    let y = no_grad(|| {
-        let x = Tensor::from_slice(model.device(), &grid, &[n * n, 2]).ok()?;
-        let y = model.forward(&x, false, 0);
-        Some(match model.config.head {
-            Head::Softmax { .. } => y.softmax(1).slice(1, 1, 1),
-            _ => y.slice(1, 0, 1),
-        })
-    })?;
-    let values = y.to_vec().await.ok()?;
-    Some(Boundary { size: n, extent, values })
-}
 
 impl TrainerState {
     /// Builds a fresh trainer on `loaded` (new data) or on the data already here (`Ok(None)`).
@@ -519,223 +332,9 @@ async fn webgpu_adapter_available() -> bool {
     }
 }
 
-/// Accuracy for classification, R² for regression.
-fn score(report: &webgrad_nn::Report) -> f64 {
-    match report {
-        webgrad_nn::Report::Classification(r) => r.accuracy,
-        webgrad_nn::Report::Regression(r) => r.r2,
-    }
-}
-
-/// Rows of the training split scored for the accuracy curve (bounded so an epoch's end stays short).
-const TRAIN_SCORE_ROWS: usize = 10_000;
-
-async fn train_score(model: &Mlp, train: &Dataset, loss: Loss) -> Option<f64> {
-    let ev = if train.n > TRAIN_SCORE_ROWS {
-        let first: Vec<u32> = (0..TRAIN_SCORE_ROWS as u32).collect();
-        evaluate(model, &train.subset(&first), loss).await
-    } else {
-        evaluate(model, train, loss).await
-    };
-    ev.ok().map(|e| score(&e.report))
-}
-
-/// Models up to this size have their weights drawn in the network diagram.
-const DIAGRAM_MAX_PARAMETERS: usize = 20_000;
-
-/// The weights for the diagram, or None for a model too big to draw link by link.
-async fn diagram_weights(model: &Mlp) -> Option<FromWorker> {
-    if model.config.parameter_count() > DIAGRAM_MAX_PARAMETERS {
-        return None;
-    }
-    let mut sizes = vec![model.config.input];
-    let mut layers = Vec::new();
-    for layer in &model.layers {
-        sizes.push(layer.weight.shape()[0]);
-        layers.push(layer.weight.to_vec().await.ok()?);
-    }
-    Some(FromWorker::Weights { sizes, layers })
-}
-
-/// Softmax of one row of logits.
-fn probabilities(logits: &[f32]) -> Vec<f32> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = logits.iter().map(|&z| (z - max).exp()).collect();
-    let sum: f32 = e.iter().sum();
-    e.into_iter().map(|v| v / sum).collect()
-}
-
-const GALLERY_SIZE: usize = 36;
-
-/// Test rows of one confusion cell (true class, predicted class).
-fn cell_rows(test: &Dataset, ev: &webgrad_nn::Evaluation, (t, p): (u32, u32)) -> Vec<usize> {
-    let Some(labels) = test.labels() else { return Vec::new() };
-    (0..test.n).filter(|&i| labels[i] == t && ev.predicted.get(i) == Some(&p)).collect()
-}
-
-/// Up to GALLERY_SIZE test images (image datasets only): the rows of one confusion cell, or
-/// all rows with the mistakes first.
-fn gallery(test: &Dataset, ev: &webgrad_nn::Evaluation, cell: Option<(u32, u32)>) -> Option<Vec<GalleryItem>> {
-    let (rows, cols) = test.image_shape?;
-    let Targets::Classes { labels, names, .. } = &test.targets else { return None };
-    let k = ev.outputs.len() / test.n.max(1);
-    let (wrong, right): (Vec<usize>, Vec<usize>) = match cell {
-        Some(c) => (cell_rows(test, ev, c), Vec::new()),
-        None => (0..test.n).partition(|&i| ev.predicted.get(i) != Some(&labels[i])),
-    };
-    let name = |c: u32| names.get(c as usize).cloned().unwrap_or_else(|| c.to_string());
-    let items = wrong
-        .into_iter()
-        .chain(right)
-        .take(GALLERY_SIZE)
-        .map(|i| {
-            let predicted = ev.predicted[i];
-            let p = probabilities(&ev.outputs[i * k..(i + 1) * k]);
-            GalleryItem {
-                pixels: Bytes::from(
-                    test.row(i).iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect::<Vec<u8>>(),
-                ),
-                rows,
-                cols,
-                truth: name(labels[i]),
-                predicted: name(predicted),
-                confidence: p.get(predicted as usize).copied().unwrap_or(0.0),
-            }
-        })
-        .collect();
-    Some(items)
-}
-
-impl TrainerState {
-    /// The examples behind one confusion-matrix cell: images as a gallery, rows as a table.
-    fn show_cell(&self, truth: u32, predicted: u32, post: &Post) {
-        let (Some(ev), Some(data)) = (&self.last_eval, &self.data) else { return };
-        let Targets::Classes { names, .. } = &data.test.targets else { return };
-        let name = |c: u32| names.get(c as usize).cloned().unwrap_or_else(|| c.to_string());
-        let rows = cell_rows(&data.test, ev, (truth, predicted));
-        let title = format!("True {}, predicted {} ({} examples)", name(truth), name(predicted), rows.len());
-        if let Some(items) = gallery(&data.test, ev, Some((truth, predicted))) {
-            return post(FromWorker::Gallery { title, items });
-        }
-        let mut columns: Vec<String> = match &data.preview {
-            Some(p) => p.columns[..p.columns.len() - 1].to_vec(),
-            None => (1..=data.test.d).map(|c| format!("x{c}")).collect(),
-        };
-        columns.push("label".into());
-        let rows = rows
-            .iter()
-            .take(50)
-            .map(|&i| data.test.row(i).iter().map(|v| format!("{v}")).chain([name(truth)]).collect())
-            .collect();
-        post(FromWorker::CellRows { title, preview: Preview { columns, rows } });
-    }
-
-    /// Classifies a drawing with the current model (MNIST-style preprocessing of the ink).
-    async fn predict(&self, ink: &[u8], width: usize, height: usize, post: &Post) {
-        let (Some(t), Some(data)) = (&self.trainer, &self.data) else { return };
-        if data.train.image_shape != Some((28, 28)) || ink.len() != width * height {
-            return post(FromWorker::Error { message: "drawing works with 28×28 image data such as MNIST".into() });
-        }
-        let Some(pixels) = webgrad_data::drawing::mnist_from_drawing(ink, width, height) else {
-            return post(FromWorker::Prediction { probabilities: Vec::new() });
-        };
-        let logits =
-            no_grad(|| Tensor::from_slice(t.model.device(), &pixels, &[1, 784]).map(|x| t.model.forward(&x, false, 0)));
-        let Ok(logits) = logits else { return };
-        match logits.to_vec().await {
-            Ok(z) => {
-                let names = match &data.train.targets {
-                    Targets::Classes { names, .. } => names.clone(),
-                    Targets::Regression { .. } => Vec::new(),
-                };
-                let probabilities = probabilities(&z)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(c, p)| (names.get(c).cloned().unwrap_or_else(|| c.to_string()), p))
-                    .collect();
-                post(FromWorker::Prediction { probabilities })
-            }
-            Err(e) => post(FromWorker::Error { message: e.to_string() }),
-        }
-    }
-
-    async fn export(&self, post: &Post) {
-        let (Some(t), Some(data)) = (&self.trainer, &self.data) else {
-            return post(FromWorker::Error { message: "there is no model to export yet".into() });
-        };
-        let names = match &data.train.targets {
-            Targets::Classes { names, .. } => names.clone(),
-            Targets::Regression { .. } => Vec::new(),
-        };
-        let file = ModelFile::new(&t.model.config, names, preprocessing(&data.choice), &dataset_name(&data.choice));
-        match io::save_weights(&t.model, &file).await {
-            Ok(bytes) => post(FromWorker::Exported { safetensors: Bytes::from(bytes), json: file.to_json() }),
-            Err(e) => post(FromWorker::Error { message: format!("export failed: {e}") }),
-        }
-    }
-
-    /// Loads a model file in place of the current model; the data and the old model stay if
-    /// the file is bad or does not fit the data.
-    async fn import(&mut self, name: &str, bytes: &[u8], post: &Post) {
-        self.running = false;
-        post(FromWorker::Running { running: false });
-        let (Some(data), Some(e)) = (&self.data, &self.experiment) else {
-            return post(FromWorker::Error { message: "load a dataset before importing a model".into() });
-        };
-        let (model, file) = match io::load_model(&self.device, bytes, None, name) {
-            Ok(m) => m,
-            Err(err) => return post(FromWorker::Error { message: err.to_string() }),
-        };
-        if let Err(err) = webgrad_nn::train::check_fit(&model, &data.train) {
-            return post(FromWorker::Error { message: format!("{name}: {err}") });
-        }
-        let (train_ev, test_ev) = match (
-            evaluate(&model, &data.train, Loss::for_head(&model.config.head)).await,
-            evaluate(&model, &data.test, Loss::for_head(&model.config.head)).await,
-        ) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(err), _) | (_, Err(err)) => return post(FromWorker::Error { message: err.to_string() }),
-        };
-        let activation = file.model.hidden.first().map_or("relu", |l| l.activation.name()).to_string();
-        post(FromWorker::Progress {
-            step: 0,
-            epoch: 0,
-            losses: Vec::new(),
-            samples_per_sec: 0.0,
-            boundary: boundary(&model, &data.train).await,
-        });
-        post(FromWorker::Imported {
-            name: name.into(),
-            parameters: model.config.parameter_count(),
-            model: model.config.torch_expression(),
-            hidden: model.config.hidden.iter().map(|l| l.width).collect(),
-            activation,
-        });
-        post(FromWorker::Epoch {
-            epoch: 0,
-            train_loss: train_ev.loss,
-            test_loss: test_ev.loss,
-            train_score: Some(score(&train_ev.report)),
-            test_score: score(&test_ev.report),
-            report: test_ev.report.clone(),
-        });
-        if let Some(items) = gallery(&data.test, &test_ev, None) {
-            post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
-        }
-        self.last_eval = Some(test_ev);
-        match make_trainer(model, e, data.train.n) {
-            Ok(t) => {
-                self.trainer = Some(t);
-                self.epoch_loss = (0.0, 0);
-            }
-            Err(message) => post(FromWorker::Error { message }),
-        }
-    }
-}
-
 async fn gpu_notice() -> String {
     if webgpu_adapter_available().await {
-        "WebGPU is available; this build still trains on the CPU (wasm SIMD) — the GPU backend is not wired in yet."
+        "WebGPU is available: choose it under Backend (Auto keeps small models on the CPU, where they are faster)."
             .into()
     } else {
         "WebGPU is not available in this browser: training on the CPU (wasm SIMD).".into()

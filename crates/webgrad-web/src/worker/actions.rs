@@ -1,0 +1,131 @@
+//! Requests on the current model: drill into a confusion cell, classify a drawing, export,
+//! import.
+
+use super::*;
+
+impl TrainerState {
+    /// The examples behind one confusion-matrix cell: images as a gallery, rows as a table.
+    pub(super) fn show_cell(&self, truth: u32, predicted: u32, post: &Post) {
+        let (Some(ev), Some(data)) = (&self.last_eval, &self.data) else { return };
+        let Targets::Classes { names, .. } = &data.test.targets else { return };
+        let name = |c: u32| names.get(c as usize).cloned().unwrap_or_else(|| c.to_string());
+        let rows = cell_rows(&data.test, ev, (truth, predicted));
+        let title = format!("True {}, predicted {} ({} examples)", name(truth), name(predicted), rows.len());
+        if let Some(items) = gallery(&data.test, ev, Some((truth, predicted))) {
+            return post(FromWorker::Gallery { title, items });
+        }
+        let mut columns: Vec<String> = match &data.preview {
+            Some(p) => p.columns[..p.columns.len() - 1].to_vec(),
+            None => (1..=data.test.d).map(|c| format!("x{c}")).collect(),
+        };
+        columns.push("label".into());
+        let rows = rows
+            .iter()
+            .take(50)
+            .map(|&i| data.test.row(i).iter().map(|v| format!("{v}")).chain([name(truth)]).collect())
+            .collect();
+        post(FromWorker::CellRows { title, preview: Preview { columns, rows } });
+    }
+
+    /// Classifies a drawing with the current model (MNIST-style preprocessing of the ink).
+    pub(super) async fn predict(&self, ink: &[u8], width: usize, height: usize, post: &Post) {
+        let (Some(t), Some(data)) = (&self.trainer, &self.data) else { return };
+        if data.train.image_shape != Some((28, 28)) || ink.len() != width * height {
+            return post(FromWorker::Error { message: "drawing works with 28×28 image data such as MNIST".into() });
+        }
+        let Some(pixels) = webgrad_data::drawing::mnist_from_drawing(ink, width, height) else {
+            return post(FromWorker::Prediction { probabilities: Vec::new() });
+        };
+        let logits =
+            no_grad(|| Tensor::from_slice(t.model.device(), &pixels, &[1, 784]).map(|x| t.model.forward(&x, false, 0)));
+        let Ok(logits) = logits else { return };
+        match logits.to_vec().await {
+            Ok(z) => {
+                let names = match &data.train.targets {
+                    Targets::Classes { names, .. } => names.clone(),
+                    Targets::Regression { .. } => Vec::new(),
+                };
+                let probabilities = probabilities(&z)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(c, p)| (names.get(c).cloned().unwrap_or_else(|| c.to_string()), p))
+                    .collect();
+                post(FromWorker::Prediction { probabilities })
+            }
+            Err(e) => post(FromWorker::Error { message: e.to_string() }),
+        }
+    }
+
+    pub(super) async fn export(&self, post: &Post) {
+        let (Some(t), Some(data)) = (&self.trainer, &self.data) else {
+            return post(FromWorker::Error { message: "there is no model to export yet".into() });
+        };
+        let names = match &data.train.targets {
+            Targets::Classes { names, .. } => names.clone(),
+            Targets::Regression { .. } => Vec::new(),
+        };
+        let file = ModelFile::new(&t.model.config, names, preprocessing(&data.choice), &dataset_name(&data.choice));
+        match io::save_weights(&t.model, &file).await {
+            Ok(bytes) => post(FromWorker::Exported { safetensors: Bytes::from(bytes), json: file.to_json() }),
+            Err(e) => post(FromWorker::Error { message: format!("export failed: {e}") }),
+        }
+    }
+
+    /// Loads a model file in place of the current model; the data and the old model stay if
+    /// the file is bad or does not fit the data.
+    pub(super) async fn import(&mut self, name: &str, bytes: &[u8], post: &Post) {
+        self.running = false;
+        post(FromWorker::Running { running: false });
+        let (Some(data), Some(e)) = (&self.data, &self.experiment) else {
+            return post(FromWorker::Error { message: "load a dataset before importing a model".into() });
+        };
+        let (model, file) = match io::load_model(&self.device, bytes, None, name) {
+            Ok(m) => m,
+            Err(err) => return post(FromWorker::Error { message: err.to_string() }),
+        };
+        if let Err(err) = webgrad_nn::train::check_fit(&model, &data.train) {
+            return post(FromWorker::Error { message: format!("{name}: {err}") });
+        }
+        let (train_ev, test_ev) = match (
+            evaluate(&model, &data.train, Loss::for_head(&model.config.head)).await,
+            evaluate(&model, &data.test, Loss::for_head(&model.config.head)).await,
+        ) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(err), _) | (_, Err(err)) => return post(FromWorker::Error { message: err.to_string() }),
+        };
+        let activation = file.model.hidden.first().map_or("relu", |l| l.activation.name()).to_string();
+        post(FromWorker::Progress {
+            step: 0,
+            epoch: 0,
+            losses: Vec::new(),
+            samples_per_sec: 0.0,
+            boundary: boundary(&model, &data.train).await,
+        });
+        post(FromWorker::Imported {
+            name: name.into(),
+            parameters: model.config.parameter_count(),
+            model: model.config.torch_expression(),
+            hidden: model.config.hidden.iter().map(|l| l.width).collect(),
+            activation,
+        });
+        post(FromWorker::Epoch {
+            epoch: 0,
+            train_loss: train_ev.loss,
+            test_loss: test_ev.loss,
+            train_score: Some(score(&train_ev.report)),
+            test_score: score(&test_ev.report),
+            report: test_ev.report.clone(),
+        });
+        if let Some(items) = gallery(&data.test, &test_ev, None) {
+            post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
+        }
+        self.last_eval = Some(test_ev);
+        match make_trainer(model, e, data.train.n) {
+            Ok(t) => {
+                self.trainer = Some(t);
+                self.epoch_loss = (0.0, 0);
+            }
+            Err(message) => post(FromWorker::Error { message }),
+        }
+    }
+}

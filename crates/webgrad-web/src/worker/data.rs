@@ -1,0 +1,121 @@
+//! Where the worker's data comes from: the bundled MNIST, the 2-D generators, a URL or picked
+//! files, each streamed through the incremental parsers, and what the page is told about it.
+
+use super::*;
+
+pub(super) struct Loaded {
+    pub choice: DataChoice,
+    pub train: Dataset,
+    pub test: Dataset,
+    pub preview: Option<Preview>,
+}
+
+/// Parses picked or dropped files into splits.
+pub(super) async fn load_files(
+    files: &[(String, web_sys::Blob)],
+    e: &Experiment,
+    post: &Post,
+    queue: &Queue,
+) -> Result<Loaded, String> {
+    let label = match &e.data {
+        DataChoice::File { label, .. } => label.clone(),
+        _ => None,
+    };
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let name = names.join(" + ");
+    let mut parts = Vec::new();
+    for source in data_loader::sources(files)? {
+        let src = source.name.clone();
+        let parsed =
+            data_loader::parse_source(source, &label, progress_poster(&src, post), || take_cancel(queue)).await?;
+        parts.push((src, parsed));
+    }
+    let f = data_loader::to_splits(&name, parts, e.seed)?;
+    Ok(Loaded { choice: DataChoice::File { name, label }, train: f.train, test: f.test, preview: f.preview })
+}
+
+pub(super) async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let resp =
+        wasm_bindgen_futures::JsFuture::from(scope.fetch_with_str(url)).await.map_err(|e| format!("{url}: {e:?}"))?;
+    let resp: web_sys::Response = resp.unchecked_into();
+    if !resp.ok() {
+        return Err(format!("{url}: HTTP {}", resp.status()));
+    }
+    let buf = wasm_bindgen_futures::JsFuture::from(resp.array_buffer().map_err(|e| format!("{url}: {e:?}"))?)
+        .await
+        .map_err(|e| format!("{url}: {e:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, queue: &Queue) -> Result<Loaded, String> {
+    let (train, test) = match choice {
+        DataChoice::Mnist => {
+            let mut files = Vec::new();
+            for f in MNIST_FILES {
+                files.push(fetch_bytes(&format!("assets/mnist/{f}")).await?);
+            }
+            webgrad_data::load_mnist_bytes(&files[0], &files[1], &files[2], &files[3]).map_err(|e| e.to_string())?
+        }
+        DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
+            let all = synthetic::by_name(name, *samples, *noise, *seed).map_err(|e| e.to_string())?;
+            train_test_split(&all, *test_fraction, *seed).map_err(|e| e.to_string())?
+        }
+        DataChoice::Url { url, label } => {
+            if url.trim().is_empty() {
+                return Err("enter the URL of a CSV/TSV file".into());
+            }
+            let source = ByteSource::fetch(url).await?;
+            let parsed =
+                data_loader::parse_source(source, label, progress_poster(url, post), || take_cancel(queue)).await?;
+            let f = data_loader::to_splits(url, vec![(url.clone(), parsed)], seed)?;
+            return Ok(Loaded { choice: choice.clone(), train: f.train, test: f.test, preview: f.preview });
+        }
+        DataChoice::File { name, .. } => {
+            return Err(format!("{name} is no longer loaded (a reload forgets local files): choose it again"));
+        }
+    };
+    Ok(Loaded { choice: choice.clone(), train, test, preview: None })
+}
+
+pub(super) fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>) -> DataSummary {
+    let class_names = match &train.targets {
+        Targets::Classes { names, .. } => names.clone(),
+        Targets::Regression { .. } => Vec::new(),
+    };
+    let mut points = Vec::new();
+    if train.d == 2 {
+        for (ds, is_test) in [(train, false), (test, true)] {
+            for i in 0..ds.n {
+                let class = ds.labels().map_or(0, |l| l[i]);
+                points.push(Point { x: ds.row(i)[0], y: ds.row(i)[1], class, test: is_test });
+            }
+        }
+    }
+    DataSummary {
+        name: train.name.trim_end_matches("-train").to_string(),
+        train_rows: train.n,
+        test_rows: test.n,
+        features: train.d,
+        class_names,
+        points,
+        preview,
+        image_shape: train.image_shape,
+    }
+}
+
+/// How the data was preprocessed, recorded in exported models.
+pub(super) fn preprocessing(choice: &DataChoice) -> Preprocessing {
+    match choice {
+        DataChoice::Mnist => Preprocessing { scale: Some(1.0 / 255.0), standardize: None },
+        DataChoice::Synthetic { .. } | DataChoice::File { .. } | DataChoice::Url { .. } => Preprocessing::default(),
+    }
+}
+
+pub(super) fn dataset_name(choice: &DataChoice) -> String {
+    match choice {
+        DataChoice::Mnist => "mnist".into(),
+        DataChoice::Synthetic { name, .. } | DataChoice::File { name, .. } => name.clone(),
+        DataChoice::Url { url, .. } => url.clone(),
+    }
+}

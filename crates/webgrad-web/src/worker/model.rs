@@ -1,0 +1,50 @@
+//! Building the model and its trainer from the page's experiment.
+
+use super::*;
+
+/// A trainer for `model` with the experiment's optimizer and run settings.
+pub(super) fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Result<Trainer, String> {
+    let mut opt = OptimizerConfig::by_name(&e.optimizer)?;
+    opt.set_lr(e.lr);
+    if let Some(wd) = e.weight_decay {
+        opt.set_weight_decay(wd);
+    }
+    let loss = Loss::for_head(&model.config.head);
+    let config = TrainConfig {
+        batch_size: e.batch,
+        epochs: e.epochs,
+        seed: e.seed,
+        shuffle: true,
+        loss,
+        l1: e.l1,
+        l2: e.l2,
+        early_stopping_patience: None,
+    };
+    let total = (e.epochs * train_rows.div_ceil(e.batch.max(1))) as u64;
+    let schedule = match e.schedule.as_str() {
+        "cosine" => {
+            Schedule::Cosine { warmup_steps: total / 20, warmup_start_factor: 0.1, total_steps: total, min_lr: 0.0 }
+        }
+        "step" => Schedule::Step { step_size: (total / 3).max(1), gamma: 0.5 },
+        // lr · γ^total = 1 % of lr
+        "exp" => Schedule::Exponential { gamma: 0.01f64.powf(1.0 / total.max(1) as f64) },
+        _ => Schedule::Constant,
+    };
+    Trainer::new(model, Optimizer::new(opt, schedule), config).map_err(|err| err.to_string())
+}
+
+pub(super) fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
+    let activation = ActivationName::parse(&e.activation)?;
+    let head = match &train.targets {
+        Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
+        Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
+    };
+    let config = MlpConfig {
+        input: train.d,
+        hidden: e.hidden.iter().map(|&width| LayerConfig { width, activation, dropout: e.dropout }).collect(),
+        head,
+        init: Init::GlorotUniform,
+    };
+    let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
+    make_trainer(model, e, train.n)
+}

@@ -1,0 +1,128 @@
+//! What the page draws, computed here: the decision boundary, scores, the network diagram's
+//! weights, and the gallery of test images.
+
+use super::*;
+
+/// Model output over a grid spanning the 2-D data (probability of class 1, or the value).
+pub(super) async fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
+    if data.d != 2 || data.n == 0 {
+        return None;
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+    for i in 0..data.n {
+        let r = data.row(i);
+        (x0, x1, y0, y1) = (x0.min(r[0]), x1.max(r[0]), y0.min(r[1]), y1.max(r[1]));
+    }
+    let pad = 0.05 * (x1 - x0).max(y1 - y0);
+    let extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
+    let n = BOUNDARY_SIZE;
+    let mut grid = Vec::with_capacity(n * n * 2);
+    for r in 0..n {
+        for c in 0..n {
+            let x = extent[0] + (c as f32 + 0.5) / n as f32 * (extent[1] - extent[0]);
+            let y = extent[3] - (r as f32 + 0.5) / n as f32 * (extent[3] - extent[2]);
+            grid.extend([x, y]);
+        }
+    }
+    let y = no_grad(|| {
+        let x = Tensor::from_slice(model.device(), &grid, &[n * n, 2]).ok()?;
+        let y = model.forward(&x, false, 0);
+        Some(match model.config.head {
+            Head::Softmax { .. } => y.softmax(1).slice(1, 1, 1),
+            _ => y.slice(1, 0, 1),
+        })
+    })?;
+    let values = y.to_vec().await.ok()?;
+    Some(Boundary { size: n, extent, values })
+}
+
+/// Accuracy for classification, R² for regression.
+pub(super) fn score(report: &webgrad_nn::Report) -> f64 {
+    match report {
+        webgrad_nn::Report::Classification(r) => r.accuracy,
+        webgrad_nn::Report::Regression(r) => r.r2,
+    }
+}
+
+/// Rows of the training split scored for the accuracy curve (bounded so an epoch's end stays short).
+pub(super) const TRAIN_SCORE_ROWS: usize = 10_000;
+
+pub(super) async fn train_score(model: &Mlp, train: &Dataset, loss: Loss) -> Option<f64> {
+    let ev = if train.n > TRAIN_SCORE_ROWS {
+        let first: Vec<u32> = (0..TRAIN_SCORE_ROWS as u32).collect();
+        evaluate(model, &train.subset(&first), loss).await
+    } else {
+        evaluate(model, train, loss).await
+    };
+    ev.ok().map(|e| score(&e.report))
+}
+
+/// Models up to this size have their weights drawn in the network diagram.
+pub(super) const DIAGRAM_MAX_PARAMETERS: usize = 20_000;
+
+/// The weights for the diagram, or None for a model too big to draw link by link.
+pub(super) async fn diagram_weights(model: &Mlp) -> Option<FromWorker> {
+    if model.config.parameter_count() > DIAGRAM_MAX_PARAMETERS {
+        return None;
+    }
+    let mut sizes = vec![model.config.input];
+    let mut layers = Vec::new();
+    for layer in &model.layers {
+        sizes.push(layer.weight.shape()[0]);
+        layers.push(layer.weight.to_vec().await.ok()?);
+    }
+    Some(FromWorker::Weights { sizes, layers })
+}
+
+/// Softmax of one row of logits.
+pub(super) fn probabilities(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = logits.iter().map(|&z| (z - max).exp()).collect();
+    let sum: f32 = e.iter().sum();
+    e.into_iter().map(|v| v / sum).collect()
+}
+
+pub(super) const GALLERY_SIZE: usize = 36;
+
+/// Test rows of one confusion cell (true class, predicted class).
+pub(super) fn cell_rows(test: &Dataset, ev: &webgrad_nn::Evaluation, (t, p): (u32, u32)) -> Vec<usize> {
+    let Some(labels) = test.labels() else { return Vec::new() };
+    (0..test.n).filter(|&i| labels[i] == t && ev.predicted.get(i) == Some(&p)).collect()
+}
+
+/// Up to GALLERY_SIZE test images (image datasets only): the rows of one confusion cell, or
+/// all rows with the mistakes first.
+pub(super) fn gallery(
+    test: &Dataset,
+    ev: &webgrad_nn::Evaluation,
+    cell: Option<(u32, u32)>,
+) -> Option<Vec<GalleryItem>> {
+    let (rows, cols) = test.image_shape?;
+    let Targets::Classes { labels, names, .. } = &test.targets else { return None };
+    let k = ev.outputs.len() / test.n.max(1);
+    let (wrong, right): (Vec<usize>, Vec<usize>) = match cell {
+        Some(c) => (cell_rows(test, ev, c), Vec::new()),
+        None => (0..test.n).partition(|&i| ev.predicted.get(i) != Some(&labels[i])),
+    };
+    let name = |c: u32| names.get(c as usize).cloned().unwrap_or_else(|| c.to_string());
+    let items = wrong
+        .into_iter()
+        .chain(right)
+        .take(GALLERY_SIZE)
+        .map(|i| {
+            let predicted = ev.predicted[i];
+            let p = probabilities(&ev.outputs[i * k..(i + 1) * k]);
+            GalleryItem {
+                pixels: Bytes::from(
+                    test.row(i).iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect::<Vec<u8>>(),
+                ),
+                rows,
+                cols,
+                truth: name(labels[i]),
+                predicted: name(predicted),
+                confidence: p.get(predicted as usize).copied().unwrap_or(0.0),
+            }
+        })
+        .collect();
+    Some(items)
+}
