@@ -251,3 +251,17 @@ test('Reload mid-training: the checkpoint in browser storage resumes', async ({ 
   await page.getByRole('button', { name: 'Pause' }).click();
   expect(errors).toEqual([]);
 });
+
+test('Phone-sized screen: the layout reflows without sideways scrolling', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await ready(page);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  // every control is reachable by keyboard: Tab reaches the Train button
+  let reached = false;
+  for (let i = 0; i < 40 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.id === 'train');
+  }
+  expect(reached).toBe(true);
+  await page.screenshot({ path: `${shots}/phone.png` });
+});
