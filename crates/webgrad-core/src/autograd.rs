@@ -58,89 +58,25 @@ pub enum Op {
     },
 }
 
-/// Every differentiable op a user can call, for tests and `webgrad gradcheck` to enumerate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OpKind {
-    Matmul,
-    Linear,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Neg,
-    Exp,
-    Log,
-    Sqrt,
-    Powf,
-    Abs,
-    Clamp,
-    Affine,
-    Relu,
-    LeakyRelu,
-    Sigmoid,
-    Tanh,
-    Gelu,
-    Softmax,
-    LogSoftmax,
-    Sum,
-    Mean,
-    Max,
-    SumAll,
-    MeanAll,
-    MaxAll,
-    Reshape,
-    Transpose,
-    BroadcastTo,
-    GatherRows,
-    Where,
-    Dropout,
-    Concat,
-    Slice,
-    SoftmaxCrossEntropy,
+/// Declares `OpKind` and `OpKind::ALL` from one list, so the two cannot drift apart.
+macro_rules! op_kinds {
+    ($($kind:ident),* $(,)?) => {
+        /// Every differentiable op a user can call, for tests and `webgrad gradcheck` to enumerate.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum OpKind {
+            $($kind),*
+        }
+
+        impl OpKind {
+            pub const ALL: [OpKind; [$(OpKind::$kind),*].len()] = [$(OpKind::$kind),*];
+        }
+    };
 }
 
-impl OpKind {
-    pub const ALL: [OpKind; 36] = {
-        use OpKind::*;
-        [
-            Matmul,
-            Linear,
-            Add,
-            Sub,
-            Mul,
-            Div,
-            Neg,
-            Exp,
-            Log,
-            Sqrt,
-            Powf,
-            Abs,
-            Clamp,
-            Affine,
-            Relu,
-            LeakyRelu,
-            Sigmoid,
-            Tanh,
-            Gelu,
-            Softmax,
-            LogSoftmax,
-            Sum,
-            Mean,
-            Max,
-            SumAll,
-            MeanAll,
-            MaxAll,
-            Reshape,
-            Transpose,
-            BroadcastTo,
-            GatherRows,
-            Where,
-            Dropout,
-            Concat,
-            Slice,
-            SoftmaxCrossEntropy,
-        ]
-    };
+op_kinds! {
+    Matmul, Linear, Add, Sub, Mul, Div, Neg, Exp, Log, Sqrt, Powf, Abs, Clamp, Affine, Relu, LeakyRelu,
+    Sigmoid, Tanh, Gelu, Softmax, LogSoftmax, Sum, Mean, Max, SumAll, MeanAll, MaxAll, Reshape,
+    Transpose, BroadcastTo, GatherRows, Where, Dropout, Concat, Slice, SoftmaxCrossEntropy,
 }
 
 impl Op {
