@@ -111,14 +111,98 @@ test('Spiral: the decision boundary changes while training', async ({ page }) =>
 test('Bad settings get a visible error and keep the loaded model', async ({ page }) => {
   const errors = watchErrors(page);
   await ready(page);
-  await page.getByLabel('Hidden layer widths').fill('128,abc');
+  await page.getByLabel('Layer 2 width').fill('0');
   await page.getByRole('button', { name: 'Reset' }).click();
-  await expect(page.getByRole('alert')).toContainText("'abc'");
+  await expect(page.getByRole('alert')).toContainText("layer 2 width '0'");
   await expect(page.locator('#data-summary')).toContainText('mnist');
-  await page.getByLabel('Hidden layer widths').fill('32');
+  await page.getByLabel('Layer 2 dropout').fill('1.5');
+  await page.getByLabel('Layer 2 width').fill('64');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.getByRole('alert')).toContainText("layer 2 dropout '1.5'");
+  await page.getByLabel('Layer 2 dropout').fill('');
   await page.getByRole('button', { name: 'Reset' }).click();
   await expect(page.locator('#error')).toHaveText('');
-  await expect(page.locator('#model-expression')).toContainText('nn.Linear(784, 32)');
+  await expect(page.locator('#model-expression')).toContainText('nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64)');
+  expect(errors).toEqual([]);
+});
+
+test('Model builder: add, reorder and remove layers, each with its own activation and dropout', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  const layers = page.getByRole('list', { name: 'Hidden layers' });
+  await expect(layers.getByRole('listitem')).toHaveCount(2);
+  await expect(page.locator('#param-count')).toContainText('109,386 parameters');
+  // a third layer copies the last one; give it its own settings
+  await page.getByRole('button', { name: 'Add layer' }).click();
+  await expect(layers.getByRole('listitem')).toHaveCount(3);
+  await expect(page.getByLabel('Layer 3 width')).toBeFocused();
+  await page.getByLabel('Layer 3 width').fill('32');
+  await page.getByLabel('Layer 3 activation').selectOption('tanh');
+  await page.getByLabel('Layer 3 dropout').fill('0.2');
+  await page.getByLabel('Layer 3 dropout').dispatchEvent('change');
+  // parameters update live: 784·128+128 + 128·64+64 + 64·32+32 + 32·10+10
+  await expect(page.locator('#param-count')).toContainText('111,146 parameters');
+  await expect(page.locator('#param-count')).toContainText('MB to train (batch 64, adam) — Reset or Train to apply');
+  // move it to the top with the keyboard: the focus follows the moved layer
+  await page.getByRole('button', { name: 'Move layer 3 up' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByLabel('Layer 2 width')).toHaveValue('32');
+  await expect(page.getByRole('button', { name: 'Move layer 2 up' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByLabel('Layer 1 width')).toHaveValue('32');
+  await expect(page.getByLabel('Layer 1 activation')).toHaveValue('tanh');
+  await expect(page.getByRole('button', { name: 'Move layer 1 up' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Move layer 1 down' })).toBeFocused();
+  // remove the old last layer (64 units)
+  await page.getByRole('button', { name: 'Remove layer 3' }).click();
+  await expect(layers.getByRole('listitem')).toHaveCount(2);
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.locator('#model-expression')).toContainText(
+    'nn.Sequential(nn.Linear(784, 32), nn.Tanh(), nn.Dropout(0.2), nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 10))');
+  expect(page.url()).toContain('hidden=32,128&act=tanh,relu');
+  expect(page.url()).toContain('dropout=0.2,0');
+  await page.screenshot({ path: `${shots}/model-builder.png`, fullPage: true });
+  // the link rebuilds the same layers
+  await page.reload();
+  await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
+  await expect(page.getByLabel('Layer 1 activation')).toHaveValue('tanh');
+  await expect(page.getByLabel('Layer 1 dropout')).toHaveValue('0.2');
+  await expect(page.getByLabel('Layer 2 width')).toHaveValue('128');
+  // no hidden layers at all: a linear model
+  await page.getByRole('button', { name: 'Remove layer 2' }).click();
+  await page.getByRole('button', { name: 'Remove layer 1' }).click();
+  await expect(page.locator('#layer-count')).toHaveText('No hidden layers: a linear model.');
+  await expect(page.getByRole('button', { name: 'Add layer' })).toBeFocused();
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.locator('#model-expression')).toContainText('nn.Sequential(nn.Linear(784, 10))');
+  expect(errors).toEqual([]);
+});
+
+test('Regression: the plane set shows R² and a predicted-vs-true plot', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await page.getByLabel('Dataset').selectOption('plane');
+  await expect(page.locator('#data-summary')).toContainText('plane', { timeout: 30_000 });
+  await page.getByLabel('Epochs').fill('20');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 20', { timeout: 60_000 });
+  const r2 = Number((await page.locator('#accuracy').textContent()).match(/R² ([-\d.]+)/)[1]);
+  expect(r2).toBeGreaterThan(0.9);
+  const plot = page.getByRole('img', { name: 'Predicted versus true values' });
+  await expect(plot).toBeVisible();
+  await expect(page.locator('#fit-caption')).toContainText('250 test rows');
+  // the plot has dots: some pixels are the dot colour
+  const dots = await plot.evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 2] > 150 && d[i] < 120 && d[i + 3] > 0) n++;
+    return n;
+  });
+  expect(dots).toBeGreaterThan(200);
+  await expect(page.getByRole('table', { name: 'Confusion matrix' })).toBeHidden();
+  await plot.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/regression.png`, fullPage: true });
   expect(errors).toEqual([]);
 });
 
@@ -164,10 +248,11 @@ test('A shared link reproduces the experiment', async ({ page }) => {
   await page.goto('/#data=xor&samples=300&noise=0.1&test=0.3&hidden=4&act=tanh&opt=sgd&lr=0.1&batch=16&epochs=40&seed=7&dropout=0.1&wd=0.001&l2=0.0001&sched=cosine');
   await expect(page.locator('#data-summary')).toContainText('xor: 210 training rows, 90 test rows', { timeout: 30_000 });
   await expect(page.getByLabel('Dataset')).toHaveValue('xor');
-  await expect(page.getByLabel('Hidden layer widths')).toHaveValue('4');
+  await expect(page.getByLabel('Layer 1 width')).toHaveValue('4');
+  await expect(page.getByLabel('Layer 1 activation')).toHaveValue('tanh');
   await expect(page.getByLabel('Optimizer')).toHaveValue('sgd');
   await expect(page.getByLabel('Learning-rate schedule')).toHaveValue('cosine');
-  await expect(page.getByLabel('Dropout after each hidden layer')).toHaveValue('0.1');
+  await expect(page.getByLabel('Layer 1 dropout')).toHaveValue('0.1');
   await expect(page.getByLabel('Weight decay')).toHaveValue('0.001');
   await expect(page.getByLabel('L2 penalty')).toHaveValue('0.0001');
   await page.getByRole('button', { name: 'Train' }).click();

@@ -155,6 +155,17 @@ impl MlpConfig {
         self.linear_shapes().iter().map(|(i, o)| i * o + o).sum()
     }
 
+    /// An estimate of the f32 bytes one training step holds: the parameters, their gradients and
+    /// `state_slots` optimizer slots each (Adam: 2), plus, per sample of the batch, the values
+    /// the backward pass keeps (the input, each hidden layer's output and its dropout mask, the
+    /// logits and the probabilities) and a gradient of the same size for each of them.
+    pub fn training_memory_bytes(&self, batch: usize, state_slots: usize) -> usize {
+        let params = self.parameter_count() * (2 + state_slots);
+        let hidden: usize = self.hidden.iter().map(|l| l.width * if l.dropout > 0.0 { 2 } else { 1 }).sum();
+        let per_sample = self.input + hidden + 2 * self.head.outputs();
+        4 * (params + 2 * batch * per_sample)
+    }
+
     /// The `torch.nn.Sequential` this model equals, module by module, e.g.
     /// `["Linear(784, 128)", "ReLU()", "Linear(128, 10)"]`.
     pub fn torch_modules(&self) -> Vec<String> {
@@ -186,6 +197,22 @@ impl MlpConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_estimate_counts_parameters_state_and_activations() {
+        let layer = |width, dropout| LayerConfig { width, activation: ActivationName::Relu, dropout };
+        let cfg = MlpConfig {
+            input: 784,
+            hidden: vec![layer(128, 0.0), layer(64, 0.5)],
+            head: Head::Softmax { classes: 10 },
+            init: Init::GlorotUniform,
+        };
+        assert_eq!(cfg.parameter_count(), 109_386);
+        // Adam: weights + grads + 2 slots; per sample 784 + 128 + 2·64 + 2·10, doubled for grads
+        assert_eq!(cfg.training_memory_bytes(64, 2), 4 * (4 * 109_386 + 2 * 64 * 1060));
+        assert!(cfg.training_memory_bytes(256, 2) > cfg.training_memory_bytes(64, 2));
+        assert_eq!(cfg.training_memory_bytes(1, 0), 4 * (2 * 109_386 + 2 * 1060));
+    }
 
     #[test]
     fn torch_names_follow_sequential_indices() {

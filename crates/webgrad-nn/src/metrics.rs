@@ -84,6 +84,16 @@ pub struct RegressionReport {
     pub r2: f64,
 }
 
+/// (true, predicted) of the first output for at most `max_points` rows spread evenly over the
+/// data (every ⌈n / max_points⌉-th row), for a predicted-vs-true plot. `predicted` and `truth`
+/// are [n, outputs].
+pub fn predicted_vs_true(predicted: &[f32], truth: &[f32], outputs: usize, max_points: usize) -> Vec<(f32, f32)> {
+    let k = outputs.max(1);
+    let n = truth.len().min(predicted.len()) / k;
+    let stride = n.div_ceil(max_points.max(1)).max(1);
+    (0..n).step_by(stride).map(|i| (truth[i * k], predicted[i * k])).collect()
+}
+
 pub fn regression_report(predicted: &[f32], truth: &[f32]) -> RegressionReport {
     let n = truth.len().max(1) as f64;
     let mean = truth.iter().map(|&t| t as f64).sum::<f64>() / n;
@@ -127,6 +137,20 @@ impl EarlyStopping {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn predicted_vs_true_pairs_the_first_output_and_thins_large_sets() {
+        let n = 2_500;
+        // two outputs per row: the plot uses the first
+        let truth: Vec<f32> = (0..n).flat_map(|i| [i as f32, -1.0]).collect();
+        let predicted: Vec<f32> = (0..n).flat_map(|i| [2.0 * i as f32, 7.0]).collect();
+        let points = predicted_vs_true(&predicted, &truth, 2, 1_000);
+        assert_eq!(points.len(), 834); // every 3rd of 2,500 rows
+        assert_eq!(points[1], (3.0, 6.0));
+        assert!(points.iter().all(|&(t, p)| p == 2.0 * t));
+        assert_eq!(predicted_vs_true(&[1.0, 2.0], &[3.0, 4.0], 1, 1_000), vec![(3.0, 1.0), (4.0, 2.0)]);
+        assert!(predicted_vs_true(&[], &[], 1, 10).is_empty());
+    }
 
     #[test]
     fn report_matches_hand_computation() {

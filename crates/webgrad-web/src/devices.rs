@@ -96,7 +96,7 @@ pub fn model_parameters(e: &Experiment, train: &Dataset) -> usize {
         Targets::Regression { outputs, .. } => *outputs,
     };
     let mut dims = vec![train.d];
-    dims.extend(&e.hidden);
+    dims.extend(e.layers.iter().map(|l| l.width));
     dims.push(outputs);
     dims.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
 }

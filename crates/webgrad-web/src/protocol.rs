@@ -18,12 +18,29 @@ pub enum DataChoice {
     Url { url: String, label: Option<String> },
 }
 
+/// One hidden layer of the MLP the page builds: `Linear(previous width, width)`, then the
+/// activation, then dropout with probability `dropout` (in [0, 1)) while training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HiddenLayer {
+    pub width: usize,
+    /// An `ActivationName` ("relu", "tanh", …).
+    pub activation: String,
+    #[serde(default)]
+    pub dropout: f32,
+}
+
+impl HiddenLayer {
+    pub fn new(width: usize, activation: &str, dropout: f32) -> HiddenLayer {
+        HiddenLayer { width, activation: activation.into(), dropout }
+    }
+}
+
 /// What the model and the run look like (everything a shared link has to reproduce).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Experiment {
     pub data: DataChoice,
-    pub hidden: Vec<usize>,
-    pub activation: String,
+    /// The hidden layers in order, input side first (the output head follows the task).
+    pub layers: Vec<HiddenLayer>,
     pub optimizer: String,
     pub lr: f64,
     pub batch: usize,
@@ -32,9 +49,6 @@ pub struct Experiment {
     /// "auto", "webgpu" or "cpu".
     #[serde(default = "auto")]
     pub backend: String,
-    /// Dropout after every hidden layer, in [0, 1).
-    #[serde(default)]
-    pub dropout: f32,
     /// The optimizer's weight decay; `None` keeps its PyTorch default (AdamW: 0.01, others 0).
     #[serde(default)]
     pub weight_decay: Option<f64>,
@@ -74,15 +88,13 @@ impl Experiment {
         };
         Experiment {
             data,
-            hidden,
-            activation: activation.into(),
+            layers: hidden.into_iter().map(|w| HiddenLayer::new(w, activation, 0.0)).collect(),
             optimizer: "adam".into(),
             lr,
             batch,
             epochs,
             seed: 1,
             backend: auto(),
-            dropout: 0.0,
             weight_decay: None,
             l1: 0.0,
             l2: 0.0,
@@ -91,9 +103,12 @@ impl Experiment {
     }
 
     /// `data=spiral&samples=500&noise=0.1&test=0.5&hidden=16,16&act=relu&opt=adam&lr=0.03&batch=10&epochs=100&seed=1`
-    /// — the URL fragment that reproduces this experiment.
+    /// — the URL fragment that reproduces this experiment. `act` and `dropout` hold one value
+    /// when every layer has the same, else one per layer (`act=relu,tanh&dropout=0.2,0`).
     pub fn to_query(&self) -> String {
-        let hidden: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
+        let hidden: Vec<String> = self.layers.iter().map(|l| l.width.to_string()).collect();
+        let activations = per_layer(self.layers.iter().map(|l| l.activation.clone()));
+        let dropouts = per_layer(self.layers.iter().map(|l| l.dropout.to_string()));
         let label_part =
             |label: &Option<String>| label.as_ref().map(|l| format!("&label={}", encode(l))).unwrap_or_default();
         let mut q = match &self.data {
@@ -108,7 +123,7 @@ impl Experiment {
         q += &format!(
             "&hidden={}&act={}&opt={}&lr={}&batch={}&epochs={}&seed={}",
             hidden.join(","),
-            self.activation,
+            if activations.is_empty() { "relu" } else { &activations },
             self.optimizer,
             self.lr,
             self.batch,
@@ -118,8 +133,8 @@ impl Experiment {
         if self.backend != "auto" {
             q += &format!("&backend={}", self.backend);
         }
-        if self.dropout != 0.0 {
-            q += &format!("&dropout={}", self.dropout);
+        if self.layers.iter().any(|l| l.dropout != 0.0) {
+            q += &format!("&dropout={dropouts}");
         }
         if let Some(wd) = self.weight_decay {
             q += &format!("&wd={wd}");
@@ -181,15 +196,26 @@ impl Experiment {
             }
         }
         if let Some(v) = get("hidden") {
-            e.hidden = if v.is_empty() {
+            let widths: Vec<usize> = if v.is_empty() {
                 Vec::new()
             } else {
                 v.split(',').map(|w| num("hidden", w)).collect::<Result<_, _>>()?
             };
+            let activation = e.layers.first().map_or("relu".to_string(), |l| l.activation.clone());
+            e.layers = widths.into_iter().map(|w| HiddenLayer::new(w, &activation, 0.0)).collect();
         }
         if let Some(v) = get("act") {
-            webgrad_nn::ActivationName::parse(v)?;
-            e.activation = v.into();
+            let n = e.layers.len();
+            for (layer, act) in e.layers.iter_mut().zip(spread("act", v, n)?) {
+                webgrad_nn::ActivationName::parse(act)?;
+                layer.activation = act.into();
+            }
+        }
+        if let Some(v) = get("dropout") {
+            let n = e.layers.len();
+            for (layer, p) in e.layers.iter_mut().zip(spread("dropout", v, n)?) {
+                layer.dropout = num("dropout", p)?;
+            }
         }
         if let Some(v) = get("opt") {
             webgrad_nn::OptimizerConfig::by_name(v)?;
@@ -202,9 +228,6 @@ impl Experiment {
         }
         if let Some(v) = get("lr") {
             e.lr = num("lr", v)?;
-        }
-        if let Some(v) = get("dropout") {
-            e.dropout = num("dropout", v)?;
         }
         if let Some(v) = get("wd") {
             e.weight_decay = Some(num("wd", v)?);
@@ -221,7 +244,11 @@ impl Experiment {
             }
             e.schedule = v.into();
         }
-        if !(0.0..1.0).contains(&e.dropout) || e.l1 < 0.0 || e.l2 < 0.0 || e.weight_decay.is_some_and(|w| w < 0.0) {
+        if e.layers.iter().any(|l| !(0.0..1.0).contains(&l.dropout))
+            || e.l1 < 0.0
+            || e.l2 < 0.0
+            || e.weight_decay.is_some_and(|w| w < 0.0)
+        {
             return Err("link parameters dropout/wd/l1/l2 are out of range".into());
         }
         if let Some(v) = get("backend") {
@@ -233,11 +260,30 @@ impl Experiment {
         if !(e.lr > 0.0 && e.lr.is_finite())
             || e.batch == 0
             || e.epochs == 0
-            || e.hidden.iter().any(|&w| w == 0 || w > 4096)
+            || e.layers.iter().any(|l| l.width == 0 || l.width > 4096)
         {
             return Err("link parameters lr/batch/epochs/hidden are out of range".into());
         }
         Ok(e)
+    }
+}
+
+/// One value when all are equal, else all of them, comma-separated ("" for none).
+fn per_layer(values: impl Iterator<Item = String>) -> String {
+    let values: Vec<String> = values.collect();
+    match values.first() {
+        Some(first) if values.iter().all(|v| v == first) => first.clone(),
+        _ => values.join(","),
+    }
+}
+
+/// Undoes `per_layer`: `layers` values from one (shared by every layer) or one per layer.
+fn spread<'a>(key: &str, v: &'a str, layers: usize) -> Result<Vec<&'a str>, String> {
+    let values: Vec<&str> = v.split(',').collect();
+    match values.len() {
+        1 => Ok(vec![values[0]; layers]),
+        n if n == layers => Ok(values),
+        n => Err(format!("link parameter {key}='{v}' has {n} values for {layers} hidden layers")),
     }
 }
 
@@ -445,8 +491,7 @@ pub enum FromWorker {
         name: String,
         parameters: usize,
         model: String,
-        hidden: Vec<usize>,
-        activation: String,
+        layers: Vec<HiddenLayer>,
     },
     /// The weights of a small model ([out, in] per layer, row-major), for the network diagram.
     Weights {
@@ -458,6 +503,13 @@ pub enum FromWorker {
         /// What the gallery shows, e.g. "mistakes first" or "true 3, predicted 5 (12 images)".
         title: String,
         items: Vec<GalleryItem>,
+    },
+    /// Regression on the test split: (true, predicted) of the first output for up to
+    /// `views::FIT_POINTS` rows spread evenly over the split, for the predicted-vs-true plot.
+    Fit {
+        points: Vec<(f32, f32)>,
+        /// How many outputs the model has (the plot shows the first).
+        outputs: usize,
     },
     /// The test rows of a confusion-matrix cell (tabular data; images come as a `Gallery`).
     CellRows {
@@ -489,15 +541,13 @@ mod tests {
                     test_fraction: 0.5,
                     seed: 1,
                 },
-                hidden: vec![8, 8],
-                activation: "tanh".into(),
+                layers: vec![HiddenLayer::new(8, "tanh", 0.25), HiddenLayer::new(8, "tanh", 0.25)],
                 optimizer: "adam".into(),
                 lr: 0.03,
                 batch: 10,
                 epochs: 100,
                 seed: 1,
                 backend: "webgpu".into(),
-                dropout: 0.25,
                 weight_decay: Some(0.05),
                 l1: 0.0,
                 l2: 1e-4,
@@ -516,7 +566,7 @@ mod tests {
         assert_eq!(Experiment::from_query(&mnist.to_query()).unwrap(), mnist);
         assert_eq!(Experiment::from_query("").unwrap(), mnist);
         let e = Experiment::from_query("#data=xor&noise=0.25&hidden=4&lr=0.1&seed=7").unwrap();
-        assert_eq!(e.hidden, vec![4]);
+        assert_eq!(e.layers, vec![HiddenLayer::new(4, "relu", 0.0)]);
         assert_eq!(
             e.data,
             DataChoice::Synthetic { name: "xor".into(), samples: 500, noise: 0.25, test_fraction: 0.5, seed: 7 }
@@ -525,6 +575,16 @@ mod tests {
         assert!(Experiment::from_query("lr=fast").unwrap_err().contains("lr='fast'"));
         assert!(Experiment::from_query("act=swish").unwrap_err().contains("swish"));
         assert!(Experiment::from_query("hidden=0").is_err());
+        // per-layer activations and dropout
+        let mut mixed = Experiment::defaults_for("spiral");
+        mixed.layers = vec![HiddenLayer::new(8, "tanh", 0.1), HiddenLayer::new(4, "relu", 0.0)];
+        let q = mixed.to_query();
+        assert!(q.contains("hidden=8,4&act=tanh,relu") && q.contains("dropout=0.1,0"), "{q}");
+        assert_eq!(Experiment::from_query(&q).unwrap(), mixed);
+        let shared = Experiment::from_query("data=xor&hidden=3,5&act=gelu&dropout=0.2").unwrap();
+        assert_eq!(shared.layers, vec![HiddenLayer::new(3, "gelu", 0.2), HiddenLayer::new(5, "gelu", 0.2)]);
+        assert!(Experiment::from_query("hidden=3,5&act=relu,tanh,gelu").unwrap_err().contains("3 values for 2"));
+        assert!(Experiment::from_query("hidden=3&dropout=1").is_err());
         let mut u = Experiment::defaults_for("url");
         u.data = DataChoice::Url { url: "https://example.org/a b&c.csv".into(), label: Some("spé cies".into()) };
         assert_eq!(Experiment::from_query(&u.to_query()).unwrap(), u);

@@ -2,14 +2,14 @@
 //! a dataset's defaults), the link in the address bar, small tables and download links.
 
 use wasm_bindgen::prelude::*;
-use webgrad_nn::{Head, LayerConfig, MlpConfig};
+use webgrad_nn::{ActivationName, Head, LayerConfig, MlpConfig, OptimizerConfig};
 
 use super::dom::*;
+use super::layers;
 use crate::protocol::*;
 
 /// Puts an experiment into the controls (from a shared link, or a dataset's defaults).
 pub(super) fn show_experiment(e: &Experiment) {
-    let hidden: Vec<String> = e.hidden.iter().map(usize::to_string).collect();
     match &e.data {
         DataChoice::Mnist => set_select_value("dataset", "mnist"),
         DataChoice::File { name, label } => {
@@ -35,15 +35,13 @@ pub(super) fn show_experiment(e: &Experiment) {
         }
     }
     set_hidden("synthetic-options", !matches!(e.data, DataChoice::Synthetic { .. }));
-    set_input_value("hidden", &hidden.join(","));
-    set_select_value("activation", &e.activation);
+    layers::show(&e.layers);
     set_select_value("optimizer", &e.optimizer);
     set_input_value("lr", &e.lr.to_string());
     set_input_value("batch", &e.batch.to_string());
     set_input_value("epochs", &e.epochs.to_string());
     set_input_value("seed", &e.seed.to_string());
     set_select_value("backend", &e.backend);
-    set_input_value("dropout", &if e.dropout == 0.0 { String::new() } else { e.dropout.to_string() });
     set_input_value("weight-decay", &e.weight_decay.map(|w| w.to_string()).unwrap_or_default());
     set_input_value("l1", &if e.l1 == 0.0 { String::new() } else { e.l1.to_string() });
     set_input_value("l2", &if e.l2 == 0.0 { String::new() } else { e.l2.to_string() });
@@ -93,18 +91,6 @@ pub(super) fn download_link(name: &str, bytes: &[u8], mime: &str) -> Option<web_
     Some(a)
 }
 
-pub(super) fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
-    if text.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    text.split(',')
-        .map(|w| match w.trim().parse::<usize>() {
-            Ok(n) if (1..=4096).contains(&n) => Ok(n),
-            _ => Err(format!("hidden layer width '{}' must be a whole number from 1 to 4096", w.trim())),
-        })
-        .collect()
-}
-
 pub(super) fn parse_num<T: std::str::FromStr>(id: &str, what: &str) -> Result<T, String> {
     input_value(id).trim().parse::<T>().map_err(|_| format!("{what} '{}' is not a valid number", input_value(id)))
 }
@@ -142,15 +128,13 @@ pub(super) fn experiment_from_controls() -> Result<Experiment, String> {
     }
     Ok(Experiment {
         data,
-        hidden: parse_hidden(&input_value("hidden"))?,
-        activation: select_value("activation"),
+        layers: layers::read()?,
         optimizer: select_value("optimizer"),
         lr,
         batch,
         epochs,
         seed,
         backend: select_value("backend"),
-        dropout: optional_num::<f32>("dropout", "dropout")?.unwrap_or(0.0),
         weight_decay: optional_num("weight-decay", "weight decay")?,
         l1: optional_num::<f32>("l1", "L1 penalty")?.unwrap_or(0.0),
         l2: optional_num::<f32>("l2", "L2 penalty")?.unwrap_or(0.0),
@@ -204,23 +188,57 @@ pub(super) fn show_table(id: &str, title: &str, p: &Preview) {
     table.set_hidden(false);
 }
 
-/// Live parameter count for the controls (the same formula the model uses).
-pub(super) fn update_param_count(summary: Option<&DataSummary>) {
+/// Live parameter count and training-memory estimate for the controls (the model's own
+/// formulas, on the loaded data's shape). Invalid controls leave the last figures.
+pub(super) fn update_param_count(summary: Option<&DataSummary>, applied: bool) {
     let Some(s) = summary else { return };
-    let Ok(hidden) = parse_hidden(&input_value("hidden")) else { return };
+    let Ok(layers) = layers::read() else { return };
+    let Ok(hidden) = layers
+        .iter()
+        .map(|l| {
+            let activation = ActivationName::parse(&l.activation)?;
+            Ok::<_, String>(LayerConfig { width: l.width, activation, dropout: l.dropout })
+        })
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return;
+    };
     let head = if s.class_names.is_empty() {
         Head::Linear { outputs: 1 }
     } else {
         Head::Softmax { classes: s.class_names.len().max(2) }
     };
-    let cfg = MlpConfig {
-        input: s.features,
-        hidden: hidden
-            .into_iter()
-            .map(|width| LayerConfig { width, activation: webgrad_nn::ActivationName::Relu, dropout: 0.0 })
-            .collect(),
-        head,
-        init: webgrad_nn::Init::GlorotUniform,
-    };
-    set_text("param-count", &format!("{} parameters (Reset or Train to apply)", cfg.parameter_count()));
+    let cfg = MlpConfig { input: s.features, hidden, head, init: webgrad_nn::Init::GlorotUniform };
+    show_model_size(&cfg, applied);
+}
+
+/// "109,386 parameters · about 2.3 MB to train (batch 64, adam)"; `applied` says whether the
+/// worker's model already has this shape.
+pub(super) fn show_model_size(cfg: &MlpConfig, applied: bool) {
+    let batch = input_value("batch").trim().parse::<usize>().unwrap_or(1).max(1);
+    let optimizer = select_value("optimizer");
+    let slots = OptimizerConfig::by_name(&optimizer).map(|o| o.rule().state_slots()).unwrap_or(0);
+    let bytes = cfg.training_memory_bytes(batch, slots) as f64;
+    let size = if bytes < 1e6 { format!("{:.0} KB", (bytes / 1e3).max(1.0)) } else { format!("{:.1} MB", bytes / 1e6) };
+    let note = if applied { "" } else { " — Reset or Train to apply" };
+    set_text(
+        "param-count",
+        &format!(
+            "{} parameters · about {size} to train (batch {batch}, {optimizer}){note}",
+            thousands(cfg.parameter_count())
+        ),
+    );
+}
+
+/// 109386 → "109,386"
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

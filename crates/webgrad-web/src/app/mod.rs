@@ -4,7 +4,9 @@
 mod controls;
 mod diagram;
 mod dom;
+mod fit_plot;
 mod images;
+mod layers;
 mod loss_chart;
 mod plane;
 mod tables;
@@ -149,12 +151,24 @@ impl Page {
                 images::show_gallery(&items);
                 set_hidden("images-panel", false);
             }
+            FromWorker::Fit { points, outputs } => {
+                set_hidden("fit-figure", false);
+                fit_plot::draw(&by_id::<HtmlCanvasElement>("fit-plot"), &points);
+                let which = if outputs > 1 { format!(" (the first of {outputs} outputs)") } else { String::new() };
+                set_text(
+                    "fit-caption",
+                    &format!(
+                        "{} test rows{which}: true value across, prediction up. On the dashed line the prediction is exact.",
+                        points.len()
+                    ),
+                );
+            }
             FromWorker::CellRows { title, preview } => show_table("cell-examples", &title, &preview),
             FromWorker::Prediction { probabilities } => images::show_prediction(&probabilities),
             FromWorker::Device { backend, notice } => {
                 set_text("backend-status", &format!("Training device: {backend}. {notice}"))
             }
-            FromWorker::DataLoaded { summary, parameters, model } => {
+            FromWorker::DataLoaded { summary, parameters: _, model } => {
                 set_hidden("load-box", true);
                 show_preview(summary.preview.as_ref());
                 if let Some(e) = app.pending_files.take() {
@@ -172,9 +186,19 @@ impl Page {
                         summary.name, summary.train_rows, summary.test_rows, summary.features
                     ),
                 );
-                set_text("param-count", &format!("{parameters} parameters"));
+                update_param_count(Some(&summary), true);
                 set_text("model-expression", &model);
                 set_hidden("boundary-figure", summary.features != 2);
+                let regression = summary.class_names.is_empty();
+                set_text(
+                    "boundary-caption",
+                    if regression {
+                        "Model output over the plane: orange = low, blue = high; circles are training points, squares test points."
+                    } else {
+                        "Model output over the plane: orange = class 0, blue = class 1; circles are training points, squares test points."
+                    },
+                );
+                set_hidden("confusion-help", regression);
                 // shown again by the first Weights message (small models only)
                 set_hidden("diagram-figure", true);
                 set_hidden("images-panel", summary.image_shape != Some((28, 28)));
@@ -241,11 +265,9 @@ impl Page {
                 }
                 set_text("announcer", "The model is ready to download.");
             }
-            FromWorker::Imported { name, parameters, model, hidden, activation } => {
-                let widths: Vec<String> = hidden.iter().map(usize::to_string).collect();
-                set_input_value("hidden", &widths.join(","));
-                set_select_value("activation", &activation);
-                set_text("param-count", &format!("{parameters} parameters"));
+            FromWorker::Imported { name, parameters: _, model, layers } => {
+                layers::show(&layers);
+                update_param_count(app.summary.as_ref(), true);
                 set_text("model-expression", &model);
                 set_text("error", "");
                 app.dirty = false;
@@ -286,9 +308,8 @@ fn send_files(page: &Page, files: web_sys::FileList) {
     experiment.data = DataChoice::File { name: names.join(" + "), label: label_choice() };
     // a new kind of data gets the tabular defaults unless the person already left MNIST/2-D
     if select_value("dataset") != "file" {
-        (experiment.hidden, experiment.lr, experiment.batch, experiment.epochs) =
-            (defaults.hidden, defaults.lr, defaults.batch, defaults.epochs);
-        experiment.activation = defaults.activation;
+        (experiment.layers, experiment.lr, experiment.batch, experiment.epochs) =
+            (defaults.layers, defaults.lr, defaults.batch, defaults.epochs);
     }
     let msg = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&msg, &"files".into(), &list);
@@ -334,12 +355,13 @@ fn render(app: &App) {
 pub fn start() -> Result<(), JsValue> {
     // A shared link carries the experiment in the fragment; apply it before the first Reset.
     let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
-    if !hash.trim_start_matches('#').is_empty() {
-        match Experiment::from_query(&hash) {
-            Ok(e) => show_experiment(&e),
-            Err(e) => set_text("error", &format!("the link's settings were not applied: {e}")),
-        }
-    }
+    let linked = match hash.trim_start_matches('#') {
+        "" => None,
+        query => Experiment::from_query(query)
+            .map_err(|e| set_text("error", &format!("the link's settings were not applied: {e}")))
+            .ok(),
+    };
+    show_experiment(&linked.unwrap_or_else(|| Experiment::defaults_for("mnist")));
     let options = web_sys::WorkerOptions::new();
     let worker = Worker::new_with_options("./worker_loader.js", &options)?;
     let page = Rc::new(Page { app: RefCell::new(App::default()), worker });
@@ -457,25 +479,18 @@ pub fn start() -> Result<(), JsValue> {
             p.reset();
         });
     }
-    for id in [
-        "hidden",
-        "activation",
-        "optimizer",
-        "batch",
-        "epochs",
-        "backend",
-        "dropout",
-        "weight-decay",
-        "l1",
-        "l2",
-        "schedule",
-    ] {
+    for id in ["optimizer", "batch", "epochs", "backend", "weight-decay", "l1", "l2", "schedule"] {
         let p = page.clone();
         on(id, "change", move || {
             p.app.borrow_mut().dirty = true;
-            update_param_count(p.app.borrow().summary.as_ref());
+            update_param_count(p.app.borrow().summary.as_ref(), false);
         });
     }
+    let p = page.clone();
+    layers::wire(move || {
+        p.app.borrow_mut().dirty = true;
+        update_param_count(p.app.borrow().summary.as_ref(), false);
+    });
     on("noise", "input", || set_text("noise-value", &input_value("noise")));
     on("train-ratio", "input", || set_text("train-ratio-value", &format!("{} %", input_value("train-ratio"))));
     let p = page.clone();

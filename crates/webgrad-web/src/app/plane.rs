@@ -47,7 +47,12 @@ pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], r
     for p in points {
         let px = (p.x - x0) as f64 / (x1 - x0) as f64 * w;
         let py = (1.0 - (p.y - y0) as f64 / (y1 - y0) as f64) * h;
-        c.set_fill_style_str(if p.class == 1 { "#0072b2" } else { "#e69f00" });
+        // a regression's points carry no class: dark, so they do not read as "low" or "high"
+        c.set_fill_style_str(match (regression, p.class) {
+            (true, _) => "#1d1d1f",
+            (false, 1) => "#0072b2",
+            _ => "#e69f00",
+        });
         c.set_stroke_style_str("#ffffff");
         c.begin_path();
         if p.test {

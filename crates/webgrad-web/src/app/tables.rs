@@ -86,4 +86,5 @@ pub fn show_classification(r: &ClassificationReport) {
 pub fn hide() {
     by_id::<HtmlElement>("per-class").set_hidden(true);
     by_id::<HtmlElement>("confusion").set_hidden(true);
+    by_id::<HtmlElement>("fit-figure").set_hidden(true);
 }

@@ -79,7 +79,7 @@ impl TrainerState {
         let (Some(data), Some(e)) = (&self.data, &self.experiment) else {
             return post(FromWorker::Error { message: "load a dataset before importing a model".into() });
         };
-        let (model, file) = match io::load_model(&self.device, bytes, None, name) {
+        let (model, _file) = match io::load_model(&self.device, bytes, None, name) {
             Ok(m) => m,
             Err(err) => return post(FromWorker::Error { message: err.to_string() }),
         };
@@ -93,7 +93,6 @@ impl TrainerState {
             (Ok(a), Ok(b)) => (a, b),
             (Err(err), _) | (_, Err(err)) => return post(FromWorker::Error { message: err.to_string() }),
         };
-        let activation = file.model.hidden.first().map_or("relu", |l| l.activation.name()).to_string();
         post(FromWorker::Progress {
             step: 0,
             epoch: 0,
@@ -105,8 +104,12 @@ impl TrainerState {
             name: name.into(),
             parameters: model.config.parameter_count(),
             model: model.config.torch_expression(),
-            hidden: model.config.hidden.iter().map(|l| l.width).collect(),
-            activation,
+            layers: model
+                .config
+                .hidden
+                .iter()
+                .map(|l| HiddenLayer::new(l.width, l.activation.name(), l.dropout))
+                .collect(),
         });
         post(FromWorker::Epoch {
             epoch: 0,
@@ -116,6 +119,9 @@ impl TrainerState {
             test_score: score(&test_ev.report),
             report: test_ev.report.clone(),
         });
+        if let Some(fit) = fit_points(&data.test, &test_ev) {
+            post(fit);
+        }
         if let Some(items) = gallery(&data.test, &test_ev, None) {
             post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
         }

@@ -232,6 +232,9 @@ impl TrainerState {
                     if let Some(items) = gallery(&data.test, &ev, None) {
                         post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
                     }
+                    if let Some(fit) = fit_points(&data.test, &ev) {
+                        post(fit);
+                    }
                     let train_score = train_score(&t.model, &data.train, t.config.loss).await;
                     post(FromWorker::Epoch {
                         epoch: t.cursor.epoch,

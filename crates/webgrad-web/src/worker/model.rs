@@ -34,17 +34,18 @@ pub(super) fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Res
 }
 
 pub(super) fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
-    let activation = ActivationName::parse(&e.activation)?;
+    let hidden = e
+        .layers
+        .iter()
+        .map(|l| {
+            Ok(LayerConfig { width: l.width, activation: ActivationName::parse(&l.activation)?, dropout: l.dropout })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let head = match &train.targets {
         Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
         Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
     };
-    let config = MlpConfig {
-        input: train.d,
-        hidden: e.hidden.iter().map(|&width| LayerConfig { width, activation, dropout: e.dropout }).collect(),
-        head,
-        init: Init::GlorotUniform,
-    };
+    let config = MlpConfig { input: train.d, hidden, head, init: Init::GlorotUniform };
     let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
     make_trainer(model, e, train.n)
 }

@@ -1,5 +1,5 @@
 //! What the page draws, computed here: the decision boundary, scores, the network diagram's
-//! weights, and the gallery of test images.
+//! weights, the gallery of test images and the predicted-vs-true points of a regression.
 
 use super::*;
 
@@ -125,4 +125,14 @@ pub(super) fn gallery(
         })
         .collect();
     Some(items)
+}
+
+/// At most this many points in the predicted-vs-true plot (enough to see the fit; cheap to draw).
+pub(super) const FIT_POINTS: usize = 1_000;
+
+/// The predicted-vs-true points of a regression's test split (`None` for classification).
+pub(super) fn fit_points(test: &Dataset, ev: &webgrad_nn::Evaluation) -> Option<FromWorker> {
+    let Targets::Regression { values, outputs } = &test.targets else { return None };
+    let points = webgrad_nn::metrics::predicted_vs_true(&ev.outputs, values, *outputs, FIT_POINTS);
+    Some(FromWorker::Fit { points, outputs: *outputs })
 }
