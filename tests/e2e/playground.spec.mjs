@@ -52,6 +52,8 @@ test('MNIST: one epoch of training shows learning and the evaluation', async ({ 
   expect(loss.last).toBeLessThan(loss.first);
   await expect(page.getByRole('table', { name: 'Per-class metrics' })).toBeVisible();
   await expect(page.getByRole('table', { name: 'Confusion matrix' })).toBeVisible();
+  // the diagram of the 784-128-64-10 model: its most strongly connected units, redrawn per epoch
+  await expect(page.getByRole('img', { name: 'Network diagram' })).toBeVisible();
   await expect(page.locator('#announcer')).toContainText('Epoch 1');
   await expect(page.locator('#score-summary')).toContainText(/Accuracy after epoch 1: train [\d.]+ %, test [\d.]+ %/);
   const longTasks = await page.evaluate(() => window.__longTasks);
@@ -326,7 +328,7 @@ test('Reload mid-training: the checkpoint in browser storage resumes', async ({ 
 
   await page.reload();
   await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
-  const done = Number((await page.locator('#stats').textContent()).match(/(\d+) epochs done/)[1]);
+  const done = Number((await page.locator('#stats').textContent()).match(/(\d+) epochs? done/)[1]);
   expect(done).toBeGreaterThanOrEqual(1);
   await expect(page.getByLabel('Epochs')).toHaveValue('40');
   await page.getByRole('button', { name: 'Train' }).click();

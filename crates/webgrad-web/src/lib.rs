@@ -14,6 +14,7 @@ pub mod byte_source;
 pub mod data_loader;
 #[cfg(target_arch = "wasm32")]
 pub mod devices;
+pub mod diagram_units;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 pub mod protocol;

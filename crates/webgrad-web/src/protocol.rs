@@ -67,6 +67,9 @@ fn constant() -> String {
     "constant".into()
 }
 
+/// The network diagram draws at most this many units per layer.
+pub const DIAGRAM_MAX_UNITS: usize = 16;
+
 /// The learning-rate schedules the page offers.
 pub const SCHEDULES: [&str; 4] = ["constant", "cosine", "step", "exp"];
 
@@ -493,9 +496,12 @@ pub enum FromWorker {
         model: String,
         layers: Vec<HiddenLayer>,
     },
-    /// The weights of a small model ([out, in] per layer, row-major), for the network diagram.
+    /// The network diagram: `sizes` = units per layer (input first); `units[l]` = the units of
+    /// layer l it shows (at most `DIAGRAM_MAX_UNITS`); `layers[l]` = the weights between the shown
+    /// units, [units[l+1].len(), units[l].len()] row-major.
     Weights {
         sizes: Vec<usize>,
+        units: Vec<Vec<usize>>,
         layers: Vec<Vec<f32>>,
     },
     /// Test images with their predictions, mistakes first (image datasets, after each epoch).

@@ -1,30 +1,32 @@
 //! The network diagram: one column of nodes per layer, links coloured by the sign of their
 //! weight (blue positive, orange negative) and drawn thicker and darker the larger it is.
-//! Layers wider than MAX_NODES show their first MAX_NODES units and a "+N" note.
+//! Layers wider than the worker's limit show the units it chose (`units`) and a "+N" note.
 
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-const MAX_NODES: usize = 16;
+use crate::protocol::DIAGRAM_MAX_UNITS as MAX_NODES;
 
-/// `sizes` = units per layer, input first; `layers[l]` = weights [sizes[l+1], sizes[l]].
-pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], layers: &[Vec<f32>]) {
+/// `sizes` = units per layer, input first; `units[l]` = the units of layer l drawn;
+/// `layers[l]` = weights between them, [units[l+1].len(), units[l].len()].
+pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], units: &[Vec<usize>], layers: &[Vec<f32>]) {
     let c: CanvasRenderingContext2d = canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into();
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
     let columns = sizes.len();
     let x = |l: usize| 30.0 + (w - 60.0) * l as f64 / (columns - 1).max(1) as f64;
-    let shown = |l: usize| sizes[l].min(MAX_NODES);
+    let shown = |l: usize| units.get(l).map_or(0, Vec::len);
     let y = |l: usize, i: usize| {
         let n = shown(l);
         h / 2.0 + (i as f64 - (n as f64 - 1.0) / 2.0) * ((h - 40.0) / MAX_NODES as f64)
     };
     let max = layers.iter().flatten().fold(1e-6f32, |m, v| m.max(v.abs())) as f64;
     for (l, weights) in layers.iter().enumerate() {
-        let fan_in = sizes[l];
+        let fan_in = shown(l);
         for o in 0..shown(l + 1) {
-            for i in 0..shown(l) {
-                let v = weights[o * fan_in + i] as f64;
+            for i in 0..fan_in {
+                let Some(&v) = weights.get(o * fan_in + i) else { continue };
+                let v = v as f64;
                 let strength = (v.abs() / max).sqrt();
                 c.set_stroke_style_str(&if v >= 0.0 {
                     format!("rgba(0, 114, 178, {strength:.3})")
@@ -51,7 +53,7 @@ pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], layers: &[Vec<f32>]) {
             c.stroke();
         }
         c.set_fill_style_str("#5f6368");
-        let label = if size > MAX_NODES { format!("{size} (+{})", size - MAX_NODES) } else { size.to_string() };
+        let label = if size > shown(l) { format!("{size} (+{})", size - shown(l)) } else { size.to_string() };
         let _ = c.fill_text(&label, x(l) - 10.0, h - 4.0);
     }
 }

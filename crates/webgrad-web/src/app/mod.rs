@@ -114,7 +114,10 @@ impl Page {
                 app.dirty = false;
                 set_text(
                     "stats",
-                    &format!("Resumed from the checkpoint: {epoch} epochs done, step {step}. Press Train to continue."),
+                    &format!(
+                        "Resumed from the checkpoint: {epoch} {} done, step {step}. Press Train to continue.",
+                        if epoch == 1 { "epoch" } else { "epochs" }
+                    ),
                 );
                 set_text("announcer", &format!("Resumed training after epoch {epoch}."));
             }
@@ -142,9 +145,9 @@ impl Page {
                     }
                 }
             }
-            FromWorker::Weights { sizes, layers } => {
+            FromWorker::Weights { sizes, units, layers } => {
                 set_hidden("diagram-figure", false);
-                diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &sizes, &layers);
+                diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &sizes, &units, &layers);
             }
             FromWorker::Gallery { title, items } => {
                 set_text("images-heading", &title);
@@ -199,7 +202,7 @@ impl Page {
                     },
                 );
                 set_hidden("confusion-help", regression);
-                // shown again by the first Weights message (small models only)
+                // shown again by the first Weights message
                 set_hidden("diagram-figure", true);
                 set_hidden("images-panel", summary.image_shape != Some((28, 28)));
                 set_text("stats", "Ready. Press Train.");
@@ -215,7 +218,11 @@ impl Page {
                 if boundary.is_some() {
                     app.boundary = boundary;
                 }
-                set_text("stats", &format!("{epoch} epochs done, step {step} — {:.0} samples/s", app.samples_per_sec));
+                let epochs = if epoch == 1 { "epoch" } else { "epochs" };
+                set_text(
+                    "stats",
+                    &format!("{epoch} {epochs} done, step {step} — {:.0} samples/s", app.samples_per_sec),
+                );
             }
             FromWorker::Epoch { epoch, train_loss, test_loss, report, train_score, test_score } => {
                 let at = app.step;

@@ -113,7 +113,7 @@ impl TrainerState {
                     samples_per_sec: 0.0,
                     boundary: boundary(&t.model, &loaded.train).await,
                 });
-                if let Some(w) = diagram_weights(&t.model).await {
+                if let Some(w) = diagram_weights(&t.model, true).await {
                     post(w);
                 }
                 self.trainer = Some(t);
@@ -222,7 +222,7 @@ impl TrainerState {
             samples_per_sec: samples as f64 / elapsed,
             boundary: boundary(&t.model, &data.train).await,
         });
-        if let Some(w) = diagram_weights(&t.model).await {
+        if let Some(w) = diagram_weights(&t.model, finished_epoch).await {
             post(w);
         }
         if finished_epoch {

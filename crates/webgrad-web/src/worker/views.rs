@@ -57,21 +57,33 @@ pub(super) async fn train_score(model: &Mlp, train: &Dataset, loss: Loss) -> Opt
     ev.ok().map(|e| score(&e.report))
 }
 
-/// Models up to this size have their weights drawn in the network diagram.
-pub(super) const DIAGRAM_MAX_PARAMETERS: usize = 20_000;
+/// Models up to this size have their diagram redrawn after every slice of training; larger
+/// ones after every epoch (reading all their weights back each slice would cost more than it shows).
+pub(super) const DIAGRAM_LIVE_PARAMETERS: usize = 20_000;
 
-/// The weights for the diagram, or None for a model too big to draw link by link.
-pub(super) async fn diagram_weights(model: &Mlp) -> Option<FromWorker> {
-    if model.config.parameter_count() > DIAGRAM_MAX_PARAMETERS {
+/// The diagram's weights (see `FromWorker::Weights`), or None when a large model is between
+/// epochs. Layers wider than `DIAGRAM_MAX_UNITS` show the units with the largest outgoing
+/// weights (the output layer: its first units).
+pub(super) async fn diagram_weights(model: &Mlp, epoch_end: bool) -> Option<FromWorker> {
+    if model.config.parameter_count() > DIAGRAM_LIVE_PARAMETERS && !epoch_end {
         return None;
     }
     let mut sizes = vec![model.config.input];
-    let mut layers = Vec::new();
+    let mut full = Vec::new();
     for layer in &model.layers {
         sizes.push(layer.weight.shape()[0]);
-        layers.push(layer.weight.to_vec().await.ok()?);
+        full.push(layer.weight.to_vec().await.ok()?);
     }
-    Some(FromWorker::Weights { sizes, layers })
+    let units = crate::diagram_units::choose(&sizes, &full);
+    let layers = full
+        .iter()
+        .enumerate()
+        .map(|(l, w)| {
+            let fan_in = sizes[l];
+            units[l + 1].iter().flat_map(|&o| units[l].iter().map(move |&i| w[o * fan_in + i])).collect()
+        })
+        .collect();
+    Some(FromWorker::Weights { sizes, units, layers })
 }
 
 /// Softmax of one row of logits.
