@@ -1,6 +1,7 @@
 // The playground as a person uses it, selecting by role and accessible name.
 import { test, expect } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 // screenshots of the main views, kept as test artifacts (look at them)
@@ -180,6 +181,31 @@ test('Model builder: add, reorder and remove layers, each with its own activatio
   expect(errors).toEqual([]);
 });
 
+test('Normalisation: chosen in the data panel, in the link, and kept with the exported model', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  const norm = page.getByLabel('Normalisation (fitted on the training split)');
+  await expect(norm).toHaveValue('none');
+  await norm.selectOption('standardize');
+  await expect(page.locator('#stats')).toContainText('step 0', { timeout: 30_000 });
+  expect(page.url()).toContain('norm=standardize');
+  await page.getByRole('button', { name: 'Step' }).click();
+  await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
+  await page.getByRole('button', { name: 'Export model' }).click();
+  const json = await page.getByRole('link', { name: 'Download webgrad-model.json' }).evaluate(async (a) => (await fetch(a.href)).text());
+  const pre = JSON.parse(json).preprocessing;
+  expect(pre.scale).toBeCloseTo(1 / 255, 8);
+  expect(pre.standardize.mean).toHaveLength(784);
+  expect(pre.standardize.std).toHaveLength(784);
+  // back to none: the data as loaded again, nothing recorded
+  await norm.selectOption('none');
+  await expect(page.locator('#stats')).toContainText('step 0', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Export model' }).click();
+  await expect.poll(async () => JSON.parse(await page.getByRole('link', { name: 'Download webgrad-model.json' })
+    .evaluate(async (a) => (await fetch(a.href)).text())).preprocessing.standardize ?? null).toBeNull();
+  expect(errors).toEqual([]);
+});
+
 test('Regression: the plane set shows R² and a predicted-vs-true plot', async ({ page }) => {
   const errors = watchErrors(page);
   await ready(page);
@@ -276,6 +302,8 @@ test('Your own CSV: upload, preview, train; a malformed file keeps the previous 
   await expect(page.getByRole('table', { name: 'Data preview' })).toContainText('species (label)');
   await expect(page.getByRole('table', { name: 'Data preview' })).toContainText('coat=brown, spotted');
   await expect(page.getByLabel('Dataset')).toHaveValue('file');
+  // tabular files are standardised by default (fitted on the training split)
+  await expect(page.getByLabel('Normalisation (fitted on the training split)')).toHaveValue('standardize');
   await page.getByLabel('Epochs').fill('40');
   await page.getByLabel('Epochs').dispatchEvent('change');
   await page.getByRole('button', { name: 'Train' }).click();
@@ -284,6 +312,10 @@ test('Your own CSV: upload, preview, train; a malformed file keeps the previous 
   await page.getByRole('button', { name: /examples of dog predicted as dog$/ }).click();
   await expect(page.getByRole('table', { name: 'Examples of the chosen cell' })).toContainText('True dog, predicted dog');
   await page.screenshot({ path: `${shots}/csv.png`, fullPage: true });
+  // the drill-down table shows the values as loaded (a dog's weight in kg), not standardised ones
+  const weight = await page.getByRole('table', { name: 'Examples of the chosen cell' }).locator('tr').nth(1).locator('td').first().textContent();
+  const csvText = readFileSync(fixtures('pets.csv'), 'utf8');
+  expect(csvText.split('\n').some((line) => line.startsWith(`${weight},`) && line.endsWith(',dog'))).toBe(true);
 
   await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)').setInputFiles(fixtures('pets-bad.csv'));
   await expect(page.getByRole('alert')).toContainText('pets-bad.csv: line 5, column 1 ("weight_kg")');
@@ -351,4 +383,14 @@ test('Phone-sized screen: the layout reflows without sideways scrolling', async 
   }
   expect(reached).toBe(true);
   await page.screenshot({ path: `${shots}/phone.png` });
+});
+
+test('First view: the wasm and JS the page loads are at most 1 MB gzip-compressed', async () => {
+  const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+  const files = readdirSync(dist).filter((f) => /\.(wasm|js)$/.test(f));
+  expect(files.filter((f) => f.endsWith('.wasm'))).toHaveLength(2); // the page and the worker
+  const sizes = files.map((f) => [f, gzipSync(readFileSync(dist + f), { level: 9 }).length]);
+  const total = sizes.reduce((sum, [, n]) => sum + n, 0);
+  console.log(`initial wasm + JS, gzip -9: ${sizes.map(([f, n]) => `${f} ${(n / 1000).toFixed(0)} KB`).join(', ')}; total ${(total / 1000).toFixed(0)} KB`);
+  expect(total).toBeLessThanOrEqual(1_000_000);
 });

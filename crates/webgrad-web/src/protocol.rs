@@ -39,6 +39,10 @@ impl HiddenLayer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Experiment {
     pub data: DataChoice,
+    /// Feature normalisation fitted on the training split: "none", "standardize" (mean 0,
+    /// std 1) or "minmax" (to [0, 1]). MNIST's pixels are divided by 255 before it.
+    #[serde(default = "no_normalisation")]
+    pub normalise: String,
     /// The hidden layers in order, input side first (the output head follows the task).
     pub layers: Vec<HiddenLayer>,
     pub optimizer: String,
@@ -62,6 +66,13 @@ pub struct Experiment {
     #[serde(default = "constant")]
     pub schedule: String,
 }
+
+fn no_normalisation() -> String {
+    "none".into()
+}
+
+/// The normalisations the page offers (see `Experiment::normalise`).
+pub const NORMALISATIONS: [&str; 3] = ["none", "standardize", "minmax"];
 
 fn constant() -> String {
     "constant".into()
@@ -89,8 +100,11 @@ impl Experiment {
                 DataChoice::Synthetic { name: dataset.into(), samples: 500, noise: 0.0, test_fraction: 0.5, seed: 1 };
             (data, vec![16, 16, 16], "relu", 0.03, 10, 100)
         };
+        // tabular files get standardised; MNIST (already /255) and the 2-D sets are used as they are
+        let normalise = if dataset == "url" || dataset == "file" { "standardize" } else { "none" };
         Experiment {
             data,
+            normalise: normalise.into(),
             layers: hidden.into_iter().map(|w| HiddenLayer::new(w, activation, 0.0)).collect(),
             optimizer: "adam".into(),
             lr,
@@ -151,7 +165,20 @@ impl Experiment {
         if self.schedule != "constant" {
             q += &format!("&sched={}", self.schedule);
         }
+        if self.normalise != Experiment::defaults_for(self.dataset_key()).normalise {
+            q += &format!("&norm={}", self.normalise);
+        }
         q
+    }
+
+    /// The `defaults_for` key of this experiment's data ("mnist", "spiral", "url", "file").
+    fn dataset_key(&self) -> &str {
+        match &self.data {
+            DataChoice::Mnist => "mnist",
+            DataChoice::Synthetic { name, .. } => name,
+            DataChoice::File { .. } => "file",
+            DataChoice::Url { .. } => "url",
+        }
     }
 
     /// Parses `to_query`'s form (keys in any order, missing keys take the dataset's defaults).
@@ -240,6 +267,12 @@ impl Experiment {
         }
         if let Some(v) = get("l2") {
             e.l2 = num("l2", v)?;
+        }
+        if let Some(v) = get("norm") {
+            if !NORMALISATIONS.contains(&v) {
+                return Err(format!("link parameter norm='{v}' is not one of {}", NORMALISATIONS.join(", ")));
+            }
+            e.normalise = v.into();
         }
         if let Some(v) = get("sched") {
             if !SCHEDULES.contains(&v) {
@@ -554,6 +587,7 @@ mod tests {
                 epochs: 100,
                 seed: 1,
                 backend: "webgpu".into(),
+                normalise: "minmax".into(),
                 weight_decay: Some(0.05),
                 l1: 0.0,
                 l2: 1e-4,
@@ -591,6 +625,13 @@ mod tests {
         assert_eq!(shared.layers, vec![HiddenLayer::new(3, "gelu", 0.2), HiddenLayer::new(5, "gelu", 0.2)]);
         assert!(Experiment::from_query("hidden=3,5&act=relu,tanh,gelu").unwrap_err().contains("3 values for 2"));
         assert!(Experiment::from_query("hidden=3&dropout=1").is_err());
+        // normalisation: in the link only when it differs from the dataset's default
+        assert_eq!(Experiment::defaults_for("url").normalise, "standardize");
+        assert!(!mnist.to_query().contains("norm="));
+        let e = Experiment::from_query("data=circle&norm=standardize").unwrap();
+        assert_eq!(e.normalise, "standardize");
+        assert_eq!(Experiment::from_query(&e.to_query()).unwrap(), e);
+        assert!(Experiment::from_query("norm=log").unwrap_err().contains("norm='log'"));
         let mut u = Experiment::defaults_for("url");
         u.data = DataChoice::Url { url: "https://example.org/a b&c.csv".into(), label: Some("spé cies".into()) };
         assert_eq!(Experiment::from_query(&u.to_query()).unwrap(), u);

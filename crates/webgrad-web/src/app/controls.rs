@@ -36,6 +36,7 @@ pub(super) fn show_experiment(e: &Experiment) {
     }
     set_hidden("synthetic-options", !matches!(e.data, DataChoice::Synthetic { .. }));
     layers::show(&e.layers);
+    set_select_value("normalisation", &e.normalise);
     set_select_value("optimizer", &e.optimizer);
     set_input_value("lr", &e.lr.to_string());
     set_input_value("batch", &e.batch.to_string());
@@ -129,6 +130,7 @@ pub(super) fn experiment_from_controls() -> Result<Experiment, String> {
     Ok(Experiment {
         data,
         layers: layers::read()?,
+        normalise: select_value("normalisation"),
         optimizer: select_value("optimizer"),
         lr,
         batch,

@@ -317,6 +317,7 @@ fn send_files(page: &Page, files: web_sys::FileList) {
     if select_value("dataset") != "file" {
         (experiment.layers, experiment.lr, experiment.batch, experiment.epochs) =
             (defaults.layers, defaults.lr, defaults.batch, defaults.epochs);
+        experiment.normalise = defaults.normalise;
     }
     let msg = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&msg, &"files".into(), &list);
@@ -480,7 +481,7 @@ pub fn start() -> Result<(), JsValue> {
         });
         input.set_value("");
     });
-    for id in ["samples", "noise", "train-ratio", "seed"] {
+    for id in ["samples", "noise", "train-ratio", "seed", "normalisation"] {
         let p = page.clone();
         on(id, "change", move || {
             p.reset();

@@ -11,7 +11,7 @@ impl TrainerState {
         let name = |c: u32| names.get(c as usize).cloned().unwrap_or_else(|| c.to_string());
         let rows = cell_rows(&data.test, ev, (truth, predicted));
         let title = format!("True {}, predicted {} ({} examples)", name(truth), name(predicted), rows.len());
-        if let Some(items) = gallery(&data.test, ev, Some((truth, predicted))) {
+        if let Some(items) = gallery(data.raw_test(), ev, Some((truth, predicted))) {
             return post(FromWorker::Gallery { title, items });
         }
         let mut columns: Vec<String> = match &data.preview {
@@ -22,7 +22,7 @@ impl TrainerState {
         let rows = rows
             .iter()
             .take(50)
-            .map(|&i| data.test.row(i).iter().map(|v| format!("{v}")).chain([name(truth)]).collect())
+            .map(|&i| data.raw_test().row(i).iter().map(|v| format!("{v}")).chain([name(truth)]).collect())
             .collect();
         post(FromWorker::CellRows { title, preview: Preview { columns, rows } });
     }
@@ -33,9 +33,10 @@ impl TrainerState {
         if data.train.image_shape != Some((28, 28)) || ink.len() != width * height {
             return post(FromWorker::Error { message: "drawing works with 28×28 image data such as MNIST".into() });
         }
-        let Some(pixels) = webgrad_data::drawing::mnist_from_drawing(ink, width, height) else {
+        let Some(mut pixels) = webgrad_data::drawing::mnist_from_drawing(ink, width, height) else {
             return post(FromWorker::Prediction { probabilities: Vec::new() });
         };
+        data.normalise_row(&mut pixels);
         let logits =
             no_grad(|| Tensor::from_slice(t.model.device(), &pixels, &[1, 784]).map(|x| t.model.forward(&x, false, 0)));
         let Ok(logits) = logits else { return };
@@ -64,7 +65,7 @@ impl TrainerState {
             Targets::Classes { names, .. } => names.clone(),
             Targets::Regression { .. } => Vec::new(),
         };
-        let file = ModelFile::new(&t.model.config, names, preprocessing(&data.choice), &dataset_name(&data.choice));
+        let file = ModelFile::new(&t.model.config, names, data.preprocessing(), &dataset_name(&data.choice));
         match io::save_weights(&t.model, &file).await {
             Ok(bytes) => post(FromWorker::Exported { safetensors: Bytes::from(bytes), json: file.to_json() }),
             Err(e) => post(FromWorker::Error { message: format!("export failed: {e}") }),
@@ -122,7 +123,7 @@ impl TrainerState {
         if let Some(fit) = fit_points(&data.test, &test_ev) {
             post(fit);
         }
-        if let Some(items) = gallery(&data.test, &test_ev, None) {
+        if let Some(items) = gallery(data.raw_test(), &test_ev, None) {
             post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
         }
         self.last_eval = Some(test_ev);

@@ -2,12 +2,76 @@
 //! files, each streamed through the incremental parsers, and what the page is told about it.
 
 use super::*;
+use webgrad_data::Scaling;
 
+/// The data the worker trains on. `train` / `test` are normalised as the experiment asks;
+/// while a normalisation is applied, `normalised` keeps it (fitted on the training split as
+/// loaded) with the splits as loaded, so another choice starts from the originals and pictures
+/// of rows show the original values.
 pub(super) struct Loaded {
     pub choice: DataChoice,
     pub train: Dataset,
     pub test: Dataset,
     pub preview: Option<Preview>,
+    pub normalised: Option<(Scaling, Dataset, Dataset)>,
+}
+
+impl Loaded {
+    fn new(choice: DataChoice, train: Dataset, test: Dataset, preview: Option<Preview>) -> Loaded {
+        Loaded { choice, train, test, preview, normalised: None }
+    }
+
+    pub fn normalisation(&self) -> ScalingKind {
+        match self.normalised.as_ref().map(|n| &n.0) {
+            None | Some(Scaling::None) => ScalingKind::None,
+            Some(Scaling::Standardize(_)) => ScalingKind::Standardize,
+            Some(Scaling::MinMax { .. }) => ScalingKind::MinMax,
+        }
+    }
+
+    /// Re-normalises from the splits as loaded: `kind` fitted on the training split, applied
+    /// to both. Nothing changes on error.
+    pub fn normalise(&mut self, kind: ScalingKind) -> Result<(), String> {
+        if kind == self.normalisation() {
+            return Ok(());
+        }
+        let (raw_train, raw_test) = match &self.normalised {
+            Some((_, train, test)) => (train, test),
+            None => (&self.train, &self.test),
+        };
+        let scaling = Scaling::fit(kind, raw_train);
+        let (mut train, mut test) = (raw_train.clone(), raw_test.clone());
+        scaling.apply(&mut train).map_err(|e| e.to_string())?;
+        scaling.apply(&mut test).map_err(|e| e.to_string())?;
+        let old_train = std::mem::replace(&mut self.train, train);
+        let old_test = std::mem::replace(&mut self.test, test);
+        self.normalised = match (self.normalised.take(), kind) {
+            (_, ScalingKind::None) => None,
+            (Some((_, raw_train, raw_test)), _) => Some((scaling, raw_train, raw_test)),
+            (None, _) => Some((scaling, old_train, old_test)),
+        };
+        Ok(())
+    }
+
+    /// The test split with its values as loaded (for pictures and tables of its rows).
+    pub fn raw_test(&self) -> &Dataset {
+        self.normalised.as_ref().map_or(&self.test, |n| &n.2)
+    }
+
+    /// Scales one new row (e.g. a drawing) the way the training rows were.
+    pub fn normalise_row(&self, row: &mut [f32]) {
+        if let Some((scaling, ..)) = &self.normalised {
+            scaling.apply_row(row);
+        }
+    }
+
+    /// How the data was preprocessed, recorded in exported models and checkpoints: MNIST's
+    /// pixels / 255, then the normalisation (as `(x - mean) / std`).
+    pub fn preprocessing(&self) -> Preprocessing {
+        let scale = matches!(self.choice, DataChoice::Mnist).then_some(1.0 / 255.0);
+        let standardize = self.normalised.as_ref().and_then(|n| n.0.as_standardizer());
+        Preprocessing { scale, standardize }
+    }
 }
 
 /// Parses picked or dropped files into splits.
@@ -31,7 +95,7 @@ pub(super) async fn load_files(
         parts.push((src, parsed));
     }
     let f = data_loader::to_splits(&name, parts, e.seed)?;
-    Ok(Loaded { choice: DataChoice::File { name, label }, train: f.train, test: f.test, preview: f.preview })
+    Ok(Loaded::new(DataChoice::File { name, label }, f.train, f.test, f.preview))
 }
 
 pub(super) async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
@@ -69,13 +133,13 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, queue: &Qu
             let parsed =
                 data_loader::parse_source(source, label, progress_poster(url, post), || take_cancel(queue)).await?;
             let f = data_loader::to_splits(url, vec![(url.clone(), parsed)], seed)?;
-            return Ok(Loaded { choice: choice.clone(), train: f.train, test: f.test, preview: f.preview });
+            return Ok(Loaded::new(choice.clone(), f.train, f.test, f.preview));
         }
         DataChoice::File { name, .. } => {
             return Err(format!("{name} is no longer loaded (a reload forgets local files): choose it again"));
         }
     };
-    Ok(Loaded { choice: choice.clone(), train, test, preview: None })
+    Ok(Loaded::new(choice.clone(), train, test, None))
 }
 
 pub(super) fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>) -> DataSummary {
@@ -101,14 +165,6 @@ pub(super) fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>)
         points,
         preview,
         image_shape: train.image_shape,
-    }
-}
-
-/// How the data was preprocessed, recorded in exported models.
-pub(super) fn preprocessing(choice: &DataChoice) -> Preprocessing {
-    match choice {
-        DataChoice::Mnist => Preprocessing { scale: Some(1.0 / 255.0), standardize: None },
-        DataChoice::Synthetic { .. } | DataChoice::File { .. } | DataChoice::Url { .. } => Preprocessing::default(),
     }
 }
 

@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use webgrad_core::{Device, Tensor, no_grad};
-use webgrad_data::{Dataset, Targets, synthetic, train_test_split};
+use webgrad_data::{Dataset, ScalingKind, Targets, synthetic, train_test_split};
 use webgrad_nn::{
     ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, ModelFile, Optimizer, OptimizerConfig,
     Preprocessing, Schedule, TrainConfig, Trainer, evaluate, io,
@@ -78,11 +78,20 @@ struct TrainerState {
 
 type Post = dyn Fn(FromWorker);
 
+/// `Experiment::normalise` → what to fit ("none" and anything unknown: nothing).
+fn normalisation_kind(name: &str) -> ScalingKind {
+    match name {
+        "standardize" => ScalingKind::Standardize,
+        "minmax" => ScalingKind::MinMax,
+        _ => ScalingKind::None,
+    }
+}
+
 impl TrainerState {
     /// Builds a fresh trainer on `loaded` (new data) or on the data already here (`Ok(None)`).
     /// On any error, what was loaded and trained before stays as it was.
     async fn handle_reset(&mut self, e: Experiment, loaded: Result<Option<Loaded>, String>, post: &Post) {
-        let (loaded, is_new) = match loaded {
+        let (mut loaded, is_new) = match loaded {
             Ok(Some(l)) => (l, true),
             Ok(None) => match self.data.take() {
                 Some(l) => (l, false),
@@ -93,6 +102,14 @@ impl TrainerState {
                 return;
             }
         };
+        let previous_normalisation = loaded.normalisation();
+        if let Err(message) = loaded.normalise(normalisation_kind(&e.normalise)) {
+            post(FromWorker::Error { message: format!("could not normalise the data: {message}") });
+            if !is_new {
+                self.data = Some(loaded);
+            }
+            return;
+        }
         let params = model_parameters(&e, &loaded.train);
         let (device, notice) = self.devices.pick(&e.backend, params).await;
         self.device = device;
@@ -124,6 +141,8 @@ impl TrainerState {
             Err(message) => {
                 post(FromWorker::Error { message });
                 if !is_new {
+                    // the model trained so far goes on with the data as it saw it
+                    let _ = loaded.normalise(previous_normalisation);
                     self.data = Some(loaded);
                 }
             }
@@ -229,7 +248,7 @@ impl TrainerState {
             let (sum, n) = std::mem::take(&mut self.epoch_loss);
             match evaluate(&t.model, &data.test, t.config.loss).await {
                 Ok(ev) => {
-                    if let Some(items) = gallery(&data.test, &ev, None) {
+                    if let Some(items) = gallery(data.raw_test(), &ev, None) {
                         post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
                     }
                     if let Some(fit) = fit_points(&data.test, &ev) {
@@ -267,7 +286,7 @@ impl TrainerState {
             Targets::Classes { names, .. } => names.clone(),
             Targets::Regression { .. } => Vec::new(),
         };
-        let file = ModelFile::new(&t.model.config, names, preprocessing(&data.choice), &dataset_name(&data.choice));
+        let file = ModelFile::new(&t.model.config, names, data.preprocessing(), &dataset_name(&data.choice));
         if let (Ok(bytes), Ok(json)) = (webgrad_nn::checkpoint::save(t, &file).await, serde_json::to_string(e)) {
             // storage may be unavailable (private window): training goes on without it
             let _ = storage::save_checkpoint(&bytes, &json).await;
@@ -279,10 +298,13 @@ impl TrainerState {
         let Some((bytes, e)) = saved else {
             return post(FromWorker::Error { message: "there is no checkpoint to resume".into() });
         };
-        let loaded = match load(&e.data, e.seed, post, queue).await {
+        let mut loaded = match load(&e.data, e.seed, post, queue).await {
             Ok(l) => l,
             Err(message) => return post(FromWorker::Error { message: format!("could not resume: {message}") }),
         };
+        if let Err(message) = loaded.normalise(normalisation_kind(&e.normalise)) {
+            return post(FromWorker::Error { message: format!("could not resume: {message}") });
+        }
         let (device, notice) = self.devices.pick(&e.backend, model_parameters(&e, &loaded.train)).await;
         post(FromWorker::Device { backend: device.name(), notice });
         match webgrad_nn::checkpoint::load(&device, &bytes, "the saved checkpoint") {
