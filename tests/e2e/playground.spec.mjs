@@ -206,6 +206,22 @@ test('Normalisation: chosen in the data panel, in the link, and kept with the ex
   expect(errors).toEqual([]);
 });
 
+test('Iris, the bundled table: preview, standardised, trains to high accuracy', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await page.getByLabel('Dataset').selectOption('iris');
+  await expect(page.locator('#data-summary')).toContainText('iris: 120 training rows, 30 test rows, 4 features, 3 classes', { timeout: 30_000 });
+  await expect(page.getByRole('table', { name: 'Data preview' })).toContainText('species (label)');
+  await expect(page.getByLabel('Normalisation (fitted on the training split)')).toHaveValue('standardize');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 60', { timeout: 60_000 });
+  const acc = Number((await page.locator('#accuracy').textContent()).match(/([\d.]+) %/)[1]);
+  expect(acc).toBeGreaterThanOrEqual(90);
+  await expect(page.getByRole('table', { name: 'Confusion matrix' })).toContainText('virginica');
+  expect(page.url()).toContain('data=iris');
+  expect(errors).toEqual([]);
+});
+
 test('Regression: the plane set shows R² and a predicted-vs-true plot', async ({ page }) => {
   const errors = watchErrors(page);
   await ready(page);

@@ -9,6 +9,8 @@ use webgrad_nn::Report;
 pub enum DataChoice {
     /// The bundled 8,000 / 2,000 MNIST digits.
     Mnist,
+    /// The bundled Iris flowers table (150 rows, 4 features, 3 species), split 80 / 20.
+    Iris,
     /// A TensorFlow-Playground generator: circle, xor, gauss, spiral (classification), plane.
     Synthetic { name: String, samples: usize, noise: f32, test_fraction: f32, seed: u64 },
     /// A file the person picked or dropped (CSV/TSV, or an IDX/NPY pair); `label` names the
@@ -93,6 +95,8 @@ impl Experiment {
     pub fn defaults_for(dataset: &str) -> Experiment {
         let (data, hidden, activation, lr, batch, epochs) = if dataset == "mnist" {
             (DataChoice::Mnist, vec![128, 64], "relu", 1e-3, 64, 5)
+        } else if dataset == "iris" {
+            (DataChoice::Iris, vec![16], "relu", 1e-2, 16, 60)
         } else if dataset == "url" || dataset == "file" {
             (DataChoice::Url { url: String::new(), label: None }, vec![32, 16], "relu", 1e-2, 32, 50)
         } else {
@@ -100,8 +104,8 @@ impl Experiment {
                 DataChoice::Synthetic { name: dataset.into(), samples: 500, noise: 0.0, test_fraction: 0.5, seed: 1 };
             (data, vec![16, 16, 16], "relu", 0.03, 10, 100)
         };
-        // tabular files get standardised; MNIST (already /255) and the 2-D sets are used as they are
-        let normalise = if dataset == "url" || dataset == "file" { "standardize" } else { "none" };
+        // tables get standardised; MNIST (already /255) and the 2-D sets are used as they are
+        let normalise = if ["url", "file", "iris"].contains(&dataset) { "standardize" } else { "none" };
         Experiment {
             data,
             normalise: normalise.into(),
@@ -130,6 +134,7 @@ impl Experiment {
             |label: &Option<String>| label.as_ref().map(|l| format!("&label={}", encode(l))).unwrap_or_default();
         let mut q = match &self.data {
             DataChoice::Mnist => "data=mnist".to_string(),
+            DataChoice::Iris => "data=iris".to_string(),
             // a local file cannot travel in a link: the link keeps the model settings only
             DataChoice::File { .. } => "data=file".to_string(),
             DataChoice::Url { url, label } => format!("data=url&url={}{}", encode(url), label_part(label)),
@@ -175,6 +180,7 @@ impl Experiment {
     fn dataset_key(&self) -> &str {
         match &self.data {
             DataChoice::Mnist => "mnist",
+            DataChoice::Iris => "iris",
             DataChoice::Synthetic { name, .. } => name,
             DataChoice::File { .. } => "file",
             DataChoice::Url { .. } => "url",
@@ -199,7 +205,7 @@ impl Experiment {
             "file" => "mnist",
             d => d,
         };
-        if !["mnist", "circle", "xor", "gauss", "spiral", "plane", "url"].contains(&dataset) {
+        if !["mnist", "iris", "circle", "xor", "gauss", "spiral", "plane", "url"].contains(&dataset) {
             return Err(format!("link parameter data='{dataset}' is not a known dataset"));
         }
         let mut e = Experiment::defaults_for(dataset);
@@ -632,6 +638,9 @@ mod tests {
         assert_eq!(e.normalise, "standardize");
         assert_eq!(Experiment::from_query(&e.to_query()).unwrap(), e);
         assert!(Experiment::from_query("norm=log").unwrap_err().contains("norm='log'"));
+        let iris = Experiment::defaults_for("iris");
+        assert_eq!((iris.data.clone(), iris.normalise.as_str()), (DataChoice::Iris, "standardize"));
+        assert_eq!(Experiment::from_query(&iris.to_query()).unwrap(), iris);
         let mut u = Experiment::defaults_for("url");
         u.data = DataChoice::Url { url: "https://example.org/a b&c.csv".into(), label: Some("spé cies".into()) };
         assert_eq!(Experiment::from_query(&u.to_query()).unwrap(), u);

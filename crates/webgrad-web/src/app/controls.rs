@@ -12,6 +12,7 @@ use crate::protocol::*;
 pub(super) fn show_experiment(e: &Experiment) {
     match &e.data {
         DataChoice::Mnist => set_select_value("dataset", "mnist"),
+        DataChoice::Iris => set_select_value("dataset", "iris"),
         DataChoice::File { name, label } => {
             ensure_option("file", &format!("Your file: {name}"));
             set_select_value("dataset", "file");
@@ -102,6 +103,8 @@ pub(super) fn experiment_from_controls() -> Result<Experiment, String> {
     let seed: u64 = parse_num("seed", "seed")?;
     let data = if dataset == "mnist" {
         DataChoice::Mnist
+    } else if dataset == "iris" {
+        DataChoice::Iris
     } else if dataset == "file" {
         let select = by_id::<web_sys::HtmlSelectElement>("dataset");
         let name =

@@ -121,6 +121,11 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, queue: &Qu
             }
             webgrad_data::load_mnist_bytes(&files[0], &files[1], &files[2], &files[3]).map_err(|e| e.to_string())?
         }
+        DataChoice::Iris => {
+            let table = webgrad_data::Parsed::Table(webgrad_data::tabular::iris());
+            let f = data_loader::to_splits("iris", vec![("iris".into(), table)], seed)?;
+            return Ok(Loaded::new(choice.clone(), f.train, f.test, f.preview));
+        }
         DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
             let all = synthetic::by_name(name, *samples, *noise, *seed).map_err(|e| e.to_string())?;
             train_test_split(&all, *test_fraction, *seed).map_err(|e| e.to_string())?
@@ -171,6 +176,7 @@ pub(super) fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>)
 pub(super) fn dataset_name(choice: &DataChoice) -> String {
     match choice {
         DataChoice::Mnist => "mnist".into(),
+        DataChoice::Iris => "iris".into(),
         DataChoice::Synthetic { name, .. } | DataChoice::File { name, .. } => name.clone(),
         DataChoice::Url { url, .. } => url.clone(),
     }
