@@ -177,6 +177,14 @@ pub trait Backend {
     /// Fused in-place update of every parameter (and its state slots) with one rule.
     fn optimizer_step(&self, rule: &UpdateRule, hyper: StepHyper, params: &[ParamSlot<'_>]);
 
+    /// In place: acc[i] += scale · x[i] for i < `len` (a computing call: a recorded step
+    /// accumulates again on every replay). Sums the step losses on the device.
+    fn accumulate(&self, acc: &Buffer, x: &Buffer, len: usize, scale: f32);
+    /// Reads the first `len` floats of `buf` and sets them to zero, both ordered after every
+    /// call made so far. The read is started before this returns and the future owns all it
+    /// needs, so the caller can go on stepping while the values travel: the GPU does not wait.
+    fn take(&self, buf: &Buffer, len: usize) -> ReadFuture<'static, Vec<f32>>;
+
     /// Step recording ("plan once, replay many"), for devices that support it; `None` (the
     /// default) makes every training step run op by op.
     fn recorder(&self) -> Option<&dyn Recorder> {

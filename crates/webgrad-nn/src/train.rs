@@ -1,14 +1,17 @@
 //! The training loop shared by the CLI and the web worker: one `step` = gather a batch, forward,
-//! loss (+ penalties), backward, one fused optimizer update. Nothing is read back here; the
-//! caller decides when to read the returned loss tensor.
+//! loss (+ penalties), backward, one fused optimizer update, and the step's loss × rows added
+//! into a sum on the device. Nothing is read back here: the caller reads the mean loss of the
+//! last k steps with `take_loss` every k steps, which starts the read and does not wait for it.
 //!
 //! All randomness after initialisation is counter-based: the batch order of epoch e is the
 //! permutation drawn from `Rng::with_stream(seed, e)`, and the dropout mask of step t is
 //! `hash(seed, t)`. So (seed, cursor, optimizer state, weights) is the complete training state,
 //! and a checkpoint of it resumes bit for bit.
 
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
-use webgrad_core::backend::StepHyper;
+use webgrad_core::backend::{ReadFuture, StepHyper};
 use webgrad_core::{Tensor, no_grad, rng};
 use webgrad_data::{Batcher, Cursor, Dataset, Targets};
 
@@ -55,12 +58,47 @@ impl Loss {
 }
 
 /// What one step did. `loss` stays on the device until someone reads it. On a device that
-/// replays recorded steps (the CPU) the next step rewrites the same loss buffer: read it, or
-/// copy it with a tensor op, before stepping again.
+/// replays recorded steps (the CPU and the GPU) the next step rewrites the same loss buffer: read
+/// it, or copy it with a tensor op, before stepping again — or read the mean of many steps
+/// with [`Trainer::take_loss`], which needs neither.
 pub struct StepOutput {
     pub loss: Tensor,
     pub samples: usize,
     pub epoch_finished: bool,
+}
+
+/// The mean data loss of the steps between two [`Trainer::take_loss`] calls.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossSummary {
+    /// Σ (step loss × step rows) / Σ rows; NaN or infinite when training diverged
+    pub mean: f64,
+    pub steps: u64,
+    pub samples: usize,
+    /// the optimizer step count after the last of these steps
+    pub last_step: u64,
+}
+
+/// A started read of the loss sum (see [`Trainer::take_loss`]).
+pub struct PendingLoss {
+    read: Option<ReadFuture<'static, Vec<f32>>>,
+    steps: u64,
+    samples: usize,
+    last_step: u64,
+}
+
+impl PendingLoss {
+    /// How many steps the summary will cover.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Waits for the sum; `None` when no step was made since the previous `take_loss`.
+    pub async fn wait(self) -> Result<Option<LossSummary>> {
+        let Some(read) = self.read else { return Ok(None) };
+        let sum = read.await?.first().copied().unwrap_or(f32::NAN);
+        let (steps, samples, last_step) = (self.steps, self.samples, self.last_step);
+        Ok(Some(LossSummary { mean: f64::from(sum) / samples.max(1) as f64, steps, samples, last_step }))
+    }
 }
 
 pub struct Trainer {
@@ -75,6 +113,11 @@ pub struct Trainer {
     /// recorded steps to replay (see `plan.rs`), when `planning`
     plans: Plans,
     planning: bool,
+    /// [1] Σ (data loss × batch rows) of the steps since the last `take_loss`, on the model's
+    /// device (made again if the model moves to another device); every step adds to it.
+    loss_sum: Option<Tensor>,
+    /// steps and rows added into `loss_sum` since the last `take_loss`
+    unread: (u64, usize),
 }
 
 /// Checks that a dataset fits a model: feature count, and targets that match the head.
@@ -117,7 +160,35 @@ impl Trainer {
             values: Vec::new(),
             plans: Plans::default(),
             planning: true,
+            loss_sum: None,
+            unread: (0, 0),
         })
+    }
+
+    /// Starts reading the mean loss of the steps since the last call, and restarts the sum at
+    /// zero. Returns at once; the read is ordered after those steps, and steps made before the
+    /// result is awaited run meanwhile (on the GPU nothing waits for the CPU).
+    pub fn take_loss(&mut self) -> PendingLoss {
+        let (steps, samples) = std::mem::take(&mut self.unread);
+        let read = match &self.loss_sum {
+            Some(sum) if steps > 0 => Some(sum.device().take(sum.buffer(), 1)),
+            _ => None,
+        };
+        PendingLoss { read, steps, samples, last_step: self.optimizer.step }
+    }
+
+    /// The loss-sum buffer on the model's device (a new one when the model changed device).
+    fn loss_sum(&mut self) -> Tensor {
+        let device = self.model.device();
+        match &self.loss_sum {
+            Some(sum) if Rc::ptr_eq(sum.device(), device) => sum.clone(),
+            _ => {
+                let sum = Tensor::zeros(device, &[1]);
+                self.loss_sum = Some(sum.clone());
+                self.unread = (0, 0);
+                sum
+            }
+        }
     }
 
     /// Whether steps are recorded and replayed on devices that can (on by default). Off, every
@@ -155,6 +226,7 @@ impl Trainer {
             self.values.extend(self.labels.iter().map(|&l| l as f32));
         }
         let dropout_seed = rng::hash_u32((cfg.seed as u32) ^ rng::hash_u32(self.optimizer.step as u32));
+        let loss_sum = self.loss_sum();
         let loss = match self.plans.find(len, data.d, &self.config, &self.model, &self.optimizer) {
             Some(planned) => {
                 let device = self.model.device();
@@ -169,21 +241,27 @@ impl Trainer {
                 self.optimizer.step += 1;
                 planned.loss.clone()
             }
-            None => self.step_op_by_op(len, data.d, dropout_seed)?,
+            None => self.step_op_by_op(len, data.d, dropout_seed, &loss_sum)?,
         };
+        self.unread.0 += 1;
+        self.unread.1 += len;
         self.cursor = next;
         Ok(StepOutput { loss, samples: len, epoch_finished })
     }
 
     /// The step through the tensor API (forward, backward, optimizer), recorded as a plan for the
-    /// next steps of the same shape when the device can record. Returns the detached data loss.
-    fn step_op_by_op(&mut self, len: usize, d: usize, dropout_seed: u32) -> Result<Tensor> {
+    /// next steps of the same shape when the device can record (with the loss accumulation into
+    /// `loss_sum`, which a replay redoes). Returns the detached data loss.
+    fn step_op_by_op(&mut self, len: usize, d: usize, dropout_seed: u32, loss_sum: &Tensor) -> Result<Tensor> {
         let device = self.model.device().clone();
         let recorder = device.recorder().filter(|_| self.planning);
         if let Some(r) = recorder {
             r.start_recording(dropout_seed);
         }
         let ran = self.forward_backward_update(len, d, dropout_seed);
+        if let Ok((_, _, loss)) = &ran {
+            device.accumulate(loss_sum.buffer(), loss.buffer(), 1, len as f32);
+        }
         let plan = recorder.and_then(|r| r.finish_recording());
         let (x, targets, loss) = ran?;
         if let Some(plan) = plan {

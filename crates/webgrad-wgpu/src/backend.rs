@@ -1,23 +1,25 @@
 //! `WgpuBackend`: the `Backend` trait on one wgpu device. Each method allocates its output and
 //! records one or a few compute passes (see `dispatch.rs`); nothing waits for the GPU except
-//! `read` / `read_u32`, which await the mapping.
+//! the futures of `read` / `read_u32` / `take`, which await the mapping. Steps can be recorded
+//! and replayed (`plan.rs`).
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use bytemuck::Pod;
 use webgrad_core::backend::{
-    Backend, BinaryOp, Buffer, GemmSpec, ParamSlot, ReadFuture, ReduceOp, StepHyper, UnaryOp, UpdateRule,
+    Backend, BinaryOp, Buffer, GemmSpec, ParamSlot, ReadFuture, Recorder, ReduceOp, StepHyper, UnaryOp, UpdateRule,
 };
 use webgrad_core::{Device, Result};
 
-use crate::buffer::{Elem, gpu_buf, try_gpu_buf};
+use crate::buffer::{Elem, f32_raw, gpu_buf, try_gpu_buf};
 use crate::context::{self, Gpu};
-use crate::dispatch::{Kernel, Launch, Stream};
+use crate::dispatch::{GpuStats, Kernel, Launch, PerStep};
+use crate::elementwise::{WG, groups, u32_of};
+use crate::kernels;
 
 pub struct WgpuBackend {
-    pub(crate) gpu: Gpu,
-    pub(crate) stream: RefCell<Stream>,
+    /// Shared with recorded plans and pending readbacks, which outlive a borrow of the backend.
+    pub(crate) gpu: Rc<Gpu>,
     /// Two distinct 1-float storage buffers bound where a kernel's optional input or state slot
     /// is switched off (no bias, no momentum buffer): never read or written then.
     pub(crate) spare: [wgpu::Buffer; 2],
@@ -27,9 +29,9 @@ impl WgpuBackend {
     /// Opens the preferred adapter (WebGPU in the browser; Vulkan/Metal/DX12 natively, honouring
     /// `WGPU_BACKEND`). Fails with "no WebGPU/Vulkan adapter: …" where there is none.
     pub async fn new() -> Result<WgpuBackend> {
-        let gpu = context::open().await?;
+        let gpu = Rc::new(context::open().await?);
         let spare = [0, 1].map(|_| gpu.alloc(1, Elem::F32).raw);
-        Ok(WgpuBackend { gpu, stream: RefCell::new(Stream::default()), spare })
+        Ok(WgpuBackend { gpu, spare })
     }
 
     /// The backend as a `Device` for tensors.
@@ -53,7 +55,19 @@ impl WgpuBackend {
     /// about a minute on a software adapter (SwiftShader in headless Chromium).
     #[doc(hidden)]
     pub fn set_grid_dimension_limit(&mut self, max: u32) {
-        self.gpu.max_groups_per_dim = max.clamp(1, self.gpu.limits.max_compute_workgroups_per_dimension);
+        self.gpu.max_groups_per_dim.set(max.clamp(1, self.gpu.limits.max_compute_workgroups_per_dimension));
+    }
+
+    /// How many buffers, bind groups, dispatches and submits this backend has made so far.
+    pub fn stats(&self) -> GpuStats {
+        self.gpu.stats.get()
+    }
+
+    /// Test hook: destroys the device, as a driver reset or a lost GPU would. Every later read
+    /// fails with "the GPU device was lost"; nothing panics.
+    #[doc(hidden)]
+    pub fn destroy_device(&self) {
+        self.gpu.device.destroy();
     }
 
     /// Records one dispatch of `kernel` with `params` at binding 0 and `buffers` at 1...
@@ -65,8 +79,20 @@ impl WgpuBackend {
         buffers: &[&wgpu::Buffer],
         groups: u32,
     ) {
-        let params = bytemuck::bytes_of(params);
-        self.gpu.launch(&self.stream, Launch { kernel, constants, params, buffers, groups });
+        self.run_with(kernel, constants, bytemuck::bytes_of(params), buffers, groups, PerStep::Fixed);
+    }
+
+    /// As [`WgpuBackend::run`], with what a replay must rewrite in the parameters.
+    pub(crate) fn run_with(
+        &self,
+        kernel: &Kernel,
+        constants: &[(&'static str, f64)],
+        params: &[u8],
+        buffers: &[&wgpu::Buffer],
+        groups: u32,
+        per_step: PerStep,
+    ) {
+        self.gpu.launch(Launch { kernel, constants, params, buffers, groups, per_step });
     }
 }
 
@@ -87,24 +113,47 @@ impl Backend for WgpuBackend {
         self.gpu.alloc_buf(len)
     }
 
-    /// Submits the recorded work first: `write_buffer` runs before the commands of the next
-    /// submit, so ops recorded earlier must not see the new values.
+    /// In place (see `Gpu::write_bytes`). A recorded step that contains a write cannot be
+    /// replayed: the replay would not redo it.
     fn write(&self, buf: &Buffer, data: &[f32]) {
-        let b = gpu_buf(buf, Elem::F32);
-        assert!(data.len() <= b.len, "wgpu: write of {} floats into a buffer of {}", data.len(), b.len);
-        if data.is_empty() {
-            return;
+        self.gpu.write_bytes(gpu_buf(buf, Elem::F32), bytemuck::cast_slice(data));
+        if let Some(rec) = self.gpu.stream.borrow_mut().recording.as_mut() {
+            rec.replayable = false;
         }
-        self.gpu.submit(&mut self.stream.borrow_mut(), None);
-        self.gpu.queue.write_buffer(&b.raw, 0, bytemuck::cast_slice(data));
     }
 
     fn read<'a>(&'a self, buf: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<f32>> {
-        Box::pin(async move { self.gpu.read_back(&self.stream, try_gpu_buf(buf, Elem::F32)?, len).await })
+        match try_gpu_buf(buf, Elem::F32) {
+            Ok(b) => Box::pin(self.gpu.start_read(b, len, false)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
     }
 
     fn read_u32<'a>(&'a self, buf: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<u32>> {
-        Box::pin(async move { self.gpu.read_back(&self.stream, try_gpu_buf(buf, Elem::U32)?, len).await })
+        match try_gpu_buf(buf, Elem::U32) {
+            Ok(b) => Box::pin(self.gpu.start_read(b, len, false)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    fn take(&self, buf: &Buffer, len: usize) -> ReadFuture<'static, Vec<f32>> {
+        match try_gpu_buf(buf, Elem::F32) {
+            Ok(b) => Box::pin(self.gpu.start_read(b, len, true)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    fn accumulate(&self, acc: &Buffer, x: &Buffer, len: usize, scale: f32) {
+        #[repr(C)]
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        struct AccParams {
+            n: u32,
+            scale: f32,
+            pad: [u32; 2],
+        }
+        let params = AccParams { n: u32_of(len), scale, pad: [0; 2] };
+        let bufs = [f32_raw(x, len), f32_raw(acc, len)];
+        self.run(&kernels::ACCUMULATE, &[], &params, &bufs, groups(len, WG));
     }
 
     fn unary(&self, op: UnaryOp, x: &Buffer, len: usize) -> Buffer {
@@ -177,5 +226,9 @@ impl Backend for WgpuBackend {
 
     fn optimizer_step(&self, rule: &UpdateRule, hyper: StepHyper, params: &[ParamSlot<'_>]) {
         self.optimizer_step_impl(rule, hyper, params)
+    }
+
+    fn recorder(&self) -> Option<&dyn Recorder> {
+        Some(self)
     }
 }

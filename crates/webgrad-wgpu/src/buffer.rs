@@ -9,7 +9,6 @@ use webgrad_core::{Buffer, Error, Result};
 use wgpu::util::DeviceExt;
 
 use crate::context::Gpu;
-use crate::dispatch::Stream;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Elem {
@@ -74,6 +73,7 @@ impl Gpu {
             usage: USAGE,
             mapped_at_creation: false,
         });
+        self.count(|c| c.buffers += 1);
         GpuBuffer { raw, len, elem }
     }
 
@@ -91,50 +91,106 @@ impl Gpu {
             contents: bytes,
             usage: USAGE,
         });
+        self.count(|c| c.buffers += 1);
         Rc::new(GpuBuffer { raw, len, elem })
     }
 
-    /// The first `len` elements: submits all recorded work plus a copy into a staging
-    /// buffer, then awaits `map_async` through a oneshot channel. Natively `poll(wait)` drives
-    /// the callback; in the browser the promise resolves on its own, so nothing ever blocks.
-    pub async fn read_back<T: bytemuck::Pod>(
-        &self,
-        stream: &std::cell::RefCell<Stream>,
-        b: &GpuBuffer,
-        len: usize,
-    ) -> Result<Vec<T>> {
-        if len > b.len {
-            return Err(Error::Device(format!("read of {len} elements from a buffer of {}", b.len)));
+    /// Overwrites the start of `b` in place. Submits the recorded work first: `write_buffer`
+    /// runs before the commands of the next submit, so ops recorded earlier must not see the
+    /// new values.
+    pub fn write_bytes(&self, b: &GpuBuffer, bytes: &[u8]) {
+        assert!(bytes.len() <= b.len * 4, "wgpu: write of {} bytes into a buffer of {} elements", bytes.len(), b.len);
+        if bytes.is_empty() {
+            return;
         }
-        if len == 0 {
-            return Ok(Vec::new());
+        self.submit(None);
+        self.queue.write_buffer(&b.raw, 0, bytes);
+    }
+
+    /// A MAP_READ | COPY_DST buffer of `size` bytes: a pooled one when a finished readback
+    /// left one of that size, else a new one.
+    fn staging(&self, size: u64) -> wgpu::Buffer {
+        let mut pool = self.staging.borrow_mut();
+        if let Some(i) = pool.iter().position(|b| b.size() == size) {
+            return pool.swap_remove(i);
         }
-        let size = (len * 4) as u64;
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+        self.count(|c| c.buffers += 1);
+        self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
-        });
+        })
+    }
+
+    /// Starts reading the first `len` elements of `b` and returns at once: submits all
+    /// recorded work plus a copy into a staging buffer (then, when `zero`, clears those
+    /// elements of `b`) and requests the mapping. The future owns what it needs: natively it
+    /// waits for that submission only (`poll`), so work submitted after it keeps running; in the
+    /// browser the promise resolves on its own, so nothing ever blocks.
+    pub fn start_read<T: bytemuck::Pod>(
+        self: &Rc<Self>,
+        b: &GpuBuffer,
+        len: usize,
+        zero: bool,
+    ) -> impl std::future::Future<Output = Result<Vec<T>>> + 'static {
+        let started = self.submit_read(b, len, zero);
+        let gpu = self.clone();
+        async move {
+            let Some((staging, rx, index)) = started? else { return Ok(Vec::new()) };
+            #[cfg(not(target_arch = "wasm32"))]
+            gpu.device
+                .poll(wgpu::PollType::Wait { submission_index: index, timeout: None })
+                .map_err(|e| gpu.check_errors().err().unwrap_or(Error::Device(format!("device poll: {e}"))))?;
+            #[cfg(target_arch = "wasm32")]
+            let _ = index;
+            let mapped = rx.await.map_err(|_| Error::Device("the device was lost before the readback finished".into()));
+            gpu.check_errors()?;
+            mapped?.map_err(|e| Error::Device(format!("readback failed: {e}")))?;
+            let view = staging.get_mapped_range(..).map_err(|e| Error::Device(format!("readback: {e}")))?;
+            let values = bytemuck::cast_slice::<u8, T>(&view).to_vec();
+            drop(view);
+            staging.unmap();
+            let mut pool = gpu.staging.borrow_mut();
+            if pool.len() < STAGING_KEPT {
+                pool.push(staging);
+            }
+            Ok(values)
+        }
+    }
+
+    /// The eager part of [`Gpu::start_read`]; `None` for an empty read.
+    #[allow(clippy::type_complexity)]
+    fn submit_read(
+        &self,
+        b: &GpuBuffer,
+        len: usize,
+        zero: bool,
+    ) -> Result<Option<(wgpu::Buffer, MapReceiver, Option<wgpu::SubmissionIndex>)>> {
+        if len > b.len {
+            return Err(Error::Device(format!("read of {len} elements from a buffer of {}", b.len)));
+        }
+        if len == 0 {
+            return Ok(None);
+        }
+        self.check_errors()?;
+        let size = (len * 4) as u64;
+        let staging = self.staging(size);
         let mut copy = self.device.create_command_encoder(&Default::default());
         copy.copy_buffer_to_buffer(&b.raw, 0, &staging, 0, size);
-        self.submit(&mut stream.borrow_mut(), Some(copy));
+        if zero {
+            copy.clear_buffer(&b.raw, 0, Some(size));
+        }
+        let index = self.submit(Some(copy));
         let (tx, rx) = futures_channel::oneshot::channel();
         staging.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
         });
-        #[cfg(not(target_arch = "wasm32"))]
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Device(format!("device poll: {e}")))?;
-        rx.await
-            .map_err(|_| Error::Device("the device was lost before the readback finished".into()))?
-            .map_err(|e| Error::Device(format!("readback failed: {e}")))?;
-        self.check_errors()?;
-        let view = staging.get_mapped_range(..).map_err(|e| Error::Device(format!("readback: {e}")))?;
-        let values = bytemuck::cast_slice::<u8, T>(&view).to_vec();
-        drop(view);
-        staging.unmap();
-        Ok(values)
+        Ok(Some((staging, rx, index)))
     }
 }
+
+type MapReceiver = futures_channel::oneshot::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>;
+
+/// Staging buffers kept for reuse (a training loop reads a handful of sizes).
+const STAGING_KEPT: usize = 8;

@@ -3,9 +3,12 @@
 //! datasets fit when the hardware allows, and for 8 storage buffers per stage (the WebGPU default;
 //! the fused RMSprop update binds 5).
 
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex};
 
 use webgrad_core::{Error, Result};
+
+use crate::dispatch::{GpuStats, Stream};
 
 /// Storage buffers the widest kernel binds (RMSprop: param, grad, square_avg, momentum, grad_avg).
 const STORAGE_BUFFERS_NEEDED: u32 = 5;
@@ -17,11 +20,17 @@ pub(crate) struct Gpu {
     /// Workgroups per grid dimension before a launch is split into 2-D: the device's
     /// `max_compute_workgroups_per_dimension`, lowered only by the test hook
     /// `WgpuBackend::set_grid_dimension_limit`.
-    pub max_groups_per_dim: u32,
+    pub max_groups_per_dim: Cell<u32>,
     pub info: wgpu::AdapterInfo,
-    /// The first validation / out-of-memory error the device reported (wgpu reports them
-    /// asynchronously, through `on_uncaptured_error`); `read_back` turns it into `Error::Device`.
+    /// The first validation / out-of-memory error or the loss of the device (wgpu reports them
+    /// asynchronously, through `on_uncaptured_error` and the device-lost callback); every read
+    /// turns it into `Error::Device`.
     pub errors: Arc<Mutex<Option<String>>>,
+    /// The pending encoder, the pipeline cache and the recording (`dispatch.rs`).
+    pub stream: RefCell<Stream>,
+    pub stats: Cell<GpuStats>,
+    /// Unmapped MAP_READ buffers of finished readbacks, reused by later ones of the same size.
+    pub staging: RefCell<Vec<wgpu::Buffer>>,
 }
 
 pub(crate) async fn open() -> Result<Gpu> {
@@ -60,14 +69,37 @@ pub(crate) async fn open() -> Result<Gpu> {
     let errors = Arc::new(Mutex::new(None));
     let sink = errors.clone();
     device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-        let mut first = sink.lock().unwrap_or_else(|p| p.into_inner());
-        if first.is_none() {
-            *first = Some(e.to_string());
-        }
+        let message = match e {
+            wgpu::Error::OutOfMemory { .. } => format!("the GPU ran out of memory ({e})"),
+            e => e.to_string(),
+        };
+        note(&sink, message);
     }));
+    let sink = errors.clone();
+    device.set_device_lost_callback(move |reason, message| {
+        note(&sink, format!("the GPU device was lost ({reason:?}: {message})"));
+    });
     let limits = device.limits();
-    let max_groups_per_dim = limits.max_compute_workgroups_per_dimension;
-    Ok(Gpu { device, queue, limits, max_groups_per_dim, info: adapter.get_info(), errors })
+    let max_groups_per_dim = Cell::new(limits.max_compute_workgroups_per_dimension);
+    Ok(Gpu {
+        device,
+        queue,
+        limits,
+        max_groups_per_dim,
+        info: adapter.get_info(),
+        errors,
+        stream: Default::default(),
+        stats: Default::default(),
+        staging: Default::default(),
+    })
+}
+
+/// Keeps the first error only: what follows it is usually its consequence.
+fn note(sink: &Mutex<Option<String>>, message: String) {
+    let mut first = sink.lock().unwrap_or_else(|p| p.into_inner());
+    if first.is_none() {
+        *first = Some(message);
+    }
 }
 
 impl Gpu {
@@ -78,6 +110,13 @@ impl Gpu {
             Some(e) => Err(Error::Device(format!("the GPU reported an error: {e}"))),
             None => Ok(()),
         }
+    }
+
+    /// Updates the creation counters.
+    pub fn count(&self, f: impl FnOnce(&mut GpuStats)) {
+        let mut s = self.stats.get();
+        f(&mut s);
+        self.stats.set(s);
     }
 
     /// "wgpu (llvmpipe (LLVM 15.0.6, 256 bits), Vulkan)"; browsers hide the adapter name.
@@ -107,17 +146,17 @@ mod tests {
             let Ok(backend) = crate::WgpuBackend::new().await else { return };
             let gpu = &backend.gpu;
             let b = gpu.alloc(4, Elem::F32);
-            assert_eq!(gpu.read_back::<f32>(&backend.stream, &b, 4).await.unwrap(), [0.0; 4]);
+            assert_eq!(gpu.start_read::<f32>(&b, 4, false).await.unwrap(), [0.0; 4]);
             let _broken = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some("broken"),
                 source: wgpu::ShaderSource::Wgsl("fn main( {".into()),
             });
-            let err = gpu.read_back::<f32>(&backend.stream, &b, 4).await;
+            let err = gpu.start_read::<f32>(&b, 4, false).await;
             let err = err.expect_err("an invalid shader must fail the read");
             let msg = err.to_string();
             assert!(msg.contains("the GPU reported an error"), "{msg}");
             // it stays reported: whatever was recorded after it cannot be trusted
-            assert!(gpu.read_back::<f32>(&backend.stream, &b, 4).await.is_err());
+            assert!(gpu.start_read::<f32>(&b, 4, false).await.is_err());
         }
     }
 }

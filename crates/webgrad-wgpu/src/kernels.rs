@@ -36,3 +36,4 @@ kernel!(SGD, "sgd.wgsl");
 kernel!(ADAM, "adam.wgsl");
 kernel!(RMSPROP, "rmsprop.wgsl");
 kernel!(ADAGRAD, "adagrad.wgsl");
+kernel!(ACCUMULATE, "accumulate.wgsl");

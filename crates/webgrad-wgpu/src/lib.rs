@@ -19,6 +19,8 @@ mod gemm;
 mod kernels;
 mod loss;
 mod optim;
+mod plan;
 mod rows;
 
 pub use backend::WgpuBackend;
+pub use dispatch::GpuStats;

@@ -7,12 +7,13 @@ use webgrad_core::backend::{ParamSlot, StepHyper, UpdateRule};
 
 use crate::backend::WgpuBackend;
 use crate::buffer::f32_raw;
+use crate::dispatch::PerStep;
 use crate::elementwise::{WG, groups, u32_of};
 use crate::kernels;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct SgdParams {
+pub(crate) struct SgdParams {
     n: u32,
     flags: u32,
     wd: f32,
@@ -24,7 +25,7 @@ struct SgdParams {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct AdamParams {
+pub(crate) struct AdamParams {
     n: u32,
     flags: u32,
     neg_step: f32,
@@ -40,7 +41,7 @@ struct AdamParams {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct RmsPropParams {
+pub(crate) struct RmsPropParams {
     n: u32,
     flags: u32,
     alpha: f32,
@@ -53,7 +54,7 @@ struct RmsPropParams {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct AdagradParams {
+pub(crate) struct AdagradParams {
     n: u32,
     flags: u32,
     neg_clr: f32,
@@ -66,81 +67,106 @@ fn flag(on: bool, bit: u32) -> u32 {
     if on { 1 << bit } else { 0 }
 }
 
-impl WgpuBackend {
-    pub(crate) fn optimizer_step_impl(&self, rule: &UpdateRule, h: StepHyper, params: &[ParamSlot<'_>]) {
+/// The uniform of one update of `n` elements: the only part of an optimizer dispatch that
+/// changes from step to step (a replay rebuilds it with the step's `StepHyper`).
+pub(crate) enum UpdateParams {
+    Sgd(SgdParams),
+    Adam(AdamParams),
+    RmsProp(RmsPropParams),
+    Adagrad(AdagradParams),
+}
+
+impl UpdateParams {
+    pub fn new(rule: &UpdateRule, h: StepHyper, n: u32) -> UpdateParams {
         let lr = h.lr;
+        match *rule {
+            UpdateRule::Sgd { momentum, dampening, nesterov, weight_decay } => {
+                let flags =
+                    flag(weight_decay != 0.0, 0) | flag(momentum != 0.0, 1) | flag(nesterov, 2) | flag(h.step == 1, 3);
+                UpdateParams::Sgd(SgdParams {
+                    n,
+                    flags,
+                    wd: weight_decay as f32,
+                    mom: momentum as f32,
+                    damp: (1.0 - dampening) as f32,
+                    neg_lr: -lr as f32,
+                    pad: [0; 2],
+                })
+            }
+            UpdateRule::Adam { beta1, beta2, eps, weight_decay, decoupled } => {
+                let t = h.step as i32;
+                let bc1 = 1.0 - beta1.powi(t);
+                UpdateParams::Adam(AdamParams {
+                    n,
+                    flags: flag(!decoupled && weight_decay != 0.0, 0) | flag(decoupled, 1),
+                    neg_step: (-lr / bc1) as f32,
+                    bc2_sqrt: (1.0 - beta2.powi(t)).sqrt() as f32,
+                    w1: (1.0 - beta1) as f32,
+                    b2: beta2 as f32,
+                    w2: (1.0 - beta2) as f32,
+                    eps: eps as f32,
+                    decay: (1.0 - lr * weight_decay) as f32,
+                    wd: weight_decay as f32,
+                    pad: [0; 2],
+                })
+            }
+            UpdateRule::RmsProp { alpha, eps, momentum, centered, weight_decay } => {
+                UpdateParams::RmsProp(RmsPropParams {
+                    n,
+                    flags: flag(weight_decay != 0.0, 0) | flag(momentum != 0.0, 1) | flag(centered, 2),
+                    alpha: alpha as f32,
+                    w: (1.0 - alpha) as f32,
+                    eps: eps as f32,
+                    mom: momentum as f32,
+                    wd: weight_decay as f32,
+                    neg_lr: -lr as f32,
+                })
+            }
+            UpdateRule::Adagrad { lr_decay, eps, weight_decay } => UpdateParams::Adagrad(AdagradParams {
+                n,
+                flags: flag(weight_decay != 0.0, 0),
+                neg_clr: (-lr / (1.0 + (h.step as f64 - 1.0) * lr_decay)) as f32,
+                eps: eps as f32,
+                wd: weight_decay as f32,
+                pad: [0; 3],
+            }),
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            UpdateParams::Sgd(p) => bytemuck::bytes_of(p),
+            UpdateParams::Adam(p) => bytemuck::bytes_of(p),
+            UpdateParams::RmsProp(p) => bytemuck::bytes_of(p),
+            UpdateParams::Adagrad(p) => bytemuck::bytes_of(p),
+        }
+    }
+}
+
+impl WgpuBackend {
+    /// One dispatch per parameter, each marked so that a replay rewrites its uniform.
+    pub(crate) fn optimizer_step_impl(&self, rule: &UpdateRule, h: StepHyper, params: &[ParamSlot<'_>]) {
         let slots = rule.state_slots();
         for slot in params {
             assert_eq!(slot.state.len(), slots, "wgpu: {rule:?} needs {slots} state slots");
             let (n, len) = (u32_of(slot.len), slot.len);
             let (p, g) = (f32_raw(slot.param, len), f32_raw(slot.grad, len));
             let state: Vec<&wgpu::Buffer> = slot.state.iter().map(|s| f32_raw(s, len)).collect();
-            let wg = groups(len, WG);
-            match *rule {
-                UpdateRule::Sgd { momentum, dampening, nesterov, weight_decay } => {
-                    let flags = flag(weight_decay != 0.0, 0)
-                        | flag(momentum != 0.0, 1)
-                        | flag(nesterov, 2)
-                        | flag(h.step == 1, 3);
-                    let params = SgdParams {
-                        n,
-                        flags,
-                        wd: weight_decay as f32,
-                        mom: momentum as f32,
-                        damp: (1.0 - dampening) as f32,
-                        neg_lr: -lr as f32,
-                        pad: [0; 2],
-                    };
-                    let buf = state.first().copied().unwrap_or(&self.spare[0]);
-                    self.run(&kernels::SGD, &[], &params, &[p, g, buf], wg);
-                }
-                UpdateRule::Adam { beta1, beta2, eps, weight_decay, decoupled } => {
-                    let t = h.step as i32;
-                    let bc1 = 1.0 - beta1.powi(t);
-                    let params = AdamParams {
-                        n,
-                        flags: flag(!decoupled && weight_decay != 0.0, 0) | flag(decoupled, 1),
-                        neg_step: (-lr / bc1) as f32,
-                        bc2_sqrt: (1.0 - beta2.powi(t)).sqrt() as f32,
-                        w1: (1.0 - beta1) as f32,
-                        b2: beta2 as f32,
-                        w2: (1.0 - beta2) as f32,
-                        eps: eps as f32,
-                        decay: (1.0 - lr * weight_decay) as f32,
-                        wd: weight_decay as f32,
-                        pad: [0; 2],
-                    };
-                    self.run(&kernels::ADAM, &[], &params, &[p, g, state[0], state[1]], wg);
-                }
-                UpdateRule::RmsProp { alpha, eps, momentum, centered, weight_decay } => {
-                    let params = RmsPropParams {
-                        n,
-                        flags: flag(weight_decay != 0.0, 0) | flag(momentum != 0.0, 1) | flag(centered, 2),
-                        alpha: alpha as f32,
-                        w: (1.0 - alpha) as f32,
-                        eps: eps as f32,
-                        mom: momentum as f32,
-                        wd: weight_decay as f32,
-                        neg_lr: -lr as f32,
-                    };
+            let (kernel, bufs): (_, Vec<&wgpu::Buffer>) = match *rule {
+                UpdateRule::Sgd { .. } => (&kernels::SGD, vec![p, g, state.first().copied().unwrap_or(&self.spare[0])]),
+                UpdateRule::Adam { .. } => (&kernels::ADAM, vec![p, g, state[0], state[1]]),
+                UpdateRule::RmsProp { momentum, centered, .. } => {
                     // slots: [square_avg] (+ [momentum_buffer]) (+ [grad_avg])
                     let mut rest = state[1..].iter().copied();
                     let buf = if momentum != 0.0 { rest.next().expect("momentum slot") } else { &self.spare[0] };
                     let grad_avg = if centered { rest.next().expect("grad_avg slot") } else { &self.spare[1] };
-                    self.run(&kernels::RMSPROP, &[], &params, &[p, g, state[0], buf, grad_avg], wg);
+                    (&kernels::RMSPROP, vec![p, g, state[0], buf, grad_avg])
                 }
-                UpdateRule::Adagrad { lr_decay, eps, weight_decay } => {
-                    let params = AdagradParams {
-                        n,
-                        flags: flag(weight_decay != 0.0, 0),
-                        neg_clr: (-lr / (1.0 + (h.step as f64 - 1.0) * lr_decay)) as f32,
-                        eps: eps as f32,
-                        wd: weight_decay as f32,
-                        pad: [0; 3],
-                    };
-                    self.run(&kernels::ADAGRAD, &[], &params, &[p, g, state[0]], wg);
-                }
-            }
+                UpdateRule::Adagrad { .. } => (&kernels::ADAGRAD, vec![p, g, state[0]]),
+            };
+            let params = UpdateParams::new(rule, h, n);
+            let per_step = PerStep::Update { rule: *rule, n };
+            self.run_with(kernel, &[], params.bytes(), &bufs, groups(len, WG), per_step);
         }
     }
 }

@@ -7,6 +7,7 @@ use webgrad_core::backend::ReduceOp;
 
 use crate::backend::WgpuBackend;
 use crate::buffer::{f32_raw, u32_raw};
+use crate::dispatch::PerStep;
 use crate::elementwise::{WG, groups, u32_of};
 use crate::kernels;
 
@@ -187,7 +188,9 @@ impl WgpuBackend {
     pub(crate) fn dropout_mask_impl(&self, len: usize, p: f32, seed: u32) -> Buffer {
         let out = self.gpu.alloc_buf(len);
         let params = DropoutParams { n: u32_of(len), seed, p, keep: 1.0 / (1.0 - p) };
-        self.run(&kernels::DROPOUT, &[], &params, &[f32_raw(&out, len)], groups(len, WG));
+        let per_step = PerStep::DropoutSeed(bytemuck::cast(params));
+        let bytes = bytemuck::bytes_of(&params);
+        self.run_with(&kernels::DROPOUT, &[], bytes, &[f32_raw(&out, len)], groups(len, WG), per_step);
         out
     }
 }

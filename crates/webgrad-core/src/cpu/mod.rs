@@ -272,6 +272,24 @@ impl Backend for CpuBackend {
         self.exec(Call::OptimizerStep { rule: *rule, slots }, Some(hyper));
     }
 
+    fn accumulate(&self, acc: &Buffer, x: &Buffer, len: usize, scale: f32) {
+        self.exec(Call::Accumulate { acc: f(acc), x: f(x), len, scale }, None);
+    }
+
+    fn take(&self, b: &Buffer, len: usize) -> ReadFuture<'static, Vec<f32>> {
+        let Some(cb) = b.downcast_ref::<CpuBuf>() else {
+            return Box::pin(std::future::ready(Err(Error::Device("not a CPU f32 buffer".into()))));
+        };
+        let mut v = cb.0.borrow_mut();
+        let Some(head) = v.get_mut(..len) else {
+            let msg = format!("take of {len} elements from a buffer of {}", v.len());
+            return Box::pin(std::future::ready(Err(Error::Device(msg))));
+        };
+        let values = head.to_vec();
+        head.fill(0.0);
+        ready(values)
+    }
+
     fn recorder(&self) -> Option<&dyn Recorder> {
         Some(self)
     }

@@ -39,6 +39,7 @@ pub(super) enum Call {
     SoftmaxXent { logits: F, labels: L, n: usize, c: usize, smoothing: f32, loss: F, probs: F },
     SoftmaxXentBackward { probs: F, labels: L, g: F, n: usize, c: usize, smoothing: f32, out: F },
     OptimizerStep { rule: UpdateRule, slots: Vec<Slot> },
+    Accumulate { acc: F, x: F, len: usize, scale: f32 },
 }
 
 /// What a call needs besides its buffers: the GEMM to run, and the per-step values a replay
@@ -122,6 +123,11 @@ impl Call {
             Call::SoftmaxXentBackward { probs, labels, g, n, c, smoothing, out } => {
                 let (probs, labels, g) = (probs.0.borrow(), labels.0.borrow(), g.0.borrow()[0]);
                 rows::softmax_xent_backward(&probs, &labels[..*n], g, (*n, *c), *smoothing, &mut w(out));
+            }
+            Call::Accumulate { acc, x, len, scale } => {
+                for (a, &v) in w(acc)[..*len].iter_mut().zip(&x.0.borrow()[..*len]) {
+                    *a += scale * v;
+                }
             }
             Call::OptimizerStep { rule, slots } => {
                 let hyper = ctx.hyper.expect("an optimizer call runs with its step's hyperparameters");
