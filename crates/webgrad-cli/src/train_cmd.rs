@@ -9,8 +9,8 @@ use webgrad_data::Targets;
 use webgrad_nn::io::{self, ModelFile};
 use webgrad_nn::metrics::EarlyStopping;
 use webgrad_nn::{
-    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Report, Schedule,
-    TrainConfig, Trainer, checkpoint, evaluate,
+    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, PendingLoss, Report,
+    Schedule, TrainConfig, Trainer, checkpoint, evaluate,
 };
 
 use crate::args::TrainArgs;
@@ -167,6 +167,13 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         None => None,
     };
     let steps_per_epoch = trainer.steps_per_epoch(train.n);
+    let on_cpu = matches!(a.backend.as_deref(), None | Some("cpu"));
+    let loss_every = match a.loss_every {
+        Some(0) => return Err("--loss-every must be at least 1".into()),
+        Some(k) => k,
+        None if on_cpu => 1,
+        None => 20,
+    };
     let mut early = trainer.config.early_stopping_patience.map(|p| EarlyStopping::new(p, 0.0));
     println!(
         "{:>5}  {:>10}  {:>10}  {:>9}  {:>10}  {:>7}",
@@ -182,29 +189,42 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         );
         bar.set_prefix(format!("{}", epoch + 1));
         bar.set_position(trainer.cursor.step as u64);
+        let first_step = bar.position();
         let started = Instant::now();
-        let (mut loss_sum, mut samples) = (0.0f64, 0usize);
+        // Σ loss × rows and Σ rows of the reads so far this epoch; `pending` is the last read
+        // started, awaited only when the next one starts, so the device never waits for it.
+        let (mut loss_sum, mut samples, mut since_read) = (0.0f64, 0usize, 0usize);
+        let mut pending: Option<PendingLoss> = None;
         loop {
             let out = trainer.step(train).map_err(|e| e.to_string())?;
-            let loss = pollster::block_on(out.loss.item()).map_err(|e| e.to_string())?;
-            if !loss.is_finite() {
-                return Err(format!(
-                    "training diverged at step {} (loss {loss}); try a lower --lr",
-                    trainer.optimizer.step
-                ));
-            }
-            loss_sum += loss as f64 * out.samples as f64;
-            samples += out.samples;
-            if let Some(w) = log.as_mut() {
-                writeln!(w, "{{\"step\":{},\"epoch\":{},\"loss\":{}}}", trainer.optimizer.step, epoch + 1, loss)
-                    .map_err(|e| format!("--log-json: {e}"))?;
+            since_read += 1;
+            if since_read >= loss_every || out.epoch_finished {
+                since_read = 0;
+                let reads =
+                    [pending.replace(trainer.take_loss()), out.epoch_finished.then(|| pending.take()).flatten()];
+                for read in reads.into_iter().flatten() {
+                    let Some(s) = pollster::block_on(read.wait()).map_err(|e| e.to_string())? else { continue };
+                    if !s.mean.is_finite() {
+                        return Err(format!(
+                            "training diverged by step {} (mean loss {} over the last {} steps); try a lower --lr",
+                            s.last_step, s.mean, s.steps
+                        ));
+                    }
+                    loss_sum += s.mean * s.samples as f64;
+                    samples += s.samples;
+                    if let Some(w) = log.as_mut() {
+                        let (step, steps, loss) = (s.last_step, s.steps, s.mean as f32);
+                        writeln!(w, "{{\"step\":{step},\"epoch\":{},\"steps\":{steps},\"loss\":{loss}}}", epoch + 1)
+                            .map_err(|e| format!("--log-json: {e}"))?;
+                    }
+                }
             }
             bar.inc(1);
-            if bar.position() % 20 == 0 {
+            if bar.position() % 20 == 0 && samples > 0 {
                 bar.set_message(format!(
                     "loss {:.4}  {:.0} samples/s",
                     loss_sum / samples as f64,
-                    samples as f64 / started.elapsed().as_secs_f64()
+                    (bar.position() - first_step) as f64 * batch as f64 / started.elapsed().as_secs_f64()
                 ));
             }
             if out.epoch_finished {
