@@ -3,6 +3,7 @@
 # Versions are pinned in step with the crates (see README "Toolchain"):
 #   wasm-bindgen-cli 0.2.130 (= the wasm-bindgen crate), trunk 0.21.14 (newest for rustc 1.95),
 #   npm binaryen 132 (wasm-opt; Debian's 108 corrupts wasm-bindgen output), Playwright 1.65.1,
+#   TensorFlow.js 4.22.0 (+ wasm, webgpu backends) and jax-js 0.1.25 (the bench's peers),
 #   Debian chromium + chromium-driver (headless browser tests), mesa-vulkan-drivers (native wgpu).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,8 +46,9 @@ if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
 fi
 
 # --- npm tools -------------------------------------------------------------------------------
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/playwright ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm tools (binaryen, playwright)"
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/playwright ] || [ ! -d node_modules/@tensorflow/tfjs ] \
+  || [ ! -d node_modules/@jax-js/jax ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm tools (binaryen, playwright; TensorFlow.js and jax-js for cargo xtask bench)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 :

@@ -6,7 +6,12 @@
 //!          (wasm) tests in headless Chromium, the production page build, Playwright end-to-end
 //!          tests, and 30 s of fuzzing per data parser
 //!   train  train the MNIST MLP with the native CLI (extra flags are passed on)
+//!   bench  the benchmark suite: webgrad natively and in headless Chromium, TensorFlow.js and
+//!          jax-js in the same browser, PyTorch when installed; JSON lines, then a table
+//!          (see bench.rs; not part of `test`)
 //!   setup  only install the tools
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -143,8 +148,9 @@ fn main() -> ExitCode {
         Some("run") => run(),
         Some("train") => train(&args[1..]),
         Some("test") => test(),
+        Some("bench") => bench::bench(&args[1..]),
         Some("setup") => setup(),
-        _ => Err("usage: cargo xtask run | test | train [extra train flags] | setup".into()),
+        _ => Err("usage: cargo xtask run | test | train [extra train flags] | bench [--skip native,torch,wasm,peers] [--relaxed] [--table FILE] | setup".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
