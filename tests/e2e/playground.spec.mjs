@@ -57,6 +57,12 @@ test('MNIST: one epoch of training shows learning and the evaluation', async ({ 
   await expect(page.getByRole('img', { name: 'Network diagram' })).toBeVisible();
   await expect(page.locator('#announcer')).toContainText('Epoch 1');
   await expect(page.locator('#score-summary')).toContainText(/Accuracy after epoch 1: train [\d.]+ %, test [\d.]+ %/);
+  // the smoothing slider redraws the moving average
+  const chart = page.getByRole('img', { name: 'Loss curve' });
+  const smoothed = await chart.evaluate((c) => c.toDataURL());
+  await page.getByLabel('Smoothing').fill('0');
+  await expect(page.locator('#smoothing-value')).toHaveText('0');
+  expect(await chart.evaluate((c) => c.toDataURL())).not.toEqual(smoothed);
   const longTasks = await page.evaluate(() => window.__longTasks);
   expect(Math.max(0, ...longTasks)).toBeLessThanOrEqual(50);
 
@@ -222,6 +228,34 @@ test('Iris, the bundled table: preview, standardised, trains to high accuracy', 
   expect(errors).toEqual([]);
 });
 
+test('Optimizer settings follow the optimizer, travel in the link and are checked', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  const beta2 = page.getByLabel('β2 (squared-gradient average decay)');
+  await expect(beta2).toHaveAttribute('placeholder', '0.999 (default)');
+  await beta2.fill('0.98');
+  await beta2.dispatchEvent('change');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.locator('#error')).toHaveText('');
+  expect(page.url()).toContain('hp=beta2:0.98');
+  await page.getByLabel('Optimizer', { exact: true }).selectOption('momentum');
+  await expect(page.getByLabel('Momentum')).toHaveAttribute('placeholder', '0.9 (default)');
+  await expect(page.getByLabel('β2 (squared-gradient average decay)')).toHaveCount(0);
+  await page.getByLabel('Momentum').fill('1.5');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.getByRole('alert')).toContainText('Momentum: momentum = 1.5 is out of range');
+  await page.getByLabel('Momentum').fill('0.5');
+  await page.getByRole('button', { name: 'Step' }).click();
+  await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
+  expect(page.url()).toContain('opt=momentum');
+  expect(page.url()).toContain('hp=momentum:0.5');
+  // the link restores the setting into its field
+  await page.reload();
+  await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
+  await expect(page.getByLabel('Momentum')).toHaveValue('0.5');
+  expect(errors).toEqual([]);
+});
+
 test('Regression: the plane set shows R² and a predicted-vs-true plot', async ({ page }) => {
   const errors = watchErrors(page);
   await ready(page);
@@ -294,7 +328,7 @@ test('A shared link reproduces the experiment', async ({ page }) => {
   await expect(page.getByLabel('Dataset')).toHaveValue('xor');
   await expect(page.getByLabel('Layer 1 width')).toHaveValue('4');
   await expect(page.getByLabel('Layer 1 activation')).toHaveValue('tanh');
-  await expect(page.getByLabel('Optimizer')).toHaveValue('sgd');
+  await expect(page.getByLabel('Optimizer', { exact: true })).toHaveValue('sgd');
   await expect(page.getByLabel('Learning-rate schedule')).toHaveValue('cosine');
   await expect(page.getByLabel('Layer 1 dropout')).toHaveValue('0.1');
   await expect(page.getByLabel('Weight decay')).toHaveValue('0.001');

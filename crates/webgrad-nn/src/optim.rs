@@ -81,6 +81,66 @@ impl OptimizerConfig {
         }
     }
 
+    /// The hyperparameters besides lr and weight decay, by PyTorch's argument names, with their
+    /// current values (`betas` appear as `beta1`, `beta2`).
+    pub fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        match *self {
+            OptimizerConfig::Sgd { momentum, dampening, .. } => vec![("momentum", momentum), ("dampening", dampening)],
+            OptimizerConfig::Adam { beta1, beta2, eps, .. } | OptimizerConfig::AdamW { beta1, beta2, eps, .. } => {
+                vec![("beta1", beta1), ("beta2", beta2), ("eps", eps)]
+            }
+            OptimizerConfig::RmsProp { alpha, eps, momentum, .. } => {
+                vec![("alpha", alpha), ("eps", eps), ("momentum", momentum)]
+            }
+            OptimizerConfig::Adagrad { lr_decay, eps, .. } => vec![("lr_decay", lr_decay), ("eps", eps)],
+        }
+    }
+
+    /// Sets one of [`Self::hyperparameters`] by name. Errors name the optimizer and the value
+    /// when it has no such setting or the value is out of range (betas and alpha in [0, 1),
+    /// momentum and dampening in [0, 1], eps > 0, lr_decay ≥ 0).
+    pub fn set_hyperparameter(&mut self, name: &str, value: f64) -> Result<(), String> {
+        let range_ok = match name {
+            "beta1" | "beta2" | "alpha" => (0.0..1.0).contains(&value),
+            "momentum" | "dampening" => (0.0..=1.0).contains(&value),
+            "eps" => value > 0.0 && value.is_finite(),
+            "lr_decay" => value >= 0.0 && value.is_finite(),
+            _ => true,
+        };
+        if !range_ok {
+            return Err(format!("{name} = {value} is out of range"));
+        }
+        let slot = match (self, name) {
+            (OptimizerConfig::Sgd { momentum, .. }, "momentum")
+            | (OptimizerConfig::RmsProp { momentum, .. }, "momentum") => momentum,
+            (OptimizerConfig::Sgd { dampening, .. }, "dampening") => dampening,
+            (OptimizerConfig::Adam { beta1, .. } | OptimizerConfig::AdamW { beta1, .. }, "beta1") => beta1,
+            (OptimizerConfig::Adam { beta2, .. } | OptimizerConfig::AdamW { beta2, .. }, "beta2") => beta2,
+            (
+                OptimizerConfig::Adam { eps, .. }
+                | OptimizerConfig::AdamW { eps, .. }
+                | OptimizerConfig::RmsProp { eps, .. }
+                | OptimizerConfig::Adagrad { eps, .. },
+                "eps",
+            ) => eps,
+            (OptimizerConfig::RmsProp { alpha, .. }, "alpha") => alpha,
+            (OptimizerConfig::Adagrad { lr_decay, .. }, "lr_decay") => lr_decay,
+            (other, _) => return Err(format!("the {} optimizer has no setting '{name}'", other.kind_name())),
+        };
+        *slot = value;
+        Ok(())
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self {
+            OptimizerConfig::Sgd { .. } => "SGD",
+            OptimizerConfig::Adam { .. } => "Adam",
+            OptimizerConfig::AdamW { .. } => "AdamW",
+            OptimizerConfig::RmsProp { .. } => "RMSprop",
+            OptimizerConfig::Adagrad { .. } => "Adagrad",
+        }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         let lr = self.lr();
         if !(lr.is_finite() && lr > 0.0) {
@@ -172,4 +232,36 @@ pub fn clip_by_global_norm(grads: &mut [Option<Tensor>], max_norm: f32) {
             *g = g.mul(&coef);
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hyperparameters_are_set_by_pytorch_name_and_checked() {
+        let mut adam = OptimizerConfig::by_name("adam").unwrap();
+        assert_eq!(adam.hyperparameters(), vec![("beta1", 0.9), ("beta2", 0.999), ("eps", 1e-8)]);
+        adam.set_hyperparameter("beta2", 0.98).unwrap();
+        adam.set_hyperparameter("eps", 1e-6).unwrap();
+        assert_eq!(
+            adam.rule(),
+            UpdateRule::Adam { beta1: 0.9, beta2: 0.98, eps: 1e-6, weight_decay: 0.0, decoupled: false }
+        );
+        assert!(adam.set_hyperparameter("beta1", 1.0).unwrap_err().contains("beta1 = 1 is out of range"));
+        assert!(
+            adam.set_hyperparameter("momentum", 0.5).unwrap_err().contains("Adam optimizer has no setting 'momentum'")
+        );
+        let mut sgd = OptimizerConfig::by_name("sgd").unwrap();
+        sgd.set_hyperparameter("momentum", 0.5).unwrap();
+        assert_eq!(sgd.hyperparameters()[0], ("momentum", 0.5));
+        let mut rms = OptimizerConfig::by_name("rmsprop").unwrap();
+        rms.set_hyperparameter("alpha", 0.9).unwrap();
+        rms.set_hyperparameter("momentum", 0.1).unwrap();
+        assert_eq!(rms.hyperparameters(), vec![("alpha", 0.9), ("eps", 1e-8), ("momentum", 0.1)]);
+        let mut adagrad = OptimizerConfig::by_name("adagrad").unwrap();
+        assert!(adagrad.set_hyperparameter("eps", 0.0).is_err());
+        adagrad.set_hyperparameter("lr_decay", 0.01).unwrap();
+        assert_eq!(adagrad.hyperparameters()[0], ("lr_decay", 0.01));
+    }
 }

@@ -48,6 +48,10 @@ pub struct Experiment {
     /// The hidden layers in order, input side first (the output head follows the task).
     pub layers: Vec<HiddenLayer>,
     pub optimizer: String,
+    /// The optimizer's settings changed from PyTorch's defaults, by argument name
+    /// (`OptimizerConfig::set_hyperparameter`), e.g. [("beta2", 0.98)].
+    #[serde(default)]
+    pub hyper: Vec<(String, f64)>,
     pub lr: f64,
     pub batch: usize,
     pub epochs: usize,
@@ -111,6 +115,7 @@ impl Experiment {
             normalise: normalise.into(),
             layers: hidden.into_iter().map(|w| HiddenLayer::new(w, activation, 0.0)).collect(),
             optimizer: "adam".into(),
+            hyper: Vec::new(),
             lr,
             batch,
             epochs,
@@ -169,6 +174,10 @@ impl Experiment {
         }
         if self.schedule != "constant" {
             q += &format!("&sched={}", self.schedule);
+        }
+        if !self.hyper.is_empty() {
+            let settings: Vec<String> = self.hyper.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            q += &format!("&hp={}", settings.join(","));
         }
         if self.normalise != Experiment::defaults_for(self.dataset_key()).normalise {
             q += &format!("&norm={}", self.normalise);
@@ -273,6 +282,17 @@ impl Experiment {
         }
         if let Some(v) = get("l2") {
             e.l2 = num("l2", v)?;
+        }
+        if let Some(v) = get("hp") {
+            let mut config = webgrad_nn::OptimizerConfig::by_name(&e.optimizer)?;
+            for setting in v.split(',').filter(|s| !s.is_empty()) {
+                let (k, value) =
+                    setting.split_once(':').ok_or(format!("link parameter hp='{v}' needs name:value pairs"))?;
+                let value: f64 = num("hp", value)?;
+                config.set_hyperparameter(k, value).map_err(|err| format!("link parameter hp: {err}"))?;
+                e.hyper.push((k.to_string(), value));
+            }
+            config.validate()?;
         }
         if let Some(v) = get("norm") {
             if !NORMALISATIONS.contains(&v) {
@@ -588,6 +608,7 @@ mod tests {
                 },
                 layers: vec![HiddenLayer::new(8, "tanh", 0.25), HiddenLayer::new(8, "tanh", 0.25)],
                 optimizer: "adam".into(),
+                hyper: vec![("beta2".into(), 0.98), ("eps".into(), 1e-6)],
                 lr: 0.03,
                 batch: 10,
                 epochs: 100,
@@ -638,6 +659,12 @@ mod tests {
         assert_eq!(e.normalise, "standardize");
         assert_eq!(Experiment::from_query(&e.to_query()).unwrap(), e);
         assert!(Experiment::from_query("norm=log").unwrap_err().contains("norm='log'"));
+        // optimizer settings travel by name and are checked against the optimizer
+        let e = Experiment::from_query("opt=rmsprop&hp=alpha:0.9,momentum:0.5").unwrap();
+        assert_eq!(e.hyper, vec![("alpha".to_string(), 0.9), ("momentum".to_string(), 0.5)]);
+        assert_eq!(Experiment::from_query(&e.to_query()).unwrap(), e);
+        assert!(Experiment::from_query("opt=sgd&hp=beta1:0.5").unwrap_err().contains("no setting 'beta1'"));
+        assert!(Experiment::from_query("opt=adam&hp=beta1:2").unwrap_err().contains("out of range"));
         let iris = Experiment::defaults_for("iris");
         assert_eq!((iris.data.clone(), iris.normalise.as_str()), (DataChoice::Iris, "standardize"));
         assert_eq!(Experiment::from_query(&iris.to_query()).unwrap(), iris);

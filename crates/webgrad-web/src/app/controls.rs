@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 use webgrad_nn::{ActivationName, Head, LayerConfig, MlpConfig, OptimizerConfig};
 
 use super::dom::*;
-use super::layers;
+use super::{hyper, layers};
 use crate::protocol::*;
 
 /// Puts an experiment into the controls (from a shared link, or a dataset's defaults).
@@ -39,6 +39,7 @@ pub(super) fn show_experiment(e: &Experiment) {
     layers::show(&e.layers);
     set_select_value("normalisation", &e.normalise);
     set_select_value("optimizer", &e.optimizer);
+    hyper::show(&e.optimizer, &e.hyper);
     set_input_value("lr", &e.lr.to_string());
     set_input_value("batch", &e.batch.to_string());
     set_input_value("epochs", &e.epochs.to_string());
@@ -135,6 +136,7 @@ pub(super) fn experiment_from_controls() -> Result<Experiment, String> {
         layers: layers::read()?,
         normalise: select_value("normalisation"),
         optimizer: select_value("optimizer"),
+        hyper: hyper::read(&select_value("optimizer"))?,
         lr,
         batch,
         epochs,

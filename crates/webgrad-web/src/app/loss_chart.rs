@@ -17,7 +17,9 @@ fn thin(points: &[(u64, f32)]) -> impl Iterator<Item = &(u64, f32)> {
     points.iter().step_by(k)
 }
 
-pub fn draw(canvas: &HtmlCanvasElement, train: &[(u64, f32)], test: &[(u64, f64)], log_scale: bool) {
+/// `smoothing` ∈ [0, 1): the weight of the past in the smoothed line's moving average
+/// (TensorBoard's slider; 0 = the raw loss).
+pub fn draw(canvas: &HtmlCanvasElement, train: &[(u64, f32)], test: &[(u64, f64)], log_scale: bool, smoothing: f64) {
     let c = ctx(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
@@ -57,7 +59,7 @@ pub fn draw(canvas: &HtmlCanvasElement, train: &[(u64, f32)], test: &[(u64, f64)
     let k = train.len().div_ceil(MAX_POINTS).max(1);
     let mut ema = train.first().map(|p| p.1 as f64).unwrap_or(0.0);
     for (i, &(s, v)) in train.iter().enumerate() {
-        ema = 0.95 * ema + 0.05 * v as f64;
+        ema = smoothing * ema + (1.0 - smoothing) * v as f64;
         if i % k == 0 {
             if i == 0 { c.move_to(x(s as f64), y(ema)) } else { c.line_to(x(s as f64), y(ema)) }
         }

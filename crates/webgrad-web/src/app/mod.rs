@@ -5,6 +5,7 @@ mod controls;
 mod diagram;
 mod dom;
 mod fit_plot;
+mod hyper;
 mod images;
 mod layers;
 mod loss_chart;
@@ -335,7 +336,14 @@ fn render(app: &App) {
     set_disabled("train", !app.ready || app.running);
     set_disabled("pause", !app.running);
     set_disabled("step", !app.ready || app.running);
-    loss_chart::draw(&by_id::<HtmlCanvasElement>("loss-chart"), &app.losses, &app.test_losses, checked("log-scale"));
+    let smoothing = input_value("smoothing").parse::<f64>().unwrap_or(0.95).clamp(0.0, 0.999);
+    loss_chart::draw(
+        &by_id::<HtmlCanvasElement>("loss-chart"),
+        &app.losses,
+        &app.test_losses,
+        checked("log-scale"),
+        smoothing,
+    );
     let caption = match (app.losses.first(), app.losses.last()) {
         (Some(first), Some(last)) => {
             format!("Loss: first {:.4}, last {:.4} ({} steps).", first.1, last.1, app.losses.len())
@@ -487,6 +495,11 @@ pub fn start() -> Result<(), JsValue> {
             p.reset();
         });
     }
+    on("optimizer", "change", || hyper::show(&select_value("optimizer"), &[]));
+    on_event("hyper-fields", "change", {
+        let p = page.clone();
+        move |_| p.app.borrow_mut().dirty = true
+    });
     for id in ["optimizer", "batch", "epochs", "backend", "weight-decay", "l1", "l2", "schedule"] {
         let p = page.clone();
         on(id, "change", move || {
@@ -511,5 +524,10 @@ pub fn start() -> Result<(), JsValue> {
     });
     let p = page.clone();
     on("log-scale", "change", move || render(&p.app.borrow()));
+    let p = page.clone();
+    on("smoothing", "input", move || {
+        set_text("smoothing-value", &input_value("smoothing"));
+        render(&p.app.borrow());
+    });
     Ok(())
 }

@@ -9,6 +9,10 @@ pub(super) fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Res
     if let Some(wd) = e.weight_decay {
         opt.set_weight_decay(wd);
     }
+    for (name, value) in &e.hyper {
+        opt.set_hyperparameter(name, *value)?;
+    }
+    opt.validate()?;
     let loss = Loss::for_head(&model.config.head);
     let config = TrainConfig {
         batch_size: e.batch,
