@@ -414,6 +414,8 @@ pub struct Preview {
 /// Bytes that cross to and from the worker as a `Uint8Array` (not an array of numbers).
 pub type Bytes = serde_bytes::ByteBuf;
 
+// One message per user action, serialised straight away: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToWorker {
