@@ -91,6 +91,18 @@ fn json_path(path: &str) -> String {
     }
 }
 
+/// A failed loss read: on the GPU the device is gone (lost, reset, out of memory), so say how to
+/// go on on the CPU from the last epoch's checkpoint, the last state read back intact.
+fn lost(e: webgrad_nn::Error, a: &TrainArgs) -> String {
+    match (&a.backend, &a.checkpoint) {
+        (Some(b), Some(path)) if b != "cpu" => {
+            format!("{e}; the checkpoint {path} holds the last good state: add --resume {path} --backend cpu to go on")
+        }
+        (Some(b), None) if b != "cpu" => format!("{e}; --checkpoint FILE keeps a state to resume from on the CPU"),
+        _ => e.to_string(),
+    }
+}
+
 pub fn run(args: TrainArgs) -> CliResult<()> {
     let a = args.merged_with_config()?;
     let dataset = a.dataset.clone().unwrap_or_else(|| "mnist".into());
@@ -203,7 +215,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
                 let reads =
                     [pending.replace(trainer.take_loss()), out.epoch_finished.then(|| pending.take()).flatten()];
                 for read in reads.into_iter().flatten() {
-                    let Some(s) = pollster::block_on(read.wait()).map_err(|e| e.to_string())? else { continue };
+                    let Some(s) = pollster::block_on(read.wait()).map_err(|e| lost(e, &a))? else { continue };
                     if !s.mean.is_finite() {
                         return Err(format!(
                             "training diverged by step {} (mean loss {} over the last {} steps); try a lower --lr",

@@ -138,15 +138,20 @@ impl Gpu {
         let gpu = self.clone();
         async move {
             let Some((staging, rx, index)) = started? else { return Ok(Vec::new()) };
+            // A failed wait or mapping means the device is gone (a destroyed device rejects
+            // submits, so the copy never ran); the device-lost callback may not have run yet.
             #[cfg(not(target_arch = "wasm32"))]
-            gpu.device
-                .poll(wgpu::PollType::Wait { submission_index: index, timeout: None })
-                .map_err(|e| gpu.check_errors().err().unwrap_or(Error::Device(format!("device poll: {e}"))))?;
+            if let Err(e) = gpu.device.poll(wgpu::PollType::Wait { submission_index: index, timeout: None }) {
+                gpu.fail(format!("the GPU device was lost or stopped responding (device poll: {e})"));
+            }
             #[cfg(target_arch = "wasm32")]
             let _ = index;
-            let mapped = rx.await.map_err(|_| Error::Device("the device was lost before the readback finished".into()));
+            match rx.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => gpu.fail(format!("the GPU device was lost or failed (readback: {e})")),
+                Err(_) => gpu.fail("the GPU device was lost before the readback finished".into()),
+            }
             gpu.check_errors()?;
-            mapped?.map_err(|e| Error::Device(format!("readback failed: {e}")))?;
             let view = staging.get_mapped_range(..).map_err(|e| Error::Device(format!("readback: {e}")))?;
             let values = bytemuck::cast_slice::<u8, T>(&view).to_vec();
             drop(view);

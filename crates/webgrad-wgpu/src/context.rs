@@ -112,6 +112,11 @@ impl Gpu {
         }
     }
 
+    /// Records an error found on the host side (see `errors`); the first one stays.
+    pub fn fail(&self, message: String) {
+        note(&self.errors, message);
+    }
+
     /// Updates the creation counters.
     pub fn count(&self, f: impl FnOnce(&mut GpuStats)) {
         let mut s = self.stats.get();
