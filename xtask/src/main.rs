@@ -63,6 +63,9 @@ fn test() -> Result<(), String> {
             "-p",
             "webgrad-web",
             "--all-targets",
+            // with the relaxed-SIMD kernel and worker compiled in (the feature only adds code)
+            "--features",
+            "webgrad-web/relaxed-simd",
             "--target",
             "wasm32-unknown-unknown",
             "--",
@@ -88,6 +91,21 @@ fn test() -> Result<(), String> {
             "webgrad-web",
             "--target",
             "wasm32-unknown-unknown",
+        ],
+    )?;
+    step(
+        "browser tests of the relaxed-SIMD GEMM kernel (against the scalar reference)",
+        "cargo",
+        &[
+            "test",
+            "-p",
+            "webgrad-core",
+            "--features",
+            "relaxed-simd",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "kernels",
         ],
     )?;
     step("page build (trunk, release)", "trunk", &["build", "--release"])?;

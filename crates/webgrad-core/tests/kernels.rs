@@ -34,6 +34,9 @@ dual_test! {
         {
             // the simd128 micro-kernel is compiled in only with target-feature=+simd128
             assert!(name.starts_with("simd128"), "{name}");
+            // built with the relaxed-SIMD kernel, that one is the fastest (the browser has it)
+            #[cfg(feature = "relaxed-simd")]
+            assert_eq!(name, "simd128+relaxed");
         }
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx512f") {

@@ -154,52 +154,70 @@ pub mod wasm {
     use super::{APanel, BPanel, CTile, Kernel};
     use core::arch::wasm32::*;
 
-    #[cfg(not(target_feature = "relaxed-simd"))]
     pub const SIMD128: Kernel = Kernel { name: "simd128", mr: 4, nr: 8, run: simd128_4x8 };
-    #[cfg(target_feature = "relaxed-simd")]
-    pub const SIMD128: Kernel = Kernel { name: "simd128+relaxed", mr: 4, nr: 8, run: simd128_4x8 };
 
-    /// acc + a·b: one fused multiply-add where relaxed SIMD is compiled in (the engine may or
-    /// may not fuse it), else a multiply then an add.
+    /// The same tile with relaxed SIMD's fused multiply-add (the engine may or may not fuse
+    /// it). A module holding it only loads where relaxed SIMD is supported, so it is compiled in
+    /// on request: the `relaxed-simd` feature (the page builds a second worker with it and
+    /// loads that one where the browser validates relaxed SIMD) or `-C target-feature=+relaxed-simd`.
+    #[cfg(any(feature = "relaxed-simd", target_feature = "relaxed-simd"))]
+    pub const RELAXED: Kernel = Kernel { name: "simd128+relaxed", mr: 4, nr: 8, run: relaxed_4x8 };
+
     #[inline(always)]
     fn madd(a: v128, b: v128, acc: v128) -> v128 {
-        #[cfg(target_feature = "relaxed-simd")]
-        return f32x4_relaxed_madd(a, b, acc);
-        #[cfg(not(target_feature = "relaxed-simd"))]
         f32x4_add(acc, f32x4_mul(a, b))
+    }
+
+    #[cfg(any(feature = "relaxed-simd", target_feature = "relaxed-simd"))]
+    #[inline]
+    #[target_feature(enable = "relaxed-simd")]
+    fn relaxed_madd(a: v128, b: v128, acc: v128) -> v128 {
+        f32x4_relaxed_madd(a, b, acc)
     }
 
     /// 4×8 tile = 8 v128 accumulators; per k: 2 loads of B, 4 splats of A, 8 madds. (6×8 and
     /// 5×8 tiles measured slower in V8, whose x64 code has 15 usable vector registers; unrolling
-    /// k did not help either.)
+    /// k did not help either.) One body for both kernels: `$madd` is the multiply-add.
+    macro_rules! tile_4x8 {
+        ($kc:ident, $a:ident, $b:ident, $c:ident, $madd:ident) => {{
+            let mut acc = [[f32x4_splat(0.0); 2]; 4];
+            let (mut ap, mut bp) = ($a.ptr, $b.ptr);
+            for _ in 0..$kc {
+                unsafe {
+                    let b0 = v128_load(bp as *const v128);
+                    let b1 = v128_load(bp.add(4) as *const v128);
+                    for (r, acc) in acc.iter_mut().enumerate() {
+                        let av = f32x4_splat(*ap.add(r * $a.rs));
+                        acc[0] = $madd(av, b0, acc[0]);
+                        acc[1] = $madd(av, b1, acc[1]);
+                    }
+                    ap = ap.add($a.cs);
+                    bp = bp.add($b.ldb);
+                }
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                unsafe {
+                    let dst = $c.ptr.add(r * $c.ldc);
+                    let (mut v0, mut v1) = (acc[0], acc[1]);
+                    if $c.accumulate {
+                        v0 = f32x4_add(v128_load(dst as *const v128), v0);
+                        v1 = f32x4_add(v128_load(dst.add(4) as *const v128), v1);
+                    }
+                    v128_store(dst as *mut v128, v0);
+                    v128_store(dst.add(4) as *mut v128, v1);
+                }
+            }
+        }};
+    }
+
     pub(crate) unsafe fn simd128_4x8(kc: usize, a: APanel, b: BPanel, c: CTile) {
-        let mut acc = [[f32x4_splat(0.0); 2]; 4];
-        let (mut ap, mut bp) = (a.ptr, b.ptr);
-        for _ in 0..kc {
-            unsafe {
-                let b0 = v128_load(bp as *const v128);
-                let b1 = v128_load(bp.add(4) as *const v128);
-                for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = f32x4_splat(*ap.add(r * a.rs));
-                    acc[0] = madd(av, b0, acc[0]);
-                    acc[1] = madd(av, b1, acc[1]);
-                }
-                ap = ap.add(a.cs);
-                bp = bp.add(b.ldb);
-            }
-        }
-        for (r, acc) in acc.iter().enumerate() {
-            unsafe {
-                let dst = c.ptr.add(r * c.ldc);
-                let (mut v0, mut v1) = (acc[0], acc[1]);
-                if c.accumulate {
-                    v0 = f32x4_add(v128_load(dst as *const v128), v0);
-                    v1 = f32x4_add(v128_load(dst.add(4) as *const v128), v1);
-                }
-                v128_store(dst as *mut v128, v0);
-                v128_store(dst.add(4) as *mut v128, v1);
-            }
-        }
+        tile_4x8!(kc, a, b, c, madd)
+    }
+
+    #[cfg(any(feature = "relaxed-simd", target_feature = "relaxed-simd"))]
+    #[target_feature(enable = "relaxed-simd")]
+    pub(crate) unsafe fn relaxed_4x8(kc: usize, a: APanel, b: BPanel, c: CTile) {
+        tile_4x8!(kc, a, b, c, relaxed_madd)
     }
 }
 
@@ -217,6 +235,12 @@ pub fn available() -> Vec<&'static Kernel> {
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     v.push(&wasm::SIMD128);
+    #[cfg(all(
+        target_arch = "wasm32",
+        target_feature = "simd128",
+        any(feature = "relaxed-simd", target_feature = "relaxed-simd")
+    ))]
+    v.push(&wasm::RELAXED);
     v
 }
 

@@ -368,6 +368,30 @@ fn render(app: &App) {
     }
 }
 
+/// A module whose one function returns `f32x4.relaxed_madd` of three zero vectors: it
+/// validates only where relaxed SIMD is supported. Sections: type `() -> v128`, one function,
+/// code: no locals, 3 × `v128.const` (0xfd 0x0c + 16 bytes), relaxed_madd (0xfd 0x85 0x02), end.
+#[rustfmt::skip]
+const RELAXED_SIMD_PROBE: [u8; 82] = [
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // magic, version
+    1, 5, 1, 0x60, 0, 1, 0x7b, // type section: func () -> v128
+    3, 2, 1, 0, // function section: one function of type 0
+    10, 61, 1, 59, 0, // code section: one body of 59 bytes, no locals
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd, end
+];
+
+/// The worker build to load: the relaxed-SIMD one where the browser validates relaxed SIMD.
+fn worker_script() -> &'static str {
+    let probe = js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..]);
+    match js_sys::WebAssembly::validate(&probe.into()) {
+        Ok(true) => "./worker_relaxed_loader.js",
+        _ => "./worker_loader.js",
+    }
+}
+
 pub fn start() -> Result<(), JsValue> {
     // A shared link carries the experiment in the fragment; apply it before the first Reset.
     let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
@@ -379,7 +403,7 @@ pub fn start() -> Result<(), JsValue> {
     };
     show_experiment(&linked.unwrap_or_else(|| Experiment::defaults_for("mnist")));
     let options = web_sys::WorkerOptions::new();
-    let worker = Worker::new_with_options("./worker_loader.js", &options)?;
+    let worker = Worker::new_with_options(worker_script(), &options)?;
     let page = Rc::new(Page { app: RefCell::new(App::default()), worker });
 
     let p = page.clone();
