@@ -1,11 +1,14 @@
-//! Native CPU benchmark of webgrad itself (1 thread): prints one JSON line per result, then a table.
+//! Native benchmark of webgrad itself (CPU: 1 thread): prints one JSON line per result, then a table.
 //!
 //! ```text
 //! cargo run --release -p webgrad-nn --example bench -- [--repeat N] [--only SUBSTRING] [--kernel NAME]
+//!     [--backend cpu|wgpu] [--no-plan]
 //! ```
 //! `--repeat N` runs each workload N times and reports the median of the N values (each run's
 //! value is kept in the JSON line as `repeats`). `--only` keeps the workloads whose name contains
 //! the substring. `--kernel` picks a GEMM micro-kernel by name (default: the best this CPU has).
+//! `--backend wgpu` runs the workloads on the GPU (Vulkan/Metal/DX12; lavapipe on a machine
+//! without one). `--no-plan` runs the MNIST steps op by op instead of replaying a recorded step.
 //! The same workloads run in headless Chromium through `tests/bench_wasm.rs`.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -37,11 +40,13 @@ struct Options {
     repeat: usize,
     only: Option<String>,
     kernel: Option<String>,
+    gpu: bool,
+    planning: bool,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn options() -> Result<Options, String> {
-    let mut o = Options { repeat: 1, only: None, kernel: None };
+    let mut o = Options { repeat: 1, only: None, kernel: None, gpu: false, planning: true };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -49,7 +54,19 @@ fn options() -> Result<Options, String> {
             "--repeat" => o.repeat = value()?.parse().map_err(|e| format!("--repeat: {e}"))?,
             "--only" => o.only = Some(value()?),
             "--kernel" => o.kernel = Some(value()?),
-            other => return Err(format!("unknown argument '{other}' (expected --repeat, --only, --kernel)")),
+            "--backend" => {
+                o.gpu = match value()?.as_str() {
+                    "cpu" => false,
+                    "wgpu" => true,
+                    other => return Err(format!("unknown --backend '{other}' (expected cpu or wgpu)")),
+                }
+            }
+            "--no-plan" => o.planning = false,
+            other => {
+                return Err(format!(
+                    "unknown argument '{other}' (expected --repeat, --only, --kernel, --backend, --no-plan)"
+                ));
+            }
         }
     }
     o.repeat = o.repeat.max(1);
@@ -88,18 +105,32 @@ fn run() -> Result<(), String> {
                 .ok_or(format!("kernel '{name}' is not available on this CPU"))?,
         ),
     };
+    let device: webgrad_core::Device = if o.gpu {
+        pollster::block_on(webgrad_wgpu::WgpuBackend::device()).map_err(|e| format!("--backend wgpu: {e}"))?
+    } else {
+        std::rc::Rc::new(backend)
+    };
     let start = Instant::now();
     let now = move || start.elapsed().as_secs_f64();
-    let has_schedstat = thread_cpu_seconds().is_finite();
+    // the GPU's work runs on other threads (lavapipe's) or on the GPU: this thread's CPU time
+    // says nothing about it
+    let has_schedstat = thread_cpu_seconds().is_finite() && !o.gpu;
     let cpu_time: Option<&dyn Fn() -> f64> = if has_schedstat { Some(&thread_cpu_seconds) } else { None };
-    let env = BenchEnv { device: std::rc::Rc::new(backend), place: "native", now: &now, load: &loadavg, cpu_time };
+    let env = BenchEnv { device, place: "native", now: &now, load: &loadavg, cpu_time };
     let dir = webgrad_data::find_mnist_dir().ok_or("the bundled MNIST files (assets/mnist) were not found")?;
     let (train, _) = webgrad_data::load_mnist_dir(&dir).map_err(|e| e.to_string())?;
     let wanted = |name: &str| o.only.as_deref().is_none_or(|s| name.contains(s));
     let mut rows = Vec::new();
     for name in bench::WORKLOADS.into_iter().filter(|name| wanted(name)) {
         let runs = (0..o.repeat)
-            .map(|_| pollster::block_on(bench::run(&env, &train, name)))
+            .map(|_| {
+                pollster::block_on(async {
+                    match name.strip_prefix("mnist_mlp_b").and_then(|b| b.parse().ok()) {
+                        Some(batch) if !o.planning => bench::mnist_mlp_planned(&env, &train, batch, false).await,
+                        _ => bench::run(&env, &train, name).await,
+                    }
+                })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("{name}: {e}"))?;
         let row = merge(runs);

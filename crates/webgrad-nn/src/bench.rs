@@ -146,7 +146,14 @@ async fn step(t: &mut Trainer, data: &Dataset) -> Result<(f32, bool)> {
 /// MNIST MLP 784-128-64-10 on `train` (8,000 rows in the suite) at `batch`: epoch 1 warms up,
 /// the row's value is the median samples/s of epochs 2–4.
 pub async fn mnist_mlp(env: &BenchEnv<'_>, train: &Dataset, batch: usize) -> Result<BenchRow> {
+    mnist_mlp_planned(env, train, batch, true).await
+}
+
+/// [`mnist_mlp`] with step recording on or off (`Trainer::set_planning`). Off, every step runs
+/// op by op (the row is then named `…_op_by_op`): the "before" of plan once, replay many.
+pub async fn mnist_mlp_planned(env: &BenchEnv<'_>, train: &Dataset, batch: usize, planning: bool) -> Result<BenchRow> {
     let mut t = trainer(env, mlp(train.d, &[128, 64], ActivationName::Relu, 10), batch)?;
+    t.set_planning(planning);
     let (mut per_epoch, mut cpu_per_epoch, mut last_loss) = (Vec::new(), Vec::new(), f32::NAN);
     for _ in 0..4 {
         let (start, cpu_start) = ((env.now)(), env.cpu_time.map(|f| f()));
@@ -174,7 +181,7 @@ pub async fn mnist_mlp(env: &BenchEnv<'_>, train: &Dataset, batch: usize) -> Res
         details.insert("cpu_samples_per_s".into(), json!(round(train.n as f64 / median(&cpu_per_epoch[1..]), 1)));
     }
     Ok(BenchRow {
-        workload: format!("mnist_mlp_b{batch}"),
+        workload: format!("mnist_mlp_b{batch}{}", if planning { "" } else { "_op_by_op" }),
         place: env.place.into(),
         device: env.device.name(),
         value: train.n as f64 / secs,

@@ -1,0 +1,102 @@
+//! The MNIST rows of the benchmark suite (`webgrad_nn::bench`) on WebGPU in headless Chromium
+//! (SwiftShader on a machine without a GPU), in a dedicated worker as the playground trains:
+//! batch 64 and 256, each replaying a recorded step and op by op. Not part of the normal test
+//! run (`test = false` in Cargo.toml); built as the page is (profile wasm-release):
+//!
+//! ```text
+//! WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --profile wasm-release -p webgrad-wgpu \
+//!     --target wasm32-unknown-unknown --test bench_wasm -- --nocapture
+//! ```
+//! Set at build time, `WEBGRAD_BENCH_ONLY=<substring>` keeps the rows whose name contains it
+//! (the profile of where a step's time goes always runs).
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+use webgrad_data::Dataset;
+use webgrad_nn::bench::{self, BenchEnv};
+use webgrad_nn::{
+    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Schedule, TrainConfig,
+    Trainer,
+};
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+/// `performance.now()` in seconds (exists in windows and workers alike).
+fn now() -> f64 {
+    let get = |target: &js_sys::wasm_bindgen::JsValue, key: &str| {
+        js_sys::Reflect::get(target, &key.into()).expect("performance.now is readable")
+    };
+    let performance = get(&js_sys::global(), "performance");
+    let now = js_sys::Function::from(get(&performance, "now"));
+    now.call0(&performance).expect("performance.now() runs").as_f64().expect("a number") / 1e3
+}
+
+#[wasm_bindgen_test]
+async fn bench_mnist_on_webgpu() {
+    let (train, _) = webgrad_data::load_mnist_bytes(
+        include_bytes!("../../../assets/mnist/train-images-idx3-ubyte.gz"),
+        include_bytes!("../../../assets/mnist/train-labels-idx1-ubyte.gz"),
+        include_bytes!("../../../assets/mnist/t10k-images-idx3-ubyte.gz"),
+        include_bytes!("../../../assets/mnist/t10k-labels-idx1-ubyte.gz"),
+    )
+    .unwrap();
+    let device = webgrad_wgpu::WgpuBackend::device().await.expect("a WebGPU adapter");
+    let env = BenchEnv { device, place: "wasm", now: &now, load: &|| None, cpu_time: None };
+    let mut rows = Vec::new();
+    for (batch, planning) in [(64, true), (64, false), (256, true), (256, false)] {
+        let name = format!("mnist_mlp_b{batch}{}", if planning { "" } else { "_op_by_op" });
+        if option_env!("WEBGRAD_BENCH_ONLY").is_some_and(|s| !name.contains(s)) {
+            continue;
+        }
+        let row = bench::mnist_mlp_planned(&env, &train, batch, planning).await.unwrap();
+        console_log!("{}", row.to_json());
+        rows.push(row);
+    }
+    console_log!("\n{}", bench::table(&rows));
+    for batch in [64, 256] {
+        profile(&env, &train, batch).await;
+    }
+}
+
+/// Where a replayed step's time goes: ms per step when every step's loss is read back (the
+/// suite's rule) and when only every 50th is (`take_loss`), after a warm-up epoch.
+async fn profile(env: &BenchEnv<'_>, train: &Dataset, batch: usize) {
+    let relu = |width| LayerConfig { width, activation: ActivationName::Relu, dropout: 0.0 };
+    let config = MlpConfig {
+        input: train.d,
+        hidden: vec![relu(128), relu(64)],
+        head: Head::Softmax { classes: 10 },
+        init: Init::GlorotUniform,
+    };
+    let model = Mlp::new(&env.device, config, 1).unwrap();
+    let optimizer = Optimizer::new(OptimizerConfig::by_name("adam").unwrap(), Schedule::Constant);
+    let config = TrainConfig {
+        batch_size: batch,
+        epochs: usize::MAX,
+        seed: 1,
+        shuffle: true,
+        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
+        l1: 0.0,
+        l2: 0.0,
+        early_stopping_patience: None,
+    };
+    let mut t = Trainer::new(model, optimizer, config).unwrap();
+    for _ in 0..t.steps_per_epoch(train.n) {
+        t.step(train).unwrap().loss.item().await.unwrap();
+    }
+    let steps = 50;
+    let start = now();
+    for _ in 0..steps {
+        t.step(train).unwrap().loss.item().await.unwrap();
+    }
+    let each = (now() - start) * 1e3 / steps as f64;
+    let start = now();
+    for _ in 0..steps {
+        t.step(train).unwrap();
+    }
+    t.take_loss().wait().await.unwrap();
+    let once = (now() - start) * 1e3 / steps as f64;
+    console_log!(
+        "{{\"profile\":\"mnist_mlp_b{batch}\",\"ms_per_step_read_every_step\":{each:.2},\"ms_per_step_read_once\":{once:.2}}}"
+    );
+}
