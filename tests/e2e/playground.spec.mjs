@@ -417,6 +417,46 @@ test('Backend: Auto explains its choice; WebGPU trains the spiral on the GPU', a
   expect(errors).toEqual([]);
 });
 
+test('A lost GPU mid-training: the CPU continues from the last weights read back', async ({ page }) => {
+  // keep a handle on the training worker, to send it what a lost device would do
+  await page.addInitScript(() => {
+    const Base = window.Worker;
+    window.Worker = class extends Base {
+      constructor(...args) {
+        super(...args);
+        window.__trainingWorker = this;
+      }
+    };
+  });
+  const errors = watchErrors(page);
+  await ready(page);
+  await page.getByLabel('Dataset').selectOption('circle');
+  await expect(page.locator('#data-summary')).toContainText('circle', { timeout: 30_000 });
+  await page.getByLabel('Backend').selectOption('webgpu');
+  await page.getByLabel('Epochs').fill('400');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.locator('#backend-status')).toContainText('Training on WebGPU', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch', { timeout: 60_000 });
+  await page.evaluate(() => window.__trainingWorker.postMessage({ kind: 'destroy_gpu' }));
+  await expect(page.locator('#backend-status')).toContainText('The GPU failed', { timeout: 30_000 });
+  await expect(page.locator('#backend-status')).toContainText('cpu (simd128');
+  await expect(page.locator('#backend-status')).toContainText('from the weights read back after epoch');
+  // training goes on, on the CPU: more epochs finish and the loss stays finite
+  const epochShown = async () => Number(((await page.locator('#accuracy').textContent()).match(/after epoch (\d+)/) || [0, 0])[1]);
+  const at = await epochShown();
+  await expect.poll(epochShown, { timeout: 30_000 }).toBeGreaterThan(at + 5);
+  await expect(page.getByRole('button', { name: 'Pause' })).toBeEnabled();
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const loss = lossCaption(await page.locator('#loss-summary').textContent());
+  expect(Number.isFinite(loss.last)).toBe(true);
+  await expect(page.locator('#error')).toHaveText('');
+  // a Reset asking for WebGPU again gets the CPU, with the reason
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.locator('#backend-status')).toContainText('failed earlier in this visit', { timeout: 30_000 });
+  expect(errors).toEqual([]);
+});
+
 test('Reload mid-training: the checkpoint in browser storage resumes', async ({ page }) => {
   const errors = watchErrors(page);
   await ready(page);

@@ -17,6 +17,7 @@ pub const GPU_MIN_PARAMETERS: usize = 1_000_000;
 /// An opened WebGPU device and whether its adapter is a software one.
 struct Gpu {
     device: Device,
+    backend: Rc<WgpuBackend>,
     software: bool,
 }
 
@@ -45,12 +46,27 @@ impl Devices {
         Rc::ptr_eq(d, &self.cpu)
     }
 
+    /// After the GPU failed (device lost, out of memory): every later pick is the CPU, and
+    /// says why.
+    pub fn mark_gpu_failed(&mut self, reason: &str) {
+        self.gpu = Some(Err(format!("it failed earlier in this visit: {reason}")));
+    }
+
+    /// Destroys the WebGPU device, as a driver reset or a lost GPU would (the end-to-end test
+    /// of the CPU fallback sends this). Nothing happens without an opened device.
+    pub fn destroy_gpu(&self) {
+        if let Some(Ok(g)) = &self.gpu {
+            g.backend.destroy_device();
+        }
+    }
+
     async fn gpu(&mut self) -> Result<&Gpu, String> {
         if self.gpu.is_none() {
             let opened = match WgpuBackend::new().await {
                 Ok(b) => {
                     let software = b.adapter_info().device_type == wgpu::DeviceType::Cpu;
-                    Ok(Gpu { device: Rc::new(b), software })
+                    let backend = Rc::new(b);
+                    Ok(Gpu { device: backend.clone(), backend, software })
                 }
                 Err(e) => Err(e.to_string()),
             };

@@ -449,6 +449,9 @@ pub enum ToWorker {
     },
     /// Send the model back as safetensors (PyTorch names; the JSON description is embedded).
     Export,
+    /// Destroy the WebGPU device, as a lost GPU would: training goes on on the CPU from the
+    /// last weights read back (the end-to-end test of that fallback sends this).
+    DestroyGpu,
     /// Replace the model with one from a safetensors file (keeps the data; evaluates it).
     Import {
         name: String,

@@ -74,6 +74,9 @@ struct TrainerState {
     epoch_loss: (f64, usize),
     /// The last test evaluation (for confusion-matrix drill-down).
     last_eval: Option<webgrad_nn::Evaluation>,
+    /// While training on the GPU: a checkpoint of the trainer read back at the start and after
+    /// every epoch, from which the CPU continues if the GPU fails.
+    last_good: Option<Vec<u8>>,
 }
 
 type Post = dyn Fn(FromWorker);
@@ -137,6 +140,7 @@ impl TrainerState {
                 self.epoch_loss = (0.0, 0);
                 self.data = Some(loaded);
                 self.experiment = Some(e);
+                self.keep_last_good().await;
             }
             Err(message) => {
                 post(FromWorker::Error { message });
@@ -165,8 +169,8 @@ impl TrainerState {
         }
         let started = now_ms();
         let (mut losses, mut samples, mut finished_epoch) = (Vec::new(), 0usize, false);
-        // On the GPU nothing is read per step: the slice reads its last loss once at the end.
-        let (mut last_loss, mut gpu_steps) = (None, 0);
+        // On the GPU nothing is read per step: the device sums the losses, read once per slice.
+        let mut gpu_steps = 0;
         while now_ms() - started < budget_ms {
             let out = match t.step(&data.train) {
                 Ok(out) => out,
@@ -179,7 +183,6 @@ impl TrainerState {
             samples += out.samples;
             finished_epoch = out.epoch_finished;
             if !on_cpu {
-                last_loss = Some((t.optimizer.step, out.loss));
                 gpu_steps += 1;
                 if finished_epoch || single_step || gpu_steps >= GPU_STEPS_PER_SLICE {
                     break;
@@ -188,15 +191,8 @@ impl TrainerState {
             }
             let loss = ready_now(out.loss.item()).and_then(Result::ok).unwrap_or(f32::NAN);
             if !loss.is_finite() {
-                post(FromWorker::Error {
-                    message: format!(
-                        "training diverged at step {} (loss {loss}); lower the learning rate and Reset",
-                        t.optimizer.step
-                    ),
-                });
-                self.running = false;
-                post(FromWorker::Running { running: false });
-                return (0.0, false);
+                let step = t.optimizer.step;
+                return self.diverged(step, loss as f64, post);
             }
             losses.push((t.optimizer.step, loss));
             self.epoch_loss.0 += loss as f64 * out.samples as f64;
@@ -205,30 +201,18 @@ impl TrainerState {
                 break;
             }
         }
-        if let Some((step, loss)) = last_loss {
-            // the slice's loss stands for all of its samples in the epoch mean
-            match loss.item().await {
-                Ok(l) if l.is_finite() => {
-                    losses.push((step, l));
-                    self.epoch_loss.0 += l as f64 * samples as f64;
-                    self.epoch_loss.1 += samples;
+        if !on_cpu {
+            match t.take_loss().wait().await {
+                Ok(Some(s)) if s.mean.is_finite() => {
+                    // the slice's mean loss, plotted at its last step
+                    losses.push((s.last_step, s.mean as f32));
+                    self.epoch_loss.0 += s.mean * s.samples as f64;
+                    self.epoch_loss.1 += s.samples;
                 }
-                Ok(l) => {
-                    post(FromWorker::Error {
-                        message: format!(
-                            "training diverged at step {step} (loss {l}); lower the learning rate and Reset"
-                        ),
-                    });
-                    self.running = false;
-                    post(FromWorker::Running { running: false });
-                    return (0.0, false);
-                }
+                Ok(Some(s)) => return self.diverged(s.last_step, s.mean, post),
+                Ok(None) => {}
                 Err(e) => {
-                    post(FromWorker::Error {
-                        message: format!("the GPU failed: {e}. Choose the CPU backend and Reset."),
-                    });
-                    self.running = false;
-                    post(FromWorker::Running { running: false });
+                    self.fall_back_to_cpu(&e.to_string(), post).await;
                     return (0.0, false);
                 }
             }
@@ -275,25 +259,76 @@ impl TrainerState {
         (now_ms() - started, finished_epoch)
     }
 
-    /// After an epoch: the checkpoint goes to the browser's storage, so a reload resumes.
-    /// (Data from a local file is not kept, so those runs are not checkpointed.)
-    async fn autosave(&self) {
-        let (Some(t), Some(data), Some(e)) = (&self.trainer, &self.data, &self.experiment) else { return };
-        if matches!(data.choice, DataChoice::File { .. }) {
-            return;
-        }
+    /// Stops training with the message a diverged run gets.
+    fn diverged(&mut self, step: u64, loss: f64, post: &Post) -> (f64, bool) {
+        post(FromWorker::Error {
+            message: format!("training diverged at step {step} (loss {loss}); lower the learning rate and Reset"),
+        });
+        self.running = false;
+        post(FromWorker::Running { running: false });
+        (0.0, false)
+    }
+
+    /// The trainer as checkpoint bytes (weights, optimizer state, cursor), read back from its device.
+    async fn checkpoint_bytes(&self) -> Option<Vec<u8>> {
+        let (Some(t), Some(data)) = (&self.trainer, &self.data) else { return None };
         let names = match &data.train.targets {
             Targets::Classes { names, .. } => names.clone(),
             Targets::Regression { .. } => Vec::new(),
         };
         let file = ModelFile::new(&t.model.config, names, data.preprocessing(), &dataset_name(&data.choice));
-        if let (Ok(bytes), Ok(json)) = (webgrad_nn::checkpoint::save(t, &file).await, serde_json::to_string(e)) {
+        webgrad_nn::checkpoint::save(t, &file).await.ok()
+    }
+
+    /// On the GPU, keeps the current state as the one the CPU would continue from.
+    async fn keep_last_good(&mut self) {
+        self.last_good = if self.devices.is_cpu(&self.device) { None } else { self.checkpoint_bytes().await };
+    }
+
+    /// The GPU failed (device lost, out of memory): training goes on on the CPU from the last
+    /// state read back from it (the start of this epoch), and the page is told why. Without
+    /// such a state, training stops with the reason.
+    async fn fall_back_to_cpu(&mut self, reason: &str, post: &Post) {
+        self.devices.mark_gpu_failed(reason);
+        let cpu = self.devices.cpu();
+        let restored = self.last_good.take().map(|b| webgrad_nn::checkpoint::load(&cpu, &b, "the last good weights"));
+        match restored {
+            Some(Ok((t, _))) => {
+                let (epoch, step) = (t.cursor.epoch, t.optimizer.step);
+                self.device = cpu;
+                self.trainer = Some(t);
+                self.epoch_loss = (0.0, 0);
+                post(FromWorker::Device {
+                    backend: self.device.name(),
+                    notice: format!(
+                        "The GPU failed ({reason}). Training goes on on the CPU (wasm SIMD) from the weights \
+                         read back after epoch {epoch} (step {step})."
+                    ),
+                });
+            }
+            _ => {
+                post(FromWorker::Error {
+                    message: format!("the GPU failed: {reason}. Choose the CPU backend and Reset."),
+                });
+                self.running = false;
+                post(FromWorker::Running { running: false });
+            }
+        }
+    }
+
+    /// After an epoch: the checkpoint goes to the browser's storage, so a reload resumes.
+    /// (Data from a local file is not kept, so those runs are not checkpointed.)
+    async fn autosave(&self) {
+        let (Some(data), Some(e)) = (&self.data, &self.experiment) else { return };
+        if matches!(data.choice, DataChoice::File { .. }) {
+            return;
+        }
+        if let (Some(bytes), Ok(json)) = (self.checkpoint_bytes().await, serde_json::to_string(e)) {
             // storage may be unavailable (private window): training goes on without it
             let _ = storage::save_checkpoint(&bytes, &json).await;
         }
     }
 
-    /// Restores the saved checkpoint: reloads its data, then the model, optimizer and cursor.
     async fn resume(&mut self, saved: Option<(Vec<u8>, Experiment)>, post: &Post, queue: &Queue) {
         let Some((bytes, e)) = saved else {
             return post(FromWorker::Error { message: "there is no checkpoint to resume".into() });
@@ -327,6 +362,7 @@ impl TrainerState {
                 self.data = Some(loaded);
                 self.experiment = Some(e);
                 self.epoch_loss = (0.0, 0);
+                self.keep_last_good().await;
             }
             Err(err) => post(FromWorker::Error { message: format!("could not resume: {err}") }),
         }
@@ -419,6 +455,7 @@ pub async fn run() {
         running: false,
         epoch_loss: (0.0, 0),
         last_eval: None,
+        last_good: None,
     };
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
@@ -465,9 +502,11 @@ pub async fn run() {
                 }
                 Ok(ToWorker::Step) => {
                     if state.train_slice(f64::INFINITY, true, &post).await.1 {
+                        state.keep_last_good().await;
                         state.autosave().await;
                     }
                 }
+                Ok(ToWorker::DestroyGpu) => state.devices.destroy_gpu(),
                 Ok(ToWorker::Export) => state.export(&post).await,
                 Ok(ToWorker::Import { name, bytes }) => state.import(&name, &bytes, &post).await,
                 Ok(ToWorker::SetLr { lr }) => {
@@ -482,6 +521,7 @@ pub async fn run() {
             // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
             let (took, epoch_ended) = state.train_slice(SLICE_MS, false, &post).await;
             if epoch_ended {
+                state.keep_last_good().await;
                 state.autosave().await;
             }
             sleep((FRAME_MS - took).max(0.0) as i32).await;
