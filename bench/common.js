@@ -30,6 +30,8 @@
     return n === 0 ? NaN : n % 2 ? v[(n - 1) / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
   };
   const round = (x, digits) => Math.round(x * 10 ** digits) / 10 ** digits;
+  // a row's value: 0.1 resolution from 100 up, else 4 significant digits (slow GPU rows)
+  const value = (x) => (x >= 100 ? round(x, 1) : Number(x.toPrecision(4)));
   const now = () => performance.now() / 1e3;
 
   async function fetchBytes(url) {
@@ -141,7 +143,7 @@
     const secs = median(perEpoch.slice(1));
     return {
       workload: `mnist_mlp_b${batch}`,
-      value: round(samples / secs, 1),
+      value: value(samples / secs),
       unit: 'samples/s',
       ms_per_step: round((1e3 * secs) / steps, 4),
       batch,
@@ -183,12 +185,12 @@
     } finally {
       model.dispose();
     }
-    const value = median(rates);
+    const rate = median(rates);
     return {
       workload: 'playground_2-8-8-2_b10',
-      value: round(value, 1),
+      value: value(rate),
       unit: 'steps/s',
-      ms_per_step: round(1e3 / value, 4),
+      ms_per_step: round(1e3 / rate, 4),
       batch: 10,
       last_loss: lastLoss,
     };
@@ -219,7 +221,7 @@
     } finally {
       mm.dispose();
     }
-    return { workload: `matmul_${m}x${k}x${n}`, value: round(median(rates), 1), unit: 'GFLOP/s', m, k, n, check };
+    return { workload: `matmul_${m}x${k}x${n}`, value: value(median(rates)), unit: 'GFLOP/s', m, k, n, check };
   }
 
   const WORKLOADS = ['mnist_mlp_b64', 'mnist_mlp_b256', 'playground_2-8-8-2_b10', 'matmul_1024x1024x1024', 'matmul_64x784x128'];

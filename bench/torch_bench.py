@@ -7,7 +7,8 @@ bench_data -- DATA_DIR` writes: the bundled MNIST split, the spiral set, webgrad
 initial parameters. Timed as crates/webgrad-nn/src/bench.rs times webgrad: MNIST MLP 784-128-64-10
 (ReLU, cross-entropy, Adam lr 1e-3 eps 1e-8) at batch 64 and 256, samples/s as the median of
 epochs 2-4 after a warm-up epoch; the 2-8-8-2 tanh model at batch 10, steps/s; matmul GFLOP/s.
-Every step reads its loss back (`loss.item()`). Prints one JSON line per row, with
+Every step reads its loss back (`loss.item()`). Adam is PyTorch's fused CPU kernel where the installed
+torch has it (faster than its default here). Prints one JSON line per row, with
 /proc/loadavg before and after.
 """
 
@@ -63,9 +64,21 @@ def model(data, act):
     return torch.nn.Sequential(*layers)
 
 
+ADAM = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}
+
+
+def adam(params):
+    """PyTorch's fastest Adam on the CPU: the fused kernel (torch >= 2.4), else the default."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, fused=True, **ADAM)
+    except (TypeError, RuntimeError):
+        return torch.optim.Adam(params, **ADAM)
+
+
 def trainer(data, act):
     net = model(data, act)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    opt = adam(net.parameters())
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step(idx):
@@ -167,8 +180,9 @@ def main():
         lambda: matmul(1024, 1024, 1024),
         lambda: matmul(64, 784, 128),
     ]
+    fused = adam([torch.zeros(1, requires_grad=True)]).defaults.get("fused")
     base = {"framework": "pytorch", "place": "native", "device": f"torch-{torch.__version__}-cpu",
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "adam_fused": bool(fused)}
     for run in runs:
         before = loadavg()
         row = run()
