@@ -3,6 +3,7 @@
 //! the futures of `read` / `read_u32` / `take`, which await the mapping. Steps can be recorded
 //! and replayed (`plan.rs`).
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use bytemuck::Pod;
@@ -15,6 +16,7 @@ use crate::buffer::{Elem, f32_raw, gpu_buf, try_gpu_buf};
 use crate::context::{self, Gpu};
 use crate::dispatch::{GpuStats, Kernel, Launch, PerStep};
 use crate::elementwise::{WG, groups, u32_of};
+use crate::gemm::GemmKernel;
 use crate::kernels;
 
 pub struct WgpuBackend {
@@ -23,6 +25,8 @@ pub struct WgpuBackend {
     /// Two distinct 1-float storage buffers bound where a kernel's optional input or state slot
     /// is switched off (no bias, no momentum buffer): never read or written then.
     pub(crate) spare: [wgpu::Buffer; 2],
+    /// gemm.wgsl or gemm_direct.wgsl, by the adapter's type (`GemmKernel::for_adapter`).
+    pub(crate) gemm_kernel: Cell<GemmKernel>,
 }
 
 impl WgpuBackend {
@@ -31,7 +35,8 @@ impl WgpuBackend {
     pub async fn new() -> Result<WgpuBackend> {
         let gpu = Rc::new(context::open().await?);
         let spare = [0, 1].map(|_| gpu.alloc(1, Elem::F32).raw);
-        Ok(WgpuBackend { gpu, spare })
+        let gemm_kernel = Cell::new(GemmKernel::for_adapter(&gpu.info));
+        Ok(WgpuBackend { gpu, spare, gemm_kernel })
     }
 
     /// The backend as a `Device` for tensors.
@@ -56,6 +61,18 @@ impl WgpuBackend {
     #[doc(hidden)]
     pub fn set_grid_dimension_limit(&mut self, max: u32) {
         self.gpu.max_groups_per_dim.set(max.clamp(1, self.gpu.limits.max_compute_workgroups_per_dimension));
+    }
+
+    /// The GEMM kernel in use: `Direct` on a CPU adapter, `Tiled` on a GPU.
+    pub fn gemm_kernel(&self) -> GemmKernel {
+        self.gemm_kernel.get()
+    }
+
+    /// Test hook: runs GEMMs with `kernel` from now on, so that either kernel can be checked
+    /// against the CPU on any adapter.
+    #[doc(hidden)]
+    pub fn set_gemm_kernel(&self, kernel: GemmKernel) {
+        self.gemm_kernel.set(kernel);
     }
 
     /// How many buffers, bind groups, dispatches and submits this backend has made so far.

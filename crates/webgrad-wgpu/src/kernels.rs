@@ -25,6 +25,7 @@ kernel!(REDUCE_TREE, "reduce.wgsl", "tree");
 kernel!(REDUCE_SERIAL, "reduce.wgsl", "serial");
 kernel!(SOFTMAX, "softmax.wgsl");
 kernel!(GEMM, "gemm.wgsl");
+kernel!(GEMM_DIRECT, "gemm_direct.wgsl");
 kernel!(ONE_HOT, "one_hot.wgsl");
 kernel!(GATHER_ROWS, "gather_rows.wgsl");
 kernel!(COPY_BLOCK, "copy_block.wgsl");

@@ -24,3 +24,4 @@ mod rows;
 
 pub use backend::WgpuBackend;
 pub use dispatch::GpuStats;
+pub use gemm::GemmKernel;
