@@ -41,7 +41,7 @@
   }
 
   async function loadData(base) {
-    const meta = await (await fetch(`${base}/meta.json`)).json();
+    const meta = JSON.parse(new TextDecoder().decode(await fetchBytes(`${base}/meta.json`)));
     const get = async (name, Type) => new Type(await fetchBytes(`${base}/${name}`));
     return {
       meta,

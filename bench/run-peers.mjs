@@ -81,16 +81,24 @@ for (const flags of flagSets) {
       });
       page.on('pageerror', (e) => console.error(`peers page: ${e.message}`));
       await page.goto(`${origin}/bench/peers.html`);
-      const run = page.evaluate((spec) => window.runPeer(spec), { framework, backend, workloads, dataUrl: '/data' });
+      // a crashed page or worker, or a run past the time limit, becomes an error row; the
+      // other runs go on
+      const run = page
+        .evaluate((spec) => window.runPeer(spec), { framework, backend, workloads, dataUrl: '/data' })
+        .then(
+          () => null,
+          (e) => String((e && e.message) || e),
+        );
       let timer;
       const timeout = new Promise((ok) => {
-        timer = setTimeout(() => ok('timeout'), TIMEOUT_S * 1e3);
+        timer = setTimeout(() => ok(`timed out after ${TIMEOUT_S} s`), TIMEOUT_S * 1e3);
       });
-      if ((await Promise.race([run, timeout])) === 'timeout') {
-        failed = true;
-        console.log(JSON.stringify({ framework, backend, place: `${backend}${suffix}`, workload: 'setup', error: `timed out after ${TIMEOUT_S} s` }));
-      }
+      const error = await Promise.race([run, timeout]);
       clearTimeout(timer);
+      if (error) {
+        failed = true;
+        console.log(JSON.stringify({ framework, backend, place: `${backend}${suffix}`, workload: 'setup', error, load: { before, after: loadavg() } }));
+      }
       await page.close();
     }
   } finally {

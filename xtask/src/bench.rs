@@ -131,12 +131,14 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         }
     };
 
-    let (_, made) = json_rows(
-        "the peers' data",
-        "cargo",
-        &["run", "--release", "-p", "webgrad-nn", "--example", "bench_data", "--", data],
-    );
-    made?;
+    if wanted("torch") || wanted("peers") {
+        let (_, made) = json_rows(
+            "the peers' data",
+            "cargo",
+            &["run", "--release", "-p", "webgrad-nn", "--example", "bench_data", "--", data],
+        );
+        made?;
+    }
     if wanted("native") {
         let run =
             json_rows("webgrad, native", "cargo", &["run", "--release", "-p", "webgrad-nn", "--example", "bench"]);
