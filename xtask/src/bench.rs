@@ -4,18 +4,21 @@
 //! 1. `cargo run --release -p webgrad-nn --example bench_data -- target/bench-data`: the peers'
 //!    inputs (the bundled MNIST split, the spiral set, webgrad's batch order and initial
 //!    parameters), so every framework trains on the same data in the same order;
-//! 2. webgrad natively: `cargo run --release -p webgrad-nn --example bench` (1 thread);
+//! 2. webgrad natively: `cargo run --release -p webgrad-nn --example bench` (1 thread), and its
+//!    MNIST rows on wgpu (`-- --backend wgpu --only mnist`; place "native-wgpu");
 //! 3. PyTorch natively, 1 thread (`bench/torch_bench.py`) with `$WEBGRAD_TORCH_PYTHON` or
 //!    `python3` when `import torch` works there, else a "skipped" row;
 //! 4. webgrad in headless Chromium: `scripts/bench-wasm.sh` (wasm simd128, 1 thread, in a
 //!    worker; default V8 tiers, then `--js-flags=--no-liftoff`), and the wasm heap over 10
-//!    epochs (`crates/webgrad-nn/tests/heap_wasm.rs`);
+//!    epochs (`crates/webgrad-nn/tests/heap_wasm.rs`), and its MNIST rows on WebGPU
+//!    (`crates/webgrad-wgpu/tests/bench_wasm.rs`, default flags; place "webgpu");
 //! 5. the peers in the same Chromium with the same flags: `node bench/run-peers.mjs`
 //!    (TensorFlow.js 4.22 `wasm` and `webgpu`, jax-js 0.1.25 `wasm` and `webgpu`).
 //!
 //! Every JSON line of steps 2–5 is passed on (with `framework` filled in for webgrad's rows), so
 //! new rows of webgrad's benches (e.g. WebGPU) show up here by themselves; the table puts the
-//! frameworks side by side per workload and place. Options: `--skip native,torch,wasm,peers`
+//! frameworks side by side per workload and place. Options:
+//! `--skip native,native-wgpu,torch,wasm,webgpu,peers`
 //! leaves parts out, `--relaxed` adds webgrad's relaxed-SIMD browser build, `--table FILE`
 //! only prints the table of a saved run's output.
 
@@ -36,6 +39,7 @@ fn json_rows(title: &str, program: &str, args: &[&str]) -> (Vec<Map<String, Valu
     cmd.args(args)
         .current_dir(root())
         .env("PATH", path_env())
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "900")
         .env("XDG_RUNTIME_DIR", std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| "/tmp".into()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -46,7 +50,10 @@ fn json_rows(title: &str, program: &str, args: &[&str]) -> (Vec<Map<String, Valu
     let before = loadavg();
     let mut rows = Vec::new();
     for line in BufReader::new(child.stdout.take().expect("piped")).lines().map_while(Result::ok) {
-        if let Ok(Value::Object(row)) = serde_json::from_str::<Value>(line.trim()) {
+        // result rows name a workload (other JSON lines, e.g. profiles, are not results)
+        if let Ok(Value::Object(row)) = serde_json::from_str::<Value>(line.trim())
+            && row.contains_key("workload")
+        {
             rows.push(row);
         }
     }
@@ -139,10 +146,34 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         );
         made?;
     }
+    // a run's rows at another place than the one its bench prints (the wgpu benches print the
+    // CPU benches' "native" and "wasm")
+    let at = |place: &str, (mut got, result): (Vec<Map<String, Value>>, Result<(), String>)| {
+        got.iter_mut().for_each(|row| {
+            row.insert("place".into(), json!(place));
+        });
+        (got, result)
+    };
     if wanted("native") {
         let run =
             json_rows("webgrad, native", "cargo", &["run", "--release", "-p", "webgrad-nn", "--example", "bench"]);
         take("webgrad", run);
+    }
+    if wanted("native-wgpu") {
+        let args = [
+            "run",
+            "--release",
+            "-p",
+            "webgrad-nn",
+            "--example",
+            "bench",
+            "--",
+            "--backend",
+            "wgpu",
+            "--only",
+            "mnist",
+        ];
+        take("webgrad", at("native-wgpu", json_rows("webgrad, native wgpu (MNIST rows)", "cargo", &args)));
     }
     if wanted("torch") {
         match torch_python() {
@@ -176,6 +207,23 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         ];
         take("webgrad", json_rows("webgrad, wasm heap over 10 epochs", "cargo", &heap));
     }
+    if wanted("webgpu") {
+        let args = [
+            "test",
+            "--profile",
+            "wasm-release",
+            "-p",
+            "webgrad-wgpu",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "bench_wasm",
+            "--",
+            "--nocapture",
+        ];
+        let run = json_rows("webgrad, headless Chromium WebGPU (MNIST rows)", "cargo", &args);
+        take("webgrad", at("webgpu", run));
+    }
     if wanted("peers") {
         let run =
             json_rows("TensorFlow.js and jax-js, headless Chromium", "node", &["bench/run-peers.mjs", "--data", data]);
@@ -199,8 +247,8 @@ const WORKLOAD_ORDER: [&str; 7] = [
     "matmul_64x784x128",
     "wasm_heap_10_epochs_b64",
 ];
-const PLACE_ORDER: [&str; 6] =
-    ["native", "wasm", "wasm-no-liftoff", "wasm-relaxed-no-liftoff", "webgpu", "webgpu-no-liftoff"];
+const PLACE_ORDER: [&str; 7] =
+    ["native", "native-wgpu", "wasm", "wasm-no-liftoff", "wasm-relaxed-no-liftoff", "webgpu", "webgpu-no-liftoff"];
 
 fn rank(list: &[&str], x: &str) -> usize {
     list.iter().position(|y| *y == x).unwrap_or(list.len())
