@@ -8,6 +8,12 @@ use crate::buffer::{f32_raw, u32_raw};
 use crate::elementwise::{WG, groups, u32_of};
 use crate::kernels;
 
+/// Rows of at most this many classes take one thread each (xent.wgsl `serial`), not a workgroup:
+/// a workgroup's barriers cost more than walking a short row, most of all on a software adapter.
+const SERIAL_ROW: usize = 64;
+/// Batches of at most this many rows are averaged by one thread (xent_mean.wgsl `serial`).
+const SERIAL_MEAN: usize = 4096;
+
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct XentParams {
@@ -30,8 +36,13 @@ impl WgpuBackend {
         let (loss, probs, rows) = (self.gpu.alloc_buf(1), self.gpu.alloc_buf(n * c), self.gpu.alloc_buf(n));
         let params = XentParams { n: u32_of(n), c: u32_of(c), eps, pad: 0 };
         let bufs = [f32_raw(logits, n * c), u32_raw(labels, n), f32_raw(&probs, n * c), f32_raw(&rows, n)];
-        self.run(&kernels::XENT_ROWS, &[], &params, &bufs, u32_of(n));
-        self.run(&kernels::XENT_MEAN, &[], &params, &[f32_raw(&rows, n), f32_raw(&loss, 1)], 1);
+        if c <= SERIAL_ROW {
+            self.run(&kernels::XENT_ROWS_SERIAL, &[], &params, &bufs, groups(n, 64));
+        } else {
+            self.run(&kernels::XENT_ROWS, &[], &params, &bufs, u32_of(n));
+        }
+        let mean = if n <= SERIAL_MEAN { &kernels::XENT_MEAN_SERIAL } else { &kernels::XENT_MEAN };
+        self.run(mean, &[], &params, &[f32_raw(&rows, n), f32_raw(&loss, 1)], 1);
         (loss, probs)
     }
 

@@ -13,6 +13,11 @@ use crate::kernels;
 
 /// Axes up to this long are reduced by one thread per output, in order (reduce.wgsl `serial`).
 const SERIAL_AXIS: usize = 64;
+/// Also axes up to this long when there are at least `MANY_OUTPUTS` outputs to spread over threads
+/// (a bias gradient: the batch summed per unit). The tree's barriers cost more there, above all
+/// on a software adapter (SwiftShader: 25 ms for [256, 128] by tree, under 1 ms serially).
+const SERIAL_AXIS_MANY: usize = 4096;
+const MANY_OUTPUTS: usize = 8;
 /// Longest run one workgroup reduces in a tree pass; longer axes take another pass.
 const CHUNK: usize = 4096;
 
@@ -84,7 +89,7 @@ impl WgpuBackend {
             chunks: u32_of(chunks),
             pad: [0; 2],
         };
-        if axis <= SERIAL_AXIS {
+        if axis <= SERIAL_AXIS || (axis <= SERIAL_AXIS_MANY && outer * inner >= MANY_OUTPUTS) {
             let out = self.gpu.alloc_buf(outer * inner);
             let bufs = [f32_raw(x, outer * axis * inner), f32_raw(&out, outer * inner)];
             self.run(&kernels::REDUCE_SERIAL, &[], &params(axis, axis, 1), &bufs, groups(outer * inner, WG));

@@ -5,7 +5,10 @@
 // (xent_mean.wgsl then averages row_loss into the 1-element loss).
 // Bindings: 0 uniform P, 1 logits (read, n·c), 2 labels (read, n u32), 3 probs (rw, n·c),
 // 4 row_loss (rw, n).
-// Grid: one workgroup of 64 per row (2-D split); tree reductions for the max, Σ exp and Σ nll.
+// Entry points:
+//   `main`: one workgroup of 64 per row (2-D split); tree reductions for the max, Σ exp, Σ nll.
+//   `serial`: one thread per row walks its c logits in order (for short rows: no barriers, which
+//             a software adapter runs slowly). Grid: ceil(n / 64) groups of 64 (2-D split).
 
 struct P {
     n: u32,
@@ -77,4 +80,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         }
         row_loss[r] = (1.0 - p.eps) * hard + p.eps * (all_nll / f32(p.c));
     }
+}
+
+@compute @workgroup_size(64)
+fn serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+    let r = linear_group(wid, nwg) * 64u + lid;
+    if r >= p.n {
+        return;
+    }
+    let base = r * p.c;
+    var row_max = -f32_inf();
+    for (var j = 0u; j < p.c; j++) {
+        row_max = max(row_max, logits[base + j]);
+    }
+    var total = 0.0;
+    for (var j = 0u; j < p.c; j++) {
+        total += exp(logits[base + j] - row_max);
+    }
+    let log_sum = log(total);
+    var all_nll = 0.0;
+    for (var j = 0u; j < p.c; j++) {
+        let x = logits[base + j];
+        probs[base + j] = exp(x - row_max) / total;
+        all_nll += log_sum - (x - row_max);
+    }
+    let label = labels[r];
+    var hard = 0.0;
+    if label < p.c {
+        hard = log_sum - (logits[base + label] - row_max);
+    }
+    row_loss[r] = (1.0 - p.eps) * hard + p.eps * (all_nll / f32(p.c));
 }
