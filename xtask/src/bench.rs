@@ -9,7 +9,8 @@
 //! 3. PyTorch natively, 1 thread (`bench/torch_bench.py`) with `$WEBGRAD_TORCH_PYTHON` or
 //!    `python3` when `import torch` works there, else a "skipped" row;
 //! 4. webgrad in headless Chromium: `scripts/bench-wasm.sh` (wasm simd128, 1 thread, in a
-//!    worker; default V8 tiers, then `--js-flags=--no-liftoff`), and the wasm heap over 10
+//!    worker; default V8 tiers, then `--js-flags=--no-liftoff`; then the relaxed-SIMD build with
+//!    `--no-liftoff`, compared with the peers' wasm-no-liftoff rows), and the wasm heap over 10
 //!    epochs (`crates/webgrad-nn/tests/heap_wasm.rs`), and its MNIST rows on WebGPU
 //!    (`crates/webgrad-wgpu/tests/bench_wasm.rs`, default flags; place "webgpu");
 //! 5. the peers in the same Chromium with the same flags: `node bench/run-peers.mjs`
@@ -18,9 +19,9 @@
 //! Every JSON line of steps 2–5 is passed on (with `framework` filled in for webgrad's rows), so
 //! new rows of webgrad's benches (e.g. WebGPU) show up here by themselves; the table puts the
 //! frameworks side by side per workload and place. Options:
-//! `--skip native,native-wgpu,torch,wasm,webgpu,peers`
-//! leaves parts out, `--relaxed` adds webgrad's relaxed-SIMD browser build, `--table FILE`
-//! only prints the table of a saved run's output.
+//! `--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers` leaves parts out (`relaxed`: the
+//! browser build with relaxed-SIMD FMA, which the page loads where the browser has relaxed SIMD),
+//! `--table FILE` only prints the table of a saved run's output.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -93,12 +94,10 @@ fn loadavg() -> Value {
 
 pub fn bench(args: &[String]) -> Result<(), String> {
     let mut skip: Vec<String> = Vec::new();
-    let mut relaxed = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--skip" => skip.extend(it.next().ok_or("--skip needs a list")?.split(',').map(str::to_string)),
-            "--relaxed" => relaxed = true,
             "--table" => {
                 // re-render the table of a saved run's output (its JSON lines)
                 let path = it.next().ok_or("--table needs a file")?;
@@ -114,9 +113,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
                 return Ok(());
             }
             other => {
-                return Err(format!(
-                    "bench: unknown argument '{other}' (expected --skip LIST, --relaxed, --table FILE)"
-                ));
+                return Err(format!("bench: unknown argument '{other}' (expected --skip LIST, --table FILE)"));
             }
         }
     }
@@ -190,7 +187,9 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         }
     }
     if wanted("wasm") {
-        let args: &[&str] = if relaxed { &["scripts/bench-wasm.sh", "--relaxed"] } else { &["scripts/bench-wasm.sh"] };
+        // --relaxed: also the relaxed-SIMD build, the one the page loads where the browser has it
+        let args: &[&str] =
+            if wanted("relaxed") { &["scripts/bench-wasm.sh", "--relaxed"] } else { &["scripts/bench-wasm.sh"] };
         take("webgrad", json_rows("webgrad, headless Chromium", "bash", args));
         let heap = [
             "test",
@@ -300,6 +299,7 @@ struct Line {
     loads: Vec<f64>,
 }
 
+#[derive(Clone)]
 enum Cell {
     Value { value: f64, ms: Option<f64> },
     Note(String),
@@ -364,6 +364,29 @@ pub fn table(rows: &[Map<String, Value>]) -> String {
         }
         line.loads.extend(loads(row));
         line.cells.insert(framework, cell);
+    }
+
+    // webgrad's relaxed-SIMD build runs with --no-liftoff: its peers are the plain wasm
+    // no-liftoff rows (the same measurements, shown again beside it)
+    let peers_of: Vec<_> = lines
+        .keys()
+        .filter(|k| k.3.contains("-relaxed"))
+        .map(|k| {
+            (
+                k.clone(),
+                (k.0, k.1.clone(), rank(&PLACE_ORDER, &k.3.replace("-relaxed", "")), k.3.replace("-relaxed", "")),
+            )
+        })
+        .collect();
+    for (relaxed, plain) in peers_of {
+        let cells: Vec<(String, Cell)> = lines.get(&plain).map_or(Vec::new(), |l| {
+            l.cells.iter().filter(|(f, _)| *f != "webgrad").map(|(f, c)| (f.clone(), c.clone())).collect()
+        });
+        if let Some(line) = lines.get_mut(&relaxed) {
+            for (f, c) in cells {
+                line.cells.entry(f).or_insert(c);
+            }
+        }
     }
 
     let mut header: Vec<String> = vec!["workload".into(), "place".into(), "unit".into()];

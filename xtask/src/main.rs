@@ -168,7 +168,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::bench(&args[1..]),
         Some("setup") => setup(),
-        _ => Err("usage: cargo xtask run | test | train [extra train flags] | bench [--skip native,native-wgpu,torch,wasm,webgpu,peers] [--relaxed] [--table FILE] | setup".into()),
+        _ => Err("usage: cargo xtask run | test | train [extra train flags] | bench [--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers] [--table FILE] | setup".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
