@@ -34,14 +34,22 @@ impl GemmKernel {
         }
     }
 
-    /// (rows, columns) of C per workgroup.
-    fn tile(self) -> (usize, usize) {
+    /// (rows, columns) of C per workgroup for a product `n` columns wide, and the lanes along n
+    /// (gemm_direct.wgsl `LANES_N`): 8 columns per lane, as few lanes along n as cover it, so a
+    /// narrow C does not leave most lanes idle.
+    fn tile(self, n: usize) -> (usize, usize, u32) {
         match self {
-            GemmKernel::Tiled => (64, 64),
-            GemmKernel::Direct => (8, 128),
+            GemmKernel::Tiled => (64, 64, 1),
+            GemmKernel::Direct => {
+                let lanes_n = n.div_ceil(8).next_power_of_two().min(DIRECT_LANES);
+                (8 * DIRECT_LANES / lanes_n, 8 * lanes_n, u32_of(lanes_n))
+            }
         }
     }
 }
+
+/// Invocations per workgroup of gemm_direct.wgsl (`LANES`).
+const DIRECT_LANES: usize = 16;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -62,7 +70,7 @@ impl WgpuBackend {
         let c = self.gpu.alloc_buf(m * n);
         let (act, alpha) = act_code(spec.act);
         let kernel = self.gemm_kernel.get();
-        let (tile_m, tile_n) = kernel.tile();
+        let (tile_m, tile_n, lanes_n) = kernel.tile(n);
         let tiles_n = n.div_ceil(tile_n);
         let tiles = m.div_ceil(tile_m) * tiles_n;
         let params = GemmParams {
@@ -75,15 +83,16 @@ impl WgpuBackend {
             act,
             has_bias: u32::from(bias.is_some()),
         };
-        let constants =
+        let transposes =
             [("TRANS_A", f64::from(u8::from(spec.trans_a))), ("TRANS_B", f64::from(u8::from(spec.trans_b)))];
+        let direct = [transposes[0], transposes[1], ("LANES_N", f64::from(lanes_n))];
         let bias = bias.map_or(&self.spare[0], |b| f32_raw(b, n));
         let bufs = [f32_raw(a, m * k), f32_raw(b, k * n), bias, f32_raw(&c, m * n)];
-        let source = match kernel {
-            GemmKernel::Tiled => &kernels::GEMM,
-            GemmKernel::Direct => &kernels::GEMM_DIRECT,
+        let (source, constants): (_, &[_]) = match kernel {
+            GemmKernel::Tiled => (&kernels::GEMM, &transposes),
+            GemmKernel::Direct => (&kernels::GEMM_DIRECT, &direct),
         };
-        self.run(source, &constants, &params, &bufs, u32_of(tiles));
+        self.run(source, constants, &params, &bufs, u32_of(tiles));
         c
     }
 }

@@ -49,19 +49,19 @@ dual_test! {
     }
 }
 
-/// The real limit: 65,600 tiles of 64 × 64 (Tiled) or 524,800 of 8 × 128 (Direct), more than
-/// one grid dimension holds. Native only: on SwiftShader
-/// (headless Chromium) a GEMM workgroup costs about 1 ms, so this alone would outlast the browser
-/// runner's 20 s; `gemm_tiles_on_a_2d_grid` covers the same split there.
+/// The real limit: 131,200 tiles of 64 × 64 (Tiled) or 65,600 of 128 × 8 (Direct: one column
+/// takes one lane along n, the other 15 go along m), more than one grid dimension holds. Native
+/// only: on SwiftShader (headless Chromium) a GEMM workgroup costs about 1 ms, so this alone
+/// would outlast the browser runner's 20 s; `gemm_tiles_on_a_2d_grid` covers the same split there.
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn gemm_tiles_past_the_grid_limit() {
     pollster::block_on(async {
         let Some(gpu) = gpu().await else { return };
         let cpu = reference();
-        // m = 65,600·64 rows would be too slow on a software GPU; 1 column and k = 1 keep it
+        // m = 65,600·128 rows would be too slow on a software GPU; 1 column and k = 1 keep it
         // cheap while needing more tiles than one grid dimension holds
-        let (m, k, n) = (65_600 * 64, 1, 1);
+        let (m, k, n) = (65_600 * 128, 1, 1);
         let mut rng = Rng::new(21);
         let (a, b) = (uniform(&mut rng, m * k, -1.0, 1.0), uniform(&mut rng, k * n, -1.0, 1.0));
         let spec = GemmSpec { m, k, n, trans_a: false, trans_b: false, act: Activation::Identity };
@@ -89,6 +89,9 @@ async fn awkward_sizes(gpu: &WgpuBackend, kernel: GemmKernel) {
         (1023, 5, 3),
         (3, 4097, 1),
         (2, 0, 3),
+        // with the ones above, every lane split of the direct kernel: n ≤ 8, ≤ 16, ≤ 32, ≤ 64, more
+        (33, 9, 10),
+        (70, 31, 26),
     ];
     use Activation::*;
     let acts = [Identity, Relu, LeakyRelu(0.1), Sigmoid, Tanh, Gelu];

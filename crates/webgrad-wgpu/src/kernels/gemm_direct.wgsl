@@ -3,9 +3,11 @@
 // gemm.wgsl: op(A) = A [m, k], or stored [k, m] when TRANS_A; op(B) = B [k, n], or stored [n, k]
 // when TRANS_B; the epilogue adds bias[n] when `has_bias` and applies `act`.
 // Bindings: 0 uniform P, 1 A, 2 B, 3 bias (read; a spare 1-float buffer without bias), 4 C (rw).
-// Grid: one workgroup of LANES = 16 invocations per 8 × 128 tile of C (8 rows, 16 · 8 columns),
-// tiles_m·tiles_n tiles flattened row-major and split into a 2-D grid. Invocation `lid` keeps
-// the 8 × 8 block rows row0..row0+8, columns col0 = tile_col·128 + 8·lid .. +8 in 16 vec4
+// Grid: one workgroup of LANES = 16 invocations per tile of C, tiles_m·tiles_n tiles flattened
+// row-major and split into a 2-D grid. The lanes stand LANES_N along n (8 columns each) by
+// LANES / LANES_N along m (8 rows each): a tile is 8·LANES/LANES_N rows × 8·LANES_N columns, and
+// the host picks LANES_N for n so that a narrow C (n = 10, 64) leaves few lanes idle. Invocation
+// (lane_m, lane_n) keeps the 8 × 8 block at rows row0..row0+8, columns col0..col0+8 in 16 vec4
 // registers and walks k reading A and B straight from the buffers.
 // Why: a CPU adapter runs an invocation's loads one lane at a time (SwiftShader: each storage or
 // workgroup access is a per-lane gather), and a barrier switches coroutines, so the cost is the
@@ -18,6 +20,9 @@
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+// lanes of a workgroup along n: 1, 2, 4, 8 or 16 (the host's choice for n); the other
+// LANES / LANES_N lanes go along m
+override LANES_N: u32 = 16u;
 
 struct P {
     m: u32,
@@ -73,8 +78,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if tile >= p.tiles {
         return;
     }
-    let row0 = (tile / p.tiles_n) * 8u;
-    let col0 = ((tile % p.tiles_n) * LANES + lid) * 8u;
+    // lanes side by side along n in rows of LANES_N; with LANES_N = LANES every lane has the
+    // same rows, which a compiler can see (uniform A loads)
+    let lane_m = select(lid / LANES_N, 0u, LANES_N == LANES);
+    let lane_n = lid % LANES_N;
+    let row0 = ((tile / p.tiles_n) * (LANES / LANES_N) + lane_m) * 8u;
+    let col0 = ((tile % p.tiles_n) * LANES_N + lane_n) * 8u;
     let a0 = row_at(row0, 0u); let a1 = row_at(row0, 1u); let a2 = row_at(row0, 2u); let a3 = row_at(row0, 3u);
     let a4 = row_at(row0, 4u); let a5 = row_at(row0, 5u); let a6 = row_at(row0, 6u); let a7 = row_at(row0, 7u);
     let b0 = col_at(col0, 0u); let b1 = col_at(col0, 1u); let b2 = col_at(col0, 2u); let b3 = col_at(col0, 3u);
