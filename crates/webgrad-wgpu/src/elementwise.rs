@@ -148,7 +148,7 @@ impl WgpuBackend {
         let (code, a, b) = unary_code(op);
         let params = UnaryParams { op: code, n: u32_of(len), a, b };
         let bufs = [f32_raw(x, len), f32_raw(y, len), f32_raw(g, len), f32_raw(&out, len)];
-        self.run(&kernels::UNARY_BACKWARD, &[], &params, &bufs, groups(len, WG));
+        self.run(&kernels::UNARY_BACKWARD, &[("OP", f64::from(code))], &params, &bufs, groups(len, WG));
         out
     }
 

@@ -1,5 +1,6 @@
 //! Host side of the two GEMM kernels. Both specialise the pipeline on the transpose flags; the
-//! fused epilogue (bias, activation) is chosen by the uniform parameters.
+//! fused epilogue (bias, activation) is chosen by the uniform parameters in gemm.wgsl and by
+//! override constants in gemm_direct.wgsl (see its header).
 //! - gemm.wgsl (`GemmKernel::Tiled`): 64 × 64 tiles through shared memory, 4 × 4 per thread; for
 //!   real GPUs.
 //! - gemm_direct.wgsl (`GemmKernel::Direct`): 8 × 8 per invocation read straight from the
@@ -85,7 +86,13 @@ impl WgpuBackend {
         };
         let transposes =
             [("TRANS_A", f64::from(u8::from(spec.trans_a))), ("TRANS_B", f64::from(u8::from(spec.trans_b)))];
-        let direct = [transposes[0], transposes[1], ("LANES_N", f64::from(lanes_n))];
+        let direct = [
+            transposes[0],
+            transposes[1],
+            ("LANES_N", f64::from(lanes_n)),
+            ("ACT", f64::from(act)),
+            ("HAS_BIAS", f64::from(u8::from(bias.is_some()))),
+        ];
         let bias = bias.map_or(&self.spare[0], |b| f32_raw(b, n));
         let bufs = [f32_raw(a, m * k), f32_raw(b, k * n), bias, f32_raw(&c, m * n)];
         let (source, constants): (_, &[_]) = match kernel {

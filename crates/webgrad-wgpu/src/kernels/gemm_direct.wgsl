@@ -1,7 +1,7 @@
 // gemm_direct.wgsl — C[m, n] = act(op(A)[m, k] · op(B)[k, n] + bias[n]) with no shared memory,
 // for CPU adapters (SwiftShader, lavapipe). Same operands, flags, parameters and bindings as
 // gemm.wgsl: op(A) = A [m, k], or stored [k, m] when TRANS_A; op(B) = B [k, n], or stored [n, k]
-// when TRANS_B; the epilogue adds bias[n] when `has_bias` and applies `act`.
+// when TRANS_B; the epilogue adds bias[n] when HAS_BIAS and applies ACT (slope `alpha`).
 // Bindings: 0 uniform P, 1 A, 2 B, 3 bias (read; a spare 1-float buffer without bias), 4 C (rw).
 // Grid: one workgroup of LANES = 16 invocations per tile of C, tiles_m·tiles_n tiles flattened
 // row-major and split into a 2-D grid. The lanes stand LANES_N along n (8 columns each) by
@@ -23,6 +23,11 @@ override TRANS_B: bool = false;
 // lanes of a workgroup along n: 1, 2, 4, 8 or 16 (the host's choice for n); the other
 // LANES / LANES_N lanes go along m
 override LANES_N: u32 = 16u;
+// the epilogue, as overrides rather than the uniforms `act` and `has_bias` (which hold the same
+// values, unused here): a software adapter runs every case of a switch on a runtime value under
+// a lane mask, so each output paid for every activation (exp, erf); a constant leaves one
+override ACT: u32 = 0u;
+override HAS_BIAS: bool = false;
 
 struct P {
     m: u32,
@@ -63,10 +68,10 @@ fn store(row: u32, col0: u32, v: vec4<f32>) {
         let col = col0 + j;
         if col < p.n {
             var x = v[j];
-            if p.has_bias != 0u {
+            if HAS_BIAS {
                 x += bias[col];
             }
-            c[row * p.n + col] = activate(p.act, p.alpha, x);
+            c[row * p.n + col] = activate(ACT, p.alpha, x);
         }
     }
 }

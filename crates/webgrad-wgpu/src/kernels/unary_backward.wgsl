@@ -1,6 +1,12 @@
 // unary_backward.wgsl — out = g · d op(x)/dx for the ops of unary.wgsl (same op codes).
 // Bindings: 0 uniform P, 1 x, 2 y = op(x), 3 g (read), 4 out (rw); all ≥ n floats.
 // Grid: ceil(n / 256) workgroups of 256 threads, one element each (2-D split, see common.wgsl).
+// The op code is the override OP (one pipeline per op in use), not a uniform: a software adapter
+// (SwiftShader) runs every case of a switch on a runtime value under a lane mask, so with the
+// code in the uniform each element paid for all the ops (pow, exp, erf); a constant leaves one.
+// `p.op` still holds the code (the parameter layout is shared with unary.wgsl) and is unused.
+
+override OP: u32 = 0u;
 
 struct P {
     op: u32,
@@ -36,6 +42,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
     let i = linear_group(wid, nwg) * 256u + lid;
     if i < p.n {
-        out[i] = g[i] * unary_grad(p.op, x[i], y[i]);
+        out[i] = g[i] * unary_grad(OP, x[i], y[i]);
     }
 }
