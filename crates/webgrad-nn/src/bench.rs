@@ -120,16 +120,7 @@ fn adam() -> OptimizerConfig {
 
 fn trainer(env: &BenchEnv<'_>, config: MlpConfig, batch: usize) -> Result<Trainer> {
     let model = Mlp::new(&env.device, config, 1)?;
-    let train = TrainConfig {
-        batch_size: batch,
-        epochs: usize::MAX,
-        seed: 1,
-        shuffle: true,
-        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-        l1: 0.0,
-        l2: 0.0,
-        early_stopping_patience: None,
-    };
+    let train = TrainConfig::new(batch, usize::MAX, 1, Loss::CrossEntropy { label_smoothing: 0.0 });
     Trainer::new(model, Optimizer::new(adam(), Schedule::Constant), train)
 }
 

@@ -42,6 +42,13 @@ pub struct TrainConfig {
     pub early_stopping_patience: Option<u32>,
 }
 
+impl TrainConfig {
+    /// Shuffled batches, no L1/L2 penalty, no early stopping.
+    pub fn new(batch_size: usize, epochs: usize, seed: u64, loss: Loss) -> TrainConfig {
+        TrainConfig { batch_size, epochs, seed, shuffle: true, loss, l1: 0.0, l2: 0.0, early_stopping_patience: None }
+    }
+}
+
 fn default_true() -> bool {
     true
 }

@@ -72,16 +72,7 @@ fn trainer(data: &Dataset, hidden: &[usize], act: ActivationName, head: Head, lo
     let config = MlpConfig { input: data.d, hidden, head, init: Init::GlorotUniform };
     let model = Mlp::new(&webgrad_core::cpu(), config, 1).unwrap();
     let optimizer = Optimizer::new(OptimizerConfig::by_name("adam").unwrap(), Schedule::Constant);
-    let config = TrainConfig {
-        batch_size: batch,
-        epochs: 10,
-        seed: 1,
-        shuffle: true,
-        loss,
-        l1: 0.0,
-        l2: 0.0,
-        early_stopping_patience: None,
-    };
+    let config = TrainConfig::new(batch, 10, 1, loss);
     Trainer::new(model, optimizer, config).unwrap()
 }
 

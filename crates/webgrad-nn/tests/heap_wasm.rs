@@ -45,16 +45,7 @@ async fn heap_over_10_epochs() {
         init: Init::GlorotUniform,
     };
     let adam = OptimizerConfig::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
-    let train_config = TrainConfig {
-        batch_size: 64,
-        epochs: usize::MAX,
-        seed: 1,
-        shuffle: true,
-        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-        l1: 0.0,
-        l2: 0.0,
-        early_stopping_patience: None,
-    };
+    let train_config = TrainConfig::new(64, usize::MAX, 1, Loss::CrossEntropy { label_smoothing: 0.0 });
     let model = Mlp::new(&device, config, 1).unwrap();
     let mut t = Trainer::new(model, Optimizer::new(adam, Schedule::Constant), train_config).unwrap();
     let (mut after, mut last_loss) = (Vec::new(), f32::NAN);

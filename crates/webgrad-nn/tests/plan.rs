@@ -31,16 +31,7 @@ fn trainer(data: &Dataset, s: &Setup, planning: bool) -> Trainer {
     let model = Mlp::new(&webgrad_core::cpu(), config, 3).unwrap();
     let mut opt = Optimizer::new(OptimizerConfig::by_name(s.optimizer).unwrap(), s.schedule);
     opt.clip_grad_norm = s.clip;
-    let config = TrainConfig {
-        batch_size: s.batch,
-        epochs: 3,
-        seed: 11,
-        shuffle: true,
-        loss: s.loss,
-        l1: s.l1,
-        l2: s.l2,
-        early_stopping_patience: None,
-    };
+    let config = TrainConfig { l1: s.l1, l2: s.l2, ..TrainConfig::new(s.batch, 3, 11, s.loss) };
     let mut t = Trainer::new(model, opt, config).unwrap();
     t.set_planning(planning);
     t

@@ -46,16 +46,8 @@ fn trainer(train: &Dataset) -> Trainer {
     let mut opt = Optimizer::new(OptimizerConfig::by_name("adam").unwrap(), Schedule::Constant);
     opt.config.set_lr(0.03);
     opt.clip_grad_norm = Some(5.0);
-    let config = TrainConfig {
-        batch_size: 16,
-        epochs: 3,
-        seed: 9,
-        shuffle: true,
-        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-        l1: 0.0,
-        l2: 1e-4,
-        early_stopping_patience: None,
-    };
+    let config =
+        TrainConfig { l1: 0.0, l2: 1e-4, ..TrainConfig::new(16, 3, 9, Loss::CrossEntropy { label_smoothing: 0.0 }) };
     Trainer::new(model, opt, config).unwrap()
 }
 

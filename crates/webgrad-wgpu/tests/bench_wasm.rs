@@ -70,16 +70,7 @@ async fn profile(env: &BenchEnv<'_>, train: &Dataset, batch: usize) {
     };
     let model = Mlp::new(&env.device, config, 1).unwrap();
     let optimizer = Optimizer::new(OptimizerConfig::by_name("adam").unwrap(), Schedule::Constant);
-    let config = TrainConfig {
-        batch_size: batch,
-        epochs: usize::MAX,
-        seed: 1,
-        shuffle: true,
-        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-        l1: 0.0,
-        l2: 0.0,
-        early_stopping_patience: None,
-    };
+    let config = TrainConfig::new(batch, usize::MAX, 1, Loss::CrossEntropy { label_smoothing: 0.0 });
     let mut t = Trainer::new(model, optimizer, config).unwrap();
     for _ in 0..t.steps_per_epoch(train.n) {
         t.step(train).unwrap().loss.item().await.unwrap();

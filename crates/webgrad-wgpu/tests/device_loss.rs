@@ -22,16 +22,7 @@ fn trainer(device: &Device) -> Trainer {
         MlpConfig { input: 2, hidden: hidden.to_vec(), head: Head::Softmax { classes: 2 }, init: Init::GlorotUniform };
     let model = Mlp::new(device, config, 2).unwrap();
     let opt = Optimizer::new(OptimizerConfig::by_name("adam").unwrap(), Schedule::Constant);
-    let config = TrainConfig {
-        batch_size: 25,
-        epochs: 50,
-        seed: 4,
-        shuffle: true,
-        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-        l1: 0.0,
-        l2: 0.0,
-        early_stopping_patience: None,
-    };
+    let config = TrainConfig::new(25, 50, 4, Loss::CrossEntropy { label_smoothing: 0.0 });
     Trainer::new(model, opt, config).unwrap()
 }
 

@@ -78,16 +78,7 @@ async fn train(device: &Device) -> Vec<f32> {
     let model = Mlp::new(device, config, 1).expect("model");
     let mut opt = OptimizerConfig::by_name("adam").unwrap();
     opt.set_lr(0.01);
-    let run = TrainConfig {
-        batch_size: 32,
-        epochs: 10,
-        seed: 1,
-        shuffle: true,
-        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-        l1: 0.0,
-        l2: 0.0,
-        early_stopping_patience: None,
-    };
+    let run = TrainConfig::new(32, 10, 1, Loss::CrossEntropy { label_smoothing: 0.0 });
     let mut trainer = Trainer::new(model, Optimizer::new(opt, Schedule::Constant), run).expect("trainer");
     let mut losses = Vec::new();
     for _ in 0..60 {

@@ -26,16 +26,7 @@ async fn train(device: &Device, data: &webgrad_data::Dataset) -> (Vec<f32>, Vec<
     let model = Mlp::new(device, mnist_mlp(), 1).expect("model");
     let initial = model.parameters()[0].to_vec().await.expect("weights");
     let optimizer = Optimizer::new(OptimizerConfig::by_name("adam").unwrap(), Schedule::Constant);
-    let config = TrainConfig {
-        batch_size: 64,
-        epochs: 1,
-        seed: 1,
-        shuffle: true,
-        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-        l1: 0.0,
-        l2: 0.0,
-        early_stopping_patience: None,
-    };
+    let config = TrainConfig::new(64, 1, 1, Loss::CrossEntropy { label_smoothing: 0.0 });
     let mut trainer = Trainer::new(model, optimizer, config).expect("trainer");
     let mut losses = Vec::with_capacity(STEPS);
     for _ in 0..STEPS {

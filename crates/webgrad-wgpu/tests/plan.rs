@@ -29,16 +29,7 @@ fn trainer(device: &Device, data: &Dataset, planning: bool) -> Trainer {
     };
     let model = Mlp::new(device, config, 5).unwrap();
     let opt = Optimizer::new(OptimizerConfig::by_name("adam").unwrap(), Schedule::Exponential { gamma: 0.99 });
-    let config = TrainConfig {
-        batch_size: 32,
-        epochs: 10,
-        seed: 9,
-        shuffle: true,
-        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-        l1: 0.0,
-        l2: 0.0,
-        early_stopping_patience: None,
-    };
+    let config = TrainConfig::new(32, 10, 9, Loss::CrossEntropy { label_smoothing: 0.0 });
     let mut t = Trainer::new(model, opt, config).unwrap();
     t.set_planning(planning);
     t

@@ -14,16 +14,7 @@ pub(super) fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Res
     }
     opt.validate()?;
     let loss = Loss::for_head(&model.config.head);
-    let config = TrainConfig {
-        batch_size: e.batch,
-        epochs: e.epochs,
-        seed: e.seed,
-        shuffle: true,
-        loss,
-        l1: e.l1,
-        l2: e.l2,
-        early_stopping_patience: None,
-    };
+    let config = TrainConfig { l1: e.l1, l2: e.l2, ..TrainConfig::new(e.batch, e.epochs, e.seed, loss) };
     let total = (e.epochs * train_rows.div_ceil(e.batch.max(1))) as u64;
     let schedule = match e.schedule.as_str() {
         "cosine" => {
