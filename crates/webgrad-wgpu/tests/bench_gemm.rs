@@ -112,11 +112,16 @@ dual_test! {
             let logits = gpu.upload(&data(&mut rng, batch * 10));
             let labels = gpu.upload_u32(&(0..batch as u32).map(|i| i % 10).collect::<Vec<_>>());
             let one = gpu.upload(&[1.0]);
+            let acc = gpu.upload(&[0.0]);
             let sizes = [784 * 128, 128, 128 * 64, 64, 64 * 10, 10];
             let params: Vec<[Buffer; 4]> = sizes.iter().map(|&n| [0, 1, 2, 3].map(|_| gpu.upload(&data(&mut rng, n)))).collect();
             let rule = UpdateRule::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled: false };
             let relu = UnaryOp::Act(Activation::Relu);
-            let ops: [(&str, &dyn Fn() -> Buffer); 5] = [
+            let ops: [(&str, &dyn Fn() -> Buffer); 6] = [
+                ("one float (a dispatch)", &|| {
+                    gpu.accumulate(&acc, &one, 1, 1.0);
+                    acc.clone()
+                }),
                 ("relu backward [b,128]", &|| gpu.unary_backward(relu, &h, &h, &g, batch * 128)),
                 ("bias grad sum [b,128]", &|| gpu.reduce(ReduceOp::Sum, &g, 1, batch, 128)),
                 ("softmax xent [b,10]", &|| gpu.softmax_xent(&logits, &labels, batch, 10, 0.0).1),
