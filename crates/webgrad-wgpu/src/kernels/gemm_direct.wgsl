@@ -8,7 +8,8 @@
 // LANES / LANES_N along m (8 rows each): a tile is 8·LANES/LANES_N rows × 8·LANES_N columns, and
 // the host picks LANES_N for n so that a narrow C (n = 10, 64) leaves few lanes idle. Invocation
 // (lane_m, lane_n) keeps the 8 × 8 block at rows row0..row0+8, columns col0..col0+8 in 16 vec4
-// registers and walks k reading A and B straight from the buffers.
+// registers and walks k reading A and B straight from the buffers, two k per loop trip (then
+// the odd last one).
 // Why: a CPU adapter runs an invocation's loads one lane at a time (SwiftShader: each storage or
 // workgroup access is a per-lane gather), and a barrier switches coroutines, so the cost is the
 // count of memory accesses per multiply-add: 8 + 8 per 64 here, against 8 shared reads per 16
@@ -101,7 +102,43 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var c6l = vec4<f32>(0.0); var c6h = vec4<f32>(0.0); var c7l = vec4<f32>(0.0); var c7h = vec4<f32>(0.0);
     var ka = 0u;
     var kb = 0u;
-    for (var kk = 0u; kk < p.k; kk++) {
+    // two k per trip (the loop's own cost is not small on a software adapter), then the odd one
+    var kk = 0u;
+    for (; kk + 1u < p.k; kk += 2u) {
+        {
+            let bl = vec4<f32>(b[b0 + kb], b[b1 + kb], b[b2 + kb], b[b3 + kb]);
+            let bh = vec4<f32>(b[b4 + kb], b[b5 + kb], b[b6 + kb], b[b7 + kb]);
+            let x0 = a[a0 + ka]; let x1 = a[a1 + ka]; let x2 = a[a2 + ka]; let x3 = a[a3 + ka];
+            let x4 = a[a4 + ka]; let x5 = a[a5 + ka]; let x6 = a[a6 + ka]; let x7 = a[a7 + ka];
+            c0l += x0 * bl; c0h += x0 * bh;
+            c1l += x1 * bl; c1h += x1 * bh;
+            c2l += x2 * bl; c2h += x2 * bh;
+            c3l += x3 * bl; c3h += x3 * bh;
+            c4l += x4 * bl; c4h += x4 * bh;
+            c5l += x5 * bl; c5h += x5 * bh;
+            c6l += x6 * bl; c6h += x6 * bh;
+            c7l += x7 * bl; c7h += x7 * bh;
+            ka += sa;
+            kb += sb;
+        }
+        {
+            let bl = vec4<f32>(b[b0 + kb], b[b1 + kb], b[b2 + kb], b[b3 + kb]);
+            let bh = vec4<f32>(b[b4 + kb], b[b5 + kb], b[b6 + kb], b[b7 + kb]);
+            let x0 = a[a0 + ka]; let x1 = a[a1 + ka]; let x2 = a[a2 + ka]; let x3 = a[a3 + ka];
+            let x4 = a[a4 + ka]; let x5 = a[a5 + ka]; let x6 = a[a6 + ka]; let x7 = a[a7 + ka];
+            c0l += x0 * bl; c0h += x0 * bh;
+            c1l += x1 * bl; c1h += x1 * bh;
+            c2l += x2 * bl; c2h += x2 * bh;
+            c3l += x3 * bl; c3h += x3 * bh;
+            c4l += x4 * bl; c4h += x4 * bh;
+            c5l += x5 * bl; c5h += x5 * bh;
+            c6l += x6 * bl; c6h += x6 * bh;
+            c7l += x7 * bl; c7h += x7 * bh;
+            ka += sa;
+            kb += sb;
+        }
+    }
+    if kk < p.k {
         let bl = vec4<f32>(b[b0 + kb], b[b1 + kb], b[b2 + kb], b[b3 + kb]);
         let bh = vec4<f32>(b[b4 + kb], b[b5 + kb], b[b6 + kb], b[b7 + kb]);
         let x0 = a[a0 + ka]; let x1 = a[a1 + ka]; let x2 = a[a2 + ka]; let x3 = a[a3 + ka];
