@@ -80,6 +80,16 @@ pub fn packed(
         let run = |kc, ap, bp, ct| unsafe { super::microkernel::wasm::simd128_4x8(kc, ap, bp, ct) };
         return blocked(kernel, run, scratch, a, b, bias, spec, c);
     }
+    #[cfg(all(
+        target_arch = "wasm32",
+        target_feature = "simd128",
+        any(feature = "relaxed-simd", target_feature = "relaxed-simd")
+    ))]
+    if kernel.name == super::microkernel::wasm::RELAXED.name {
+        // SAFETY: as above; this module is only loaded where relaxed SIMD validates.
+        let run = |kc, ap, bp, ct| unsafe { super::microkernel::wasm::relaxed_4x8(kc, ap, bp, ct) };
+        return blocked(kernel, run, scratch, a, b, bias, spec, c);
+    }
     // SAFETY: as above.
     let run = |kc, ap, bp, ct| unsafe { (kernel.run)(kc, ap, bp, ct) };
     blocked(kernel, run, scratch, a, b, bias, spec, c)
