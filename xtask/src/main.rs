@@ -75,7 +75,7 @@ fn test() -> Result<(), String> {
     )?;
     step("native tests", "cargo", &["test", "--workspace"])?;
     step(
-        "browser tests (headless Chromium: simd128, WebGPU on SwiftShader, byte sources)",
+        "browser tests (headless Chromium: simd128, byte sources)",
         "cargo",
         &[
             "test",
@@ -86,12 +86,15 @@ fn test() -> Result<(), String> {
             "-p",
             "webgrad-data",
             "-p",
-            "webgrad-wgpu",
-            "-p",
             "webgrad-web",
             "--target",
             "wasm32-unknown-unknown",
         ],
+    )?;
+    step(
+        "browser GPU tests (WebGPU on SwiftShader; each test names the adapter it ran on)",
+        "cargo",
+        &["test", "-p", "webgrad-wgpu", "--target", "wasm32-unknown-unknown", "--", "--nocapture"],
     )?;
     step(
         "browser tests of the relaxed-SIMD GEMM kernel (against the scalar reference)",

@@ -16,14 +16,27 @@ fn gpu_required() -> bool {
     return option_env!("WEBGRAD_REQUIRE_GPU") == Some("1");
 }
 
+/// One line in the test output: `println!` natively; in the browser (where `println!` writes
+/// nowhere) the console, which the runner shows with `--nocapture`.
+fn say(line: &str) {
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::console_log!("{line}");
+    #[cfg(not(target_arch = "wasm32"))]
+    println!("{line}");
+}
+
 /// The GPU backend, or `None` after printing why the test is skipped. With
-/// `WEBGRAD_REQUIRE_GPU=1` a missing adapter panics instead.
+/// `WEBGRAD_REQUIRE_GPU=1` a missing adapter panics instead. Says which adapter runs the test,
+/// so the output shows the GPU tests as executed and where.
 pub async fn gpu() -> Option<WgpuBackend> {
     match WgpuBackend::new().await {
-        Ok(b) => Some(b),
+        Ok(b) => {
+            say(&format!("GPU test on {}", b.name()));
+            Some(b)
+        }
         Err(e) => {
             assert!(!gpu_required(), "WEBGRAD_REQUIRE_GPU=1 but there is no GPU: {e}");
-            println!("SKIPPED: {e} (set WEBGRAD_REQUIRE_GPU=1 to make this a failure)");
+            say(&format!("SKIPPED: {e} (set WEBGRAD_REQUIRE_GPU=1 to make this a failure)"));
             None
         }
     }
