@@ -280,7 +280,8 @@ impl TrainerState {
         webgrad_nn::checkpoint::save(t, &file).await.ok()
     }
 
-    /// On the GPU, keeps the current state as the one the CPU would continue from.
+    /// On the GPU, keeps the current state as the one the CPU would continue from (after a
+    /// Reset or a resume; epochs go through `after_epoch`).
     async fn keep_last_good(&mut self) {
         self.last_good = if self.devices.is_cpu(&self.device) { None } else { self.checkpoint_bytes().await };
     }
@@ -316,17 +317,19 @@ impl TrainerState {
         }
     }
 
-    /// After an epoch: the checkpoint goes to the browser's storage, so a reload resumes.
-    /// (Data from a local file is not kept, so those runs are not checkpointed.)
-    async fn autosave(&self) {
-        let (Some(data), Some(e)) = (&self.data, &self.experiment) else { return };
-        if matches!(data.choice, DataChoice::File { .. }) {
-            return;
-        }
-        if let (Some(bytes), Ok(json)) = (self.checkpoint_bytes().await, serde_json::to_string(e)) {
+    /// After an epoch, one checkpoint read back from the device serves twice: the browser's
+    /// storage gets it, so a reload resumes (data from a local file is not kept, so those runs
+    /// are not stored), and on the GPU it is the state the CPU continues from if the GPU fails.
+    async fn after_epoch(&mut self) {
+        let bytes = self.checkpoint_bytes().await;
+        if let (Some(bytes), Some(data), Some(e)) = (&bytes, &self.data, &self.experiment)
+            && !matches!(data.choice, DataChoice::File { .. })
+            && let Ok(json) = serde_json::to_string(e)
+        {
             // storage may be unavailable (private window): training goes on without it
-            let _ = storage::save_checkpoint(&bytes, &json).await;
+            let _ = storage::save_checkpoint(bytes, &json).await;
         }
+        self.last_good = if self.devices.is_cpu(&self.device) { None } else { bytes };
     }
 
     async fn resume(&mut self, saved: Option<(Vec<u8>, Experiment)>, post: &Post, queue: &Queue) {
@@ -502,8 +505,7 @@ pub async fn run() {
                 }
                 Ok(ToWorker::Step) => {
                     if state.train_slice(f64::INFINITY, true, &post).await.1 {
-                        state.keep_last_good().await;
-                        state.autosave().await;
+                        state.after_epoch().await;
                     }
                 }
                 Ok(ToWorker::DestroyGpu) => state.devices.destroy_gpu(),
@@ -521,8 +523,7 @@ pub async fn run() {
             // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
             let (took, epoch_ended) = state.train_slice(SLICE_MS, false, &post).await;
             if epoch_ended {
-                state.keep_last_good().await;
-                state.autosave().await;
+                state.after_epoch().await;
             }
             sleep((FRAME_MS - took).max(0.0) as i32).await;
         } else {
