@@ -13,7 +13,6 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 use {
-    std::time::Instant,
     webgrad_core::CpuBackend,
     webgrad_core::cpu::microkernel,
     webgrad_nn::bench::{self, BenchEnv, BenchRow},
@@ -110,13 +109,11 @@ fn run() -> Result<(), String> {
     } else {
         std::rc::Rc::new(backend)
     };
-    let start = Instant::now();
-    let now = move || start.elapsed().as_secs_f64();
     // the GPU's work runs on other threads (lavapipe's) or on the GPU: this thread's CPU time
     // says nothing about it
     let has_schedstat = thread_cpu_seconds().is_finite() && !o.gpu;
     let cpu_time: Option<&dyn Fn() -> f64> = if has_schedstat { Some(&thread_cpu_seconds) } else { None };
-    let env = BenchEnv { device, place: "native", now: &now, load: &loadavg, cpu_time };
+    let env = BenchEnv { device, place: "native", now: &bench::now, load: &loadavg, cpu_time };
     let dir = webgrad_data::find_mnist_dir().ok_or("the bundled MNIST files (assets/mnist) were not found")?;
     let (train, _) = webgrad_data::load_mnist_dir(&dir).map_err(|e| e.to_string())?;
     let wanted = |name: &str| o.only.as_deref().is_none_or(|s| name.contains(s));

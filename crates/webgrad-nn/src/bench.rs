@@ -23,6 +23,28 @@ use crate::schedule::Schedule;
 use crate::train::{TrainConfig, Trainer};
 use crate::{Error, Result};
 
+/// Seconds from an arbitrary origin, monotonic: `Instant` natively, `performance.now()` in the
+/// browser (windows and workers alike).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn now() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64()
+}
+
+/// Seconds from an arbitrary origin, monotonic: `Instant` natively, `performance.now()` in the
+/// browser (windows and workers alike).
+#[cfg(target_arch = "wasm32")]
+pub fn now() -> f64 {
+    let get = |target: &js_sys::wasm_bindgen::JsValue, key: &str| {
+        js_sys::Reflect::get(target, &key.into()).expect("performance.now is readable")
+    };
+    let performance = get(&js_sys::global(), "performance");
+    let now = js_sys::Function::from(get(&performance, "now"));
+    now.call0(&performance).expect("performance.now() runs").as_f64().expect("a number") / 1e3
+}
+
 /// Where a benchmark runs: its device, a label for the JSON rows, and how to read time and load.
 pub struct BenchEnv<'a> {
     pub device: Device,

@@ -34,16 +34,6 @@ const ONLY: Option<&str> = option_env!("WEBGRAD_BENCH_ONLY");
 /// Set at build time, runs every SIMD micro-kernel compiled in, not only the best one.
 const KERNELS: Option<&str> = option_env!("WEBGRAD_BENCH_KERNELS");
 
-/// `performance.now()` in seconds (exists in windows and workers alike).
-fn now() -> f64 {
-    let get = |target: &js_sys::wasm_bindgen::JsValue, key: &str| {
-        js_sys::Reflect::get(target, &key.into()).expect("performance.now is readable")
-    };
-    let performance = get(&js_sys::global(), "performance");
-    let now = js_sys::Function::from(get(&performance, "now"));
-    now.call0(&performance).expect("performance.now() runs").as_f64().expect("a number") / 1e3
-}
-
 #[wasm_bindgen_test]
 async fn bench_suite() {
     let (train, _) = webgrad_data::load_mnist_bytes(MNIST[0], MNIST[1], MNIST[2], MNIST[3]).unwrap();
@@ -56,7 +46,8 @@ async fn bench_suite() {
     // place (default flags and --no-liftoff alike, measured): one untimed-for-the-suite MNIST run
     // first, printed as "warmup_…" (its first epoch is what a user sees first).
     {
-        let env = BenchEnv { device: webgrad_core::cpu(), place: "wasm", now: &now, load: &|| None, cpu_time: None };
+        let env =
+            BenchEnv { device: webgrad_core::cpu(), place: "wasm", now: &bench::now, load: &|| None, cpu_time: None };
         let mut warm = bench::run(&env, &train, "mnist_mlp_b64").await.unwrap();
         warm.workload = format!("warmup_{}", warm.workload);
         console_log!("{}", warm.to_json());
@@ -64,7 +55,7 @@ async fn bench_suite() {
     for name in bench::WORKLOADS.into_iter().filter(|name| ONLY.is_none_or(|s| name.contains(s))) {
         for &kernel in kernels.iter().filter(|k| k.name != "scalar") {
             let device: webgrad_core::Device = Rc::new(webgrad_core::CpuBackend::with_kernel(kernel));
-            let env = BenchEnv { device, place: "wasm", now: &now, load: &|| None, cpu_time: None };
+            let env = BenchEnv { device, place: "wasm", now: &bench::now, load: &|| None, cpu_time: None };
             let row = bench::run(&env, &train, name).await.unwrap();
             console_log!("{}", row.to_json());
             rows.push(row);

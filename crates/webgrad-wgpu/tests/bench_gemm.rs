@@ -16,30 +16,11 @@ use webgrad_core::backend::{
     Activation, Backend, Buffer, GemmSpec, ParamSlot, ReduceOp, StepHyper, UnaryOp, UpdateRule,
 };
 use webgrad_core::{Rng, dual_test};
+use webgrad_nn::bench;
 use webgrad_wgpu::{GemmKernel, WgpuBackend};
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
-
-/// Seconds from an arbitrary origin.
-#[cfg(not(target_arch = "wasm32"))]
-fn now() -> f64 {
-    use std::sync::OnceLock;
-    use std::time::Instant;
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_secs_f64()
-}
-
-/// `performance.now()` in seconds.
-#[cfg(target_arch = "wasm32")]
-fn now() -> f64 {
-    let get = |target: &js_sys::wasm_bindgen::JsValue, key: &str| {
-        js_sys::Reflect::get(target, &key.into()).expect("performance.now is readable")
-    };
-    let performance = get(&js_sys::global(), "performance");
-    let now = js_sys::Function::from(get(&performance, "now"));
-    now.call0(&performance).expect("performance.now() runs").as_f64().expect("a number") / 1e3
-}
 
 /// Rounds per figure (the best is kept) and calls per round.
 const ROUNDS: usize = 3;
@@ -84,7 +65,7 @@ dual_test! {
                 gpu.read(&c, 1).await.expect("read back");
                 let mut ms = f64::INFINITY;
                 for _ in 0..ROUNDS {
-                    let start = now();
+                    let start = bench::now();
                     let mut last = None;
                     for _ in 0..REPS {
                         last = Some(gpu.gemm(&a, &b, bias, &spec));
@@ -92,7 +73,7 @@ dual_test! {
                     if let Some(c) = last {
                         gpu.read(&c, 1).await.expect("read back");
                     }
-                    ms = ms.min((now() - start) * 1e3 / REPS as f64);
+                    ms = ms.min((bench::now() - start) * 1e3 / REPS as f64);
                 }
                 total += ms;
                 let gflops = 2.0 * (m * k * n) as f64 / ms / 1e6;
@@ -140,7 +121,7 @@ dual_test! {
                 gpu.read(&op(), 1).await.expect("read back");
                 let mut ms = f64::INFINITY;
                 for _ in 0..ROUNDS {
-                    let start = now();
+                    let start = bench::now();
                     let mut last = None;
                     for _ in 0..REPS {
                         last = Some(op());
@@ -148,7 +129,7 @@ dual_test! {
                     if let Some(c) = last {
                         gpu.read(&c, 1).await.expect("read back");
                     }
-                    ms = ms.min((now() - start) * 1e3 / REPS as f64);
+                    ms = ms.min((bench::now() - start) * 1e3 / REPS as f64);
                 }
                 log(&format!("b{batch} {name:24}: {ms:8.3} ms"));
             }

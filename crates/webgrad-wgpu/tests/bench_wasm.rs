@@ -21,16 +21,6 @@ use webgrad_nn::{
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
-/// `performance.now()` in seconds (exists in windows and workers alike).
-fn now() -> f64 {
-    let get = |target: &js_sys::wasm_bindgen::JsValue, key: &str| {
-        js_sys::Reflect::get(target, &key.into()).expect("performance.now is readable")
-    };
-    let performance = get(&js_sys::global(), "performance");
-    let now = js_sys::Function::from(get(&performance, "now"));
-    now.call0(&performance).expect("performance.now() runs").as_f64().expect("a number") / 1e3
-}
-
 #[wasm_bindgen_test]
 async fn bench_mnist_on_webgpu() {
     let (train, _) = webgrad_data::load_mnist_bytes(
@@ -41,7 +31,7 @@ async fn bench_mnist_on_webgpu() {
     )
     .unwrap();
     let device = webgrad_wgpu::WgpuBackend::device().await.expect("a WebGPU adapter");
-    let env = BenchEnv { device, place: "wasm", now: &now, load: &|| None, cpu_time: None };
+    let env = BenchEnv { device, place: "wasm", now: &bench::now, load: &|| None, cpu_time: None };
     let mut rows = Vec::new();
     for (batch, planning) in [(64, true), (64, false), (256, true), (256, false)] {
         let name = format!("mnist_mlp_b{batch}{}", if planning { "" } else { "_op_by_op" });
@@ -76,17 +66,17 @@ async fn profile(env: &BenchEnv<'_>, train: &Dataset, batch: usize) {
         t.step(train).unwrap().loss.item().await.unwrap();
     }
     let steps = 50;
-    let start = now();
+    let start = bench::now();
     for _ in 0..steps {
         t.step(train).unwrap().loss.item().await.unwrap();
     }
-    let each = (now() - start) * 1e3 / steps as f64;
-    let start = now();
+    let each = (bench::now() - start) * 1e3 / steps as f64;
+    let start = bench::now();
     for _ in 0..steps {
         t.step(train).unwrap();
     }
     t.take_loss().wait().await.unwrap();
-    let once = (now() - start) * 1e3 / steps as f64;
+    let once = (bench::now() - start) * 1e3 / steps as f64;
     console_log!(
         "{{\"profile\":\"mnist_mlp_b{batch}\",\"ms_per_step_read_every_step\":{each:.2},\"ms_per_step_read_once\":{once:.2}}}"
     );
