@@ -3,6 +3,7 @@
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
+use webgrad_data::ScalingKind;
 
 #[derive(Args, Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -36,11 +37,15 @@ pub struct TrainArgs {
     /// Fraction held out for testing when the dataset has no test split [default: 0.2]
     #[arg(long)]
     pub test_fraction: Option<f32>,
-    /// Standardise features with mean/std fitted on the training split.
-    #[arg(long, conflicts_with = "minmax")]
+    /// none | standardize (mean 0, std 1) | minmax (to [0, 1]), fitted on the training split
+    /// [default: standardize for mnist, iris and files; none for the 2-D sets]
+    #[arg(long, value_name = "KIND")]
+    pub normalise: Option<String>,
+    /// Same as --normalise standardize.
+    #[arg(long, conflicts_with_all = ["minmax", "normalise"])]
     pub standardize: bool,
-    /// Scale features to [0, 1] with min/max fitted on the training split.
-    #[arg(long)]
+    /// Same as --normalise minmax.
+    #[arg(long, conflicts_with = "normalise")]
     pub minmax: bool,
 
     /// Hidden layer widths, e.g. 128,64 [default: 128,64]
@@ -127,17 +132,42 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
+    /// The feature scaling to fit: `--normalise`, its shorthands, or the dataset's default
+    /// (standardised for MNIST, iris and files; the 2-D sets are already on a common scale).
+    pub fn scaling(&self, dataset: &str) -> Result<ScalingKind, String> {
+        let given = match (&self.normalise, self.standardize, self.minmax) {
+            (Some(_), true, _) | (Some(_), _, true) | (None, true, true) => {
+                return Err("give one of --normalise, --standardize and --minmax".into());
+            }
+            (Some(kind), ..) => Some(kind.as_str()),
+            (None, true, false) => Some("standardize"),
+            (None, false, true) => Some("minmax"),
+            (None, false, false) => None,
+        };
+        match given {
+            Some("none") => Ok(ScalingKind::None),
+            Some("standardize") => Ok(ScalingKind::Standardize),
+            Some("minmax") => Ok(ScalingKind::MinMax),
+            Some(other) => Err(format!("--normalise '{other}': expected none, standardize or minmax")),
+            None if webgrad_data::synthetic::NAMES.contains(&dataset) => Ok(ScalingKind::None),
+            None => Ok(ScalingKind::Standardize),
+        }
+    }
+
     /// Fills every setting not given on the command line from `--config`.
     pub fn merged_with_config(self) -> Result<TrainArgs, String> {
         let Some(path) = self.config.clone() else { return Ok(self) };
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
         let file: TrainArgs = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+        let cli_norm = self.normalise.is_some() || self.standardize || self.minmax;
         macro_rules! pick {
             ($($f:ident),*) => { TrainArgs {
                 $($f: self.$f.or(file.$f),)*
                 config: self.config,
-                standardize: self.standardize || file.standardize,
-                minmax: self.minmax || file.minmax,
+                // a normalisation given on the command line replaces the file's
+                normalise: if cli_norm { self.normalise } else { file.normalise },
+                standardize: self.standardize || (!cli_norm && file.standardize),
+                minmax: self.minmax || (!cli_norm && file.minmax),
                 no_shuffle: self.no_shuffle || file.no_shuffle,
                 quiet: self.quiet,
             } };

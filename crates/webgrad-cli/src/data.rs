@@ -207,11 +207,6 @@ pub fn fit_scaling(loaded: &mut Loaded, kind: ScalingKind) -> CliResult<()> {
     Ok(())
 }
 
-/// Fits standardisation on the training split and applies it to both splits.
-pub fn standardize(loaded: &mut Loaded) -> CliResult<()> {
-    fit_scaling(loaded, ScalingKind::Standardize)
-}
-
 /// "classes in the training split: setosa 40 (33.3%), …", or `None` for regression.
 pub fn balance_line(ds: &Dataset) -> Option<String> {
     let shares = data::class_balance(ds);

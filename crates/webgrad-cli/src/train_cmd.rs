@@ -120,15 +120,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     };
     let dataset = spec.key();
     let mut loaded = data::load(&spec)?;
-    if a.standardize && a.minmax {
-        return Err("--standardize and --minmax cannot be combined".into());
-    }
-    if a.standardize {
-        data::standardize(&mut loaded)?;
-    }
-    if a.minmax {
-        data::fit_scaling(&mut loaded, webgrad_data::ScalingKind::MinMax)?;
-    }
+    let scaling = a.scaling(spec.name)?;
     let batch = a.batch.unwrap_or(64);
     if batch == 0 {
         return Err("--batch must be at least 1".into());
@@ -144,10 +136,16 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
             if let Some(e) = a.epochs {
                 t.config.epochs = e;
             }
+            // the checkpoint's fitted statistics, not a new fit (nor this run's flags)
+            if let Some(s) = &file.preprocessing.standardize {
+                s.apply(&mut loaded.train).map_err(|e| e.to_string())?;
+                s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
+            }
             loaded.preprocessing = file.preprocessing.clone();
             (t, file)
         }
         None => {
+            data::fit_scaling(&mut loaded, scaling)?;
             let t = new_trainer(&a, &loaded, loaded.train.n.div_ceil(batch))?;
             let names = match &loaded.train.targets {
                 Targets::Classes { names, .. } => names.clone(),

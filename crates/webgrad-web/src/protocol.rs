@@ -108,8 +108,9 @@ impl Experiment {
                 DataChoice::Synthetic { name: dataset.into(), samples: 500, noise: 0.0, test_fraction: 0.5, seed: 1 };
             (data, vec![16, 16, 16], "relu", 0.03, 10, 100)
         };
-        // tables get standardised; MNIST (already /255) and the 2-D sets are used as they are
-        let normalise = if ["url", "file", "iris"].contains(&dataset) { "standardize" } else { "none" };
+        // tables and MNIST (after /255) get standardised, as the CLI does; the 2-D sets are
+        // used as they are
+        let normalise = if ["url", "file", "iris", "mnist"].contains(&dataset) { "standardize" } else { "none" };
         Experiment {
             data,
             normalise: normalise.into(),
