@@ -152,6 +152,22 @@ pub trait Backend {
     fn one_hot(&self, labels: &Buffer, n: usize, classes: usize) -> Buffer;
     /// out[i] = x[i, labels[i]] for x [n, classes].
     fn gather_rows(&self, x: &Buffer, labels: &Buffer, n: usize, classes: usize) -> Buffer;
+    /// Rows of a table that stays on the device, picked through a list of row numbers at an
+    /// offset that is itself read on the device: out[i, :] = table[rows[start[0] + i], :] for
+    /// i < n, `table` viewed as [table_rows, width] f32. A row number past the table, or
+    /// start[0] + i past the list, gives a zero row. The training set is such a table and the
+    /// epoch's shuffle the list: a recorded step replays on the next batch once the offset in
+    /// `start` (a 1-element u32 buffer) is rewritten (`Recorder::write_u32`).
+    fn gather_table(&self, table: &Buffer, rows: &Buffer, start: &Buffer, n: usize, width: usize) -> Buffer;
+    /// As [`Backend::gather_table`] for a u32 table of one column (class labels): out[i] =
+    /// table[rows[start[0] + i]], 0 out of range.
+    fn gather_table_u32(&self, table: &Buffer, rows: &Buffer, start: &Buffer, n: usize) -> Buffer;
+    /// How many elements a table for `gather_table` may hold when the training data should
+    /// live on this device; `None` (the default) where it is in host memory already (the CPU),
+    /// so a copy gains nothing and a trainer copies each batch instead.
+    fn resident_table_limit(&self) -> Option<usize> {
+        None
+    }
     /// Concatenates parts viewed as [outer, axis_i, inner] along the middle dim.
     fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer;
     /// x viewed as [outer, axis, inner] → [outer, len, inner] starting at `start`.

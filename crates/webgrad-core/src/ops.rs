@@ -281,6 +281,29 @@ impl Tensor {
         Tensor::from_op(self.device(), buf, vec![n], Op::GatherRows, vec![self.clone(), labels.clone()])
     }
 
+    /// Rows `rows[start[0] .. start[0] + n]` of a device-resident table, picked on the device
+    /// (see `Backend::gather_table`): an f32 table [_, width] gives [n, width], a 1-D u32
+    /// table (labels) gives [n] u32. A constant: batches of training data need no gradient.
+    /// `rows` and `start` are 1-D u32; `start` holds one offset.
+    pub fn gather_table(table: &Tensor, rows: &Tensor, start: &Tensor, n: usize) -> Tensor {
+        assert!(rows.dtype() == DType::U32 && start.dtype() == DType::U32, "gather_table: u32 rows and start");
+        assert!(table.rank() >= 1, "gather_table: a table of rank {}", table.rank());
+        let device = table.device();
+        match table.dtype() {
+            DType::F32 => {
+                let width = table.shape()[1..].iter().product();
+                let buf = device.gather_table(table.buffer(), rows.buffer(), start.buffer(), n, width);
+                let mut shape = table.shape().to_vec();
+                shape[0] = n;
+                Tensor::make(device, buf, shape, DType::F32, None, false)
+            }
+            DType::U32 => {
+                let buf = device.gather_table_u32(table.buffer(), rows.buffer(), start.buffer(), n);
+                Tensor::make(device, buf, vec![n], DType::U32, None, false)
+            }
+        }
+    }
+
     /// [n] u32 labels → [n, classes] 0/1 floats (a constant).
     pub fn one_hot(labels: &Tensor, classes: usize) -> Tensor {
         assert!(labels.rank() == 1 && labels.dtype() == DType::U32, "one_hot needs 1-D u32 labels");

@@ -2,13 +2,15 @@
 //!
 //! ```text
 //! cargo run --release -p webgrad-nn --example bench -- [--repeat N] [--only SUBSTRING] [--kernel NAME]
-//!     [--backend cpu|wgpu] [--no-plan]
+//!     [--backend cpu|wgpu] [--no-plan] [--host-data]
 //! ```
 //! `--repeat N` runs each workload N times and reports the median of the N values (each run's
 //! value is kept in the JSON line as `repeats`). `--only` keeps the workloads whose name contains
 //! the substring. `--kernel` picks a GEMM micro-kernel by name (default: the best this CPU has).
 //! `--backend wgpu` runs the workloads on the GPU (Vulkan/Metal/DX12; lavapipe on a machine
-//! without one). `--no-plan` runs the MNIST steps op by op instead of replaying a recorded step.
+//! without one). `--no-plan` runs the MNIST steps op by op instead of replaying a recorded step;
+//! `--host-data` copies each MNIST batch from host memory where the device (the GPU) would keep
+//! the training set.
 //! The same workloads run in headless Chromium through `tests/bench_wasm.rs`.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -41,11 +43,12 @@ struct Options {
     kernel: Option<String>,
     gpu: bool,
     planning: bool,
+    host_data: bool,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn options() -> Result<Options, String> {
-    let mut o = Options { repeat: 1, only: None, kernel: None, gpu: false, planning: true };
+    let mut o = Options { repeat: 1, only: None, kernel: None, gpu: false, planning: true, host_data: false };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -61,9 +64,10 @@ fn options() -> Result<Options, String> {
                 }
             }
             "--no-plan" => o.planning = false,
+            "--host-data" => o.host_data = true,
             other => {
                 return Err(format!(
-                    "unknown argument '{other}' (expected --repeat, --only, --kernel, --backend, --no-plan)"
+                    "unknown argument '{other}' (expected --repeat, --only, --kernel, --backend, --no-plan, --host-data)"
                 ));
             }
         }
@@ -123,7 +127,10 @@ fn run() -> Result<(), String> {
             .map(|_| {
                 pollster::block_on(async {
                     match name.strip_prefix("mnist_mlp_b").and_then(|b| b.parse().ok()) {
-                        Some(batch) if !o.planning => bench::mnist_mlp_planned(&env, &train, batch, false).await,
+                        Some(batch) if !o.planning || o.host_data => {
+                            let how = bench::Stepping { planning: o.planning, host_data: o.host_data };
+                            bench::mnist_mlp_with(&env, &train, batch, how).await
+                        }
                         _ => bench::run(&env, &train, name).await,
                     }
                 })

@@ -159,14 +159,34 @@ async fn step(t: &mut Trainer, data: &Dataset) -> Result<(f32, bool)> {
 /// MNIST MLP 784-128-64-10 on `train` (8,000 rows in the suite) at `batch`: epoch 1 warms up,
 /// the row's value is the median samples/s of epochs 2–4.
 pub async fn mnist_mlp(env: &BenchEnv<'_>, train: &Dataset, batch: usize) -> Result<BenchRow> {
-    mnist_mlp_planned(env, train, batch, true).await
+    mnist_mlp_with(env, train, batch, Stepping::default()).await
 }
 
-/// [`mnist_mlp`] with step recording on or off (`Trainer::set_planning`). Off, every step runs
-/// op by op (the row is then named `…_op_by_op`): the "before" of plan once, replay many.
-pub async fn mnist_mlp_planned(env: &BenchEnv<'_>, train: &Dataset, batch: usize, planning: bool) -> Result<BenchRow> {
+/// How the trainer of [`mnist_mlp_with`] steps: the "befores" of plan once, replay many and of
+/// the training set kept on the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stepping {
+    /// record a step and replay it (`Trainer::set_planning`); off, every step runs op by op
+    /// and the row is named `…_op_by_op`
+    pub planning: bool,
+    /// copy each batch from host memory even where the device would keep the data
+    /// (`Trainer::set_resident_data(Some(false))`); the row is named `…_host_data`
+    pub host_data: bool,
+}
+
+impl Default for Stepping {
+    fn default() -> Self {
+        Stepping { planning: true, host_data: false }
+    }
+}
+
+/// [`mnist_mlp`] stepped as `how` says.
+pub async fn mnist_mlp_with(env: &BenchEnv<'_>, train: &Dataset, batch: usize, how: Stepping) -> Result<BenchRow> {
     let mut t = trainer(env, mlp(train.d, &[128, 64], ActivationName::Relu, 10), batch)?;
-    t.set_planning(planning);
+    t.set_planning(how.planning);
+    if how.host_data {
+        t.set_resident_data(Some(false));
+    }
     let (mut per_epoch, mut cpu_per_epoch, mut last_loss) = (Vec::new(), Vec::new(), f32::NAN);
     for _ in 0..4 {
         let (start, cpu_start) = ((env.now)(), env.cpu_time.map(|f| f()));
@@ -190,11 +210,16 @@ pub async fn mnist_mlp_planned(env: &BenchEnv<'_>, train: &Dataset, batch: usize
     let rates: Vec<f64> = per_epoch.iter().map(|s| round(train.n as f64 / s, 1)).collect();
     details.insert("epoch_samples_per_s".into(), json!(rates));
     details.insert("last_loss".into(), json!(last_loss));
+    details.insert("data_on_device".into(), json!(t.data_is_resident()));
     if cpu_per_epoch.len() == 4 {
         details.insert("cpu_samples_per_s".into(), json!(round(train.n as f64 / median(&cpu_per_epoch[1..]), 1)));
     }
     Ok(BenchRow {
-        workload: format!("mnist_mlp_b{batch}{}", if planning { "" } else { "_op_by_op" }),
+        workload: format!(
+            "mnist_mlp_b{batch}{}{}",
+            if how.planning { "" } else { "_op_by_op" },
+            if how.host_data { "_host_data" } else { "" }
+        ),
         place: env.place.into(),
         device: env.device.name(),
         value: train.n as f64 / secs,

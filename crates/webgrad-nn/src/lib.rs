@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod model;
 pub mod optim;
 mod plan;
+mod resident;
 pub mod schedule;
 pub mod train;
 

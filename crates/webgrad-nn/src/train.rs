@@ -21,6 +21,7 @@ use crate::metrics::{self, ClassificationReport, RegressionReport};
 use crate::model::Mlp;
 use crate::optim::Optimizer;
 use crate::plan::{Plans, Recorded};
+use crate::resident::Resident;
 use crate::{Error, Result};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -125,6 +126,10 @@ pub struct Trainer {
     loss_sum: Option<Tensor>,
     /// steps and rows added into `loss_sum` since the last `take_loss`
     unread: (u64, usize),
+    /// the training set on the model's device, when batches are picked there (`resident.rs`)
+    resident: Option<Resident>,
+    /// `set_resident_data`: `None` lets the device decide
+    resident_choice: Option<bool>,
 }
 
 /// Checks that a dataset fits a model: feature count, and targets that match the head.
@@ -169,6 +174,8 @@ impl Trainer {
             planning: true,
             loss_sum: None,
             unread: (0, 0),
+            resident: None,
+            resident_choice: None,
         })
     }
 
@@ -205,6 +212,63 @@ impl Trainer {
         self.plans = Plans::default();
     }
 
+    /// Whether the training set is uploaded to the model's device once and each batch picked
+    /// there (`Some(true)`), copied from host memory each step (`Some(false)`), or — `None`, the
+    /// default — on the device when it asks for it (a GPU, `Backend::resident_table_limit`)
+    /// and the set fits in one of its buffers. Both give the same bits.
+    pub fn set_resident_data(&mut self, choice: Option<bool>) {
+        self.resident_choice = choice;
+        self.resident = None;
+        self.plans = Plans::default();
+    }
+
+    /// Drops the uploaded copy of the training set, so the next step uploads it again: call it
+    /// after changing a dataset's values in place (a new or reallocated dataset is noticed).
+    pub fn forget_data(&mut self) {
+        self.resident = None;
+        self.plans = Plans::default();
+    }
+
+    /// Whether the last step picked its batch from the training set on the device.
+    pub fn data_is_resident(&self) -> bool {
+        self.resident.is_some()
+    }
+
+    /// Makes `resident` hold `data` when it should (see `set_resident_data`), uploading it if
+    /// it does not yet; plans recorded on another upload, or on host batches, are dropped.
+    /// Returns whether batches come from the device.
+    fn prepare_resident(&mut self, data: &Dataset) -> Result<bool> {
+        let device = self.model.device().clone();
+        let loss = self.config.loss;
+        let wanted = match (self.resident_choice, Resident::fits_device(&device, data)) {
+            (Some(false), _) => false,
+            (Some(true), Some(false)) => {
+                return Err(Error::Config(format!(
+                    "{}: {} values do not fit in one buffer of {} (keep the data on the host)",
+                    data.name,
+                    data.features.len(),
+                    device.name()
+                )));
+            }
+            (Some(true), _) => true,
+            (None, fits) => fits == Some(true),
+        };
+        let wanted = wanted && device.recorder().is_some();
+        if !wanted {
+            if self.resident.take().is_some() {
+                self.plans = Plans::default();
+            }
+            return Ok(false);
+        }
+        if self.resident.as_ref().is_some_and(|r| r.holds(&device, data, loss)) {
+            return Ok(true);
+        }
+        self.plans = Plans::default();
+        self.resident = None;
+        self.resident = Some(Resident::upload(&device, data, loss)?);
+        Ok(true)
+    }
+
     pub fn steps_per_epoch(&self, n: usize) -> usize {
         n.div_ceil(self.config.batch_size)
     }
@@ -219,29 +283,41 @@ impl Trainer {
         if self.batcher.as_ref().is_none_or(|b| b.n() != data.n) {
             self.batcher = Some(Batcher::new(data.n, cfg.batch_size, cfg.shuffle, false, cfg.seed)?);
         }
+        let resident = self.prepare_resident(data)?;
         let batcher = self.batcher.as_mut().expect("set above");
         let next = batcher.advance(self.cursor);
-        let indices = batcher.batch(self.cursor).ok_or_else(|| {
-            Error::Config(format!("cursor {:?} is past the end of an epoch of {}", self.cursor, data.name))
-        })?;
-        data.gather_batch(indices, &mut self.x, &mut self.labels, &mut self.values);
-        let len = indices.len();
+        let past_end =
+            || Error::Config(format!("cursor {:?} is past the end of an epoch of {}", self.cursor, data.name));
+        let len = match self.resident.as_mut() {
+            Some(r) => {
+                let writer = self.model.device().recorder().expect("resident data only on devices that record");
+                r.seek(batcher, self.cursor, writer).ok_or_else(past_end)?
+            }
+            None => {
+                let indices = batcher.batch(self.cursor).ok_or_else(past_end)?;
+                data.gather_batch(indices, &mut self.x, &mut self.labels, &mut self.values);
+                if self.config.loss == Loss::BceWithLogits {
+                    // 0/1 targets as floats, in the values buffer a classification batch leaves empty
+                    self.values.clear();
+                    self.values.extend(self.labels.iter().map(|&l| l as f32));
+                }
+                indices.len()
+            }
+        };
         let epoch_finished = next.epoch != self.cursor.epoch;
-        if self.config.loss == Loss::BceWithLogits {
-            // 0/1 targets as floats, in the values buffer a classification batch leaves empty
-            self.values.clear();
-            self.values.extend(self.labels.iter().map(|&l| l as f32));
-        }
-        let dropout_seed = rng::hash_u32((cfg.seed as u32) ^ rng::hash_u32(self.optimizer.step as u32));
+        let dropout_seed = rng::hash_u32((self.config.seed as u32) ^ rng::hash_u32(self.optimizer.step as u32));
         let loss_sum = self.loss_sum();
         let loss = match self.plans.find(len, data.d, &self.config, &self.model, &self.optimizer) {
             Some(planned) => {
                 let device = self.model.device();
                 let recorder = device.recorder().expect("plans exist only on devices that record");
-                device.write(planned.x.buffer(), &self.x);
-                match self.config.loss {
-                    Loss::CrossEntropy { .. } => recorder.write_u32(planned.targets.buffer(), &self.labels),
-                    _ => device.write(planned.targets.buffer(), &self.values),
+                // a resident batch is gathered by the plan itself, at the offset `seek` wrote
+                if !resident {
+                    device.write(planned.x.buffer(), &self.x);
+                    match self.config.loss {
+                        Loss::CrossEntropy { .. } => recorder.write_u32(planned.targets.buffer(), &self.labels),
+                        _ => device.write(planned.targets.buffer(), &self.values),
+                    }
                 }
                 let hyper = StepHyper { lr: self.optimizer.current_lr(), step: self.optimizer.step + 1 };
                 planned.plan.replay(hyper, dropout_seed);
@@ -282,9 +358,18 @@ impl Trainer {
     fn forward_backward_update(&mut self, len: usize, d: usize, dropout_seed: u32) -> Result<(Tensor, Tensor, Tensor)> {
         let cfg = &self.config;
         let device = self.model.device().clone();
-        let x = Tensor::from_slice(&device, &self.x, &[len, d])?;
+        let (x, gathered) = match &self.resident {
+            Some(r) => {
+                let (x, targets) = r.batch(len);
+                (x, Some(targets))
+            }
+            None => (Tensor::from_slice(&device, &self.x, &[len, d])?, None),
+        };
         let out = self.model.forward(&x, true, dropout_seed);
-        let targets = targets(&out, cfg.loss, &self.labels, &self.values)?;
+        let targets = match gathered {
+            Some(targets) => targets,
+            None => targets(&out, cfg.loss, &self.labels, &self.values)?,
+        };
         let data_loss = loss_of(&out, cfg.loss, &targets);
         let weights = self.model.weights();
         let mut total = data_loss.clone();

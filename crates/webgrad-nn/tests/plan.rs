@@ -1,6 +1,8 @@
 //! Recorded-and-replayed steps (`plan.rs`) compute the same bits as steps run op by op, for every
 //! loss, with dropout, penalties, clipping, a schedule and a short last batch, and a plan is
-//! re-recorded when a setting it depends on changes. Runs natively and in headless Chromium.
+//! re-recorded when a setting it depends on changes. Batches picked from the training set kept
+//! on the device (`Trainer::set_resident_data`) give the same bits as batches copied from the
+//! host, planned or not. Runs natively and in headless Chromium.
 
 use webgrad_core::{Tensor, dual_test};
 use webgrad_data::{Dataset, Targets, synthetic};
@@ -24,7 +26,7 @@ struct Setup {
     batch: usize,
 }
 
-fn trainer(data: &Dataset, s: &Setup, planning: bool) -> Trainer {
+fn trainer(data: &Dataset, s: &Setup, planning: bool, resident: bool) -> Trainer {
     let hidden =
         [12, 7].iter().map(|&width| LayerConfig { width, activation: ActivationName::Tanh, dropout: s.dropout });
     let config = MlpConfig { input: data.d, hidden: hidden.collect(), head: s.head.clone(), init: Init::TorchDefault };
@@ -34,6 +36,7 @@ fn trainer(data: &Dataset, s: &Setup, planning: bool) -> Trainer {
     let config = TrainConfig { l1: s.l1, l2: s.l2, ..TrainConfig::new(s.batch, 3, 11, s.loss) };
     let mut t = Trainer::new(model, opt, config).unwrap();
     t.set_planning(planning);
+    t.set_resident_data(Some(resident));
     t
 }
 
@@ -45,18 +48,42 @@ async fn bits(t: &Trainer) -> Vec<u32> {
     all
 }
 
-/// Steps a planned and an op-by-op trainer side by side; losses and weights must agree bit for bit.
-/// `between` may change both trainers after each step (it gets the step index).
-async fn same_bits(data: &Dataset, s: &Setup, steps: usize, between: impl Fn(usize, &mut Trainer)) {
-    let (mut planned, mut plain) = (trainer(data, s, true), trainer(data, s, false));
+/// Steps four trainers side by side — planned or op by op, batches from the host or from the
+/// data on the device — on `data(step)`; losses and weights must agree bit for bit. `between`
+/// may change every trainer after each step (it gets the step index).
+async fn same_bits_on<'a>(
+    data: impl Fn(usize) -> &'a Dataset,
+    s: &Setup,
+    steps: usize,
+    between: impl Fn(usize, &mut Trainer),
+) {
+    let mut trainers: Vec<Trainer> =
+        [(true, false), (false, false), (true, true), (false, true)].map(|(p, r)| trainer(data(0), s, p, r)).into();
     for step in 0..steps {
-        let a = planned.step(data).unwrap().loss.item().await.unwrap();
-        let b = plain.step(data).unwrap().loss.item().await.unwrap();
-        assert_eq!(a.to_bits(), b.to_bits(), "{:?} step {step}: loss {a} vs {b}", s.loss);
-        between(step, &mut planned);
-        between(step, &mut plain);
+        let mut losses = Vec::new();
+        for t in &mut trainers {
+            losses.push(t.step(data(step)).unwrap().loss.item().await.unwrap());
+            between(step, t);
+        }
+        for (i, l) in losses.iter().enumerate() {
+            assert_eq!(
+                l.to_bits(),
+                losses[0].to_bits(),
+                "{:?} step {step}: trainer {i} loss {l} vs {}",
+                s.loss,
+                losses[0]
+            );
+        }
     }
-    assert_eq!(bits(&planned).await, bits(&plain).await, "{:?}: weights differ", s.loss);
+    let want = bits(&trainers[0]).await;
+    for (i, t) in trainers.iter().enumerate() {
+        assert_eq!(bits(t).await, want, "{:?}: trainer {i}'s weights differ", s.loss);
+    }
+    assert!(!trainers[0].data_is_resident() && trainers[3].data_is_resident());
+}
+
+async fn same_bits(data: &Dataset, s: &Setup, steps: usize, between: impl Fn(usize, &mut Trainer)) {
+    same_bits_on(|_| data, s, steps, between).await;
 }
 
 fn regression(data: &Dataset) -> Dataset {
@@ -115,6 +142,23 @@ dual_test! {
             _ => {}
         })
         .await;
+    }
+
+    async fn resident_data_follows_a_new_dataset_of_the_same_shape() {
+        // same rows and features, other values: the uploaded copy must be replaced, not reused
+        let (a, b) = (synthetic::circle(80, 0.05, 2), synthetic::xor(80, 0.1, 3));
+        let s = Setup {
+            head: Head::Softmax { classes: 2 },
+            loss: Loss::CrossEntropy { label_smoothing: 0.0 },
+            optimizer: "adam",
+            dropout: 0.0,
+            l1: 0.0,
+            l2: 0.0,
+            clip: None,
+            schedule: Schedule::Constant,
+            batch: 16,
+        };
+        same_bits_on(|step| if step < 7 { &a } else { &b }, &s, 14, |_, _| {}).await;
     }
 
     async fn a_replay_sees_weights_assigned_in_place() {

@@ -213,6 +213,22 @@ impl Backend for WgpuBackend {
         self.gather_rows_impl(x, labels, n, classes)
     }
 
+    fn gather_table(&self, table: &Buffer, rows: &Buffer, start: &Buffer, n: usize, width: usize) -> Buffer {
+        self.gather_table_impl((table, Elem::F32), rows, start, n, width)
+    }
+
+    fn gather_table_u32(&self, table: &Buffer, rows: &Buffer, start: &Buffer, n: usize) -> Buffer {
+        self.gather_table_impl((table, Elem::U32), rows, start, n, 1)
+    }
+
+    /// A table is one storage binding, so it must fit the binding size the device was created
+    /// with (the adapter's own, see `context.rs`) and its largest buffer.
+    fn resident_table_limit(&self) -> Option<usize> {
+        let limits = &self.gpu.limits;
+        let bytes = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        Some(usize::try_from(bytes / 4).unwrap_or(usize::MAX))
+    }
+
     fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer {
         self.concat_impl(parts, outer, inner)
     }

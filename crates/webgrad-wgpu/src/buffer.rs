@@ -105,6 +105,7 @@ impl Gpu {
         }
         self.submit(None);
         self.queue.write_buffer(&b.raw, 0, bytes);
+        self.count(|c| c.bytes_written += bytes.len() as u64);
     }
 
     /// A MAP_READ | COPY_DST buffer of `size` bytes: a pooled one when a finished readback

@@ -80,6 +80,9 @@ pub struct GpuStats {
     pub dispatches: u64,
     /// `queue.submit` calls
     pub submits: u64,
+    /// bytes written into tensor buffers by `write` / `write_u32` (batches, offsets, labels);
+    /// not counting uploads of new buffers or a replay's uniforms
+    pub bytes_written: u64,
 }
 
 /// One dispatch: `params` (a `#[repr(C)]` Pod struct, size a multiple of 16) and `buffers`

@@ -28,6 +28,7 @@ kernel!(GEMM, "gemm.wgsl");
 kernel!(GEMM_DIRECT, "gemm_direct.wgsl");
 kernel!(ONE_HOT, "one_hot.wgsl");
 kernel!(GATHER_ROWS, "gather_rows.wgsl");
+kernel!(GATHER_TABLE, "gather_table.wgsl");
 kernel!(COPY_BLOCK, "copy_block.wgsl");
 kernel!(DROPOUT, "dropout.wgsl");
 kernel!(XENT_ROWS, "xent.wgsl");

@@ -6,7 +6,9 @@ use webgrad_core::Buffer;
 use webgrad_core::backend::ReduceOp;
 
 use crate::backend::WgpuBackend;
-use crate::buffer::{f32_raw, u32_raw};
+use std::rc::Rc;
+
+use crate::buffer::{Elem, f32_raw, gpu_buf, u32_raw};
 use crate::dispatch::PerStep;
 use crate::elementwise::{WG, groups, u32_of};
 use crate::kernels;
@@ -48,6 +50,15 @@ struct ClassParams {
     n: u32,
     classes: u32,
     pad: [u32; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct TableParams {
+    n: u32,
+    width: u32,
+    table_rows: u32,
+    rows_len: u32,
 }
 
 #[repr(C)]
@@ -140,6 +151,32 @@ impl WgpuBackend {
         let bufs = [f32_raw(x, n * classes), u32_raw(labels, n), f32_raw(&out, n)];
         self.run(&kernels::GATHER_ROWS, &[], &params, &bufs, groups(n, WG));
         out
+    }
+
+    /// gather_table.wgsl on an f32 or u32 table (`elem`); the output has the table's type.
+    pub(crate) fn gather_table_impl(
+        &self,
+        (table, elem): (&Buffer, Elem),
+        rows: &Buffer,
+        start: &Buffer,
+        n: usize,
+        width: usize,
+    ) -> Buffer {
+        let out = self.gpu.alloc(n * width, elem);
+        if n * width == 0 {
+            return Rc::new(out);
+        }
+        let table = gpu_buf(table, elem);
+        let rows_len = gpu_buf(rows, Elem::U32).len;
+        let params = TableParams {
+            n: u32_of(n),
+            width: u32_of(width),
+            table_rows: u32_of(table.len / width),
+            rows_len: u32_of(rows_len),
+        };
+        let bufs = [&table.raw, u32_raw(rows, rows_len), u32_raw(start, 1), &out.raw];
+        self.run(&kernels::GATHER_TABLE, &[], &params, &bufs, groups(n * width, WG));
+        Rc::new(out)
     }
 
     /// out[o, dst.1 + a, i] = x[o, src.1 + a, i] for a < len, x [outer, src.0, inner] and out

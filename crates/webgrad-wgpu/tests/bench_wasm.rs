@@ -13,7 +13,7 @@
 
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 use webgrad_data::Dataset;
-use webgrad_nn::bench::{self, BenchEnv};
+use webgrad_nn::bench::{self, BenchEnv, Stepping};
 use webgrad_nn::{
     ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Schedule, TrainConfig,
     Trainer,
@@ -33,12 +33,18 @@ async fn bench_mnist_on_webgpu() {
     let device = webgrad_wgpu::WgpuBackend::device().await.expect("a WebGPU adapter");
     let env = BenchEnv { device, place: "wasm", now: &bench::now, load: &|| None, cpu_time: None };
     let mut rows = Vec::new();
-    for (batch, planning) in [(64, true), (64, false), (256, true), (256, false)] {
-        let name = format!("mnist_mlp_b{batch}{}", if planning { "" } else { "_op_by_op" });
+    let steppings =
+        [(true, false), (false, false), (true, true)].map(|(planning, host_data)| Stepping { planning, host_data });
+    for (batch, how) in [64, 256].into_iter().flat_map(|b| steppings.map(|how| (b, how))) {
+        let name = format!(
+            "mnist_mlp_b{batch}{}{}",
+            if how.planning { "" } else { "_op_by_op" },
+            if how.host_data { "_host_data" } else { "" }
+        );
         if option_env!("WEBGRAD_BENCH_ONLY").is_some_and(|s| !name.contains(s)) {
             continue;
         }
-        let row = bench::mnist_mlp_planned(&env, &train, batch, planning).await.unwrap();
+        let row = bench::mnist_mlp_with(&env, &train, batch, how).await.unwrap();
         console_log!("{}", row.to_json());
         rows.push(row);
     }

@@ -30,6 +30,38 @@ dual_test! {
         }
     }
 
+    async fn gather_table_is_exact_and_zero_out_of_range() {
+        let Some(gpu) = gpu().await else { return };
+        let cpu = reference();
+        let mut rng = Rng::new(32);
+        for (table_rows, width, n) in [(1, 1, 1), (3, 17, 3), (17, 3, 5), (255, 10, 64), (1023, 1, 1023), (4097, 3, 17)] {
+            let table = uniform(&mut rng, table_rows * width, -1.0, 1.0);
+            let labels: Vec<u32> = (0..table_rows).map(|_| rng.below(1000)).collect();
+            // a shuffled list with some row numbers past the table
+            let rows: Vec<u32> = (0..table_rows + 3).map(|_| rng.below(table_rows as u32 + 2)).collect();
+            let (ct, gt) = (cpu.upload(&table), gpu.upload(&table));
+            let (cl, gl) = (cpu.upload_u32(&labels), gpu.upload_u32(&labels));
+            let (cr, gr) = (cpu.upload_u32(&rows), gpu.upload_u32(&rows));
+            // offsets at the start, inside, and running past the end of the list
+            for start in [0, rows.len() / 2, rows.len() - 1, rows.len() + 5] {
+                let (cs, gs) = (cpu.upload_u32(&[start as u32]), gpu.upload_u32(&[start as u32]));
+                let what = format!("gather_table rows={table_rows} width={width} n={n} start={start}");
+                let want = read(&cpu, &cpu.gather_table(&ct, &cr, &cs, n, width), n * width).await;
+                let got = read(&gpu, &gpu.gather_table(&gt, &gr, &gs, n, width), n * width).await;
+                assert_close(&got, &want, EXACT, &what);
+                // the oracle of the oracle: rows picked by hand
+                for i in 0..n {
+                    let row = rows.get(start + i).map(|&r| r as usize).filter(|&r| r < table_rows);
+                    let expect: Vec<f32> = row.map_or(vec![0.0; width], |r| table[r * width..(r + 1) * width].to_vec());
+                    assert_eq!(want[i * width..(i + 1) * width], expect[..], "{what} row {i}");
+                }
+                let want = cpu.read_u32(&cpu.gather_table_u32(&cl, &cr, &cs, n), n).await.unwrap();
+                let got = gpu.read_u32(&gpu.gather_table_u32(&gl, &gr, &gs, n), n).await.unwrap();
+                assert_eq!(got, want, "{what} (labels)");
+            }
+        }
+    }
+
     async fn concat_and_slice_are_exact() {
         let Some(gpu) = gpu().await else { return };
         let cpu = reference();

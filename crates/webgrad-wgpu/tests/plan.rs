@@ -1,7 +1,9 @@
 //! Plan once, replay many on the GPU: `Trainer` records the first step of each batch shape and
 //! replays it. In the steady state a step creates no buffer and no bind group (counted by
 //! `WgpuBackend::stats`), replayed losses are the op-by-op losses bit for bit (the same kernels
-//! on the same device), and the on-device loss sum read with `take_loss` is their mean.
+//! on the same device), and the on-device loss sum read with `take_loss` is their mean. The
+//! training set lives on the device: a replayed step writes only its 4-byte batch offset (and
+//! the epoch's order once per epoch), and gives the bits of batches copied from the host.
 
 mod common;
 use std::rc::Rc;
@@ -19,7 +21,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 /// 2-16-16-2 ReLU with dropout 0.2, Adam with a decaying lr, batch 32: 200 rows give six full
 /// batches and a short one of 8 per epoch, so two shapes are recorded.
-fn trainer(device: &Device, data: &Dataset, planning: bool) -> Trainer {
+fn trainer(device: &Device, data: &Dataset, planning: bool, resident: bool) -> Trainer {
     let hidden = [16, 16].map(|width| LayerConfig { width, activation: ActivationName::Relu, dropout: 0.2 });
     let config = MlpConfig {
         input: data.d,
@@ -32,6 +34,7 @@ fn trainer(device: &Device, data: &Dataset, planning: bool) -> Trainer {
     let config = TrainConfig::new(32, 10, 9, Loss::CrossEntropy { label_smoothing: 0.0 });
     let mut t = Trainer::new(model, opt, config).unwrap();
     t.set_planning(planning);
+    t.set_resident_data(Some(resident));
     t
 }
 
@@ -51,8 +54,9 @@ dual_test! {
         let data = synthetic::spiral(200, 0.1, 3);
         let steps = 2 * 7;
 
-        let mut planned = trainer(&device, &data, true);
+        let mut planned = trainer(&device, &data, true, true);
         let mut replayed = losses(&mut planned, &data, steps).await;
+        assert!(planned.data_is_resident());
         let _ = planned.take_loss().wait().await.unwrap();
         let warm = gpu.stats();
         replayed.extend(losses(&mut planned, &data, steps).await);
@@ -62,6 +66,9 @@ dual_test! {
         assert_eq!(steady.buffers, warm.buffers, "a replayed step created buffers");
         assert_eq!(steady.bind_groups, warm.bind_groups, "a replayed step created bind groups");
         assert!(steady.dispatches > warm.dispatches, "the replays must have run");
+        // the data stays on the device: per step the batch offset (4 bytes), per epoch the
+        // order (200 × 4 bytes); no batch is uploaded
+        assert_eq!(steady.bytes_written - warm.bytes_written, (steps * 4 + 2 * 200 * 4) as u64, "{warm:?} → {steady:?}");
         // one submit per step, plus one per readback (the read's copy)
         assert!(steady.submits - warm.submits <= 2 * steps as u64 + 1, "{warm:?} → {steady:?}");
 
@@ -71,15 +78,26 @@ dual_test! {
         let want = replayed[steps..].iter().enumerate().map(|(i, &l)| f64::from(l) * rows(i)).sum::<f64>() / 400.0;
         assert!((summary.mean - want).abs() <= 1e-6 * want, "loss sum {} vs {want}", summary.mean);
 
-        let mut plain = trainer(&device, &data, false);
-        let op_by_op = losses(&mut plain, &data, 2 * steps).await;
-        for (i, (a, b)) in replayed.iter().zip(&op_by_op).enumerate() {
-            assert_eq!(a.to_bits(), b.to_bits(), "step {i}: replayed loss {a}, op-by-op loss {b}");
+        // op by op, and with batches copied from the host (planned or not): the same bits
+        for (planning, resident) in [(false, true), (false, false), (true, false)] {
+            let mut other = trainer(&device, &data, planning, resident);
+            let theirs = losses(&mut other, &data, 2 * steps).await;
+            assert_eq!(other.data_is_resident(), resident);
+            for (i, (a, b)) in replayed.iter().zip(&theirs).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "step {i}: replayed resident {a}, planning {planning} resident {resident}: {b}");
+            }
+            let (wa, wb) = (planned.model.parameters(), other.model.parameters());
+            for (a, b) in wa.iter().zip(&wb) {
+                assert_eq!(a.to_vec().await.unwrap(), b.to_vec().await.unwrap(), "weights differ");
+            }
         }
-        let (wa, wb) = (planned.model.parameters(), plain.model.parameters());
-        for (a, b) in wa.iter().zip(&wb) {
-            assert_eq!(a.to_vec().await.unwrap(), b.to_vec().await.unwrap(), "weights differ");
-        }
+        let mut host = trainer(&device, &data, true, false);
+        let _ = losses(&mut host, &data, 2 * steps).await;
+        let before = gpu.stats();
+        let _ = losses(&mut host, &data, 7).await;
+        let per_epoch = gpu.stats().bytes_written - before.bytes_written;
+        println!("one epoch writes {per_epoch} bytes with batches from the host, {} resident", 7 * 4 + 200 * 4);
+        assert!(per_epoch >= 200 * 3 * 4, "host batches carry the features and labels");
         assert!(replayed[2 * steps - 1] < replayed[0], "training must make progress: {replayed:?}");
     }
 }

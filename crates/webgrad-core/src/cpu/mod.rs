@@ -207,6 +207,20 @@ impl Backend for CpuBackend {
         out
     }
 
+    fn gather_table(&self, table: &Buffer, rows: &Buffer, start: &Buffer, n: usize, width: usize) -> Buffer {
+        let out = new_buf(n * width);
+        let (table, rows, start) = (f(table), u(rows), u(start));
+        self.exec(Call::GatherTable { table, rows, start, n, width, out: out.clone() }, None);
+        out
+    }
+
+    fn gather_table_u32(&self, table: &Buffer, rows: &Buffer, start: &Buffer, n: usize) -> Buffer {
+        let out = Rc::new(CpuLabels(RefCell::new(vec![0; n])));
+        let (table, rows, start) = (u(table), u(rows), u(start));
+        self.exec(Call::GatherTableU32 { table, rows, start, n, out: out.clone() }, None);
+        out
+    }
+
     fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer {
         let out = new_buf(outer * inner * parts.iter().map(|p| p.1).sum::<usize>());
         let parts = parts.iter().map(|&(b, axis)| (f(b), axis)).collect();

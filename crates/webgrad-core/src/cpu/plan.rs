@@ -33,6 +33,8 @@ pub(super) enum Call {
     Gemm { a: F, b: F, bias: Option<F>, spec: GemmSpec, out: F },
     OneHot { labels: L, n: usize, classes: usize, out: F },
     GatherRows { x: F, labels: L, n: usize, classes: usize, out: F },
+    GatherTable { table: F, rows: L, start: L, n: usize, width: usize, out: F },
+    GatherTableU32 { table: L, rows: L, start: L, n: usize, out: L },
     Concat { parts: Vec<(F, usize)>, outer: usize, inner: usize, out: F },
     Slice { x: F, dims: (usize, usize, usize), start: usize, len: usize, out: F },
     DropoutMask { len: usize, p: f32, seed: u32, out: F },
@@ -97,6 +99,14 @@ impl Call {
             Call::OneHot { labels, n, classes, out } => rows::one_hot(&labels.0.borrow()[..*n], *classes, &mut w(out)),
             Call::GatherRows { x, labels, n, classes, out } => {
                 rows::gather_rows(&x.0.borrow(), &labels.0.borrow()[..*n], *classes, &mut w(out));
+            }
+            Call::GatherTable { table, rows, start, n, width, out } => {
+                let (rows, start) = (rows.0.borrow(), start.0.borrow()[0] as usize);
+                rows::gather_table(&table.0.borrow(), &rows, start, *width, &mut w(out)[..n * width]);
+            }
+            Call::GatherTableU32 { table, rows, start, n, out } => {
+                let (rows, start) = (rows.0.borrow(), start.0.borrow()[0] as usize);
+                rows::gather_table(&table.0.borrow(), &rows, start, 1, &mut out.0.borrow_mut()[..*n]);
             }
             Call::Concat { parts, outer, inner, out } => {
                 // parts viewed as [outer, axis_i, inner] → [outer, Σ axis_i, inner]

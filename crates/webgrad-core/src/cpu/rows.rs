@@ -103,6 +103,21 @@ pub fn gather_rows(x: &[f32], labels: &[u32], classes: usize, out: &mut [f32]) {
     }
 }
 
+/// out viewed as [n, width]: row i = table row `rows[start + i]` (table viewed as
+/// [_, width]), or zeros when `start + i` is past `rows` or the row number past the table.
+pub fn gather_table<T: Copy + Default>(table: &[T], rows: &[u32], start: usize, width: usize, out: &mut [T]) {
+    if width == 0 {
+        return;
+    }
+    for (i, dst) in out.chunks_exact_mut(width).enumerate() {
+        let at = start.checked_add(i).and_then(|k| rows.get(k)).and_then(|&r| (r as usize).checked_mul(width));
+        match at.and_then(|at| table.get(at..at.checked_add(width)?)) {
+            Some(src) => dst.copy_from_slice(src),
+            None => dst.fill(T::default()),
+        }
+    }
+}
+
 pub fn slice(x: &[f32], (outer, axis, inner): (usize, usize, usize), start: usize, len: usize, out: &mut [f32]) {
     let n = len * inner;
     for o in 0..outer {
