@@ -87,7 +87,7 @@ pub fn packed(
     ))]
     if kernel.name == super::microkernel::wasm::RELAXED.name {
         // SAFETY: as above; this module is only loaded where relaxed SIMD validates.
-        let run = |kc, ap, bp, ct| unsafe { super::microkernel::wasm::relaxed_4x8(kc, ap, bp, ct) };
+        let run = |kc, ap, bp, ct| unsafe { super::microkernel::wasm::relaxed_6x8(kc, ap, bp, ct) };
         return blocked(kernel, run, scratch, a, b, bias, spec, c);
     }
     // SAFETY: as above.

@@ -154,14 +154,19 @@ pub mod wasm {
     use super::{APanel, BPanel, CTile, Kernel};
     use core::arch::wasm32::*;
 
+    /// 4×8: 8 accumulators. simd128 has no fused multiply-add, so each madd also needs a
+    /// temporary, and a 6×8 tile measured no faster.
     pub const SIMD128: Kernel = Kernel { name: "simd128", mr: 4, nr: 8, run: simd128_4x8 };
 
-    /// The same tile with relaxed SIMD's fused multiply-add (the engine may or may not fuse
-    /// it). A module holding it only loads where relaxed SIMD is supported, so it is compiled in
-    /// on request: the `relaxed-simd` feature (the page builds a second worker with it and
-    /// loads that one where the browser validates relaxed SIMD) or `-C target-feature=+relaxed-simd`.
+    /// 6×8 with relaxed SIMD's fused multiply-add (the engine may or may not fuse it): 12
+    /// accumulators + 2 B vectors + 1 A splat = the 15 vector registers V8's x64 code has. It
+    /// reaches ~60 GFLOP/s on packed strips where 4×8 reached ~50 (V8 on x64: per k, 12 FMAs hide
+    /// the FMA latency that 8 only just cover). A module holding it only loads where relaxed
+    /// SIMD is supported, so it is compiled in on request: the `relaxed-simd` feature (the page
+    /// builds a second worker with it and loads that one where the browser validates relaxed
+    /// SIMD) or `-C target-feature=+relaxed-simd`.
     #[cfg(any(feature = "relaxed-simd", target_feature = "relaxed-simd"))]
-    pub const RELAXED: Kernel = Kernel { name: "simd128+relaxed", mr: 4, nr: 8, run: relaxed_4x8 };
+    pub const RELAXED: Kernel = Kernel { name: "simd128+relaxed", mr: 6, nr: 8, run: relaxed_6x8 };
 
     #[inline(always)]
     fn madd(a: v128, b: v128, acc: v128) -> v128 {
@@ -175,49 +180,60 @@ pub mod wasm {
         f32x4_relaxed_madd(a, b, acc)
     }
 
-    /// 4×8 tile = 8 v128 accumulators; per k: 2 loads of B, 4 splats of A, 8 madds. (6×8 and
-    /// 5×8 tiles measured slower in V8, whose x64 code has 15 usable vector registers; unrolling
-    /// k did not help either.) One body for both kernels: `$madd` is the multiply-add.
-    macro_rules! tile_4x8 {
-        ($kc:ident, $a:ident, $b:ident, $c:ident, $madd:ident) => {{
-            let mut acc = [[f32x4_splat(0.0); 2]; 4];
-            let (mut ap, mut bp) = ($a.ptr, $b.ptr);
+    /// MR×(4·NV) tile = MR·NV v128 accumulators; per k: NV loads of B, MR splats of A, MR·NV
+    /// madds. One body for every kernel: `$madd` is the multiply-add, `$rs` A's row stride
+    /// (the literal 1 for packed and transposed A, so that its MR loads sit at constant offsets).
+    ///
+    /// The k loop carries A's and B's addresses as integers and makes pointers of them inside:
+    /// LLVM's loop strength reduction rewrites pointer induction variables into plain, possibly
+    /// wrapping adds, and the wasm backend then cannot fold `+ constant` into a load's offset
+    /// immediate, so V8 spent an address `lea` per load and a general register per row of A
+    /// (6×8 ran out of them and was slower than 4×8). Scalar evolution does not look through an int-to-pointer cast, so the loads
+    /// stay `base + constant` and V8 addresses them directly.
+    macro_rules! tile {
+        ($mr:literal, $nv:literal, $rs:expr, $kc:ident, $a:ident, $b:ident, $c:ident, $madd:ident) => {{
+            let mut acc = [[f32x4_splat(0.0); $nv]; $mr];
+            let (mut ai, mut bi) = ($a.ptr.expose_provenance(), $b.ptr.expose_provenance());
+            let (a_step, b_step) = ($a.cs * 4, $b.ldb * 4);
             for _ in 0..$kc {
+                let ap = core::ptr::with_exposed_provenance::<f32>(ai);
+                let bp = core::ptr::with_exposed_provenance::<f32>(bi);
                 unsafe {
-                    let b0 = v128_load(bp as *const v128);
-                    let b1 = v128_load(bp.add(4) as *const v128);
-                    for (r, acc) in acc.iter_mut().enumerate() {
-                        let av = f32x4_splat(*ap.add(r * $a.rs));
-                        acc[0] = $madd(av, b0, acc[0]);
-                        acc[1] = $madd(av, b1, acc[1]);
+                    let mut bv = [f32x4_splat(0.0); $nv];
+                    for (j, v) in bv.iter_mut().enumerate() {
+                        *v = v128_load(bp.add(4 * j) as *const v128);
                     }
-                    ap = ap.add($a.cs);
-                    bp = bp.add($b.ldb);
+                    for (r, acc) in acc.iter_mut().enumerate() {
+                        let av = f32x4_splat(*ap.add(r * $rs));
+                        for (j, acc) in acc.iter_mut().enumerate() {
+                            *acc = $madd(av, bv[j], *acc);
+                        }
+                    }
                 }
+                ai += a_step;
+                bi += b_step;
             }
             for (r, acc) in acc.iter().enumerate() {
                 unsafe {
                     let dst = $c.ptr.add(r * $c.ldc);
-                    let (mut v0, mut v1) = (acc[0], acc[1]);
-                    if $c.accumulate {
-                        v0 = f32x4_add(v128_load(dst as *const v128), v0);
-                        v1 = f32x4_add(v128_load(dst.add(4) as *const v128), v1);
+                    for (j, v) in acc.iter().enumerate() {
+                        let d = dst.add(4 * j) as *mut v128;
+                        let v = if $c.accumulate { f32x4_add(v128_load(d), *v) } else { *v };
+                        v128_store(d, v);
                     }
-                    v128_store(dst as *mut v128, v0);
-                    v128_store(dst.add(4) as *mut v128, v1);
                 }
             }
         }};
     }
 
     pub(crate) unsafe fn simd128_4x8(kc: usize, a: APanel, b: BPanel, c: CTile) {
-        tile_4x8!(kc, a, b, c, madd)
+        if a.rs == 1 { tile!(4, 2, 1, kc, a, b, c, madd) } else { tile!(4, 2, a.rs, kc, a, b, c, madd) }
     }
 
     #[cfg(any(feature = "relaxed-simd", target_feature = "relaxed-simd"))]
     #[target_feature(enable = "relaxed-simd")]
-    pub(crate) unsafe fn relaxed_4x8(kc: usize, a: APanel, b: BPanel, c: CTile) {
-        tile_4x8!(kc, a, b, c, relaxed_madd)
+    pub(crate) unsafe fn relaxed_6x8(kc: usize, a: APanel, b: BPanel, c: CTile) {
+        if a.rs == 1 { tile!(6, 2, 1, kc, a, b, c, relaxed_madd) } else { tile!(6, 2, a.rs, kc, a, b, c, relaxed_madd) }
     }
 }
 
