@@ -53,14 +53,48 @@ pub struct Scratch {
 /// Whether to copy A into MR-strips: it pays when each A strip is reused by many B strips, or
 /// when A's long stride is a power of two (then the values a strip reads fight for the same cache
 /// sets). Measured: not packing a transposed A (whose MR values per k are adjacent) was no faster.
-fn pack_a_pays(spec: &GemmSpec, nr: usize, long_stride: usize) -> bool {
+#[cfg(not(target_arch = "wasm32"))]
+fn pack_a_pays(spec: &GemmSpec, nr: usize, (ra, ca): (usize, usize), _kc: usize) -> bool {
+    let long_stride = ra.max(ca);
     spec.n > 8 * nr || (long_stride > 1 && long_stride.is_power_of_two() && spec.n > 2 * nr)
+}
+
+/// On wasm the micro-kernels read A where it lies at full speed (their loads of A sit at
+/// constant offsets, see `microkernel::wasm`), so A is copied only where reading it in place
+/// misses the cache: a transposed A (its MR values of one k adjacent, successive k a row of A
+/// apart) whose row length is a power of two, walked over more than 64 KiB per k block: those
+/// rows share a few L1 sets and evict one another before the next of many (n > 8·NR) B strips
+/// reads them again. Measured on the MNIST MLP's eight GEMMs (relaxed 6×8, V8 --no-liftoff,
+/// medians of 4 alternating runs), this rule and `pack_b_pays`' against the native ones: batch
+/// 256 2142 → 2088 µs, batch 64 549 → 533 µs (X·W1ᵀ 945 → 908, H1·W2ᵀ 83 → 76, dW2 83 → 74,
+/// dH1 81 → 73); dW1 = dY1ᵀ·X at batch 256, which still packs, took 910 → 957 µs unpacked.
+#[cfg(target_arch = "wasm32")]
+fn pack_a_pays(spec: &GemmSpec, nr: usize, (ra, ca): (usize, usize), kc: usize) -> bool {
+    ra == 1 && thrashes(ca, kc) && spec.n > 8 * nr
+}
+
+/// Whether kc values `stride` floats apart, one per 64-byte line, would be evicted by each other
+/// from the L1 before being read again: a power-of-two stride maps them onto few sets, and over
+/// 64 KiB (kc · stride · 4 bytes) they no longer fit those sets' ways.
+#[cfg(target_arch = "wasm32")]
+fn thrashes(stride: usize, kc: usize) -> bool {
+    stride.is_power_of_two() && kc * stride * 4 > 64 << 10
 }
 
 /// Whether to copy B into NR-strips: required when B's rows are not contiguous, and worth it
 /// when the panel is reused by many row blocks of A.
-fn pack_b_pays(spec: &GemmSpec, mc: usize, col_stride: usize) -> bool {
-    col_stride != 1 || spec.m > 2 * mc
+#[cfg(not(target_arch = "wasm32"))]
+fn pack_b_pays(spec: &GemmSpec, mc: usize, (rb, cb): (usize, usize), _kc: usize) -> bool {
+    let _ = rb; // (wasm's rule needs it)
+    cb != 1 || spec.m > 2 * mc
+}
+
+/// On wasm: required when B's rows are not contiguous; otherwise, as for A, only where reading
+/// in place thrashes and many row blocks re-read it (dH1 = dY2·W2 at batch 256: 78.5 → 72.8 µs
+/// read in place).
+#[cfg(target_arch = "wasm32")]
+fn pack_b_pays(spec: &GemmSpec, mc: usize, (rb, cb): (usize, usize), kc: usize) -> bool {
+    cb != 1 || (thrashes(rb, kc) && spec.m > 2 * mc)
 }
 
 pub fn packed(
@@ -122,8 +156,7 @@ fn blocked(
     assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm buffers are shorter than {spec:?}");
     // k in near-equal blocks of at most KC (784 → 4 × 196 rather than 256+256+256+16)
     let kstep = k.div_ceil(k.div_ceil(KC));
-    let (pack_a, pack_b) = (pack_a_pays(spec, nr, ra.max(ca)), pack_b_pays(spec, MC, cb));
-    let mut tile = [0.0f32; 256];
+    let (pack_a, pack_b) = (pack_a_pays(spec, nr, (ra, ca), kstep), pack_b_pays(spec, MC, (rb, cb), kstep));
     let cp = c.as_mut_ptr();
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
@@ -144,6 +177,12 @@ fn blocked(
                 } else if full_a < mc {
                     pack(&mut scratch.a_edge, a, (pc, ic + full_a), (kc, mc - full_a), (ca, ra), mr);
                 }
+                // A as the kernel reads it: the packed strips, or the matrix itself (full tiles)
+                let (a_full, a_step) = if pack_a {
+                    (APanel { ptr: scratch.a.as_ptr(), rs: 1, cs: mr }, mr * kc)
+                } else {
+                    (APanel { ptr: a[ic * ra + pc * ca..].as_ptr(), rs: ra, cs: ca }, mr * ra)
+                };
                 for jr in (0..nc).step_by(nr) {
                     let cols = nr.min(nc - jr);
                     let bp = if pack_b {
@@ -153,7 +192,16 @@ fn blocked(
                     } else {
                         BPanel { ptr: scratch.b_edge.as_ptr(), ldb: nr }
                     };
-                    for ir in (0..mc).step_by(mr) {
+                    // SAFETY: `at` is the offset of the block's top-left value inside C.
+                    let at = |ir: usize| unsafe { cp.add((ic + ir) * n + jc + jr) };
+                    let full_rows = if cols == nr { full_a } else { 0 };
+                    if full_rows > 0 {
+                        // Full tiles read MR rows of A and NR columns of B inside the matrices (or
+                        // packed strips of kc·MR / kc·NR), and write inside C.
+                        let c0 = CTile { ptr: at(0), ldc: n, accumulate };
+                        tiles(&run, full_rows / mr, kc, (a_full, a_step), bp, (c0, mr * n));
+                    }
+                    for ir in (full_rows..mc).step_by(mr) {
                         let rows = mr.min(mc - ir);
                         let ap = if pack_a {
                             APanel { ptr: scratch.a[ir * kc..].as_ptr(), rs: 1, cs: mr }
@@ -162,35 +210,73 @@ fn blocked(
                         } else {
                             APanel { ptr: scratch.a_edge.as_ptr(), rs: 1, cs: mr }
                         };
-                        let at = (ic + ir) * n + jc + jr;
-                        if rows == mr && cols == nr {
-                            // Full tiles read MR rows of A and NR columns of B inside the matrices
-                            // (or packed strips of kc·MR / kc·NR), and write inside C.
-                            // SAFETY: `at` is the offset of a full MR×NR block inside C.
-                            run(kc, ap, bp, CTile { ptr: unsafe { cp.add(at) }, ldc: n, accumulate });
-                        } else {
-                            // edges: full tile into `tile` from zero-padded packed strips
-                            let t = CTile { ptr: tile.as_mut_ptr(), ldc: nr, accumulate: false };
-                            // edge strips are packed zero-padded to MR / NR; tile ≥ MR·NR
-                            run(kc, ap, bp, t);
-                            for r in 0..rows {
-                                // through `cp`, as the full tiles write: C is not reborrowed meanwhile
-                                // SAFETY: row ic+ir+r < m and columns jc+jr..+cols ≤ n lie inside C.
-                                let dst = unsafe { std::slice::from_raw_parts_mut(cp.add(at + r * n), cols) };
-                                let src = &tile[r * nr..r * nr + cols];
-                                if accumulate {
-                                    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
-                                } else {
-                                    dst.copy_from_slice(src);
-                                }
-                            }
-                        }
+                        edge(kernel, &run, (rows, cols), kc, ap, bp, at(ir), n, accumulate);
                     }
                 }
             }
         }
     }
     epilogue(bias, spec, &mut c[..m * n]);
+}
+
+/// `count` full MR×NR tiles down one column strip of C: tile t reads A at `a.ptr + t·a_step`
+/// and writes C at `c.ptr + t·c_step`. A small function of its own, so that V8 compiles this hot
+/// loop apart from `blocked`'s many live values (changes to `blocked`'s rarely taken branches
+/// had moved the whole GEMM by ±5 %).
+#[inline(never)]
+fn tiles(
+    run: &impl Fn(usize, APanel, BPanel, CTile),
+    count: usize,
+    kc: usize,
+    (a, a_step): (APanel, usize),
+    b: BPanel,
+    (c, c_step): (CTile, usize),
+) {
+    for t in 0..count {
+        let at = APanel { ptr: a.ptr.wrapping_add(t * a_step), ..a };
+        run(kc, at, b, CTile { ptr: c.ptr.wrapping_add(t * c_step), ..c });
+    }
+}
+
+/// A rows×cols block of C short of the full MR×NR tile, at `dst` (rows `ldc` apart). Kept out
+/// of line: inlined into `blocked`'s tile loop, this rarely taken branch cost V8's register
+/// allocation of the hot full-tile call measurably (~3 % on the MLP's GEMMs).
+/// A and B are zero-padded packed strips wherever the block is short of MR rows / NR columns.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn edge(
+    kernel: &Kernel,
+    run: &impl Fn(usize, APanel, BPanel, CTile),
+    (rows, cols): (usize, usize),
+    kc: usize,
+    ap: APanel,
+    bp: BPanel,
+    dst: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+) {
+    let nr = kernel.nr;
+    if let (Some(short), true) = (kernel.rows, cols == nr) {
+        // full width: the kernel cut to `rows` rows reads only those rows of the strip and
+        // writes only those rows of C
+        // SAFETY: the block's rows×NR values of C are writable, and A's strip holds `rows` rows.
+        unsafe { short(rows, kc, ap, bp, CTile { ptr: dst, ldc, accumulate }) };
+        return;
+    }
+    // otherwise the full tile into `tile` (≥ MR·NR), then its rows×cols corner into C
+    let mut tile = [0.0f32; 256];
+    run(kc, ap, bp, CTile { ptr: tile.as_mut_ptr(), ldc: kernel.nr, accumulate: false });
+    for r in 0..rows {
+        // SAFETY: row r < rows and columns 0..cols of the block lie inside C, which the caller
+        // does not reborrow meanwhile.
+        let d = unsafe { std::slice::from_raw_parts_mut(dst.add(r * ldc), cols) };
+        let src = &tile[r * nr..r * nr + cols];
+        if accumulate {
+            d.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+        } else {
+            d.copy_from_slice(src);
+        }
+    }
 }
 
 /// C += bias (per column), then the activation, row by row.
@@ -240,6 +326,60 @@ fn pack(
             for p in 0..kc {
                 for q in 0..q_len {
                     strip[p * w + q] = src[(p0 + p) * sp + (q0 + q_start + q) * sq];
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! `tests/kernels.rs` checks every kernel on awkward sizes; these are the MLP-sized shapes at
+    //! which the packing rules switch (A and B packed or read in place, short row and column
+    //! blocks), so that each branch runs with the kernels of the machine running the tests.
+    use super::*;
+    use crate::cpu::microkernel;
+
+    // in Chromium, like the other wasm tests: Node has no relaxed SIMD without a flag
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn packed_matches_reference_where_packing_switches() {
+        let mut seed = 1u32;
+        let mut rand = |len: usize| -> Vec<f32> {
+            (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 8) as f32 / (1 << 23) as f32 - 1.0
+                })
+                .collect()
+        };
+        // (m, k, n, trans_a, trans_b): dW1 at batch 256 (packed A), X·W1ᵀ (packed B, A in place),
+        // dH1 (both in place), a contiguous B that thrashes (packed), dW2, a 10-wide output
+        let shapes = [
+            (128, 256, 784, true, false),
+            (256, 784, 128, false, true),
+            (256, 64, 128, false, false),
+            (256, 256, 256, false, false),
+            (64, 256, 128, true, false),
+            (256, 64, 10, false, true),
+            (10, 256, 64, true, false),
+        ];
+        for kernel in microkernel::available() {
+            let mut scratch = Scratch::default();
+            for (case, &(m, k, n, trans_a, trans_b)) in shapes.iter().enumerate() {
+                let act = if case % 2 == 0 { Activation::Relu } else { Activation::Identity };
+                let spec = GemmSpec { m, k, n, trans_a, trans_b, act };
+                let (a, b, bias) = (rand(m * k), rand(k * n), rand(n));
+                let bias = (case % 3 != 0).then_some(&bias[..]);
+                let (mut want, mut got) = (vec![0.0; m * n], vec![f32::NAN; m * n]);
+                reference(&a, &b, bias, &spec, &mut want);
+                packed(kernel, &mut scratch, &a, &b, bias, &spec, &mut got);
+                let tol = 1e-5 + 2e-6 * k as f32;
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert!((g - w).abs() <= tol, "{} {spec:?}: C[{i}] = {g}, want {w}", kernel.name);
                 }
             }
         }

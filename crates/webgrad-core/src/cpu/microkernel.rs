@@ -31,14 +31,20 @@ pub struct CTile {
 
 pub type KernelFn = unsafe fn(usize, APanel, BPanel, CTile);
 
+/// `rows(r, kc, a, b, c)`: the kernel's tile cut to its first `r` rows (0 < r < MR): reads r
+/// rows of A and writes r rows of C, so an edge block of C needs neither padding nor a copy.
+pub type RowsFn = unsafe fn(usize, usize, APanel, BPanel, CTile);
+
 pub struct Kernel {
     pub name: &'static str,
     pub mr: usize,
     pub nr: usize,
     pub run: KernelFn,
+    /// The short-tile variants, where the kernel has them.
+    pub rows: Option<RowsFn>,
 }
 
-pub const SCALAR: Kernel = Kernel { name: "scalar", mr: 4, nr: 4, run: scalar_4x4 };
+pub const SCALAR: Kernel = Kernel { name: "scalar", mr: 4, nr: 4, run: scalar_4x4, rows: None };
 
 /// Portable kernel; also what tests of the packing logic run on every machine.
 unsafe fn scalar_4x4(kc: usize, a: APanel, b: BPanel, c: CTile) {
@@ -69,8 +75,8 @@ pub mod x86 {
     use super::{APanel, BPanel, CTile, Kernel};
     use std::arch::x86_64::*;
 
-    pub const AVX2_FMA: Kernel = Kernel { name: "avx2+fma", mr: 6, nr: 16, run: avx2_6x16 };
-    pub const AVX512: Kernel = Kernel { name: "avx512f", mr: 8, nr: 32, run: avx512_8x32 };
+    pub const AVX2_FMA: Kernel = Kernel { name: "avx2+fma", mr: 6, nr: 16, run: avx2_6x16, rows: None };
+    pub const AVX512: Kernel = Kernel { name: "avx512f", mr: 8, nr: 32, run: avx512_8x32, rows: None };
 
     pub fn has_avx2_fma() -> bool {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
@@ -156,7 +162,7 @@ pub mod wasm {
 
     /// 4×8: 8 accumulators. simd128 has no fused multiply-add, so each madd also needs a
     /// temporary, and a 6×8 tile measured no faster.
-    pub const SIMD128: Kernel = Kernel { name: "simd128", mr: 4, nr: 8, run: simd128_4x8 };
+    pub const SIMD128: Kernel = Kernel { name: "simd128", mr: 4, nr: 8, run: simd128_4x8, rows: Some(simd128_rows) };
 
     /// 6×8 with relaxed SIMD's fused multiply-add (the engine may or may not fuse it): 12
     /// accumulators + 2 B vectors + 1 A splat = the 15 vector registers V8's x64 code has. It
@@ -166,7 +172,8 @@ pub mod wasm {
     /// builds a second worker with it and loads that one where the browser validates relaxed
     /// SIMD) or `-C target-feature=+relaxed-simd`.
     #[cfg(any(feature = "relaxed-simd", target_feature = "relaxed-simd"))]
-    pub const RELAXED: Kernel = Kernel { name: "simd128+relaxed", mr: 6, nr: 8, run: relaxed_6x8 };
+    pub const RELAXED: Kernel =
+        Kernel { name: "simd128+relaxed", mr: 6, nr: 8, run: relaxed_6x8, rows: Some(relaxed_rows) };
 
     #[inline(always)]
     fn madd(a: v128, b: v128, acc: v128) -> v128 {
@@ -224,6 +231,32 @@ pub mod wasm {
                 }
             }
         }};
+    }
+
+    /// `tile!` for each row count in `[$r …]`, chosen by `$rows`.
+    macro_rules! rows {
+        ($rows:ident, [$($r:literal)*], $nv:literal, $kc:ident, $a:ident, $b:ident, $c:ident, $madd:ident) => {
+            match $rows {
+                $($r => {
+                    if $a.rs == 1 {
+                        tile!($r, $nv, 1, $kc, $a, $b, $c, $madd)
+                    } else {
+                        tile!($r, $nv, $a.rs, $kc, $a, $b, $c, $madd)
+                    }
+                })*
+                _ => unreachable!("a short tile has 0 < rows < MR"),
+            }
+        };
+    }
+
+    unsafe fn simd128_rows(rows: usize, kc: usize, a: APanel, b: BPanel, c: CTile) {
+        rows!(rows, [1 2 3], 2, kc, a, b, c, madd)
+    }
+
+    #[cfg(any(feature = "relaxed-simd", target_feature = "relaxed-simd"))]
+    #[target_feature(enable = "relaxed-simd")]
+    unsafe fn relaxed_rows(rows: usize, kc: usize, a: APanel, b: BPanel, c: CTile) {
+        rows!(rows, [1 2 3 4 5], 2, kc, a, b, c, relaxed_madd)
     }
 
     pub(crate) unsafe fn simd128_4x8(kc: usize, a: APanel, b: BPanel, c: CTile) {
