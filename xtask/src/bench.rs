@@ -92,6 +92,68 @@ fn loadavg() -> Value {
     json!(v)
 }
 
+/// The 1-minute load average.
+fn load1() -> f64 {
+    loadavg().get(0).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+/// Waits until the 1-minute load falls below 1 (at most two minutes), so that a part is not
+/// measured in the wake of the one before it (or of a build): the load column says how quiet
+/// it was in the end.
+fn settle() {
+    let start = std::time::Instant::now();
+    if load1() >= 1.0 {
+        eprintln!("bench: waiting for the machine to settle (load {:.2})", load1());
+    }
+    while load1() >= 1.0 && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    }
+}
+
+/// Builds every bench binary the wanted parts run, with the flags they run with, so that no part
+/// compiles while it is timed (a compile raises the load for a minute after it).
+fn build_benches(wanted: &dyn Fn(&str) -> bool) -> Result<(), String> {
+    let build = |title: &str, args: &[&str], env: &[(&str, &str)]| -> Result<(), String> {
+        eprintln!("\n== bench: build {title}: cargo {}", args.join(" "));
+        let status = Command::new("cargo")
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(root())
+            .env("PATH", path_env())
+            .status()
+            .map_err(|e| format!("build {title}: {e}"))?;
+        if status.success() { Ok(()) } else { Err(format!("build {title} failed ({status})")) }
+    };
+    let wasm_test = |package: &'static str, tests: &[&'static str]| {
+        let mut args = vec!["test", "--no-run", "--profile", "wasm-release", "-p", package];
+        args.extend(["--target", "wasm32-unknown-unknown"]);
+        tests.iter().for_each(|t| args.extend(["--test", t]));
+        args
+    };
+    if wanted("native") || wanted("native-wgpu") || wanted("torch") || wanted("peers") {
+        build(
+            "native",
+            &["build", "--release", "-p", "webgrad-nn", "--example", "bench", "--example", "bench_data"],
+            &[],
+        )?;
+    }
+    if wanted("wasm") {
+        build("wasm", &wasm_test("webgrad-nn", &["bench_wasm", "heap_wasm"]), &[])?;
+        if wanted("relaxed") {
+            // as scripts/bench-wasm.sh --relaxed builds it
+            let env = [
+                ("CARGO_TARGET_DIR", "target/wasm-relaxed"),
+                ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-C target-feature=+simd128,+relaxed-simd"),
+            ];
+            build("wasm, relaxed SIMD", &wasm_test("webgrad-nn", &["bench_wasm"]), &env)?;
+        }
+    }
+    if wanted("webgpu") {
+        build("WebGPU", &wasm_test("webgrad-wgpu", &["bench_wasm"]), &[])?;
+    }
+    Ok(())
+}
+
 pub fn bench(args: &[String]) -> Result<(), String> {
     let mut skip: Vec<String> = Vec::new();
     let mut it = args.iter();
@@ -119,6 +181,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     }
     let wanted = |part: &str| !skip.iter().any(|s| s == part);
     crate::setup()?;
+    build_benches(&wanted)?;
     let data_dir = root().join("target").join("bench-data");
     let data = data_dir.to_str().ok_or("the target folder's path is not UTF-8")?;
     let mut rows: Vec<Map<String, Value>> = Vec::new();
@@ -152,11 +215,13 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         (got, result)
     };
     if wanted("native") {
+        settle();
         let run =
             json_rows("webgrad, native", "cargo", &["run", "--release", "-p", "webgrad-nn", "--example", "bench"]);
         take("webgrad", run);
     }
     if wanted("native-wgpu") {
+        settle();
         let args = [
             "run",
             "--release",
@@ -174,7 +239,10 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     }
     if wanted("torch") {
         match torch_python() {
-            Some(py) => take("pytorch", json_rows("PyTorch, native", &py, &["bench/torch_bench.py", data])),
+            Some(py) => take("pytorch", {
+                settle();
+                json_rows("PyTorch, native", &py, &["bench/torch_bench.py", data])
+            }),
             None => {
                 let load = loadavg();
                 let row = json!({
@@ -190,6 +258,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         // --relaxed: also the relaxed-SIMD build, the one the page loads where the browser has it
         let args: &[&str] =
             if wanted("relaxed") { &["scripts/bench-wasm.sh", "--relaxed"] } else { &["scripts/bench-wasm.sh"] };
+        settle();
         take("webgrad", json_rows("webgrad, headless Chromium", "bash", args));
         let heap = [
             "test",
@@ -204,6 +273,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             "--",
             "--nocapture",
         ];
+        settle();
         take("webgrad", json_rows("webgrad, wasm heap over 10 epochs", "cargo", &heap));
     }
     if wanted("webgpu") {
@@ -220,10 +290,12 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             "--",
             "--nocapture",
         ];
+        settle();
         let run = json_rows("webgrad, headless Chromium WebGPU (MNIST rows)", "cargo", &args);
         take("webgrad", at("webgpu", run));
     }
     if wanted("peers") {
+        settle();
         let run =
             json_rows("TensorFlow.js and jax-js, headless Chromium", "node", &["bench/run-peers.mjs", "--data", data]);
         take("", run);

@@ -2,15 +2,15 @@
 //!
 //! ```text
 //! cargo run --release -p webgrad-nn --example bench -- [--repeat N] [--only SUBSTRING] [--kernel NAME]
-//!     [--backend cpu|wgpu] [--no-plan] [--host-data]
+//!     [--backend cpu|wgpu] [--no-plan] [--data host|device]
 //! ```
 //! `--repeat N` runs each workload N times and reports the median of the N values (each run's
 //! value is kept in the JSON line as `repeats`). `--only` keeps the workloads whose name contains
 //! the substring. `--kernel` picks a GEMM micro-kernel by name (default: the best this CPU has).
 //! `--backend wgpu` runs the workloads on the GPU (Vulkan/Metal/DX12; lavapipe on a machine
 //! without one). `--no-plan` runs the MNIST steps op by op instead of replaying a recorded step;
-//! `--host-data` copies each MNIST batch from host memory where the device (the GPU) would keep
-//! the training set.
+//! `--data host|device` copies each MNIST batch from host memory, or gathers it from the training
+//! set kept on the device, whichever the device would prefer (`Trainer::set_resident_data`).
 //! The same workloads run in headless Chromium through `tests/bench_wasm.rs`.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -43,12 +43,12 @@ struct Options {
     kernel: Option<String>,
     gpu: bool,
     planning: bool,
-    host_data: bool,
+    resident: Option<bool>,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn options() -> Result<Options, String> {
-    let mut o = Options { repeat: 1, only: None, kernel: None, gpu: false, planning: true, host_data: false };
+    let mut o = Options { repeat: 1, only: None, kernel: None, gpu: false, planning: true, resident: None };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -64,10 +64,16 @@ fn options() -> Result<Options, String> {
                 }
             }
             "--no-plan" => o.planning = false,
-            "--host-data" => o.host_data = true,
+            "--data" => {
+                o.resident = match value()?.as_str() {
+                    "host" => Some(false),
+                    "device" => Some(true),
+                    other => return Err(format!("--data {other}: expected host or device")),
+                }
+            }
             other => {
                 return Err(format!(
-                    "unknown argument '{other}' (expected --repeat, --only, --kernel, --backend, --no-plan, --host-data)"
+                    "unknown argument '{other}' (expected --repeat, --only, --kernel, --backend, --no-plan, --data)"
                 ));
             }
         }
@@ -127,8 +133,8 @@ fn run() -> Result<(), String> {
             .map(|_| {
                 pollster::block_on(async {
                     match name.strip_prefix("mnist_mlp_b").and_then(|b| b.parse().ok()) {
-                        Some(batch) if !o.planning || o.host_data => {
-                            let how = bench::Stepping { planning: o.planning, host_data: o.host_data };
+                        Some(batch) if !o.planning || o.resident.is_some() => {
+                            let how = bench::Stepping { planning: o.planning, resident: o.resident };
                             bench::mnist_mlp_with(&env, &train, batch, how).await
                         }
                         _ => bench::run(&env, &train, name).await,

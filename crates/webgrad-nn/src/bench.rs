@@ -169,14 +169,15 @@ pub struct Stepping {
     /// record a step and replay it (`Trainer::set_planning`); off, every step runs op by op
     /// and the row is named `…_op_by_op`
     pub planning: bool,
-    /// copy each batch from host memory even where the device would keep the data
-    /// (`Trainer::set_resident_data(Some(false))`); the row is named `…_host_data`
-    pub host_data: bool,
+    /// where batches come from (`Trainer::set_resident_data`): `None` as the device prefers,
+    /// `Some(false)` copied from host memory (the row is named `…_host_data`), `Some(true)`
+    /// gathered from the training set on the device (`…_device_data`)
+    pub resident: Option<bool>,
 }
 
 impl Default for Stepping {
     fn default() -> Self {
-        Stepping { planning: true, host_data: false }
+        Stepping { planning: true, resident: None }
     }
 }
 
@@ -184,9 +185,7 @@ impl Default for Stepping {
 pub async fn mnist_mlp_with(env: &BenchEnv<'_>, train: &Dataset, batch: usize, how: Stepping) -> Result<BenchRow> {
     let mut t = trainer(env, mlp(train.d, &[128, 64], ActivationName::Relu, 10), batch)?;
     t.set_planning(how.planning);
-    if how.host_data {
-        t.set_resident_data(Some(false));
-    }
+    t.set_resident_data(how.resident);
     let (mut per_epoch, mut cpu_per_epoch, mut last_loss) = (Vec::new(), Vec::new(), f32::NAN);
     for _ in 0..4 {
         let (start, cpu_start) = ((env.now)(), env.cpu_time.map(|f| f()));
@@ -218,7 +217,11 @@ pub async fn mnist_mlp_with(env: &BenchEnv<'_>, train: &Dataset, batch: usize, h
         workload: format!(
             "mnist_mlp_b{batch}{}{}",
             if how.planning { "" } else { "_op_by_op" },
-            if how.host_data { "_host_data" } else { "" }
+            match how.resident {
+                None => "",
+                Some(false) => "_host_data",
+                Some(true) => "_device_data",
+            }
         ),
         place: env.place.into(),
         device: env.device.name(),

@@ -33,13 +33,20 @@ async fn bench_mnist_on_webgpu() {
     let device = webgrad_wgpu::WgpuBackend::device().await.expect("a WebGPU adapter");
     let env = BenchEnv { device, place: "wasm", now: &bench::now, load: &|| None, cpu_time: None };
     let mut rows = Vec::new();
-    let steppings =
-        [(true, false), (false, false), (true, true)].map(|(planning, host_data)| Stepping { planning, host_data });
+    // as the device prefers; op by op; and batches from where the device would not take them
+    // (on a CPU adapter, from the training set on the device; on a GPU, from the host)
+    let device_data = env.device.resident_table_limit().is_none();
+    let steppings = [(true, None), (false, None), (true, Some(device_data))]
+        .map(|(planning, resident)| Stepping { planning, resident });
     for (batch, how) in [64, 256].into_iter().flat_map(|b| steppings.map(|how| (b, how))) {
         let name = format!(
             "mnist_mlp_b{batch}{}{}",
             if how.planning { "" } else { "_op_by_op" },
-            if how.host_data { "_host_data" } else { "" }
+            match how.resident {
+                None => "",
+                Some(false) => "_host_data",
+                Some(true) => "_device_data",
+            }
         );
         if option_env!("WEBGRAD_BENCH_ONLY").is_some_and(|s| !name.contains(s)) {
             continue;
