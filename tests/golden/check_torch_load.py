@@ -7,7 +7,7 @@ Usage (needs torch + safetensors + numpy, e.g. the venv of make_fixtures.py), fr
     python tests/golden/check_torch_load.py /tmp/m.safetensors /tmp/m.logits.npy
 
 It rebuilds the `nn.Sequential` from the saved JSON (`torch` field), loads the weights with
-`load_state_dict(strict=True)`, and prints PyTorch's accuracy and the max absolute difference
+`load_state_dict(strict=True)`, applies the JSON's `preprocessing`, and prints PyTorch's accuracy and the max absolute difference
 between PyTorch's and webgrad's logits.
 """
 import gzip, json, sys
@@ -28,7 +28,15 @@ def idx(p):
     dims = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
     return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
 
-x = torch.tensor(idx("assets/mnist/t10k-images-idx3-ubyte.gz").reshape(-1, 784) / 255.0, dtype=torch.float32)
+# the model's preprocessing, as webgrad applies it: pixels / 255 (rounded once to f32), then
+# (x - mean) / std per feature in f32 when the model was trained on standardised features
+pre = meta.get("preprocessing") or {}
+x = torch.tensor(idx("assets/mnist/t10k-images-idx3-ubyte.gz").reshape(-1, 784) * (pre.get("scale") or 1.0),
+                 dtype=torch.float32)
+if pre.get("standardize"):
+    mean = torch.tensor(pre["standardize"]["mean"], dtype=torch.float32)
+    std = torch.tensor(pre["standardize"]["std"], dtype=torch.float32)
+    x = (x - mean) / std
 y = torch.tensor(idx("assets/mnist/t10k-labels-idx1-ubyte.gz").astype(np.int64))
 with torch.no_grad():
     logits = model(x)
