@@ -117,8 +117,9 @@ pub struct TrainArgs {
     /// Resume from a checkpoint (its settings win; --epochs may extend the run).
     #[arg(long)]
     pub resume: Option<String>,
-    /// Write one JSON line per loss read: {"step","epoch","steps","loss"} (the mean of `steps`
-    /// steps ending at `step`).
+    /// Write one JSON line per loss read: {"step","epoch","steps","accuracy","loss"} (the mean
+    /// of `steps` steps ending at `step`; "accuracy", of the rows as they were stepped on, for
+    /// classification only).
     #[arg(long)]
     pub log_json: Option<String>,
     /// Read the training loss (the mean of the last K steps, summed on the device) every K steps

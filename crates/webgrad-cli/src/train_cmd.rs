@@ -186,8 +186,8 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     };
     let mut early = trainer.config.early_stopping_patience.map(|p| EarlyStopping::new(p, 0.0));
     println!(
-        "{:>5}  {:>10}  {:>10}  {:>9}  {:>10}  {:>7}",
-        "epoch", "train loss", "test loss", "test acc", "samples/s", "time"
+        "{:>5}  {:>10}  {:>9}  {:>10}  {:>9}  {:>10}  {:>7}",
+        "epoch", "train loss", "train acc", "test loss", "test acc", "samples/s", "time"
     );
     while (trainer.cursor.epoch as usize) < trainer.config.epochs {
         let epoch = trainer.cursor.epoch as usize;
@@ -204,6 +204,8 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         // Σ loss × rows and Σ rows of the reads so far this epoch; `pending` is the last read
         // started, awaited only when the next one starts, so the device never waits for it.
         let (mut loss_sum, mut samples, mut since_read) = (0.0f64, 0usize, 0usize);
+        // Σ correctly classified rows of those reads (classification)
+        let mut hits: Option<f64> = None;
         let mut pending: Option<PendingLoss> = None;
         loop {
             let out = trainer.step(train).map_err(|e| e.to_string())?;
@@ -222,10 +224,18 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
                     }
                     loss_sum += s.mean * s.samples as f64;
                     samples += s.samples;
+                    if let Some(acc) = s.accuracy {
+                        *hits.get_or_insert(0.0) += acc * s.samples as f64;
+                    }
                     if let Some(w) = log.as_mut() {
                         let (step, steps, loss) = (s.last_step, s.steps, s.mean as f32);
-                        writeln!(w, "{{\"step\":{step},\"epoch\":{},\"steps\":{steps},\"loss\":{loss}}}", epoch + 1)
-                            .map_err(|e| format!("--log-json: {e}"))?;
+                        let acc = s.accuracy.map_or(String::new(), |a| format!("\"accuracy\":{},", a as f32));
+                        writeln!(
+                            w,
+                            "{{\"step\":{step},\"epoch\":{},\"steps\":{steps},{acc}\"loss\":{loss}}}",
+                            epoch + 1
+                        )
+                        .map_err(|e| format!("--log-json: {e}"))?;
                     }
                 }
             }
@@ -248,10 +258,12 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
             Report::Classification(r) => format!("{:.2}%", 100.0 * r.accuracy),
             Report::Regression(r) => format!("R² {:.3}", r.r2),
         };
+        let train_acc = hits.map_or("-".into(), |h| format!("{:.2}%", 100.0 * h / samples.max(1) as f64));
         println!(
-            "{:>5}  {:>10.4}  {:>10.4}  {:>9}  {:>10.0}  {:>6.2}s",
+            "{:>5}  {:>10.4}  {:>9}  {:>10.4}  {:>9}  {:>10.0}  {:>6.2}s",
             epoch + 1,
             loss_sum / samples.max(1) as f64,
+            train_acc,
             ev.loss,
             acc,
             samples as f64 / elapsed,

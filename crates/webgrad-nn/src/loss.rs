@@ -47,6 +47,22 @@ pub fn huber(pred: &Tensor, target: &Tensor, delta: f32) -> Tensor {
     Tensor::where_(&small, &quadratic, &linear).mean()
 }
 
+/// How many rows of a batch the outputs classify correctly, as a 1-element tensor that stays on
+/// the device (computed without gradient): for cross-entropy, rows whose label's logit is the
+/// row's maximum (an exact tie with another class counts as correct; `argmax` would pick the
+/// first); for binary cross-entropy, rows whose logit is > 0 exactly when the target is 1.
+/// `None` for regression losses.
+pub fn hits(out: &Tensor, loss: Loss, targets: &Tensor) -> Option<Tensor> {
+    webgrad_core::no_grad(|| match loss {
+        Loss::CrossEntropy { .. } => Some(out.gather_rows(targets).ge(&out.max_axis(1, false)).sum()),
+        Loss::BceWithLogits => {
+            let predicted = out.gt(&Tensor::scalar(out.device(), 0.0));
+            Some(predicted.eq_mask(targets).sum())
+        }
+        Loss::Mse | Loss::Huber { .. } => None,
+    })
+}
+
 /// coef · Σ|w| over the given weights.
 pub fn l1_penalty(weights: &[Tensor], coef: f32) -> Option<Tensor> {
     penalty(weights, coef, |w| w.abs().sum())

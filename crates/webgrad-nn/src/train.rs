@@ -75,11 +75,15 @@ pub struct StepOutput {
     pub epoch_finished: bool,
 }
 
-/// The mean data loss of the steps between two [`Trainer::take_loss`] calls.
+/// The mean data loss (and, for classification, the accuracy) of the steps between two
+/// [`Trainer::take_loss`] calls.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LossSummary {
     /// Σ (step loss × step rows) / Σ rows; NaN or infinite when training diverged
     pub mean: f64,
+    /// the fraction of those rows the model classified correctly as it stepped on them (before
+    /// each step's update; see `loss::hits`); `None` for regression
+    pub accuracy: Option<f64>,
     pub steps: u64,
     pub samples: usize,
     /// the optimizer step count after the last of these steps
@@ -89,6 +93,7 @@ pub struct LossSummary {
 /// A started read of the loss sum (see [`Trainer::take_loss`]).
 pub struct PendingLoss {
     read: Option<ReadFuture<'static, Vec<f32>>>,
+    hits: Option<ReadFuture<'static, Vec<f32>>>,
     steps: u64,
     samples: usize,
     last_step: u64,
@@ -105,7 +110,11 @@ impl PendingLoss {
         let Some(read) = self.read else { return Ok(None) };
         let sum = read.await?.first().copied().unwrap_or(f32::NAN);
         let (steps, samples, last_step) = (self.steps, self.samples, self.last_step);
-        Ok(Some(LossSummary { mean: f64::from(sum) / samples.max(1) as f64, steps, samples, last_step }))
+        let accuracy = match self.hits {
+            Some(hits) => Some(f64::from(hits.await?.first().copied().unwrap_or(f32::NAN)) / samples.max(1) as f64),
+            None => None,
+        };
+        Ok(Some(LossSummary { mean: f64::from(sum) / samples.max(1) as f64, accuracy, steps, samples, last_step }))
     }
 }
 
@@ -121,9 +130,10 @@ pub struct Trainer {
     /// recorded steps to replay (see `plan.rs`), when `planning`
     plans: Plans,
     planning: bool,
-    /// [1] Σ (data loss × batch rows) of the steps since the last `take_loss`, on the model's
-    /// device (made again if the model moves to another device); every step adds to it.
-    loss_sum: Option<Tensor>,
+    /// [1] Σ (data loss × batch rows) and [1] Σ correctly classified rows (`loss::hits`) of the
+    /// steps since the last `take_loss`, on the model's device (made again if the model moves to
+    /// another device); every step adds to them.
+    loss_sum: Option<(Tensor, Tensor)>,
     /// steps and rows added into `loss_sum` since the last `take_loss`
     unread: (u64, usize),
     /// the training set on the model's device, when batches are picked there (`resident.rs`)
@@ -184,23 +194,26 @@ impl Trainer {
     /// result is awaited run meanwhile (on the GPU nothing waits for the CPU).
     pub fn take_loss(&mut self) -> PendingLoss {
         let (steps, samples) = std::mem::take(&mut self.unread);
-        let read = match &self.loss_sum {
-            Some(sum) if steps > 0 => Some(sum.device().take(sum.buffer(), 1)),
-            _ => None,
-        };
-        PendingLoss { read, steps, samples, last_step: self.optimizer.step }
+        let (mut read, mut hits) = (None, None);
+        if let Some((sum, hit_sum)) = self.loss_sum.as_ref().filter(|_| steps > 0) {
+            read = Some(sum.device().take(sum.buffer(), 1));
+            let classifies = matches!(self.config.loss, Loss::CrossEntropy { .. } | Loss::BceWithLogits);
+            hits = classifies.then(|| hit_sum.device().take(hit_sum.buffer(), 1));
+        }
+        PendingLoss { read, hits, steps, samples, last_step: self.optimizer.step }
     }
 
-    /// The loss-sum buffer on the model's device (a new one when the model changed device).
-    fn loss_sum(&mut self) -> Tensor {
+    /// The loss-sum and hit-sum buffers on the model's device (new ones when the model changed
+    /// device).
+    fn loss_sum(&mut self) -> (Tensor, Tensor) {
         let device = self.model.device();
         match &self.loss_sum {
-            Some(sum) if Rc::ptr_eq(sum.device(), device) => sum.clone(),
+            Some(sums) if Rc::ptr_eq(sums.0.device(), device) => sums.clone(),
             _ => {
-                let sum = Tensor::zeros(device, &[1]);
-                self.loss_sum = Some(sum.clone());
+                let sums = (Tensor::zeros(device, &[1]), Tensor::zeros(device, &[1]));
+                self.loss_sum = Some(sums.clone());
                 self.unread = (0, 0);
-                sum
+                sums
             }
         }
     }
@@ -335,18 +348,21 @@ impl Trainer {
     /// The step through the tensor API (forward, backward, optimizer), recorded as a plan for the
     /// next steps of the same shape when the device can record (with the loss accumulation into
     /// `loss_sum`, which a replay redoes). Returns the detached data loss.
-    fn step_op_by_op(&mut self, len: usize, d: usize, dropout_seed: u32, loss_sum: &Tensor) -> Result<Tensor> {
+    fn step_op_by_op(&mut self, len: usize, d: usize, dropout_seed: u32, sums: &(Tensor, Tensor)) -> Result<Tensor> {
         let device = self.model.device().clone();
         let recorder = device.recorder().filter(|_| self.planning);
         if let Some(r) = recorder {
             r.start_recording(dropout_seed);
         }
         let ran = self.forward_backward_update(len, d, dropout_seed);
-        if let Ok((_, _, loss)) = &ran {
-            device.accumulate(loss_sum.buffer(), loss.buffer(), 1, len as f32);
+        if let Ok((_, _, loss, hits)) = &ran {
+            device.accumulate(sums.0.buffer(), loss.buffer(), 1, len as f32);
+            if let Some(hits) = hits {
+                device.accumulate(sums.1.buffer(), hits.buffer(), 1, 1.0);
+            }
         }
         let plan = recorder.and_then(|r| r.finish_recording());
-        let (x, targets, loss) = ran?;
+        let (x, targets, loss, _) = ran?;
         if let Some(plan) = plan {
             let state = Recorded { len, d, config: &self.config, model: &self.model, opt: &self.optimizer };
             self.plans.insert(plan, (x, targets, loss.clone()), state);
@@ -354,8 +370,14 @@ impl Trainer {
         Ok(loss)
     }
 
-    /// Returns the input and target tensors it made and the detached data loss.
-    fn forward_backward_update(&mut self, len: usize, d: usize, dropout_seed: u32) -> Result<(Tensor, Tensor, Tensor)> {
+    /// Returns the input and target tensors it made, the detached data loss and, when
+    /// classifying, the number of rows classified correctly before the update.
+    fn forward_backward_update(
+        &mut self,
+        len: usize,
+        d: usize,
+        dropout_seed: u32,
+    ) -> Result<(Tensor, Tensor, Tensor, Option<Tensor>)> {
         let cfg = &self.config;
         let device = self.model.device().clone();
         let (x, gathered) = match &self.resident {
@@ -371,6 +393,7 @@ impl Trainer {
             None => targets(&out, cfg.loss, &self.labels, &self.values)?,
         };
         let data_loss = loss_of(&out, cfg.loss, &targets);
+        let hits = loss::hits(&out, cfg.loss, &targets);
         let weights = self.model.weights();
         let mut total = data_loss.clone();
         for p in [loss::l1_penalty(&weights, cfg.l1), loss::l2_penalty(&weights, cfg.l2)].into_iter().flatten() {
@@ -379,7 +402,7 @@ impl Trainer {
         self.model.zero_grad();
         total.backward();
         self.optimizer.step(&self.model.parameters());
-        Ok((x, targets, data_loss.detach()))
+        Ok((x, targets, data_loss.detach(), hits))
     }
 }
 

@@ -7,8 +7,8 @@
 use webgrad_core::{Tensor, dual_test};
 use webgrad_data::{Dataset, Targets, synthetic};
 use webgrad_nn::{
-    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Schedule, TrainConfig,
-    Trainer,
+    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Report, Schedule,
+    TrainConfig, Trainer,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -159,6 +159,58 @@ dual_test! {
             batch: 16,
         };
         same_bits_on(|step| if step < 7 { &a } else { &b }, &s, 14, |_, _| {}).await;
+    }
+
+    async fn take_loss_reports_the_accuracy_the_steps_saw() {
+        // one full batch per epoch: the hits summed on the device in a step are the accuracy of
+        // the model before that step's update, which `evaluate` computes on the host
+        let data = synthetic::circle(120, 0.05, 5);
+        let softmax = Setup {
+            head: Head::Softmax { classes: 2 },
+            loss: Loss::CrossEntropy { label_smoothing: 0.0 },
+            optimizer: "adam",
+            dropout: 0.0,
+            l1: 0.0,
+            l2: 0.0,
+            clip: None,
+            schedule: Schedule::Constant,
+            batch: 120,
+        };
+        let sigmoid = Setup { head: Head::Sigmoid, loss: Loss::BceWithLogits, ..softmax };
+        let softmax = Setup { head: Head::Softmax { classes: 2 }, loss: Loss::CrossEntropy { label_smoothing: 0.0 }, ..sigmoid };
+        for s in [softmax, sigmoid] {
+            for resident in [false, true] {
+                let mut t = trainer(&data, &s, true, resident);
+                t.optimizer.config.set_lr(0.05);
+                let mut seen = Vec::new();
+                for _ in 0..8 {
+                    let before = webgrad_nn::evaluate(&t.model, &data, s.loss).await.unwrap();
+                    let Report::Classification(r) = before.report else { unreachable!("classes") };
+                    t.step(&data).unwrap();
+                    let summary = t.take_loss().wait().await.unwrap().expect("a step was made");
+                    assert_eq!(summary.accuracy, Some(r.accuracy), "{:?}: device hits vs evaluate", s.loss);
+                    assert!((summary.mean - before.loss).abs() <= 1e-6 * before.loss, "{summary:?} vs {}", before.loss);
+                    seen.push(r.accuracy);
+                }
+                assert!(seen[7] > seen[0], "the accuracy must rise while training: {seen:?}");
+            }
+        }
+        // regression has no accuracy
+        let reg = regression(&data);
+        let mse = Setup {
+            head: Head::Linear { outputs: 1 },
+            loss: Loss::Mse,
+            optimizer: "sgd",
+            dropout: 0.0,
+            l1: 0.0,
+            l2: 0.0,
+            clip: None,
+            schedule: Schedule::Constant,
+            batch: 120,
+        };
+        let mut t = trainer(&reg, &mse, true, false);
+        t.step(&reg).unwrap();
+        assert_eq!(t.take_loss().wait().await.unwrap().unwrap().accuracy, None);
     }
 
     async fn a_replay_sees_weights_assigned_in_place() {

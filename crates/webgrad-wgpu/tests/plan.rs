@@ -69,8 +69,9 @@ dual_test! {
         // the data stays on the device: per step the batch offset (4 bytes), per epoch the
         // order (200 × 4 bytes); no batch is uploaded
         assert_eq!(steady.bytes_written - warm.bytes_written, (steps * 4 + 2 * 200 * 4) as u64, "{warm:?} → {steady:?}");
-        // one submit per step, plus one per readback (the read's copy)
-        assert!(steady.submits - warm.submits <= 2 * steps as u64 + 1, "{warm:?} → {steady:?}");
+        // one submit per step, plus one per readback (the read's copy): here each step's loss,
+        // then the loss sum and the hit sum of `take_loss`
+        assert!(steady.submits - warm.submits <= 2 * steps as u64 + 2, "{warm:?} → {steady:?}");
 
         // the summary is the row-weighted mean of the replayed steps' losses
         assert_eq!((summary.steps, summary.samples), (steps as u64, 2 * 200));
@@ -99,5 +100,30 @@ dual_test! {
         println!("one epoch writes {per_epoch} bytes with batches from the host, {} resident", 7 * 4 + 200 * 4);
         assert!(per_epoch >= 200 * 3 * 4, "host batches carry the features and labels");
         assert!(replayed[2 * steps - 1] < replayed[0], "training must make progress: {replayed:?}");
+    }
+
+    async fn the_accuracy_summed_on_the_gpu_is_what_evaluate_sees() {
+        let Some(gpu) = gpu().await else { return };
+        let device: Device = Rc::new(gpu);
+        let data = synthetic::circle(200, 0.05, 4);
+        let relu = LayerConfig { width: 16, activation: ActivationName::Relu, dropout: 0.0 };
+        let mlp =
+            MlpConfig { input: 2, hidden: vec![relu], head: Head::Softmax { classes: 2 }, init: Init::GlorotUniform };
+        let mut opt = OptimizerConfig::by_name("adam").unwrap();
+        opt.set_lr(0.05);
+        // one full batch per step: the step's hits are the accuracy of the model before it
+        let config = TrainConfig::new(200, 10, 9, Loss::CrossEntropy { label_smoothing: 0.0 });
+        let model = Mlp::new(&device, mlp, 5).unwrap();
+        let mut t = Trainer::new(model, Optimizer::new(opt, Schedule::Constant), config).unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            let before = webgrad_nn::evaluate(&t.model, &data, t.config.loss).await.unwrap();
+            let webgrad_nn::Report::Classification(r) = before.report else { unreachable!("classes") };
+            t.step(&data).unwrap();
+            let summary = t.take_loss().wait().await.unwrap().expect("a step was made");
+            assert_eq!(summary.accuracy, Some(r.accuracy), "hits summed on the GPU vs evaluate");
+            seen.push(r.accuracy);
+        }
+        assert!(seen[5] > seen[0], "the accuracy must rise: {seen:?}");
     }
 }
