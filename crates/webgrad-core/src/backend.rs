@@ -196,6 +196,11 @@ pub trait Backend {
     /// In place: acc[i] += scale · x[i] for i < `len` (a computing call: a recorded step
     /// accumulates again on every replay). Sums the step losses on the device.
     fn accumulate(&self, acc: &Buffer, x: &Buffer, len: usize, scale: f32);
+    /// In place: acc[0] += the number of rows r < n of logits [n, c] whose label's logit is the
+    /// row's maximum (logits[r, labels[r]] ≥ every logit of the row; a tie counts, a label ≥ c
+    /// or a NaN in the row does not). A computing call, like `accumulate`: the step's accuracy
+    /// summed on the device.
+    fn accumulate_hits(&self, acc: &Buffer, logits: &Buffer, labels: &Buffer, n: usize, c: usize);
     /// Reads the first `len` floats of `buf` and sets them to zero, both ordered after every
     /// call made so far. The read is started before this returns and the future owns all it
     /// needs, so the caller can go on stepping while the values travel: the GPU does not wait.

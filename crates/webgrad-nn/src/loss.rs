@@ -47,20 +47,27 @@ pub fn huber(pred: &Tensor, target: &Tensor, delta: f32) -> Tensor {
     Tensor::where_(&small, &quadratic, &linear).mean()
 }
 
-/// How many rows of a batch the outputs classify correctly, as a 1-element tensor that stays on
-/// the device (computed without gradient): for cross-entropy, rows whose label's logit is the
-/// row's maximum (an exact tie with another class counts as correct; `argmax` would pick the
-/// first); for binary cross-entropy, rows whose logit is > 0 exactly when the target is 1.
-/// `None` for regression losses.
-pub fn hits(out: &Tensor, loss: Loss, targets: &Tensor) -> Option<Tensor> {
-    webgrad_core::no_grad(|| match loss {
-        Loss::CrossEntropy { .. } => Some(out.gather_rows(targets).ge(&out.max_axis(1, false)).sum()),
-        Loss::BceWithLogits => {
-            let predicted = out.gt(&Tensor::scalar(out.device(), 0.0));
-            Some(predicted.eq_mask(targets).sum())
+/// Adds to `acc` ([1], on the device) how many rows of a batch the outputs classify correctly,
+/// with no gradient and nothing read back: for cross-entropy, rows whose label's logit is the
+/// row's maximum (one fused call, `Backend::accumulate_hits`; an exact tie with another class
+/// counts as correct, where `argmax` would pick the first); for binary cross-entropy, rows
+/// whose logit is > 0 exactly when the target is 1. Returns false (and adds nothing) for
+/// regression losses.
+pub fn add_hits(acc: &Tensor, out: &Tensor, loss: Loss, targets: &Tensor) -> bool {
+    let device = out.device();
+    match loss {
+        Loss::CrossEntropy { .. } => {
+            let (n, c) = (out.shape()[0], out.shape()[1]);
+            device.accumulate_hits(acc.buffer(), out.buffer(), targets.buffer(), n, c);
+            true
         }
-        Loss::Mse | Loss::Huber { .. } => None,
-    })
+        Loss::BceWithLogits => {
+            let hits = webgrad_core::no_grad(|| out.gt(&Tensor::scalar(device, 0.0)).eq_mask(targets).sum());
+            device.accumulate(acc.buffer(), hits.buffer(), 1, 1.0);
+            true
+        }
+        Loss::Mse | Loss::Huber { .. } => false,
+    }
 }
 
 /// coef · Σ|w| over the given weights.

@@ -354,15 +354,12 @@ impl Trainer {
         if let Some(r) = recorder {
             r.start_recording(dropout_seed);
         }
-        let ran = self.forward_backward_update(len, d, dropout_seed);
-        if let Ok((_, _, loss, hits)) = &ran {
+        let ran = self.forward_backward_update(len, d, dropout_seed, &sums.1);
+        if let Ok((_, _, loss)) = &ran {
             device.accumulate(sums.0.buffer(), loss.buffer(), 1, len as f32);
-            if let Some(hits) = hits {
-                device.accumulate(sums.1.buffer(), hits.buffer(), 1, 1.0);
-            }
         }
         let plan = recorder.and_then(|r| r.finish_recording());
-        let (x, targets, loss, _) = ran?;
+        let (x, targets, loss) = ran?;
         if let Some(plan) = plan {
             let state = Recorded { len, d, config: &self.config, model: &self.model, opt: &self.optimizer };
             self.plans.insert(plan, (x, targets, loss.clone()), state);
@@ -370,14 +367,15 @@ impl Trainer {
         Ok(loss)
     }
 
-    /// Returns the input and target tensors it made, the detached data loss and, when
-    /// classifying, the number of rows classified correctly before the update.
+    /// Returns the input and target tensors it made and the detached data loss; when
+    /// classifying, adds the rows classified correctly (before the update) into `hit_sum`.
     fn forward_backward_update(
         &mut self,
         len: usize,
         d: usize,
         dropout_seed: u32,
-    ) -> Result<(Tensor, Tensor, Tensor, Option<Tensor>)> {
+        hit_sum: &Tensor,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
         let cfg = &self.config;
         let device = self.model.device().clone();
         let (x, gathered) = match &self.resident {
@@ -393,7 +391,7 @@ impl Trainer {
             None => targets(&out, cfg.loss, &self.labels, &self.values)?,
         };
         let data_loss = loss_of(&out, cfg.loss, &targets);
-        let hits = loss::hits(&out, cfg.loss, &targets);
+        loss::add_hits(hit_sum, &out, cfg.loss, &targets);
         let weights = self.model.weights();
         let mut total = data_loss.clone();
         for p in [loss::l1_penalty(&weights, cfg.l1), loss::l2_penalty(&weights, cfg.l2)].into_iter().flatten() {
@@ -402,7 +400,7 @@ impl Trainer {
         self.model.zero_grad();
         total.backward();
         self.optimizer.step(&self.model.parameters());
-        Ok((x, targets, data_loss.detach(), hits))
+        Ok((x, targets, data_loss.detach()))
     }
 }
 

@@ -173,6 +173,19 @@ impl Backend for WgpuBackend {
         self.run(&kernels::ACCUMULATE, &[], &params, &bufs, groups(len, WG));
     }
 
+    fn accumulate_hits(&self, acc: &Buffer, logits: &Buffer, labels: &Buffer, n: usize, c: usize) {
+        #[repr(C)]
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        struct HitParams {
+            n: u32,
+            c: u32,
+            pad: [u32; 2],
+        }
+        let params = HitParams { n: u32_of(n), c: u32_of(c), pad: [0; 2] };
+        let bufs = [f32_raw(logits, n * c), crate::buffer::u32_raw(labels, n), f32_raw(acc, 1)];
+        self.run(&kernels::ACCUMULATE_HITS, &[], &params, &bufs, 1);
+    }
+
     fn unary(&self, op: UnaryOp, x: &Buffer, len: usize) -> Buffer {
         self.unary_impl(op, x, len)
     }

@@ -41,3 +41,4 @@ kernel!(ADAM, "adam.wgsl");
 kernel!(RMSPROP, "rmsprop.wgsl");
 kernel!(ADAGRAD, "adagrad.wgsl");
 kernel!(ACCUMULATE, "accumulate.wgsl");
+kernel!(ACCUMULATE_HITS, "accumulate_hits.wgsl");

@@ -62,6 +62,35 @@ dual_test! {
         }
     }
 
+    async fn accumulate_hits_counts_rows_whose_label_is_the_max() {
+        let Some(gpu) = gpu().await else { return };
+        let cpu = reference();
+        let mut rng = Rng::new(33);
+        for (n, c) in [(1, 1), (3, 2), (17, 10), (255, 3), (1023, 10), (64, 1023)] {
+            // few distinct values, so ties are common; a label past the classes; a NaN row
+            let mut x: Vec<f32> = (0..n * c).map(|_| rng.below(4) as f32).collect();
+            let labels: Vec<u32> = (0..n).map(|_| rng.below(c as u32 + 1)).collect();
+            if n > 2 {
+                x[c] = f32::NAN;
+            }
+            let want = (0..n)
+                .filter(|&r| {
+                    let row = &x[r * c..(r + 1) * c];
+                    row.get(labels[r] as usize).is_some_and(|&mine| row.iter().all(|&v| mine >= v))
+                })
+                .count() as f32;
+            let mut got = Vec::new();
+            for b in [&cpu as &dyn Backend, &gpu] {
+                let acc = b.upload(&[0.5]);
+                let (xb, lb) = (b.upload(&x), b.upload_u32(&labels));
+                b.accumulate_hits(&acc, &xb, &lb, n, c);
+                b.accumulate_hits(&acc, &xb, &lb, n, c);
+                got.push(read(b, &acc, 1).await[0]);
+            }
+            assert_eq!(got, vec![0.5 + 2.0 * want; 2], "n={n} c={c}: cpu, gpu vs {want} hits twice");
+        }
+    }
+
     async fn concat_and_slice_are_exact() {
         let Some(gpu) = gpu().await else { return };
         let cpu = reference();

@@ -290,6 +290,10 @@ impl Backend for CpuBackend {
         self.exec(Call::Accumulate { acc: f(acc), x: f(x), len, scale }, None);
     }
 
+    fn accumulate_hits(&self, acc: &Buffer, logits: &Buffer, labels: &Buffer, n: usize, c: usize) {
+        self.exec(Call::AccumulateHits { acc: f(acc), logits: f(logits), labels: u(labels), n, c }, None);
+    }
+
     fn take(&self, b: &Buffer, len: usize) -> ReadFuture<'static, Vec<f32>> {
         let Some(cb) = b.downcast_ref::<CpuBuf>() else {
             return Box::pin(std::future::ready(Err(Error::Device("not a CPU f32 buffer".into()))));

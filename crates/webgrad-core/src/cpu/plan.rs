@@ -42,6 +42,7 @@ pub(super) enum Call {
     SoftmaxXentBackward { probs: F, labels: L, g: F, n: usize, c: usize, smoothing: f32, out: F },
     OptimizerStep { rule: UpdateRule, slots: Vec<Slot> },
     Accumulate { acc: F, x: F, len: usize, scale: f32 },
+    AccumulateHits { acc: F, logits: F, labels: L, n: usize, c: usize },
 }
 
 /// What a call needs besides its buffers: the GEMM to run, and the per-step values a replay
@@ -138,6 +139,10 @@ impl Call {
                 for (a, &v) in w(acc)[..*len].iter_mut().zip(&x.0.borrow()[..*len]) {
                     *a += scale * v;
                 }
+            }
+            Call::AccumulateHits { acc, logits, labels, n, c } => {
+                let hits = rows::count_hits(&logits.0.borrow(), &labels.0.borrow()[..*n], *c);
+                w(acc)[0] += hits as f32;
             }
             Call::OptimizerStep { rule, slots } => {
                 let hyper = ctx.hyper.expect("an optimizer call runs with its step's hyperparameters");

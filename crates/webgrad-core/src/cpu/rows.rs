@@ -103,6 +103,13 @@ pub fn gather_rows(x: &[f32], labels: &[u32], classes: usize, out: &mut [f32]) {
     }
 }
 
+/// How many rows of x [labels.len(), c] have their label's value at the row's maximum (ties
+/// count; a label ≥ c, or a NaN in the row, does not).
+pub fn count_hits(x: &[f32], labels: &[u32], c: usize) -> usize {
+    let rows = x.chunks_exact(c.max(1)).zip(labels);
+    rows.filter(|&(row, &l)| row.get(l as usize).is_some_and(|&mine| row.iter().all(|&v| mine >= v))).count()
+}
+
 /// out viewed as [n, width]: row i = table row `rows[start + i]` (table viewed as
 /// [_, width]), or zeros when `start + i` is past `rows` or the row number past the table.
 pub fn gather_table<T: Copy + Default>(table: &[T], rows: &[u32], start: usize, width: usize, out: &mut [T]) {
