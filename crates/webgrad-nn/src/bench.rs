@@ -181,6 +181,18 @@ impl Default for Stepping {
     }
 }
 
+impl Stepping {
+    /// The row name of the MNIST MLP at `batch` stepped this way, e.g. `mnist_mlp_b64_op_by_op`.
+    pub fn workload(&self, batch: usize) -> String {
+        let data = match self.resident {
+            None => "",
+            Some(false) => "_host_data",
+            Some(true) => "_device_data",
+        };
+        format!("mnist_mlp_b{batch}{}{data}", if self.planning { "" } else { "_op_by_op" })
+    }
+}
+
 /// [`mnist_mlp`] stepped as `how` says.
 pub async fn mnist_mlp_with(env: &BenchEnv<'_>, train: &Dataset, batch: usize, how: Stepping) -> Result<BenchRow> {
     let mut t = trainer(env, mlp(train.d, &[128, 64], ActivationName::Relu, 10), batch)?;
@@ -214,15 +226,7 @@ pub async fn mnist_mlp_with(env: &BenchEnv<'_>, train: &Dataset, batch: usize, h
         details.insert("cpu_samples_per_s".into(), json!(round(train.n as f64 / median(&cpu_per_epoch[1..]), 1)));
     }
     Ok(BenchRow {
-        workload: format!(
-            "mnist_mlp_b{batch}{}{}",
-            if how.planning { "" } else { "_op_by_op" },
-            match how.resident {
-                None => "",
-                Some(false) => "_host_data",
-                Some(true) => "_device_data",
-            }
-        ),
+        workload: how.workload(batch),
         place: env.place.into(),
         device: env.device.name(),
         value: train.n as f64 / secs,

@@ -86,6 +86,21 @@ async fn same_bits(data: &Dataset, s: &Setup, steps: usize, between: impl Fn(usi
     same_bits_on(|_| data, s, steps, between).await;
 }
 
+/// A 2-class softmax setup with no dropout, penalty, clipping or schedule.
+fn classifier(optimizer: &'static str, batch: usize) -> Setup {
+    Setup {
+        head: Head::Softmax { classes: 2 },
+        loss: Loss::CrossEntropy { label_smoothing: 0.0 },
+        optimizer,
+        dropout: 0.0,
+        l1: 0.0,
+        l2: 0.0,
+        clip: None,
+        schedule: Schedule::Constant,
+        batch,
+    }
+}
+
 fn regression(data: &Dataset) -> Dataset {
     let Targets::Classes { labels, .. } = &data.targets else { unreachable!("synthetic sets are classified") };
     let values = labels.iter().map(|&l| l as f32 * 2.0 - 0.5).collect();
@@ -120,17 +135,7 @@ dual_test! {
 
     async fn a_plan_is_recorded_again_when_its_settings_change() {
         let data = synthetic::circle(96, 0.05, 2);
-        let s = Setup {
-            head: Head::Softmax { classes: 2 },
-            loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-            optimizer: "adam",
-            dropout: 0.0,
-            l1: 0.0,
-            l2: 0.0,
-            clip: None,
-            schedule: Schedule::Constant,
-            batch: 16,
-        };
+        let s = classifier("adam", 16);
         // the playground changes these while training: lr, weight decay, penalties, dropout, clipping
         same_bits(&data, &s, 14, |step, t| match step {
             2 => t.optimizer.config.set_lr(0.05),
@@ -147,17 +152,7 @@ dual_test! {
     async fn resident_data_follows_a_new_dataset_of_the_same_shape() {
         // same rows and features, other values: the uploaded copy must be replaced, not reused
         let (a, b) = (synthetic::circle(80, 0.05, 2), synthetic::xor(80, 0.1, 3));
-        let s = Setup {
-            head: Head::Softmax { classes: 2 },
-            loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-            optimizer: "adam",
-            dropout: 0.0,
-            l1: 0.0,
-            l2: 0.0,
-            clip: None,
-            schedule: Schedule::Constant,
-            batch: 16,
-        };
+        let s = classifier("adam", 16);
         same_bits_on(|step| if step < 7 { &a } else { &b }, &s, 14, |_, _| {}).await;
     }
 
@@ -165,20 +160,8 @@ dual_test! {
         // one full batch per epoch: the hits summed on the device in a step are the accuracy of
         // the model before that step's update, which `evaluate` computes on the host
         let data = synthetic::circle(120, 0.05, 5);
-        let softmax = Setup {
-            head: Head::Softmax { classes: 2 },
-            loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-            optimizer: "adam",
-            dropout: 0.0,
-            l1: 0.0,
-            l2: 0.0,
-            clip: None,
-            schedule: Schedule::Constant,
-            batch: 120,
-        };
-        let sigmoid = Setup { head: Head::Sigmoid, loss: Loss::BceWithLogits, ..softmax };
-        let softmax = Setup { head: Head::Softmax { classes: 2 }, loss: Loss::CrossEntropy { label_smoothing: 0.0 }, ..sigmoid };
-        for s in [softmax, sigmoid] {
+        let sigmoid = Setup { head: Head::Sigmoid, loss: Loss::BceWithLogits, ..classifier("adam", 120) };
+        for s in [classifier("adam", 120), sigmoid] {
             for resident in [false, true] {
                 let mut t = trainer(&data, &s, true, resident);
                 t.optimizer.config.set_lr(0.05);
@@ -197,17 +180,7 @@ dual_test! {
         }
         // regression has no accuracy
         let reg = regression(&data);
-        let mse = Setup {
-            head: Head::Linear { outputs: 1 },
-            loss: Loss::Mse,
-            optimizer: "sgd",
-            dropout: 0.0,
-            l1: 0.0,
-            l2: 0.0,
-            clip: None,
-            schedule: Schedule::Constant,
-            batch: 120,
-        };
+        let mse = Setup { head: Head::Linear { outputs: 1 }, loss: Loss::Mse, ..classifier("sgd", 120) };
         let mut t = trainer(&reg, &mse, true, false);
         t.step(&reg).unwrap();
         assert_eq!(t.take_loss().wait().await.unwrap().unwrap().accuracy, None);
@@ -215,17 +188,7 @@ dual_test! {
 
     async fn a_replay_sees_weights_assigned_in_place() {
         let data = synthetic::xor(64, 0.0, 1);
-        let s = Setup {
-            head: Head::Softmax { classes: 2 },
-            loss: Loss::CrossEntropy { label_smoothing: 0.0 },
-            optimizer: "sgd",
-            dropout: 0.0,
-            l1: 0.0,
-            l2: 0.0,
-            clip: None,
-            schedule: Schedule::Constant,
-            batch: 8,
-        };
+        let s = classifier("sgd", 8);
         same_bits(&data, &s, 6, |step, t| {
             if step == 3 {
                 let w: &Tensor = &t.model.layers[0].weight;

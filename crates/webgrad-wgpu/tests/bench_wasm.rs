@@ -39,15 +39,7 @@ async fn bench_mnist_on_webgpu() {
     let steppings = [(true, None), (false, None), (true, Some(device_data))]
         .map(|(planning, resident)| Stepping { planning, resident });
     for (batch, how) in [64, 256].into_iter().flat_map(|b| steppings.map(|how| (b, how))) {
-        let name = format!(
-            "mnist_mlp_b{batch}{}{}",
-            if how.planning { "" } else { "_op_by_op" },
-            match how.resident {
-                None => "",
-                Some(false) => "_host_data",
-                Some(true) => "_device_data",
-            }
-        );
+        let name = how.workload(batch);
         if option_env!("WEBGRAD_BENCH_ONLY").is_some_and(|s| !name.contains(s)) {
             continue;
         }
