@@ -39,13 +39,17 @@ fn loss_kind(loss: Loss) -> LossKind {
     }
 }
 
-fn key(data: &Dataset, loss: Loss) -> Key {
-    let targets = match &data.targets {
+/// Where the targets are stored: (address, length).
+fn target_storage(data: &Dataset) -> (usize, usize) {
+    match &data.targets {
         Targets::Classes { labels, .. } => (labels.as_ptr() as usize, labels.len()),
         Targets::Regression { values, .. } => (values.as_ptr() as usize, values.len()),
-    };
+    }
+}
+
+fn key(data: &Dataset, loss: Loss) -> Key {
     let features = (data.features.as_ptr() as usize, data.features.len());
-    Key { features, targets, n: data.n, d: data.d, loss: loss_kind(loss) }
+    Key { features, targets: target_storage(data), n: data.n, d: data.d, loss: loss_kind(loss) }
 }
 
 /// The uploaded training set and the two small inputs a step reads it through.
@@ -69,11 +73,7 @@ impl Resident {
     /// `None` where the device keeps data in host memory anyway.
     pub fn fits_device(device: &Device, data: &Dataset) -> Option<bool> {
         let limit = device.resident_table_limit()?;
-        let largest = data.features.len().max(match &data.targets {
-            Targets::Classes { labels, .. } => labels.len(),
-            Targets::Regression { values, .. } => values.len(),
-        });
-        Some(largest <= limit)
+        Some(data.features.len().max(target_storage(data).1) <= limit)
     }
 
     /// Uploads `data`'s features and the targets `loss` trains on.
