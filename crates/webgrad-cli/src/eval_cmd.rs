@@ -102,8 +102,7 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     }
     if let Some(path) = &a.save_outputs {
         let k = model.config.head.outputs();
-        std::fs::write(path, npy_f32((loaded.test.n, k), &ev.outputs))
-            .map_err(|e| format!("{path}: cannot write: {e}"))?;
+        crate::atomic::write(path, &npy_f32((loaded.test.n, k), &ev.outputs))?;
     }
     println!("model {}: {}", a.model, file.torch);
     report::print_evaluation(&ev, &format!("{} ({} rows)", loaded.test.name, loaded.test.n));

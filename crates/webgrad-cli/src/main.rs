@@ -2,6 +2,7 @@
 //! the web app. Every user error ends as one line on stderr and exit code 1 (2 for bad flags).
 
 mod args;
+mod atomic;
 mod data;
 mod eval_cmd;
 mod gradcheck_cmd;
@@ -21,6 +22,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Memory that a model, its training state and a data set may use, in GB; whatever would
+    /// not fit is refused before it is allocated [default: 3/4 of this machine's memory]
+    #[arg(long, global = true, value_name = "GB")]
+    memory_limit: Option<f64>,
 }
 
 #[derive(Subcommand)]
@@ -70,6 +75,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(gb) = cli.memory_limit {
+        if !(gb > 0.0 && gb.is_finite()) {
+            eprintln!("webgrad: error: --memory-limit {gb} must be a positive number of GB");
+            return ExitCode::from(2);
+        }
+        webgrad_core::budget::set_limit((gb * 1e9).max(1.0) as u64);
+    }
     let result = match cli.command {
         Command::Train(a) => train_cmd::run(*a),
         Command::Eval(a) => eval_cmd::run(*a),

@@ -31,29 +31,27 @@ fn new_trainer(a: &TrainArgs, loaded: &data::Loaded, steps_per_epoch: usize) -> 
     let activation = ActivationName::parse(a.activation.as_deref().unwrap_or("relu"))?;
     let dropout = a.dropout.unwrap_or(0.0);
     let hidden = a.hidden.clone().unwrap_or_else(|| vec![128, 64]);
-    let head = match &loaded.train.targets {
-        Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
-        Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
-    };
     let config = MlpConfig {
         input: loaded.train.d,
         hidden: hidden.iter().map(|&width| LayerConfig { width, activation, dropout }).collect(),
         init: parse_init(a.init_scheme.as_deref().unwrap_or("glorot_uniform"))?,
-        head,
+        head: Head::for_targets(&loaded.train.targets),
     };
-    config.validate()?;
-    let seed = a.seed.unwrap_or(1);
-    let model = Mlp::new(&device, config, seed).map_err(|e| e.to_string())?;
-    if let Some(path) = &a.init {
-        let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
-        io::load_weights(&model, &bytes, path, None).map_err(|e| e.to_string())?;
-    }
     let mut opt_config = OptimizerConfig::by_name(a.optimizer.as_deref().unwrap_or("adam"))?;
     if let Some(lr) = a.lr {
         opt_config.set_lr(lr);
     }
     if let Some(wd) = a.weight_decay {
         opt_config.set_weight_decay(wd);
+    }
+    let batch_size = a.batch.unwrap_or(64);
+    // before anything is allocated: a model or batch that does not fit is one sentence
+    config.check_training(batch_size, opt_config.rule().state_slots(), &loaded.train)?;
+    let seed = a.seed.unwrap_or(1);
+    let model = Mlp::new(&device, config, seed).map_err(|e| e.to_string())?;
+    if let Some(path) = &a.init {
+        let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+        io::load_weights(&model, &bytes, path, None).map_err(|e| e.to_string())?;
     }
     let epochs = a.epochs.unwrap_or(5);
     let schedule = Schedule::parse(a.schedule.as_deref().unwrap_or("constant"), (epochs * steps_per_epoch) as u64)?;
@@ -67,7 +65,7 @@ fn new_trainer(a: &TrainArgs, loaded: &data::Loaded, steps_per_epoch: usize) -> 
         *label_smoothing = eps;
     }
     let config = TrainConfig {
-        batch_size: a.batch.unwrap_or(64),
+        batch_size,
         epochs,
         seed,
         shuffle: !a.no_shuffle,
@@ -77,10 +75,6 @@ fn new_trainer(a: &TrainArgs, loaded: &data::Loaded, steps_per_epoch: usize) -> 
         early_stopping_patience: a.early_stopping,
     };
     Trainer::new(model, optimizer, config).map_err(|e| e.to_string())
-}
-
-fn write_file(path: &str, bytes: &[u8]) -> CliResult<()> {
-    std::fs::write(path, bytes).map_err(|e| format!("{path}: cannot write: {e}"))
 }
 
 /// `model.safetensors` → also `model.json`.
@@ -271,7 +265,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         );
         if let Some(path) = &a.checkpoint {
             let bytes = pollster::block_on(checkpoint::save(&trainer, &model_file)).map_err(|e| e.to_string())?;
-            write_file(path, &bytes)?;
+            crate::atomic::write(path, &bytes)?;
         }
         if early.as_mut().is_some_and(|es| es.update(ev.loss)) {
             println!(
@@ -288,8 +282,8 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     report::print_evaluation(&ev, &format!("{} ({} rows)", test.name, test.n));
     if let Some(path) = &a.save {
         let bytes = pollster::block_on(io::save_weights(&trainer.model, &model_file)).map_err(|e| e.to_string())?;
-        write_file(path, &bytes)?;
-        write_file(&json_path(path), model_file.to_json().as_bytes())?;
+        crate::atomic::write(path, &bytes)?;
+        crate::atomic::write(&json_path(path), model_file.to_json().as_bytes())?;
         println!(
             "saved {path} and {} — in PyTorch: {}.load_state_dict(safetensors.torch.load_file(\"{path}\"))",
             json_path(path),

@@ -3,6 +3,7 @@
 
 pub mod autograd;
 pub mod backend;
+pub mod budget;
 pub mod cpu;
 mod error;
 pub mod gradcheck;

@@ -2,8 +2,19 @@
 
 use crate::{Error, Result};
 
+/// The element count of `shape`. Panics (never wraps) when it overflows `usize`, which on wasm32
+/// is 32 bits: a wrapped count would size a buffer smaller than the kernels index. Sizes that
+/// come from input are checked before a tensor is made ([`checked_numel`], `crate::budget`).
 pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    checked_numel(shape).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The element count of `shape`, or an error naming it when the count overflows `usize`.
+pub fn checked_numel(shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::Shape(format!("shape {shape:?} has more elements than this platform can address")))
 }
 
 /// Row-major strides (in elements) of a contiguous tensor.
@@ -52,6 +63,14 @@ pub fn split_at_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn element_counts_are_checked() {
+        assert_eq!(checked_numel(&[3, 4]).unwrap(), 12);
+        assert_eq!(checked_numel(&[]).unwrap(), 1);
+        assert!(checked_numel(&[usize::MAX, 2]).unwrap_err().to_string().contains("more elements"));
+        assert!(std::panic::catch_unwind(|| numel(&[usize::MAX / 2 + 1, 2])).is_err());
+    }
 
     #[test]
     fn broadcasting_follows_numpy() {

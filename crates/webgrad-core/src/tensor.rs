@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crate::autograd::Op;
 use crate::backend::{Buffer, Device};
-use crate::shape::numel;
+use crate::shape::{checked_numel, numel};
 use crate::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,7 +99,7 @@ impl Tensor {
 
     /// A constant f32 tensor. Errors when `data.len()` does not match the shape.
     pub fn from_slice(device: &Device, data: &[f32], shape: &[usize]) -> Result<Tensor> {
-        if data.len() != numel(shape) {
+        if data.len() != checked_numel(shape)? {
             return Err(Error::Shape(format!("{} values do not fill shape {shape:?}", data.len())));
         }
         Ok(Tensor::make(device, device.upload(data), shape.to_vec(), DType::F32, None, false))

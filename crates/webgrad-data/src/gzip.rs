@@ -28,6 +28,7 @@ pub struct MaybeGzip<P> {
     bytes_in: u64,
     total: Option<u64>,
     failed: bool,
+    max_out: u64,
 }
 
 enum State {
@@ -47,6 +48,10 @@ struct Gunzip {
     /// Decompressed bytes produced by the current member (for the trailer's length check).
     member_out: u64,
     members: u32,
+    /// Decompressed bytes of all members so far, and the most there may be (the memory
+    /// budget: a small bomb cannot make gigabytes for the parser behind it).
+    total_out: u64,
+    max_out: u64,
 }
 
 enum Phase {
@@ -59,7 +64,15 @@ enum Phase {
 impl<P: ChunkParser> MaybeGzip<P> {
     pub fn new(inner: P) -> Self {
         let src = inner.source().to_string();
-        MaybeGzip { inner, src, state: State::Sniff(Vec::new()), bytes_in: 0, total: None, failed: false }
+        let max_out = webgrad_core::budget::limit();
+        MaybeGzip { inner, src, state: State::Sniff(Vec::new()), bytes_in: 0, total: None, failed: false, max_out }
+    }
+
+    /// Caps the decompressed size at `bytes` instead of the memory budget (set before the
+    /// first push).
+    pub fn with_max_output(mut self, bytes: u64) -> Self {
+        self.max_out = bytes;
+        self
     }
 
     /// Whether the input is gzip (`None` until two bytes have arrived).
@@ -85,6 +98,8 @@ impl<P: ChunkParser> MaybeGzip<P> {
                 phase_start: 0,
                 member_out: 0,
                 members: 0,
+                total_out: 0,
+                max_out: self.max_out,
             }));
         } else {
             self.state = State::Plain;
@@ -216,10 +231,21 @@ impl Gunzip {
             // Output decoded before a corrupt spot goes to the parser first, so that the error
             // reported does not depend on how the input was cut into chunks.
             if produced > 0 {
-                let out = &self.out[..produced];
+                // past the cap only the bytes up to it reach the parser, however the input was cut
+                let room = usize::try_from(self.max_out - self.total_out).unwrap_or(usize::MAX);
+                let out = &self.out[..produced.min(room)];
                 self.crc.update(out);
-                self.member_out += produced as u64;
+                self.member_out += out.len() as u64;
+                self.total_out += out.len() as u64;
                 inner.push(out).map_err(DataError::gunzipped)?;
+                if produced > room {
+                    let msg = format!(
+                        "decompresses to more than {}, the memory limit (a gzip bomb, or a file too large to load here)",
+                        webgrad_core::budget::format_bytes(self.max_out)
+                    );
+                    // the member's deflate data starts here (the crossing point depends on chunking)
+                    return Err(DataError::format(src, self.phase_start, msg));
+                }
             }
             let status = result.map_err(|e| {
                 let at = self.phase_start + self.inflate.total_in();
@@ -381,6 +407,29 @@ mod tests {
 
     fn data() -> Vec<u8> {
         (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 % 7).collect()
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_output_cap_in_any_chunking() {
+        // 50 MB of zeros compress to ~50 kB; the cap here is 1 MB
+        let bomb = gz(&vec![0u8; 50_000_000]);
+        assert!(bomb.len() < 100_000);
+        for chunk in [3, 4096, usize::MAX] {
+            let mut p = MaybeGzip::new(Collect::default()).with_max_output(1_000_000);
+            let err = bomb.chunks(chunk).try_for_each(|c| p.push(c)).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                "c.gz: byte 10: decompresses to more than 1.0 MB, the memory limit (a gzip bomb, or a file too large \
+                 to load here)",
+                "chunk {chunk}"
+            );
+            assert_eq!(p.inner().0.len(), 1_000_000, "the parser got exactly the cap, chunk {chunk}");
+        }
+        // at the cap exactly, it is a normal file
+        let exact = gz(&vec![7u8; 1_000_000]);
+        let mut p = MaybeGzip::new(Collect::default()).with_max_output(1_000_000);
+        p.push(&exact).unwrap();
+        assert_eq!(p.finish().unwrap().len(), 1_000_000);
     }
 
     #[test]

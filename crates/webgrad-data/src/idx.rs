@@ -187,6 +187,10 @@ impl IdxParser {
 
     fn start_body(&mut self, h: &Header) -> Result<()> {
         let elements = h.data_bytes / h.ty.size();
+        // every element becomes an f32 of the dataset: refused now if those do not fit
+        let what = format!("IDX data of dims {:?}", h.dims);
+        webgrad_core::budget::check(&what, (elements as u64).saturating_mul(4), " as f32 values")
+            .map_err(|msg| DataError::format(&self.src, 0, msg))?;
         // With a known input size, a header promising more than the input holds fails now, and
         // otherwise the exact size is reserved; without one, the data grows as it arrives.
         let reserve = match self.total {

@@ -250,6 +250,11 @@ impl NpyParser {
     }
 
     fn start_body(&mut self, h: &Header) -> Result<()> {
+        // every element becomes an f32 of the dataset (or a string label): refused now if those
+        // do not fit
+        let what = format!("NPY data of shape {:?}", h.shape);
+        let bytes = (h.elements as u64).saturating_mul(4.max(h.dtype.size() as u64));
+        webgrad_core::budget::check(&what, bytes, " in memory").map_err(|msg| DataError::format(&self.src, 0, msg))?;
         let reserve = match self.total {
             Some(total) => {
                 let available = total.saturating_sub(h.data_offset as u64);

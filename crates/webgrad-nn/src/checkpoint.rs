@@ -77,6 +77,8 @@ pub fn load(device: &Device, bytes: &[u8], source: &str) -> Result<(Trainer, Mod
     if meta.format != FORMAT {
         return Err(Error::Format(format!("{source}: format '{}' is not {FORMAT}", meta.format)));
     }
+    meta.model.model.validate().map_err(|e| Error::Format(format!("{source}: {e}")))?;
+    io::check_tensors(&meta.model.model, bytes, source)?;
     let model = Mlp::new(device, meta.model.model.clone(), 0)?;
     io::load_weights(&model, bytes, source, Some("optimizer."))?;
     let st = io::parse(bytes, source)?;

@@ -1,7 +1,15 @@
 //! The model description that travels with saved weights (`model.json`).
 
 use serde::{Deserialize, Serialize};
-use webgrad_core::Activation;
+use webgrad_core::{Activation, budget};
+use webgrad_data::{Dataset, Targets};
+
+/// The most hidden layers a model may have (CLI, page, links and imported files alike).
+pub const MAX_HIDDEN_LAYERS: usize = 32;
+/// The widest hidden layer, and the most outputs a regression head may have.
+pub const MAX_WIDTH: usize = 65_536;
+/// The most classes a softmax head may have (the data parsers' limit too).
+pub const MAX_CLASSES: usize = webgrad_data::csv::MAX_CLASSES;
 
 /// Activation names as users write them (and as PyTorch modules are named).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,6 +92,15 @@ pub enum Head {
 }
 
 impl Head {
+    /// The head a dataset's targets call for: softmax over its classes (at least 2), or one
+    /// linear output per regression target.
+    pub fn for_targets(targets: &Targets) -> Head {
+        match targets {
+            Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
+            Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
+        }
+    }
+
     pub fn outputs(&self) -> usize {
         match *self {
             Head::Softmax { classes } => classes,
@@ -123,24 +140,65 @@ fn default_init() -> Init {
 }
 
 impl MlpConfig {
-    /// Checks what a user could get wrong; the message says which field.
+    /// Checks what a user, a link or a file could get wrong, before anything is allocated: the
+    /// message says which field, or how many bytes the weights would need against the memory
+    /// budget (`webgrad_core::budget`).
     pub fn validate(&self) -> Result<(), String> {
         if self.input == 0 {
             return Err("model input size is 0".into());
         }
+        if self.hidden.len() > MAX_HIDDEN_LAYERS {
+            return Err(format!("{} hidden layers (the most is {MAX_HIDDEN_LAYERS})", self.hidden.len()));
+        }
         for (i, l) in self.hidden.iter().enumerate() {
             if l.width == 0 {
                 return Err(format!("hidden layer {} has width 0", i + 1));
+            }
+            if l.width > MAX_WIDTH {
+                return Err(format!("hidden layer {} has width {} (the most is {MAX_WIDTH})", i + 1, l.width));
             }
             if !(0.0..1.0).contains(&l.dropout) {
                 return Err(format!("hidden layer {} dropout {} is not in [0, 1)", i + 1, l.dropout));
             }
         }
         match self.head {
-            Head::Softmax { classes } if classes < 2 => Err(format!("a softmax head needs ≥ 2 classes, got {classes}")),
-            Head::Linear { outputs: 0 } => Err("a linear head needs ≥ 1 output".into()),
-            _ => Ok(()),
+            Head::Softmax { classes } if classes < 2 => {
+                return Err(format!("a softmax head needs ≥ 2 classes, got {classes}"));
+            }
+            Head::Softmax { classes } if classes > MAX_CLASSES => {
+                return Err(format!("{classes} classes (the most is {MAX_CLASSES})"));
+            }
+            Head::Linear { outputs: 0 } => return Err("a linear head needs ≥ 1 output".into()),
+            Head::Linear { outputs } if outputs > MAX_WIDTH => {
+                return Err(format!("{outputs} regression outputs (the most is {MAX_WIDTH})"));
+            }
+            _ => {}
         }
+        budget::check("the model", self.parameter_bytes(), " for its weights")
+    }
+
+    /// Checks that training this model on `train` at `batch` fits: the batch is no larger than
+    /// the training rows, and the weights, their gradients, `state_slots` optimizer slots, a
+    /// batch's activations and the data set fit the memory budget.
+    pub fn check_training(&self, batch: usize, state_slots: usize, train: &Dataset) -> Result<(), String> {
+        self.validate()?;
+        if batch == 0 {
+            return Err("the batch size must be at least 1".into());
+        }
+        if batch > train.n {
+            return Err(format!("batch size {batch} is larger than the {} training rows", train.n));
+        }
+        let step = self.training_memory_bytes(batch, state_slots);
+        let data = budget::product(&[4, train.n as u64, train.d as u64]);
+        budget::check(
+            "training",
+            budget::sum(&[step, data]),
+            &format!(
+                " (weights, gradients, optimizer state and a batch of {batch}: {}; the data: {})",
+                budget::format_bytes(step),
+                budget::format_bytes(data)
+            ),
+        )
     }
 
     /// (fan_in, fan_out) of every Linear, in order.
@@ -151,19 +209,33 @@ impl MlpConfig {
         dims.windows(2).map(|w| (w[0], w[1])).collect()
     }
 
+    /// The number of weights and biases (saturating: a count too large for `usize` reads as
+    /// `usize::MAX`, which `validate` refuses).
     pub fn parameter_count(&self) -> usize {
-        self.linear_shapes().iter().map(|(i, o)| i * o + o).sum()
+        usize::try_from(self.parameter_count_u64()).unwrap_or(usize::MAX)
+    }
+
+    fn parameter_count_u64(&self) -> u64 {
+        let layer = |&(i, o): &(usize, usize)| budget::sum(&[budget::product(&[i as u64, o as u64]), o as u64]);
+        budget::sum(&self.linear_shapes().iter().map(layer).collect::<Vec<_>>())
+    }
+
+    /// The f32 bytes of the weights and biases.
+    pub fn parameter_bytes(&self) -> u64 {
+        budget::product(&[4, self.parameter_count_u64()])
     }
 
     /// An estimate of the f32 bytes one training step holds: the parameters, their gradients and
     /// `state_slots` optimizer slots each (Adam: 2), plus, per sample of the batch, the values
     /// the backward pass keeps (the input, each hidden layer's output and its dropout mask, the
     /// logits and the probabilities) and a gradient of the same size for each of them.
-    pub fn training_memory_bytes(&self, batch: usize, state_slots: usize) -> usize {
-        let params = self.parameter_count() * (2 + state_slots);
-        let hidden: usize = self.hidden.iter().map(|l| l.width * if l.dropout > 0.0 { 2 } else { 1 }).sum();
-        let per_sample = self.input + hidden + 2 * self.head.outputs();
-        4 * (params + 2 * batch * per_sample)
+    /// Saturating: a size past `u64` reads as `u64::MAX`.
+    pub fn training_memory_bytes(&self, batch: usize, state_slots: usize) -> u64 {
+        let params = budget::product(&[self.parameter_count_u64(), 2 + state_slots as u64]);
+        let hidden: Vec<u64> =
+            self.hidden.iter().map(|l| l.width as u64 * if l.dropout > 0.0 { 2 } else { 1 }).collect();
+        let per_sample = budget::sum(&[self.input as u64, budget::sum(&hidden), 2 * self.head.outputs() as u64]);
+        budget::product(&[4, budget::sum(&[params, budget::product(&[2, batch as u64, per_sample])])])
     }
 
     /// The `torch.nn.Sequential` this model equals, module by module, e.g.

@@ -129,6 +129,34 @@ pub fn read_f32(st: &SafeTensors<'_>, name: &str, shape: &[usize], source: &str)
     Ok(values)
 }
 
+/// The parameters a model of `config` has, as (state_dict name, shape), in order.
+pub fn expected_tensors(config: &MlpConfig) -> Vec<(String, Vec<usize>)> {
+    let mut out = Vec::new();
+    for (index, (fan_in, fan_out)) in config.linear_indices().into_iter().zip(config.linear_shapes()) {
+        out.push((format!("{index}.weight"), vec![fan_out, fan_in]));
+        out.push((format!("{index}.bias"), vec![fan_out]));
+    }
+    out
+}
+
+/// Checks that `bytes` hold every tensor a model of `config` needs, as F32 of the right shape,
+/// without building the model: a description that promises more than the file holds is refused
+/// before anything is allocated.
+pub fn check_tensors(config: &MlpConfig, bytes: &[u8], source: &str) -> Result<()> {
+    let st = parse(bytes, source)?;
+    for (name, shape) in expected_tensors(config) {
+        let view = st.tensor(&name).map_err(|_| Error::Format(format!("{source}: tensor '{name}' is missing")))?;
+        if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
+            return Err(Error::Format(format!(
+                "{source}: tensor '{name}' is {:?} {:?}, the model description needs F32 {shape:?}",
+                view.dtype(),
+                view.shape()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Loads weights into `model` the way `load_state_dict(strict=True)` does: every parameter must
 /// be present with its exact shape, and no other tensor outside `ignored_prefix` may be there.
 /// Checks everything before writing anything, so a bad file changes nothing.
@@ -162,6 +190,7 @@ pub fn load_model(device: &Device, bytes: &[u8], json: Option<&str>, source: &st
         None => embedded_model_file(bytes, source)?
             .ok_or_else(|| Error::Format(format!("{source}: no model description (pass the .json saved beside it)")))?,
     };
+    check_tensors(&file.model, bytes, source)?;
     let model = Mlp::new(device, file.model.clone(), 0)?;
     load_weights(&model, bytes, source, None)?;
     Ok((model, file))

@@ -17,7 +17,9 @@ pub struct Linear {
 impl Linear {
     /// Draws weight then bias from `rng` with the given scheme.
     pub fn new(device: &Device, fan_in: usize, fan_out: usize, init: Init, rng: &mut Rng) -> Result<Linear> {
-        let n = fan_in * fan_out;
+        let n = fan_in
+            .checked_mul(fan_out)
+            .ok_or_else(|| Error::Config(format!("a {fan_in} × {fan_out} layer has too many weights")))?;
         let (fi, fo) = (fan_in as f32, fan_out as f32);
         let uniform = |rng: &mut Rng, a: f32, n: usize| (0..n).map(|_| rng.uniform_range(-a, a)).collect::<Vec<f32>>();
         let normal = |rng: &mut Rng, std: f32, n: usize| (0..n).map(|_| std * rng.normal()).collect::<Vec<f32>>();

@@ -7,7 +7,8 @@
 use std::rc::Rc;
 
 use webgrad_core::Device;
-use webgrad_data::{Dataset, Targets};
+use webgrad_data::Dataset;
+use webgrad_nn::Head;
 use webgrad_wgpu::WgpuBackend;
 
 use crate::protocol::Experiment;
@@ -107,12 +108,9 @@ impl Devices {
 
 /// Parameters of the MLP an experiment builds on this data (0 if the settings are invalid).
 pub fn model_parameters(e: &Experiment, train: &Dataset) -> usize {
-    let outputs = match &train.targets {
-        Targets::Classes { classes, .. } => (*classes).max(2),
-        Targets::Regression { outputs, .. } => *outputs,
-    };
     let mut dims = vec![train.d];
     dims.extend(e.layers.iter().map(|l| l.width));
-    dims.push(outputs);
-    dims.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
+    dims.push(Head::for_targets(&train.targets).outputs());
+    // saturating: an experiment too large to count is refused by the budget check
+    dims.windows(2).map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1])).fold(0, usize::saturating_add)
 }

@@ -148,12 +148,18 @@ fn blocked(
     if m == 0 || n == 0 {
         return;
     }
+    // checked: on wasm32 a wrapped m·n would pass the length test and the kernel would write
+    // past the end of `c`
+    let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols).is_some_and(|need| len >= need);
+    assert!(
+        fits(a.len(), m, k) && fits(b.len(), k, n) && fits(c.len(), m, n),
+        "gemm buffers are shorter than {spec:?}"
+    );
     if k == 0 {
         c[..m * n].fill(0.0);
         epilogue(bias, spec, &mut c[..m * n]);
         return;
     }
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm buffers are shorter than {spec:?}");
     // k in near-equal blocks of at most KC (784 → 4 × 196 rather than 256+256+256+16)
     let kstep = k.div_ceil(k.div_ceil(KC));
     let (pack_a, pack_b) = (pack_a_pays(spec, nr, (ra, ca), kstep), pack_b_pays(spec, MC, (rb, cb), kstep));

@@ -19,6 +19,7 @@ use std::rc::Rc;
 
 use crate::Error;
 use crate::backend::*;
+use crate::shape::numel;
 use microkernel::Kernel;
 use plan::{Call, CpuPlan, Ctx, Slot};
 
@@ -178,25 +179,25 @@ impl Backend for CpuBackend {
     }
 
     fn reduce(&self, op: ReduceOp, x: &Buffer, outer: usize, axis: usize, inner: usize) -> Buffer {
-        let out = new_buf(outer * inner);
+        let out = new_buf(numel(&[outer, inner]));
         self.exec(Call::Reduce { op, x: f(x), dims: (outer, axis, inner), out: out.clone() }, None);
         out
     }
 
     fn softmax(&self, x: &Buffer, dims: (usize, usize, usize), log: bool) -> Buffer {
-        let out = new_buf(dims.0 * dims.1 * dims.2);
+        let out = new_buf(numel(&[dims.0, dims.1, dims.2]));
         self.exec(Call::Softmax { x: f(x), dims, log, out: out.clone() }, None);
         out
     }
 
     fn gemm(&self, a: &Buffer, b: &Buffer, bias: Option<&Buffer>, spec: &GemmSpec) -> Buffer {
-        let out = new_buf(spec.m * spec.n);
+        let out = new_buf(numel(&[spec.m, spec.n]));
         self.exec(Call::Gemm { a: f(a), b: f(b), bias: bias.map(f), spec: *spec, out: out.clone() }, None);
         out
     }
 
     fn one_hot(&self, labels: &Buffer, n: usize, classes: usize) -> Buffer {
-        let out = new_buf(n * classes);
+        let out = new_buf(numel(&[n, classes]));
         self.exec(Call::OneHot { labels: u(labels), n, classes, out: out.clone() }, None);
         out
     }
@@ -208,7 +209,7 @@ impl Backend for CpuBackend {
     }
 
     fn gather_table(&self, table: &Buffer, rows: &Buffer, start: &Buffer, n: usize, width: usize) -> Buffer {
-        let out = new_buf(n * width);
+        let out = new_buf(numel(&[n, width]));
         let (table, rows, start) = (f(table), u(rows), u(start));
         self.exec(Call::GatherTable { table, rows, start, n, width, out: out.clone() }, None);
         out
@@ -222,14 +223,14 @@ impl Backend for CpuBackend {
     }
 
     fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer {
-        let out = new_buf(outer * inner * parts.iter().map(|p| p.1).sum::<usize>());
+        let out = new_buf(numel(&[outer, inner, parts.iter().map(|p| p.1).sum::<usize>()]));
         let parts = parts.iter().map(|&(b, axis)| (f(b), axis)).collect();
         self.exec(Call::Concat { parts, outer, inner, out: out.clone() }, None);
         out
     }
 
     fn slice(&self, x: &Buffer, dims: (usize, usize, usize), start: usize, len: usize) -> Buffer {
-        let out = new_buf(dims.0 * len * dims.2);
+        let out = new_buf(numel(&[dims.0, len, dims.2]));
         self.exec(Call::Slice { x: f(x), dims, start, len, out: out.clone() }, None);
         out
     }
@@ -241,7 +242,7 @@ impl Backend for CpuBackend {
     }
 
     fn softmax_xent(&self, logits: &Buffer, labels: &Buffer, n: usize, c: usize, smoothing: f32) -> (Buffer, Buffer) {
-        let (loss, probs) = (new_buf(1), new_buf(n * c));
+        let (loss, probs) = (new_buf(1), new_buf(numel(&[n, c])));
         let call = Call::SoftmaxXent {
             logits: f(logits),
             labels: u(labels),
@@ -264,7 +265,7 @@ impl Backend for CpuBackend {
         c: usize,
         smoothing: f32,
     ) -> Buffer {
-        let out = new_buf(n * c);
+        let out = new_buf(numel(&[n, c]));
         let call = Call::SoftmaxXentBackward {
             probs: f(probs),
             labels: u(labels),

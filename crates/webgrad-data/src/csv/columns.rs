@@ -271,6 +271,9 @@ impl Builder {
             return Ok(());
         }
         self.push_label(src)?;
+        if self.raw.len().saturating_add(self.row.len()) > self.raw.capacity() {
+            self.check_budget(src, line)?;
+        }
         self.reserve_rows(consumed, total);
         self.raw.extend_from_slice(&self.row);
         self.rows += 1;
@@ -288,11 +291,21 @@ impl Builder {
         {
             self.estimated = true;
             let est_rows = (total as f64 / consumed as f64 * self.rows as f64 * 1.02) as usize + 16;
-            if let Some(cells) = est_rows.checked_mul(w) {
-                self.raw.reserve_exact(cells.saturating_sub(self.raw.len()));
+            // the input size may be a server's claim: the reservation stays within the memory
+            // budget and is only a hint (a failed one leaves the table to grow as rows arrive)
+            let budget_cells = usize::try_from(webgrad_core::budget::limit() / 4).unwrap_or(usize::MAX);
+            if let Some(cells) = est_rows.checked_mul(w).map(|c| c.min(budget_cells)) {
+                let _ = self.raw.try_reserve_exact(cells.saturating_sub(self.raw.len()));
             }
         }
-        grow(&mut self.raw, w, usize::MAX);
+        grow(&mut self.raw, w, usize::try_from(webgrad_core::budget::limit() / 4).unwrap_or(usize::MAX));
+    }
+
+    /// The parsed cells with this row (f32) against the memory budget.
+    fn check_budget(&self, src: &str, line: u64) -> Result<()> {
+        let bytes = (self.raw.len() as u64 + self.row.len() as u64).saturating_mul(4);
+        webgrad_core::budget::check("the table", bytes, &format!(" as f32 values by this row ({} rows)", self.rows + 1))
+            .map_err(|msg| DataError::Text { src: src.to_string(), line: Some(line), column: None, msg })
     }
 
     fn push_label(&mut self, src: &str) -> Result<()> {

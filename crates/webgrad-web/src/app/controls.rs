@@ -175,7 +175,7 @@ pub(super) fn show_preview(preview: Option<&Preview>) {
 /// Fills the table `id` with a caption, a header row and the rows, and shows it.
 pub(super) fn show_table(id: &str, title: &str, p: &Preview) {
     let table = by_id::<web_sys::HtmlElement>(id);
-    table.set_inner_html("");
+    clear(&table);
     let add_row = |cells: &[String], tag: &str| {
         let tr = document().create_element("tr").expect("tr");
         for c in cells {

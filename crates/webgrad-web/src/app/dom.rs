@@ -21,6 +21,11 @@ pub fn set_text(id: &str, text: &str) {
     by_id::<Element>(id).set_text_content(Some(text));
 }
 
+/// Removes every child of `el` (no HTML is parsed anywhere on the page: text goes in as text).
+pub fn clear(el: &Element) {
+    el.set_text_content(None);
+}
+
 pub fn set_hidden(id: &str, hidden: bool) {
     by_id::<HtmlElement>(id).set_hidden(hidden);
 }

@@ -30,7 +30,7 @@ fn field_id(name: &str) -> String {
 /// Rebuilds the fields for `optimizer`, filled with `overrides` (name, value).
 pub fn show(optimizer: &str, overrides: &[(String, f64)]) {
     let box_ = by_id::<Element>("hyper-fields");
-    box_.set_inner_html("");
+    clear(&box_);
     let Ok(config) = OptimizerConfig::by_name(optimizer) else { return };
     let doc = document();
     for (name, default) in config.hyperparameters() {

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, ImageData, PointerEvent};
 
-use super::dom::{by_id, document, on, on_event};
+use super::dom::{by_id, clear, document, on, on_event};
 use crate::protocol::GalleryItem;
 
 fn ctx(canvas: &HtmlCanvasElement) -> CanvasRenderingContext2d {
@@ -27,7 +27,7 @@ fn image_canvas(pixels: &[u8], rows: usize, cols: usize) -> Option<HtmlCanvasEle
 
 pub fn show_gallery(items: &[GalleryItem]) {
     let gallery: Element = by_id("gallery");
-    gallery.set_inner_html("");
+    clear(&gallery);
     for item in items {
         let Ok(figure) = document().create_element("figure") else { continue };
         let _ = figure.set_attribute("role", "listitem");
@@ -49,20 +49,28 @@ pub fn show_gallery(items: &[GalleryItem]) {
     }
 }
 
+/// The class probabilities of the drawn digit, best first in bold, each with a bar. Class names
+/// come from the data file, so they are set as text only (never parsed as HTML).
 pub fn show_prediction(probabilities: &[(String, f32)]) {
     let list: Element = by_id("prediction");
-    list.set_inner_html("");
+    clear(&list);
     let best = probabilities.iter().map(|p| p.1).fold(0.0f32, f32::max);
     for (name, p) in probabilities {
-        let Ok(li) = document().create_element("li") else { continue };
-        let strong = *p == best;
-        li.set_inner_html(&format!(
-            "{}{name}: {:.1} %{}<span class=\"bar\" style=\"width:{:.0}px\"></span>",
-            if strong { "<strong>" } else { "" },
-            100.0 * p,
-            if strong { "</strong>" } else { "" },
-            120.0 * p
-        ));
+        let (Ok(li), Ok(bar)) = (document().create_element("li"), document().create_element("span")) else { continue };
+        let text = format!("{name}: {:.1} %", 100.0 * p);
+        let label = if *p == best { document().create_element("strong").ok() } else { None };
+        match label {
+            Some(strong) => {
+                strong.set_text_content(Some(&text));
+                let _ = li.append_child(&strong);
+            }
+            None => li.set_text_content(Some(&text)),
+        }
+        bar.set_class_name("bar");
+        if let Some(bar) = bar.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = bar.style().set_property("width", &format!("{:.0}px", 120.0 * p));
+        }
+        let _ = li.append_child(&bar);
         let _ = list.append_child(&li);
     }
 }
@@ -140,6 +148,6 @@ pub fn wire_drawing(send: impl Fn(Vec<u8>, usize, usize) + 'static) {
     on("clear-drawing", "click", move || {
         let canvas: HtmlCanvasElement = by_id("draw");
         ctx(&canvas).clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
-        by_id::<Element>("prediction").set_inner_html("");
+        clear(&by_id::<Element>("prediction"));
     });
 }

@@ -154,7 +154,7 @@ fn field_button(row: &Element, action: &str) -> Option<web_sys::HtmlButtonElemen
 /// Replaces the rows with `layers`.
 pub fn show(layers: &[HiddenLayer]) {
     let list = list();
-    list.set_inner_html("");
+    clear(&list);
     for l in layers {
         let _ = list.append_child(&row(l));
     }

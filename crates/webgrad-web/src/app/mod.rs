@@ -261,7 +261,7 @@ impl Page {
             FromWorker::Running { running } => app.running = running,
             FromWorker::Exported { safetensors, json } => {
                 let links = by_id::<web_sys::Element>("export-links");
-                links.set_inner_html("");
+                clear(&links);
                 for a in [
                     download_link("webgrad-model.safetensors", &safetensors, "application/octet-stream"),
                     download_link("webgrad-model.json", json.as_bytes(), "application/json"),

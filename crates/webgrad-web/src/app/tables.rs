@@ -4,7 +4,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use webgrad_nn::metrics::{ClassStats, ClassificationReport};
 
-use super::dom::{by_id, document};
+use super::dom::{by_id, clear, document};
 
 fn cell(tag: &str, text: &str) -> Element {
     let e = document().create_element(tag).expect("element");
@@ -32,7 +32,7 @@ fn stats_row(name: &str, s: &ClassStats) -> Element {
 
 pub fn show_classification(r: &ClassificationReport) {
     let per_class: Element = by_id("per-class");
-    per_class.set_inner_html("");
+    clear(&per_class);
     let caption = cell("caption", "Per-class metrics");
     let _ = per_class.append_child(&caption);
     let _ = per_class.append_child(&row(&[
@@ -49,7 +49,7 @@ pub fn show_classification(r: &ClassificationReport) {
     let _ = per_class.append_child(&stats_row("weighted avg", &r.weighted_avg));
 
     let confusion: Element = by_id("confusion");
-    confusion.set_inner_html("");
+    clear(&confusion);
     let _ = confusion.append_child(&cell("caption", "Confusion matrix (rows: true class, columns: predicted)"));
     let mut header = vec![cell("th", "true \\ predicted")];
     header.extend(r.names.iter().map(|n| cell("th", n)));

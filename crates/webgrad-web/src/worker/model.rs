@@ -4,15 +4,7 @@ use super::*;
 
 /// A trainer for `model` with the experiment's optimizer and run settings.
 pub(super) fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Result<Trainer, String> {
-    let mut opt = OptimizerConfig::by_name(&e.optimizer)?;
-    opt.set_lr(e.lr);
-    if let Some(wd) = e.weight_decay {
-        opt.set_weight_decay(wd);
-    }
-    for (name, value) in &e.hyper {
-        opt.set_hyperparameter(name, *value)?;
-    }
-    opt.validate()?;
+    let opt = optimizer_config(e)?;
     let loss = Loss::for_head(&model.config.head);
     let config = TrainConfig { l1: e.l1, l2: e.l2, ..TrainConfig::new(e.batch, e.epochs, e.seed, loss) };
     let total = (e.epochs * train_rows.div_ceil(e.batch.max(1))) as u64;
@@ -28,6 +20,22 @@ pub(super) fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Res
     Trainer::new(model, Optimizer::new(opt, schedule), config).map_err(|err| err.to_string())
 }
 
+/// The experiment's optimizer with its settings, checked.
+fn optimizer_config(e: &Experiment) -> Result<OptimizerConfig, String> {
+    let mut opt = OptimizerConfig::by_name(&e.optimizer)?;
+    opt.set_lr(e.lr);
+    if let Some(wd) = e.weight_decay {
+        opt.set_weight_decay(wd);
+    }
+    for (name, value) in &e.hyper {
+        opt.set_hyperparameter(name, *value)?;
+    }
+    opt.validate()?;
+    Ok(opt)
+}
+
+/// A fresh model and trainer for the experiment on `train`; what does not fit the memory budget
+/// (or a batch larger than the data) is refused before anything is allocated.
 pub(super) fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
     let hidden = e
         .layers
@@ -36,11 +44,9 @@ pub(super) fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) ->
             Ok(LayerConfig { width: l.width, activation: ActivationName::parse(&l.activation)?, dropout: l.dropout })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let head = match &train.targets {
-        Targets::Classes { classes, .. } => Head::Softmax { classes: (*classes).max(2) },
-        Targets::Regression { outputs, .. } => Head::Linear { outputs: *outputs },
-    };
-    let config = MlpConfig { input: train.d, hidden, head, init: Init::GlorotUniform };
+    let config =
+        MlpConfig { input: train.d, hidden, head: Head::for_targets(&train.targets), init: Init::GlorotUniform };
+    config.check_training(e.batch, optimizer_config(e)?.rule().state_slots(), train)?;
     let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
     make_trainer(model, e, train.n)
 }
