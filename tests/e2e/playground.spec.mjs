@@ -25,6 +25,23 @@ async function watchLongTasks(page) {
   });
 }
 
+// Every test: no Content-Security-Policy violation (index.html's CSP forbids inline script and
+// inline styles; a violation means a feature broke under it, or an injection was attempted).
+test.beforeEach(async ({ page }) => {
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+  });
+  page.__csp = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) page.__csp.push(m.text()); });
+});
+
+test.afterEach(async ({ page }) => {
+  expect(page.__csp).toEqual([]);
+  const seen = await page.evaluate(() => window.__cspViolations ?? []).catch(() => []);
+  expect(seen).toEqual([]);
+});
+
 async function ready(page) {
   await page.goto('/');
   await expect(page.getByRole('status')).toContainText('Training device', { timeout: 30_000 });
@@ -513,4 +530,85 @@ test('First view: the wasm and JS the page loads are at most 1 MB gzip-compresse
   const total = sizes.reduce((sum, [, n]) => sum + n, 0);
   console.log(`first view, gzip -9: ${sizes.map(([f, n]) => `${f} ${(n / 1000).toFixed(0)} KB`).join(', ')}; total ${(total / 1000).toFixed(0)} KB`);
   expect(total).toBeLessThanOrEqual(1_000_000);
+});
+
+/** An NPY v1.0 file: `descr` ('|u1' or '<U40'), `shape`, and the raw little-endian body. */
+function npy(descr, shape, body) {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const pre = Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, header.length & 0xff, header.length >> 8]);
+  return Buffer.concat([pre, Buffer.from(header, 'latin1'), body]);
+}
+
+test('Hostile class, column and file names are shown as text and run no script', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  const payloads = ['<img src=x onerror="window.__xss=1">', '<script>window.__xss=2</script>', '"><b id=bold>b</b>'];
+  const fileInput = page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)');
+  // a table whose label classes, a column name and the file name are HTML payloads
+  const quote = (v) => `"${v.replaceAll('"', '""')}"`;
+  const lines = [['a', '<svg onload=window.__xss=4>', 'label'].map(quote).join(',')];
+  for (let r = 0; r < 60; r++) lines.push([r % 3, (r * 7) % 5, quote(payloads[r % 3])].join(','));
+  const name = '<img src=y onerror=window.__xss=3>.csv';
+  await fileInput.setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+  await expect(page.locator('#data-summary')).toContainText(`${name}: 48 training rows`, { timeout: 30_000 });
+  const preview = page.getByRole('table', { name: 'Data preview' });
+  await expect(preview).toContainText('<svg onload=window.__xss=4>');
+  await expect(preview).toContainText(payloads[0]);
+  await page.getByLabel('Epochs').fill('3');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 3', { timeout: 60_000 });
+  for (const p of payloads) {
+    await expect(page.getByRole('table', { name: 'Per-class metrics' })).toContainText(p);
+    await expect(page.getByRole('table', { name: 'Confusion matrix' })).toContainText(p);
+  }
+  await expect(page.getByRole('button', { name: payloads[1] }).first()).toBeVisible();
+  await page.getByRole('button', { name: 'Export model' }).click();
+  await expect(page.locator('#export-links a')).toHaveCount(2);
+
+  // 28×28 images with string labels (an NPY pair): the gallery and the drawing's prediction list
+  const n = 60;
+  const pixels = Buffer.alloc(n * 784);
+  for (let r = 0; r < n; r++) for (let i = 0; i < 784; i++) pixels[r * 784 + i] = (i % 28) % 3 === r % 3 ? 255 : 0;
+  const labels = Buffer.alloc(n * 40 * 4);
+  for (let r = 0; r < n; r++) [...payloads[r % 3]].forEach((ch, j) => labels.writeUInt32LE(ch.codePointAt(0), (r * 40 + j) * 4));
+  await fileInput.setInputFiles([
+    { name: 'x.npy', mimeType: 'application/octet-stream', buffer: npy('|u1', [n, 28, 28], pixels) },
+    { name: 'y.npy', mimeType: 'application/octet-stream', buffer: npy('<U40', [n], labels) },
+  ]);
+  await expect(page.locator('#data-summary')).toContainText('48 training rows', { timeout: 30_000 });
+  await page.getByLabel('Epochs').fill('2');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 2', { timeout: 60_000 });
+  const gallery = page.getByRole('list', { name: 'Test predictions' });
+  await expect(gallery.getByRole('listitem').first()).toBeVisible();
+  const drawing = page.getByRole('img', { name: /Drawing canvas/ });
+  await drawing.scrollIntoViewIfNeeded();
+  const pad = await drawing.boundingBox();
+  await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.2);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * (0.2 + 0.07 * i));
+  await page.mouse.up();
+  const prediction = page.getByRole('list', { name: 'Prediction', exact: true });
+  await expect(prediction.getByRole('listitem')).toHaveCount(3);
+  for (const p of payloads) await expect(prediction).toContainText(p);
+  await page.screenshot({ path: `${shots}/hostile-names.png`, fullPage: true });
+  // nothing was parsed as HTML, nothing ran
+  expect(await page.evaluate(() => window.__xss)).toBeUndefined();
+  expect(await page.locator('main img, main script, main svg, #bold').count()).toBe(0);
+  // and the Content-Security-Policy is in force: an inline script does not run
+  const inline = await page.evaluate(async () => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.body.append(s);
+    await new Promise((r) => setTimeout(r, 100));
+    const blocked = window.__cspViolations.splice(0);
+    return { ran: window.__inline, blocked };
+  });
+  expect(inline.ran).toBeUndefined();
+  expect(inline.blocked.join()).toContain('script-src');
+  page.__csp.length = 0;
+  expect(errors.filter((e) => !/Content Security Policy/.test(e))).toEqual([]);
 });

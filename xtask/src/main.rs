@@ -26,10 +26,19 @@ fn path_env() -> String {
     format!("{}/node_modules/.bin:{home}/.cargo/bin:{}", root().display(), std::env::var("PATH").unwrap_or_default())
 }
 
+/// Environment of every command `cargo xtask test` runs: the GPU tests fail instead of skipping
+/// when no adapter is found (lavapipe provides one after `scripts/setup.sh`).
+const TEST_ENV: [(&str, &str); 1] = [("WEBGRAD_REQUIRE_GPU", "1")];
+
 fn step(title: &str, program: &str, args: &[&str]) -> Result<(), String> {
+    step_with_env(title, program, args, &[])
+}
+
+fn step_with_env(title: &str, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     println!("\n== {title}: {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .env("PATH", path_env())
         .env("TRUNK_SKIP_VERSION_CHECK", "true")
@@ -45,6 +54,7 @@ fn setup() -> Result<(), String> {
 
 fn test() -> Result<(), String> {
     setup()?;
+    let step = |title: &str, program: &str, args: &[&str]| step_with_env(title, program, args, &TEST_ENV);
     step("format", "cargo", &["fmt", "--all", "--check"])?;
     step("clippy (native)", "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     step(

@@ -2,8 +2,9 @@
 //! step) in headless Chromium: the size of the module's linear memory (`WebAssembly.Memory`,
 //! which only grows) after epoch 1 and after epoch 10, printed as one JSON line. A steady-state
 //! step that allocates nothing new leaves the two equal. Its own test binary, so the memory is
-//! this module's alone (the bench suite's matmuls would leave free room behind). Not part of
-//! the normal test run (`test = false`); `cargo xtask bench` runs it:
+//! this module's alone (the bench suite's matmuls would leave free room behind). The test
+//! fails if the memory grew after epoch 1; it runs with the other browser tests, and
+//! `cargo xtask bench` runs it for its row:
 //!
 //! ```text
 //! cargo test --profile wasm-release -p webgrad-nn --target wasm32-unknown-unknown \
@@ -72,4 +73,5 @@ async fn heap_over_10_epochs() {
         "last_loss": last_loss,
     });
     console_log!("{row}");
+    assert_eq!(after[9], after[0], "the wasm heap grew after epoch 1: {after:?}");
 }

@@ -17,6 +17,7 @@ pub mod devices;
 pub mod diagram_units;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
+pub mod loss_history;
 pub mod protocol;
 #[cfg(target_arch = "wasm32")]
 pub mod storage;

@@ -4,32 +4,30 @@
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-const MAX_POINTS: usize = 800;
+use crate::loss_history::LossHistory;
+
 const PAD: f64 = 36.0;
 
 fn ctx(canvas: &HtmlCanvasElement) -> CanvasRenderingContext2d {
     canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into()
 }
 
-/// Every k-th point so at most MAX_POINTS are drawn (keeps each frame well under a millisecond).
-fn thin(points: &[(u64, f32)]) -> impl Iterator<Item = &(u64, f32)> {
-    let k = points.len().div_ceil(MAX_POINTS).max(1);
-    points.iter().step_by(k)
-}
-
 /// `smoothing` ∈ [0, 1): the weight of the past in the smoothed line's moving average
-/// (TensorBoard's slider; 0 = the raw loss).
-pub fn draw(canvas: &HtmlCanvasElement, train: &[(u64, f32)], test: &[(u64, f64)], log_scale: bool, smoothing: f64) {
+/// (TensorBoard's slider; 0 = the raw loss). The raw loss is drawn as its per-bucket min–max
+/// envelope (`LossHistory`), so a long run draws as fast as a short one and keeps its spikes.
+pub fn draw(canvas: &HtmlCanvasElement, train: &LossHistory, test: &[(u64, f64)], log_scale: bool, smoothing: f64) {
     let c = ctx(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
-    let ys = train
+    let buckets = train.buckets();
+    let ys = buckets
         .iter()
-        .map(|p| p.1 as f64)
+        .flat_map(|b| [b.min as f64, b.max as f64])
         .chain(test.iter().map(|p| p.1))
         .filter(|v| v.is_finite() && (!log_scale || *v > 0.0));
     let (lo, hi) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let max_step = train.last().map(|p| p.0).unwrap_or(1).max(test.last().map(|p| p.0).unwrap_or(1)) as f64;
+    let last_step = train.last().map(|p| p.0).unwrap_or(1);
+    let max_step = last_step.max(test.last().map(|p| p.0).unwrap_or(1)) as f64;
     c.set_stroke_style_str("#d0d4da");
     c.stroke_rect(PAD, 8.0, w - PAD - 8.0, h - PAD - 8.0);
     if lo > hi {
@@ -44,25 +42,28 @@ pub fn draw(canvas: &HtmlCanvasElement, train: &[(u64, f32)], test: &[(u64, f64)
     let _ = c.fill_text(&format!("{hi:.3}"), 2.0, 16.0);
     let _ = c.fill_text(&format!("{lo:.3}"), 2.0, h - PAD);
     let _ = c.fill_text(&format!("step {}", max_step as u64), w - 70.0, h - 10.0);
-    // raw train loss
+    // raw train loss: through each bucket's max and min at its last step
     c.set_stroke_style_str("#56b4e9");
     c.set_line_width(1.0);
     c.begin_path();
-    for (i, &(s, v)) in thin(train).enumerate() {
-        if i == 0 { c.move_to(x(s as f64), y(v as f64)) } else { c.line_to(x(s as f64), y(v as f64)) }
+    for (i, b) in buckets.iter().enumerate() {
+        let xs = x(b.last_step as f64);
+        if i == 0 {
+            c.move_to(xs, y(b.max as f64))
+        } else {
+            c.line_to(xs, y(b.max as f64))
+        }
+        if b.min != b.max {
+            c.line_to(xs, y(b.min as f64));
+        }
     }
     c.stroke();
-    // smoothed train loss (EMA over all points, drawn thinned)
+    // smoothed train loss
     c.set_stroke_style_str("#0072b2");
     c.set_line_width(2.0);
     c.begin_path();
-    let k = train.len().div_ceil(MAX_POINTS).max(1);
-    let mut ema = train.first().map(|p| p.1 as f64).unwrap_or(0.0);
-    for (i, &(s, v)) in train.iter().enumerate() {
-        ema = smoothing * ema + (1.0 - smoothing) * v as f64;
-        if i % k == 0 {
-            if i == 0 { c.move_to(x(s as f64), y(ema)) } else { c.line_to(x(s as f64), y(ema)) }
-        }
+    for (i, (s, v)) in train.smoothed(smoothing).into_iter().enumerate() {
+        if i == 0 { c.move_to(x(s as f64), y(v)) } else { c.line_to(x(s as f64), y(v)) }
     }
     c.stroke();
     // test loss per epoch

@@ -20,8 +20,12 @@ use wasm_bindgen::prelude::*;
 use web_sys::{HtmlCanvasElement, MessageEvent, Worker};
 use webgrad_nn::Report;
 
+use crate::loss_history::{LossHistory, thin_epochs};
 use crate::protocol::*;
 use controls::*;
+
+/// Per-epoch points kept for the charts (thinned past twice this; see `thin_epochs`).
+const EPOCH_POINTS: usize = 512;
 use dom::*;
 
 #[derive(Default)]
@@ -30,7 +34,7 @@ struct App {
     ready: bool,
     /// Controls changed since the worker last built the model: the next Train/Step resets first.
     dirty: bool,
-    losses: Vec<(u64, f32)>,
+    losses: LossHistory,
     test_losses: Vec<(u64, f64)>,
     summary: Option<DataSummary>,
     boundary: Option<Boundary>,
@@ -210,7 +214,9 @@ impl Page {
                 app.summary = Some(summary);
             }
             FromWorker::Progress { step, epoch, losses, samples_per_sec, boundary } => {
-                app.losses.extend(losses);
+                for (step, loss) in losses {
+                    app.losses.push(step, loss);
+                }
                 app.step = step;
                 app.epoch = epoch;
                 if samples_per_sec > 0.0 {
@@ -229,6 +235,8 @@ impl Page {
                 let at = app.step;
                 app.test_losses.push((at, test_loss));
                 app.scores.push((epoch, train_score, test_score));
+                thin_epochs(&mut app.test_losses, EPOCH_POINTS);
+                thin_epochs(&mut app.scores, EPOCH_POINTS);
                 app.regression = matches!(report, Report::Regression(_));
                 let summary = match &report {
                     Report::Classification(r) => {
@@ -346,7 +354,7 @@ fn render(app: &App) {
     );
     let caption = match (app.losses.first(), app.losses.last()) {
         (Some(first), Some(last)) => {
-            format!("Loss: first {:.4}, last {:.4} ({} steps).", first.1, last.1, app.losses.len())
+            format!("Loss: first {:.4}, last {:.4} ({} steps).", first.1, last.1, app.losses.steps())
         }
         _ => "Loss: no steps yet.".to_string(),
     };
