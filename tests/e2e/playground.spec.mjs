@@ -612,3 +612,113 @@ test('Hostile class, column and file names are shown as text and run no script',
   page.__csp.length = 0;
   expect(errors.filter((e) => !/Content Security Policy/.test(e))).toEqual([]);
 });
+
+/** Keeps a handle on the current training worker (window.__trainingWorker), replacements too. */
+async function captureWorker(page) {
+  await page.addInitScript(() => {
+    const Base = window.Worker;
+    window.Worker = class extends Base {
+      constructor(...args) {
+        super(...args);
+        window.__trainingWorker = this;
+      }
+    };
+  });
+}
+
+const epochShown = (page) => async () => Number(((await page.locator('#accuracy').textContent()).match(/after epoch (\d+)/) || [0, 0])[1]);
+
+test('A worker that panics is replaced and training continues from the last checkpoint', async ({ page }) => {
+  await captureWorker(page);
+  await ready(page);
+  // bundled data: the replacement loads it again
+  await page.getByLabel('Dataset').selectOption('circle');
+  await expect(page.locator('#data-summary')).toContainText('circle', { timeout: 30_000 });
+  await page.getByLabel('Epochs').fill('500');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(2);
+  await page.evaluate(() => window.__trainingWorker.postMessage({ kind: 'panic' }));
+  await expect(page.getByRole('alert')).toContainText(/The training worker failed and was replaced\. Restored: the data and the model after epoch (\d+)/, { timeout: 30_000 });
+  const restored = Number((await page.getByRole('alert').textContent()).match(/after epoch (\d+)/)[1]);
+  expect(restored).toBeGreaterThan(2);
+  await expect(page.locator('#data-summary')).toContainText('circle');
+  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Pause' })).toBeDisabled();
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(restored + 2);
+  await page.getByRole('button', { name: 'Pause' }).click();
+
+  // a local file cannot be fetched again: the page sends the same files to the replacement
+  const fixtures = (f) => fileURLToPath(new URL(`fixtures/${f}`, import.meta.url));
+  await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)').setInputFiles(fixtures('pets.csv'));
+  await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows', { timeout: 30_000 });
+  await page.getByLabel('Epochs').fill('400');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(3);
+  await page.evaluate(() => window.__trainingWorker.postMessage({ kind: 'panic' }));
+  await expect(page.getByRole('alert')).toContainText('The training worker failed and was replaced. Restored: the data and the model after epoch', { timeout: 30_000 });
+  await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows');
+  const again = Number((await page.getByRole('alert').textContent()).match(/after epoch (\d+)/)[1]);
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(again + 2);
+  await page.screenshot({ path: `${shots}/worker-restarted.png`, fullPage: true });
+});
+
+/** Rewrites the experiment stored inside the browser's checkpoint (safetensors metadata). */
+async function editStoredExperiment(page, patch) {
+  await page.evaluate(async (patch) => {
+    const dir = await navigator.storage.getDirectory();
+    const handle = await dir.getFileHandle('webgrad-checkpoint.safetensors');
+    const bytes = new Uint8Array(await (await handle.getFile()).arrayBuffer());
+    const len = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
+    const experiment = JSON.parse(header.__metadata__['webgrad.experiment']);
+    header.__metadata__['webgrad.experiment'] = JSON.stringify(Object.assign(experiment, patch));
+    let text = JSON.stringify(header);
+    text += ' '.repeat((8 - (text.length % 8)) % 8);
+    const encoded = new TextEncoder().encode(text);
+    const out = new Uint8Array(8 + encoded.length + bytes.length - 8 - len);
+    new DataView(out.buffer).setBigUint64(0, BigInt(encoded.length), true);
+    out.set(encoded, 8);
+    out.set(bytes.subarray(8 + len), 8 + encoded.length);
+    const w = await handle.createWritable();
+    await w.write(out);
+    await w.close();
+  }, patch);
+}
+
+test('Resume cannot crash: a checkpoint that does not fit its data starts afresh; a failed Reset keeps the checkpoint', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await page.getByLabel('Epochs').fill('40');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.waitForTimeout(500);
+  // a Reset whose data cannot load keeps the stored checkpoint: a reload still resumes it
+  await page.getByLabel('…or load from a URL').fill('http://127.0.0.1:8091/no-such-file.csv');
+  await page.getByRole('button', { name: 'Load URL' }).click();
+  await expect(page.getByRole('alert')).toContainText('no-such-file.csv', { timeout: 30_000 });
+  await page.reload();
+  await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
+  await expect(page.locator('#data-summary')).toContainText('mnist: 8000 training rows');
+
+  // the stored experiment now names other data than the checkpoint's model was built for
+  await editStoredExperiment(page, { data: { kind: 'iris' } });
+  await page.reload();
+  await expect(page.getByRole('alert')).toContainText('the saved checkpoint does not fit its data', { timeout: 30_000 });
+  await expect(page.getByRole('alert')).toContainText('starting the experiment afresh');
+  await expect(page.locator('#data-summary')).toContainText('iris: 120 training rows');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch', { timeout: 60_000 });
+  // the mismatched checkpoint was dropped: the next visit resumes the new experiment's instead
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.waitForTimeout(500);
+  await page.reload();
+  await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
+  await expect(page.locator('#data-summary')).toContainText('iris');
+  expect(errors).toEqual([]);
+});

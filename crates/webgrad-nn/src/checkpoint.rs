@@ -37,6 +37,17 @@ fn slot_name(param: &str, slot: usize) -> String {
 }
 
 pub async fn save(trainer: &Trainer, model_file: &ModelFile) -> Result<Vec<u8>> {
+    save_with_metadata(trainer, model_file, HashMap::new()).await
+}
+
+/// [`save`], with more string entries in the file's metadata (the page keeps its experiment
+/// there, so checkpoint and experiment are one file, written at once). `extra` keys must not
+/// start with "webgrad" followed by nothing else or ".checkpoint" (those are the checkpoint's own).
+pub async fn save_with_metadata(
+    trainer: &Trainer,
+    model_file: &ModelFile,
+    extra: HashMap<String, String>,
+) -> Result<Vec<u8>> {
     let opt = &trainer.optimizer;
     let meta = Meta {
         format: FORMAT.into(),
@@ -57,10 +68,17 @@ pub async fn save(trainer: &Trainer, model_file: &ModelFile) -> Result<Vec<u8>> 
         }
     }
     let json = serde_json::to_string(&meta).expect("checkpoint metadata serialises");
-    io::serialize(
-        &tensors,
-        Some(HashMap::from([(KEY.to_string(), json), (io::METADATA_KEY.to_string(), model_file.to_json())])),
-    )
+    let mut metadata = extra;
+    metadata.insert(KEY.to_string(), json);
+    metadata.insert(io::METADATA_KEY.to_string(), model_file.to_json());
+    io::serialize(&tensors, Some(metadata))
+}
+
+/// One string entry of a safetensors file's metadata (`None` when the file or the key is not
+/// there); reads only the header.
+pub fn metadata_entry(bytes: &[u8], key: &str) -> Option<String> {
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes).ok()?;
+    header.metadata().as_ref()?.get(key).cloned()
 }
 
 /// Rebuilds the trainer (model, optimizer with its state, settings, cursor) from a checkpoint.

@@ -15,7 +15,7 @@ use webgrad_core::backend::{ReadFuture, StepHyper};
 use webgrad_core::{Tensor, no_grad, rng};
 use webgrad_data::{Batcher, Cursor, Dataset, Targets};
 
-use crate::config::Head;
+use crate::config::{Head, MlpConfig};
 use crate::loss::{self, Loss};
 use crate::metrics::{self, ClassificationReport, RegressionReport};
 use crate::model::Mlp;
@@ -144,7 +144,12 @@ pub struct Trainer {
 
 /// Checks that a dataset fits a model: feature count, and targets that match the head.
 pub fn check_fit(model: &Mlp, data: &Dataset) -> Result<()> {
-    let cfg = &model.config;
+    check_config_fits(&model.config, data)
+}
+
+/// [`check_fit`] before the model is built (a checkpoint's description against the data it
+/// is about to train on).
+pub fn check_config_fits(cfg: &MlpConfig, data: &Dataset) -> Result<()> {
     if data.d != cfg.input {
         return Err(Error::Config(format!(
             "{}: {} features per row, but the model takes {}",

@@ -458,6 +458,15 @@ pub enum ToWorker {
         name: String,
         bytes: Bytes,
     },
+    /// A new worker (the previous one failed): load the experiment's data and continue from
+    /// `checkpoint` (the last `FromWorker::Checkpoint`), or start it afresh without one. Data
+    /// from local files comes with the files instead (see `app::send_files`).
+    Restore {
+        experiment: Experiment,
+        checkpoint: Option<Bytes>,
+    },
+    /// Panic in the worker, as a bug would (the end-to-end test of the worker restart sends it).
+    Panic,
 }
 
 /// A labelled 2-D point for the scatter / decision-boundary view.
@@ -593,6 +602,17 @@ pub enum FromWorker {
     },
     /// Something went wrong; what was loaded or trained is kept.
     Error {
+        message: String,
+    },
+    /// The state after an epoch, which the page keeps: if the worker fails, a new one continues
+    /// from it (`ToWorker::Restore`).
+    Checkpoint {
+        experiment: Experiment,
+        epoch: u64,
+        bytes: Bytes,
+    },
+    /// The worker panicked (a bug): its last words. The page replaces it and restores.
+    Crashed {
         message: String,
     },
 }

@@ -9,7 +9,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 const CHECKPOINT: &str = "webgrad-checkpoint.safetensors";
-const EXPERIMENT: &str = "webgrad-experiment.json";
+/// Where earlier versions kept the experiment, beside the checkpoint (removed on clear).
+const OLD_EXPERIMENT: &str = "webgrad-experiment.json";
+/// The checkpoint's metadata key for the experiment's JSON: one file holds both, written at
+/// once, so a checkpoint never meets another experiment's settings.
+pub const EXPERIMENT_KEY: &str = "webgrad.experiment";
 
 fn err(e: JsValue) -> String {
     e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
@@ -52,24 +56,22 @@ async fn read(name: &str) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(Uint8Array::new(&buf).to_vec()))
 }
 
-/// Saves the checkpoint and the experiment that produced it (JSON).
-pub async fn save_checkpoint(checkpoint: &[u8], experiment_json: &str) -> Result<(), String> {
-    write(CHECKPOINT, checkpoint).await?;
-    write(EXPERIMENT, experiment_json.as_bytes()).await
+/// Saves the checkpoint, which holds its experiment under [`EXPERIMENT_KEY`] (one file: the
+/// browser swaps it in whole when the writable stream closes).
+pub async fn save_checkpoint(checkpoint: &[u8]) -> Result<(), String> {
+    write(CHECKPOINT, checkpoint).await
 }
 
-/// The saved checkpoint and experiment JSON, if both are there.
+/// The saved checkpoint and its experiment's JSON, if there is one with an experiment.
 pub async fn load_checkpoint() -> Result<Option<(Vec<u8>, String)>, String> {
-    match (read(CHECKPOINT).await?, read(EXPERIMENT).await?) {
-        (Some(c), Some(e)) => Ok(Some((c, String::from_utf8_lossy(&e).into_owned()))),
-        _ => Ok(None),
-    }
+    let Some(bytes) = read(CHECKPOINT).await? else { return Ok(None) };
+    Ok(webgrad_nn::checkpoint::metadata_entry(&bytes, EXPERIMENT_KEY).map(|json| (bytes, json)))
 }
 
-/// Forgets the checkpoint (a new experiment starts).
+/// Forgets the checkpoint (a new experiment is ready).
 pub async fn clear_checkpoint() {
     if let Ok(dir) = directory().await {
-        for name in [CHECKPOINT, EXPERIMENT] {
+        for name in [CHECKPOINT, OLD_EXPERIMENT] {
             let _ = call(&dir, "removeEntry", &[name.into()]).await;
         }
     }

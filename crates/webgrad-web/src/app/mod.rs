@@ -46,18 +46,36 @@ struct App {
     regression: bool,
     /// The experiment sent with files that are still loading (shown once they load).
     pending_files: Option<Experiment>,
+    /// What a replacement worker needs if this one fails: the last experiment sent, the last
+    /// files sent (local data cannot be fetched again) and the last checkpoint the worker
+    /// posted (after every epoch).
+    experiment: Option<Experiment>,
+    files: Option<js_sys::Array>,
+    checkpoint: Option<(Experiment, u64, Bytes)>,
+    /// A replacement worker is starting or restoring; `restarts` counts them in this visit.
+    restoring: bool,
+    restarts: u32,
 }
+
+/// After this many worker failures in one visit the page stops replacing it (a crash loop).
+const MAX_RESTARTS: u32 = 3;
 
 struct Page {
     app: RefCell<App>,
-    worker: Worker,
+    worker: RefCell<Worker>,
+    /// Which worker's messages count: a replaced worker's late messages are ignored.
+    generation: std::cell::Cell<u32>,
 }
 
 impl Page {
     fn send(&self, m: &ToWorker) {
         if let Ok(v) = serde_wasm_bindgen::to_value(m) {
-            let _ = self.worker.post_message(&v);
+            self.post(&v);
         }
+    }
+
+    fn post(&self, v: &JsValue) {
+        let _ = self.worker.borrow().post_message(v);
     }
 
     /// Sends Reset with the current controls; false (and an error shown) if they are invalid.
@@ -78,6 +96,7 @@ impl Page {
                 tables::hide();
                 set_text("accuracy", "Train for an epoch to see the test metrics.");
                 set_text("stats", "Loading the data and building the model…");
+                self.app.borrow_mut().experiment = Some(experiment.clone());
                 self.send(&ToWorker::Reset { experiment });
                 true
             }
@@ -96,7 +115,9 @@ impl Page {
             _ => None,
         };
         self.apply(msg);
+        let restoring = self.app.borrow().restoring;
         match first_ready {
+            Some(_) if restoring => self.restore(),
             Some(Some(r)) => {
                 show_experiment(&r.experiment);
                 remember_in_url(&r.experiment);
@@ -110,6 +131,69 @@ impl Page {
         }
     }
 
+    /// Sends a replacement worker what it needs to continue: the last checkpoint with its
+    /// experiment (and the files, for local data), or the last experiment to start afresh.
+    fn restore(&self) {
+        let (checkpoint, experiment, files) = {
+            let app = self.app.borrow();
+            let experiment = app.checkpoint.as_ref().map(|c| c.0.clone()).or_else(|| app.experiment.clone());
+            (app.checkpoint.as_ref().map(|c| c.2.clone()), experiment, app.files.clone())
+        };
+        let Some(experiment) = experiment else {
+            self.app.borrow_mut().restoring = false;
+            self.reset();
+            return;
+        };
+        match (&experiment.data, files) {
+            (DataChoice::File { .. }, Some(files)) => {
+                let msg = files_message(&files, &experiment);
+                if let Some(c) = &checkpoint {
+                    let _ = js_sys::Reflect::set(&msg, &"checkpoint".into(), &js_sys::Uint8Array::from(&c[..]));
+                }
+                self.post(&msg);
+            }
+            _ => self.send(&ToWorker::Restore { experiment, checkpoint }),
+        }
+    }
+
+    /// The worker failed (a panic it reported, or an error event: a trap, out of memory): it is
+    /// replaced by a new one, which gets the data and the last checkpoint back (`restore`).
+    fn restart_worker(self: &Rc<Self>, reason: &str) {
+        self.worker.borrow().terminate();
+        self.generation.set(self.generation.get() + 1);
+        let restarts = {
+            let mut app = self.app.borrow_mut();
+            (app.ready, app.running, app.restoring) = (false, false, true);
+            app.restarts += 1;
+            app.restarts
+        };
+        render(&self.app.borrow());
+        if restarts > MAX_RESTARTS {
+            set_text(
+                "error",
+                &format!(
+                    "The training worker failed again ({reason}); it was restarted {MAX_RESTARTS} times already. Reload the page."
+                ),
+            );
+            return;
+        }
+        match spawn_worker(self) {
+            Ok(worker) => *self.worker.borrow_mut() = worker,
+            Err(_) => {
+                return set_text(
+                    "error",
+                    &format!("The training worker failed ({reason}) and could not be restarted. Reload the page."),
+                );
+            }
+        }
+        let what = match &self.app.borrow().checkpoint {
+            Some((_, epoch, _)) => format!("restoring the data and the model saved after epoch {epoch}…"),
+            None => "reloading the data (no epoch had finished, so the model starts afresh)…".to_string(),
+        };
+        set_text("error", &format!("The training worker failed ({reason}). A new one was started; {what}"));
+        set_text("stats", "Restarting the training worker…");
+    }
+
     fn apply(&self, msg: FromWorker) {
         let mut app = self.app.borrow_mut();
         match msg {
@@ -117,6 +201,15 @@ impl Page {
                 app.step = step;
                 app.epoch = epoch;
                 app.dirty = false;
+                if app.restoring {
+                    app.restoring = false;
+                    set_text(
+                        "error",
+                        &format!(
+                            "The training worker failed and was replaced. Restored: the data and the model after epoch {epoch} (step {step}); press Train to continue."
+                        ),
+                    );
+                }
                 set_text(
                     "stats",
                     &format!(
@@ -177,6 +270,16 @@ impl Page {
                 set_text("backend-status", &format!("Training device: {backend}. {notice}"))
             }
             FromWorker::DataLoaded { summary, parameters: _, model } => {
+                // a new model: the last checkpoint belonged to the one before (a resumed model
+                // posts its checkpoint again right after)
+                if app.restoring && app.checkpoint.is_none() {
+                    app.restoring = false;
+                    set_text(
+                        "error",
+                        "The training worker failed and was replaced. Restored: the data; no epoch had finished, so the model starts afresh.",
+                    );
+                }
+                app.checkpoint = None;
                 set_hidden("load-box", true);
                 show_preview(summary.preview.as_ref());
                 if let Some(e) = app.pending_files.take() {
@@ -295,12 +398,27 @@ impl Page {
             }
             FromWorker::Error { message } => {
                 app.pending_files = None;
+                app.restoring = false;
                 set_hidden("load-box", true);
                 set_text("error", &message);
             }
+            FromWorker::Checkpoint { experiment, epoch, bytes } => app.checkpoint = Some((experiment, epoch, bytes)),
+            // handled by the message listener (it replaces the worker)
+            FromWorker::Crashed { .. } => {}
         }
         render(&app);
     }
+}
+
+/// The message that carries files to the worker (File objects travel by structured clone,
+/// which serde cannot express): `{files, experiment}`.
+fn files_message(files: &js_sys::Array, experiment: &Experiment) -> js_sys::Object {
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"files".into(), files);
+    if let Ok(e) = serde_wasm_bindgen::to_value(experiment) {
+        let _ = js_sys::Reflect::set(&msg, &"experiment".into(), &e);
+    }
+    msg
 }
 
 /// Sends picked or dropped files to the worker (File objects travel by structured clone).
@@ -328,16 +446,15 @@ fn send_files(page: &Page, files: web_sys::FileList) {
             (defaults.layers, defaults.lr, defaults.batch, defaults.epochs);
         experiment.normalise = defaults.normalise;
     }
-    let msg = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&msg, &"files".into(), &list);
-    if let Ok(e) = serde_wasm_bindgen::to_value(&experiment) {
-        let _ = js_sys::Reflect::set(&msg, &"experiment".into(), &e);
-    }
+    let msg = files_message(&list, &experiment);
     set_text("error", "");
     set_hidden("load-box", false);
     set_text("load-status", &format!("Reading {}…", names.join(" + ")));
-    let _ = page.worker.post_message(&msg);
-    page.app.borrow_mut().pending_files = Some(experiment);
+    page.post(&msg);
+    let mut app = page.app.borrow_mut();
+    app.files = Some(list);
+    app.experiment = Some(experiment.clone());
+    app.pending_files = Some(experiment);
 }
 
 fn render(app: &App) {
@@ -400,6 +517,41 @@ fn worker_script() -> &'static str {
     }
 }
 
+/// A new training worker, listened to.
+fn spawn_worker(page: &Rc<Page>) -> Result<Worker, JsValue> {
+    let worker = Worker::new_with_options(worker_script(), &web_sys::WorkerOptions::new())?;
+    listen_to_worker(page, &worker);
+    Ok(worker)
+}
+
+/// Routes the worker's messages to the page while it is the current one; a panic it reports
+/// or an error event (a trap, memory exhausted) replaces it.
+fn listen_to_worker(page: &Rc<Page>, worker: &Worker) {
+    let generation = page.generation.get();
+    let p = page.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        if p.generation.get() != generation {
+            return;
+        }
+        match serde_wasm_bindgen::from_value::<FromWorker>(e.data()) {
+            Ok(FromWorker::Crashed { message }) => p.restart_worker(&message),
+            Ok(msg) => p.on_worker(msg),
+            Err(err) => set_text("error", &format!("unexpected message from the worker: {err}")),
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let p = page.clone();
+    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+        e.prevent_default();
+        if p.generation.get() == generation {
+            p.restart_worker(&e.message());
+        }
+    });
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+}
+
 pub fn start() -> Result<(), JsValue> {
     // A shared link carries the experiment in the fragment; apply it before the first Reset.
     let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
@@ -412,23 +564,8 @@ pub fn start() -> Result<(), JsValue> {
     show_experiment(&linked.unwrap_or_else(|| Experiment::defaults_for("mnist")));
     let options = web_sys::WorkerOptions::new();
     let worker = Worker::new_with_options(worker_script(), &options)?;
-    let page = Rc::new(Page { app: RefCell::new(App::default()), worker });
-
-    let p = page.clone();
-    let on_message =
-        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            match serde_wasm_bindgen::from_value::<FromWorker>(e.data()) {
-                Ok(msg) => p.on_worker(msg),
-                Err(err) => set_text("error", &format!("unexpected message from the worker: {err}")),
-            }
-        });
-    page.worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
-        set_text("error", &format!("the training worker failed: {}", e.message()));
-    });
-    page.worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    on_error.forget();
+    let page = Rc::new(Page { app: RefCell::new(App::default()), worker: RefCell::new(worker), generation: 0.into() });
+    listen_to_worker(&page, &page.worker.borrow());
 
     let p = page.clone();
     on("train", "click", move || {

@@ -44,7 +44,12 @@ const MNIST_FILES: [&str; 4] = webgrad_data::MNIST_FILES;
 /// What arrives from the page: a protocol message, or files (which serde cannot carry).
 enum Inbox {
     Msg(Result<ToWorker, String>),
-    Files { files: Vec<(String, web_sys::Blob)>, experiment: Experiment },
+    /// `checkpoint`: continue from it once the files are loaded (a restored worker).
+    Files {
+        files: Vec<(String, web_sys::Blob)>,
+        experiment: Experiment,
+        checkpoint: Option<Vec<u8>>,
+    },
 }
 
 type Queue = Rc<RefCell<VecDeque<Inbox>>>;
@@ -91,18 +96,18 @@ fn normalisation_kind(name: &str) -> ScalingKind {
 }
 
 impl TrainerState {
-    /// Builds a fresh trainer on `loaded` (new data) or on the data already here (`Ok(None)`).
-    /// On any error, what was loaded and trained before stays as it was.
-    async fn handle_reset(&mut self, e: Experiment, loaded: Result<Option<Loaded>, String>, post: &Post) {
+    /// Builds a fresh trainer on `loaded` (new data) or on the data already here (`Ok(None)`);
+    /// true when it did. On any error, what was loaded and trained before stays as it was.
+    async fn handle_reset(&mut self, e: Experiment, loaded: Result<Option<Loaded>, String>, post: &Post) -> bool {
         let (mut loaded, is_new) = match loaded {
             Ok(Some(l)) => (l, true),
             Ok(None) => match self.data.take() {
                 Some(l) => (l, false),
-                None => return,
+                None => return false,
             },
             Err(message) => {
                 post(FromWorker::Error { message: format!("could not load the data: {message}") });
-                return;
+                return false;
             }
         };
         let previous_normalisation = loaded.normalisation();
@@ -111,7 +116,7 @@ impl TrainerState {
             if !is_new {
                 self.data = Some(loaded);
             }
-            return;
+            return false;
         }
         let params = model_parameters(&e, &loaded.train);
         let (device, notice) = self.devices.pick(&e.backend, params).await;
@@ -141,6 +146,7 @@ impl TrainerState {
                 self.data = Some(loaded);
                 self.experiment = Some(e);
                 self.keep_last_good().await;
+                true
             }
             Err(message) => {
                 post(FromWorker::Error { message });
@@ -149,6 +155,7 @@ impl TrainerState {
                     let _ = loaded.normalise(previous_normalisation);
                     self.data = Some(loaded);
                 }
+                false
             }
         }
     }
@@ -269,15 +276,18 @@ impl TrainerState {
         (0.0, false)
     }
 
-    /// The trainer as checkpoint bytes (weights, optimizer state, cursor), read back from its device.
+    /// The trainer as checkpoint bytes (weights, optimizer state, cursor), read back from its
+    /// device, with the experiment in the metadata (one unit: see `storage`).
     async fn checkpoint_bytes(&self) -> Option<Vec<u8>> {
-        let (Some(t), Some(data)) = (&self.trainer, &self.data) else { return None };
+        let (Some(t), Some(data), Some(e)) = (&self.trainer, &self.data, &self.experiment) else { return None };
         let names = match &data.train.targets {
             Targets::Classes { names, .. } => names.clone(),
             Targets::Regression { .. } => Vec::new(),
         };
         let file = ModelFile::new(&t.model.config, names, data.preprocessing(), &dataset_name(&data.choice));
-        webgrad_nn::checkpoint::save(t, &file).await.ok()
+        let extra =
+            std::collections::HashMap::from([(storage::EXPERIMENT_KEY.to_string(), serde_json::to_string(e).ok()?)]);
+        webgrad_nn::checkpoint::save_with_metadata(t, &file, extra).await.ok()
     }
 
     /// On the GPU, keeps the current state as the one the CPU would continue from (after a
@@ -317,17 +327,22 @@ impl TrainerState {
         }
     }
 
-    /// After an epoch, one checkpoint read back from the device serves twice: the browser's
-    /// storage gets it, so a reload resumes (data from a local file is not kept, so those runs
-    /// are not stored), and on the GPU it is the state the CPU continues from if the GPU fails.
-    async fn after_epoch(&mut self) {
+    /// After an epoch, one checkpoint read back from the device serves three times: the
+    /// browser's storage gets it, so a reload resumes (data from a local file is not kept, so
+    /// those runs are not stored); the page keeps it, so a replacement worker continues from it
+    /// if this one fails; and on the GPU it is the state the CPU continues from if the GPU fails.
+    async fn after_epoch(&mut self, post: &Post) {
         let bytes = self.checkpoint_bytes().await;
-        if let (Some(bytes), Some(data), Some(e)) = (&bytes, &self.data, &self.experiment)
-            && !matches!(data.choice, DataChoice::File { .. })
-            && let Ok(json) = serde_json::to_string(e)
-        {
-            // storage may be unavailable (private window): training goes on without it
-            let _ = storage::save_checkpoint(bytes, &json).await;
+        if let (Some(bytes), Some(data), Some(e), Some(t)) = (&bytes, &self.data, &self.experiment, &self.trainer) {
+            if !matches!(data.choice, DataChoice::File { .. }) {
+                // storage may be unavailable (private window): training goes on without it
+                let _ = storage::save_checkpoint(bytes).await;
+            }
+            post(FromWorker::Checkpoint {
+                experiment: e.clone(),
+                epoch: t.cursor.epoch,
+                bytes: Bytes::from(bytes.clone()),
+            });
         }
         self.last_good = if self.devices.is_cpu(&self.device) { None } else { bytes };
     }
@@ -336,12 +351,30 @@ impl TrainerState {
         let Some((bytes, e)) = saved else {
             return post(FromWorker::Error { message: "there is no checkpoint to resume".into() });
         };
-        let mut loaded = match load(&e.data, e.seed, post, queue).await {
-            Ok(l) => l,
-            Err(message) => return post(FromWorker::Error { message: format!("could not resume: {message}") }),
-        };
+        match load(&e.data, e.seed, post, queue).await {
+            Ok(loaded) => self.resume_on(bytes, e, loaded, post).await,
+            Err(message) => post(FromWorker::Error { message: format!("could not resume: {message}") }),
+        }
+    }
+
+    /// Continues from checkpoint `bytes` on `loaded`. The checkpoint's model is checked against
+    /// the data first: one that does not fit (another tab's data, a changed link) is said so and
+    /// the experiment starts afresh; nothing runs the model on data of another shape.
+    async fn resume_on(&mut self, bytes: Vec<u8>, e: Experiment, mut loaded: Loaded, post: &Post) {
         if let Err(message) = loaded.normalise(normalisation_kind(&e.normalise)) {
             return post(FromWorker::Error { message: format!("could not resume: {message}") });
+        }
+        let fits = io::embedded_model_file(&bytes, "the saved checkpoint")
+            .map_err(|err| err.to_string())
+            .and_then(|f| f.ok_or_else(|| "it has no model description".to_string()))
+            .and_then(|f| webgrad_nn::train::check_config_fits(&f.model, &loaded.train).map_err(|err| err.to_string()));
+        if let Err(why) = fits {
+            post(FromWorker::Error {
+                message: format!("the saved checkpoint does not fit its data ({why}); starting the experiment afresh"),
+            });
+            storage::clear_checkpoint().await;
+            self.handle_reset(e, Ok(Some(loaded)), post).await;
+            return;
         }
         let (device, notice) = self.devices.pick(&e.backend, model_parameters(&e, &loaded.train)).await;
         post(FromWorker::Device { backend: device.name(), notice });
@@ -360,6 +393,12 @@ impl TrainerState {
                     boundary: boundary(&t.model, &loaded.train).await,
                 });
                 post(FromWorker::Resumed { epoch: t.cursor.epoch, step: t.optimizer.step });
+                // the page keeps it: a replacement worker would continue from here
+                post(FromWorker::Checkpoint {
+                    experiment: e.clone(),
+                    epoch: t.cursor.epoch,
+                    bytes: Bytes::from(bytes),
+                });
                 self.device = device;
                 self.trainer = Some(t);
                 self.data = Some(loaded);
@@ -415,6 +454,10 @@ fn incoming(data: JsValue) -> Inbox {
     let experiment = js_sys::Reflect::get(&data, &"experiment".into())
         .map_err(|_| "no experiment".to_string())
         .and_then(|e| serde_wasm_bindgen::from_value::<Experiment>(e).map_err(|err| err.to_string()));
+    let checkpoint = js_sys::Reflect::get(&data, &"checkpoint".into())
+        .ok()
+        .filter(|c| c.is_instance_of::<js_sys::Uint8Array>())
+        .map(|c| js_sys::Uint8Array::from(c).to_vec());
     match experiment {
         Ok(experiment) => {
             let files = js_sys::Array::from(&files)
@@ -422,14 +465,27 @@ fn incoming(data: JsValue) -> Inbox {
                 .filter_map(|f| f.dyn_into::<web_sys::File>().ok())
                 .map(|f| (f.name(), web_sys::Blob::from(f)))
                 .collect();
-            Inbox::Files { files, experiment }
+            Inbox::Files { files, experiment, checkpoint }
         }
         Err(e) => Inbox::Msg(Err(e)),
     }
 }
 
+/// A panic (a bug) is printed to the console and posted to the page as `Crashed`, which then
+/// replaces this worker and restores its state (`app::Page::restart_worker`).
+fn report_panics_to_the_page() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        if let Ok(v) = serde_wasm_bindgen::to_value(&FromWorker::Crashed { message: info.to_string() }) {
+            let _ = scope.post_message(&v);
+        }
+    }));
+}
+
 /// The worker's main loop (never returns).
 pub async fn run() {
+    report_panics_to_the_page();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let queue: Queue = Rc::default();
     let inbox = queue.clone();
@@ -465,12 +521,17 @@ pub async fn run() {
         for m in messages {
             let m = match m {
                 Inbox::Msg(m) => m,
-                Inbox::Files { files, mut experiment } => {
+                Inbox::Files { files, mut experiment, checkpoint } => {
                     let loaded = load_files(&files, &experiment, &post, &queue).await;
                     if let Ok(l) = &loaded {
                         experiment.data = l.choice.clone();
                     }
-                    state.handle_reset(experiment, loaded.map(Some), &post).await;
+                    match (checkpoint, loaded) {
+                        (Some(bytes), Ok(l)) => state.resume_on(bytes, experiment, l, &post).await,
+                        (_, loaded) => {
+                            state.handle_reset(experiment, loaded.map(Some), &post).await;
+                        }
+                    }
                     continue;
                 }
             };
@@ -482,16 +543,29 @@ pub async fn run() {
                     state.resume(s, &post, &queue).await;
                 }
                 Ok(ToWorker::Reset { experiment }) => {
-                    saved = None;
-                    storage::clear_checkpoint().await;
                     let same = state.data.as_ref().is_some_and(|d| d.choice == experiment.data);
                     let loaded = if same {
                         Ok(None)
                     } else {
                         load(&experiment.data, experiment.seed, &post, &queue).await.map(Some)
                     };
-                    state.handle_reset(experiment, loaded, &post).await;
+                    // the stored checkpoint goes only once the new experiment is ready
+                    if state.handle_reset(experiment, loaded, &post).await {
+                        saved = None;
+                        storage::clear_checkpoint().await;
+                    }
                 }
+                Ok(ToWorker::Restore { experiment, checkpoint }) => match checkpoint {
+                    Some(bytes) => match load(&experiment.data, experiment.seed, &post, &queue).await {
+                        Ok(loaded) => state.resume_on(bytes.into_vec(), experiment, loaded, &post).await,
+                        Err(message) => post(FromWorker::Error { message: format!("could not restore: {message}") }),
+                    },
+                    None => {
+                        let loaded = load(&experiment.data, experiment.seed, &post, &queue).await.map(Some);
+                        state.handle_reset(experiment, loaded, &post).await;
+                    }
+                },
+                Ok(ToWorker::Panic) => panic!("the page asked the worker to panic (a test of the restart)"),
                 // a cancel that arrives when nothing is loading has nothing to stop
                 Ok(ToWorker::CancelLoad) => {}
                 Ok(ToWorker::Predict { ink, width, height }) => state.predict(&ink, width, height, &post).await,
@@ -505,7 +579,7 @@ pub async fn run() {
                 }
                 Ok(ToWorker::Step) => {
                     if state.train_slice(f64::INFINITY, true, &post).await.1 {
-                        state.after_epoch().await;
+                        state.after_epoch(&post).await;
                     }
                 }
                 Ok(ToWorker::DestroyGpu) => state.devices.destroy_gpu(),
@@ -523,7 +597,7 @@ pub async fn run() {
             // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
             let (took, epoch_ended) = state.train_slice(SLICE_MS, false, &post).await;
             if epoch_ended {
-                state.after_epoch().await;
+                state.after_epoch(&post).await;
             }
             sleep((FRAME_MS - took).max(0.0) as i32).await;
         } else {
