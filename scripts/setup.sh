@@ -45,6 +45,15 @@ if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
   cargo install trunk --version 0.21.14 --locked -j2 --quiet
 fi
 
+# --- Python check environment ----------------------------------------------------------------
+# numpy + safetensors: the independent reader of exported models (tests/roundtrip/check_export.py)
+if ! .venv-check/bin/python -c "import numpy, safetensors" 2>/dev/null; then
+  say "making .venv-check (numpy 2.4.6, safetensors 0.8.0) for the export round-trip check"
+  rm -rf .venv-check
+  python3 -m venv .venv-check
+  .venv-check/bin/pip install --quiet --disable-pip-version-check numpy==2.4.6 safetensors==0.8.0
+fi
+
 # --- npm tools -------------------------------------------------------------------------------
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/playwright ] || [ ! -d node_modules/@tensorflow/tfjs ] \
   || [ ! -d node_modules/@jax-js/jax ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -43,4 +43,8 @@ with torch.no_grad():
 print(f"torch accuracy on the 2,000 test digits: {(logits.argmax(1) == y).float().mean().item():.4f}")
 if len(sys.argv) > 2:
     ours = np.load(sys.argv[2]).reshape(logits.shape)
-    print(f"max |logits_torch - logits_webgrad| = {np.abs(logits.numpy() - ours).max():.3e}")
+    worst = np.abs(logits.numpy() - ours).max()
+    print(f"max |logits_torch - logits_webgrad| = {worst:.3e}")
+    # CI checks the same round trip without PyTorch: tests/roundtrip/check_export.py
+    if not worst <= 1e-4 * (1 + np.abs(ours).max()):
+        sys.exit("the logits differ from webgrad's")

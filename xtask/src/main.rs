@@ -28,7 +28,8 @@ fn path_env() -> String {
 
 /// Environment of every command `cargo xtask test` runs: the GPU tests fail instead of skipping
 /// when no adapter is found (lavapipe provides one after `scripts/setup.sh`).
-const TEST_ENV: [(&str, &str); 1] = [("WEBGRAD_REQUIRE_GPU", "1")];
+/// Likewise the export round trip needs numpy (`.venv-check`, made by setup).
+const TEST_ENV: [(&str, &str); 2] = [("WEBGRAD_REQUIRE_GPU", "1"), ("WEBGRAD_REQUIRE_NUMPY", "1")];
 
 fn step(title: &str, program: &str, args: &[&str]) -> Result<(), String> {
     step_with_env(title, program, args, &[])
