@@ -145,6 +145,10 @@ pub fn by_name(name: &str, n: usize, noise: f32, seed: u64) -> Result<Dataset> {
     if !(noise.is_finite() && noise >= 0.0) {
         return Err(DataError::invalid(name, format!("noise {noise} must be finite and >= 0")));
     }
+    // each sample: 2 features and a target (4 bytes each), held twice while the split is made
+    let bytes = (n as u64).saturating_mul(24);
+    webgrad_core::budget::check(&format!("the 2-D set of {n} samples"), bytes, "")
+        .map_err(|msg| DataError::invalid(name, msg))?;
     Ok(match name {
         "circle" => circle(n, noise, seed),
         "xor" => xor(n, noise, seed),

@@ -247,6 +247,13 @@ impl Experiment {
             } else {
                 v.split(',').map(|w| num("hidden", w)).collect::<Result<_, _>>()?
             };
+            if widths.len() > webgrad_nn::config::MAX_HIDDEN_LAYERS {
+                return Err(format!(
+                    "link parameter hidden has {} layers (the most is {})",
+                    widths.len(),
+                    webgrad_nn::config::MAX_HIDDEN_LAYERS
+                ));
+            }
             let activation = e.layers.first().map_or("relu".to_string(), |l| l.activation.clone());
             e.layers = widths.into_iter().map(|w| HiddenLayer::new(w, &activation, 0.0)).collect();
         }

@@ -55,6 +55,9 @@ struct App {
     /// A replacement worker is starting or restoring; `restarts` counts them in this visit.
     restoring: bool,
     restarts: u32,
+    /// Why the link's settings were not applied: shown once the first experiment is loaded
+    /// (the Reset that loads it clears the error line).
+    link_error: Option<String>,
 }
 
 /// After this many worker failures in one visit the page stops replacing it (a crash loop).
@@ -116,7 +119,7 @@ impl Page {
         };
         self.apply(msg);
         let restoring = self.app.borrow().restoring;
-        match first_ready {
+        match &first_ready {
             Some(_) if restoring => self.restore(),
             Some(Some(r)) => {
                 show_experiment(&r.experiment);
@@ -128,6 +131,11 @@ impl Page {
                 self.reset();
             }
             None => {}
+        }
+        if first_ready.is_some()
+            && let Some(e) = self.app.borrow_mut().link_error.take()
+        {
+            set_text("error", &e);
         }
     }
 
@@ -555,16 +563,21 @@ fn listen_to_worker(page: &Rc<Page>, worker: &Worker) {
 pub fn start() -> Result<(), JsValue> {
     // A shared link carries the experiment in the fragment; apply it before the first Reset.
     let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
-    let linked = match hash.trim_start_matches('#') {
-        "" => None,
-        query => Experiment::from_query(query)
-            .map_err(|e| set_text("error", &format!("the link's settings were not applied: {e}")))
-            .ok(),
+    let (linked, link_error) = match hash.trim_start_matches('#') {
+        "" => (None, None),
+        query => match Experiment::from_query(query) {
+            Ok(e) => (Some(e), None),
+            Err(e) => (None, Some(format!("the link's settings were not applied: {e}"))),
+        },
     };
+    if let Some(e) = &link_error {
+        set_text("error", e);
+    }
     show_experiment(&linked.unwrap_or_else(|| Experiment::defaults_for("mnist")));
     let options = web_sys::WorkerOptions::new();
     let worker = Worker::new_with_options(worker_script(), &options)?;
-    let page = Rc::new(Page { app: RefCell::new(App::default()), worker: RefCell::new(worker), generation: 0.into() });
+    let app = App { link_error, ..App::default() };
+    let page = Rc::new(Page { app: RefCell::new(app), worker: RefCell::new(worker), generation: 0.into() });
     listen_to_worker(&page, &page.worker.borrow());
 
     let p = page.clone();
