@@ -4,7 +4,9 @@
 #   wasm-bindgen-cli 0.2.130 (= the wasm-bindgen crate), trunk 0.21.14 (newest for rustc 1.95),
 #   npm binaryen 132 (wasm-opt; Debian's 108 corrupts wasm-bindgen output), Playwright 1.65.1,
 #   TensorFlow.js 4.22.0 (+ wasm, webgpu backends) and jax-js 0.1.25 (the bench's peers),
-#   Debian chromium + chromium-driver (headless browser tests), mesa-vulkan-drivers (native wgpu).
+#   Debian chromium + chromium-driver (headless browser tests), mesa-vulkan-drivers (native wgpu),
+#   cargo-deny 0.20.2 (licences, duplicate versions, sources), and .venv-check with numpy 2.4.6 +
+#   safetensors 0.8.0 (the independent reader of exported models).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +45,11 @@ fi
 if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
   say "installing trunk 0.21.14 (about 8 minutes)"
   cargo install trunk --version 0.21.14 --locked -j2 --quiet
+fi
+
+if [ "$(cargo-deny --version 2>/dev/null)" != "cargo-deny 0.20.2" ]; then
+  say "installing cargo-deny 0.20.2 (about 6 minutes)"
+  cargo install cargo-deny --version 0.20.2 --locked -j2 --quiet
 fi
 
 # --- Python check environment ----------------------------------------------------------------

@@ -84,6 +84,13 @@ fn test() -> Result<(), String> {
             "warnings",
         ],
     )?;
+    // licences, one version per crate, crates.io only (deny.toml); the advisory database is on
+    // GitHub, which this machine cannot reach (README, "Reliability")
+    step(
+        "supply chain (cargo deny: licences, duplicate versions, sources)",
+        "cargo",
+        &["deny", "--offline", "check", "licenses", "bans", "sources"],
+    )?;
     step("native tests", "cargo", &["test", "--workspace"])?;
     step(
         "browser tests (headless Chromium: simd128, byte sources)",
