@@ -722,3 +722,20 @@ test('Resume cannot crash: a checkpoint that does not fit its data starts afresh
   await expect(page.locator('#data-summary')).toContainText('iris');
   expect(errors).toEqual([]);
 });
+
+test('A long session at batch 1: a minute of training, every main-thread task under 50 ms', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#data=spiral&samples=500&noise=0.1&test=0.5&hidden=8&batch=1&epochs=100000&lr=0.01');
+  await expect(page.locator('#data-summary')).toContainText('spiral: 250 training rows', { timeout: 30_000 });
+  await watchLongTasks(page);
+  await page.getByRole('button', { name: 'Train' }).click();
+  await page.waitForTimeout(60_000);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  // tens of thousands of steps, drawn from a bounded history (tests in loss_history.rs)
+  const loss = lossCaption(await page.locator('#loss-summary').textContent());
+  expect(loss.steps).toBeGreaterThan(20_000);
+  const longTasks = await page.evaluate(() => window.__longTasks);
+  expect(Math.max(0, ...longTasks)).toBeLessThanOrEqual(50);
+  await page.screenshot({ path: `${shots}/long-session.png`, fullPage: true });
+  expect(errors).toEqual([]);
+});

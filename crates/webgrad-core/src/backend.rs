@@ -168,6 +168,11 @@ pub trait Backend {
     fn resident_table_limit(&self) -> Option<usize> {
         None
     }
+    /// The most bytes one buffer (one storage binding) may hold on this device; `None` (the
+    /// default) where buffers are host memory, bounded only by the memory budget (the CPU).
+    fn max_buffer_bytes(&self) -> Option<u64> {
+        None
+    }
     /// Concatenates parts viewed as [outer, axis_i, inner] along the middle dim.
     fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer;
     /// x viewed as [outer, axis, inner] → [outer, len, inner] starting at `start`.

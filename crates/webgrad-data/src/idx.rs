@@ -187,7 +187,8 @@ impl IdxParser {
 
     fn start_body(&mut self, h: &Header) -> Result<()> {
         let elements = h.data_bytes / h.ty.size();
-        // every element becomes an f32 of the dataset: refused now if those do not fit
+        // every element becomes an f32 of the dataset: refused now if those do not fit, before
+        // the size check, so the outcome never depends on whether the input size was known
         let what = format!("IDX data of dims {:?}", h.dims);
         webgrad_core::budget::check(&what, (elements as u64).saturating_mul(4), " as f32 values")
             .map_err(|msg| DataError::format(&self.src, 0, msg))?;

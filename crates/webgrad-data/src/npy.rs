@@ -251,7 +251,8 @@ impl NpyParser {
 
     fn start_body(&mut self, h: &Header) -> Result<()> {
         // every element becomes an f32 of the dataset (or a string label): refused now if those
-        // do not fit
+        // do not fit, before the size check, so the outcome never depends on whether the input
+        // size was known
         let what = format!("NPY data of shape {:?}", h.shape);
         let bytes = (h.elements as u64).saturating_mul(4.max(h.dtype.size() as u64));
         webgrad_core::budget::check(&what, bytes, " in memory").map_err(|msg| DataError::format(&self.src, 0, msg))?;

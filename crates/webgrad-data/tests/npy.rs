@@ -174,17 +174,24 @@ fn unsupported_and_broken_files_are_located() {
 
 #[test]
 fn hostile_header_is_rejected_before_allocating() {
-    // 2^32 f8 elements (32 GiB) claimed, 16 bytes present.
+    // 2^32 f8 elements (32 GiB) claimed, 16 bytes present: the memory budget refuses the header
+    // before anything is allocated, whether or not the input size is known
+    webgrad_core::budget::set_limit(3_500_000_000);
     let file = npy("<f8", "(65536, 65536)", &[0; 16]);
     let mut p = NpyParser::new("huge.npy");
     p.expect_len(file.len() as u64);
     let header_len = file.len() - 16;
-    let e = p.push(&file[..header_len]).unwrap_err();
-    assert!(matches!(e, DataError::Truncated { expected: 34_359_738_368, found: 16, offset: 128, .. }), "{e:?}");
-    // Without the size, data grows only as it arrives and the shortfall is reported at the end.
+    let e = p.push(&file[..header_len]).unwrap_err().to_string();
+    assert!(e.ends_with("NPY data of shape [65536, 65536] needs 34.4 GB in memory; the limit is 3.5 GB"), "{e}");
+    // 1 GiB claimed (within the budget), 16 bytes present: the size check names the shortfall
+    let big = npy("<f8", "(16384, 8192)", &[0; 16]);
+    let mut p = NpyParser::new("big.npy");
+    p.expect_len(big.len() as u64);
+    let e = p.push(&big[..big.len() - 16]).unwrap_err();
+    assert!(matches!(e, DataError::Truncated { expected: 1_073_741_824, found: 16, offset: 128, .. }), "{e:?}");
     let start = std::time::Instant::now();
-    let e = parse_npy(&gzip(&file), "huge.npy.gz").unwrap_err();
-    assert!(matches!(e, DataError::Truncated { expected: 34_359_738_368, found: 16, .. }), "{e:?}");
+    let e = parse_npy(&gzip(&file), "huge.npy.gz").unwrap_err().to_string();
+    assert!(e.ends_with("NPY data of shape [65536, 65536] needs 34.4 GB in memory; the limit is 3.5 GB"), "{e}");
     let overflow = npy("<f8", "(4294967296, 4294967296, 4294967296)", &[]);
     let e = parse_npy(&overflow, "o.npy").unwrap_err().to_string();
     assert!(e.contains("overflows this platform's address space"), "{e}");

@@ -8,6 +8,9 @@ use webgrad_data::{Dataset, Targets};
 pub const MAX_HIDDEN_LAYERS: usize = 32;
 /// The widest hidden layer, and the most outputs a regression head may have.
 pub const MAX_WIDTH: usize = 65_536;
+/// Rows a buffer may hold however small the batch: `evaluate`'s batch is 1,024 and the page's
+/// decision boundary is a 48 × 48 grid.
+pub const EVAL_ROWS: usize = 2304;
 /// The most classes a softmax head may have (the data parsers' limit too).
 pub const MAX_CLASSES: usize = webgrad_data::csv::MAX_CLASSES;
 
@@ -207,6 +210,31 @@ impl MlpConfig {
         dims.extend(self.hidden.iter().map(|l| l.width));
         dims.push(self.head.outputs());
         dims.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    /// The largest single buffer, in bytes, that training at `batch` or evaluating holds: the
+    /// widest weight matrix, or a batch of rows (at least [`EVAL_ROWS`], the evaluation's and
+    /// the page's decision-boundary grid) through the widest layer.
+    pub fn largest_buffer_bytes(&self, batch: usize) -> u64 {
+        let shapes = self.linear_shapes();
+        let weights = shapes.iter().map(|&(i, o)| budget::product(&[i as u64, o as u64])).max().unwrap_or(0);
+        let widest = shapes.iter().map(|&(i, o)| i.max(o) as u64).max().unwrap_or(0);
+        let rows = batch.max(EVAL_ROWS) as u64;
+        budget::product(&[4, weights.max(budget::product(&[rows, widest]))])
+    }
+
+    /// Checks that every buffer of this model fits one buffer of `device` (a GPU's
+    /// `max_buffer_size` and storage-binding size); always Ok on the CPU.
+    pub fn check_device(&self, device: &webgrad_core::Device, batch: usize) -> Result<(), String> {
+        match device.max_buffer_bytes() {
+            Some(limit) => budget::check_against(
+                "the model's largest buffer",
+                self.largest_buffer_bytes(batch),
+                &format!(" on {}", device.name()),
+                limit,
+            ),
+            None => Ok(()),
+        }
     }
 
     /// The number of weights and biases (saturating: a count too large for `usize` reads as

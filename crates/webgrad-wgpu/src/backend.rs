@@ -248,6 +248,11 @@ impl Backend for WgpuBackend {
         Some(usize::try_from(bytes / 4).unwrap_or(usize::MAX))
     }
 
+    fn max_buffer_bytes(&self) -> Option<u64> {
+        let limits = &self.gpu.limits;
+        Some(limits.max_storage_buffer_binding_size.min(limits.max_buffer_size))
+    }
+
     fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer {
         self.concat_impl(parts, outer, inner)
     }

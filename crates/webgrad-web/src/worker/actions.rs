@@ -80,6 +80,12 @@ impl TrainerState {
         let (Some(data), Some(e)) = (&self.data, &self.experiment) else {
             return post(FromWorker::Error { message: "load a dataset before importing a model".into() });
         };
+        // on a GPU, every buffer of the described model must fit one of its buffers
+        if let Ok(Some(file)) = io::embedded_model_file(bytes, name)
+            && let Err(why) = file.model.check_device(&self.device, e.batch)
+        {
+            return post(FromWorker::Error { message: format!("{name}: {why}") });
+        }
         let (model, _file) = match io::load_model(&self.device, bytes, None, name) {
             Ok(m) => m,
             Err(err) => return post(FromWorker::Error { message: err.to_string() }),
@@ -131,6 +137,8 @@ impl TrainerState {
             Ok(t) => {
                 self.trainer = Some(t);
                 self.epoch_loss = (0.0, 0);
+                // on the GPU, the imported weights are what the CPU would continue from
+                self.keep_last_good().await;
             }
             Err(message) => post(FromWorker::Error { message }),
         }

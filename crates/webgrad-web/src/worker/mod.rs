@@ -120,6 +120,10 @@ impl TrainerState {
         }
         let params = model_parameters(&e, &loaded.train);
         let (device, notice) = self.devices.pick(&e.backend, params).await;
+        let (device, notice) = match model_config(&e, &loaded.train) {
+            Ok(config) => self.fit_device(device, notice, &config, e.batch),
+            Err(_) => (device, notice),
+        };
         self.device = device;
         post(FromWorker::Device { backend: self.device.name(), notice });
         match build_trainer(&self.device, &e, &loaded.train) {
@@ -266,6 +270,15 @@ impl TrainerState {
         (now_ms() - started, finished_epoch)
     }
 
+    /// `device` if every buffer of `config` fits one of its buffers, else the CPU, saying why
+    /// (a GPU's `max_buffer_size` or storage-binding size is smaller than the memory budget).
+    fn fit_device(&self, device: Device, notice: String, config: &MlpConfig, batch: usize) -> (Device, String) {
+        match config.check_device(&device, batch) {
+            Ok(()) => (device, notice),
+            Err(why) => (self.devices.cpu(), format!("{why}: training on the CPU (wasm SIMD) instead.")),
+        }
+    }
+
     /// Stops training with the message a diverged run gets.
     fn diverged(&mut self, step: u64, loss: f64, post: &Post) -> (f64, bool) {
         post(FromWorker::Error {
@@ -292,8 +305,12 @@ impl TrainerState {
 
     /// On the GPU, keeps the current state as the one the CPU would continue from (after a
     /// Reset or a resume; epochs go through `after_epoch`).
-    async fn keep_last_good(&mut self) {
-        self.last_good = if self.devices.is_cpu(&self.device) { None } else { self.checkpoint_bytes().await };
+    pub(super) async fn keep_last_good(&mut self) {
+        if self.devices.is_cpu(&self.device) {
+            self.last_good = None;
+        } else if let Some(bytes) = self.checkpoint_bytes().await {
+            self.last_good = Some(bytes);
+        }
     }
 
     /// The GPU failed (device lost, out of memory): training goes on on the CPU from the last
@@ -344,7 +361,12 @@ impl TrainerState {
                 bytes: Bytes::from(bytes.clone()),
             });
         }
-        self.last_good = if self.devices.is_cpu(&self.device) { None } else { bytes };
+        if self.devices.is_cpu(&self.device) {
+            self.last_good = None;
+        } else if bytes.is_some() {
+            // a failed read keeps the state read before it, never `None`
+            self.last_good = bytes;
+        }
     }
 
     async fn resume(&mut self, saved: Option<(Vec<u8>, Experiment)>, post: &Post, queue: &Queue) {
@@ -367,16 +389,25 @@ impl TrainerState {
         let fits = io::embedded_model_file(&bytes, "the saved checkpoint")
             .map_err(|err| err.to_string())
             .and_then(|f| f.ok_or_else(|| "it has no model description".to_string()))
-            .and_then(|f| webgrad_nn::train::check_config_fits(&f.model, &loaded.train).map_err(|err| err.to_string()));
-        if let Err(why) = fits {
-            post(FromWorker::Error {
-                message: format!("the saved checkpoint does not fit its data ({why}); starting the experiment afresh"),
+            .and_then(|f| {
+                webgrad_nn::train::check_config_fits(&f.model, &loaded.train).map_err(|err| err.to_string())?;
+                Ok(f.model)
             });
-            storage::clear_checkpoint().await;
-            self.handle_reset(e, Ok(Some(loaded)), post).await;
-            return;
-        }
+        let config = match fits {
+            Ok(config) => config,
+            Err(why) => {
+                post(FromWorker::Error {
+                    message: format!(
+                        "the saved checkpoint does not fit its data ({why}); starting the experiment afresh"
+                    ),
+                });
+                storage::clear_checkpoint().await;
+                self.handle_reset(e, Ok(Some(loaded)), post).await;
+                return;
+            }
+        };
         let (device, notice) = self.devices.pick(&e.backend, model_parameters(&e, &loaded.train)).await;
+        let (device, notice) = self.fit_device(device, notice, &config, e.batch);
         post(FromWorker::Device { backend: device.name(), notice });
         match webgrad_nn::checkpoint::load(&device, &bytes, "the saved checkpoint") {
             Ok((t, _)) => {

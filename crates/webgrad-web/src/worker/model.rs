@@ -20,6 +20,18 @@ pub(super) fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Res
     Trainer::new(model, Optimizer::new(opt, schedule), config).map_err(|err| err.to_string())
 }
 
+/// The model the experiment describes for this data (not yet checked against any limit).
+pub(super) fn model_config(e: &Experiment, train: &Dataset) -> Result<MlpConfig, String> {
+    let hidden = e
+        .layers
+        .iter()
+        .map(|l| {
+            Ok(LayerConfig { width: l.width, activation: ActivationName::parse(&l.activation)?, dropout: l.dropout })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(MlpConfig { input: train.d, hidden, head: Head::for_targets(&train.targets), init: Init::GlorotUniform })
+}
+
 /// The experiment's optimizer with its settings, checked.
 fn optimizer_config(e: &Experiment) -> Result<OptimizerConfig, String> {
     let mut opt = OptimizerConfig::by_name(&e.optimizer)?;
@@ -37,15 +49,7 @@ fn optimizer_config(e: &Experiment) -> Result<OptimizerConfig, String> {
 /// A fresh model and trainer for the experiment on `train`; what does not fit the memory budget
 /// (or a batch larger than the data) is refused before anything is allocated.
 pub(super) fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
-    let hidden = e
-        .layers
-        .iter()
-        .map(|l| {
-            Ok(LayerConfig { width: l.width, activation: ActivationName::parse(&l.activation)?, dropout: l.dropout })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    let config =
-        MlpConfig { input: train.d, hidden, head: Head::for_targets(&train.targets), init: Init::GlorotUniform };
+    let config = model_config(e, train)?;
     config.check_training(e.batch, optimizer_config(e)?.rule().state_slots(), train)?;
     let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
     make_trainer(model, e, train.n)
