@@ -2,13 +2,13 @@
 // model imports each give their exact error on the page, and what was loaded and trained before
 // survives (the data summary, the test accuracy, training going on from where it was).
 import { test, expect } from '@playwright/test';
+import { epochShown } from './helpers.mjs';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const corpus = JSON.parse(readFileSync(here('../hostile/cases.json'), 'utf8')).cases;
 const file = (name) => here(`../hostile/files/${name}`);
-const epochShown = (page) => async () => Number(((await page.locator('#accuracy').textContent()).match(/after epoch (\d+)/) || [0, 0])[1]);
 
 async function watch(page) {
   const errors = [];

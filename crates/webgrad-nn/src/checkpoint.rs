@@ -61,17 +61,20 @@ pub async fn save_with_metadata(
     };
     let device = trainer.model.device();
     let mut tensors = Vec::new();
+    // each tensor is read back and turned into the file's bytes at once, so the state is held
+    // as those bytes plus the file being written, never also as f32s
     for (i, (name, t)) in trainer.model.named_parameters().into_iter().enumerate() {
-        tensors.push((name.clone(), t.shape().to_vec(), t.to_vec().await?));
+        tensors.push((name.clone(), t.shape().to_vec(), io::f32_le_bytes(&t.to_vec().await?)));
         for (slot, buf) in opt.state.get(i).into_iter().flatten().enumerate() {
-            tensors.push((slot_name(&name, slot), t.shape().to_vec(), device.read(buf, t.numel()).await?));
+            let values = device.read(buf, t.numel()).await?;
+            tensors.push((slot_name(&name, slot), t.shape().to_vec(), io::f32_le_bytes(&values)));
         }
     }
     let json = serde_json::to_string(&meta).expect("checkpoint metadata serialises");
     let mut metadata = extra;
     metadata.insert(KEY.to_string(), json);
     metadata.insert(io::METADATA_KEY.to_string(), model_file.to_json());
-    io::serialize(&tensors, Some(metadata))
+    io::serialize_le_bytes(&tensors, Some(metadata))
 }
 
 /// One string entry of a safetensors file's metadata (`None` when the file or the key is not

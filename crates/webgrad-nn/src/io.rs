@@ -70,17 +70,29 @@ impl ModelFile {
     }
 }
 
+/// f32 values as safetensors stores them (little-endian).
+pub fn f32_le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
 /// f32 tensors by name → safetensors bytes (little-endian f32).
 pub fn serialize(
     tensors: &[(String, Vec<usize>, Vec<f32>)],
     metadata: Option<HashMap<String, String>>,
 ) -> Result<Vec<u8>> {
-    let bytes: Vec<Vec<u8>> =
-        tensors.iter().map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> =
+        tensors.iter().map(|(name, shape, v)| (name.clone(), shape.clone(), f32_le_bytes(v))).collect();
+    serialize_le_bytes(&bytes, metadata)
+}
+
+/// Tensors already in safetensors' f32 byte order → the file (the one copy besides them).
+pub fn serialize_le_bytes(
+    tensors: &[(String, Vec<usize>, Vec<u8>)],
+    metadata: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>> {
     let views = tensors
         .iter()
-        .zip(&bytes)
-        .map(|((name, shape, _), b)| {
+        .map(|(name, shape, b)| {
             Ok((name.clone(), TensorView::new(Dtype::F32, shape.clone(), b).map_err(|e| Error::Format(e.to_string()))?))
         })
         .collect::<Result<Vec<_>>>()?;

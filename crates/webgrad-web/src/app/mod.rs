@@ -68,6 +68,9 @@ struct Page {
     worker: RefCell<Worker>,
     /// Which worker's messages count: a replaced worker's late messages are ignored.
     generation: std::cell::Cell<u32>,
+    /// A render is scheduled for the next animation frame (`request_render`).
+    render_pending: std::cell::Cell<bool>,
+    slowest_render_ms: std::cell::Cell<f64>,
 }
 
 impl Page {
@@ -110,7 +113,31 @@ impl Page {
         }
     }
 
-    fn on_worker(&self, msg: FromWorker) {
+    /// Draws the charts once in the next animation frame, however many messages arrive before
+    /// it: a fast small model posts hundreds a second, and the page must not fall behind.
+    fn request_render(self: &Rc<Self>) {
+        if self.render_pending.replace(true) {
+            return;
+        }
+        let page = self.clone();
+        let frame = Closure::once_into_js(move || {
+            page.render_pending.set(false);
+            let started = crate::js::now_ms();
+            render(&page.app.borrow());
+            // the slowest render so far, on the chart (the long-session test reads it)
+            let took = crate::js::now_ms() - started;
+            if took > page.slowest_render_ms.get() {
+                page.slowest_render_ms.set(took);
+                let _ = by_id::<web_sys::Element>("loss-chart")
+                    .set_attribute("data-slowest-render-ms", &format!("{took:.1}"));
+            }
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(frame.unchecked_ref());
+        }
+    }
+
+    fn on_worker(self: &Rc<Self>, msg: FromWorker) {
         // The worker drops messages that arrive before its wasm is running, so the first Reset
         // goes out only once it says Ready.
         let first_ready = match &msg {
@@ -118,6 +145,7 @@ impl Page {
             _ => None,
         };
         self.apply(msg);
+        self.request_render();
         let restoring = self.app.borrow().restoring;
         match &first_ready {
             Some(_) if restoring => self.restore(),
@@ -414,7 +442,6 @@ impl Page {
             // handled by the message listener (it replaces the worker)
             FromWorker::Crashed { .. } => {}
         }
-        render(&app);
     }
 }
 
@@ -577,7 +604,13 @@ pub fn start() -> Result<(), JsValue> {
     let options = web_sys::WorkerOptions::new();
     let worker = Worker::new_with_options(worker_script(), &options)?;
     let app = App { link_error, ..App::default() };
-    let page = Rc::new(Page { app: RefCell::new(app), worker: RefCell::new(worker), generation: 0.into() });
+    let page = Rc::new(Page {
+        app: RefCell::new(app),
+        worker: RefCell::new(worker),
+        generation: 0.into(),
+        render_pending: false.into(),
+        slowest_render_ms: 0.0.into(),
+    });
     listen_to_worker(&page, &page.worker.borrow());
 
     let p = page.clone();
