@@ -90,6 +90,17 @@ impl LossHistory {
         *self = LossHistory::default();
     }
 
+    /// Forgets the steps after `step` (training continues from a checkpoint taken there). A
+    /// bucket that straddles `step` goes whole, so the history may end a little before it.
+    pub fn truncate_after(&mut self, step: u64) {
+        self.buckets.retain(|b| b.last_step <= step);
+        self.steps = self.buckets.iter().map(|b| b.count as u64).sum();
+        self.last = self.buckets.last().map(|b| (b.last_step, b.mean() as f32));
+        if self.buckets.is_empty() {
+            self.first = None;
+        }
+    }
+
     pub fn buckets(&self) -> &[Bucket] {
         &self.buckets
     }
@@ -171,6 +182,24 @@ mod tests {
         assert_eq!(counted, n, "every step is in exactly one bucket");
         assert!(h.buckets().windows(2).all(|w| w[0].last_step < w[1].first_step));
         assert!(h.buckets().len() > BUCKETS / 2);
+    }
+
+    #[test]
+    fn truncation_forgets_the_steps_after_a_checkpoint() {
+        let mut h = LossHistory::default();
+        for s in 1..=5000u64 {
+            h.push(s, s as f32);
+        }
+        h.truncate_after(3000);
+        let last = h.buckets().last().unwrap();
+        assert!(last.last_step <= 3000 && last.last_step > 3000 - 2 * h.span as u64, "{last:?}");
+        assert_eq!(h.steps(), h.buckets().iter().map(|b| b.count as u64).sum::<u64>());
+        assert_eq!(h.last().unwrap().0, last.last_step);
+        // training goes on from step 3001
+        h.push(3001, 1.0);
+        assert_eq!(h.last(), Some((3001, 1.0)));
+        h.truncate_after(0);
+        assert_eq!((h.first(), h.last(), h.steps()), (None, None, 0));
     }
 
     #[test]

@@ -624,9 +624,38 @@ pub enum FromWorker {
     },
 }
 
+/// [`FromWorker::Checkpoint`] with borrowed bytes: serialises to the same message, without
+/// copying a checkpoint that may be megabytes.
+#[derive(Serialize)]
+pub struct CheckpointRef<'a> {
+    kind: &'static str,
+    pub experiment: &'a Experiment,
+    pub epoch: u64,
+    #[serde(with = "serde_bytes")]
+    pub bytes: &'a [u8],
+}
+
+impl<'a> CheckpointRef<'a> {
+    pub fn new(experiment: &'a Experiment, epoch: u64, bytes: &'a [u8]) -> Self {
+        CheckpointRef { kind: "checkpoint", experiment, epoch, bytes }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_borrowed_checkpoint_is_the_same_message() {
+        let experiment = Experiment::defaults_for("spiral");
+        let bytes = vec![1u8, 2, 250];
+        let owned =
+            FromWorker::Checkpoint { experiment: experiment.clone(), epoch: 7, bytes: Bytes::from(bytes.clone()) };
+        let borrowed = CheckpointRef::new(&experiment, 7, &bytes);
+        assert_eq!(serde_json::to_value(&borrowed).unwrap(), serde_json::to_value(&owned).unwrap());
+        let back: FromWorker = serde_json::from_value(serde_json::to_value(&borrowed).unwrap()).unwrap();
+        assert_eq!(back, owned);
+    }
 
     #[test]
     fn messages_round_trip_through_json() {

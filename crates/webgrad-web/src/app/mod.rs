@@ -51,7 +51,9 @@ struct App {
     /// posted (after every epoch).
     experiment: Option<Experiment>,
     files: Option<js_sys::Array>,
-    checkpoint: Option<(Experiment, u64, Bytes)>,
+    /// (experiment, epoch, bytes): the bytes stay the browser's (a `Uint8Array`), never copied
+    /// into wasm memory or decoded through serde, since a checkpoint may be megabytes.
+    checkpoint: Option<(Experiment, u64, js_sys::Uint8Array)>,
     /// A replacement worker is starting or restoring; `restarts` counts them in this visit.
     restoring: bool,
     restarts: u32,
@@ -184,11 +186,19 @@ impl Page {
             (DataChoice::File { .. }, Some(files)) => {
                 let msg = files_message(&files, &experiment);
                 if let Some(c) = &checkpoint {
-                    let _ = js_sys::Reflect::set(&msg, &"checkpoint".into(), &js_sys::Uint8Array::from(&c[..]));
+                    let _ = js_sys::Reflect::set(&msg, &"checkpoint".into(), c);
                 }
                 self.post(&msg);
             }
-            _ => self.send(&ToWorker::Restore { experiment, checkpoint }),
+            _ => {
+                let Ok(msg) = serde_wasm_bindgen::to_value(&ToWorker::Restore { experiment, checkpoint: None }) else {
+                    return;
+                };
+                if let Some(c) = &checkpoint {
+                    let _ = js_sys::Reflect::set(&msg, &"checkpoint".into(), c);
+                }
+                self.post(&msg);
+            }
         }
     }
 
@@ -239,6 +249,10 @@ impl Page {
                 app.dirty = false;
                 if app.restoring {
                     app.restoring = false;
+                    // the steps trained between the checkpoint and the failure are gone
+                    app.losses.truncate_after(step);
+                    app.test_losses.retain(|p| p.0 <= step);
+                    app.scores.retain(|s| s.0 <= epoch);
                     set_text(
                         "error",
                         &format!(
@@ -438,7 +452,9 @@ impl Page {
                 set_hidden("load-box", true);
                 set_text("error", &message);
             }
-            FromWorker::Checkpoint { experiment, epoch, bytes } => app.checkpoint = Some((experiment, epoch, bytes)),
+            FromWorker::Checkpoint { experiment, epoch, bytes } => {
+                app.checkpoint = Some((experiment, epoch, js_sys::Uint8Array::from(&bytes[..])))
+            }
             // handled by the message listener (it replaces the worker)
             FromWorker::Crashed { .. } => {}
         }
@@ -552,6 +568,19 @@ fn worker_script() -> &'static str {
     }
 }
 
+/// A `FromWorker::Checkpoint` message read without serde: its bytes stay a `Uint8Array` (an
+/// MNIST checkpoint is 1.3 MB; decoding it through serde took ~50 ms of the main thread).
+fn checkpoint_message(data: &JsValue) -> Option<(Experiment, u64, js_sys::Uint8Array)> {
+    let get = |key: &str| js_sys::Reflect::get(data, &key.into()).ok();
+    if get("kind")?.as_string()? != "checkpoint" {
+        return None;
+    }
+    let experiment = serde_wasm_bindgen::from_value(get("experiment")?).ok()?;
+    let epoch = get("epoch")?.as_f64()? as u64;
+    let bytes = get("bytes")?.dyn_into::<js_sys::Uint8Array>().ok()?;
+    Some((experiment, epoch, bytes))
+}
+
 /// A new training worker, listened to.
 fn spawn_worker(page: &Rc<Page>) -> Result<Worker, JsValue> {
     let worker = Worker::new_with_options(worker_script(), &web_sys::WorkerOptions::new())?;
@@ -568,7 +597,12 @@ fn listen_to_worker(page: &Rc<Page>, worker: &Worker) {
         if p.generation.get() != generation {
             return;
         }
-        match serde_wasm_bindgen::from_value::<FromWorker>(e.data()) {
+        let data = e.data();
+        if let Some(checkpoint) = checkpoint_message(&data) {
+            p.app.borrow_mut().checkpoint = Some(checkpoint);
+            return;
+        }
+        match serde_wasm_bindgen::from_value::<FromWorker>(data) {
             Ok(FromWorker::Crashed { message }) => p.restart_worker(&message),
             Ok(msg) => p.on_worker(msg),
             Err(err) => set_text("error", &format!("unexpected message from the worker: {err}")),

@@ -348,18 +348,14 @@ impl TrainerState {
     /// browser's storage gets it, so a reload resumes (data from a local file is not kept, so
     /// those runs are not stored); the page keeps it, so a replacement worker continues from it
     /// if this one fails; and on the GPU it is the state the CPU continues from if the GPU fails.
-    async fn after_epoch(&mut self, post: &Post) {
+    async fn after_epoch(&mut self) {
         let bytes = self.checkpoint_bytes().await;
         if let (Some(bytes), Some(data), Some(e), Some(t)) = (&bytes, &self.data, &self.experiment, &self.trainer) {
             if !matches!(data.choice, DataChoice::File { .. }) {
                 // storage may be unavailable (private window): training goes on without it
                 let _ = storage::save_checkpoint(bytes).await;
             }
-            post(FromWorker::Checkpoint {
-                experiment: e.clone(),
-                epoch: t.cursor.epoch,
-                bytes: Bytes::from(bytes.clone()),
-            });
+            post_checkpoint(&CheckpointRef::new(e, t.cursor.epoch, bytes));
         }
         if self.devices.is_cpu(&self.device) {
             self.last_good = None;
@@ -425,11 +421,7 @@ impl TrainerState {
                 });
                 post(FromWorker::Resumed { epoch: t.cursor.epoch, step: t.optimizer.step });
                 // the page keeps it: a replacement worker would continue from here
-                post(FromWorker::Checkpoint {
-                    experiment: e.clone(),
-                    epoch: t.cursor.epoch,
-                    bytes: Bytes::from(bytes),
-                });
+                post_checkpoint(&CheckpointRef::new(&e, t.cursor.epoch, &bytes));
                 self.device = device;
                 self.trainer = Some(t);
                 self.data = Some(loaded);
@@ -439,6 +431,14 @@ impl TrainerState {
             }
             Err(err) => post(FromWorker::Error { message: format!("could not resume: {err}") }),
         }
+    }
+}
+
+/// Posts a checkpoint to the page straight from its bytes (no copy in wasm memory).
+fn post_checkpoint(c: &CheckpointRef<'_>) {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    if let Ok(v) = serde_wasm_bindgen::to_value(c) {
+        let _ = scope.post_message(&v);
     }
 }
 
@@ -610,7 +610,7 @@ pub async fn run() {
                 }
                 Ok(ToWorker::Step) => {
                     if state.train_slice(f64::INFINITY, true, &post).await.1 {
-                        state.after_epoch(&post).await;
+                        state.after_epoch().await;
                     }
                 }
                 Ok(ToWorker::DestroyGpu) => state.devices.destroy_gpu(),
@@ -628,7 +628,7 @@ pub async fn run() {
             // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
             let (took, epoch_ended) = state.train_slice(SLICE_MS, false, &post).await;
             if epoch_ended {
-                state.after_epoch(&post).await;
+                state.after_epoch().await;
             }
             sleep((FRAME_MS - took).max(0.0) as i32).await;
         } else {
