@@ -17,6 +17,20 @@ function watchErrors(page) {
   return errors;
 }
 
+// The page keeps up while the worker trains: its own work (the slowest message update or chart
+// render, which the page records on the loss chart) stays under 50 ms, and no main-thread task
+// passes 150 ms. The second bound is looser because it also counts the browser's style, layout
+// and paint: a trace of the frame after the evaluation tables and gallery appear shows 40–65 ms of
+// layout and software-rendered paint on this 2-core machine with the worker busy. A page that
+// falls behind its messages makes tasks of seconds.
+async function expectResponsive(page) {
+  const slowest = await page.getByRole('img', { name: 'Loss curve' }).getAttribute('data-slowest-update-ms');
+  expect(slowest).not.toBeNull();
+  expect(Number(slowest)).toBeLessThanOrEqual(50);
+  const longTasks = await page.evaluate(() => window.__longTasks);
+  expect(Math.max(0, ...longTasks)).toBeLessThanOrEqual(150);
+}
+
 /** Records main-thread long tasks (> 50 ms) from now on. */
 async function watchLongTasks(page) {
   await page.evaluate(() => {
@@ -109,8 +123,7 @@ test('MNIST: one epoch of training shows learning and the evaluation', async ({ 
   await page.getByLabel('Smoothing').fill('0');
   await expect(page.locator('#smoothing-value')).toHaveText('0');
   expect(await chart.evaluate((c) => c.toDataURL())).not.toEqual(smoothed);
-  const longTasks = await page.evaluate(() => window.__longTasks);
-  expect(Math.max(0, ...longTasks)).toBeLessThanOrEqual(50);
+  await expectResponsive(page);
 
   // the gallery shows test predictions, mistakes first
   const items = page.getByRole('list', { name: 'Test predictions' }).getByRole('listitem');
@@ -588,7 +601,8 @@ test('Hostile class, column and file names are shown as text and run no script',
     { name: 'x.npy', mimeType: 'application/octet-stream', buffer: npy('|u1', [n, 28, 28], pixels) },
     { name: 'y.npy', mimeType: 'application/octet-stream', buffer: npy('<U40', [n], labels) },
   ]);
-  await expect(page.locator('#data-summary')).toContainText('48 training rows', { timeout: 30_000 });
+  // (the CSV's summary also says 48 training rows: wait for the pair's)
+  await expect(page.locator('#data-summary')).toContainText('x.npy + y.npy: 48 training rows', { timeout: 30_000 });
   await page.getByLabel('Epochs').fill('2');
   await page.getByLabel('Epochs').dispatchEvent('change');
   await page.getByRole('button', { name: 'Train' }).click();
@@ -715,7 +729,7 @@ test('Resume cannot crash: a checkpoint that does not fit its data starts afresh
   expect(errors).toEqual([]);
 });
 
-test('A long session at batch 1: a minute of training, every render under 50 ms', async ({ page }) => {
+test('A long session at batch 1: a minute of training, every update under 50 ms', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto('/#data=spiral&samples=500&noise=0.1&test=0.5&hidden=8&batch=1&epochs=100000&lr=0.01');
   await expect(page.locator('#data-summary')).toContainText('spiral: 250 training rows', { timeout: 30_000 });
@@ -726,13 +740,7 @@ test('A long session at batch 1: a minute of training, every render under 50 ms'
   // hundreds of thousands of steps, drawn from a bounded history (tests in loss_history.rs)
   const loss = lossCaption(await page.locator('#loss-summary').textContent());
   expect(loss.steps).toBeGreaterThan(20_000);
-  // the page keeps up: the slowest chart render, and any main-thread task (a rare garbage
-  // collection may pass 50 ms; a page that falls behind its messages makes seconds-long ones)
-  const slowest = await page.getByRole('img', { name: 'Loss curve' }).getAttribute('data-slowest-render-ms');
-  expect(slowest).not.toBeNull();
-  expect(Number(slowest)).toBeLessThanOrEqual(50);
-  const longTasks = await page.evaluate(() => window.__longTasks);
-  expect(Math.max(0, ...longTasks)).toBeLessThanOrEqual(150);
+  await expectResponsive(page);
   await page.screenshot({ path: `${shots}/long-session.png`, fullPage: true });
   expect(errors).toEqual([]);
 });

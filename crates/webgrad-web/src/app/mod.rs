@@ -72,7 +72,7 @@ struct Page {
     generation: std::cell::Cell<u32>,
     /// A render is scheduled for the next animation frame (`request_render`).
     render_pending: std::cell::Cell<bool>,
-    slowest_render_ms: std::cell::Cell<f64>,
+    slowest_update_ms: std::cell::Cell<f64>,
 }
 
 impl Page {
@@ -126,16 +126,21 @@ impl Page {
             page.render_pending.set(false);
             let started = crate::js::now_ms();
             render(&page.app.borrow());
-            // the slowest render so far, on the chart (the long-session test reads it)
-            let took = crate::js::now_ms() - started;
-            if took > page.slowest_render_ms.get() {
-                page.slowest_render_ms.set(took);
-                let _ = by_id::<web_sys::Element>("loss-chart")
-                    .set_attribute("data-slowest-render-ms", &format!("{took:.1}"));
-            }
+            page.record_update_time(started);
         });
         if let Some(w) = web_sys::window() {
             let _ = w.request_animation_frame(frame.unchecked_ref());
+        }
+    }
+
+    /// Keeps the slowest message update or render so far on the loss chart, as
+    /// `data-slowest-update-ms` (the e2e tests read it: the page's own work stays under 50 ms).
+    fn record_update_time(&self, started_ms: f64) {
+        let took = crate::js::now_ms() - started_ms;
+        if took > self.slowest_update_ms.get() {
+            self.slowest_update_ms.set(took);
+            let _ =
+                by_id::<web_sys::Element>("loss-chart").set_attribute("data-slowest-update-ms", &format!("{took:.1}"));
         }
     }
 
@@ -146,7 +151,9 @@ impl Page {
             FromWorker::Ready { resume, .. } => Some(resume.clone()),
             _ => None,
         };
+        let started = crate::js::now_ms();
         self.apply(msg);
+        self.record_update_time(started);
         self.request_render();
         let restoring = self.app.borrow().restoring;
         match &first_ready {
@@ -643,7 +650,7 @@ pub fn start() -> Result<(), JsValue> {
         worker: RefCell::new(worker),
         generation: 0.into(),
         render_pending: false.into(),
-        slowest_render_ms: 0.0.into(),
+        slowest_update_ms: 0.0.into(),
     });
     listen_to_worker(&page, &page.worker.borrow());
 
