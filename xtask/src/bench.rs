@@ -31,10 +31,13 @@ use serde_json::{Map, Value, json};
 
 use crate::{path_env, root};
 
+/// The JSON rows of one part and whether it succeeded.
+type Run = (Vec<Map<String, Value>>, Result<(), String>);
+
 /// Runs a command with the project's environment; passes its stderr through and returns the
 /// JSON objects it printed on stdout (other stdout lines, e.g. the sub-benches' own tables, are
 /// dropped; rows without a load get /proc/loadavg from before and after the command). `Err` when it cannot start or fails, with the rows printed before the failure.
-fn json_rows(title: &str, program: &str, args: &[&str]) -> (Vec<Map<String, Value>>, Result<(), String>) {
+fn json_rows(title: &str, program: &str, args: &[&str]) -> Run {
     eprintln!("\n== bench: {title}: {program} {}", args.join(" "));
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -154,7 +157,9 @@ fn build_benches(wanted: &dyn Fn(&str) -> bool) -> Result<(), String> {
     Ok(())
 }
 
-pub fn bench(args: &[String]) -> Result<(), String> {
+/// The `--skip` list, or `None` when `--table` printed a saved run's table and nothing is left
+/// to do.
+fn parse_args(args: &[String]) -> Result<Option<Vec<String>>, String> {
     let mut skip: Vec<String> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -172,32 +177,54 @@ pub fn bench(args: &[String]) -> Result<(), String> {
                     })
                     .collect();
                 println!("{}", table(&rows));
-                return Ok(());
+                return Ok(None);
             }
             other => {
                 return Err(format!("bench: unknown argument '{other}' (expected --skip LIST, --table FILE)"));
             }
         }
     }
+    Ok(Some(skip))
+}
+
+/// The rows of the parts run so far, and the failures among them.
+#[derive(Default)]
+struct Collected {
+    rows: Vec<Map<String, Value>>,
+    failures: Vec<String>,
+}
+
+impl Collected {
+    /// Keeps a part's rows (with `framework` filled in where a row has none), printing each.
+    fn take(&mut self, framework: &str, (got, result): Run) {
+        for mut row in got {
+            row.entry("framework").or_insert_with(|| json!(framework));
+            println!("{}", Value::Object(row.clone()));
+            self.rows.push(row);
+        }
+        if let Err(e) = result {
+            eprintln!("bench: {e}");
+            self.failures.push(e);
+        }
+    }
+}
+
+/// A run's rows at another place than the one its bench prints (the wgpu benches print the
+/// CPU benches' "native" and "wasm").
+fn at(place: &str, (mut got, result): Run) -> Run {
+    got.iter_mut().for_each(|row| {
+        row.insert("place".into(), json!(place));
+    });
+    (got, result)
+}
+
+pub fn bench(args: &[String]) -> Result<(), String> {
+    let Some(skip) = parse_args(args)? else { return Ok(()) };
     let wanted = |part: &str| !skip.iter().any(|s| s == part);
     crate::setup()?;
     build_benches(&wanted)?;
     let data_dir = root().join("target").join("bench-data");
     let data = data_dir.to_str().ok_or("the target folder's path is not UTF-8")?;
-    let mut rows: Vec<Map<String, Value>> = Vec::new();
-    let mut failures: Vec<String> = Vec::new();
-    let mut take = |framework: &str, (got, result): (Vec<Map<String, Value>>, Result<(), String>)| {
-        for mut row in got {
-            row.entry("framework").or_insert_with(|| json!(framework));
-            println!("{}", Value::Object(row.clone()));
-            rows.push(row);
-        }
-        if let Err(e) = result {
-            eprintln!("bench: {e}");
-            failures.push(e);
-        }
-    };
-
     if wanted("torch") || wanted("peers") {
         let (_, made) = json_rows(
             "the peers' data",
@@ -206,19 +233,21 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         );
         made?;
     }
-    // a run's rows at another place than the one its bench prints (the wgpu benches print the
-    // CPU benches' "native" and "wasm")
-    let at = |place: &str, (mut got, result): (Vec<Map<String, Value>>, Result<(), String>)| {
-        got.iter_mut().for_each(|row| {
-            row.insert("place".into(), json!(place));
-        });
-        (got, result)
-    };
+    let mut collected = Collected::default();
+    native_parts(&wanted, data, &mut collected);
+    browser_parts(&wanted, data, &mut collected);
+    println!("\n{}", table(&collected.rows));
+    let failures = collected.failures;
+    if failures.is_empty() { Ok(()) } else { Err(format!("bench: {}", failures.join("; "))) }
+}
+
+/// webgrad natively (CPU, then wgpu) and PyTorch (a "skipped" row where it is not installed).
+fn native_parts(wanted: &dyn Fn(&str) -> bool, data: &str, c: &mut Collected) {
     if wanted("native") {
         settle();
         let run =
             json_rows("webgrad, native", "cargo", &["run", "--release", "-p", "webgrad-nn", "--example", "bench"]);
-        take("webgrad", run);
+        c.take("webgrad", run);
     }
     if wanted("native-wgpu") {
         settle();
@@ -235,11 +264,11 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             "--only",
             "mnist",
         ];
-        take("webgrad", at("native-wgpu", json_rows("webgrad, native wgpu (MNIST rows)", "cargo", &args)));
+        c.take("webgrad", at("native-wgpu", json_rows("webgrad, native wgpu (MNIST rows)", "cargo", &args)));
     }
     if wanted("torch") {
         match torch_python() {
-            Some(py) => take("pytorch", {
+            Some(py) => c.take("pytorch", {
                 settle();
                 json_rows("PyTorch, native", &py, &["bench/torch_bench.py", data])
             }),
@@ -250,16 +279,20 @@ pub fn bench(args: &[String]) -> Result<(), String> {
                     "skipped": "torch not installed (set WEBGRAD_TORCH_PYTHON to a python with torch)",
                     "load": {"before": load, "after": load},
                 });
-                take("pytorch", (vec![row.as_object().expect("an object").clone()], Ok(())));
+                c.take("pytorch", (vec![row.as_object().expect("an object").clone()], Ok(())));
             }
         }
     }
+}
+
+/// webgrad in headless Chromium (wasm, its heap, WebGPU), then the peers in the same browser.
+fn browser_parts(wanted: &dyn Fn(&str) -> bool, data: &str, c: &mut Collected) {
     if wanted("wasm") {
         // --relaxed: also the relaxed-SIMD build, the one the page loads where the browser has it
         let args: &[&str] =
             if wanted("relaxed") { &["scripts/bench-wasm.sh", "--relaxed"] } else { &["scripts/bench-wasm.sh"] };
         settle();
-        take("webgrad", json_rows("webgrad, headless Chromium", "bash", args));
+        c.take("webgrad", json_rows("webgrad, headless Chromium", "bash", args));
         let heap = [
             "test",
             "--profile",
@@ -274,7 +307,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             "--nocapture",
         ];
         settle();
-        take("webgrad", json_rows("webgrad, wasm heap over 10 epochs", "cargo", &heap));
+        c.take("webgrad", json_rows("webgrad, wasm heap over 10 epochs", "cargo", &heap));
     }
     if wanted("webgpu") {
         let args = [
@@ -292,17 +325,14 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         ];
         settle();
         let run = json_rows("webgrad, headless Chromium WebGPU (MNIST rows)", "cargo", &args);
-        take("webgrad", at("webgpu", run));
+        c.take("webgrad", at("webgpu", run));
     }
     if wanted("peers") {
         settle();
         let run =
             json_rows("TensorFlow.js and jax-js, headless Chromium", "node", &["bench/run-peers.mjs", "--data", data]);
-        take("", run);
+        c.take("", run);
     }
-
-    println!("\n{}", table(&rows));
-    if failures.is_empty() { Ok(()) } else { Err(format!("bench: {}", failures.join("; "))) }
 }
 
 // --- the table ---------------------------------------------------------------------------------
@@ -387,9 +417,19 @@ impl Cell {
     }
 }
 
+/// A table line's sort key: (workload rank, workload, place rank, place).
+type Key = (usize, String, usize, String);
+
 /// One line per workload and place, the frameworks side by side, then webgrad / peer.
 pub fn table(rows: &[Map<String, Value>]) -> String {
-    let mut lines: BTreeMap<(usize, String, usize, String), Line> = BTreeMap::new();
+    let (mut lines, notes) = lines_of(rows);
+    add_relaxed_peers(&mut lines);
+    render(&lines, &notes)
+}
+
+/// The rows sorted into lines, and a note for each row without a value.
+fn lines_of(rows: &[Map<String, Value>]) -> (BTreeMap<Key, Line>, Vec<String>) {
+    let mut lines: BTreeMap<Key, Line> = BTreeMap::new();
     let mut notes = Vec::new();
     for row in rows {
         let framework = str_of(row, "framework").to_string();
@@ -437,9 +477,12 @@ pub fn table(rows: &[Map<String, Value>]) -> String {
         line.loads.extend(loads(row));
         line.cells.insert(framework, cell);
     }
+    (lines, notes)
+}
 
-    // webgrad's relaxed-SIMD build runs with --no-liftoff: its peers are the plain wasm
-    // no-liftoff rows (the same measurements, shown again beside it)
+/// webgrad's relaxed-SIMD build runs with --no-liftoff: its peers are the plain wasm
+/// no-liftoff rows (the same measurements, shown again beside it).
+fn add_relaxed_peers(lines: &mut BTreeMap<Key, Line>) {
     let peers_of: Vec<_> = lines
         .keys()
         .filter(|k| k.3.contains("-relaxed"))
@@ -460,13 +503,16 @@ pub fn table(rows: &[Map<String, Value>]) -> String {
             }
         }
     }
+}
 
+/// The lines as a Markdown table (text columns left-aligned, numbers right), then the notes.
+fn render(lines: &BTreeMap<Key, Line>, notes: &[String]) -> String {
     let mut header: Vec<String> = vec!["workload".into(), "place".into(), "unit".into()];
     header.extend(FRAMEWORKS.iter().map(|(_, name)| name.to_string()));
     header.extend(FRAMEWORKS[1..].iter().map(|(_, name)| format!("webgrad/{name}")));
     header.push("load 1-min".into());
     let mut body = Vec::new();
-    for ((_, workload, _, place), line) in &lines {
+    for ((_, workload, _, place), line) in lines {
         let mut cols = vec![workload.clone(), place.clone(), line.unit.clone()];
         cols.extend(FRAMEWORKS.iter().map(|(f, _)| line.cells.get(*f).map_or("-".into(), Cell::show)));
         let ours = match line.cells.get("webgrad") {

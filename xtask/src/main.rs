@@ -1,17 +1,19 @@
-//! `cargo xtask <command>` — the commands the README names. Each one first runs
+//! `cargo xtask <command>` — the commands the README names. Each one but `budget` first runs
 //! `scripts/setup.sh`, which installs whatever is missing and skips what is there.
 //!
 //!   run    build the playground and serve it on http://127.0.0.1:8080/ (trunk, release build)
-//!   test   formatting, clippy on both targets, native tests (incl. wgpu on Vulkan), browser
-//!          (wasm) tests in headless Chromium, the production page build, Playwright end-to-end
-//!          tests, and 30 s of fuzzing per data parser
+//!   test   the line budget (budget.rs), formatting, clippy on both targets, native tests (incl.
+//!          wgpu on Vulkan), browser (wasm) tests in headless Chromium, the production page
+//!          build, Playwright end-to-end tests, and 30 s of fuzzing per data parser
 //!   train  train the MNIST MLP with the native CLI (extra flags are passed on)
 //!   bench  the benchmark suite: webgrad natively and in headless Chromium, TensorFlow.js and
 //!          jax-js in the same browser, PyTorch when installed; JSON lines, then a table
 //!          (see bench.rs; not part of `test`)
+//!   budget only the line budget: no source file over 700 lines, no function over 120
 //!   setup  only install the tools
 
 mod bench;
+mod budget;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -54,6 +56,9 @@ fn setup() -> Result<(), String> {
 }
 
 fn test() -> Result<(), String> {
+    // first: it needs no tools and takes milliseconds
+    println!("\n== line budget (files ≤ {} lines, functions ≤ {})", budget::MAX_FILE_LINES, budget::MAX_FN_LINES);
+    budget::check(&root())?;
     setup()?;
     let step = |title: &str, program: &str, args: &[&str]| step_with_env(title, program, args, &TEST_ENV);
     step("format", "cargo", &["fmt", "--all", "--check"])?;
@@ -188,8 +193,9 @@ fn main() -> ExitCode {
         Some("train") => train(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("budget") => budget::check(&root()),
         Some("setup") => setup(),
-        _ => Err("usage: cargo xtask run | test | train [extra train flags] | bench [--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers] [--table FILE] | setup".into()),
+        _ => Err("usage: cargo xtask run | test | train [extra train flags] | bench [--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers] [--table FILE] | budget | setup".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

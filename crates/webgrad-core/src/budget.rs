@@ -1,7 +1,8 @@
 //! One memory budget for every size that input decides: a model's weights and training state
-//! (`webgrad_nn::MlpConfig::check_budget`), a data file's parsed elements and decompressed bytes
-//! (`webgrad_data`), a GPU buffer (the adapter's own limits on top). Whatever would not fit is
-//! refused before anything is allocated, with one sentence naming what and how much:
+//! (`webgrad_nn::MlpConfig::validate` and `check_training`), a data file's parsed elements and
+//! decompressed bytes (`webgrad_data`), a GPU buffer (the adapter's own limits on top). Whatever
+//! would not fit is refused before anything is allocated, with one sentence naming what and how
+//! much:
 //! "the model needs 41.0 GB for its weights; the limit is 3.5 GB".
 //!
 //! The limit: in wasm32, 3.5 GB of the 4 GB address space (headroom for the module, its stack and

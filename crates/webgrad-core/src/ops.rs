@@ -312,9 +312,10 @@ impl Tensor {
         Tensor::make(labels.device(), buf, vec![n, classes], DType::F32, None, false)
     }
 
-    /// cond ≠ 0 ? a : b, broadcasting all three.
+    /// cond ≠ 0 ? a : b, broadcasting all three; panics when their shapes do not broadcast.
     pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
-        let shape = broadcast_shapes(&broadcast_shapes(cond.shape(), a.shape()).unwrap(), b.shape())
+        let shape = broadcast_shapes(cond.shape(), a.shape())
+            .and_then(|s| broadcast_shapes(&s, b.shape()))
             .unwrap_or_else(|e| panic!("where: {e}"));
         let (c, a, b) = (cond.broadcast_to(&shape).detach(), a.broadcast_to(&shape), b.broadcast_to(&shape));
         let buf = a.device().select(c.buffer(), a.buffer(), b.buffer(), numel(&shape));

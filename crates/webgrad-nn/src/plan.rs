@@ -1,8 +1,9 @@
-//! Plan once, replay many (DESIGN.md): on a device with a `Recorder` (the CPU), the first step of
-//! a given shape runs op by op while the device records it; later steps of that shape write
-//! their batch into the recorded input buffers and replay the recording. A replay runs the same
-//! kernels on the same buffers in the same order, so it computes bit for bit what the op-by-op
-//! step would, without building a graph and without allocating.
+//! Plan once, replay many (docs/ARCHITECTURE.md §4): on a device with a `Recorder` (the CPU and
+//! the GPU), the first step of a given shape runs op by op while the device records it; later
+//! steps of that shape write their batch into the recorded input buffers and replay the
+//! recording. A replay runs the same kernels on the same buffers in the same order, so it
+//! computes bit for bit what the op-by-op step would, without building a graph and without
+//! allocating.
 //!
 //! A plan is only replayed while everything that shaped its recording is unchanged: the batch
 //! size and feature count, the model's configuration and parameter buffers, the optimizer's rule,

@@ -1,8 +1,8 @@
-//! The training set kept on the model's device (DESIGN.md, "plan once, replay many"): the
-//! features and targets are uploaded once, the epoch's shuffle once per epoch, and each step
-//! picks its batch on the device (`Tensor::gather_table`) at an offset the trainer rewrites.
-//! So a replayed step sends the device 4 bytes instead of its batch, and the batch order is
-//! exactly the host's (`Batcher`): the same rows in the same order give the same bits.
+//! The training set kept on the model's device (docs/ARCHITECTURE.md §4, "plan once, replay
+//! many"): the features and targets are uploaded once, the epoch's shuffle once per epoch, and
+//! each step picks its batch on the device (`Tensor::gather_table`) at an offset the trainer
+//! rewrites. So a replayed step sends the device 4 bytes instead of its batch, and the batch
+//! order is exactly the host's (`Batcher`): the same rows in the same order give the same bits.
 
 use std::rc::Rc;
 
@@ -14,7 +14,7 @@ use crate::{Error, Result};
 
 /// What an upload was made from: the feature and target storage (address, length), the shape
 /// and the loss (which decides the target table's type). Two datasets with the same key are
-/// the same data unless one was changed in place (see `Trainer::forget_data`).
+/// the same data unless one was changed in place (see `Trainer::set_resident_data`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
     features: (usize, usize),

@@ -31,17 +31,25 @@ fn note() {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note();
+        // SAFETY: our caller's `GlobalAlloc` contract for this call holds, and it is passed on
+        // to the system allocator unchanged.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         note();
+        // SAFETY: our caller's `GlobalAlloc` contract for this call holds, and it is passed on
+        // to the system allocator unchanged.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         note();
+        // SAFETY: our caller's `GlobalAlloc` contract for this call holds, and it is passed on
+        // to the system allocator unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: our caller's `GlobalAlloc` contract for this call holds, and it is passed on
+        // to the system allocator unchanged.
         unsafe { System.dealloc(ptr, layout) }
     }
 }

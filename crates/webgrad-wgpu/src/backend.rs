@@ -1,23 +1,25 @@
 //! `WgpuBackend`: the `Backend` trait on one wgpu device. Each method allocates its output and
 //! records one or a few compute passes (see `dispatch.rs`); nothing waits for the GPU except
 //! the futures of `read` / `read_u32` / `take`, which await the mapping. Steps can be recorded
-//! and replayed (`plan.rs`).
+//! and replayed (`plan.rs`). The methods hand over to the host sides of the kernels
+//! (`elementwise.rs`, `gemm.rs`, `rows.rs`, `loss.rs`, `optim.rs`), which know nothing of this
+//! type: the modules depend one way, context → dispatch → kernels' host sides → backend.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use bytemuck::Pod;
 use webgrad_core::backend::{
-    Backend, BinaryOp, Buffer, GemmSpec, ParamSlot, ReadFuture, Recorder, ReduceOp, StepHyper, UnaryOp, UpdateRule,
+    Backend, BinaryOp, Buffer, GemmSpec, ParamSlot, ReadFuture, Recorder, ReduceOp, StepHyper, StepPlan, UnaryOp,
+    UpdateRule,
 };
 use webgrad_core::{Device, Result};
 
-use crate::buffer::{Elem, f32_raw, gpu_buf, try_gpu_buf};
+use crate::buffer::{Elem, f32_raw, gpu_buf, try_gpu_buf, u32_raw};
 use crate::context::{self, Gpu};
-use crate::dispatch::{GpuStats, Kernel, Launch, PerStep};
-use crate::elementwise::{WG, groups, u32_of};
+use crate::dispatch::{WG, groups, u32_of};
 use crate::gemm::GemmKernel;
-use crate::kernels;
+use crate::stream::GpuStats;
+use crate::{elementwise, gemm, kernels, loss, optim, plan, rows};
 
 pub struct WgpuBackend {
     /// Shared with recorded plans and pending readbacks, which outlive a borrow of the backend.
@@ -86,31 +88,6 @@ impl WgpuBackend {
     pub fn destroy_device(&self) {
         self.gpu.device.destroy();
     }
-
-    /// Records one dispatch of `kernel` with `params` at binding 0 and `buffers` at 1...
-    pub(crate) fn run<P: Pod>(
-        &self,
-        kernel: &Kernel,
-        constants: &[(&'static str, f64)],
-        params: &P,
-        buffers: &[&wgpu::Buffer],
-        groups: u32,
-    ) {
-        self.run_with(kernel, constants, bytemuck::bytes_of(params), buffers, groups, PerStep::Fixed);
-    }
-
-    /// As [`WgpuBackend::run`], with what a replay must rewrite in the parameters.
-    pub(crate) fn run_with(
-        &self,
-        kernel: &Kernel,
-        constants: &[(&'static str, f64)],
-        params: &[u8],
-        buffers: &[&wgpu::Buffer],
-        groups: u32,
-        per_step: PerStep,
-    ) {
-        self.gpu.launch(Launch { kernel, constants, params, buffers, groups, per_step });
-    }
 }
 
 impl Backend for WgpuBackend {
@@ -170,7 +147,7 @@ impl Backend for WgpuBackend {
         }
         let params = AccParams { n: u32_of(len), scale, pad: [0; 2] };
         let bufs = [f32_raw(x, len), f32_raw(acc, len)];
-        self.run(&kernels::ACCUMULATE, &[], &params, &bufs, groups(len, WG));
+        self.gpu.run(&kernels::ACCUMULATE, &[], &params, &bufs, groups(len, WG));
     }
 
     fn accumulate_hits(&self, acc: &Buffer, logits: &Buffer, labels: &Buffer, n: usize, c: usize) {
@@ -182,63 +159,64 @@ impl Backend for WgpuBackend {
             pad: [u32; 2],
         }
         let params = HitParams { n: u32_of(n), c: u32_of(c), pad: [0; 2] };
-        let bufs = [f32_raw(logits, n * c), crate::buffer::u32_raw(labels, n), f32_raw(acc, 1)];
-        self.run(&kernels::ACCUMULATE_HITS, &[], &params, &bufs, 1);
+        let bufs = [f32_raw(logits, n * c), u32_raw(labels, n), f32_raw(acc, 1)];
+        self.gpu.run(&kernels::ACCUMULATE_HITS, &[], &params, &bufs, 1);
     }
 
     fn unary(&self, op: UnaryOp, x: &Buffer, len: usize) -> Buffer {
-        self.unary_impl(op, x, len)
+        elementwise::unary(&self.gpu, op, x, len)
     }
 
     fn unary_backward(&self, op: UnaryOp, x: &Buffer, y: &Buffer, g: &Buffer, len: usize) -> Buffer {
-        self.unary_backward_impl(op, x, y, g, len)
+        elementwise::unary_backward(&self.gpu, op, x, y, g, len)
     }
 
     fn binary(&self, op: BinaryOp, a: (&Buffer, &[usize]), b: (&Buffer, &[usize]), out_shape: &[usize]) -> Buffer {
-        self.binary_impl(op, a, b, out_shape)
+        elementwise::binary(&self.gpu, op, a, b, out_shape)
     }
 
     fn select(&self, cond: &Buffer, a: &Buffer, b: &Buffer, len: usize) -> Buffer {
-        self.select_impl(cond, a, b, len)
+        elementwise::select(&self.gpu, cond, a, b, len)
     }
 
     fn copy_strided(&self, x: &Buffer, strides: &[usize], out_shape: &[usize]) -> Buffer {
-        self.copy_strided_impl(x, strides, out_shape)
+        elementwise::copy_strided(&self.gpu, x, strides, out_shape)
     }
 
     fn reduce(&self, op: ReduceOp, x: &Buffer, outer: usize, axis: usize, inner: usize) -> Buffer {
-        self.reduce_impl(op, x, (outer, axis, inner))
+        rows::reduce(&self.gpu, op, x, (outer, axis, inner))
     }
 
     fn softmax(&self, x: &Buffer, dims: (usize, usize, usize), log: bool) -> Buffer {
-        self.softmax_impl(x, dims, log)
+        rows::softmax(&self.gpu, x, dims, log)
     }
 
     fn gemm(&self, a: &Buffer, b: &Buffer, bias: Option<&Buffer>, spec: &GemmSpec) -> Buffer {
-        self.gemm_impl(a, b, bias, spec)
+        gemm::gemm(&self.gpu, self.gemm_kernel.get(), &self.spare[0], a, b, bias, spec)
     }
 
     fn one_hot(&self, labels: &Buffer, n: usize, classes: usize) -> Buffer {
-        self.one_hot_impl(labels, n, classes)
+        rows::one_hot(&self.gpu, labels, n, classes)
     }
 
     fn gather_rows(&self, x: &Buffer, labels: &Buffer, n: usize, classes: usize) -> Buffer {
-        self.gather_rows_impl(x, labels, n, classes)
+        rows::gather_rows(&self.gpu, x, labels, n, classes)
     }
 
     fn gather_table(&self, table: &Buffer, rows: &Buffer, start: &Buffer, n: usize, width: usize) -> Buffer {
-        self.gather_table_impl((table, Elem::F32), rows, start, n, width)
+        rows::gather_table(&self.gpu, (table, Elem::F32), rows, start, n, width)
     }
 
     fn gather_table_u32(&self, table: &Buffer, rows: &Buffer, start: &Buffer, n: usize) -> Buffer {
-        self.gather_table_impl((table, Elem::U32), rows, start, n, 1)
+        rows::gather_table(&self.gpu, (table, Elem::U32), rows, start, n, 1)
     }
 
     /// A table is one storage binding, so it must fit the binding size the device was created
     /// with (the adapter's own, see `context.rs`) and its largest buffer. On a CPU adapter
     /// (SwiftShader, lavapipe) "device" buffers are host memory too, so the copy gains nothing:
-    /// measured there, gathering on the device was 3–11 % slower than writing each batch
-    /// (`cargo xtask bench`, rows `…_host_data`), so such an adapter declines.
+    /// there gathering on the device measured slower than writing each batch (`cargo xtask
+    /// bench`, rows `mnist_mlp_b…_device_data` against `…_host_data`), so such an adapter
+    /// declines.
     fn resident_table_limit(&self) -> Option<usize> {
         if self.gpu.info.device_type == wgpu::DeviceType::Cpu {
             return None;
@@ -254,19 +232,19 @@ impl Backend for WgpuBackend {
     }
 
     fn concat(&self, parts: &[(&Buffer, usize)], outer: usize, inner: usize) -> Buffer {
-        self.concat_impl(parts, outer, inner)
+        rows::concat(&self.gpu, parts, outer, inner)
     }
 
     fn slice(&self, x: &Buffer, dims: (usize, usize, usize), start: usize, len: usize) -> Buffer {
-        self.slice_impl(x, dims, start, len)
+        rows::slice(&self.gpu, x, dims, start, len)
     }
 
     fn dropout_mask(&self, len: usize, p: f32, seed: u32) -> Buffer {
-        self.dropout_mask_impl(len, p, seed)
+        rows::dropout_mask(&self.gpu, len, p, seed)
     }
 
     fn softmax_xent(&self, logits: &Buffer, labels: &Buffer, n: usize, c: usize, smoothing: f32) -> (Buffer, Buffer) {
-        self.softmax_xent_impl(logits, labels, (n, c), smoothing)
+        loss::softmax_xent(&self.gpu, logits, labels, (n, c), smoothing)
     }
 
     fn softmax_xent_backward(
@@ -278,14 +256,30 @@ impl Backend for WgpuBackend {
         c: usize,
         smoothing: f32,
     ) -> Buffer {
-        self.softmax_xent_backward_impl(probs, labels, g, (n, c), smoothing)
+        loss::softmax_xent_backward(&self.gpu, probs, labels, g, (n, c), smoothing)
     }
 
     fn optimizer_step(&self, rule: &UpdateRule, hyper: StepHyper, params: &[ParamSlot<'_>]) {
-        self.optimizer_step_impl(rule, hyper, params)
+        optim::optimizer_step(&self.gpu, &self.spare, rule, hyper, params)
     }
 
     fn recorder(&self) -> Option<&dyn Recorder> {
         Some(self)
+    }
+}
+
+impl Recorder for WgpuBackend {
+    fn start_recording(&self, dropout_seed: u32) {
+        plan::start_recording(&self.gpu, dropout_seed);
+    }
+
+    fn finish_recording(&self) -> Option<Box<dyn StepPlan>> {
+        plan::finish_recording(&self.gpu)
+    }
+
+    /// In place, like `write`; labels are per-step inputs of a plan, so this keeps a recording
+    /// replayable.
+    fn write_u32(&self, buf: &Buffer, data: &[u32]) {
+        self.gpu.write_bytes(gpu_buf(buf, Elem::U32), bytemuck::cast_slice(data));
     }
 }

@@ -200,3 +200,32 @@ type MapReceiver = futures_channel::oneshot::Receiver<std::result::Result<(), wg
 
 /// Staging buffers kept for reuse (a training loop reads a handful of sizes).
 const STAGING_KEPT: usize = 8;
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::Elem;
+
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    webgrad_core::dual_test! {
+        async fn a_validation_error_fails_the_next_read() {
+            let Ok(gpu) = crate::context::open().await else { return };
+            let gpu = &Rc::new(gpu);
+            let b = gpu.alloc(4, Elem::F32);
+            assert_eq!(gpu.start_read::<f32>(&b, 4, false).await.unwrap(), [0.0; 4]);
+            let _broken = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("broken"),
+                source: wgpu::ShaderSource::Wgsl("fn main( {".into()),
+            });
+            let err = gpu.start_read::<f32>(&b, 4, false).await;
+            let err = err.expect_err("an invalid shader must fail the read");
+            let msg = err.to_string();
+            assert!(msg.contains("the GPU reported an error"), "{msg}");
+            // it stays reported: whatever was recorded after it cannot be trusted
+            assert!(gpu.start_read::<f32>(&b, 4, false).await.is_err());
+        }
+    }
+}

@@ -1,14 +1,14 @@
-//! Instance → adapter → device, following TOOLCHAIN.md §3 (the same code on Vulkan natively and
-//! on WebGPU in the browser). The device asks for the adapter's own buffer-size limits, so large
-//! datasets fit when the hardware allows, and for 8 storage buffers per stage (the WebGPU default;
-//! the fused RMSprop update binds 5).
+//! Instance → adapter → device, following docs/TOOLCHAIN.md §3 (the same code on Vulkan
+//! natively and on WebGPU in the browser). The device asks for the adapter's own buffer-size
+//! limits, so large datasets fit when the hardware allows, and for 8 storage buffers per stage
+//! (the WebGPU default; the fused RMSprop update binds 5).
 
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex};
 
 use webgrad_core::{Error, Result};
 
-use crate::dispatch::{GpuStats, Stream};
+use crate::stream::{GpuStats, Stream};
 
 /// Storage buffers the widest kernel binds (RMSprop: param, grad, square_avg, momentum, grad_avg).
 const STORAGE_BUFFERS_NEEDED: u32 = 5;
@@ -26,7 +26,8 @@ pub(crate) struct Gpu {
     /// asynchronously, through `on_uncaptured_error` and the device-lost callback); every read
     /// turns it into `Error::Device`.
     pub errors: Arc<Mutex<Option<String>>>,
-    /// The pending encoder, the pipeline cache and the recording (`dispatch.rs`).
+    /// The pending encoder, the pipeline cache and the recording (`stream.rs`; `dispatch.rs`
+    /// records into it).
     pub stream: RefCell<Stream>,
     pub stats: Cell<GpuStats>,
     /// Unmapped MAP_READ buffers of finished readbacks, reused by later ones of the same size.
@@ -136,32 +137,5 @@ impl Gpu {
         };
         let name = if self.info.name.is_empty() { "unnamed adapter" } else { &self.info.name };
         format!("wgpu ({name}, {backend})")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::buffer::Elem;
-
-    #[cfg(target_arch = "wasm32")]
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-
-    webgrad_core::dual_test! {
-        async fn a_validation_error_fails_the_next_read() {
-            let Ok(backend) = crate::WgpuBackend::new().await else { return };
-            let gpu = &backend.gpu;
-            let b = gpu.alloc(4, Elem::F32);
-            assert_eq!(gpu.start_read::<f32>(&b, 4, false).await.unwrap(), [0.0; 4]);
-            let _broken = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("broken"),
-                source: wgpu::ShaderSource::Wgsl("fn main( {".into()),
-            });
-            let err = gpu.start_read::<f32>(&b, 4, false).await;
-            let err = err.expect_err("an invalid shader must fail the read");
-            let msg = err.to_string();
-            assert!(msg.contains("the GPU reported an error"), "{msg}");
-            // it stays reported: whatever was recorded after it cannot be trusted
-            assert!(gpu.start_read::<f32>(&b, 4, false).await.is_err());
-        }
     }
 }

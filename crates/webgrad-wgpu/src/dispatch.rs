@@ -2,7 +2,10 @@
 //! every op records one compute pass into a pending encoder, which is submitted when a read or a
 //! write needs it (or every `FLUSH_EVERY` passes), so a training step is a handful of submits.
 //! Each op makes its own uniform buffer and bind group; while a step is being recorded
-//! (`plan.rs`) they are also kept, with the pipeline and grid, so a replay makes none.
+//! (`plan.rs`) they are also kept, with the pipeline and grid, so a replay makes none. The
+//! stream's state is in `stream.rs`; the host sides of the kernels (`elementwise.rs`,
+//! `gemm.rs`, `rows.rs`, `loss.rs`, `optim.rs`) launch through `Gpu::run` and size their grids
+//! with the helpers below.
 //!
 //! Every kernel takes its parameters as a uniform at binding 0 and its storage buffers at
 //! bindings 1.. in order. A 1-D launch of `groups` workgroups is split into a 2-D grid when it
@@ -10,13 +13,13 @@
 //! `linear_group` (kernels/common.wgsl) and ignore the few surplus groups.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::rc::Rc;
 
-use webgrad_core::backend::UpdateRule;
+use bytemuck::Pod;
 use wgpu::util::DeviceExt;
 
 use crate::context::Gpu;
+use crate::stream::{PerStep, Recorded, Stream};
 
 /// A WGSL entry point. `source` already has kernels/common.wgsl prepended.
 pub(crate) struct Kernel {
@@ -28,66 +31,22 @@ pub(crate) struct Kernel {
 /// Passes recorded before the pending encoder is submitted on its own.
 const FLUSH_EVERY: usize = 256;
 
-#[derive(Default)]
-pub(crate) struct Stream {
-    modules: HashMap<&'static str, wgpu::ShaderModule>,
-    pipelines: HashMap<String, Rc<wgpu::ComputePipeline>>,
-    encoder: Option<wgpu::CommandEncoder>,
-    passes: usize,
-    /// The step being recorded, if one is (`Recorder::start_recording`).
-    pub recording: Option<Recording>,
+/// Threads per workgroup of the one-element-per-thread kernels.
+pub(crate) const WG: usize = 256;
+
+/// Workgroups that cover `n` items at `per_group` each.
+pub(crate) fn groups(n: usize, per_group: usize) -> u32 {
+    u32::try_from(n.div_ceil(per_group)).expect("wgpu: launch too large")
 }
 
-/// What a replay rewrites in a recorded dispatch's uniform before running it again.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum PerStep {
-    /// The same parameters every step.
-    Fixed,
-    /// dropout.wgsl's parameters as words [n, seed, p, keep]: a replay adds its seed shift to
-    /// word 1.
-    DropoutSeed([u32; 4]),
-    /// An optimizer update of `n` elements: rebuilt from the replay's `StepHyper` (lr, bias
-    /// corrections) by `optim::UpdateParams`.
-    Update { rule: UpdateRule, n: u32 },
-}
-
-/// One recorded dispatch: everything `launch` made for it, kept for replays.
-pub(crate) struct Recorded {
-    pub pipeline: Rc<wgpu::ComputePipeline>,
-    pub bind_group: wgpu::BindGroup,
-    /// binding 0; COPY_DST, so a replay can rewrite per-step values in place
-    pub uniform: wgpu::Buffer,
-    pub grid: (u32, u32),
-    pub per_step: PerStep,
-}
-
-/// The dispatches of the step being recorded, in order.
-pub(crate) struct Recording {
-    pub dispatches: Vec<Recorded>,
-    pub dropout_seed: u32,
-    /// Cleared by a call a replay would not redo (an in-place `write` of an f32 buffer).
-    pub replayable: bool,
-}
-
-/// What the backend has created so far (`WgpuBackend::stats`): a replayed step must add no
-/// buffer and no bind group.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct GpuStats {
-    /// every buffer: tensors, uniforms, readback staging
-    pub buffers: u64,
-    pub bind_groups: u64,
-    /// compute dispatches encoded (op by op or replayed)
-    pub dispatches: u64,
-    /// `queue.submit` calls
-    pub submits: u64,
-    /// bytes written into tensor buffers by `write` / `write_u32` (batches, offsets, labels);
-    /// not counting uploads of new buffers or a replay's uniforms
-    pub bytes_written: u64,
+/// A size or index as the u32 the kernels take.
+pub(crate) fn u32_of(v: usize) -> u32 {
+    u32::try_from(v).expect("wgpu: an index exceeds u32")
 }
 
 /// One dispatch: `params` (a `#[repr(C)]` Pod struct, size a multiple of 16) and `buffers`
 /// bound in order; `groups` workgroups along one (split) dimension.
-pub(crate) struct Launch<'a> {
+struct Launch<'a> {
     pub kernel: &'a Kernel,
     pub constants: &'a [(&'static str, f64)],
     pub params: &'a [u8],
@@ -97,6 +56,31 @@ pub(crate) struct Launch<'a> {
 }
 
 impl Gpu {
+    /// Records one dispatch of `kernel` with `params` at binding 0 and `buffers` at 1...
+    pub fn run<P: Pod>(
+        &self,
+        kernel: &Kernel,
+        constants: &[(&'static str, f64)],
+        params: &P,
+        buffers: &[&wgpu::Buffer],
+        groups: u32,
+    ) {
+        self.run_with(kernel, constants, bytemuck::bytes_of(params), buffers, groups, PerStep::Fixed);
+    }
+
+    /// As [`Gpu::run`], with what a replay must rewrite in the parameters.
+    pub fn run_with(
+        &self,
+        kernel: &Kernel,
+        constants: &[(&'static str, f64)],
+        params: &[u8],
+        buffers: &[&wgpu::Buffer],
+        groups: u32,
+        per_step: PerStep,
+    ) {
+        self.launch(Launch { kernel, constants, params, buffers, groups, per_step });
+    }
+
     fn pipeline(
         &self,
         stream: &mut Stream,
@@ -138,7 +122,7 @@ impl Gpu {
 
     /// Records one dispatch into the pending encoder (and into the recording, if one is going
     /// on). Nothing happens for zero groups.
-    pub fn launch(&self, l: Launch<'_>) {
+    fn launch(&self, l: Launch<'_>) {
         if l.groups == 0 {
             return;
         }

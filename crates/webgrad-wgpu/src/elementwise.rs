@@ -3,37 +3,15 @@
 
 use bytemuck::{Pod, Zeroable};
 use webgrad_core::Buffer;
-use webgrad_core::backend::{Activation, BinaryOp, UnaryOp};
+use webgrad_core::backend::{BinaryOp, UnaryOp};
 
-use crate::backend::WgpuBackend;
 use crate::buffer::f32_raw;
-use crate::kernels;
+use crate::context::Gpu;
+use crate::dispatch::{WG, groups, u32_of};
+use crate::kernels::{self, act_code};
 
 /// Rank the strided kernels index (binary.wgsl, copy_strided.wgsl).
-pub(crate) const MAX_RANK: usize = 8;
-
-/// Threads per workgroup of the one-element-per-thread kernels.
-pub(crate) const WG: usize = 256;
-
-pub(crate) fn groups(n: usize, per_group: usize) -> u32 {
-    u32::try_from(n.div_ceil(per_group)).expect("wgpu: launch too large")
-}
-
-pub(crate) fn u32_of(v: usize) -> u32 {
-    u32::try_from(v).expect("wgpu: an index exceeds u32")
-}
-
-/// The activation code of common.wgsl's `activate` and its parameter (leaky slope).
-pub(crate) fn act_code(act: Activation) -> (u32, f32) {
-    match act {
-        Activation::Identity => (0, 0.0),
-        Activation::Relu => (1, 0.0),
-        Activation::LeakyRelu(a) => (2, a),
-        Activation::Sigmoid => (3, 0.0),
-        Activation::Tanh => (4, 0.0),
-        Activation::Gelu => (5, 0.0),
-    }
-}
+const MAX_RANK: usize = 8;
 
 /// (op code, a, b) of unary.wgsl.
 fn unary_code(op: UnaryOp) -> (u32, f32, f32) {
@@ -99,15 +77,15 @@ struct CopyParams {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-pub(crate) struct LenParams {
-    pub n: u32,
-    pub pad: [u32; 3],
+struct LenParams {
+    n: u32,
+    pad: [u32; 3],
 }
 
 /// Drops size-1 dims and merges dim d into d+1 wherever every stride list is contiguous across
 /// the two (s[d] = s[d+1]·shape[d+1]). Returns (shape, one stride list per input), padded to
 /// `MAX_RANK` slots; panics past `MAX_RANK` (no MLP gets near it).
-pub(crate) fn merge_dims<const K: usize>(shape: &[usize], strides: [&[usize]; K]) -> (u32, [u32; 8], [[u32; 8]; K]) {
+fn merge_dims<const K: usize>(shape: &[usize], strides: [&[usize]; K]) -> (u32, [u32; 8], [[u32; 8]; K]) {
     let mut dims: Vec<(usize, [usize; K])> = Vec::new();
     for (d, &extent) in shape.iter().enumerate() {
         if extent == 1 {
@@ -134,68 +112,55 @@ pub(crate) fn merge_dims<const K: usize>(shape: &[usize], strides: [&[usize]; K]
     (dims.len() as u32, out_shape, out_strides)
 }
 
-impl WgpuBackend {
-    pub(crate) fn unary_impl(&self, op: UnaryOp, x: &Buffer, len: usize) -> Buffer {
-        let out = self.gpu.alloc_buf(len);
-        let (code, a, b) = unary_code(op);
-        let params = UnaryParams { op: code, n: u32_of(len), a, b };
-        self.run(&kernels::UNARY, &[], &params, &[f32_raw(x, len), f32_raw(&out, len)], groups(len, WG));
-        out
-    }
+pub(crate) fn unary(gpu: &Gpu, op: UnaryOp, x: &Buffer, len: usize) -> Buffer {
+    let out = gpu.alloc_buf(len);
+    let (code, a, b) = unary_code(op);
+    let params = UnaryParams { op: code, n: u32_of(len), a, b };
+    gpu.run(&kernels::UNARY, &[], &params, &[f32_raw(x, len), f32_raw(&out, len)], groups(len, WG));
+    out
+}
 
-    pub(crate) fn unary_backward_impl(&self, op: UnaryOp, x: &Buffer, y: &Buffer, g: &Buffer, len: usize) -> Buffer {
-        let out = self.gpu.alloc_buf(len);
-        let (code, a, b) = unary_code(op);
-        let params = UnaryParams { op: code, n: u32_of(len), a, b };
-        let bufs = [f32_raw(x, len), f32_raw(y, len), f32_raw(g, len), f32_raw(&out, len)];
-        self.run(&kernels::UNARY_BACKWARD, &[("OP", f64::from(code))], &params, &bufs, groups(len, WG));
-        out
-    }
+pub(crate) fn unary_backward(gpu: &Gpu, op: UnaryOp, x: &Buffer, y: &Buffer, g: &Buffer, len: usize) -> Buffer {
+    let out = gpu.alloc_buf(len);
+    let (code, a, b) = unary_code(op);
+    let params = UnaryParams { op: code, n: u32_of(len), a, b };
+    let bufs = [f32_raw(x, len), f32_raw(y, len), f32_raw(g, len), f32_raw(&out, len)];
+    gpu.run(&kernels::UNARY_BACKWARD, &[("OP", f64::from(code))], &params, &bufs, groups(len, WG));
+    out
+}
 
-    pub(crate) fn binary_impl(
-        &self,
-        op: BinaryOp,
-        a: (&Buffer, &[usize]),
-        b: (&Buffer, &[usize]),
-        shape: &[usize],
-    ) -> Buffer {
-        let n: usize = shape.iter().product();
-        let out = self.gpu.alloc_buf(n);
-        let (rank, dims, [sa, sb]) = merge_dims(shape, [a.1, b.1]);
-        let params = BinaryParams { op: binary_code(op), n: u32_of(n), rank, pad: 0, shape: dims, sa, sb };
-        let (ra, rb) = (span(shape, a.1), span(shape, b.1));
-        self.run(
-            &kernels::BINARY,
-            &[],
-            &params,
-            &[f32_raw(a.0, ra), f32_raw(b.0, rb), f32_raw(&out, n)],
-            groups(n, WG),
-        );
-        out
-    }
+pub(crate) fn binary(
+    gpu: &Gpu,
+    op: BinaryOp,
+    a: (&Buffer, &[usize]),
+    b: (&Buffer, &[usize]),
+    shape: &[usize],
+) -> Buffer {
+    let n: usize = shape.iter().product();
+    let out = gpu.alloc_buf(n);
+    let (rank, dims, [sa, sb]) = merge_dims(shape, [a.1, b.1]);
+    let params = BinaryParams { op: binary_code(op), n: u32_of(n), rank, pad: 0, shape: dims, sa, sb };
+    let (ra, rb) = (span(shape, a.1), span(shape, b.1));
+    gpu.run(&kernels::BINARY, &[], &params, &[f32_raw(a.0, ra), f32_raw(b.0, rb), f32_raw(&out, n)], groups(n, WG));
+    out
+}
 
-    pub(crate) fn copy_strided_impl(&self, x: &Buffer, strides: &[usize], shape: &[usize]) -> Buffer {
-        let n: usize = shape.iter().product();
-        let out = self.gpu.alloc_buf(n);
-        let (rank, dims, [s]) = merge_dims(shape, [strides]);
-        let params = CopyParams { n: u32_of(n), rank, pad: [0; 2], shape: dims, strides: s };
-        self.run(
-            &kernels::COPY_STRIDED,
-            &[],
-            &params,
-            &[f32_raw(x, span(shape, strides)), f32_raw(&out, n)],
-            groups(n, WG),
-        );
-        out
-    }
+pub(crate) fn copy_strided(gpu: &Gpu, x: &Buffer, strides: &[usize], shape: &[usize]) -> Buffer {
+    let n: usize = shape.iter().product();
+    let out = gpu.alloc_buf(n);
+    let (rank, dims, [s]) = merge_dims(shape, [strides]);
+    let params = CopyParams { n: u32_of(n), rank, pad: [0; 2], shape: dims, strides: s };
+    let bufs = [f32_raw(x, span(shape, strides)), f32_raw(&out, n)];
+    gpu.run(&kernels::COPY_STRIDED, &[], &params, &bufs, groups(n, WG));
+    out
+}
 
-    pub(crate) fn select_impl(&self, cond: &Buffer, a: &Buffer, b: &Buffer, len: usize) -> Buffer {
-        let out = self.gpu.alloc_buf(len);
-        let params = LenParams { n: u32_of(len), pad: [0; 3] };
-        let bufs = [f32_raw(cond, len), f32_raw(a, len), f32_raw(b, len), f32_raw(&out, len)];
-        self.run(&kernels::SELECT, &[], &params, &bufs, groups(len, WG));
-        out
-    }
+pub(crate) fn select(gpu: &Gpu, cond: &Buffer, a: &Buffer, b: &Buffer, len: usize) -> Buffer {
+    let out = gpu.alloc_buf(len);
+    let params = LenParams { n: u32_of(len), pad: [0; 3] };
+    let bufs = [f32_raw(cond, len), f32_raw(a, len), f32_raw(b, len), f32_raw(&out, len)];
+    gpu.run(&kernels::SELECT, &[], &params, &bufs, groups(len, WG));
+    out
 }
 
 /// Elements a strided view reaches: 1 + Σ (shape_d − 1)·stride_d (0 for an empty view).

@@ -5,16 +5,17 @@
 //!   real GPUs.
 //! - gemm_direct.wgsl (`GemmKernel::Direct`): 8 × 8 per invocation read straight from the
 //!   buffers, no shared memory and no barrier; for CPU adapters (SwiftShader in the browser,
-//!   lavapipe natively), where it runs the MNIST step's GEMMs 2–7× faster.
+//!   lavapipe natively), where it runs the MNIST step's GEMMs faster than the tiled kernel
+//!   (`tests/bench_gemm.rs` times both, `bench_step_gemms`).
 
 use bytemuck::{Pod, Zeroable};
 use webgrad_core::Buffer;
 use webgrad_core::backend::GemmSpec;
 
-use crate::backend::WgpuBackend;
 use crate::buffer::f32_raw;
-use crate::elementwise::{act_code, u32_of};
-use crate::kernels;
+use crate::context::Gpu;
+use crate::dispatch::u32_of;
+use crate::kernels::{self, act_code};
 
 /// Which GEMM kernel a backend runs (`WgpuBackend::set_gemm_kernel`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,41 +66,47 @@ struct GemmParams {
     has_bias: u32,
 }
 
-impl WgpuBackend {
-    pub(crate) fn gemm_impl(&self, a: &Buffer, b: &Buffer, bias: Option<&Buffer>, spec: &GemmSpec) -> Buffer {
-        let (m, k, n) = (spec.m, spec.k, spec.n);
-        let c = self.gpu.alloc_buf(m * n);
-        let (act, alpha) = act_code(spec.act);
-        let kernel = self.gemm_kernel.get();
-        let (tile_m, tile_n, lanes_n) = kernel.tile(n);
-        let tiles_n = n.div_ceil(tile_n);
-        let tiles = m.div_ceil(tile_m) * tiles_n;
-        let params = GemmParams {
-            m: u32_of(m),
-            k: u32_of(k),
-            n: u32_of(n),
-            tiles_n: u32_of(tiles_n),
-            tiles: u32_of(tiles),
-            alpha,
-            act,
-            has_bias: u32::from(bias.is_some()),
-        };
-        let transposes =
-            [("TRANS_A", f64::from(u8::from(spec.trans_a))), ("TRANS_B", f64::from(u8::from(spec.trans_b)))];
-        let direct = [
-            transposes[0],
-            transposes[1],
-            ("LANES_N", f64::from(lanes_n)),
-            ("ACT", f64::from(act)),
-            ("HAS_BIAS", f64::from(u8::from(bias.is_some()))),
-        ];
-        let bias = bias.map_or(&self.spare[0], |b| f32_raw(b, n));
-        let bufs = [f32_raw(a, m * k), f32_raw(b, k * n), bias, f32_raw(&c, m * n)];
-        let (source, constants): (_, &[_]) = match kernel {
-            GemmKernel::Tiled => (&kernels::GEMM, &transposes),
-            GemmKernel::Direct => (&kernels::GEMM_DIRECT, &direct),
-        };
-        self.run(source, constants, &params, &bufs, u32_of(tiles));
-        c
-    }
+/// C = op(A)·op(B) (+ bias) then the activation, with `kernel`; `spare` is bound in place of
+/// a missing bias (and never read then).
+pub(crate) fn gemm(
+    gpu: &Gpu,
+    kernel: GemmKernel,
+    spare: &wgpu::Buffer,
+    a: &Buffer,
+    b: &Buffer,
+    bias: Option<&Buffer>,
+    spec: &GemmSpec,
+) -> Buffer {
+    let (m, k, n) = (spec.m, spec.k, spec.n);
+    let c = gpu.alloc_buf(m * n);
+    let (act, alpha) = act_code(spec.act);
+    let (tile_m, tile_n, lanes_n) = kernel.tile(n);
+    let tiles_n = n.div_ceil(tile_n);
+    let tiles = m.div_ceil(tile_m) * tiles_n;
+    let params = GemmParams {
+        m: u32_of(m),
+        k: u32_of(k),
+        n: u32_of(n),
+        tiles_n: u32_of(tiles_n),
+        tiles: u32_of(tiles),
+        alpha,
+        act,
+        has_bias: u32::from(bias.is_some()),
+    };
+    let transposes = [("TRANS_A", f64::from(u8::from(spec.trans_a))), ("TRANS_B", f64::from(u8::from(spec.trans_b)))];
+    let direct = [
+        transposes[0],
+        transposes[1],
+        ("LANES_N", f64::from(lanes_n)),
+        ("ACT", f64::from(act)),
+        ("HAS_BIAS", f64::from(u8::from(bias.is_some()))),
+    ];
+    let bias = bias.map_or(spare, |b| f32_raw(b, n));
+    let bufs = [f32_raw(a, m * k), f32_raw(b, k * n), bias, f32_raw(&c, m * n)];
+    let (source, constants): (_, &[_]) = match kernel {
+        GemmKernel::Tiled => (&kernels::GEMM, &transposes),
+        GemmKernel::Direct => (&kernels::GEMM_DIRECT, &direct),
+    };
+    gpu.run(source, constants, &params, &bufs, u32_of(tiles));
+    c
 }

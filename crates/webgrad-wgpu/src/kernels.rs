@@ -1,7 +1,21 @@
 //! The WGSL kernels (`src/kernels/*.wgsl`), each with `common.wgsl` prepended. The header of
 //! every file gives its bindings, dispatch grid and invariants.
 
+use webgrad_core::backend::Activation;
+
 use crate::dispatch::Kernel;
+
+/// The activation code of common.wgsl's `activate` and its parameter (leaky slope).
+pub(crate) fn act_code(act: Activation) -> (u32, f32) {
+    match act {
+        Activation::Identity => (0, 0.0),
+        Activation::Relu => (1, 0.0),
+        Activation::LeakyRelu(a) => (2, a),
+        Activation::Sigmoid => (3, 0.0),
+        Activation::Tanh => (4, 0.0),
+        Activation::Gelu => (5, 0.0),
+    }
+}
 
 macro_rules! kernel {
     ($name:ident, $file:literal) => {

@@ -21,7 +21,8 @@ mod loss;
 mod optim;
 mod plan;
 mod rows;
+mod stream;
 
 pub use backend::WgpuBackend;
-pub use dispatch::GpuStats;
 pub use gemm::GemmKernel;
+pub use stream::GpuStats;

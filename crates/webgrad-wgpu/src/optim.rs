@@ -5,11 +5,11 @@
 use bytemuck::{Pod, Zeroable};
 use webgrad_core::backend::{ParamSlot, StepHyper, UpdateRule};
 
-use crate::backend::WgpuBackend;
 use crate::buffer::f32_raw;
-use crate::dispatch::PerStep;
-use crate::elementwise::{WG, groups, u32_of};
+use crate::context::Gpu;
+use crate::dispatch::{WG, groups, u32_of};
 use crate::kernels;
+use crate::stream::PerStep;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -143,30 +143,35 @@ impl UpdateParams {
     }
 }
 
-impl WgpuBackend {
-    /// One dispatch per parameter, each marked so that a replay rewrites its uniform.
-    pub(crate) fn optimizer_step_impl(&self, rule: &UpdateRule, h: StepHyper, params: &[ParamSlot<'_>]) {
-        let slots = rule.state_slots();
-        for slot in params {
-            assert_eq!(slot.state.len(), slots, "wgpu: {rule:?} needs {slots} state slots");
-            let (n, len) = (u32_of(slot.len), slot.len);
-            let (p, g) = (f32_raw(slot.param, len), f32_raw(slot.grad, len));
-            let state: Vec<&wgpu::Buffer> = slot.state.iter().map(|s| f32_raw(s, len)).collect();
-            let (kernel, bufs): (_, Vec<&wgpu::Buffer>) = match *rule {
-                UpdateRule::Sgd { .. } => (&kernels::SGD, vec![p, g, state.first().copied().unwrap_or(&self.spare[0])]),
-                UpdateRule::Adam { .. } => (&kernels::ADAM, vec![p, g, state[0], state[1]]),
-                UpdateRule::RmsProp { momentum, centered, .. } => {
-                    // slots: [square_avg] (+ [momentum_buffer]) (+ [grad_avg])
-                    let mut rest = state[1..].iter().copied();
-                    let buf = if momentum != 0.0 { rest.next().expect("momentum slot") } else { &self.spare[0] };
-                    let grad_avg = if centered { rest.next().expect("grad_avg slot") } else { &self.spare[1] };
-                    (&kernels::RMSPROP, vec![p, g, state[0], buf, grad_avg])
-                }
-                UpdateRule::Adagrad { .. } => (&kernels::ADAGRAD, vec![p, g, state[0]]),
-            };
-            let params = UpdateParams::new(rule, h, n);
-            let per_step = PerStep::Update { rule: *rule, n };
-            self.run_with(kernel, &[], params.bytes(), &bufs, groups(len, WG), per_step);
-        }
+/// One dispatch per parameter, each marked so that a replay rewrites its uniform. `spare`
+/// is bound in place of the state slots a rule leaves off (never read or written then).
+pub(crate) fn optimizer_step(
+    gpu: &Gpu,
+    spare: &[wgpu::Buffer; 2],
+    rule: &UpdateRule,
+    h: StepHyper,
+    params: &[ParamSlot<'_>],
+) {
+    let slots = rule.state_slots();
+    for slot in params {
+        assert_eq!(slot.state.len(), slots, "wgpu: {rule:?} needs {slots} state slots");
+        let (n, len) = (u32_of(slot.len), slot.len);
+        let (p, g) = (f32_raw(slot.param, len), f32_raw(slot.grad, len));
+        let state: Vec<&wgpu::Buffer> = slot.state.iter().map(|s| f32_raw(s, len)).collect();
+        let (kernel, bufs): (_, Vec<&wgpu::Buffer>) = match *rule {
+            UpdateRule::Sgd { .. } => (&kernels::SGD, vec![p, g, state.first().copied().unwrap_or(&spare[0])]),
+            UpdateRule::Adam { .. } => (&kernels::ADAM, vec![p, g, state[0], state[1]]),
+            UpdateRule::RmsProp { momentum, centered, .. } => {
+                // slots: [square_avg] (+ [momentum_buffer]) (+ [grad_avg])
+                let mut rest = state[1..].iter().copied();
+                let buf = if momentum != 0.0 { rest.next().expect("momentum slot") } else { &spare[0] };
+                let grad_avg = if centered { rest.next().expect("grad_avg slot") } else { &spare[1] };
+                (&kernels::RMSPROP, vec![p, g, state[0], buf, grad_avg])
+            }
+            UpdateRule::Adagrad { .. } => (&kernels::ADAGRAD, vec![p, g, state[0]]),
+        };
+        let params = UpdateParams::new(rule, h, n);
+        let per_step = PerStep::Update { rule: *rule, n };
+        gpu.run_with(kernel, &[], params.bytes(), &bufs, groups(len, WG), per_step);
     }
 }

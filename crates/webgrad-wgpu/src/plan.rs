@@ -1,9 +1,9 @@
-//! Plan once, replay many on the GPU (DESIGN.md). While a step is recorded, `launch` keeps every
-//! dispatch it makes: pipeline, bind group, uniform buffer and grid (`dispatch::Recorded`). A
-//! replay rewrites only the per-step values with `queue.write_buffer` into those uniforms (the
-//! optimizer's lr and bias corrections, the dropout seeds), encodes every recorded dispatch into
-//! one compute pass of one command encoder, and submits once: it creates no buffer and no bind
-//! group.
+//! Plan once, replay many on the GPU (docs/ARCHITECTURE.md §4). While a step is recorded,
+//! `launch` keeps every dispatch it makes: pipeline, bind group, uniform buffer and grid
+//! (`stream::Recorded`). A replay rewrites only the per-step values with `queue.write_buffer`
+//! into those uniforms (the optimizer's lr and bias corrections, the dropout seeds), encodes
+//! every recorded dispatch into one compute pass of one command encoder, and submits once: it
+//! creates no buffer and no bind group.
 //!
 //! Order: a replay first submits whatever the stream still holds, so earlier ops run first;
 //! `write_buffer` takes effect before the next submit and after every earlier one, so rewriting a
@@ -12,13 +12,11 @@
 
 use std::rc::Rc;
 
-use webgrad_core::backend::{Buffer, Recorder, StepHyper, StepPlan};
+use webgrad_core::backend::{StepHyper, StepPlan};
 
-use crate::backend::WgpuBackend;
-use crate::buffer::{Elem, gpu_buf};
 use crate::context::Gpu;
-use crate::dispatch::{PerStep, Recorded, Recording};
 use crate::optim::UpdateParams;
+use crate::stream::{PerStep, Recorded, Recording};
 
 /// A recorded step: its dispatches in order, and the dropout seed it was recorded with.
 struct GpuPlan {
@@ -59,23 +57,18 @@ impl StepPlan for GpuPlan {
     }
 }
 
-impl Recorder for WgpuBackend {
-    fn start_recording(&self, dropout_seed: u32) {
-        let rec = Recording { dispatches: Vec::new(), dropout_seed, replayable: true };
-        self.gpu.stream.borrow_mut().recording = Some(rec);
-    }
+/// Starts keeping every dispatch `launch` makes (`Recorder::start_recording`).
+pub(crate) fn start_recording(gpu: &Gpu, dropout_seed: u32) {
+    let rec = Recording { dispatches: Vec::new(), dropout_seed, replayable: true };
+    gpu.stream.borrow_mut().recording = Some(rec);
+}
 
-    fn finish_recording(&self) -> Option<Box<dyn StepPlan>> {
-        let rec = self.gpu.stream.borrow_mut().recording.take()?;
-        rec.replayable.then(|| {
-            let plan = GpuPlan { gpu: self.gpu.clone(), dispatches: rec.dispatches, dropout_seed: rec.dropout_seed };
-            Box::new(plan) as Box<dyn StepPlan>
-        })
-    }
-
-    /// In place, like `write`; labels are per-step inputs of a plan, so this keeps a recording
-    /// replayable.
-    fn write_u32(&self, buf: &Buffer, data: &[u32]) {
-        self.gpu.write_bytes(gpu_buf(buf, Elem::U32), bytemuck::cast_slice(data));
-    }
+/// The recorded step as a plan, unless something in it cannot be replayed
+/// (`Recorder::finish_recording`).
+pub(crate) fn finish_recording(gpu: &Rc<Gpu>) -> Option<Box<dyn StepPlan>> {
+    let rec = gpu.stream.borrow_mut().recording.take()?;
+    rec.replayable.then(|| {
+        let plan = GpuPlan { gpu: gpu.clone(), dispatches: rec.dispatches, dropout_seed: rec.dropout_seed };
+        Box::new(plan) as Box<dyn StepPlan>
+    })
 }

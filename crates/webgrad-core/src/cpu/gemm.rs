@@ -64,10 +64,10 @@ fn pack_a_pays(spec: &GemmSpec, nr: usize, (ra, ca): (usize, usize), _kc: usize)
 /// misses the cache: a transposed A (its MR values of one k adjacent, successive k a row of A
 /// apart) whose row length is a power of two, walked over more than 64 KiB per k block: those
 /// rows share a few L1 sets and evict one another before the next of many (n > 8·NR) B strips
-/// reads them again. Measured on the MNIST MLP's eight GEMMs (relaxed 6×8, V8 --no-liftoff,
-/// medians of 4 alternating runs), this rule and `pack_b_pays`' against the native ones: batch
-/// 256 2142 → 2088 µs, batch 64 549 → 533 µs (X·W1ᵀ 945 → 908, H1·W2ᵀ 83 → 76, dW2 83 → 74,
-/// dH1 81 → 73); dW1 = dY1ᵀ·X at batch 256, which still packs, took 910 → 957 µs unpacked.
+/// reads them again. With this rule and `pack_b_pays`' the MNIST MLP's GEMMs ran faster in the
+/// browser than with the native ones, at batch 64 and 256 alike; dW1 = dY1ᵀ·X at batch 256
+/// still packs, as it was slower unpacked (`cargo xtask bench`, the browser's `mnist_mlp_*`
+/// rows).
 #[cfg(target_arch = "wasm32")]
 fn pack_a_pays(spec: &GemmSpec, nr: usize, (ra, ca): (usize, usize), kc: usize) -> bool {
     ra == 1 && thrashes(ca, kc) && spec.n > 8 * nr
@@ -90,8 +90,8 @@ fn pack_b_pays(spec: &GemmSpec, mc: usize, (rb, cb): (usize, usize), _kc: usize)
 }
 
 /// On wasm: required when B's rows are not contiguous; otherwise, as for A, only where reading
-/// in place thrashes and many row blocks re-read it (dH1 = dY2·W2 at batch 256: 78.5 → 72.8 µs
-/// read in place).
+/// in place thrashes and many row blocks re-read it (dH1 = dY2·W2 at batch 256 is faster read
+/// in place).
 #[cfg(target_arch = "wasm32")]
 fn pack_b_pays(spec: &GemmSpec, mc: usize, (rb, cb): (usize, usize), kc: usize) -> bool {
     cb != 1 || (thrashes(rb, kc) && spec.m > 2 * mc)
@@ -110,7 +110,9 @@ pub fn packed(
     // its call can be inlined without the engine's call feedback.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if kernel.name == super::microkernel::wasm::SIMD128.name {
-        // SAFETY: `blocked` calls `run` only with arguments that meet the micro-kernel contract.
+        // SAFETY: `blocked` calls `run` only with panels and tiles that meet the micro-kernel
+        // contract for `kernel`'s MR×NR, which is SIMD128's 4×8 (same name); simd128 is enabled
+        // at compile time (this block's cfg).
         let run = |kc, ap, bp, ct| unsafe { super::microkernel::wasm::simd128_4x8(kc, ap, bp, ct) };
         return blocked(kernel, run, scratch, a, b, bias, spec, c);
     }
@@ -120,11 +122,14 @@ pub fn packed(
         any(feature = "relaxed-simd", target_feature = "relaxed-simd")
     ))]
     if kernel.name == super::microkernel::wasm::RELAXED.name {
-        // SAFETY: as above; this module is only loaded where relaxed SIMD validates.
+        // SAFETY: the contract as above, for RELAXED's 6×8; a wasm module that contains relaxed
+        // SIMD instructions only validates, and so only runs, where the engine supports them.
         let run = |kc, ap, bp, ct| unsafe { super::microkernel::wasm::relaxed_6x8(kc, ap, bp, ct) };
         return blocked(kernel, run, scratch, a, b, bias, spec, c);
     }
-    // SAFETY: as above.
+    // SAFETY: `blocked` meets the micro-kernel contract for `kernel.mr`×`kernel.nr`, the tile
+    // `kernel.run` computes; and every `Kernel` can run on this machine (see `Kernel`: only
+    // `microkernel::available` hands out the ones that need a CPU feature, after detecting it).
     let run = |kc, ap, bp, ct| unsafe { (kernel.run)(kc, ap, bp, ct) };
     blocked(kernel, run, scratch, a, b, bias, spec, c)
 }
@@ -198,7 +203,8 @@ fn blocked(
                     } else {
                         BPanel { ptr: scratch.b_edge.as_ptr(), ldb: nr }
                     };
-                    // SAFETY: `at` is the offset of the block's top-left value inside C.
+                    // SAFETY: called with ir < mc, so (ic + ir)·n + jc + jr < m·n ≤ c.len()
+                    // (asserted above): the offset of the block's top-left value inside C.
                     let at = |ir: usize| unsafe { cp.add((ic + ir) * n + jc + jr) };
                     let full_rows = if cols == nr { full_a } else { 0 };
                     if full_rows > 0 {
@@ -228,7 +234,7 @@ fn blocked(
 /// `count` full MR×NR tiles down one column strip of C: tile t reads A at `a.ptr + t·a_step`
 /// and writes C at `c.ptr + t·c_step`. A small function of its own, so that V8 compiles this hot
 /// loop apart from `blocked`'s many live values (changes to `blocked`'s rarely taken branches
-/// had moved the whole GEMM by ±5 %).
+/// had moved the whole GEMM's time in the browser's `matmul_*` rows of `cargo xtask bench`).
 #[inline(never)]
 fn tiles(
     run: &impl Fn(usize, APanel, BPanel, CTile),
@@ -246,7 +252,8 @@ fn tiles(
 
 /// A rows×cols block of C short of the full MR×NR tile, at `dst` (rows `ldc` apart). Kept out
 /// of line: inlined into `blocked`'s tile loop, this rarely taken branch cost V8's register
-/// allocation of the hot full-tile call measurably (~3 % on the MLP's GEMMs).
+/// allocation of the hot full-tile call measurably (the browser's `mnist_mlp_*` rows of
+/// `cargo xtask bench`).
 /// A and B are zero-padded packed strips wherever the block is short of MR rows / NR columns.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
@@ -265,7 +272,9 @@ fn edge(
     if let (Some(short), true) = (kernel.rows, cols == nr) {
         // full width: the kernel cut to `rows` rows reads only those rows of the strip and
         // writes only those rows of C
-        // SAFETY: the block's rows×NR values of C are writable, and A's strip holds `rows` rows.
+        // SAFETY: `short` is the same kernel's short-tile variant (it runs wherever `run` does)
+        // and 0 < rows < MR; `blocked` passes a `dst` whose rows×NR block lies inside C, an A
+        // strip of at least `rows` rows and kc steps, and a B strip of kc rows of NR values.
         unsafe { short(rows, kc, ap, bp, CTile { ptr: dst, ldc, accumulate }) };
         return;
     }

@@ -35,33 +35,43 @@ pub type KernelFn = unsafe fn(usize, APanel, BPanel, CTile);
 /// rows of A and writes r rows of C, so an edge block of C needs neither padding nor a copy.
 pub type RowsFn = unsafe fn(usize, usize, APanel, BPanel, CTile);
 
+/// A micro-kernel and its tile. Only this module makes kernels (outside the crate only `name`
+/// is visible, so no other code can build one), and the ones that need a CPU feature are handed
+/// out by [`available`] alone, after it checked the feature: any `&Kernel` can run on this
+/// machine, and `run` computes exactly an `mr`×`nr` tile. The GEMM's unsafe calls rely on that.
 pub struct Kernel {
     pub name: &'static str,
-    pub mr: usize,
-    pub nr: usize,
-    pub run: KernelFn,
+    pub(crate) mr: usize,
+    pub(crate) nr: usize,
+    pub(crate) run: KernelFn,
     /// The short-tile variants, where the kernel has them.
-    pub rows: Option<RowsFn>,
+    pub(crate) rows: Option<RowsFn>,
 }
 
 pub const SCALAR: Kernel = Kernel { name: "scalar", mr: 4, nr: 4, run: scalar_4x4, rows: None };
 
 /// Portable kernel; also what tests of the packing logic run on every machine.
+/// # Safety
+/// The module contract with MR = NR = 4.
 unsafe fn scalar_4x4(kc: usize, a: APanel, b: BPanel, c: CTile) {
     let mut acc = [[0.0f32; 4]; 4];
     for p in 0..kc {
-        // SAFETY: the module contract makes every a(r, p) and b(p, j) readable.
+        // SAFETY: p < kc, so row p of B (ldb apart, NR = 4 contiguous values) is readable by the
+        // module contract; `add` stays inside that allocation.
         let bp = unsafe { b.ptr.add(p * b.ldb) };
         for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: r < MR = 4 and p < kc: a(r, p) at r·rs + p·cs is readable by the contract.
             let av = unsafe { *a.ptr.add(r * a.rs + p * a.cs) };
             for (j, v) in row.iter_mut().enumerate() {
+                // SAFETY: j < NR = 4 values of row p of B are readable by the contract.
                 *v += av * unsafe { *bp.add(j) };
             }
         }
     }
     for (r, row) in acc.iter().enumerate() {
         for (j, v) in row.iter().enumerate() {
-            // SAFETY: the MR×NR block of C is writable.
+            // SAFETY: r < MR and j < NR: c(r, j) at r·ldc + j lies in the MR×NR block of C,
+            // which the contract makes readable and writable.
             unsafe {
                 let dst = c.ptr.add(r * c.ldc + j);
                 *dst = if c.accumulate { *dst + *v } else { *v };
@@ -75,8 +85,8 @@ pub mod x86 {
     use super::{APanel, BPanel, CTile, Kernel};
     use std::arch::x86_64::*;
 
-    pub const AVX2_FMA: Kernel = Kernel { name: "avx2+fma", mr: 6, nr: 16, run: avx2_6x16, rows: None };
-    pub const AVX512: Kernel = Kernel { name: "avx512f", mr: 8, nr: 32, run: avx512_8x32, rows: None };
+    pub(crate) const AVX2_FMA: Kernel = Kernel { name: "avx2+fma", mr: 6, nr: 16, run: avx2_6x16, rows: None };
+    pub(crate) const AVX512: Kernel = Kernel { name: "avx512f", mr: 8, nr: 32, run: avx512_8x32, rows: None };
 
     pub fn has_avx2_fma() -> bool {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
@@ -94,6 +104,11 @@ pub mod x86 {
         let mut acc = [[_mm256_setzero_ps(); 2]; 6];
         let (mut ap, mut bp) = (a.ptr, b.ptr);
         for _ in 0..kc {
+            // SAFETY: at step p < kc, `bp` is row p of B and `ap` is a(0, p): the contract makes
+            // B's 16 values there and a(r, p) = ap + r·rs for r < 6 readable (`loadu` and the
+            // broadcast need no alignment); the pointers advance to row / column p + 1, which is
+            // read only if p + 1 < kc. AVX2 and FMA are enabled for this function and present
+            // (its caller's obligation, met by `available`).
             unsafe {
                 let b0 = _mm256_loadu_ps(bp);
                 let b1 = _mm256_loadu_ps(bp.add(8));
@@ -107,6 +122,8 @@ pub mod x86 {
             }
         }
         for (r, acc) in acc.iter().enumerate() {
+            // SAFETY: r < 6: row r of the 6×16 block of C (16 values at r·ldc) is readable and
+            // writable by the contract; `loadu` / `storeu` need no alignment.
             unsafe {
                 let dst = c.ptr.add(r * c.ldc);
                 let (mut v0, mut v1) = (acc[0], acc[1]);
@@ -128,6 +145,8 @@ pub mod x86 {
         let mut acc = [[_mm512_setzero_ps(); 2]; 8];
         let (mut ap, mut bp) = (a.ptr, b.ptr);
         for _ in 0..kc {
+            // SAFETY: as in `avx2_6x16`, for 8 rows of A and 32 values of B per step; AVX-512F is
+            // enabled for this function and present (checked by `available`).
             unsafe {
                 let b0 = _mm512_loadu_ps(bp);
                 let b1 = _mm512_loadu_ps(bp.add(16));
@@ -141,6 +160,8 @@ pub mod x86 {
             }
         }
         for (r, acc) in acc.iter().enumerate() {
+            // SAFETY: r < 8: row r of the 8×32 block of C (32 values at r·ldc) is readable and
+            // writable by the contract; `loadu` / `storeu` need no alignment.
             unsafe {
                 let dst = c.ptr.add(r * c.ldc);
                 let (mut v0, mut v1) = (acc[0], acc[1]);
@@ -166,11 +187,12 @@ pub mod wasm {
 
     /// 6×8 with relaxed SIMD's fused multiply-add (the engine may or may not fuse it): 12
     /// accumulators + 2 B vectors + 1 A splat = the 15 vector registers V8's x64 code has. It
-    /// reaches ~60 GFLOP/s on packed strips where 4×8 reached ~50 (V8 on x64: per k, 12 FMAs hide
-    /// the FMA latency that 8 only just cover). A module holding it only loads where relaxed
-    /// SIMD is supported, so it is compiled in on request: the `relaxed-simd` feature (the page
-    /// builds a second worker with it and loads that one where the browser validates relaxed
-    /// SIMD) or `-C target-feature=+relaxed-simd`.
+    /// is faster than 4×8 on packed strips (`cargo xtask bench`, the browser's `matmul_*` rows
+    /// with and without relaxed SIMD; V8 on x64: per k, 12 FMAs hide the FMA latency that 8
+    /// only just cover). A module holding it only loads where relaxed SIMD is supported, so it
+    /// is compiled in on request: the `relaxed-simd` feature (the page builds a second worker
+    /// with it and loads that one where the browser validates relaxed SIMD) or
+    /// `-C target-feature=+relaxed-simd`.
     #[cfg(any(feature = "relaxed-simd", target_feature = "relaxed-simd"))]
     pub const RELAXED: Kernel =
         Kernel { name: "simd128+relaxed", mr: 6, nr: 8, run: relaxed_6x8, rows: Some(relaxed_rows) };
@@ -195,8 +217,8 @@ pub mod wasm {
     /// LLVM's loop strength reduction rewrites pointer induction variables into plain, possibly
     /// wrapping adds, and the wasm backend then cannot fold `+ constant` into a load's offset
     /// immediate, so V8 spent an address `lea` per load and a general register per row of A
-    /// (6×8 ran out of them and was slower than 4×8). Scalar evolution does not look through an int-to-pointer cast, so the loads
-    /// stay `base + constant` and V8 addresses them directly.
+    /// (6×8 ran out of them and was slower than 4×8). Scalar evolution does not look through an
+    /// int-to-pointer cast, so the loads stay `base + constant` and V8 addresses them directly.
     macro_rules! tile {
         ($mr:literal, $nv:literal, $rs:expr, $kc:ident, $a:ident, $b:ident, $c:ident, $madd:ident) => {{
             let mut acc = [[f32x4_splat(0.0); $nv]; $mr];
@@ -205,6 +227,11 @@ pub mod wasm {
             for _ in 0..$kc {
                 let ap = core::ptr::with_exposed_provenance::<f32>(ai);
                 let bp = core::ptr::with_exposed_provenance::<f32>(bi);
+                // SAFETY: at step p < kc, `ap` is a(0, p) and `bp` row p of B (addresses of the
+                // panels' exposed pointers, advanced by cs and ldb floats per step); the
+                // contract makes a(r, p) = ap + r·rs for each of the tile's rows r and the
+                // row's 4·NV values of B readable. `v128_load` reads unaligned; simd128 is
+                // enabled at compile time (this module's cfg).
                 unsafe {
                     let mut bv = [f32x4_splat(0.0); $nv];
                     for (j, v) in bv.iter_mut().enumerate() {
@@ -221,6 +248,9 @@ pub mod wasm {
                 bi += b_step;
             }
             for (r, acc) in acc.iter().enumerate() {
+                // SAFETY: r is one of the tile's rows (MR, or the rows a short tile was given):
+                // row r of C's block (4·NV values at r·ldc) is readable and writable by the
+                // contract; `v128_load` / `v128_store` need no alignment.
                 unsafe {
                     let dst = $c.ptr.add(r * $c.ldc);
                     for (j, v) in acc.iter().enumerate() {

@@ -21,23 +21,26 @@ pub fn transpose_into(dst: &mut [f32], w: usize, src: &[f32], ld: usize, rows: u
 }
 
 /// Transposes every full block with the widest register transpose this machine has; returns the
-/// block size (0 when there is none).
+/// block size (0 when there is none). Only for `transpose_into`, whose asserts are the bounds
+/// the blocks rely on.
 #[allow(unreachable_code)]
 fn simd_blocks(dst: &mut [f32], w: usize, src: &[f32], ld: usize, rows: usize, cols: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         if is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F is present; `transpose_into` checked the bounds.
+            // SAFETY: AVX-512F was detected just above. `transpose_into` asserted rows ≤ w,
+            // dst.len() ≥ (cols − 1)·w + rows and src.len() ≥ (rows − 1)·ld + cols, so every
+            // full block's rows and columns lie inside both slices (`blocks`' contract).
             unsafe { blocks::<16>(dst, w, src, ld, rows, cols, x86::t16x16) };
             return 16;
         }
-        // SAFETY: SSE is part of x86_64; bounds as above.
+        // SAFETY: SSE (all `t4x4` uses) is part of every x86_64 CPU; bounds as above.
         unsafe { blocks::<4>(dst, w, src, ld, rows, cols, x86::t4x4) };
         return 4;
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        // SAFETY: bounds as above.
+        // SAFETY: simd128 is enabled at compile time (this block's cfg); bounds as above.
         unsafe { blocks::<4>(dst, w, src, ld, rows, cols, wasm::t4x4) };
         return 4;
     }
@@ -46,6 +49,10 @@ fn simd_blocks(dst: &mut [f32], w: usize, src: &[f32], ld: usize, rows: usize, c
 }
 
 /// Runs a B×B register transpose `t(src, ld, dst, w)` over every full block.
+/// # Safety
+/// `t` must be safe to call on this CPU for a B×B block it may read and write (the contract of
+/// `t4x4` / `t16x16`), and the `rows`×`cols` matrix must fit both slices: rows ≤ w,
+/// src.len() ≥ (rows − 1)·ld + cols and dst.len() ≥ (cols − 1)·w + rows.
 #[allow(dead_code)]
 unsafe fn blocks<const B: usize>(
     dst: &mut [f32],
@@ -58,7 +65,10 @@ unsafe fn blocks<const B: usize>(
 ) {
     for r in (0..rows / B * B).step_by(B) {
         for c in (0..cols / B * B).step_by(B) {
-            // SAFETY: rows r..r+B and columns c..c+B are inside both matrices (caller's bounds).
+            // SAFETY: r + B ≤ rows and c + B ≤ cols, so the block's source values (r + i)·ld +
+            // c + j ≤ (rows − 1)·ld + cols − 1 and destination values (c + j)·w + r + i ≤
+            // (cols − 1)·w + rows − 1 are inside `src` and `dst` (this function's contract), and
+            // `t` can run here (likewise).
             unsafe { t(src.as_ptr().add(r * ld + c), ld, dst.as_mut_ptr().add(c * w + r), w) };
         }
     }
@@ -69,7 +79,13 @@ mod x86 {
     use std::arch::x86_64::*;
 
     /// 4×4 block: 8 shuffles.
+    /// # Safety
+    /// 4 rows of 4 values, `ld` apart, readable at `src`; 4 rows of 4, `w` apart, writable at
+    /// `dst`. (SSE itself is part of every x86_64 CPU.)
     pub unsafe fn t4x4(src: *const f32, ld: usize, dst: *mut f32, w: usize) {
+        // SAFETY: the loads read rows 0..4 of 4 values at src + i·ld and the stores write rows
+        // 0..4 of 4 at dst + i·w, all inside the blocks the caller guarantees; `loadu` /
+        // `storeu` need no alignment, and SSE is baseline on x86_64.
         unsafe {
             let (r0, r1) = (_mm_loadu_ps(src), _mm_loadu_ps(src.add(ld)));
             let (r2, r3) = (_mm_loadu_ps(src.add(2 * ld)), _mm_loadu_ps(src.add(3 * ld)));
@@ -88,6 +104,9 @@ mod x86 {
     /// AVX-512F, and 16 rows of 16 readable / writable values.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn t16x16(src: *const f32, ld: usize, dst: *mut f32, w: usize) {
+        // SAFETY: the loads read rows 0..16 of 16 values at src + i·ld and the stores write
+        // rows 0..16 of 16 at dst + i·w, inside the blocks the caller guarantees; `loadu` /
+        // `storeu` need no alignment; AVX-512F is enabled here and present (caller's duty).
         unsafe {
             let r: [__m512; 16] = std::array::from_fn(|i| _mm512_loadu_ps(src.add(i * ld)));
             // t[2k], t[2k+1]: rows 2k and 2k+1 interleaved (columns 4L, 4L+1 | 4L+2, 4L+3 per lane L)
@@ -121,7 +140,13 @@ mod wasm {
     use core::arch::wasm32::*;
 
     /// 4×4 block: 8 shuffles.
+    /// # Safety
+    /// 4 rows of 4 values, `ld` apart, readable at `src`; 4 rows of 4, `w` apart, writable at
+    /// `dst`.
     pub unsafe fn t4x4(src: *const f32, ld: usize, dst: *mut f32, w: usize) {
+        // SAFETY: the loads read rows 0..4 of 4 values at src + i·ld and the stores write rows
+        // 0..4 of 4 at dst + i·w, inside the blocks the caller guarantees; `v128_load` /
+        // `v128_store` need no alignment; simd128 is enabled at compile time (module cfg).
         unsafe {
             let r0 = v128_load(src as *const v128);
             let r1 = v128_load(src.add(ld) as *const v128);
@@ -165,7 +190,9 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             {
                 let mut dst = vec![-1.0; cols * w];
-                // SAFETY: the sizes above fit both buffers.
+                // SAFETY: SSE is baseline on x86_64; dst holds cols·w ≥ (cols − 1)·w + rows
+                // values (every case has rows ≤ w) and src rows·ld ≥ (rows − 1)·ld + cols (cols ≤
+                // ld), which is `blocks`' contract.
                 unsafe { super::blocks::<4>(&mut dst, w, &src, ld, rows, cols, super::x86::t4x4) };
                 check(&dst, Some(4), "sse 4x4 blocks");
             }
