@@ -5,12 +5,12 @@ use std::io::Write;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use webgrad_data::Targets;
+use webgrad_data::{Dataset, Targets};
 use webgrad_nn::io::{self, ModelFile};
 use webgrad_nn::metrics::EarlyStopping;
 use webgrad_nn::{
-    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, PendingLoss, Report,
-    Schedule, TrainConfig, Trainer, checkpoint, evaluate,
+    ActivationName, Head, Init, LayerConfig, Loss, LossTally, Mlp, MlpConfig, Optimizer, OptimizerConfig, PendingLoss,
+    Report, Schedule, TrainConfig, Trainer, checkpoint, evaluate,
 };
 
 use crate::args::TrainArgs;
@@ -98,8 +98,17 @@ fn lost(e: webgrad_nn::Error, a: &TrainArgs) -> String {
     }
 }
 
-pub fn run(args: TrainArgs) -> CliResult<()> {
-    let a = args.merged_with_config()?;
+/// What a run trains: the trainer (new, or resumed from a checkpoint), the file that describes
+/// its model, the data (scaled as the model expects), the dataset's key and the batch size.
+struct Setup {
+    trainer: Trainer,
+    model_file: ModelFile,
+    loaded: data::Loaded,
+    dataset: String,
+    batch: usize,
+}
+
+fn setup(a: &TrainArgs) -> CliResult<Setup> {
     let dataset = a.dataset.clone().unwrap_or_else(|| "mnist".into());
     let seed = a.seed.unwrap_or(1);
     let spec = DataSpec {
@@ -120,7 +129,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     if batch == 0 {
         return Err("--batch must be at least 1".into());
     }
-    let (mut trainer, model_file) = match &a.resume {
+    let (trainer, model_file) = match &a.resume {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
             let (mut t, file) =
@@ -141,7 +150,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         }
         None => {
             data::fit_scaling(&mut loaded, scaling)?;
-            let t = new_trainer(&a, &loaded, loaded.train.n.div_ceil(batch))?;
+            let t = new_trainer(a, &loaded, loaded.train.n.div_ceil(batch))?;
             let names = match &loaded.train.targets {
                 Targets::Classes { names, .. } => names.clone(),
                 Targets::Regression { .. } => Vec::new(),
@@ -150,6 +159,83 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
             (t, file)
         }
     };
+    Ok(Setup { trainer, model_file, loaded, dataset, batch })
+}
+
+/// What every epoch of a run uses: the flags, the loss-read interval and the JSON log.
+struct Epochs<'a> {
+    args: &'a TrainArgs,
+    batch: usize,
+    steps_per_epoch: usize,
+    loss_every: usize,
+    log: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+/// Trains the rest of epoch `epoch` with a progress bar, reading the loss every `loss_every`
+/// steps; returns the reads' tally and the seconds it took.
+fn train_epoch(
+    ep: &mut Epochs<'_>,
+    trainer: &mut Trainer,
+    train: &Dataset,
+    epoch: usize,
+) -> CliResult<(LossTally, f64)> {
+    let bar = if ep.args.quiet { ProgressBar::hidden() } else { ProgressBar::new(ep.steps_per_epoch as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("{}", epoch + 1));
+    bar.set_position(trainer.cursor.step as u64);
+    let first_step = bar.position();
+    let started = Instant::now();
+    // the reads so far this epoch; `pending` is the last read started, awaited only when the
+    // next one starts, so the device never waits for it
+    let (mut tally, mut since_read) = (LossTally::default(), 0usize);
+    let mut pending: Option<PendingLoss> = None;
+    loop {
+        let out = trainer.step(train).map_err(|e| e.to_string())?;
+        since_read += 1;
+        if since_read >= ep.loss_every || out.epoch_finished {
+            since_read = 0;
+            let reads = [pending.replace(trainer.take_loss()), out.epoch_finished.then(|| pending.take()).flatten()];
+            for read in reads.into_iter().flatten() {
+                let Some(s) = pollster::block_on(read.wait()).map_err(|err| lost(err, ep.args))? else { continue };
+                if !s.mean.is_finite() {
+                    return Err(format!(
+                        "training diverged by step {} (mean loss {} over the last {} steps); try a lower --lr",
+                        s.last_step, s.mean, s.steps
+                    ));
+                }
+                tally.add(&s);
+                if let Some(w) = ep.log.as_mut() {
+                    let (step, steps, loss) = (s.last_step, s.steps, s.mean as f32);
+                    let acc = s.accuracy.map_or(String::new(), |a| format!("\"accuracy\":{},", a as f32));
+                    writeln!(w, "{{\"step\":{step},\"epoch\":{},\"steps\":{steps},{acc}\"loss\":{loss}}}", epoch + 1)
+                        .map_err(|e| format!("--log-json: {e}"))?;
+                }
+            }
+        }
+        bar.inc(1);
+        if bar.position() % 20 == 0 && tally.samples() > 0 {
+            bar.set_message(format!(
+                "loss {:.4}  {:.0} samples/s",
+                tally.mean(),
+                (bar.position() - first_step) as f64 * ep.batch as f64 / started.elapsed().as_secs_f64()
+            ));
+        }
+        if out.epoch_finished {
+            break;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    Ok((tally, elapsed))
+}
+
+pub fn run(args: TrainArgs) -> CliResult<()> {
+    let a = args.merged_with_config()?;
+    let Setup { mut trainer, model_file, loaded, dataset, batch } = setup(&a)?;
     webgrad_nn::train::check_fit(&trainer.model, &loaded.train).map_err(|e| e.to_string())?;
     let (train, test) = (&loaded.train, &loaded.test);
     if let Some(line) = data::balance_line(train) {
@@ -165,7 +251,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         trainer.optimizer.config,
         trainer.model.device().name()
     );
-    let mut log = match &a.log_json {
+    let log = match &a.log_json {
         Some(p) => {
             Some(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| format!("{p}: cannot create: {e}"))?))
         }
@@ -179,6 +265,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         None if on_cpu => 1,
         None => 20,
     };
+    let mut epochs = Epochs { args: &a, batch, steps_per_epoch, loss_every, log };
     let mut early = trainer.config.early_stopping_patience.map(|p| EarlyStopping::new(p, 0.0));
     println!(
         "{:>5}  {:>10}  {:>9}  {:>10}  {:>9}  {:>10}  {:>7}",
@@ -186,82 +273,21 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     );
     while (trainer.cursor.epoch as usize) < trainer.config.epochs {
         let epoch = trainer.cursor.epoch as usize;
-        let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(steps_per_epoch as u64) };
-        bar.set_style(
-            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
-                .expect("static template")
-                .progress_chars("=> "),
-        );
-        bar.set_prefix(format!("{}", epoch + 1));
-        bar.set_position(trainer.cursor.step as u64);
-        let first_step = bar.position();
-        let started = Instant::now();
-        // Σ loss × rows and Σ rows of the reads so far this epoch; `pending` is the last read
-        // started, awaited only when the next one starts, so the device never waits for it.
-        let (mut loss_sum, mut samples, mut since_read) = (0.0f64, 0usize, 0usize);
-        // Σ correctly classified rows of those reads (classification)
-        let mut hits: Option<f64> = None;
-        let mut pending: Option<PendingLoss> = None;
-        loop {
-            let out = trainer.step(train).map_err(|e| e.to_string())?;
-            since_read += 1;
-            if since_read >= loss_every || out.epoch_finished {
-                since_read = 0;
-                let reads =
-                    [pending.replace(trainer.take_loss()), out.epoch_finished.then(|| pending.take()).flatten()];
-                for read in reads.into_iter().flatten() {
-                    let Some(s) = pollster::block_on(read.wait()).map_err(|e| lost(e, &a))? else { continue };
-                    if !s.mean.is_finite() {
-                        return Err(format!(
-                            "training diverged by step {} (mean loss {} over the last {} steps); try a lower --lr",
-                            s.last_step, s.mean, s.steps
-                        ));
-                    }
-                    loss_sum += s.mean * s.samples as f64;
-                    samples += s.samples;
-                    if let Some(acc) = s.accuracy {
-                        *hits.get_or_insert(0.0) += acc * s.samples as f64;
-                    }
-                    if let Some(w) = log.as_mut() {
-                        let (step, steps, loss) = (s.last_step, s.steps, s.mean as f32);
-                        let acc = s.accuracy.map_or(String::new(), |a| format!("\"accuracy\":{},", a as f32));
-                        writeln!(
-                            w,
-                            "{{\"step\":{step},\"epoch\":{},\"steps\":{steps},{acc}\"loss\":{loss}}}",
-                            epoch + 1
-                        )
-                        .map_err(|e| format!("--log-json: {e}"))?;
-                    }
-                }
-            }
-            bar.inc(1);
-            if bar.position() % 20 == 0 && samples > 0 {
-                bar.set_message(format!(
-                    "loss {:.4}  {:.0} samples/s",
-                    loss_sum / samples as f64,
-                    (bar.position() - first_step) as f64 * batch as f64 / started.elapsed().as_secs_f64()
-                ));
-            }
-            if out.epoch_finished {
-                break;
-            }
-        }
-        let elapsed = started.elapsed().as_secs_f64();
-        bar.finish_and_clear();
+        let (tally, elapsed) = train_epoch(&mut epochs, &mut trainer, train, epoch)?;
         let ev = pollster::block_on(evaluate(&trainer.model, test, trainer.config.loss)).map_err(|e| e.to_string())?;
         let acc = match &ev.report {
             Report::Classification(r) => format!("{:.2}%", 100.0 * r.accuracy),
             Report::Regression(r) => format!("R² {:.3}", r.r2),
         };
-        let train_acc = hits.map_or("-".into(), |h| format!("{:.2}%", 100.0 * h / samples.max(1) as f64));
+        let train_acc = tally.accuracy().map_or("-".into(), |acc| format!("{:.2}%", 100.0 * acc));
         println!(
             "{:>5}  {:>10.4}  {:>9}  {:>10.4}  {:>9}  {:>10.0}  {:>6.2}s",
             epoch + 1,
-            loss_sum / samples.max(1) as f64,
+            tally.mean(),
             train_acc,
             ev.loss,
             acc,
-            samples as f64 / elapsed,
+            tally.samples() as f64 / elapsed,
             elapsed
         );
         if let Some(path) = &a.checkpoint {
@@ -276,7 +302,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
             break;
         }
     }
-    if let Some(w) = log.as_mut() {
+    if let Some(w) = epochs.log.as_mut() {
         w.flush().map_err(|e| format!("--log-json: {e}"))?;
     }
     let ev = pollster::block_on(evaluate(&trainer.model, test, trainer.config.loss)).map_err(|e| e.to_string())?;

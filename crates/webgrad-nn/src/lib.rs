@@ -20,7 +20,7 @@ pub use loss::Loss;
 pub use model::{Linear, Mlp};
 pub use optim::{Optimizer, OptimizerConfig};
 pub use schedule::Schedule;
-pub use train::{Evaluation, LossSummary, PendingLoss, Report, TrainConfig, Trainer, evaluate};
+pub use train::{Evaluation, LossSummary, LossTally, PendingLoss, Report, TrainConfig, Trainer, evaluate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

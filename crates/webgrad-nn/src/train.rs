@@ -90,6 +90,42 @@ pub struct LossSummary {
     pub last_step: u64,
 }
 
+/// The running mean of [`LossSummary`]s, each weighted by its rows: an epoch's train loss and
+/// accuracy, from the reads made during it (the CLI and the web worker both keep one).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LossTally {
+    /// Σ mean × rows of the summaries added
+    sum: f64,
+    samples: usize,
+    /// Σ accuracy × rows, when the summaries had an accuracy (classification)
+    hits: Option<f64>,
+}
+
+impl LossTally {
+    pub fn add(&mut self, s: &LossSummary) {
+        self.sum += s.mean * s.samples as f64;
+        self.samples += s.samples;
+        if let Some(acc) = s.accuracy {
+            *self.hits.get_or_insert(0.0) += acc * s.samples as f64;
+        }
+    }
+
+    /// The mean loss over the rows added (0 when none were).
+    pub fn mean(&self) -> f64 {
+        self.sum / self.samples.max(1) as f64
+    }
+
+    /// The fraction of the rows added that were classified correctly; `None` for regression.
+    pub fn accuracy(&self) -> Option<f64> {
+        self.hits.map(|h| h / self.samples.max(1) as f64)
+    }
+
+    /// The rows added.
+    pub fn samples(&self) -> usize {
+        self.samples
+    }
+}
+
 /// A started read of the loss sum (see [`Trainer::take_loss`]).
 pub struct PendingLoss {
     read: Option<ReadFuture<'static, Vec<f32>>>,
@@ -100,11 +136,6 @@ pub struct PendingLoss {
 }
 
 impl PendingLoss {
-    /// How many steps the summary will cover.
-    pub fn steps(&self) -> u64 {
-        self.steps
-    }
-
     /// Waits for the sum; `None` when no step was made since the previous `take_loss`.
     pub async fn wait(self) -> Result<Option<LossSummary>> {
         let Some(read) = self.read else { return Ok(None) };
@@ -234,15 +265,10 @@ impl Trainer {
     /// there (`Some(true)`), copied from host memory each step (`Some(false)`), or — `None`, the
     /// default — on the device when it asks for it (a GPU, `Backend::resident_table_limit`)
     /// and the set fits in one of its buffers. Both give the same bits.
+    /// Calling it also drops an uploaded copy, so the next step uploads the set again: do so
+    /// after changing a dataset's values in place (a new or reallocated dataset is noticed).
     pub fn set_resident_data(&mut self, choice: Option<bool>) {
         self.resident_choice = choice;
-        self.resident = None;
-        self.plans = Plans::default();
-    }
-
-    /// Drops the uploaded copy of the training set, so the next step uploads it again: call it
-    /// after changing a dataset's values in place (a new or reallocated dataset is noticed).
-    pub fn forget_data(&mut self) {
         self.resident = None;
         self.plans = Plans::default();
     }

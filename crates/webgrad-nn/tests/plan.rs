@@ -7,8 +7,8 @@
 use webgrad_core::{Tensor, dual_test};
 use webgrad_data::{Dataset, Targets, synthetic};
 use webgrad_nn::{
-    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Report, Schedule,
-    TrainConfig, Trainer,
+    ActivationName, Head, Init, LayerConfig, Loss, LossTally, Mlp, MlpConfig, Optimizer, OptimizerConfig, Report,
+    Schedule, TrainConfig, Trainer,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -184,6 +184,35 @@ dual_test! {
         let mut t = trainer(&reg, &mse, true, false);
         t.step(&reg).unwrap();
         assert_eq!(t.take_loss().wait().await.unwrap().unwrap().accuracy, None);
+    }
+
+    async fn take_loss_after_every_step_reads_that_steps_loss() {
+        // how the web worker reads the loss on the CPU; 150 rows at batch 32: a short last batch
+        // of 22 rows, whose mean (the device sums loss × rows) is the loss to within rounding
+        let data = synthetic::spiral(150, 0.1, 4);
+        for planning in [false, true] {
+            let mut t = trainer(&data, &classifier("adam", 32), planning, false);
+            let (mut tally, mut sum, mut rows) = (LossTally::default(), 0.0f64, 0usize);
+            for _ in 0..10 {
+                let out = t.step(&data).unwrap();
+                let loss = out.loss.item().await.unwrap();
+                let s = t.take_loss().wait().await.unwrap().expect("a step was made");
+                assert_eq!((s.steps, s.samples, s.last_step), (1, out.samples, t.optimizer.step));
+                let mean = s.mean as f32;
+                if out.samples.is_power_of_two() {
+                    assert_eq!(mean, loss, "step {}", s.last_step);
+                } else {
+                    assert!((mean - loss).abs() <= f32::EPSILON * loss.abs(), "{mean} vs {loss}");
+                }
+                tally.add(&s);
+                sum += f64::from(loss) * out.samples as f64;
+                rows += out.samples;
+            }
+            assert!(t.take_loss().wait().await.unwrap().is_none(), "a read restarts the sum");
+            assert_eq!(tally.samples(), rows);
+            assert!((tally.mean() - sum / rows as f64).abs() <= 1e-6 * tally.mean(), "{tally:?}");
+            assert!(tally.accuracy().is_some_and(|a| (0.0..=1.0).contains(&a)), "{tally:?}");
+        }
     }
 
     async fn a_replay_sees_weights_assigned_in_place() {

@@ -75,8 +75,7 @@ impl TrainerState {
     /// Loads a model file in place of the current model; the data and the old model stay if
     /// the file is bad or does not fit the data.
     pub(super) async fn import(&mut self, name: &str, bytes: &[u8], post: &Post) {
-        self.running = false;
-        post(FromWorker::Running { running: false });
+        self.set_running(false, post);
         let (Some(data), Some(e)) = (&self.data, &self.experiment) else {
             return post(FromWorker::Error { message: "load a dataset before importing a model".into() });
         };
@@ -100,13 +99,7 @@ impl TrainerState {
             (Ok(a), Ok(b)) => (a, b),
             (Err(err), _) | (_, Err(err)) => return post(FromWorker::Error { message: err.to_string() }),
         };
-        post(FromWorker::Progress {
-            step: 0,
-            epoch: 0,
-            losses: Vec::new(),
-            samples_per_sec: 0.0,
-            boundary: boundary(&model, &data.train).await,
-        });
+        post(at_rest(&model, 0, 0, &data.train).await);
         post(FromWorker::Imported {
             name: name.into(),
             parameters: model.config.parameter_count(),
@@ -134,12 +127,8 @@ impl TrainerState {
         }
         self.last_eval = Some(test_ev);
         match make_trainer(model, e, data.train.n) {
-            Ok(t) => {
-                self.trainer = Some(t);
-                self.epoch_loss = (0.0, 0);
-                // on the GPU, the imported weights are what the CPU would continue from
-                self.keep_last_good().await;
-            }
+            // on the GPU, the imported weights are what the CPU would continue from
+            Ok(t) => self.install(t).await,
             Err(message) => post(FromWorker::Error { message }),
         }
     }

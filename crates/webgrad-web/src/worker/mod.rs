@@ -1,6 +1,7 @@
 //! The training worker: owns the data, the model and the device. One async loop drains the
 //! message queue, then trains for a slice of time (~12 ms) and posts what happened, so it can be
-//! paused or re-tuned between any two slices. CPU readbacks complete at once (`ready_now`).
+//! paused or re-tuned between any two slices. Losses are read with `Trainer::take_loss` on every
+//! device: after each step on the CPU (where the read completes at once), once per slice on the GPU.
 //! `data` loads, `model` builds, `views` computes what the page draws, `actions` answers requests
 //! on the current model.
 
@@ -19,14 +20,14 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use webgrad_core::{Device, Tensor, no_grad};
 use webgrad_data::{Dataset, ScalingKind, Targets, synthetic, train_test_split};
 use webgrad_nn::{
-    ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, ModelFile, Optimizer, OptimizerConfig,
+    ActivationName, Head, Init, LayerConfig, Loss, LossTally, Mlp, MlpConfig, ModelFile, Optimizer, OptimizerConfig,
     Preprocessing, Schedule, TrainConfig, Trainer, evaluate, io,
 };
 
 use crate::byte_source::ByteSource;
 use crate::data_loader;
 use crate::devices::{Devices, model_parameters};
-use crate::js::{now_ms, ready_now, sleep};
+use crate::js::{now_ms, sleep};
 use crate::protocol::*;
 use crate::storage;
 
@@ -36,7 +37,7 @@ use views::*;
 
 const SLICE_MS: f64 = 12.0;
 const FRAME_MS: f64 = 16.0;
-/// Steps recorded on the GPU before the slice reads its loss (bounds the queued work).
+/// Steps recorded on the GPU before the slice reads their loss (bounds the queued work).
 const GPU_STEPS_PER_SLICE: usize = 8;
 const BOUNDARY_SIZE: usize = 48;
 const MNIST_FILES: [&str; 4] = webgrad_data::MNIST_FILES;
@@ -76,7 +77,8 @@ struct TrainerState {
     data: Option<Loaded>,
     trainer: Option<Trainer>,
     running: bool,
-    epoch_loss: (f64, usize),
+    /// the loss reads of this epoch (its train loss)
+    epoch_loss: LossTally,
     /// The last test evaluation (for confusion-matrix drill-down).
     last_eval: Option<webgrad_nn::Evaluation>,
     /// While training on the GPU: a checkpoint of the trainer read back at the start and after
@@ -128,28 +130,9 @@ impl TrainerState {
         post(FromWorker::Device { backend: self.device.name(), notice });
         match build_trainer(&self.device, &e, &loaded.train) {
             Ok(t) => {
-                self.running = false;
-                post(FromWorker::Running { running: false });
-                post(FromWorker::DataLoaded {
-                    summary: summary(&loaded.train, &loaded.test, loaded.preview.clone()),
-                    parameters: t.model.config.parameter_count(),
-                    model: t.model.config.torch_expression(),
-                });
-                post(FromWorker::Progress {
-                    step: 0,
-                    epoch: 0,
-                    losses: Vec::new(),
-                    samples_per_sec: 0.0,
-                    boundary: boundary(&t.model, &loaded.train).await,
-                });
-                if let Some(w) = diagram_weights(&t.model, true).await {
-                    post(w);
-                }
-                self.trainer = Some(t);
-                self.epoch_loss = (0.0, 0);
-                self.data = Some(loaded);
-                self.experiment = Some(e);
-                self.keep_last_good().await;
+                self.set_running(false, post);
+                let diagram = diagram_weights(&t.model, true).await;
+                self.model_ready(t, e, loaded, post, |_, _| diagram.into_iter().for_each(post)).await;
                 true
             }
             Err(message) => {
@@ -164,70 +147,82 @@ impl TrainerState {
         }
     }
 
+    /// Trains one slice and, when it ended an epoch, checkpoints (`after_epoch`); returns the
+    /// milliseconds the slice took.
+    async fn train(&mut self, budget_ms: f64, single_step: bool, post: &Post) -> f64 {
+        let (took, epoch_ended) = self.train_slice(budget_ms, single_step, post).await;
+        if epoch_ended {
+            self.after_epoch().await;
+        }
+        took
+    }
+
     /// Trains until the time budget is spent, an epoch ends, or a single step was asked for.
     /// Returns the milliseconds it took and whether an epoch ended.
     async fn train_slice(&mut self, budget_ms: f64, single_step: bool, post: &Post) -> (f64, bool) {
         let on_cpu = self.devices.is_cpu(&self.device);
         let (Some(t), Some(data)) = (self.trainer.as_mut(), self.data.as_ref()) else {
-            post(FromWorker::Error { message: "choose a dataset and a model first (Reset)".into() });
-            self.running = false;
+            self.fail("choose a dataset and a model first (Reset)".into(), post);
             return (0.0, false);
         };
         if t.cursor.epoch as usize >= t.config.epochs {
-            self.running = false;
-            post(FromWorker::Running { running: false });
+            self.set_running(false, post);
             return (0.0, false);
         }
         let started = now_ms();
-        let (mut losses, mut samples, mut finished_epoch) = (Vec::new(), 0usize, false);
-        // On the GPU nothing is read per step: the device sums the losses, read once per slice.
-        let mut gpu_steps = 0;
-        while now_ms() - started < budget_ms {
+        let (mut losses, mut samples, mut steps) = (Vec::new(), 0usize, 0usize);
+        loop {
             let out = match t.step(&data.train) {
                 Ok(out) => out,
                 Err(e) => {
-                    post(FromWorker::Error { message: e.to_string() });
-                    self.running = false;
+                    self.fail(e.to_string(), post);
                     return (0.0, false);
                 }
             };
             samples += out.samples;
-            finished_epoch = out.epoch_finished;
-            if !on_cpu {
-                gpu_steps += 1;
-                if finished_epoch || single_step || gpu_steps >= GPU_STEPS_PER_SLICE {
-                    break;
+            steps += 1;
+            let end = out.epoch_finished
+                || single_step
+                || now_ms() - started >= budget_ms
+                || (!on_cpu && steps >= GPU_STEPS_PER_SLICE);
+            // The device sums the steps' losses; the CPU's read completes at once, so every step
+            // is read (and plotted), while the GPU's slice reads the mean of its steps once, at
+            // its last step, so that nothing waits for the device in between.
+            if on_cpu || end {
+                match t.take_loss().wait().await {
+                    Ok(Some(s)) if s.mean.is_finite() => {
+                        losses.push((s.last_step, s.mean as f32));
+                        self.epoch_loss.add(&s);
+                    }
+                    Ok(Some(s)) => return self.diverged(s.last_step, s.mean, post),
+                    Ok(None) => {}
+                    Err(e) if on_cpu => {
+                        self.fail(e.to_string(), post);
+                        return (0.0, false);
+                    }
+                    Err(e) => {
+                        self.fall_back_to_cpu(&e.to_string(), post).await;
+                        return (0.0, false);
+                    }
                 }
-                continue;
             }
-            let loss = ready_now(out.loss.item()).and_then(Result::ok).unwrap_or(f32::NAN);
-            if !loss.is_finite() {
-                let step = t.optimizer.step;
-                return self.diverged(step, loss as f64, post);
-            }
-            losses.push((t.optimizer.step, loss));
-            self.epoch_loss.0 += loss as f64 * out.samples as f64;
-            self.epoch_loss.1 += out.samples;
-            if finished_epoch || single_step {
-                break;
+            if end {
+                return self.slice_done(started, losses, samples, out.epoch_finished, post).await;
             }
         }
-        if !on_cpu {
-            match t.take_loss().wait().await {
-                Ok(Some(s)) if s.mean.is_finite() => {
-                    // the slice's mean loss, plotted at its last step
-                    losses.push((s.last_step, s.mean as f32));
-                    self.epoch_loss.0 += s.mean * s.samples as f64;
-                    self.epoch_loss.1 += s.samples;
-                }
-                Ok(Some(s)) => return self.diverged(s.last_step, s.mean, post),
-                Ok(None) => {}
-                Err(e) => {
-                    self.fall_back_to_cpu(&e.to_string(), post).await;
-                    return (0.0, false);
-                }
-            }
-        }
+    }
+
+    /// Posts what a slice did (its losses, its speed, the boundary and, after an epoch, the
+    /// evaluation) and stops running when the last epoch ended.
+    async fn slice_done(
+        &mut self,
+        started: f64,
+        losses: Vec<(u64, f32)>,
+        samples: usize,
+        finished_epoch: bool,
+        post: &Post,
+    ) -> (f64, bool) {
+        let (Some(t), Some(data)) = (self.trainer.as_ref(), self.data.as_ref()) else { return (0.0, false) };
         let elapsed = (now_ms() - started).max(1e-3) / 1000.0;
         post(FromWorker::Progress {
             step: t.optimizer.step,
@@ -240,7 +235,7 @@ impl TrainerState {
             post(w);
         }
         if finished_epoch {
-            let (sum, n) = std::mem::take(&mut self.epoch_loss);
+            let train_loss = std::mem::take(&mut self.epoch_loss).mean();
             match evaluate(&t.model, &data.test, t.config.loss).await {
                 Ok(ev) => {
                     if let Some(items) = gallery(data.raw_test(), &ev, None) {
@@ -252,7 +247,7 @@ impl TrainerState {
                     let train_score = train_score(&t.model, &data.train, t.config.loss).await;
                     post(FromWorker::Epoch {
                         epoch: t.cursor.epoch,
-                        train_loss: sum / n.max(1) as f64,
+                        train_loss,
                         test_loss: ev.loss,
                         test_score: score(&ev.report),
                         train_score,
@@ -263,8 +258,7 @@ impl TrainerState {
                 Err(e) => post(FromWorker::Error { message: e.to_string() }),
             }
             if t.cursor.epoch as usize >= t.config.epochs {
-                self.running = false;
-                post(FromWorker::Running { running: false });
+                self.set_running(false, post);
             }
         }
         (now_ms() - started, finished_epoch)
@@ -279,14 +273,53 @@ impl TrainerState {
         }
     }
 
+    /// Starts or stops training, and tells the page.
+    fn set_running(&mut self, running: bool, post: &Post) {
+        self.running = running;
+        post(FromWorker::Running { running });
+    }
+
+    /// Stops training with an error.
+    fn fail(&mut self, message: String, post: &Post) {
+        post(FromWorker::Error { message });
+        self.set_running(false, post);
+    }
+
     /// Stops training with the message a diverged run gets.
     fn diverged(&mut self, step: u64, loss: f64, post: &Post) -> (f64, bool) {
-        post(FromWorker::Error {
-            message: format!("training diverged at step {step} (loss {loss}); lower the learning rate and Reset"),
-        });
-        self.running = false;
-        post(FromWorker::Running { running: false });
+        self.fail(format!("training diverged at step {step} (loss {loss}); lower the learning rate and Reset"), post);
         (0.0, false)
+    }
+
+    /// A model is ready to train on `loaded` (after a Reset or a resume): the page gets the data
+    /// summary, the model and where it stands, then what `and_then` posts, and the state holds
+    /// them.
+    async fn model_ready(
+        &mut self,
+        t: Trainer,
+        e: Experiment,
+        loaded: Loaded,
+        post: &Post,
+        and_then: impl FnOnce(&Trainer, &Experiment),
+    ) {
+        post(FromWorker::DataLoaded {
+            summary: summary(&loaded.train, &loaded.test, loaded.preview.clone()),
+            parameters: t.model.config.parameter_count(),
+            model: t.model.config.torch_expression(),
+        });
+        post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &loaded.train).await);
+        and_then(&t, &e);
+        self.data = Some(loaded);
+        self.experiment = Some(e);
+        self.install(t).await;
+    }
+
+    /// Trains `t` from now on (its epoch's loss counted afresh); on the GPU, its state is read
+    /// back as the one the CPU would continue from.
+    async fn install(&mut self, t: Trainer) {
+        self.trainer = Some(t);
+        self.epoch_loss = LossTally::default();
+        self.keep_last_good(None).await;
     }
 
     /// The trainer as checkpoint bytes (weights, optimizer state, cursor), read back from its
@@ -303,13 +336,19 @@ impl TrainerState {
         webgrad_nn::checkpoint::save_with_metadata(t, &file, extra).await.ok()
     }
 
-    /// On the GPU, keeps the current state as the one the CPU would continue from (after a
-    /// Reset or a resume; epochs go through `after_epoch`).
-    pub(super) async fn keep_last_good(&mut self) {
+    /// On the GPU, keeps the current state as the one the CPU would continue from: `bytes`,
+    /// when just read, else read now. A failed read keeps the state read before it, never `None`.
+    async fn keep_last_good(&mut self, bytes: Option<Vec<u8>>) {
         if self.devices.is_cpu(&self.device) {
             self.last_good = None;
-        } else if let Some(bytes) = self.checkpoint_bytes().await {
-            self.last_good = Some(bytes);
+            return;
+        }
+        let bytes = match bytes {
+            Some(b) => Some(b),
+            None => self.checkpoint_bytes().await,
+        };
+        if bytes.is_some() {
+            self.last_good = bytes;
         }
     }
 
@@ -324,8 +363,7 @@ impl TrainerState {
             Some(Ok((t, _))) => {
                 let (epoch, step) = (t.cursor.epoch, t.optimizer.step);
                 self.device = cpu;
-                self.trainer = Some(t);
-                self.epoch_loss = (0.0, 0);
+                self.install(t).await;
                 post(FromWorker::Device {
                     backend: self.device.name(),
                     notice: format!(
@@ -334,13 +372,7 @@ impl TrainerState {
                     ),
                 });
             }
-            _ => {
-                post(FromWorker::Error {
-                    message: format!("the GPU failed: {reason}. Choose the CPU backend and Reset."),
-                });
-                self.running = false;
-                post(FromWorker::Running { running: false });
-            }
+            _ => self.fail(format!("the GPU failed: {reason}. Choose the CPU backend and Reset."), post),
         }
     }
 
@@ -357,11 +389,8 @@ impl TrainerState {
             }
             post_checkpoint(&CheckpointRef::new(e, t.cursor.epoch, bytes));
         }
-        if self.devices.is_cpu(&self.device) {
-            self.last_good = None;
-        } else if bytes.is_some() {
-            // a failed read keeps the state read before it, never `None`
-            self.last_good = bytes;
+        if bytes.is_some() {
+            self.keep_last_good(bytes).await;
         }
     }
 
@@ -407,27 +436,13 @@ impl TrainerState {
         post(FromWorker::Device { backend: device.name(), notice });
         match webgrad_nn::checkpoint::load(&device, &bytes, "the saved checkpoint") {
             Ok((t, _)) => {
-                post(FromWorker::DataLoaded {
-                    summary: summary(&loaded.train, &loaded.test, loaded.preview.clone()),
-                    parameters: t.model.config.parameter_count(),
-                    model: t.model.config.torch_expression(),
-                });
-                post(FromWorker::Progress {
-                    step: t.optimizer.step,
-                    epoch: t.cursor.epoch,
-                    losses: Vec::new(),
-                    samples_per_sec: 0.0,
-                    boundary: boundary(&t.model, &loaded.train).await,
-                });
-                post(FromWorker::Resumed { epoch: t.cursor.epoch, step: t.optimizer.step });
-                // the page keeps it: a replacement worker would continue from here
-                post_checkpoint(&CheckpointRef::new(&e, t.cursor.epoch, &bytes));
                 self.device = device;
-                self.trainer = Some(t);
-                self.data = Some(loaded);
-                self.experiment = Some(e);
-                self.epoch_loss = (0.0, 0);
-                self.keep_last_good().await;
+                let resumed = |t: &Trainer, e: &Experiment| {
+                    post(FromWorker::Resumed { epoch: t.cursor.epoch, step: t.optimizer.step });
+                    // the page keeps it: a replacement worker would continue from here
+                    post_checkpoint(&CheckpointRef::new(e, t.cursor.epoch, &bytes));
+                };
+                self.model_ready(t, e, loaded, post, resumed).await;
             }
             Err(err) => post(FromWorker::Error { message: format!("could not resume: {err}") }),
         }
@@ -503,7 +518,7 @@ fn incoming(data: JsValue) -> Inbox {
 }
 
 /// A panic (a bug) is printed to the console and posted to the page as `Crashed`, which then
-/// replaces this worker and restores its state (`app::Page::restart_worker`).
+/// replaces this worker and restores its state (`app::update`, `Msg::WorkerFailed`).
 fn report_panics_to_the_page() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
@@ -543,7 +558,7 @@ pub async fn run() {
         data: None,
         trainer: None,
         running: false,
-        epoch_loss: (0.0, 0),
+        epoch_loss: LossTally::default(),
         last_eval: None,
         last_good: None,
     };
@@ -600,18 +615,10 @@ pub async fn run() {
                 // a cancel that arrives when nothing is loading has nothing to stop
                 Ok(ToWorker::CancelLoad) => {}
                 Ok(ToWorker::Predict { ink, width, height }) => state.predict(&ink, width, height, &post).await,
-                Ok(ToWorker::Play) => {
-                    state.running = true;
-                    post(FromWorker::Running { running: true });
-                }
-                Ok(ToWorker::Pause) => {
-                    state.running = false;
-                    post(FromWorker::Running { running: false });
-                }
+                Ok(ToWorker::Play) => state.set_running(true, &post),
+                Ok(ToWorker::Pause) => state.set_running(false, &post),
                 Ok(ToWorker::Step) => {
-                    if state.train_slice(f64::INFINITY, true, &post).await.1 {
-                        state.after_epoch().await;
-                    }
+                    state.train(f64::INFINITY, true, &post).await;
                 }
                 Ok(ToWorker::DestroyGpu) => state.devices.destroy_gpu(),
                 Ok(ToWorker::Export) => state.export(&post).await,
@@ -626,10 +633,7 @@ pub async fn run() {
         if state.running {
             // At most one epoch per slice, and a small dataset's epoch is far shorter than a
             // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
-            let (took, epoch_ended) = state.train_slice(SLICE_MS, false, &post).await;
-            if epoch_ended {
-                state.after_epoch().await;
-            }
+            let took = state.train(SLICE_MS, false, &post).await;
             sleep((FRAME_MS - took).max(0.0) as i32).await;
         } else {
             sleep(25).await;

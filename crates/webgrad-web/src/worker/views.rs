@@ -3,6 +3,18 @@
 
 use super::*;
 
+/// The progress of a model that has not trained since it was made, loaded or imported: where it
+/// stands and its boundary.
+pub(super) async fn at_rest(model: &Mlp, step: u64, epoch: u64, train: &Dataset) -> FromWorker {
+    FromWorker::Progress {
+        step,
+        epoch,
+        losses: Vec::new(),
+        samples_per_sec: 0.0,
+        boundary: boundary(model, train).await,
+    }
+}
+
 /// Model output over a grid spanning the 2-D data (probability of class 1, or the value).
 pub(super) async fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
     if data.d != 2 || data.n == 0 {
