@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what webgrad's build and tests need, skipping what is already there (idempotent).
-# Versions are pinned in step with the crates (see README "Toolchain"):
+# Versions are pinned in step with the crates (see docs/TOOLCHAIN.md):
 #   wasm-bindgen-cli 0.2.130 (= the wasm-bindgen crate), trunk 0.21.14 (newest for rustc 1.95),
 #   npm binaryen 132 (wasm-opt; Debian's 108 corrupts wasm-bindgen output), Playwright 1.65.1,
 #   TensorFlow.js 4.22.0 (+ wasm, webgpu backends) and jax-js 0.1.25 (the bench's peers),
@@ -63,8 +63,9 @@ fi
 
 # --- npm tools -------------------------------------------------------------------------------
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/playwright ] || [ ! -d node_modules/@tensorflow/tfjs ] \
-  || [ ! -d node_modules/@jax-js/jax ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm tools (binaryen, playwright; TensorFlow.js and jax-js for cargo xtask bench)"
+  || [ ! -d node_modules/@jax-js/jax ] || [ ! -d node_modules/axe-core ] \
+  || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm tools (binaryen, playwright, axe-core; TensorFlow.js and jax-js for cargo xtask bench)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 :

@@ -2,7 +2,8 @@
 //!
 //! Auto picks WebGPU only for a hardware adapter and a model of at least `GPU_MIN_PARAMETERS`
 //! parameters: below that, launch and readback overhead make the GPU slower than the CPU
-//! (DESIGN.md), and a software adapter (SwiftShader) is always slower than the SIMD path.
+//! (docs/ARCHITECTURE.md §7), and a software adapter (SwiftShader) is always slower than the
+//! SIMD path.
 
 use std::rc::Rc;
 

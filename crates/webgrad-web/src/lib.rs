@@ -6,7 +6,6 @@
 //!
 //! `protocol` is the only thing the two share: the messages they exchange.
 
-#[cfg(target_arch = "wasm32")]
 pub mod app;
 #[cfg(target_arch = "wasm32")]
 pub mod byte_source;
@@ -15,6 +14,7 @@ pub mod data_loader;
 #[cfg(target_arch = "wasm32")]
 pub mod devices;
 pub mod diagram_units;
+pub mod experiment;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 pub mod loss_history;

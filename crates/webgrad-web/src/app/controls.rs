@@ -2,7 +2,6 @@
 //! a dataset's defaults), the link in the address bar, small tables and download links.
 
 use wasm_bindgen::prelude::*;
-use webgrad_nn::{ActivationName, Head, LayerConfig, MlpConfig, OptimizerConfig};
 
 use super::dom::*;
 use super::{hyper, layers};
@@ -193,59 +192,4 @@ pub(super) fn show_table(id: &str, title: &str, p: &Preview) {
         add_row(r, "td");
     }
     table.set_hidden(false);
-}
-
-/// Live parameter count and training-memory estimate for the controls (the model's own
-/// formulas, on the loaded data's shape). Invalid controls leave the last figures.
-pub(super) fn update_param_count(summary: Option<&DataSummary>, applied: bool) {
-    let Some(s) = summary else { return };
-    let Ok(layers) = layers::read() else { return };
-    let Ok(hidden) = layers
-        .iter()
-        .map(|l| {
-            let activation = ActivationName::parse(&l.activation)?;
-            Ok::<_, String>(LayerConfig { width: l.width, activation, dropout: l.dropout })
-        })
-        .collect::<Result<Vec<_>, _>>()
-    else {
-        return;
-    };
-    let head = if s.class_names.is_empty() {
-        Head::Linear { outputs: 1 }
-    } else {
-        Head::Softmax { classes: s.class_names.len().max(2) }
-    };
-    let cfg = MlpConfig { input: s.features, hidden, head, init: webgrad_nn::Init::GlorotUniform };
-    show_model_size(&cfg, applied);
-}
-
-/// "109,386 parameters · about 2.3 MB to train (batch 64, adam)"; `applied` says whether the
-/// worker's model already has this shape.
-pub(super) fn show_model_size(cfg: &MlpConfig, applied: bool) {
-    let batch = input_value("batch").trim().parse::<usize>().unwrap_or(1).max(1);
-    let optimizer = select_value("optimizer");
-    let slots = OptimizerConfig::by_name(&optimizer).map(|o| o.rule().state_slots()).unwrap_or(0);
-    let bytes = cfg.training_memory_bytes(batch, slots) as f64;
-    let size = if bytes < 1e6 { format!("{:.0} KB", (bytes / 1e3).max(1.0)) } else { format!("{:.1} MB", bytes / 1e6) };
-    let note = if applied { "" } else { " — Reset or Train to apply" };
-    set_text(
-        "param-count",
-        &format!(
-            "{} parameters · about {size} to train (batch {batch}, {optimizer}){note}",
-            thousands(cfg.parameter_count())
-        ),
-    );
-}
-
-/// 109386 → "109,386"
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

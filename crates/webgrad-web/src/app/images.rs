@@ -7,7 +7,7 @@ use std::rc::Rc;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, ImageData, PointerEvent};
 
-use super::dom::{by_id, clear, document, on, on_event};
+use super::dom::{by_id, clear, document, on, on_event, set_hidden};
 use crate::protocol::GalleryItem;
 
 fn ctx(canvas: &HtmlCanvasElement) -> CanvasRenderingContext2d {
@@ -28,24 +28,28 @@ fn image_canvas(pixels: &[u8], rows: usize, cols: usize) -> Option<HtmlCanvasEle
 pub fn show_gallery(items: &[GalleryItem]) {
     let gallery: Element = by_id("gallery");
     clear(&gallery);
+    set_hidden("gallery", false);
+    set_hidden("gallery-help", true);
     for item in items {
-        let Ok(figure) = document().create_element("figure") else { continue };
-        let _ = figure.set_attribute("role", "listitem");
+        let Ok(item_box) = document().create_element("div") else { continue };
+        item_box.set_class_name("item");
+        let _ = item_box.set_attribute("role", "listitem");
         let wrong = item.truth != item.predicted;
         if wrong {
-            let _ = figure.class_list().add_1("wrong");
+            let _ = item_box.class_list().add_1("wrong");
         }
         let label = format!("true {}, predicted {} ({:.0} %)", item.truth, item.predicted, 100.0 * item.confidence);
-        let _ = figure.set_attribute("aria-label", &label);
+        let _ = item_box.set_attribute("aria-label", &label);
         if let Some(c) = image_canvas(&item.pixels, item.rows, item.cols) {
-            let _ = figure.append_child(&c);
+            let _ = item_box.append_child(&c);
         }
-        if let Ok(caption) = document().create_element("figcaption") {
+        if let Ok(caption) = document().create_element("div") {
+            caption.set_class_name("caption");
             let arrow = if wrong { format!("{} → {}", item.truth, item.predicted) } else { item.predicted.clone() };
             caption.set_text_content(Some(&format!("{arrow} {:.0}%", 100.0 * item.confidence)));
-            let _ = figure.append_child(&caption);
+            let _ = item_box.append_child(&caption);
         }
-        let _ = gallery.append_child(&figure);
+        let _ = gallery.append_child(&item_box);
     }
 }
 

@@ -75,6 +75,34 @@ pub fn draw(canvas: &HtmlCanvasElement, train: &LossHistory, test: &[(u64, f64)]
     }
 }
 
+/// The compact loss chart of the phone toolbar: the smoothed train loss over the whole run, and
+/// its last value ("avg": the toolbar's text has the last step's loss), without axes.
+pub fn draw_mini(canvas: &HtmlCanvasElement, train: &LossHistory, smoothing: f64) {
+    let c = ctx(canvas);
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    c.clear_rect(0.0, 0.0, w, h);
+    let line = train.smoothed(smoothing);
+    let values = line.iter().map(|p| p.1).filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let Some(&(last_step, last)) = line.last() else { return };
+    if lo > hi {
+        return;
+    }
+    let right = w - 84.0;
+    let x = |s: u64| 2.0 + (right - 4.0) * s as f64 / last_step.max(1) as f64;
+    let y = |v: f64| 4.0 + (h - 8.0) * (1.0 - (v - lo) / (hi - lo).max(1e-12));
+    c.set_stroke_style_str("#0072b2");
+    c.set_line_width(2.0);
+    c.begin_path();
+    for (i, &(s, v)) in line.iter().enumerate() {
+        if i == 0 { c.move_to(x(s), y(v)) } else { c.line_to(x(s), y(v)) }
+    }
+    c.stroke();
+    c.set_fill_style_str("#1d1d1f");
+    c.set_font("13px system-ui");
+    let _ = c.fill_text(&format!("avg {last:.4}"), right + 6.0, h / 2.0 + 4.0);
+}
+
 /// Train (blue) and test (orange) accuracy — or R² — per epoch, on a 0–100 % axis (R² below 0
 /// is drawn at 0).
 pub fn draw_scores(canvas: &HtmlCanvasElement, scores: &[(u64, Option<f64>, f64)]) {

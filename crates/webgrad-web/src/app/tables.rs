@@ -12,6 +12,28 @@ fn cell(tag: &str, text: &str) -> Element {
     e
 }
 
+/// A header cell for a class name: long names are cut by the style sheet, so the full name is
+/// also its title (shown on hover).
+fn name_cell(name: &str) -> Element {
+    let th = cell("th", name);
+    let _ = th.set_attribute("title", name);
+    th
+}
+
+/// Above this many classes the confusion matrix is a compact heatmap (counts on focus and in
+/// each cell's accessible name).
+const COMPACT_ABOVE: usize = 20;
+
+/// The background of a confusion cell holding `share` ∈ [0, 1] of the largest count, and its
+/// text colour: white to navy, skipping the middle band where neither dark nor white text has a
+/// 4.5:1 contrast (WCAG AA).
+fn heat(share: f64) -> (String, &'static str) {
+    const NAVY: [f64; 3] = [8.0, 48.0, 107.0];
+    let (mix, ink) = if share <= 0.5 { (1.1 * share, "#1d1d1f") } else { (0.7 + 0.6 * (share - 0.5), "white") };
+    let [r, g, b] = NAVY.map(|n| (255.0 - mix * (255.0 - n)).round());
+    (format!("rgb({r}, {g}, {b})"), ink)
+}
+
 fn row(cells: &[Element]) -> Element {
     let tr = document().create_element("tr").expect("tr");
     for c in cells {
@@ -22,7 +44,7 @@ fn row(cells: &[Element]) -> Element {
 
 fn stats_row(name: &str, s: &ClassStats) -> Element {
     row(&[
-        cell("th", name),
+        name_cell(name),
         cell("td", &format!("{:.3}", s.precision)),
         cell("td", &format!("{:.3}", s.recall)),
         cell("td", &format!("{:.3}", s.f1)),
@@ -50,13 +72,23 @@ pub fn show_classification(r: &ClassificationReport) {
 
     let confusion: Element = by_id("confusion");
     clear(&confusion);
+    let _ = confusion.class_list().toggle_with_force("compact", r.names.len() > COMPACT_ABOVE);
     let _ = confusion.append_child(&cell("caption", "Confusion matrix (rows: true class, columns: predicted)"));
-    let mut header = vec![cell("th", "true \\ predicted")];
-    header.extend(r.names.iter().map(|n| cell("th", n)));
+    // a compact matrix numbers its columns (class ids in the per-class table's order); the
+    // full name is each column's title
+    let compact = r.names.len() > COMPACT_ABOVE;
+    let mut header = vec![cell("th", if compact { "true \\ predicted (class number)" } else { "true \\ predicted" })];
+    header.extend(r.names.iter().enumerate().map(|(c, n)| {
+        let th = name_cell(n);
+        if compact {
+            th.set_text_content(Some(&c.to_string()));
+        }
+        th
+    }));
     let _ = confusion.append_child(&row(&header));
     let max = r.confusion.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
     for (t, (name, counts)) in r.names.iter().zip(&r.confusion).enumerate() {
-        let mut cells = vec![cell("th", name)];
+        let mut cells = vec![name_cell(name)];
         for (p, &v) in counts.iter().enumerate() {
             let td = cell("td", "");
             // a button per cell: click (or Enter) shows the examples behind the count
@@ -68,12 +100,10 @@ pub fn show_classification(r: &ClassificationReport) {
             let _ = button
                 .set_attribute("aria-label", &format!("{v} examples of {} predicted as {}", r.names[t], r.names[p]));
             let _ = td.append_child(&button);
-            let alpha = 0.85 * v as f64 / max;
             if let Some(h) = td.dyn_ref::<HtmlElement>() {
-                let _ = h.style().set_property("background", &format!("rgba(0, 114, 178, {alpha:.3})"));
-                if alpha > 0.45 {
-                    let _ = h.style().set_property("color", "white");
-                }
+                let (background, ink) = heat(v as f64 / max);
+                let _ = h.style().set_property("background", &background);
+                let _ = h.style().set_property("color", ink);
             }
             cells.push(td);
         }

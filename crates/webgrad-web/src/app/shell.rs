@@ -1,0 +1,240 @@
+//! The shell around the update: holds the state, the worker and the browser objects a worker
+//! restart needs (the chosen files, the last checkpoint's bytes), runs each update and then
+//! its effects, and draws the charts once per animation frame.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, Worker};
+
+use super::dom::by_id;
+use super::state::App;
+use super::update::{Effect, Msg, update};
+use super::views;
+use crate::protocol::*;
+
+pub struct Page {
+    app: RefCell<App>,
+    worker: RefCell<Worker>,
+    /// Which worker's messages count: a replaced worker's late messages are ignored.
+    generation: Cell<u32>,
+    /// Files just picked or dropped, until the update posts them (`Effect::PostNewFiles`).
+    chosen_files: RefCell<Option<js_sys::Array>>,
+    /// The files of the current data (local data cannot be fetched again after a restart).
+    files: RefCell<Option<js_sys::Array>>,
+    /// The last checkpoint's bytes: the browser's `Uint8Array`, never copied into wasm memory
+    /// or decoded through serde, since a checkpoint may be megabytes.
+    checkpoint: RefCell<Option<js_sys::Uint8Array>>,
+    /// A render is scheduled for the next animation frame (`request_render`).
+    render_pending: Cell<bool>,
+    slowest_update_ms: Cell<f64>,
+}
+
+impl Page {
+    /// The page with its first worker, listened to.
+    pub fn new(app: App) -> Result<Rc<Page>, JsValue> {
+        let worker = new_worker()?;
+        let page = Rc::new(Page {
+            app: RefCell::new(app),
+            worker: RefCell::new(worker),
+            generation: Cell::new(0),
+            chosen_files: RefCell::new(None),
+            files: RefCell::new(None),
+            checkpoint: RefCell::new(None),
+            render_pending: Cell::new(false),
+            slowest_update_ms: Cell::new(0.0),
+        });
+        listen_to_worker(&page, &page.worker.borrow());
+        Ok(page)
+    }
+
+    /// One event: the update (the state borrowed only inside it), then its effects.
+    pub fn dispatch(self: &Rc<Self>, msg: Msg) {
+        let started = crate::js::now_ms();
+        let effects = update(&mut self.app.borrow_mut(), msg);
+        for effect in effects {
+            self.run(effect);
+        }
+        self.record_update_time(started);
+    }
+
+    /// Keeps files picked or dropped until the update that follows posts them.
+    pub fn hold_chosen_files(&self, files: js_sys::Array) {
+        *self.chosen_files.borrow_mut() = Some(files);
+    }
+
+    fn run(self: &Rc<Self>, effect: Effect) {
+        match effect {
+            Effect::Send(m) => {
+                if let Ok(v) = serde_wasm_bindgen::to_value(&m) {
+                    self.post(&v);
+                }
+            }
+            Effect::PostNewFiles(experiment) => {
+                if let Some(files) = self.chosen_files.borrow_mut().take() {
+                    self.post(&files_message(&files, &experiment));
+                    *self.files.borrow_mut() = Some(files);
+                }
+            }
+            Effect::PostRestore { experiment, with_files, with_checkpoint } => {
+                self.post_restore(experiment, with_files, with_checkpoint)
+            }
+            Effect::ReplaceWorker => self.replace_worker(),
+            Effect::View(v) => views::show(v),
+            Effect::Render => self.request_render(),
+        }
+    }
+
+    fn post(&self, v: &JsValue) {
+        let _ = self.worker.borrow().post_message(v);
+    }
+
+    /// Sends a replacement worker what it needs to continue: the last checkpoint with its
+    /// experiment, and the files for local data (else the worker loads the experiment's data).
+    fn post_restore(&self, experiment: Experiment, with_files: bool, with_checkpoint: bool) {
+        let files = if with_files { self.files.borrow().clone() } else { None };
+        let msg: JsValue = match files {
+            Some(files) => files_message(&files, &experiment).into(),
+            None => match serde_wasm_bindgen::to_value(&ToWorker::Restore { experiment, checkpoint: None }) {
+                Ok(m) => m,
+                Err(_) => return,
+            },
+        };
+        if let Some(c) = self.checkpoint.borrow().as_ref().filter(|_| with_checkpoint) {
+            let _ = js_sys::Reflect::set(&msg, &"checkpoint".into(), c);
+        }
+        self.post(&msg);
+    }
+
+    /// Stops the failed worker and starts a new one, which says `Ready` when it runs.
+    fn replace_worker(self: &Rc<Self>) {
+        self.worker.borrow().terminate();
+        self.generation.set(self.generation.get() + 1);
+        match new_worker() {
+            Ok(worker) => {
+                listen_to_worker(self, &worker);
+                *self.worker.borrow_mut() = worker;
+            }
+            Err(e) => {
+                let reason = e.as_string().unwrap_or_else(|| "the worker script did not start".into());
+                self.dispatch(Msg::WorkerNotStarted { reason });
+            }
+        }
+    }
+
+    /// Draws the charts once in the next animation frame, however many messages arrive before
+    /// it: a fast small model posts hundreds a second, and the page must not fall behind.
+    fn request_render(self: &Rc<Self>) {
+        if self.render_pending.replace(true) {
+            return;
+        }
+        let page = self.clone();
+        let frame = Closure::once_into_js(move || {
+            page.render_pending.set(false);
+            let started = crate::js::now_ms();
+            let charts = views::Charts::of(&page.app.borrow());
+            views::render(&charts);
+            page.record_update_time(started);
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(frame.unchecked_ref());
+        }
+    }
+
+    /// Keeps the slowest update or render so far on the loss chart, as `data-slowest-update-ms`
+    /// (the e2e tests read it: the page's own work stays under 50 ms).
+    fn record_update_time(&self, started_ms: f64) {
+        let took = crate::js::now_ms() - started_ms;
+        if took > self.slowest_update_ms.get() {
+            self.slowest_update_ms.set(took);
+            let _ =
+                by_id::<web_sys::Element>("loss-chart").set_attribute("data-slowest-update-ms", &format!("{took:.1}"));
+        }
+    }
+}
+
+/// The message that carries files to the worker (File objects travel by structured clone,
+/// which serde cannot express): `{files, experiment}`.
+fn files_message(files: &js_sys::Array, experiment: &Experiment) -> js_sys::Object {
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"files".into(), files);
+    if let Ok(e) = serde_wasm_bindgen::to_value(experiment) {
+        let _ = js_sys::Reflect::set(&msg, &"experiment".into(), &e);
+    }
+    msg
+}
+
+/// A module whose one function returns `f32x4.relaxed_madd` of three zero vectors: it
+/// validates only where relaxed SIMD is supported. Sections: type `() -> v128`, one function,
+/// code: no locals, 3 × `v128.const` (0xfd 0x0c + 16 bytes), relaxed_madd (0xfd 0x85 0x02), end.
+#[rustfmt::skip]
+const RELAXED_SIMD_PROBE: [u8; 82] = [
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // magic, version
+    1, 5, 1, 0x60, 0, 1, 0x7b, // type section: func () -> v128
+    3, 2, 1, 0, // function section: one function of type 0
+    10, 61, 1, 59, 0, // code section: one body of 59 bytes, no locals
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd, end
+];
+
+/// The worker build to load: the relaxed-SIMD one where the browser validates relaxed SIMD.
+fn worker_script() -> &'static str {
+    let probe = js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..]);
+    match js_sys::WebAssembly::validate(&probe.into()) {
+        Ok(true) => "./worker_relaxed_loader.js",
+        _ => "./worker_loader.js",
+    }
+}
+
+fn new_worker() -> Result<Worker, JsValue> {
+    Worker::new_with_options(worker_script(), &web_sys::WorkerOptions::new())
+}
+
+/// A `FromWorker::Checkpoint` message read without serde: its bytes stay a `Uint8Array` (an
+/// MNIST checkpoint is 1.3 MB; decoding it through serde took ~50 ms of the main thread).
+fn checkpoint_message(data: &JsValue) -> Option<(Experiment, u64, js_sys::Uint8Array)> {
+    let get = |key: &str| js_sys::Reflect::get(data, &key.into()).ok();
+    if get("kind")?.as_string()? != "checkpoint" {
+        return None;
+    }
+    let experiment = serde_wasm_bindgen::from_value(get("experiment")?).ok()?;
+    let epoch = get("epoch")?.as_f64()? as u64;
+    let bytes = get("bytes")?.dyn_into::<js_sys::Uint8Array>().ok()?;
+    Some((experiment, epoch, bytes))
+}
+
+/// Routes the worker's messages to the page while it is the current one; an error event (a
+/// trap, memory exhausted) replaces it, as a panic it reports does (`FromWorker::Crashed`).
+fn listen_to_worker(page: &Rc<Page>, worker: &Worker) {
+    let generation = page.generation.get();
+    let p = page.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        if p.generation.get() != generation {
+            return;
+        }
+        let data = e.data();
+        if let Some((experiment, epoch, bytes)) = checkpoint_message(&data) {
+            *p.checkpoint.borrow_mut() = Some(bytes);
+            return p.dispatch(Msg::CheckpointSaved { experiment, epoch });
+        }
+        match serde_wasm_bindgen::from_value::<FromWorker>(data) {
+            Ok(msg) => p.dispatch(Msg::Worker(msg)),
+            Err(err) => super::dom::set_text("error", &format!("unexpected message from the worker: {err}")),
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let p = page.clone();
+    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+        e.prevent_default();
+        if p.generation.get() == generation {
+            p.dispatch(Msg::WorkerFailed { reason: e.message() });
+        }
+    });
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+}

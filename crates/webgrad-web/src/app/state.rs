@@ -1,0 +1,186 @@
+//! What the page knows: one `App`, changed only by `update::update`. Plain data (no DOM, no JS
+//! objects), so the update logic runs and is tested natively. The bytes the page must keep for
+//! a worker restart (local files, the last checkpoint) stay with the shell as browser objects;
+//! the state records only that they exist.
+
+use std::rc::Rc;
+
+use webgrad_nn::{ActivationName, Head, LayerConfig, MlpConfig, OptimizerConfig};
+
+use crate::loss_history::LossHistory;
+use crate::protocol::{Boundary, DataSummary, Experiment};
+
+/// Per-epoch points kept for the charts (thinned past twice this; see `thin_epochs`).
+pub const EPOCH_POINTS: usize = 512;
+
+/// After this many worker failures in one visit the page stops replacing it (a crash loop).
+pub const MAX_RESTARTS: u32 = 3;
+
+/// How the loss chart is drawn (the chart's own controls).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChartOptions {
+    pub log_scale: bool,
+    /// Exponential moving-average weight in [0, 0.999].
+    pub smoothing: f64,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        ChartOptions { log_scale: false, smoothing: 0.95 }
+    }
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub running: bool,
+    /// The worker is up and answers (between its `Ready` and a failure).
+    pub ready: bool,
+    /// Controls changed since the worker last built the model: the next Train/Step resets first.
+    pub dirty: bool,
+    /// The experiment the controls describe, or what is wrong with them. Kept current by
+    /// every control event (`Msg::Edited`) and by every experiment the page puts into them.
+    pub form: Result<Experiment, String>,
+    pub chart: ChartOptions,
+    pub losses: LossHistory,
+    /// (step, test loss) after each epoch.
+    pub test_losses: Vec<(u64, f64)>,
+    /// Shared with the chart snapshot (`views::Charts`), which each animation frame takes.
+    pub summary: Option<Rc<DataSummary>>,
+    pub boundary: Option<Rc<Boundary>>,
+    pub step: u64,
+    pub epoch: u64,
+    pub samples_per_sec: f64,
+    /// (epoch, train score, test score): accuracy, or R² for regression.
+    pub scores: Vec<(u64, Option<f64>, f64)>,
+    pub regression: bool,
+    /// The experiment sent with files that are still loading (shown once they load).
+    pub pending_files: Option<Experiment>,
+    /// What a replacement worker needs if this one fails: the last experiment sent, whether the
+    /// shell holds the files it came from (local data cannot be fetched again) and the last
+    /// checkpoint the worker posted (after every epoch; its bytes are the shell's).
+    pub experiment: Option<Experiment>,
+    pub has_files: bool,
+    pub checkpoint: Option<(Experiment, u64)>,
+    /// A replacement worker is starting or restoring; `restarts` counts them in this visit.
+    pub restoring: bool,
+    pub restarts: u32,
+    /// Why the link's settings were not applied: shown once the first experiment is loaded
+    /// (the Reset that loads it clears the error line).
+    pub link_error: Option<String>,
+}
+
+impl App {
+    /// The page as it opens, its controls showing `form`.
+    pub fn new(form: Experiment, link_error: Option<String>) -> App {
+        App {
+            running: false,
+            ready: false,
+            dirty: false,
+            form: Ok(form),
+            chart: ChartOptions::default(),
+            losses: LossHistory::default(),
+            test_losses: Vec::new(),
+            summary: None,
+            boundary: None,
+            step: 0,
+            epoch: 0,
+            samples_per_sec: 0.0,
+            scores: Vec::new(),
+            regression: false,
+            pending_files: None,
+            experiment: None,
+            has_files: false,
+            checkpoint: None,
+            restoring: false,
+            restarts: 0,
+            link_error,
+        }
+    }
+
+    /// Forgets the curves of the previous model.
+    pub fn clear_history(&mut self) {
+        self.losses.clear();
+        self.test_losses.clear();
+        self.scores.clear();
+        self.step = 0;
+        self.epoch = 0;
+    }
+}
+
+/// "109,386 parameters · about 2.3 MB to train (batch 64, adam)" for the experiment's model on
+/// the loaded data's shape (the model's own formulas); `None` when the experiment does not
+/// describe a model. `applied` says whether the worker's model already has this shape.
+pub fn model_size_text(summary: &DataSummary, e: &Experiment, applied: bool) -> Option<String> {
+    let hidden = e
+        .layers
+        .iter()
+        .map(|l| {
+            let activation = ActivationName::parse(&l.activation)?;
+            Ok::<_, String>(LayerConfig { width: l.width, activation, dropout: l.dropout })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    let head = if summary.class_names.is_empty() {
+        Head::Linear { outputs: 1 }
+    } else {
+        Head::Softmax { classes: summary.class_names.len().max(2) }
+    };
+    let cfg = MlpConfig { input: summary.features, hidden, head, init: webgrad_nn::Init::GlorotUniform };
+    let batch = e.batch.max(1);
+    let slots = OptimizerConfig::by_name(&e.optimizer).map(|o| o.rule().state_slots()).unwrap_or(0);
+    let bytes = cfg.training_memory_bytes(batch, slots) as f64;
+    let size = if bytes < 1e6 { format!("{:.0} KB", (bytes / 1e3).max(1.0)) } else { format!("{:.1} MB", bytes / 1e6) };
+    let note = if applied { "" } else { " — Reset or Train to apply" };
+    Some(format!(
+        "{} parameters · about {size} to train (batch {batch}, {}){note}",
+        thousands(cfg.parameter_count()),
+        e.optimizer
+    ))
+}
+
+/// 109386 → "109,386"
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(109_386), "109,386");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn model_size_counts_the_mnist_mlp() {
+        let summary = DataSummary {
+            name: "mnist".into(),
+            train_rows: 8000,
+            test_rows: 2000,
+            features: 784,
+            class_names: (0..10).map(|c| c.to_string()).collect(),
+            points: Vec::new(),
+            preview: None,
+            image_shape: Some((28, 28)),
+        };
+        let e = Experiment::defaults_for("mnist");
+        // 784·128+128 + 128·64+64 + 64·10+10
+        let text = model_size_text(&summary, &e, true).unwrap();
+        assert!(text.starts_with("109,386 parameters · about "), "{text}");
+        assert!(text.ends_with("(batch 64, adam)"), "{text}");
+        assert!(model_size_text(&summary, &e, false).unwrap().ends_with("Reset or Train to apply"));
+    }
+}

@@ -1,0 +1,557 @@
+//! The page's one update: every event (a control, a button, a worker message, a worker failure)
+//! is a `Msg`; `update` changes the `App` and returns the `Effect`s to carry out — messages to the
+//! worker and views to show — which the shell runs after the state is released. No DOM here.
+
+use std::rc::Rc;
+
+use webgrad_nn::Report;
+
+use super::state::{App, ChartOptions, EPOCH_POINTS, MAX_RESTARTS, model_size_text};
+use crate::loss_history::thin_epochs;
+use crate::protocol::*;
+
+/// Everything that can happen to the page.
+#[derive(Debug)]
+pub enum Msg {
+    /// A message from the current worker (`Checkpoint` and `Crashed` come as their own `Msg`s).
+    Worker(FromWorker),
+    /// The worker saved a checkpoint (its bytes stay with the shell).
+    CheckpointSaved {
+        experiment: Experiment,
+        epoch: u64,
+    },
+    /// The worker failed: a panic it reported, a trap, memory exhausted.
+    WorkerFailed {
+        reason: String,
+    },
+    /// A replacement worker could not be started.
+    WorkerNotStarted {
+        reason: String,
+    },
+    /// A control of the model or the run changed: the controls, read again.
+    Edited(Result<Experiment, String>),
+    /// A control of the data changed (samples, noise, split, seed, normalisation): load again.
+    DataEdited(Result<Experiment, String>),
+    DatasetChosen {
+        dataset: String,
+        seed: u64,
+    },
+    LoadUrl {
+        url: String,
+        label: Option<String>,
+        seed: u64,
+    },
+    /// Files were picked or dropped (the shell holds them); `dataset` is the data choice shown.
+    FilesChosen {
+        names: Vec<String>,
+        label: Option<String>,
+        dataset: String,
+    },
+    /// A model file to import was read (or could not be).
+    ImportRead {
+        name: String,
+        bytes: Result<Vec<u8>, String>,
+    },
+    /// The learning rate changed: it applies from the next step, without a reset.
+    LrChanged {
+        lr: Result<f64, String>,
+        form: Result<Experiment, String>,
+    },
+    ChartOptions(ChartOptions),
+    Train,
+    Pause,
+    Step,
+    /// The Reset button, with the controls read again.
+    Reset(Result<Experiment, String>),
+    CancelLoad,
+    Export,
+    ShowCell {
+        truth: u32,
+        predicted: u32,
+    },
+    Predict {
+        ink: Vec<u8>,
+        width: usize,
+        height: usize,
+    },
+}
+
+/// What the shell does after an update.
+#[derive(Debug, PartialEq)]
+pub enum Effect {
+    Send(ToWorker),
+    /// Post the files just chosen (then keep them) with this experiment.
+    PostNewFiles(Experiment),
+    /// A replacement worker continues: from the kept files (for local data) or the experiment's
+    /// own data, and from the kept checkpoint's bytes when `with_checkpoint`.
+    PostRestore {
+        experiment: Experiment,
+        with_files: bool,
+        with_checkpoint: bool,
+    },
+    /// Stop the worker and start a new one (which says `Ready`).
+    ReplaceWorker,
+    View(View),
+    /// Draw the charts and buttons in the next animation frame.
+    Render,
+}
+
+/// The DOM changes an update asks for (`views::show` carries them out).
+#[derive(Debug, PartialEq)]
+pub enum View {
+    /// Set the text of the element with this id.
+    Text(&'static str, String),
+    Hidden(&'static str, bool),
+    /// The load progress bar: (bytes, total), or unknown total.
+    LoadProgress(Option<(f64, f64)>),
+    /// Put an experiment into the controls.
+    Experiment(Experiment),
+    /// Keep the experiment in the address bar.
+    Link(Experiment),
+    /// The model's hidden layers into the layer builder.
+    Layers(Vec<HiddenLayer>),
+    Preview(Option<Preview>),
+    Table {
+        id: &'static str,
+        title: String,
+        preview: Preview,
+    },
+    Classification(webgrad_nn::metrics::ClassificationReport),
+    HideEvaluation,
+    Diagram {
+        sizes: Vec<usize>,
+        units: Vec<Vec<usize>>,
+        layers: Vec<Vec<f32>>,
+    },
+    Gallery(Vec<GalleryItem>),
+    Fit(Vec<(f32, f32)>),
+    Prediction(Vec<(String, f32)>),
+    ExportLinks {
+        safetensors: Bytes,
+        json: String,
+    },
+}
+
+fn text(id: &'static str, s: impl Into<String>) -> Effect {
+    Effect::View(View::Text(id, s.into()))
+}
+
+fn hidden(id: &'static str, hidden: bool) -> Effect {
+    Effect::View(View::Hidden(id, hidden))
+}
+
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let mut out = Vec::new();
+    match msg {
+        Msg::Worker(m) => worker_message(app, m, &mut out),
+        Msg::CheckpointSaved { experiment, epoch } => app.checkpoint = Some((experiment, epoch)),
+        Msg::WorkerFailed { reason } => worker_failed(app, &reason, &mut out),
+        Msg::WorkerNotStarted { reason } => out.push(text(
+            "error",
+            format!("The training worker failed ({reason}) and could not be restarted. Reload the page."),
+        )),
+        Msg::Edited(form) => {
+            app.form = form;
+            app.dirty = true;
+            model_size(app, false, &mut out);
+        }
+        Msg::DataEdited(form) => {
+            app.form = form;
+            reset(app, &mut out);
+        }
+        Msg::DatasetChosen { dataset, seed } => {
+            let mut e = Experiment::defaults_for(&dataset);
+            e.seed = seed;
+            show_form(app, e, &mut out);
+            reset(app, &mut out);
+        }
+        Msg::LoadUrl { url, label, seed } => {
+            let mut e = Experiment::defaults_for("url");
+            e.data = DataChoice::Url { url: url.trim().to_string(), label };
+            e.seed = seed;
+            show_form(app, e, &mut out);
+            out.push(hidden("load-box", false));
+            out.push(text("load-status", "Connecting…"));
+            reset(app, &mut out);
+        }
+        Msg::FilesChosen { names, label, dataset } => files_chosen(app, names, label, &dataset, &mut out),
+        Msg::ImportRead { name, bytes } => match bytes {
+            Ok(bytes) => out.push(Effect::Send(ToWorker::Import { name, bytes: Bytes::from(bytes) })),
+            Err(e) => out.push(text("error", format!("{name}: {e}"))),
+        },
+        Msg::LrChanged { lr, form } => {
+            app.form = form;
+            match lr {
+                Ok(lr) if lr > 0.0 && lr.is_finite() => {
+                    out.push(text("error", ""));
+                    out.push(Effect::Send(ToWorker::SetLr { lr }));
+                }
+                Ok(lr) => out.push(text("error", format!("learning rate '{lr}' must be a positive number"))),
+                Err(e) => out.push(text("error", e)),
+            }
+        }
+        Msg::ChartOptions(options) => {
+            app.chart = options;
+            out.push(Effect::Render);
+        }
+        Msg::Train | Msg::Step => {
+            if !app.dirty || reset(app, &mut out) {
+                out.push(Effect::Send(if matches!(msg, Msg::Train) { ToWorker::Play } else { ToWorker::Step }));
+            }
+        }
+        Msg::Reset(form) => {
+            app.form = form;
+            reset(app, &mut out);
+        }
+        Msg::Pause => out.push(Effect::Send(ToWorker::Pause)),
+        Msg::CancelLoad => out.push(Effect::Send(ToWorker::CancelLoad)),
+        Msg::Export => out.push(Effect::Send(ToWorker::Export)),
+        Msg::ShowCell { truth, predicted } => out.push(Effect::Send(ToWorker::ShowCell { truth, predicted })),
+        Msg::Predict { ink, width, height } => {
+            out.push(Effect::Send(ToWorker::Predict { ink: Bytes::from(ink), width, height }))
+        }
+    }
+    out
+}
+
+/// Puts `e` into the controls; it is the form from now on.
+fn show_form(app: &mut App, e: Experiment, out: &mut Vec<Effect>) {
+    out.push(Effect::View(View::Experiment(e.clone())));
+    app.form = Ok(e);
+}
+
+/// Sends Reset with the form's experiment; false (and the error shown) if it is invalid.
+fn reset(app: &mut App, out: &mut Vec<Effect>) -> bool {
+    let experiment = match &app.form {
+        Ok(e) => e.clone(),
+        Err(e) => {
+            out.push(text("error", e.clone()));
+            return false;
+        }
+    };
+    out.push(text("error", ""));
+    out.push(Effect::View(View::Link(experiment.clone())));
+    app.clear_history();
+    app.dirty = false;
+    out.push(Effect::View(View::HideEvaluation));
+    out.push(text("accuracy", "Train for an epoch to see the test metrics."));
+    out.push(text("stats", "Loading the data and building the model…"));
+    app.experiment = Some(experiment.clone());
+    out.push(Effect::Send(ToWorker::Reset { experiment }));
+    out.push(Effect::Render);
+    true
+}
+
+/// The parameter count and memory estimate of the form's model on the loaded data.
+fn model_size(app: &App, applied: bool, out: &mut Vec<Effect>) {
+    if let (Some(summary), Ok(e)) = (&app.summary, &app.form)
+        && let Some(s) = model_size_text(summary, e, applied)
+    {
+        out.push(text("param-count", s));
+    }
+}
+
+fn files_chosen(app: &mut App, names: Vec<String>, label: Option<String>, dataset: &str, out: &mut Vec<Effect>) {
+    if names.is_empty() {
+        return;
+    }
+    let mut experiment = match &app.form {
+        Ok(e) => e.clone(),
+        Err(e) => return out.push(text("error", e.clone())),
+    };
+    let name = names.join(" + ");
+    experiment.data = DataChoice::File { name: name.clone(), label };
+    // a new kind of data gets the tabular defaults unless the person already left MNIST/2-D
+    if dataset != "file" {
+        let defaults = Experiment::defaults_for("file");
+        (experiment.layers, experiment.lr, experiment.batch, experiment.epochs) =
+            (defaults.layers, defaults.lr, defaults.batch, defaults.epochs);
+        experiment.normalise = defaults.normalise;
+    }
+    out.push(text("error", ""));
+    out.push(hidden("load-box", false));
+    out.push(text("load-status", format!("Reading {name}…")));
+    out.push(Effect::PostNewFiles(experiment.clone()));
+    app.has_files = true;
+    app.experiment = Some(experiment.clone());
+    app.pending_files = Some(experiment);
+}
+
+/// The worker failed: a replacement gets the data and the last checkpoint back (see `Ready`).
+fn worker_failed(app: &mut App, reason: &str, out: &mut Vec<Effect>) {
+    (app.ready, app.running, app.restoring) = (false, false, true);
+    app.restarts += 1;
+    out.push(Effect::Render);
+    if app.restarts > MAX_RESTARTS {
+        return out.push(text(
+            "error",
+            format!(
+                "The training worker failed again ({reason}); it was restarted {MAX_RESTARTS} times already. Reload the page."
+            ),
+        ));
+    }
+    out.push(Effect::ReplaceWorker);
+    let what = match &app.checkpoint {
+        Some((_, epoch)) => format!("restoring the data and the model saved after epoch {epoch}…"),
+        None => "reloading the data (no epoch had finished, so the model starts afresh)…".to_string(),
+    };
+    out.push(text("error", format!("The training worker failed ({reason}). A new one was started; {what}")));
+    out.push(text("stats", "Restarting the training worker…"));
+}
+
+/// What a replacement worker continues from: the checkpoint's experiment, else the last one.
+fn restore(app: &mut App, out: &mut Vec<Effect>) {
+    let experiment = app.checkpoint.as_ref().map(|c| c.0.clone()).or_else(|| app.experiment.clone());
+    let Some(experiment) = experiment else {
+        app.restoring = false;
+        reset(app, out);
+        return;
+    };
+    let with_files = matches!(experiment.data, DataChoice::File { .. }) && app.has_files;
+    out.push(Effect::PostRestore { experiment, with_files, with_checkpoint: app.checkpoint.is_some() });
+}
+
+fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
+    match msg {
+        FromWorker::Ready { backend, notice, resume } => worker_ready(app, backend, notice, resume, out),
+        FromWorker::Resumed { epoch, step } => resumed(app, epoch, step, out),
+        FromWorker::LoadProgress { name, bytes, total, rows } => {
+            out.push(hidden("load-box", false));
+            let mb = |b: u64| b as f64 / 1e6;
+            match total {
+                Some(t) if t > 0 => {
+                    out.push(Effect::View(View::LoadProgress(Some((bytes as f64, t as f64)))));
+                    out.push(text("load-status", format!("{name}: {:.1} of {:.1} MB, {rows} rows", mb(bytes), mb(t))));
+                }
+                _ => {
+                    out.push(Effect::View(View::LoadProgress(None)));
+                    out.push(text("load-status", format!("{name}: {:.1} MB, {rows} rows", mb(bytes))));
+                }
+            }
+        }
+        FromWorker::Weights { sizes, units, layers } => {
+            out.push(hidden("diagram-figure", false));
+            out.push(Effect::View(View::Diagram { sizes, units, layers }));
+        }
+        FromWorker::Gallery { title, items } => {
+            out.push(text("images-heading", title));
+            out.push(Effect::View(View::Gallery(items)));
+            out.push(hidden("images-panel", false));
+        }
+        FromWorker::Fit { points, outputs } => {
+            let which = if outputs > 1 { format!(" (the first of {outputs} outputs)") } else { String::new() };
+            let caption = format!(
+                "{} test rows{which}: true value across, prediction up. On the dashed line the prediction is exact.",
+                points.len()
+            );
+            out.push(hidden("fit-figure", false));
+            out.push(Effect::View(View::Fit(points)));
+            out.push(text("fit-caption", caption));
+        }
+        FromWorker::CellRows { title, preview } => {
+            out.push(Effect::View(View::Table { id: "cell-examples", title, preview }))
+        }
+        FromWorker::Prediction { probabilities } => out.push(Effect::View(View::Prediction(probabilities))),
+        FromWorker::Device { backend, notice } => {
+            out.push(text("backend-status", format!("Training device: {backend}. {notice}")))
+        }
+        FromWorker::DataLoaded { summary, parameters: _, model } => data_loaded(app, summary, model, out),
+        FromWorker::Progress { step, epoch, losses, samples_per_sec, boundary } => {
+            for (step, loss) in losses {
+                app.losses.push(step, loss);
+            }
+            (app.step, app.epoch) = (step, epoch);
+            if samples_per_sec > 0.0 {
+                app.samples_per_sec = samples_per_sec;
+            }
+            if let Some(b) = boundary {
+                app.boundary = Some(Rc::new(b));
+            }
+            let epochs = if epoch == 1 { "epoch" } else { "epochs" };
+            let loss = app.losses.last().map(|(_, l)| format!(" — loss {l:.4}")).unwrap_or_default();
+            out.push(text(
+                "stats",
+                format!("{epoch} {epochs} done, step {step}{loss} — {:.0} samples/s", app.samples_per_sec),
+            ));
+            out.push(Effect::Render);
+        }
+        FromWorker::Epoch { epoch, train_loss, test_loss, report, train_score, test_score } => {
+            epoch_finished(app, epoch, train_loss, test_loss, report, train_score, test_score, out)
+        }
+        FromWorker::Running { running } => {
+            app.running = running;
+            out.push(Effect::Render);
+        }
+        FromWorker::Exported { safetensors, json } => {
+            out.push(Effect::View(View::ExportLinks { safetensors, json }));
+            out.push(text("announcer", "The model is ready to download."));
+        }
+        FromWorker::Imported { name, parameters: _, model, layers } => imported(app, name, model, layers, out),
+        FromWorker::Error { message } => {
+            app.pending_files = None;
+            app.restoring = false;
+            out.push(hidden("load-box", true));
+            out.push(text("error", message));
+        }
+        FromWorker::Checkpoint { experiment, epoch, .. } => app.checkpoint = Some((experiment, epoch)),
+        FromWorker::Crashed { message } => worker_failed(app, &message, out),
+    }
+}
+
+fn worker_ready(app: &mut App, backend: String, notice: Option<String>, resume: Option<Resume>, out: &mut Vec<Effect>) {
+    app.ready = true;
+    let line = match notice {
+        Some(n) => format!("Training device: {backend}. {n}"),
+        None => format!("Training device: {backend}."),
+    };
+    out.push(text("backend-status", line));
+    out.push(Effect::Render);
+    // The worker drops messages that arrive before its wasm runs, so the first Reset
+    // goes out only now.
+    match resume {
+        _ if app.restoring => restore(app, out),
+        Some(r) => {
+            out.push(Effect::View(View::Link(r.experiment.clone())));
+            show_form(app, r.experiment, out);
+            out.push(text("stats", format!("Resuming the checkpoint saved after epoch {}…", r.epoch)));
+            out.push(Effect::Send(ToWorker::Resume));
+        }
+        None => {
+            reset(app, out);
+        }
+    }
+    if let Some(e) = app.link_error.take() {
+        out.push(text("error", e));
+    }
+}
+
+fn resumed(app: &mut App, epoch: u64, step: u64, out: &mut Vec<Effect>) {
+    (app.step, app.epoch, app.dirty) = (step, epoch, false);
+    if app.restoring {
+        app.restoring = false;
+        // the steps trained between the checkpoint and the failure are gone
+        app.losses.truncate_after(step);
+        app.test_losses.retain(|p| p.0 <= step);
+        app.scores.retain(|s| s.0 <= epoch);
+        out.push(text(
+            "error",
+            format!(
+                "The training worker failed and was replaced. Restored: the data and the model after epoch {epoch} (step {step}); press Train to continue."
+            ),
+        ));
+    }
+    let epochs = if epoch == 1 { "epoch" } else { "epochs" };
+    out.push(text(
+        "stats",
+        format!("Resumed from the checkpoint: {epoch} {epochs} done, step {step}. Press Train to continue."),
+    ));
+    out.push(text("announcer", format!("Resumed training after epoch {epoch}.")));
+    out.push(Effect::Render);
+}
+
+/// An epoch finished: its test metrics, curves and announcement.
+#[allow(clippy::too_many_arguments)]
+fn epoch_finished(
+    app: &mut App,
+    epoch: u64,
+    train_loss: f64,
+    test_loss: f64,
+    report: Report,
+    train_score: Option<f64>,
+    test_score: f64,
+    out: &mut Vec<Effect>,
+) {
+    app.test_losses.push((app.step, test_loss));
+    app.scores.push((epoch, train_score, test_score));
+    thin_epochs(&mut app.test_losses, EPOCH_POINTS);
+    thin_epochs(&mut app.scores, EPOCH_POINTS);
+    app.regression = matches!(report, Report::Regression(_));
+    let (accuracy, announce) = match report {
+        Report::Classification(r) => {
+            let percent = 100.0 * r.accuracy;
+            out.push(Effect::View(View::Classification(r)));
+            (
+                format!("Test accuracy: {percent:.2} % (test loss {test_loss:.4}) after epoch {epoch}"),
+                format!(
+                    "Epoch {epoch}: train loss {train_loss:.4}, test loss {test_loss:.4}, test accuracy {percent:.1} percent."
+                ),
+            )
+        }
+        Report::Regression(r) => (
+            format!("Test MSE {:.4}, MAE {:.4}, R² {:.3} after epoch {epoch}", r.mse, r.mae, r.r2),
+            format!("Epoch {epoch}: train loss {train_loss:.4}, test MSE {:.4}, R squared {:.3}.", r.mse, r.r2),
+        ),
+    };
+    out.push(text("accuracy", accuracy));
+    out.push(text("announcer", announce));
+    out.push(Effect::Render);
+}
+
+fn imported(app: &mut App, name: String, model: String, layers: Vec<HiddenLayer>, out: &mut Vec<Effect>) {
+    if let Ok(form) = &mut app.form {
+        form.layers = layers.clone();
+    }
+    out.push(Effect::View(View::Layers(layers)));
+    model_size(app, true, out);
+    out.push(text("model-expression", model));
+    out.push(text("error", ""));
+    app.dirty = false;
+    app.clear_history();
+    out.push(text("announcer", format!("Imported {name}.")));
+    out.push(text("stats", format!("Imported {name}: evaluated on this data. Train to continue.")));
+    out.push(Effect::Render);
+}
+
+fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec<Effect>) {
+    // a new model: the last checkpoint belonged to the one before (a resumed model posts its
+    // checkpoint again right after)
+    if app.restoring && app.checkpoint.is_none() {
+        app.restoring = false;
+        out.push(text(
+            "error",
+            "The training worker failed and was replaced. Restored: the data; no epoch had finished, so the model starts afresh.",
+        ));
+    }
+    app.checkpoint = None;
+    out.push(hidden("load-box", true));
+    out.push(Effect::View(View::Preview(summary.preview.clone())));
+    if let Some(e) = app.pending_files.take() {
+        show_form(app, e, out);
+    }
+    let classes = if summary.class_names.is_empty() {
+        "regression".to_string()
+    } else {
+        format!("{} classes", summary.class_names.len())
+    };
+    out.push(text(
+        "data-summary",
+        format!(
+            "{}: {} training rows, {} test rows, {} features, {classes}.",
+            summary.name, summary.train_rows, summary.test_rows, summary.features
+        ),
+    ));
+    out.push(text("model-expression", model));
+    out.push(hidden("boundary-figure", summary.features != 2));
+    let regression = summary.class_names.is_empty();
+    out.push(text(
+        "boundary-caption",
+        if regression {
+            "Model output over the plane: orange = low, blue = high; circles are training points, squares test points."
+        } else {
+            "Model output over the plane: orange = class 0, blue = class 1; circles are training points, squares test points."
+        },
+    ));
+    out.push(hidden("confusion-help", regression));
+    // shown again by the first Weights message
+    out.push(hidden("diagram-figure", true));
+    let digits = summary.image_shape == Some((28, 28));
+    out.push(hidden("images-panel", !digits));
+    out.push(hidden("draw-panel", !digits));
+    out.push(text("stats", "Ready. Press Train."));
+    app.summary = Some(Rc::new(summary));
+    model_size(app, true, out);
+    out.push(Effect::Render);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,170 @@
+use super::*;
+
+fn app() -> App {
+    App::new(Experiment::defaults_for("iris"), None)
+}
+
+fn sent(effects: &[Effect]) -> Vec<&ToWorker> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+fn texts<'a>(effects: &'a [Effect], id: &str) -> Vec<&'a str> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::View(View::Text(i, t)) if *i == id => Some(t.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ready(app: &mut App, resume: Option<Resume>) -> Vec<Effect> {
+    update(app, Msg::Worker(FromWorker::Ready { backend: "cpu".into(), notice: None, resume }))
+}
+
+#[test]
+fn the_first_ready_resets_with_the_form_and_shows_the_link_error_after() {
+    let mut app = App::new(Experiment::defaults_for("iris"), Some("the link's settings were not applied".into()));
+    let effects = ready(&mut app, None);
+    assert!(app.ready);
+    assert_eq!(sent(&effects), [&ToWorker::Reset { experiment: Experiment::defaults_for("iris") }]);
+    // the reset clears the error line; the link's error comes after it
+    assert_eq!(texts(&effects, "error"), ["", "the link's settings were not applied"]);
+    assert!(app.link_error.is_none());
+}
+
+#[test]
+fn ready_with_a_saved_checkpoint_resumes_it() {
+    let mut app = app();
+    let saved = Experiment::defaults_for("spiral");
+    let effects = ready(&mut app, Some(Resume { experiment: saved.clone(), epoch: 3, step: 90 }));
+    assert_eq!(sent(&effects), [&ToWorker::Resume]);
+    assert_eq!(app.form, Ok(saved.clone()));
+    assert!(effects.contains(&Effect::View(View::Experiment(saved))));
+}
+
+#[test]
+fn train_after_an_edit_resets_first_and_an_invalid_form_sends_nothing() {
+    let mut app = app();
+    ready(&mut app, None);
+    assert_eq!(sent(&update(&mut app, Msg::Train)), [&ToWorker::Play]);
+    let mut edited = Experiment::defaults_for("iris");
+    edited.lr = 0.5;
+    update(&mut app, Msg::Edited(Ok(edited.clone())));
+    assert!(app.dirty);
+    assert_eq!(sent(&update(&mut app, Msg::Step)), [&ToWorker::Reset { experiment: edited }, &ToWorker::Step]);
+    assert!(!app.dirty);
+    update(&mut app, Msg::Edited(Err("batch size 'x' is not a valid number".into())));
+    let effects = update(&mut app, Msg::Train);
+    assert!(sent(&effects).is_empty());
+    assert_eq!(texts(&effects, "error"), ["batch size 'x' is not a valid number"]);
+}
+
+#[test]
+fn a_reset_forgets_the_curves() {
+    let mut app = app();
+    ready(&mut app, None);
+    let progress = FromWorker::Progress {
+        step: 2,
+        epoch: 0,
+        losses: vec![(1, 1.0), (2, 0.5)],
+        samples_per_sec: 10.0,
+        boundary: None,
+    };
+    update(&mut app, Msg::Worker(progress));
+    assert_eq!(app.losses.steps(), 2);
+    update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
+    assert_eq!((app.losses.steps(), app.step), (0, 0));
+}
+
+#[test]
+fn a_failed_worker_is_replaced_three_times_then_the_page_gives_up() {
+    let mut app = app();
+    ready(&mut app, None);
+    update(&mut app, Msg::CheckpointSaved { experiment: Experiment::defaults_for("iris"), epoch: 2 });
+    for _ in 0..MAX_RESTARTS {
+        let effects = update(&mut app, Msg::WorkerFailed { reason: "unreachable".into() });
+        assert!(effects.contains(&Effect::ReplaceWorker));
+        assert!(texts(&effects, "error")[0].contains("restoring the data and the model saved after epoch 2"));
+        assert!(!app.ready && app.restoring);
+    }
+    let effects = update(&mut app, Msg::Worker(FromWorker::Crashed { message: "panicked".into() }));
+    assert!(!effects.contains(&Effect::ReplaceWorker));
+    assert!(texts(&effects, "error")[0].contains("restarted 3 times already"));
+}
+
+#[test]
+fn a_replacement_worker_restores_the_checkpoint_and_forgets_later_steps() {
+    let mut app = app();
+    ready(&mut app, None);
+    let losses = (1..=10).map(|s| (s, 1.0 / s as f32)).collect();
+    update(
+        &mut app,
+        Msg::Worker(FromWorker::Progress { step: 10, epoch: 1, losses, samples_per_sec: 1.0, boundary: None }),
+    );
+    let saved = Experiment::defaults_for("iris");
+    update(&mut app, Msg::CheckpointSaved { experiment: saved.clone(), epoch: 1 });
+    update(&mut app, Msg::WorkerFailed { reason: "trap".into() });
+    let effects = ready(&mut app, None);
+    assert_eq!(effects.iter().filter(|e| matches!(e, Effect::PostRestore { .. })).count(), 1);
+    assert!(effects.contains(&Effect::PostRestore { experiment: saved, with_files: false, with_checkpoint: true }));
+    assert!(sent(&effects).is_empty(), "no Reset: the replacement continues");
+    let effects = update(&mut app, Msg::Worker(FromWorker::Resumed { epoch: 1, step: 6 }));
+    assert!(!app.restoring);
+    assert_eq!(app.losses.last().map(|l| l.0), Some(6));
+    assert!(texts(&effects, "error")[0].contains("after epoch 1 (step 6)"));
+}
+
+#[test]
+fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
+    let mut app = App::new(Experiment::defaults_for("mnist"), None);
+    ready(&mut app, None);
+    let names = vec!["x.npy".to_string(), "y.npy".to_string()];
+    let effects = update(&mut app, Msg::FilesChosen { names, label: None, dataset: "mnist".into() });
+    let Some(Effect::PostNewFiles(e)) = effects.iter().find(|e| matches!(e, Effect::PostNewFiles(_))) else {
+        panic!("no files posted: {effects:?}")
+    };
+    assert_eq!(e.data, DataChoice::File { name: "x.npy + y.npy".into(), label: None });
+    assert_eq!(e.layers, Experiment::defaults_for("file").layers);
+    assert!(app.has_files);
+    let summary = DataSummary {
+        name: "x.npy + y.npy".into(),
+        train_rows: 48,
+        test_rows: 12,
+        features: 784,
+        class_names: vec!["a".into(), "b".into()],
+        points: Vec::new(),
+        preview: None,
+        image_shape: Some((28, 28)),
+    };
+    let loaded = FromWorker::DataLoaded { summary, parameters: 0, model: "nn.Sequential()".into() };
+    let effects = update(&mut app, Msg::Worker(loaded));
+    assert_eq!(
+        app.form.as_ref().map(|f| f.data.clone()),
+        Ok(DataChoice::File { name: "x.npy + y.npy".into(), label: None })
+    );
+    assert_eq!(
+        texts(&effects, "data-summary"),
+        ["x.npy + y.npy: 48 training rows, 12 test rows, 784 features, 2 classes."]
+    );
+    assert!(texts(&effects, "param-count")[0].contains("parameters"));
+}
+
+#[test]
+fn a_learning_rate_must_be_positive() {
+    let mut app = app();
+    let form = || Ok(Experiment::defaults_for("iris"));
+    assert_eq!(sent(&update(&mut app, Msg::LrChanged { lr: Ok(0.1), form: form() })), [&ToWorker::SetLr { lr: 0.1 }]);
+    assert!(!app.dirty, "a new learning rate applies without a reset");
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let effects = update(&mut app, Msg::LrChanged { lr: Ok(bad), form: form() });
+        assert!(sent(&effects).is_empty());
+        assert!(texts(&effects, "error")[0].contains("must be a positive number"));
+    }
+}

@@ -1,0 +1,128 @@
+//! Carries out the views an update asks for, and draws the charts once per animation frame
+//! from a snapshot of the state (taken and released before any DOM call).
+
+use std::rc::Rc;
+
+use web_sys::{Element, HtmlCanvasElement, HtmlProgressElement};
+
+use super::dom::*;
+use super::state::{App, ChartOptions};
+use super::update::View;
+use super::{controls, diagram, fit_plot, images, layers, loss_chart, plane, tables};
+use crate::loss_history::LossHistory;
+use crate::protocol::{Boundary, DataSummary};
+
+pub fn show(view: View) {
+    match view {
+        View::Text(id, text) => set_text(id, &text),
+        View::Hidden(id, hidden) => set_hidden(id, hidden),
+        View::LoadProgress(progress) => {
+            let bar = by_id::<HtmlProgressElement>("load-progress");
+            match progress {
+                Some((value, max)) => {
+                    bar.set_max(max);
+                    bar.set_value(value);
+                }
+                None => {
+                    let _ = bar.remove_attribute("value");
+                }
+            }
+        }
+        View::Experiment(e) => controls::show_experiment(&e),
+        View::Link(e) => controls::remember_in_url(&e),
+        View::Layers(l) => layers::show(&l),
+        View::Preview(p) => controls::show_preview(p.as_ref()),
+        View::Table { id, title, preview } => controls::show_table(id, &title, &preview),
+        View::Classification(report) => tables::show_classification(&report),
+        View::HideEvaluation => tables::hide(),
+        View::Diagram { sizes, units, layers } => {
+            diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &sizes, &units, &layers)
+        }
+        View::Gallery(items) => images::show_gallery(&items),
+        View::Fit(points) => fit_plot::draw(&by_id::<HtmlCanvasElement>("fit-plot"), &points),
+        View::Prediction(p) => images::show_prediction(&p),
+        View::ExportLinks { safetensors, json } => {
+            let links = by_id::<Element>("export-links");
+            clear(&links);
+            for a in [
+                controls::download_link("webgrad-model.safetensors", &safetensors, "application/octet-stream"),
+                controls::download_link("webgrad-model.json", json.as_bytes(), "application/json"),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let _ = links.append_child(&a);
+            }
+        }
+    }
+}
+
+/// What one frame draws: copies of the curves (each at most ~1,000 points) and shared
+/// references to the data and the boundary.
+pub struct Charts {
+    ready: bool,
+    running: bool,
+    options: ChartOptions,
+    losses: LossHistory,
+    test_losses: Vec<(u64, f64)>,
+    scores: Vec<(u64, Option<f64>, f64)>,
+    regression: bool,
+    plane: Option<(Rc<Boundary>, Rc<DataSummary>)>,
+}
+
+impl Charts {
+    pub fn of(app: &App) -> Charts {
+        let plane = match (&app.boundary, &app.summary) {
+            (Some(b), Some(s)) if s.features == 2 => Some((b.clone(), s.clone())),
+            _ => None,
+        };
+        Charts {
+            ready: app.ready,
+            running: app.running,
+            options: app.chart,
+            losses: app.losses.clone(),
+            test_losses: app.test_losses.clone(),
+            scores: app.scores.clone(),
+            regression: app.regression,
+            plane,
+        }
+    }
+}
+
+pub fn render(c: &Charts) {
+    set_disabled("train", !c.ready || c.running);
+    set_disabled("pause", !c.running);
+    set_disabled("step", !c.ready || c.running);
+    loss_chart::draw(
+        &by_id::<HtmlCanvasElement>("loss-chart"),
+        &c.losses,
+        &c.test_losses,
+        c.options.log_scale,
+        c.options.smoothing,
+    );
+    let caption = match (c.losses.first(), c.losses.last()) {
+        (Some(first), Some(last)) => {
+            format!("Loss: first {:.4}, last {:.4} ({} steps).", first.1, last.1, c.losses.steps())
+        }
+        _ => "Loss: no steps yet.".to_string(),
+    };
+    set_text("loss-summary", &caption);
+    // the phone toolbar's compact chart, drawn only where the layout shows it
+    let mini = by_id::<HtmlCanvasElement>("mini-loss");
+    if mini.client_width() > 0 {
+        loss_chart::draw_mini(&mini, &c.losses, c.options.smoothing);
+    }
+    loss_chart::draw_scores(&by_id::<HtmlCanvasElement>("score-chart"), &c.scores);
+    let what = if c.regression { "R²" } else { "Accuracy" };
+    let score_caption = match c.scores.last() {
+        Some((e, Some(tr), te)) => {
+            format!("{what} after epoch {e}: train {:.2} %, test {:.2} %.", 100.0 * tr, 100.0 * te)
+        }
+        Some((e, None, te)) => format!("{what} after epoch {e}: test {:.2} %.", 100.0 * te),
+        None => format!("{what}: no epoch finished yet."),
+    };
+    set_text("score-summary", &score_caption);
+    if let Some((b, s)) = &c.plane {
+        plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty());
+    }
+}

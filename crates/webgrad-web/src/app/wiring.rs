@@ -1,0 +1,164 @@
+//! DOM events → `Msg`s. Each handler reads what its event says (the controls, a file list, a
+//! clicked cell) and dispatches; the state is changed only by the update. The few handlers
+//! that only echo a control into the page (slider values, the drop zone's highlight) stay here.
+
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, HtmlInputElement};
+
+use super::controls::{experiment_from_controls, label_choice, parse_num, show_experiment};
+use super::dom::*;
+use super::shell::Page;
+use super::state::{App, ChartOptions};
+use super::update::Msg;
+use super::{hyper, images, layers};
+use crate::protocol::Experiment;
+
+pub fn start() -> Result<(), JsValue> {
+    // A shared link carries the experiment in the fragment; apply it before the first Reset.
+    let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
+    let (linked, link_error) = match hash.trim_start_matches('#') {
+        "" => (None, None),
+        query => match Experiment::from_query(query) {
+            Ok(e) => (Some(e), None),
+            Err(e) => (None, Some(format!("the link's settings were not applied: {e}"))),
+        },
+    };
+    if let Some(e) = &link_error {
+        set_text("error", e);
+    }
+    let first = linked.unwrap_or_else(|| Experiment::defaults_for("mnist"));
+    show_experiment(&first);
+    let page = Page::new(App::new(first, link_error))?;
+    wire_buttons(&page);
+    wire_data(&page);
+    wire_model_and_training(&page);
+    wire_evaluation(&page);
+    Ok(())
+}
+
+fn seed() -> u64 {
+    input_value("seed").trim().parse().unwrap_or(1)
+}
+
+/// `on(id, event)` dispatching the message `make` builds at that moment.
+fn send_on(page: &Rc<Page>, id: &str, event: &str, make: impl Fn() -> Msg + 'static) {
+    let p = page.clone();
+    on(id, event, move || p.dispatch(make()));
+}
+
+fn wire_buttons(page: &Rc<Page>) {
+    send_on(page, "train", "click", || Msg::Train);
+    send_on(page, "pause", "click", || Msg::Pause);
+    send_on(page, "step", "click", || Msg::Step);
+    send_on(page, "reset", "click", || Msg::Reset(experiment_from_controls()));
+    send_on(page, "export", "click", || Msg::Export);
+    send_on(page, "cancel-load", "click", || Msg::CancelLoad);
+}
+
+/// Files picked or dropped go to the shell (File objects travel to the worker by structured
+/// clone), their names to the update.
+fn choose_files(page: &Rc<Page>, files: web_sys::FileList) {
+    let list = js_sys::Array::new();
+    let mut names = Vec::new();
+    for f in (0..files.length()).filter_map(|i| files.get(i)) {
+        names.push(f.name());
+        list.push(&f);
+    }
+    page.hold_chosen_files(list);
+    page.dispatch(Msg::FilesChosen { names, label: label_choice(), dataset: select_value("dataset") });
+}
+
+fn wire_data(page: &Rc<Page>) {
+    send_on(page, "dataset", "change", || Msg::DatasetChosen { dataset: select_value("dataset"), seed: seed() });
+    send_on(page, "load-url", "click", || Msg::LoadUrl {
+        url: input_value("data-url"),
+        label: label_choice(),
+        seed: seed(),
+    });
+    for id in ["samples", "noise", "train-ratio", "seed", "normalisation"] {
+        send_on(page, id, "change", || Msg::DataEdited(experiment_from_controls()));
+    }
+    on("noise", "input", || set_text("noise-value", &input_value("noise")));
+    on("train-ratio", "input", || set_text("train-ratio-value", &format!("{} %", input_value("train-ratio"))));
+    let p = page.clone();
+    on("data-file", "change", move || {
+        let input = by_id::<HtmlInputElement>("data-file");
+        if let Some(files) = input.files() {
+            choose_files(&p, files);
+        }
+        input.set_value("");
+    });
+    let p = page.clone();
+    on_event("drop-zone", "drop", move |e| {
+        e.prevent_default();
+        let _ = by_id::<Element>("drop-zone").class_list().remove_1("over");
+        if let Some(files) = e.dyn_ref::<web_sys::DragEvent>().and_then(|d| d.data_transfer()).and_then(|t| t.files()) {
+            choose_files(&p, files);
+        }
+    });
+    on_event("drop-zone", "dragover", |e| {
+        e.prevent_default();
+        let _ = by_id::<Element>("drop-zone").class_list().add_1("over");
+    });
+    on_event("drop-zone", "dragleave", |_| {
+        let _ = by_id::<Element>("drop-zone").class_list().remove_1("over");
+    });
+}
+
+fn wire_model_and_training(page: &Rc<Page>) {
+    let p = page.clone();
+    on("optimizer", "change", move || {
+        // the new optimizer's own settings first: they are part of the controls read next
+        hyper::show(&select_value("optimizer"), &[]);
+        p.dispatch(Msg::Edited(experiment_from_controls()));
+    });
+    let p = page.clone();
+    on_event("hyper-fields", "change", move |_| p.dispatch(Msg::Edited(experiment_from_controls())));
+    for id in ["batch", "epochs", "backend", "weight-decay", "l1", "l2", "schedule", "label-column"] {
+        send_on(page, id, "change", || Msg::Edited(experiment_from_controls()));
+    }
+    let p = page.clone();
+    layers::wire(move || p.dispatch(Msg::Edited(experiment_from_controls())));
+    send_on(page, "lr", "change", || Msg::LrChanged {
+        lr: parse_num::<f64>("lr", "learning rate"),
+        form: experiment_from_controls(),
+    });
+    let chart_options = || {
+        let smoothing = input_value("smoothing").parse::<f64>().unwrap_or(0.95).clamp(0.0, 0.999);
+        Msg::ChartOptions(ChartOptions { log_scale: checked("log-scale"), smoothing })
+    };
+    send_on(page, "log-scale", "change", chart_options);
+    on("smoothing", "input", || set_text("smoothing-value", &input_value("smoothing")));
+    send_on(page, "smoothing", "input", chart_options);
+}
+
+fn wire_evaluation(page: &Rc<Page>) {
+    let p = page.clone();
+    on_event("confusion", "click", move |e| {
+        let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
+        let Some(button) = target.and_then(|t| t.closest("button.cell").ok().flatten()) else { return };
+        let attr = |name: &str| button.get_attribute(name).and_then(|v| v.parse::<u32>().ok());
+        if let (Some(truth), Some(predicted)) = (attr("data-truth"), attr("data-predicted")) {
+            p.dispatch(Msg::ShowCell { truth, predicted });
+        }
+    });
+    let p = page.clone();
+    images::wire_drawing(move |ink, width, height| p.dispatch(Msg::Predict { ink, width, height }));
+    let p = page.clone();
+    on("import", "change", move || {
+        let input = by_id::<HtmlInputElement>("import");
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let (name, p) = (file.name(), p.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buf) => Ok(js_sys::Uint8Array::new(&buf).to_vec()),
+                Err(_) => Err("the file could not be read".to_string()),
+            };
+            p.dispatch(Msg::ImportRead { name, bytes });
+        });
+        input.set_value("");
+    });
+}

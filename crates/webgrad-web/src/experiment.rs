@@ -1,0 +1,475 @@
+//! The experiment: what the model and the run look like (everything a shared link has to
+//! reproduce), each dataset's defaults, and the link codec (`to_query` / `from_query`).
+
+use serde::{Deserialize, Serialize};
+
+/// Which data to train on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DataChoice {
+    /// The bundled 8,000 / 2,000 MNIST digits.
+    Mnist,
+    /// The bundled Iris flowers table (150 rows, 4 features, 3 species), split 80 / 20.
+    Iris,
+    /// A TensorFlow-Playground generator: circle, xor, gauss, spiral (classification), plane.
+    Synthetic { name: String, samples: usize, noise: f32, test_fraction: f32, seed: u64 },
+    /// A file the person picked or dropped (CSV/TSV, or an IDX/NPY pair); `label` names the
+    /// label column of a table (None: the last). Cannot be reloaded from a link.
+    File { name: String, label: Option<String> },
+    /// A file fetched from a URL (streamed), as for `File`.
+    Url { url: String, label: Option<String> },
+}
+
+/// One hidden layer of the MLP the page builds: `Linear(previous width, width)`, then the
+/// activation, then dropout with probability `dropout` (in [0, 1)) while training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HiddenLayer {
+    pub width: usize,
+    /// An `ActivationName` ("relu", "tanh", …).
+    pub activation: String,
+    #[serde(default)]
+    pub dropout: f32,
+}
+
+impl HiddenLayer {
+    pub fn new(width: usize, activation: &str, dropout: f32) -> HiddenLayer {
+        HiddenLayer { width, activation: activation.into(), dropout }
+    }
+}
+
+/// What the model and the run look like (everything a shared link has to reproduce).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    pub data: DataChoice,
+    /// Feature normalisation fitted on the training split: "none", "standardize" (mean 0,
+    /// std 1) or "minmax" (to [0, 1]). MNIST's pixels are divided by 255 before it.
+    #[serde(default = "no_normalisation")]
+    pub normalise: String,
+    /// The hidden layers in order, input side first (the output head follows the task).
+    pub layers: Vec<HiddenLayer>,
+    pub optimizer: String,
+    /// The optimizer's settings changed from PyTorch's defaults, by argument name
+    /// (`OptimizerConfig::set_hyperparameter`), e.g. [("beta2", 0.98)].
+    #[serde(default)]
+    pub hyper: Vec<(String, f64)>,
+    pub lr: f64,
+    pub batch: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    /// "auto", "webgpu" or "cpu".
+    #[serde(default = "auto")]
+    pub backend: String,
+    /// The optimizer's weight decay; `None` keeps its PyTorch default (AdamW: 0.01, others 0).
+    #[serde(default)]
+    pub weight_decay: Option<f64>,
+    /// L1 and L2 penalty coefficients on the weights, added to the loss.
+    #[serde(default)]
+    pub l1: f32,
+    #[serde(default)]
+    pub l2: f32,
+    /// "constant", "cosine" (5 % linear warm-up, then cosine to 0), "step" (halve three times
+    /// over the run) or "exp" (decay to 1 % by the end).
+    #[serde(default = "constant")]
+    pub schedule: String,
+}
+
+fn no_normalisation() -> String {
+    "none".into()
+}
+
+/// The normalisations the page offers (see `Experiment::normalise`).
+pub const NORMALISATIONS: [&str; 3] = ["none", "standardize", "minmax"];
+
+fn constant() -> String {
+    "constant".into()
+}
+
+/// The network diagram draws at most this many units per layer.
+pub const DIAGRAM_MAX_UNITS: usize = 16;
+
+/// The learning-rate schedules the page offers.
+pub const SCHEDULES: [&str; 4] = ["constant", "cosine", "step", "exp"];
+
+fn auto() -> String {
+    "auto".into()
+}
+
+impl Experiment {
+    /// The starting point for a dataset: an MLP that learns it in seconds.
+    pub fn defaults_for(dataset: &str) -> Experiment {
+        let (data, hidden, activation, lr, batch, epochs) = if dataset == "mnist" {
+            (DataChoice::Mnist, vec![128, 64], "relu", 1e-3, 64, 5)
+        } else if dataset == "iris" {
+            (DataChoice::Iris, vec![16], "relu", 1e-2, 16, 60)
+        } else if dataset == "url" || dataset == "file" {
+            (DataChoice::Url { url: String::new(), label: None }, vec![32, 16], "relu", 1e-2, 32, 50)
+        } else {
+            let data =
+                DataChoice::Synthetic { name: dataset.into(), samples: 500, noise: 0.0, test_fraction: 0.5, seed: 1 };
+            (data, vec![16, 16, 16], "relu", 0.03, 10, 100)
+        };
+        // tables and MNIST (after /255) get standardised, as the CLI does; the 2-D sets are
+        // used as they are
+        let normalise = if ["url", "file", "iris", "mnist"].contains(&dataset) { "standardize" } else { "none" };
+        Experiment {
+            data,
+            normalise: normalise.into(),
+            layers: hidden.into_iter().map(|w| HiddenLayer::new(w, activation, 0.0)).collect(),
+            optimizer: "adam".into(),
+            hyper: Vec::new(),
+            lr,
+            batch,
+            epochs,
+            seed: 1,
+            backend: auto(),
+            weight_decay: None,
+            l1: 0.0,
+            l2: 0.0,
+            schedule: constant(),
+        }
+    }
+
+    /// `data=spiral&samples=500&noise=0.1&test=0.5&hidden=16,16&act=relu&opt=adam&lr=0.03&batch=10&epochs=100&seed=1`
+    /// — the URL fragment that reproduces this experiment. `act` and `dropout` hold one value
+    /// when every layer has the same, else one per layer (`act=relu,tanh&dropout=0.2,0`).
+    pub fn to_query(&self) -> String {
+        let hidden: Vec<String> = self.layers.iter().map(|l| l.width.to_string()).collect();
+        let activations = per_layer(self.layers.iter().map(|l| l.activation.clone()));
+        let dropouts = per_layer(self.layers.iter().map(|l| l.dropout.to_string()));
+        let label_part =
+            |label: &Option<String>| label.as_ref().map(|l| format!("&label={}", encode(l))).unwrap_or_default();
+        let mut q = match &self.data {
+            DataChoice::Mnist => "data=mnist".to_string(),
+            DataChoice::Iris => "data=iris".to_string(),
+            // a local file cannot travel in a link: the link keeps the model settings only
+            DataChoice::File { .. } => "data=file".to_string(),
+            DataChoice::Url { url, label } => format!("data=url&url={}{}", encode(url), label_part(label)),
+            DataChoice::Synthetic { name, samples, noise, test_fraction, .. } => {
+                format!("data={name}&samples={samples}&noise={noise}&test={test_fraction}")
+            }
+        };
+        q += &format!(
+            "&hidden={}&act={}&opt={}&lr={}&batch={}&epochs={}&seed={}",
+            hidden.join(","),
+            if activations.is_empty() { "relu" } else { &activations },
+            self.optimizer,
+            self.lr,
+            self.batch,
+            self.epochs,
+            self.seed
+        );
+        if self.backend != "auto" {
+            q += &format!("&backend={}", self.backend);
+        }
+        if self.layers.iter().any(|l| l.dropout != 0.0) {
+            q += &format!("&dropout={dropouts}");
+        }
+        if let Some(wd) = self.weight_decay {
+            q += &format!("&wd={wd}");
+        }
+        if self.l1 != 0.0 {
+            q += &format!("&l1={}", self.l1);
+        }
+        if self.l2 != 0.0 {
+            q += &format!("&l2={}", self.l2);
+        }
+        if self.schedule != "constant" {
+            q += &format!("&sched={}", self.schedule);
+        }
+        if !self.hyper.is_empty() {
+            let settings: Vec<String> = self.hyper.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            q += &format!("&hp={}", settings.join(","));
+        }
+        if self.normalise != Experiment::defaults_for(self.dataset_key()).normalise {
+            q += &format!("&norm={}", self.normalise);
+        }
+        q
+    }
+
+    /// The `defaults_for` key of this experiment's data ("mnist", "spiral", "url", "file").
+    fn dataset_key(&self) -> &str {
+        match &self.data {
+            DataChoice::Mnist => "mnist",
+            DataChoice::Iris => "iris",
+            DataChoice::Synthetic { name, .. } => name,
+            DataChoice::File { .. } => "file",
+            DataChoice::Url { .. } => "url",
+        }
+    }
+
+    /// Parses `to_query`'s form (keys in any order, missing keys take the dataset's defaults).
+    /// Errors name the key and the value that is wrong.
+    pub fn from_query(query: &str) -> Result<Experiment, String> {
+        let q = Query::parse(query);
+        let dataset = match q.get("data").unwrap_or("mnist") {
+            // the file itself is not in the link
+            "file" => "mnist",
+            d => d,
+        };
+        if !["mnist", "iris", "circle", "xor", "gauss", "spiral", "plane", "url"].contains(&dataset) {
+            return Err(format!("link parameter data='{dataset}' is not a known dataset"));
+        }
+        let mut e = Experiment::defaults_for(dataset);
+        if dataset == "url" {
+            let url = decode(q.get("url").ok_or("link parameter url is missing")?);
+            e.data = DataChoice::Url { url, label: q.get("label").map(decode) };
+        }
+        if let Some(v) = q.get("seed") {
+            e.seed = num("seed", v)?;
+        }
+        e.link_data(&q)?;
+        e.link_layers(&q)?;
+        e.link_training(&q)?;
+        if e.layers.iter().any(|l| !(0.0..1.0).contains(&l.dropout))
+            || e.l1 < 0.0
+            || e.l2 < 0.0
+            || e.weight_decay.is_some_and(|w| w < 0.0)
+        {
+            return Err("link parameters dropout/wd/l1/l2 are out of range".into());
+        }
+        if !(e.lr > 0.0 && e.lr.is_finite())
+            || e.batch == 0
+            || e.epochs == 0
+            || e.layers.iter().any(|l| l.width == 0 || l.width > 4096)
+        {
+            return Err("link parameters lr/batch/epochs/hidden are out of range".into());
+        }
+        Ok(e)
+    }
+
+    /// The generator's settings of a 2-D set (`samples`, `noise`, `test`).
+    fn link_data(&mut self, q: &Query) -> Result<(), String> {
+        let DataChoice::Synthetic { samples, noise, test_fraction, seed, .. } = &mut self.data else { return Ok(()) };
+        *seed = self.seed;
+        if let Some(v) = q.get("samples") {
+            *samples = num("samples", v)?;
+        }
+        if let Some(v) = q.get("noise") {
+            *noise = num("noise", v)?;
+        }
+        if let Some(v) = q.get("test") {
+            *test_fraction = num("test", v)?;
+        }
+        if !(20..=20_000).contains(samples) || !(0.0..=1.0).contains(noise) || !(0.0..1.0).contains(test_fraction) {
+            return Err("link parameters samples/noise/test are out of range".into());
+        }
+        Ok(())
+    }
+
+    /// The hidden layers: `hidden` widths, then `act` and `dropout` (one value or one per layer).
+    fn link_layers(&mut self, q: &Query) -> Result<(), String> {
+        if let Some(v) = q.get("hidden") {
+            let widths: Vec<usize> = if v.is_empty() {
+                Vec::new()
+            } else {
+                v.split(',').map(|w| num("hidden", w)).collect::<Result<_, _>>()?
+            };
+            if widths.len() > webgrad_nn::config::MAX_HIDDEN_LAYERS {
+                return Err(format!(
+                    "link parameter hidden has {} layers (the most is {})",
+                    widths.len(),
+                    webgrad_nn::config::MAX_HIDDEN_LAYERS
+                ));
+            }
+            let activation = self.layers.first().map_or("relu".to_string(), |l| l.activation.clone());
+            self.layers = widths.into_iter().map(|w| HiddenLayer::new(w, &activation, 0.0)).collect();
+        }
+        let n = self.layers.len();
+        if let Some(v) = q.get("act") {
+            for (layer, act) in self.layers.iter_mut().zip(spread("act", v, n)?) {
+                webgrad_nn::ActivationName::parse(act)?;
+                layer.activation = act.into();
+            }
+        }
+        if let Some(v) = q.get("dropout") {
+            for (layer, p) in self.layers.iter_mut().zip(spread("dropout", v, n)?) {
+                layer.dropout = num("dropout", p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The optimizer and its settings, the run's numbers, the normalisation, the schedule and
+    /// the backend.
+    fn link_training(&mut self, q: &Query) -> Result<(), String> {
+        if let Some(v) = q.get("opt") {
+            webgrad_nn::OptimizerConfig::by_name(v)?;
+            self.optimizer = v.into();
+        }
+        for (key, slot) in [("batch", &mut self.batch), ("epochs", &mut self.epochs)] {
+            if let Some(v) = q.get(key) {
+                *slot = num(key, v)?;
+            }
+        }
+        if let Some(v) = q.get("lr") {
+            self.lr = num("lr", v)?;
+        }
+        if let Some(v) = q.get("wd") {
+            self.weight_decay = Some(num("wd", v)?);
+        }
+        for (key, slot) in [("l1", &mut self.l1), ("l2", &mut self.l2)] {
+            if let Some(v) = q.get(key) {
+                *slot = num(key, v)?;
+            }
+        }
+        if let Some(v) = q.get("hp") {
+            let mut config = webgrad_nn::OptimizerConfig::by_name(&self.optimizer)?;
+            for setting in v.split(',').filter(|s| !s.is_empty()) {
+                let (k, value) =
+                    setting.split_once(':').ok_or(format!("link parameter hp='{v}' needs name:value pairs"))?;
+                let value: f64 = num("hp", value)?;
+                config.set_hyperparameter(k, value).map_err(|err| format!("link parameter hp: {err}"))?;
+                self.hyper.push((k.to_string(), value));
+            }
+            config.validate()?;
+        }
+        if let Some(v) = q.get("norm") {
+            if !NORMALISATIONS.contains(&v) {
+                return Err(format!("link parameter norm='{v}' is not one of {}", NORMALISATIONS.join(", ")));
+            }
+            self.normalise = v.into();
+        }
+        if let Some(v) = q.get("sched") {
+            if !SCHEDULES.contains(&v) {
+                return Err(format!("link parameter sched='{v}' is not one of {}", SCHEDULES.join(", ")));
+            }
+            self.schedule = v.into();
+        }
+        if let Some(v) = q.get("backend") {
+            if !["auto", "webgpu", "cpu"].contains(&v) {
+                return Err(format!("link parameter backend='{v}' is not auto, webgpu or cpu"));
+            }
+            self.backend = v.into();
+        }
+        Ok(())
+    }
+}
+
+/// A link's `key=value&…` pairs (the first of a repeated key counts).
+struct Query<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> Query<'a> {
+    fn parse(query: &'a str) -> Query<'a> {
+        Query(
+            query
+                .trim_start_matches('#')
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.split_once('=').unwrap_or((p, "")))
+                .collect(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
+    v.parse().map_err(|_| format!("link parameter {key}='{v}' is not a valid number"))
+}
+
+/// One value when all are equal, else all of them, comma-separated ("" for none).
+fn per_layer(values: impl Iterator<Item = String>) -> String {
+    let values: Vec<String> = values.collect();
+    match values.first() {
+        Some(first) if values.iter().all(|v| v == first) => first.clone(),
+        _ => values.join(","),
+    }
+}
+
+/// Undoes `per_layer`: `layers` values from one (shared by every layer) or one per layer.
+fn spread<'a>(key: &str, v: &'a str, layers: usize) -> Result<Vec<&'a str>, String> {
+    let values: Vec<&str> = v.split(',').collect();
+    match values.len() {
+        1 => Ok(vec![values[0]; layers]),
+        n if n == layers => Ok(values),
+        n => Err(format!("link parameter {key}='{v}' has {n} values for {layers} hidden layers")),
+    }
+}
+
+/// Percent-encodes what would break a URL fragment's `key=value&…` form.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Undoes `encode` (invalid escapes are kept as they are).
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16).ok())
+            .flatten();
+        match hex {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_round_trip_and_reject_bad_values() {
+        let mnist = Experiment::defaults_for("mnist");
+        assert_eq!(Experiment::from_query(&mnist.to_query()).unwrap(), mnist);
+        assert_eq!(Experiment::from_query("").unwrap(), mnist);
+        let e = Experiment::from_query("#data=xor&noise=0.25&hidden=4&lr=0.1&seed=7").unwrap();
+        assert_eq!(e.layers, vec![HiddenLayer::new(4, "relu", 0.0)]);
+        assert_eq!(
+            e.data,
+            DataChoice::Synthetic { name: "xor".into(), samples: 500, noise: 0.25, test_fraction: 0.5, seed: 7 }
+        );
+        assert!(Experiment::from_query("data=moons").unwrap_err().contains("moons"));
+        assert!(Experiment::from_query("lr=fast").unwrap_err().contains("lr='fast'"));
+        assert!(Experiment::from_query("act=swish").unwrap_err().contains("swish"));
+        assert!(Experiment::from_query("hidden=0").is_err());
+        // per-layer activations and dropout
+        let mut mixed = Experiment::defaults_for("spiral");
+        mixed.layers = vec![HiddenLayer::new(8, "tanh", 0.1), HiddenLayer::new(4, "relu", 0.0)];
+        let q = mixed.to_query();
+        assert!(q.contains("hidden=8,4&act=tanh,relu") && q.contains("dropout=0.1,0"), "{q}");
+        assert_eq!(Experiment::from_query(&q).unwrap(), mixed);
+        let shared = Experiment::from_query("data=xor&hidden=3,5&act=gelu&dropout=0.2").unwrap();
+        assert_eq!(shared.layers, vec![HiddenLayer::new(3, "gelu", 0.2), HiddenLayer::new(5, "gelu", 0.2)]);
+        assert!(Experiment::from_query("hidden=3,5&act=relu,tanh,gelu").unwrap_err().contains("3 values for 2"));
+        assert!(Experiment::from_query("hidden=3&dropout=1").is_err());
+        // normalisation: in the link only when it differs from the dataset's default
+        assert_eq!(Experiment::defaults_for("url").normalise, "standardize");
+        assert!(!mnist.to_query().contains("norm="));
+        let e = Experiment::from_query("data=circle&norm=standardize").unwrap();
+        assert_eq!(e.normalise, "standardize");
+        assert_eq!(Experiment::from_query(&e.to_query()).unwrap(), e);
+        assert!(Experiment::from_query("norm=log").unwrap_err().contains("norm='log'"));
+        // optimizer settings travel by name and are checked against the optimizer
+        let e = Experiment::from_query("opt=rmsprop&hp=alpha:0.9,momentum:0.5").unwrap();
+        assert_eq!(e.hyper, vec![("alpha".to_string(), 0.9), ("momentum".to_string(), 0.5)]);
+        assert_eq!(Experiment::from_query(&e.to_query()).unwrap(), e);
+        assert!(Experiment::from_query("opt=sgd&hp=beta1:0.5").unwrap_err().contains("no setting 'beta1'"));
+        assert!(Experiment::from_query("opt=adam&hp=beta1:2").unwrap_err().contains("out of range"));
+        let iris = Experiment::defaults_for("iris");
+        assert_eq!((iris.data.clone(), iris.normalise.as_str()), (DataChoice::Iris, "standardize"));
+        assert_eq!(Experiment::from_query(&iris.to_query()).unwrap(), iris);
+        let mut u = Experiment::defaults_for("url");
+        u.data = DataChoice::Url { url: "https://example.org/a b&c.csv".into(), label: Some("spé cies".into()) };
+        assert_eq!(Experiment::from_query(&u.to_query()).unwrap(), u);
+    }
+}

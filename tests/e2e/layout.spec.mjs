@@ -1,0 +1,133 @@
+// The layout, measured: at desktop and phone sizes a person presses Train and watches the loss
+// without scrolling; long class names, many classes and wide tables stay inside the page; an
+// axe-core scan finds no accessibility violation before or after training. Screenshots of each
+// size go to target/e2e-screenshots/layout-*.png (look at them).
+import { test, expect } from '@playwright/test';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const shots = fileURLToPath(new URL('../../target/e2e-screenshots', import.meta.url));
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const sizes = [
+  { name: 'desktop-1280x800', width: 1280, height: 800, phone: false },
+  { name: 'desktop-1920x1080', width: 1920, height: 1080, phone: false },
+  { name: 'phone-390x844', width: 390, height: 844, phone: true },
+];
+
+/** Fails the test on console errors, uncaught exceptions and Content-Security-Policy violations. */
+function watchErrors(page) {
+  const errors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return errors;
+}
+
+/** The axe-core scan of the whole page (WCAG 2.x A and AA rules): the violations, summarised. */
+async function axeViolations(page) {
+  // evaluated through the debugger protocol, which the page's CSP does not apply to
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }));
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.length} × ${v.nodes[0].target.join(' ')}`);
+}
+
+/** True when the element's box lies inside the viewport (the page not scrolled). */
+async function inView(page, locator) {
+  const box = await locator.boundingBox();
+  const { width, height } = page.viewportSize();
+  return box !== null && box.width > 0 && box.y >= 0 && box.x >= 0 && box.y + box.height <= height && box.x + box.width <= width;
+}
+
+async function noHorizontalOverflow(page) {
+  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  expect(scroll, 'the page is wider than the window').toBeLessThanOrEqual(inner);
+}
+
+for (const size of sizes) {
+  test(`Layout at ${size.name}: press Train and watch the loss without scrolling`, async ({ page }) => {
+    const errors = watchErrors(page);
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await page.addInitScript(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration)); })
+        .observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto('/');
+    await expect(page.getByRole('status')).toContainText('Training device', { timeout: 30_000 });
+    await expect(page.locator('#data-summary')).toContainText('mnist: 8000 training rows', { timeout: 30_000 });
+    // loading: a cold start here has 60–100 ms tasks (the first style and layout of the page,
+    // the wasm compile, the first frame: see the trace in issue 17's note), so this bounds it
+    // as the other tests bound training; 50 ms is the goal
+    expect(Math.max(0, ...await page.evaluate(() => window.__longTasks))).toBeLessThanOrEqual(150);
+    await page.screenshot({ path: `${shots}/layout-${size.name}-before.png` });
+    expect(await axeViolations(page)).toEqual([]);
+    await noHorizontalOverflow(page);
+
+    await page.getByLabel('Epochs').fill('1');
+    await page.getByLabel('Epochs').dispatchEvent('change');
+    // as a newcomer sees it: the page and each column at their tops
+    await page.evaluate(() => { window.scrollTo(0, 0); for (const p of document.querySelectorAll('main > .panel')) p.scrollTop = 0; });
+    await page.getByRole('button', { name: 'Train' }).click();
+    await expect(page.locator('#loss-summary')).toContainText(/\(\d+ steps\)/, { timeout: 30_000 });
+    // while it trains: the toolbar and a loss chart are on screen, the page has not scrolled
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    expect(await inView(page, page.getByRole('button', { name: 'Pause' }))).toBe(true);
+    expect(await inView(page, page.locator('#stats'))).toBe(true);
+    const chart = size.phone ? page.getByRole('img', { name: 'Loss curve, compact' }) : page.getByRole('img', { name: 'Loss curve', exact: true });
+    expect(await inView(page, chart)).toBe(true);
+    if (!size.phone) {
+      expect(await inView(page, page.getByRole('img', { name: 'Accuracy curve' }))).toBe(true);
+      expect(await inView(page, page.getByRole('combobox', { name: 'Dataset' }))).toBe(true);
+    }
+    await page.screenshot({ path: `${shots}/layout-${size.name}-training.png` });
+    await expect(page.locator('#accuracy')).toContainText('after epoch 1', { timeout: 90_000 });
+    await noHorizontalOverflow(page);
+    // after the epoch: the evaluation (tables, gallery, drawing) is part of the scan
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${shots}/layout-${size.name}-trained.png`, fullPage: true });
+    expect(errors).toEqual([]);
+  });
+}
+
+test('100 classes with 60-character names and 300 columns stay inside the page', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto('/');
+  await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
+  const names = Array.from({ length: 100 }, (_, c) => `class ${String(c).padStart(3, '0')} ${'of a very long and descriptive name '.repeat(2)}`.slice(0, 60));
+  const header = [...Array.from({ length: 300 }, (_, j) => `feature_${j}`), 'label'];
+  const lines = [header.join(',')];
+  for (let r = 0; r < 500; r++) {
+    const c = r % 100;
+    lines.push([...Array.from({ length: 300 }, (_, j) => ((c * 7 + j * 13 + r) % 17) / 17), names[c]].join(','));
+  }
+  await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)')
+    .setInputFiles({ name: 'wide.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+  await expect(page.locator('#data-summary')).toContainText('wide.csv: 400 training rows, 100 test rows, 300 features, 100 classes', { timeout: 30_000 });
+  await noHorizontalOverflow(page);
+  await page.getByLabel('Epochs').fill('1');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 1', { timeout: 60_000 });
+  const confusion = page.getByRole('table', { name: 'Confusion matrix' });
+  await expect(confusion).toBeVisible();
+  // a compact heatmap: the full name is each header's title, the count each cell's name
+  await expect(confusion).toHaveClass(/compact/);
+  await expect(confusion.locator('th[title]').first()).toHaveAttribute('title', names[0]);
+  await expect(confusion.locator('tr').first().locator('th').nth(1)).toHaveText('0');
+  await noHorizontalOverflow(page);
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await noHorizontalOverflow(page);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await confusion.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/layout-100-classes.png` });
+  expect(await axeViolations(page)).toEqual([]);
+  expect(errors).toEqual([]);
+});
