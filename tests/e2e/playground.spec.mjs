@@ -461,7 +461,7 @@ test('Backend: Auto explains its choice; WebGPU trains the spiral on the GPU', a
   await expect(page.locator('#backend-status')).toContainText('Auto:');
   await page.getByLabel('Dataset').selectOption('spiral');
   await expect(page.locator('#data-summary')).toContainText('spiral', { timeout: 30_000 });
-  await page.getByLabel('Backend').selectOption('webgpu');
+  await page.getByLabel('Backend').selectOption({ label: 'WebGPU' });
   await page.getByRole('button', { name: 'Reset' }).click();
   await expect(page.locator('#backend-status')).toContainText('Training on WebGPU', { timeout: 30_000 });
   await expect(page.locator('#backend-status')).toContainText('wgpu');
@@ -473,7 +473,7 @@ test('Backend: Auto explains its choice; WebGPU trains the spiral on the GPU', a
   const loss = lossCaption(await page.locator('#loss-summary').textContent());
   expect(Number.isFinite(loss.last)).toBe(true);
   expect(await canvas.evaluate((c) => c.toDataURL())).not.toEqual(before);
-  expect(page.url()).toContain('backend=webgpu');
+  expect(page.url()).toContain('backend=gpu');
   await page.screenshot({ path: `${shots}/webgpu.png`, fullPage: true });
   expect(errors).toEqual([]);
 });
@@ -485,7 +485,7 @@ test('A lost GPU mid-training: the CPU continues from the last weights read back
   await ready(page);
   await page.getByLabel('Dataset').selectOption('circle');
   await expect(page.locator('#data-summary')).toContainText('circle', { timeout: 30_000 });
-  await page.getByLabel('Backend').selectOption('webgpu');
+  await page.getByLabel('Backend').selectOption({ label: 'WebGPU' });
   await page.getByLabel('Epochs').fill('400');
   await page.getByRole('button', { name: 'Reset' }).click();
   await expect(page.locator('#backend-status')).toContainText('Training on WebGPU', { timeout: 30_000 });

@@ -5,6 +5,68 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use webgrad_data::ScalingKind;
 
+/// Declares a flags struct that starts with the data flags of `train` and `eval` (the dataset
+/// and how to read or generate it), written once here, and gives it [`data_spec`]. A macro, not
+/// a `#[command(flatten)]` struct: a `train --config` file holds these keys beside the others in
+/// one flat object whose unknown keys are refused, which serde's `flatten` cannot do. `--seed`,
+/// which `train` also uses for the weights, each struct declares (and documents) itself.
+///
+/// [`data_spec`]: TrainArgs::data_spec
+macro_rules! with_data_flags {
+    ($(#[$attr:meta])* $vis:vis struct $name:ident { $($fields:tt)* }) => {
+        $(#[$attr])*
+        $vis struct $name {
+            /// mnist | iris | circle | xor | gauss | spiral | plane | <file.csv|.tsv> | <x.npy> | <images.idx>, each file optionally .gz
+            /// [default: mnist; eval: the model's]
+            #[arg(long, help_heading = "Data")]
+            pub dataset: Option<String>,
+            /// Targets file for .npy features or IDX images [default: "images-idx3" → "labels-idx1", x… → y…; eval: the model's]
+            #[arg(long, help_heading = "Data")]
+            pub labels: Option<String>,
+            /// CSV: the label column, by header name or 1-based number [default: the last column; eval: the model's]
+            #[arg(long, help_heading = "Data")]
+            pub label: Option<String>,
+            /// CSV: auto | classification | regression [default: auto; eval: the model's]
+            #[arg(long, help_heading = "Data")]
+            pub task: Option<String>,
+            /// CSV: what to do with empty/NA cells: error | drop (the row) | mean (of the training split)
+            /// [default: error; eval: the model's]
+            #[arg(long, help_heading = "Data")]
+            pub missing: Option<String>,
+            /// Rows to generate for a 2-D dataset (eval: as in training) [default: 1000]
+            #[arg(long, help_heading = "Data")]
+            pub samples: Option<usize>,
+            /// Noise level of a 2-D dataset, 0..1 (eval: as in training) [default: 0]
+            #[arg(long, help_heading = "Data")]
+            pub noise: Option<f32>,
+            /// Fraction held out for testing when the dataset has no test split (eval: as in training) [default: 0.2]
+            #[arg(long, help_heading = "Data")]
+            pub test_fraction: Option<f32>,
+            $($fields)*
+        }
+
+        impl $name {
+            /// The data these flags describe, their defaults filled in; `dataset` is the
+            /// `--dataset` given or the command's default.
+            pub fn data_spec<'a>(&'a self, dataset: &'a str) -> $crate::data::DataSpec<'a> {
+                $crate::data::DataSpec {
+                    name: dataset,
+                    labels: self.labels.as_deref(),
+                    label: self.label.as_deref(),
+                    task: self.task.as_deref(),
+                    missing: self.missing.as_deref(),
+                    samples: self.samples.unwrap_or(1000),
+                    noise: self.noise.unwrap_or(0.0),
+                    test_fraction: self.test_fraction.unwrap_or(0.2),
+                    seed: self.seed.unwrap_or(1),
+                }
+            }
+        }
+    };
+}
+pub(crate) use with_data_flags;
+
+with_data_flags! {
 #[derive(Args, Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TrainArgs {
@@ -13,30 +75,6 @@ pub struct TrainArgs {
     #[serde(skip)]
     pub config: Option<String>,
 
-    /// mnist | iris | circle | xor | gauss | spiral | plane | <file.csv|.tsv> | <x.npy> | <images.idx>, each file optionally .gz
-    #[arg(long)]
-    pub dataset: Option<String>,
-    /// Targets file for .npy features or IDX images (default: "images-idx3" → "labels-idx1", x… → y…).
-    #[arg(long)]
-    pub labels: Option<String>,
-    /// CSV: the label column, by header name or 1-based number [default: the last column]
-    #[arg(long)]
-    pub label: Option<String>,
-    /// CSV: auto | classification | regression [default: auto]
-    #[arg(long)]
-    pub task: Option<String>,
-    /// CSV: what to do with empty/NA cells: error | drop (the row) | mean (of the training split) [default: error]
-    #[arg(long)]
-    pub missing: Option<String>,
-    /// Rows to generate for a 2-D dataset [default: 1000]
-    #[arg(long)]
-    pub samples: Option<usize>,
-    /// Noise level of a 2-D dataset, 0..1 [default: 0]
-    #[arg(long)]
-    pub noise: Option<f32>,
-    /// Fraction held out for testing when the dataset has no test split [default: 0.2]
-    #[arg(long)]
-    pub test_fraction: Option<f32>,
     /// none | standardize (mean 0, std 1) | minmax (to [0, 1]), fitted on the training split
     /// [default: standardize for mnist, iris and files; none for the 2-D sets]
     #[arg(long, value_name = "KIND")]
@@ -73,7 +111,8 @@ pub struct TrainArgs {
     /// Weight decay (decoupled for adamw, L2-in-gradient for the others, as PyTorch)
     #[arg(long)]
     pub weight_decay: Option<f64>,
-    /// constant | step:<steps>:<gamma> | exp:<gamma> | cosine[:<warmup steps>] [default: constant]
+    /// constant | cosine[:<warmup steps>] | step[:<steps>:<gamma>] | exp[:<gamma>]; a bare name is
+    /// relative to the run (cosine: 5 % warm-up; step: halve 3×; exp: to 1 %) [default: constant]
     #[arg(long)]
     pub schedule: Option<String>,
     /// Clip gradients to this global L2 norm.
@@ -92,7 +131,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub early_stopping: Option<u32>,
 
-    /// cpu | wgpu — the device to train on [default: cpu]
+    /// cpu | gpu (or wgpu) — the device to train on [default: cpu]
     #[arg(long)]
     pub backend: Option<String>,
     /// Batch size [default: 64]
@@ -131,6 +170,7 @@ pub struct TrainArgs {
     #[serde(skip)]
     pub quiet: bool,
 }
+}
 
 impl TrainArgs {
     /// The feature scaling to fit: `--normalise`, its shorthands, or the dataset's default
@@ -146,12 +186,8 @@ impl TrainArgs {
             (None, false, false) => None,
         };
         match given {
-            Some("none") => Ok(ScalingKind::None),
-            Some("standardize") => Ok(ScalingKind::Standardize),
-            Some("minmax") => Ok(ScalingKind::MinMax),
-            Some(other) => Err(format!("--normalise '{other}': expected none, standardize or minmax")),
-            None if webgrad_data::synthetic::NAMES.contains(&dataset) => Ok(ScalingKind::None),
-            None => Ok(ScalingKind::Standardize),
+            Some(name) => ScalingKind::parse(name).map_err(|e| format!("--normalise: {e}")),
+            None => Ok(ScalingKind::default_for(dataset)),
         }
     }
 

@@ -7,37 +7,21 @@ use webgrad_nn::{Loss, evaluate, io};
 use crate::data::{self, DataSpec};
 use crate::{CliResult, report};
 
+crate::args::with_data_flags! {
 #[derive(Args)]
 pub struct EvalArgs {
     /// The saved model (safetensors; its JSON is read from beside it or from its metadata).
     pub model: String,
-    /// cpu | wgpu [default: cpu]
+    /// cpu | gpu (or wgpu) [default: cpu]
     #[arg(long)]
     pub backend: Option<String>,
-    /// Dataset, as for `train` [default: the one the model was trained on]
-    #[arg(long)]
-    pub dataset: Option<String>,
-    #[arg(long)]
-    pub labels: Option<String>,
-    /// CSV options, as for `train` [default: those the model was trained with]
-    #[arg(long)]
-    pub label: Option<String>,
-    #[arg(long)]
-    pub task: Option<String>,
-    #[arg(long)]
-    pub missing: Option<String>,
-    /// For 2-D datasets: generate with these settings (as used for training) [default: 1000, 0, 0.2, 1]
-    #[arg(long)]
-    pub samples: Option<usize>,
-    #[arg(long)]
-    pub noise: Option<f32>,
-    #[arg(long)]
-    pub test_fraction: Option<f32>,
-    #[arg(long)]
+    /// Seed the 2-D dataset was generated and split with, as in training [default: 1]
+    #[arg(long, help_heading = "Data")]
     pub seed: Option<u64>,
     /// Write the model outputs (logits) [rows, outputs] as a NumPy .npy file.
     #[arg(long)]
     pub save_outputs: Option<String>,
+}
 }
 
 /// A little-endian f32 array in NumPy's .npy format (version 1.0).
@@ -69,15 +53,11 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     let (task, missing) = (keep(&a.task, saved_task), keep(&a.missing, saved_missing));
     let dataset = a.dataset.clone().unwrap_or(saved);
     let spec = DataSpec {
-        name: &dataset,
         labels: labels.as_deref(),
         label: label.as_deref(),
         task: task.as_deref(),
         missing: missing.as_deref(),
-        samples: a.samples.unwrap_or(1000),
-        noise: a.noise.unwrap_or(0.0),
-        test_fraction: a.test_fraction.unwrap_or(0.2),
-        seed: a.seed.unwrap_or(1),
+        ..a.data_spec(&dataset)
     };
     let mut loaded = data::load(&spec)?;
     if let Some(s) = &file.preprocessing.standardize {

@@ -96,12 +96,20 @@ fn main() -> ExitCode {
     }
 }
 
-/// The device named by `--backend`: `cpu` (SIMD) or `wgpu` (Vulkan/Metal/DX12 natively).
+/// The `--backend` choice (`BackendChoice`'s spelling: cpu, gpu — or wgpu); the CLI trains on
+/// the CPU unless told otherwise, and leaves `auto` to the page, which measures its adapter.
+pub fn backend_choice(backend: Option<&str>) -> CliResult<webgrad_nn::BackendChoice> {
+    match webgrad_nn::BackendChoice::parse(backend.unwrap_or("cpu")).map_err(|e| format!("--backend: {e}"))? {
+        webgrad_nn::BackendChoice::Auto => Err("--backend auto is the page's choice; give cpu or gpu".into()),
+        choice => Ok(choice),
+    }
+}
+
+/// The device named by `--backend`: `cpu` (SIMD) or `gpu` (wgpu on Vulkan/Metal/DX12).
 pub fn device(backend: Option<&str>) -> CliResult<webgrad_core::Device> {
-    match backend.unwrap_or("cpu") {
-        "cpu" => Ok(webgrad_core::cpu()),
-        "wgpu" | "gpu" => pollster::block_on(webgrad_wgpu::WgpuBackend::device())
-            .map_err(|e| format!("--backend wgpu: {e} (use --backend cpu to train on the CPU)")),
-        other => Err(format!("unknown --backend '{other}' (expected cpu or wgpu)")),
+    match backend_choice(backend)? {
+        webgrad_nn::BackendChoice::Gpu => pollster::block_on(webgrad_wgpu::WgpuBackend::device())
+            .map_err(|e| format!("--backend gpu: {e} (use --backend cpu to train on the CPU)")),
+        _ => Ok(webgrad_core::cpu()),
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use webgrad_data::{Dataset, Targets};
+use webgrad_data::Dataset;
 use webgrad_nn::io::{self, ModelFile};
 use webgrad_nn::metrics::EarlyStopping;
 use webgrad_nn::{
@@ -14,7 +14,7 @@ use webgrad_nn::{
 };
 
 use crate::args::TrainArgs;
-use crate::data::{self, DataSpec};
+use crate::data;
 use crate::{CliResult, report};
 
 fn parse_init(s: &str) -> CliResult<Init> {
@@ -89,11 +89,12 @@ fn json_path(path: &str) -> String {
 /// A failed loss read: on the GPU the device is gone (lost, reset, out of memory), so say how to
 /// go on on the CPU from the last epoch's checkpoint, the last state read back intact.
 fn lost(e: webgrad_nn::Error, a: &TrainArgs) -> String {
-    match (&a.backend, &a.checkpoint) {
-        (Some(b), Some(path)) if b != "cpu" => {
+    let on_gpu = crate::backend_choice(a.backend.as_deref()) == Ok(webgrad_nn::BackendChoice::Gpu);
+    match &a.checkpoint {
+        Some(path) if on_gpu => {
             format!("{e}; the checkpoint {path} holds the last good state: add --resume {path} --backend cpu to go on")
         }
-        (Some(b), None) if b != "cpu" => format!("{e}; --checkpoint FILE keeps a state to resume from on the CPU"),
+        None if on_gpu => format!("{e}; --checkpoint FILE keeps a state to resume from on the CPU"),
         _ => e.to_string(),
     }
 }
@@ -110,18 +111,7 @@ struct Setup {
 
 fn setup(a: &TrainArgs) -> CliResult<Setup> {
     let dataset = a.dataset.clone().unwrap_or_else(|| "mnist".into());
-    let seed = a.seed.unwrap_or(1);
-    let spec = DataSpec {
-        name: &dataset,
-        labels: a.labels.as_deref(),
-        label: a.label.as_deref(),
-        task: a.task.as_deref(),
-        missing: a.missing.as_deref(),
-        samples: a.samples.unwrap_or(1000),
-        noise: a.noise.unwrap_or(0.0),
-        test_fraction: a.test_fraction.unwrap_or(0.2),
-        seed,
-    };
+    let spec = a.data_spec(&dataset);
     let dataset = spec.key();
     let mut loaded = data::load(&spec)?;
     let scaling = a.scaling(spec.name)?;
@@ -151,10 +141,7 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
         None => {
             data::fit_scaling(&mut loaded, scaling)?;
             let t = new_trainer(a, &loaded, loaded.train.n.div_ceil(batch))?;
-            let names = match &loaded.train.targets {
-                Targets::Classes { names, .. } => names.clone(),
-                Targets::Regression { .. } => Vec::new(),
-            };
+            let names = loaded.train.targets.class_names().to_vec();
             let file = ModelFile::new(&t.model.config, names, loaded.preprocessing.clone(), &dataset);
             (t, file)
         }
@@ -258,7 +245,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         None => None,
     };
     let steps_per_epoch = trainer.steps_per_epoch(train.n);
-    let on_cpu = matches!(a.backend.as_deref(), None | Some("cpu"));
+    let on_cpu = crate::backend_choice(a.backend.as_deref()) == Ok(webgrad_nn::BackendChoice::Cpu);
     let loss_every = match a.loss_every {
         Some(0) => return Err("--loss-every must be at least 1".into()),
         Some(k) => k,

@@ -195,7 +195,11 @@ fn wgpu_backend_trains_like_the_cpu() {
     for (i, (a, b)) in g.iter().zip(&c).enumerate() {
         assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "step {i}: wgpu {a} vs cpu {b}");
     }
-    assert_one_line_error(&webgrad(&["train", "--dataset", "circle", "--backend", "tpu"]), &["tpu", "cpu or wgpu"]);
+    assert_one_line_error(
+        &webgrad(&["train", "--dataset", "circle", "--backend", "tpu"]),
+        &["tpu", "auto, gpu or cpu"],
+    );
+    assert_one_line_error(&webgrad(&["train", "--dataset", "circle", "--backend", "auto"]), &["auto", "cpu or gpu"]);
 }
 
 /// Issue 2's acceptance run, as a user types it: the bundled MNIST split (pixels standardised

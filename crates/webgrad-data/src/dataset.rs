@@ -30,6 +30,16 @@ pub struct Dataset {
     pub image_shape: Option<(usize, usize)>,
 }
 
+impl Targets {
+    /// The class names (empty for regression targets).
+    pub fn class_names(&self) -> &[String] {
+        match self {
+            Targets::Classes { names, .. } => names,
+            Targets::Regression { .. } => &[],
+        }
+    }
+}
+
 /// Class names "0", "1", …, for datasets whose classes are just numbers.
 pub fn numbered_names(classes: usize) -> Vec<String> {
     (0..classes).map(|c| c.to_string()).collect()

@@ -11,7 +11,7 @@
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 
 use crate::error::{DataError, Result};
-use crate::parser::{ChunkParser, Progress, spent};
+use crate::parser::{ChunkParser, Guarded, Progress, check_spent, push_guarded};
 
 pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -108,6 +108,12 @@ impl<P: ChunkParser> MaybeGzip<P> {
             }
         }
     }
+}
+
+impl<P: ChunkParser> Guarded for MaybeGzip<P> {
+    fn failed(&mut self) -> &mut bool {
+        &mut self.failed
+    }
 
     fn push_inner(&mut self, chunk: &[u8]) -> Result<()> {
         if let State::Sniff(buf) = &mut self.state {
@@ -127,7 +133,9 @@ impl<P: ChunkParser> MaybeGzip<P> {
         }
         self.feed(chunk)
     }
+}
 
+impl<P: ChunkParser> MaybeGzip<P> {
     fn feed(&mut self, bytes: &[u8]) -> Result<()> {
         let start = self.bytes_in;
         self.bytes_in += bytes.len() as u64;
@@ -319,18 +327,11 @@ impl<P: ChunkParser> ChunkParser for MaybeGzip<P> {
     type Output = P::Output;
 
     fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
-        let r = self.push_inner(chunk);
-        self.failed = r.is_err();
-        r
+        push_guarded(self, chunk)
     }
 
     fn finish(mut self) -> Result<P::Output> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
+        check_spent(self.failed, &self.src)?;
         match std::mem::replace(&mut self.state, State::Plain) {
             State::Sniff(held) => {
                 self.decide(&held);

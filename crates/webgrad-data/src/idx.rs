@@ -8,7 +8,7 @@
 use crate::dataset::{Dataset, Targets, numbered_names};
 use crate::error::{DataError, Result};
 use crate::gzip::MaybeGzip;
-use crate::parser::{ChunkParser, Progress, grow, parse_all, spent};
+use crate::parser::{ChunkParser, FixedBody, Guarded, Progress, check_spent, grow, parse_all, push_guarded};
 
 /// The element type named by the third byte of the magic number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,9 +144,11 @@ fn decode_header(h: &[u8], src: &str) -> Result<Option<Header>> {
     Ok(Some(Header { ty, dims: dims.iter().map(|&d| d as usize).collect(), data_offset: 4 + 4 * rank, data_bytes }))
 }
 
-fn truncated_body(h: &Header, found: u64, src: &str) -> DataError {
-    let what = format!("IDX data for dims {:?}", h.dims);
-    DataError::truncated(src, h.data_offset as u64, what, h.data_bytes as u64, found)
+impl Header {
+    /// What the body is, for a truncation error.
+    fn what(&self) -> String {
+        format!("IDX data for dims {:?}", self.dims)
+    }
 }
 
 /// Incremental IDX parser: [`ChunkParser`] with output [`IdxArray`]. The header is checked as
@@ -160,10 +162,7 @@ pub struct IdxParser {
     head: Vec<u8>,
     header: Option<Header>,
     data: IdxData,
-    /// Bytes of an element cut by a chunk boundary.
-    carry: ([u8; 8], usize),
-    body_bytes: usize,
-    trailing: u64,
+    body: FixedBody,
     consumed: u64,
     total: Option<u64>,
     failed: bool,
@@ -176,9 +175,7 @@ impl IdxParser {
             head: Vec::with_capacity(20),
             header: None,
             data: IdxData::U8(Vec::new()),
-            carry: ([0; 8], 0),
-            body_bytes: 0,
-            trailing: 0,
+            body: FixedBody::default(),
             consumed: 0,
             total: None,
             failed: false,
@@ -194,16 +191,9 @@ impl IdxParser {
             .map_err(|msg| DataError::format(&self.src, 0, msg))?;
         // With a known input size, a header promising more than the input holds fails now, and
         // otherwise the exact size is reserved; without one, the data grows as it arrives.
-        let reserve = match self.total {
-            Some(total) => {
-                let available = total.saturating_sub(h.data_offset as u64);
-                if available < h.data_bytes as u64 {
-                    return Err(truncated_body(h, available, &self.src));
-                }
-                elements
-            }
-            None => 0,
-        };
+        let body = FixedBody::new(h.data_offset, h.data_bytes, h.ty.size());
+        let reserve = body.reserve(&self.src, self.total, elements, || h.what())?;
+        self.body = body;
         self.data = match h.ty {
             IdxType::U8 => IdxData::U8(Vec::with_capacity(reserve)),
             _ => IdxData::F32(Vec::with_capacity(reserve)),
@@ -211,42 +201,26 @@ impl IdxParser {
         Ok(())
     }
 
-    fn push_body(&mut self, mut bytes: &[u8]) {
+    fn push_body(&mut self, bytes: &[u8]) {
         let h = self.header.as_ref().expect("header parsed");
         let (size, ty, cap) = (h.ty.size(), h.ty, h.data_bytes / h.ty.size());
-        let room = h.data_bytes - self.body_bytes;
-        if bytes.len() > room {
-            self.trailing += (bytes.len() - room) as u64;
-            bytes = &bytes[..room];
-        }
-        self.body_bytes += bytes.len();
-        match &mut self.data {
+        let data = &mut self.data;
+        self.body.push(bytes, |whole| match data {
             IdxData::U8(v) => {
-                grow(v, bytes.len(), cap);
-                v.extend_from_slice(bytes);
+                grow(v, whole.len(), cap);
+                v.extend_from_slice(whole);
             }
             IdxData::F32(v) => {
-                let (carry, n) = &mut self.carry;
-                if *n > 0 {
-                    let take = (size - *n).min(bytes.len());
-                    carry[*n..*n + take].copy_from_slice(&bytes[..take]);
-                    *n += take;
-                    bytes = &bytes[take..];
-                    if *n < size {
-                        return;
-                    }
-                    grow(v, 1, cap);
-                    decode_into(ty, &carry[..size], v);
-                    *n = 0;
-                }
-                let whole = bytes.len() / size * size;
-                grow(v, whole / size, cap);
-                decode_into(ty, &bytes[..whole], v);
-                let rest = &bytes[whole..];
-                carry[..rest.len()].copy_from_slice(rest);
-                *n = rest.len();
+                grow(v, whole.len() / size, cap);
+                decode_into(ty, whole, v);
             }
-        }
+        });
+    }
+}
+
+impl Guarded for IdxParser {
+    fn failed(&mut self) -> &mut bool {
+        &mut self.failed
     }
 
     fn push_inner(&mut self, mut chunk: &[u8]) -> Result<()> {
@@ -289,18 +263,11 @@ impl ChunkParser for IdxParser {
     type Output = IdxArray;
 
     fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
-        let r = self.push_inner(chunk);
-        self.failed = r.is_err();
-        r
+        push_guarded(self, chunk)
     }
 
     fn finish(self) -> Result<IdxArray> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
+        check_spent(self.failed, &self.src)?;
         let src = &self.src;
         let Some(h) = self.header else {
             let got = self.head.len();
@@ -315,16 +282,7 @@ impl ChunkParser for IdxParser {
             let what = format!("IDX dimensions (rank {rank})");
             return Err(DataError::truncated(src, 4, what, 4 * rank, got as u64 - 4));
         };
-        if self.body_bytes < h.data_bytes {
-            return Err(truncated_body(&h, self.body_bytes as u64, src));
-        }
-        if self.trailing > 0 {
-            let msg = format!(
-                "{} trailing bytes after the {} data bytes that dims {:?} describe",
-                self.trailing, h.data_bytes, h.dims
-            );
-            return Err(DataError::format(src, h.data_offset + h.data_bytes, msg));
-        }
+        self.body.finish(src, || h.what(), || format!("dims {:?} describe", h.dims))?;
         let mut data = self.data;
         match &mut data {
             IdxData::U8(v) => v.shrink_to_fit(),
@@ -334,10 +292,7 @@ impl ChunkParser for IdxParser {
     }
 
     fn progress(&self) -> Progress {
-        let rows = match &self.header {
-            Some(h) if h.data_bytes > 0 => (self.body_bytes as u128 * h.dims[0] as u128 / h.data_bytes as u128) as u64,
-            _ => 0,
-        };
+        let rows = self.header.as_ref().map_or(0, |h| self.body.rows(h.dims[0]));
         Progress { bytes: self.consumed, rows }
     }
 

@@ -12,7 +12,7 @@ use crate::error::{DataError, Result};
 use crate::gzip::MaybeGzip;
 use crate::idx::{IdxArray, IdxParser};
 use crate::npy::{NpyArray, NpyParser};
-use crate::parser::{ChunkParser, Progress, parse_all, spent};
+use crate::parser::{ChunkParser, Guarded, Progress, check_spent, parse_all, push_guarded};
 
 /// A file format this crate reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +119,12 @@ impl AutoParser {
         self.state = state;
         Ok(())
     }
+}
+
+impl Guarded for AutoParser {
+    fn failed(&mut self) -> &mut bool {
+        &mut self.failed
+    }
 
     fn push_inner(&mut self, chunk: &[u8]) -> Result<()> {
         if let State::Sniff(held) = &mut self.state {
@@ -166,18 +172,11 @@ impl ChunkParser for AutoParser {
     type Output = Parsed;
 
     fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
-        let r = self.push_inner(chunk);
-        self.failed = r.is_err();
-        r
+        push_guarded(self, chunk)
     }
 
     fn finish(mut self) -> Result<Parsed> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
+        check_spent(self.failed, &self.src)?;
         if let State::Sniff(held) = &mut self.state {
             let first = std::mem::take(held);
             self.start(&first)?;

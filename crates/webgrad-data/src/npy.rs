@@ -14,7 +14,7 @@
 use crate::dataset::{Dataset, Targets, numbered_names};
 use crate::error::{DataError, Result};
 use crate::gzip::MaybeGzip;
-use crate::parser::{ChunkParser, Progress, grow, parse_all, spent};
+use crate::parser::{ChunkParser, FixedBody, Guarded, Progress, check_spent, grow, parse_all, push_guarded};
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// Longest header accepted (NumPy's own `np.load` refuses more than 10,000 bytes by default).
@@ -152,6 +152,13 @@ struct Header {
     elements: usize,
 }
 
+impl Header {
+    /// What the body is, for a truncation error.
+    fn what(&self) -> String {
+        format!("NPY data for shape {:?} of {:?}", self.shape, self.dtype)
+    }
+}
+
 /// Incremental `.npy` parser: [`ChunkParser`] with output [`NpyArray`]. The header is checked as
 /// soon as it is complete (size limits, dtype, order, and that the data size fits in memory
 /// and, with [`ChunkParser::expect_len`], in the input), before anything is allocated from it.
@@ -160,9 +167,7 @@ pub struct NpyParser {
     head: Vec<u8>,
     header: Option<Header>,
     data: NpyData,
-    carry: Vec<u8>,
-    body_bytes: usize,
-    trailing: u64,
+    body: FixedBody,
     consumed: u64,
     total: Option<u64>,
     failed: bool,
@@ -175,9 +180,7 @@ impl NpyParser {
             head: Vec::new(),
             header: None,
             data: NpyData::F32(Vec::new()),
-            carry: Vec::new(),
-            body_bytes: 0,
-            trailing: 0,
+            body: FixedBody::default(),
             consumed: 0,
             total: None,
             failed: false,
@@ -256,69 +259,56 @@ impl NpyParser {
         let what = format!("NPY data of shape {:?}", h.shape);
         let bytes = (h.elements as u64).saturating_mul(4.max(h.dtype.size() as u64));
         webgrad_core::budget::check(&what, bytes, " in memory").map_err(|msg| DataError::format(&self.src, 0, msg))?;
-        let reserve = match self.total {
-            Some(total) => {
-                let available = total.saturating_sub(h.data_offset as u64);
-                if available < h.data_bytes as u64 {
-                    let what = format!("NPY data for shape {:?} of {:?}", h.shape, h.dtype);
-                    return Err(DataError::truncated(
-                        &self.src,
-                        h.data_offset as u64,
-                        what,
-                        h.data_bytes as u64,
-                        available,
-                    ));
-                }
-                h.elements
-            }
-            None => 0,
-        };
+        let body = FixedBody::new(h.data_offset, h.data_bytes, h.dtype.size());
+        let reserve = body.reserve(&self.src, self.total, h.elements, || h.what())?;
+        self.body = body;
         self.data = match h.dtype {
             NpyDtype::Unicode(_) => NpyData::Str(Vec::with_capacity(reserve)),
             _ => NpyData::F32(Vec::with_capacity(reserve)),
         };
-        self.carry = Vec::with_capacity(h.dtype.size());
         Ok(())
     }
 
-    fn push_body(&mut self, mut bytes: &[u8]) {
+    fn push_body(&mut self, bytes: &[u8]) {
         let h = self.header.as_ref().expect("header parsed");
         let (size, dtype, cap) = (h.dtype.size(), h.dtype, h.elements);
-        let room = h.data_bytes - self.body_bytes;
-        if bytes.len() > room {
-            self.trailing += (bytes.len() - room) as u64;
-            bytes = &bytes[..room];
+        let data = &mut self.data;
+        self.body.push(bytes, |whole| {
+            grow_data(data, whole.len() / size, cap);
+            match (&mut *data, dtype) {
+                // The common cases, without a per-element match.
+                (NpyData::F32(v), NpyDtype::F32) => {
+                    v.extend(whole.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+                }
+                (NpyData::F32(v), NpyDtype::U8) => v.extend(whole.iter().map(|&b| b as f32)),
+                (NpyData::F32(v), _) => v.extend(whole.chunks_exact(size).map(|e| dtype.decode(e))),
+                (NpyData::Str(v), _) => v.extend(whole.chunks_exact(size).map(decode_utf32)),
+            }
+        });
+    }
+
+    /// How many bytes the preamble plus header has, as far as the bytes so far tell.
+    fn header_target(&self) -> usize {
+        let h = &self.head;
+        if h.len() < 8 {
+            return 8;
         }
-        self.body_bytes += bytes.len();
-        if size == 0 {
-            return;
+        let pre = if h[6] == 1 { 10 } else { 12 };
+        if h.len() < pre {
+            return pre;
         }
-        let emit = |data: &mut NpyData, e: &[u8]| match data {
-            NpyData::F32(v) => v.push(dtype.decode(e)),
-            NpyData::Str(v) => v.push(decode_utf32(e)),
+        let len = if pre == 10 {
+            u16::from_le_bytes([h[8], h[9]]) as usize
+        } else {
+            u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize
         };
-        if !self.carry.is_empty() {
-            let take = (size - self.carry.len()).min(bytes.len());
-            self.carry.extend_from_slice(&bytes[..take]);
-            bytes = &bytes[take..];
-            if self.carry.len() < size {
-                return;
-            }
-            grow_data(&mut self.data, 1, cap);
-            emit(&mut self.data, &self.carry);
-            self.carry.clear();
-        }
-        let whole = bytes.len() / size * size;
-        grow_data(&mut self.data, whole / size, cap);
-        match (&mut self.data, dtype) {
-            // The common cases, without a per-element match.
-            (NpyData::F32(v), NpyDtype::F32) => {
-                v.extend(bytes[..whole].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-            }
-            (NpyData::F32(v), NpyDtype::U8) => v.extend(bytes[..whole].iter().map(|&b| b as f32)),
-            (data, _) => bytes[..whole].chunks_exact(size).for_each(|e| emit(data, e)),
-        }
-        self.carry.extend_from_slice(&bytes[whole..]);
+        pre + len.min(MAX_HEADER_BYTES + 1)
+    }
+}
+
+impl Guarded for NpyParser {
+    fn failed(&mut self) -> &mut bool {
+        &mut self.failed
     }
 
     fn push_inner(&mut self, mut chunk: &[u8]) -> Result<()> {
@@ -340,24 +330,6 @@ impl NpyParser {
         }
         self.push_body(chunk);
         Ok(())
-    }
-
-    /// How many bytes the preamble plus header has, as far as the bytes so far tell.
-    fn header_target(&self) -> usize {
-        let h = &self.head;
-        if h.len() < 8 {
-            return 8;
-        }
-        let pre = if h[6] == 1 { 10 } else { 12 };
-        if h.len() < pre {
-            return pre;
-        }
-        let len = if pre == 10 {
-            u16::from_le_bytes([h[8], h[9]]) as usize
-        } else {
-            u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize
-        };
-        pre + len.min(MAX_HEADER_BYTES + 1)
     }
 }
 
@@ -391,18 +363,11 @@ impl ChunkParser for NpyParser {
     type Output = NpyArray;
 
     fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
-        let r = self.push_inner(chunk);
-        self.failed = r.is_err();
-        r
+        push_guarded(self, chunk)
     }
 
     fn finish(self) -> Result<NpyArray> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
+        check_spent(self.failed, &self.src)?;
         let src = &self.src;
         let Some(h) = self.header else {
             if self.head.is_empty() {
@@ -414,23 +379,7 @@ impl ChunkParser for NpyParser {
             let need = self.header_target() as u64;
             return Err(DataError::truncated(src, 0, "NPY header", need, self.head.len() as u64));
         };
-        if self.body_bytes < h.data_bytes {
-            let what = format!("NPY data for shape {:?} of {:?}", h.shape, h.dtype);
-            return Err(DataError::truncated(
-                src,
-                h.data_offset as u64,
-                what,
-                h.data_bytes as u64,
-                self.body_bytes as u64,
-            ));
-        }
-        if self.trailing > 0 {
-            let msg = format!(
-                "{} trailing bytes after the {} data bytes that shape {:?} describes",
-                self.trailing, h.data_bytes, h.shape
-            );
-            return Err(DataError::format(src, h.data_offset + h.data_bytes, msg));
-        }
+        self.body.finish(src, || h.what(), || format!("shape {:?} describes", h.shape))?;
         let mut data = self.data;
         match &mut data {
             NpyData::F32(v) => v.shrink_to_fit(),
@@ -440,12 +389,7 @@ impl ChunkParser for NpyParser {
     }
 
     fn progress(&self) -> Progress {
-        let rows = match &self.header {
-            Some(h) if h.data_bytes > 0 && !h.shape.is_empty() => {
-                (self.body_bytes as u128 * h.shape[0] as u128 / h.data_bytes as u128) as u64
-            }
-            _ => 0,
-        };
+        let rows = self.header.as_ref().and_then(|h| h.shape.first()).map_or(0, |&first| self.body.rows(first));
         Progress { bytes: self.consumed, rows }
     }
 

@@ -49,9 +49,131 @@ pub fn parse_all<P: ChunkParser>(mut parser: P, bytes: &[u8]) -> Result<P::Outpu
     parser.finish()
 }
 
-/// The error a spent parser returns.
-pub(crate) fn spent(src: &str) -> DataError {
-    DataError::invalid(src, "the parser already failed; start a new one")
+/// A parser that is spent after its first error (see [`ChunkParser`]): it keeps the flag and
+/// its `push` proper, and its [`ChunkParser::push`] is [`push_guarded`].
+pub(crate) trait Guarded: ChunkParser {
+    /// Set once a `push` has failed.
+    fn failed(&mut self) -> &mut bool;
+
+    /// Consumes the next bytes of the input, on a parser that has not failed.
+    fn push_inner(&mut self, chunk: &[u8]) -> Result<()>;
+}
+
+/// [`ChunkParser::push`] for a [`Guarded`] parser: refused once spent, and spent by an error.
+pub(crate) fn push_guarded<P: Guarded>(p: &mut P, chunk: &[u8]) -> Result<()> {
+    check_spent(*p.failed(), p.source())?;
+    let r = p.push_inner(chunk);
+    *p.failed() = r.is_err();
+    r
+}
+
+/// The error a spent parser returns (from `push` and `finish`) when `failed`.
+pub(crate) fn check_spent(failed: bool, src: &str) -> Result<()> {
+    match failed {
+        true => Err(DataError::invalid(src, "the parser already failed; start a new one")),
+        false => Ok(()),
+    }
+}
+
+/// The body of a binary array file (IDX, NPY): the `data_bytes` bytes of `size`-byte elements
+/// that the header announces at `offset`, and nothing after them. It counts what has arrived
+/// and what comes past the end, and hands on whole elements, holding back one that a chunk
+/// boundary cuts until the rest of it arrives.
+#[derive(Debug, Default)]
+pub(crate) struct FixedBody {
+    offset: usize,
+    data_bytes: usize,
+    size: usize,
+    received: usize,
+    trailing: u64,
+    carry: Vec<u8>,
+}
+
+impl FixedBody {
+    pub(crate) fn new(offset: usize, data_bytes: usize, size: usize) -> Self {
+        FixedBody { offset, data_bytes, size, carry: Vec::with_capacity(size), ..FixedBody::default() }
+    }
+
+    /// How many of `first_dim` rows (items along the first axis) have fully arrived.
+    pub(crate) fn rows(&self, first_dim: usize) -> u64 {
+        match self.data_bytes {
+            0 => 0,
+            all => (self.received as u128 * first_dim as u128 / all as u128) as u64,
+        }
+    }
+
+    /// The error for a body of which only `found` bytes exist; `what` names it.
+    fn truncated(&self, src: &str, what: String, found: u64) -> DataError {
+        DataError::truncated(src, self.offset as u64, what, self.data_bytes as u64, found)
+    }
+
+    /// Before anything is allocated for the body: with the input's `total` size known, a body
+    /// that it cannot hold is an error (named by `what`), and otherwise `elements` are to be
+    /// reserved; without it, none (the data grows as it arrives).
+    pub(crate) fn reserve(
+        &self,
+        src: &str,
+        total: Option<u64>,
+        elements: usize,
+        what: impl FnOnce() -> String,
+    ) -> Result<usize> {
+        let Some(total) = total else { return Ok(0) };
+        let available = total.saturating_sub(self.offset as u64);
+        if available < self.data_bytes as u64 {
+            return Err(self.truncated(src, what(), available));
+        }
+        Ok(elements)
+    }
+
+    /// Takes the next input bytes: those past the body's end are only counted, and `whole` is
+    /// given the rest as runs of whole elements (a carried element completed first).
+    pub(crate) fn push(&mut self, mut bytes: &[u8], mut whole: impl FnMut(&[u8])) {
+        let room = self.data_bytes - self.received;
+        if bytes.len() > room {
+            self.trailing += (bytes.len() - room) as u64;
+            bytes = &bytes[..room];
+        }
+        self.received += bytes.len();
+        let size = self.size;
+        if size == 0 {
+            return;
+        }
+        if !self.carry.is_empty() {
+            let take = (size - self.carry.len()).min(bytes.len());
+            self.carry.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.carry.len() < size {
+                return;
+            }
+            whole(&self.carry);
+            self.carry.clear();
+        }
+        let end = bytes.len() / size * size;
+        if end > 0 {
+            whole(&bytes[..end]);
+        }
+        self.carry.extend_from_slice(&bytes[end..]);
+    }
+
+    /// At the end of the input: the body must be complete (else a truncation error naming it
+    /// `what`) with nothing after it (else an error saying what sets its size: `layout`, e.g.
+    /// "dims [2, 3] describe").
+    pub(crate) fn finish(
+        &self,
+        src: &str,
+        what: impl FnOnce() -> String,
+        layout: impl FnOnce() -> String,
+    ) -> Result<()> {
+        if self.received < self.data_bytes {
+            return Err(self.truncated(src, what(), self.received as u64));
+        }
+        if self.trailing > 0 {
+            let msg =
+                format!("{} trailing bytes after the {} data bytes that {}", self.trailing, self.data_bytes, layout());
+            return Err(DataError::format(src, self.offset + self.data_bytes, msg));
+        }
+        Ok(())
+    }
 }
 
 /// Makes room for `incoming` more elements. Grows to the larger of `len + incoming` and
@@ -68,7 +190,34 @@ pub(crate) fn grow<T>(v: &mut Vec<T>, incoming: usize, cap: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::grow;
+    use super::{FixedBody, grow};
+
+    #[test]
+    fn fixed_body_hands_on_whole_elements_however_the_input_is_cut() {
+        let input: Vec<u8> = (0..14).collect();
+        for cut in 1..=input.len() {
+            let mut body = FixedBody::new(10, 12, 4);
+            let mut got = Vec::new();
+            for chunk in input.chunks(cut) {
+                body.push(chunk, |whole| {
+                    assert_eq!(whole.len() % 4, 0);
+                    got.extend_from_slice(whole);
+                });
+            }
+            assert_eq!(got, input[..12], "cut {cut}");
+            assert_eq!(body.rows(3), 3);
+            let e = body.finish("f", || "data".into(), || "dims [3] describe".into()).unwrap_err();
+            assert_eq!(e.to_string(), "f: byte 22: 2 trailing bytes after the 12 data bytes that dims [3] describe");
+        }
+        let mut short = FixedBody::new(10, 12, 4);
+        short.push(&input[..5], |_| {});
+        assert_eq!(short.rows(3), 1);
+        let e = short.finish("f", || "data".into(), || unreachable!()).unwrap_err();
+        assert_eq!(e.to_string(), "f: byte 10: truncated data: expected 12 bytes, found 5");
+        assert!(short.reserve("f", Some(21), 3, || "data".into()).is_err());
+        assert_eq!(short.reserve("f", Some(22), 3, || "data".into()).unwrap(), 3);
+        assert_eq!(short.reserve("f", None, 3, || "data".into()).unwrap(), 0);
+    }
 
     #[test]
     fn grow_is_bounded_by_cap_and_amortised() {

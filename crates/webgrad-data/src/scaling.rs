@@ -7,13 +7,40 @@ use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::standardize::Standardizer;
 
-/// Which scaling to fit.
+/// Which scaling to fit; spelled `none`, `standardize`, `minmax` everywhere (CLI flags, the
+/// page, links, saved experiments).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ScalingKind {
     #[default]
     None,
     Standardize,
     MinMax,
+}
+
+impl ScalingKind {
+    pub const ALL: [ScalingKind; 3] = [ScalingKind::None, ScalingKind::Standardize, ScalingKind::MinMax];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalingKind::None => "none",
+            ScalingKind::Standardize => "standardize",
+            ScalingKind::MinMax => "minmax",
+        }
+    }
+
+    pub fn parse(s: &str) -> std::result::Result<ScalingKind, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown normalisation '{s}' (expected none, standardize or minmax)"))
+    }
+
+    /// A dataset's default: the 2-D sets as they are (already on a common scale), everything
+    /// else — MNIST (after /255), Iris, files — standardised.
+    pub fn default_for(dataset: &str) -> ScalingKind {
+        if crate::synthetic::NAMES.contains(&dataset) { ScalingKind::None } else { ScalingKind::Standardize }
+    }
 }
 
 /// A fitted scaling. `MinMax` maps each training column onto [0, 1] by

@@ -1,6 +1,7 @@
 //! webgrad-nn: the model, loss, optimizer, schedule, metrics and checkpoint layer shared by the
 //! CLI and the web app. Device-agnostic: everything runs through `webgrad_core::Tensor`.
 
+pub mod backend_choice;
 pub mod bench;
 pub mod checkpoint;
 pub mod config;
@@ -14,12 +15,13 @@ mod resident;
 pub mod schedule;
 pub mod train;
 
+pub use backend_choice::BackendChoice;
 pub use config::{ActivationName, Head, Init, LayerConfig, MlpConfig};
 pub use io::{ModelFile, Preprocessing};
 pub use loss::Loss;
 pub use model::{Linear, Mlp};
-pub use optim::{Optimizer, OptimizerConfig};
-pub use schedule::Schedule;
+pub use optim::{Optimizer, OptimizerConfig, OptimizerName};
+pub use schedule::{Schedule, SchedulePreset};
 pub use train::{Evaluation, LossSummary, LossTally, PendingLoss, Report, TrainConfig, Trainer, evaluate};
 
 #[derive(Debug, thiserror::Error)]

@@ -18,11 +18,54 @@ pub enum OptimizerConfig {
     Adagrad { lr: f64, lr_decay: f64, eps: f64, weight_decay: f64 },
 }
 
-pub const OPTIMIZER_NAMES: [&str; 7] = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"];
+/// The optimizers by the names users write (`--optimizer`, the page, links): one spelling each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerName {
+    Sgd,
+    /// SGD with momentum 0.9
+    Momentum,
+    /// SGD with Nesterov momentum 0.9
+    Nesterov,
+    #[default]
+    Adam,
+    AdamW,
+    RmsProp,
+    Adagrad,
+}
 
-impl OptimizerConfig {
-    /// PyTorch's defaults for each optimizer; `momentum` / `nesterov` are SGD with momentum 0.9.
-    pub fn by_name(name: &str) -> Result<OptimizerConfig, String> {
+impl OptimizerName {
+    pub const ALL: [OptimizerName; 7] = [
+        OptimizerName::Sgd,
+        OptimizerName::Momentum,
+        OptimizerName::Nesterov,
+        OptimizerName::Adam,
+        OptimizerName::AdamW,
+        OptimizerName::RmsProp,
+        OptimizerName::Adagrad,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerName::Sgd => "sgd",
+            OptimizerName::Momentum => "momentum",
+            OptimizerName::Nesterov => "nesterov",
+            OptimizerName::Adam => "adam",
+            OptimizerName::AdamW => "adamw",
+            OptimizerName::RmsProp => "rmsprop",
+            OptimizerName::Adagrad => "adagrad",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<OptimizerName, String> {
+        Self::ALL.into_iter().find(|o| o.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|o| o.name()).collect();
+            format!("unknown optimizer '{s}' (expected one of: {})", names.join(", "))
+        })
+    }
+
+    /// PyTorch's defaults for this optimizer; `momentum` / `nesterov` are SGD with momentum 0.9.
+    pub fn config(self) -> OptimizerConfig {
         let sgd = |momentum, nesterov| OptimizerConfig::Sgd {
             lr: 0.01,
             momentum,
@@ -30,13 +73,17 @@ impl OptimizerConfig {
             nesterov,
             weight_decay: 0.0,
         };
-        Ok(match name {
-            "sgd" => sgd(0.0, false),
-            "momentum" => sgd(0.9, false),
-            "nesterov" => sgd(0.9, true),
-            "adam" => OptimizerConfig::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 },
-            "adamw" => OptimizerConfig::AdamW { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2 },
-            "rmsprop" => OptimizerConfig::RmsProp {
+        match self {
+            OptimizerName::Sgd => sgd(0.0, false),
+            OptimizerName::Momentum => sgd(0.9, false),
+            OptimizerName::Nesterov => sgd(0.9, true),
+            OptimizerName::Adam => {
+                OptimizerConfig::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
+            }
+            OptimizerName::AdamW => {
+                OptimizerConfig::AdamW { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2 }
+            }
+            OptimizerName::RmsProp => OptimizerConfig::RmsProp {
                 lr: 1e-2,
                 alpha: 0.99,
                 eps: 1e-8,
@@ -44,11 +91,17 @@ impl OptimizerConfig {
                 centered: false,
                 weight_decay: 0.0,
             },
-            "adagrad" => OptimizerConfig::Adagrad { lr: 1e-2, lr_decay: 0.0, eps: 1e-10, weight_decay: 0.0 },
-            other => {
-                return Err(format!("unknown optimizer '{other}' (expected one of: {})", OPTIMIZER_NAMES.join(", ")));
+            OptimizerName::Adagrad => {
+                OptimizerConfig::Adagrad { lr: 1e-2, lr_decay: 0.0, eps: 1e-10, weight_decay: 0.0 }
             }
-        })
+        }
+    }
+}
+
+impl OptimizerConfig {
+    /// PyTorch's defaults for the optimizer named `name` (see [`OptimizerName`]).
+    pub fn by_name(name: &str) -> Result<OptimizerConfig, String> {
+        Ok(OptimizerName::parse(name)?.config())
     }
 
     pub fn lr(&self) -> f64 {

@@ -36,9 +36,14 @@ impl Schedule {
         }
     }
 
-    /// Parses the CLI form: `constant`, `step:<size>:<gamma>`, `exp:<gamma>`,
-    /// `cosine[:<warmup_steps>]` (cosine needs the run's total steps).
+    /// Parses the one schedule dialect of the CLI, the page and links: a preset name
+    /// (`constant`, `cosine`, `step`, `exp`: [`SchedulePreset`], relative to the run's
+    /// `total_steps`), or a preset with its numbers: `step:<size>:<gamma>`, `exp:<gamma>`,
+    /// `cosine:<warmup steps>`.
     pub fn parse(s: &str, total_steps: u64) -> Result<Schedule, String> {
+        if let Ok(preset) = SchedulePreset::parse(s) {
+            return Ok(preset.schedule(total_steps));
+        }
         let parts: Vec<&str> = s.split(':').collect();
         let num = |i: usize, what: &str| -> Result<f64, String> {
             parts
@@ -51,13 +56,64 @@ impl Schedule {
             "constant" => Ok(Schedule::Constant),
             "step" => Ok(Schedule::Step { step_size: num(1, "step size")? as u64, gamma: num(2, "gamma")? }),
             "exp" => Ok(Schedule::Exponential { gamma: num(1, "gamma")? }),
-            "cosine" => {
-                let warmup_steps = if parts.len() > 1 { num(1, "warm-up steps")? as u64 } else { 0 };
-                Ok(Schedule::Cosine { warmup_steps, warmup_start_factor: 0.1, total_steps, min_lr: 0.0 })
-            }
+            "cosine" => Ok(Schedule::Cosine {
+                warmup_steps: num(1, "warm-up steps")? as u64,
+                warmup_start_factor: 0.1,
+                total_steps,
+                min_lr: 0.0,
+            }),
             other => Err(format!(
-                "unknown schedule '{other}' (expected constant, step:<size>:<gamma>, exp:<gamma>, cosine[:<warmup>])"
+                "unknown schedule '{other}' (expected constant, cosine[:<warmup>], step[:<size>:<gamma>] or exp[:<gamma>])"
             )),
+        }
+    }
+}
+
+/// The schedules by name, each relative to the run's length (what the page offers, and what a
+/// bare name means to `Schedule::parse`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SchedulePreset {
+    #[default]
+    Constant,
+    /// 5 % linear warm-up from 0.1·lr, then cosine to 0 at the end of the run.
+    Cosine,
+    /// Halve the learning rate three times over the run.
+    Step,
+    /// Decay exponentially to 1 % of the learning rate by the end of the run.
+    Exp,
+}
+
+impl SchedulePreset {
+    pub const ALL: [SchedulePreset; 4] =
+        [SchedulePreset::Constant, SchedulePreset::Cosine, SchedulePreset::Step, SchedulePreset::Exp];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SchedulePreset::Constant => "constant",
+            SchedulePreset::Cosine => "cosine",
+            SchedulePreset::Step => "step",
+            SchedulePreset::Exp => "exp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<SchedulePreset, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("unknown schedule '{s}' (expected constant, cosine, step or exp)"))
+    }
+
+    /// The schedule for a run of `total_steps` optimizer steps.
+    pub fn schedule(self, total_steps: u64) -> Schedule {
+        match self {
+            SchedulePreset::Constant => Schedule::Constant,
+            SchedulePreset::Cosine => {
+                Schedule::Cosine { warmup_steps: total_steps / 20, warmup_start_factor: 0.1, total_steps, min_lr: 0.0 }
+            }
+            SchedulePreset::Step => Schedule::Step { step_size: (total_steps / 3).max(1), gamma: 0.5 },
+            // lr · γ^total = 1 % of lr
+            SchedulePreset::Exp => Schedule::Exponential { gamma: 0.01f64.powf(1.0 / total_steps.max(1) as f64) },
         }
     }
 }
@@ -77,5 +133,21 @@ mod tests {
         assert!(c.lr_at(1.0, 1000).abs() < 1e-12);
         assert!(Schedule::parse("bogus", 1).is_err());
         assert_eq!(Schedule::parse("exp:0.9", 1).unwrap(), Schedule::Exponential { gamma: 0.9 });
+        // a bare name is the preset, relative to the run
+        assert_eq!(Schedule::parse("step", 300).unwrap(), Schedule::Step { step_size: 100, gamma: 0.5 });
+        let Schedule::Exponential { gamma } = Schedule::parse("exp", 100).unwrap() else { panic!() };
+        assert!((gamma.powi(100) - 0.01).abs() < 1e-12);
+        assert_eq!(
+            Schedule::parse("cosine", 200).unwrap(),
+            Schedule::Cosine { warmup_steps: 10, warmup_start_factor: 0.1, total_steps: 200, min_lr: 0.0 }
+        );
+        assert_eq!(
+            Schedule::parse("cosine:0", 200).unwrap(),
+            Schedule::Cosine { warmup_steps: 0, warmup_start_factor: 0.1, total_steps: 200, min_lr: 0.0 }
+        );
+        for p in SchedulePreset::ALL {
+            assert_eq!(SchedulePreset::parse(p.name()), Ok(p));
+            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.name()));
+        }
     }
 }

@@ -8,11 +8,8 @@
 use std::rc::Rc;
 
 use webgrad_core::Device;
-use webgrad_data::Dataset;
-use webgrad_nn::Head;
+use webgrad_nn::BackendChoice;
 use webgrad_wgpu::WgpuBackend;
-
-use crate::protocol::Experiment;
 
 pub const GPU_MIN_PARAMETERS: usize = 1_000_000;
 
@@ -77,16 +74,16 @@ impl Devices {
         self.gpu.as_ref().expect("set above").as_ref().map_err(String::clone)
     }
 
-    /// The device for `choice` ("auto", "webgpu", "cpu") and a sentence saying why.
-    pub async fn pick(&mut self, choice: &str, parameters: usize) -> (Device, String) {
+    /// The device for `choice` and a sentence saying why.
+    pub async fn pick(&mut self, choice: BackendChoice, parameters: usize) -> (Device, String) {
         let cpu = self.cpu.clone();
         match choice {
-            "cpu" => (cpu, "Training on the CPU (wasm SIMD), as chosen.".into()),
-            "webgpu" => match self.gpu().await {
+            BackendChoice::Cpu => (cpu, "Training on the CPU (wasm SIMD), as chosen.".into()),
+            BackendChoice::Gpu => match self.gpu().await {
                 Ok(g) => (g.device.clone(), "Training on WebGPU, as chosen.".into()),
                 Err(e) => (cpu, format!("WebGPU could not be used ({e}): training on the CPU (wasm SIMD).")),
             },
-            _ => match self.gpu().await {
+            BackendChoice::Auto => match self.gpu().await {
                 Err(_) => (cpu, "Auto: WebGPU is not available here, so the CPU (wasm SIMD) trains.".into()),
                 Ok(g) if g.software => (
                     cpu,
@@ -105,13 +102,4 @@ impl Devices {
             },
         }
     }
-}
-
-/// Parameters of the MLP an experiment builds on this data (0 if the settings are invalid).
-pub fn model_parameters(e: &Experiment, train: &Dataset) -> usize {
-    let mut dims = vec![train.d];
-    dims.extend(e.layers.iter().map(|l| l.width));
-    dims.push(Head::for_targets(&train.targets).outputs());
-    // saturating: an experiment too large to count is refused by the budget check
-    dims.windows(2).map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1])).fold(0, usize::saturating_add)
 }

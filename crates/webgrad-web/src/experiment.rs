@@ -2,6 +2,8 @@
 //! reproduce), each dataset's defaults, and the link codec (`to_query` / `from_query`).
 
 use serde::{Deserialize, Serialize};
+use webgrad_data::ScalingKind;
+use webgrad_nn::{ActivationName, BackendChoice, OptimizerName, SchedulePreset};
 
 /// Which data to train on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,15 +27,19 @@ pub enum DataChoice {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HiddenLayer {
     pub width: usize,
-    /// An `ActivationName` ("relu", "tanh", …).
-    pub activation: String,
+    pub activation: ActivationName,
     #[serde(default)]
     pub dropout: f32,
 }
 
 impl HiddenLayer {
-    pub fn new(width: usize, activation: &str, dropout: f32) -> HiddenLayer {
-        HiddenLayer { width, activation: activation.into(), dropout }
+    pub fn new(width: usize, activation: ActivationName, dropout: f32) -> HiddenLayer {
+        HiddenLayer { width, activation, dropout }
+    }
+
+    /// The layer as the model crate builds it.
+    pub fn config(&self) -> webgrad_nn::LayerConfig {
+        webgrad_nn::LayerConfig { width: self.width, activation: self.activation, dropout: self.dropout }
     }
 }
 
@@ -41,13 +47,13 @@ impl HiddenLayer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Experiment {
     pub data: DataChoice,
-    /// Feature normalisation fitted on the training split: "none", "standardize" (mean 0,
-    /// std 1) or "minmax" (to [0, 1]). MNIST's pixels are divided by 255 before it.
-    #[serde(default = "no_normalisation")]
-    pub normalise: String,
+    /// Feature normalisation fitted on the training split: none, standardize (mean 0, std 1) or
+    /// minmax (to [0, 1]). MNIST's pixels are divided by 255 before it.
+    #[serde(default)]
+    pub normalise: ScalingKind,
     /// The hidden layers in order, input side first (the output head follows the task).
     pub layers: Vec<HiddenLayer>,
-    pub optimizer: String,
+    pub optimizer: OptimizerName,
     /// The optimizer's settings changed from PyTorch's defaults, by argument name
     /// (`OptimizerConfig::set_hyperparameter`), e.g. [("beta2", 0.98)].
     #[serde(default)]
@@ -56,9 +62,8 @@ pub struct Experiment {
     pub batch: usize,
     pub epochs: usize,
     pub seed: u64,
-    /// "auto", "webgpu" or "cpu".
-    #[serde(default = "auto")]
-    pub backend: String,
+    #[serde(default)]
+    pub backend: BackendChoice,
     /// The optimizer's weight decay; `None` keeps its PyTorch default (AdamW: 0.01, others 0).
     #[serde(default)]
     pub weight_decay: Option<f64>,
@@ -67,65 +72,43 @@ pub struct Experiment {
     pub l1: f32,
     #[serde(default)]
     pub l2: f32,
-    /// "constant", "cosine" (5 % linear warm-up, then cosine to 0), "step" (halve three times
-    /// over the run) or "exp" (decay to 1 % by the end).
-    #[serde(default = "constant")]
-    pub schedule: String,
-}
-
-fn no_normalisation() -> String {
-    "none".into()
-}
-
-/// The normalisations the page offers (see `Experiment::normalise`).
-pub const NORMALISATIONS: [&str; 3] = ["none", "standardize", "minmax"];
-
-fn constant() -> String {
-    "constant".into()
+    #[serde(default)]
+    pub schedule: SchedulePreset,
 }
 
 /// The network diagram draws at most this many units per layer.
 pub const DIAGRAM_MAX_UNITS: usize = 16;
 
-/// The learning-rate schedules the page offers.
-pub const SCHEDULES: [&str; 4] = ["constant", "cosine", "step", "exp"];
-
-fn auto() -> String {
-    "auto".into()
-}
-
 impl Experiment {
     /// The starting point for a dataset: an MLP that learns it in seconds.
     pub fn defaults_for(dataset: &str) -> Experiment {
-        let (data, hidden, activation, lr, batch, epochs) = if dataset == "mnist" {
-            (DataChoice::Mnist, vec![128, 64], "relu", 1e-3, 64, 5)
+        let (data, hidden, lr, batch, epochs) = if dataset == "mnist" {
+            (DataChoice::Mnist, vec![128, 64], 1e-3, 64, 5)
         } else if dataset == "iris" {
-            (DataChoice::Iris, vec![16], "relu", 1e-2, 16, 60)
+            (DataChoice::Iris, vec![16], 1e-2, 16, 60)
         } else if dataset == "url" || dataset == "file" {
-            (DataChoice::Url { url: String::new(), label: None }, vec![32, 16], "relu", 1e-2, 32, 50)
+            (DataChoice::Url { url: String::new(), label: None }, vec![32, 16], 1e-2, 32, 50)
         } else {
             let data =
                 DataChoice::Synthetic { name: dataset.into(), samples: 500, noise: 0.0, test_fraction: 0.5, seed: 1 };
-            (data, vec![16, 16, 16], "relu", 0.03, 10, 100)
+            (data, vec![16, 16, 16], 0.03, 10, 100)
         };
-        // tables and MNIST (after /255) get standardised, as the CLI does; the 2-D sets are
-        // used as they are
-        let normalise = if ["url", "file", "iris", "mnist"].contains(&dataset) { "standardize" } else { "none" };
         Experiment {
             data,
-            normalise: normalise.into(),
-            layers: hidden.into_iter().map(|w| HiddenLayer::new(w, activation, 0.0)).collect(),
-            optimizer: "adam".into(),
+            // as the CLI: tables and MNIST (after /255) standardised, the 2-D sets as they are
+            normalise: ScalingKind::default_for(dataset),
+            layers: hidden.into_iter().map(|w| HiddenLayer::new(w, ActivationName::Relu, 0.0)).collect(),
+            optimizer: OptimizerName::Adam,
             hyper: Vec::new(),
             lr,
             batch,
             epochs,
             seed: 1,
-            backend: auto(),
+            backend: BackendChoice::Auto,
             weight_decay: None,
             l1: 0.0,
             l2: 0.0,
-            schedule: constant(),
+            schedule: SchedulePreset::Constant,
         }
     }
 
@@ -134,7 +117,7 @@ impl Experiment {
     /// when every layer has the same, else one per layer (`act=relu,tanh&dropout=0.2,0`).
     pub fn to_query(&self) -> String {
         let hidden: Vec<String> = self.layers.iter().map(|l| l.width.to_string()).collect();
-        let activations = per_layer(self.layers.iter().map(|l| l.activation.clone()));
+        let activations = per_layer(self.layers.iter().map(|l| l.activation.name().to_string()));
         let dropouts = per_layer(self.layers.iter().map(|l| l.dropout.to_string()));
         let label_part =
             |label: &Option<String>| label.as_ref().map(|l| format!("&label={}", encode(l))).unwrap_or_default();
@@ -152,14 +135,14 @@ impl Experiment {
             "&hidden={}&act={}&opt={}&lr={}&batch={}&epochs={}&seed={}",
             hidden.join(","),
             if activations.is_empty() { "relu" } else { &activations },
-            self.optimizer,
+            self.optimizer.name(),
             self.lr,
             self.batch,
             self.epochs,
             self.seed
         );
-        if self.backend != "auto" {
-            q += &format!("&backend={}", self.backend);
+        if self.backend != BackendChoice::Auto {
+            q += &format!("&backend={}", self.backend.name());
         }
         if self.layers.iter().any(|l| l.dropout != 0.0) {
             q += &format!("&dropout={dropouts}");
@@ -173,15 +156,15 @@ impl Experiment {
         if self.l2 != 0.0 {
             q += &format!("&l2={}", self.l2);
         }
-        if self.schedule != "constant" {
-            q += &format!("&sched={}", self.schedule);
+        if self.schedule != SchedulePreset::Constant {
+            q += &format!("&sched={}", self.schedule.name());
         }
         if !self.hyper.is_empty() {
             let settings: Vec<String> = self.hyper.iter().map(|(k, v)| format!("{k}:{v}")).collect();
             q += &format!("&hp={}", settings.join(","));
         }
         if self.normalise != Experiment::defaults_for(self.dataset_key()).normalise {
-            q += &format!("&norm={}", self.normalise);
+            q += &format!("&norm={}", self.normalise.name());
         }
         q
     }
@@ -271,14 +254,13 @@ impl Experiment {
                     webgrad_nn::config::MAX_HIDDEN_LAYERS
                 ));
             }
-            let activation = self.layers.first().map_or("relu".to_string(), |l| l.activation.clone());
-            self.layers = widths.into_iter().map(|w| HiddenLayer::new(w, &activation, 0.0)).collect();
+            let activation = self.layers.first().map_or(ActivationName::Relu, |l| l.activation);
+            self.layers = widths.into_iter().map(|w| HiddenLayer::new(w, activation, 0.0)).collect();
         }
         let n = self.layers.len();
         if let Some(v) = q.get("act") {
             for (layer, act) in self.layers.iter_mut().zip(spread("act", v, n)?) {
-                webgrad_nn::ActivationName::parse(act)?;
-                layer.activation = act.into();
+                layer.activation = ActivationName::parse(act)?;
             }
         }
         if let Some(v) = q.get("dropout") {
@@ -293,8 +275,7 @@ impl Experiment {
     /// the backend.
     fn link_training(&mut self, q: &Query) -> Result<(), String> {
         if let Some(v) = q.get("opt") {
-            webgrad_nn::OptimizerConfig::by_name(v)?;
-            self.optimizer = v.into();
+            self.optimizer = OptimizerName::parse(v)?;
         }
         for (key, slot) in [("batch", &mut self.batch), ("epochs", &mut self.epochs)] {
             if let Some(v) = q.get(key) {
@@ -313,7 +294,7 @@ impl Experiment {
             }
         }
         if let Some(v) = q.get("hp") {
-            let mut config = webgrad_nn::OptimizerConfig::by_name(&self.optimizer)?;
+            let mut config = self.optimizer.config();
             for setting in v.split(',').filter(|s| !s.is_empty()) {
                 let (k, value) =
                     setting.split_once(':').ok_or(format!("link parameter hp='{v}' needs name:value pairs"))?;
@@ -324,22 +305,13 @@ impl Experiment {
             config.validate()?;
         }
         if let Some(v) = q.get("norm") {
-            if !NORMALISATIONS.contains(&v) {
-                return Err(format!("link parameter norm='{v}' is not one of {}", NORMALISATIONS.join(", ")));
-            }
-            self.normalise = v.into();
+            self.normalise = ScalingKind::parse(v).map_err(|e| format!("link parameter norm='{v}': {e}"))?;
         }
         if let Some(v) = q.get("sched") {
-            if !SCHEDULES.contains(&v) {
-                return Err(format!("link parameter sched='{v}' is not one of {}", SCHEDULES.join(", ")));
-            }
-            self.schedule = v.into();
+            self.schedule = SchedulePreset::parse(v).map_err(|e| format!("link parameter sched='{v}': {e}"))?;
         }
         if let Some(v) = q.get("backend") {
-            if !["auto", "webgpu", "cpu"].contains(&v) {
-                return Err(format!("link parameter backend='{v}' is not auto, webgpu or cpu"));
-            }
-            self.backend = v.into();
+            self.backend = BackendChoice::parse(v).map_err(|e| format!("link parameter backend='{v}': {e}"))?;
         }
         Ok(())
     }
@@ -433,7 +405,7 @@ mod tests {
         assert_eq!(Experiment::from_query(&mnist.to_query()).unwrap(), mnist);
         assert_eq!(Experiment::from_query("").unwrap(), mnist);
         let e = Experiment::from_query("#data=xor&noise=0.25&hidden=4&lr=0.1&seed=7").unwrap();
-        assert_eq!(e.layers, vec![HiddenLayer::new(4, "relu", 0.0)]);
+        assert_eq!(e.layers, vec![HiddenLayer::new(4, ActivationName::Relu, 0.0)]);
         assert_eq!(
             e.data,
             DataChoice::Synthetic { name: "xor".into(), samples: 500, noise: 0.25, test_fraction: 0.5, seed: 7 }
@@ -444,21 +416,31 @@ mod tests {
         assert!(Experiment::from_query("hidden=0").is_err());
         // per-layer activations and dropout
         let mut mixed = Experiment::defaults_for("spiral");
-        mixed.layers = vec![HiddenLayer::new(8, "tanh", 0.1), HiddenLayer::new(4, "relu", 0.0)];
+        mixed.layers =
+            vec![HiddenLayer::new(8, ActivationName::Tanh, 0.1), HiddenLayer::new(4, ActivationName::Relu, 0.0)];
         let q = mixed.to_query();
         assert!(q.contains("hidden=8,4&act=tanh,relu") && q.contains("dropout=0.1,0"), "{q}");
         assert_eq!(Experiment::from_query(&q).unwrap(), mixed);
         let shared = Experiment::from_query("data=xor&hidden=3,5&act=gelu&dropout=0.2").unwrap();
-        assert_eq!(shared.layers, vec![HiddenLayer::new(3, "gelu", 0.2), HiddenLayer::new(5, "gelu", 0.2)]);
+        assert_eq!(
+            shared.layers,
+            vec![HiddenLayer::new(3, ActivationName::Gelu, 0.2), HiddenLayer::new(5, ActivationName::Gelu, 0.2)]
+        );
         assert!(Experiment::from_query("hidden=3,5&act=relu,tanh,gelu").unwrap_err().contains("3 values for 2"));
         assert!(Experiment::from_query("hidden=3&dropout=1").is_err());
         // normalisation: in the link only when it differs from the dataset's default
-        assert_eq!(Experiment::defaults_for("url").normalise, "standardize");
+        assert_eq!(Experiment::defaults_for("url").normalise, ScalingKind::Standardize);
         assert!(!mnist.to_query().contains("norm="));
         let e = Experiment::from_query("data=circle&norm=standardize").unwrap();
-        assert_eq!(e.normalise, "standardize");
+        assert_eq!(e.normalise, ScalingKind::Standardize);
         assert_eq!(Experiment::from_query(&e.to_query()).unwrap(), e);
         assert!(Experiment::from_query("norm=log").unwrap_err().contains("norm='log'"));
+        // the backend has one spelling; the API's names (old links said webgpu) still read
+        assert_eq!(Experiment::from_query("backend=webgpu").unwrap().backend, BackendChoice::Gpu);
+        let gpu = Experiment { backend: BackendChoice::Gpu, ..Experiment::defaults_for("xor") };
+        assert!(gpu.to_query().contains("&backend=gpu"));
+        assert_eq!(Experiment::from_query(&gpu.to_query()).unwrap(), gpu);
+        assert!(Experiment::from_query("sched=linear").unwrap_err().contains("sched='linear'"));
         // optimizer settings travel by name and are checked against the optimizer
         let e = Experiment::from_query("opt=rmsprop&hp=alpha:0.9,momentum:0.5").unwrap();
         assert_eq!(e.hyper, vec![("alpha".to_string(), 0.9), ("momentum".to_string(), 0.5)]);
@@ -466,7 +448,7 @@ mod tests {
         assert!(Experiment::from_query("opt=sgd&hp=beta1:0.5").unwrap_err().contains("no setting 'beta1'"));
         assert!(Experiment::from_query("opt=adam&hp=beta1:2").unwrap_err().contains("out of range"));
         let iris = Experiment::defaults_for("iris");
-        assert_eq!((iris.data.clone(), iris.normalise.as_str()), (DataChoice::Iris, "standardize"));
+        assert_eq!((iris.data.clone(), iris.normalise), (DataChoice::Iris, ScalingKind::Standardize));
         assert_eq!(Experiment::from_query(&iris.to_query()).unwrap(), iris);
         let mut u = Experiment::defaults_for("url");
         u.data = DataChoice::Url { url: "https://example.org/a b&c.csv".into(), label: Some("spé cies".into()) };

@@ -6,20 +6,17 @@
 //!
 //! `protocol` is the only thing the two share: the messages they exchange.
 
+/// Declares modules that only exist in the browser build (they call web APIs).
+macro_rules! browser_only {
+    ($vis:vis mod $($name:ident),+ $(,)?) => { $( #[cfg(target_arch = "wasm32")] $vis mod $name; )+ };
+}
+pub(crate) use browser_only;
+
+// the parts that also build natively (and are unit-tested there)
 pub mod app;
-#[cfg(target_arch = "wasm32")]
-pub mod byte_source;
-#[cfg(target_arch = "wasm32")]
-pub mod data_loader;
-#[cfg(target_arch = "wasm32")]
-pub mod devices;
 pub mod diagram_units;
 pub mod experiment;
-#[cfg(target_arch = "wasm32")]
-pub mod js;
 pub mod loss_history;
 pub mod protocol;
-#[cfg(target_arch = "wasm32")]
-pub mod storage;
-#[cfg(target_arch = "wasm32")]
-pub mod worker;
+
+browser_only!(pub mod byte_source, data_loader, devices, js, storage, worker);

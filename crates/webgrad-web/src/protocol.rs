@@ -112,6 +112,8 @@ pub struct DataSummary {
     pub preview: Option<Preview>,
     /// `(rows, cols)` when every row is an image (MNIST: 28×28).
     pub image_shape: Option<(usize, usize)>,
+    /// The output head the targets call for (`Head::for_targets`).
+    pub head: webgrad_nn::Head,
 }
 
 /// The model's output over a grid covering the 2-D data: `values[r * size + c]` is the
@@ -258,6 +260,7 @@ impl<'a> CheckpointRef<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use webgrad_nn::{ActivationName, BackendChoice, OptimizerName, SchedulePreset};
 
     #[test]
     fn a_borrowed_checkpoint_is_the_same_message() {
@@ -282,19 +285,22 @@ mod tests {
                     test_fraction: 0.5,
                     seed: 1,
                 },
-                layers: vec![HiddenLayer::new(8, "tanh", 0.25), HiddenLayer::new(8, "tanh", 0.25)],
-                optimizer: "adam".into(),
+                layers: vec![
+                    HiddenLayer::new(8, ActivationName::Tanh, 0.25),
+                    HiddenLayer::new(8, ActivationName::Tanh, 0.25),
+                ],
+                optimizer: OptimizerName::Adam,
                 hyper: vec![("beta2".into(), 0.98), ("eps".into(), 1e-6)],
                 lr: 0.03,
                 batch: 10,
                 epochs: 100,
                 seed: 1,
-                backend: "webgpu".into(),
-                normalise: "minmax".into(),
+                backend: BackendChoice::Gpu,
+                normalise: webgrad_data::ScalingKind::MinMax,
                 weight_decay: Some(0.05),
                 l1: 0.0,
                 l2: 1e-4,
-                schedule: "cosine".into(),
+                schedule: SchedulePreset::Cosine,
             },
         };
         let json = serde_json::to_string(&m).unwrap();

@@ -4,7 +4,7 @@
 use super::columns::{Builder, is_missing, is_number, trim};
 use super::{CsvOptions, HEADER_SNIFF_ROWS, LabelColumn, MAX_FIELD_BYTES, SNIFF_LINE_BYTES, Table};
 use crate::error::{DataError, Result};
-use crate::parser::{ChunkParser, Progress, spent};
+use crate::parser::{ChunkParser, Guarded, Progress, check_spent, push_guarded};
 
 /// Parses one CSV/TSV file in chunks; see the module docs. Output: [`Table`].
 pub struct CsvParser {
@@ -78,6 +78,12 @@ impl CsvParser {
             failed: false,
         }
     }
+}
+
+impl Guarded for CsvParser {
+    fn failed(&mut self) -> &mut bool {
+        &mut self.failed
+    }
 
     fn push_inner(&mut self, mut chunk: &[u8]) -> Result<()> {
         self.consumed += chunk.len() as u64;
@@ -105,7 +111,9 @@ impl CsvParser {
         }
         self.feed(chunk)
     }
+}
 
+impl CsvParser {
     fn start_reader(&mut self) {
         let line_end = self.first.iter().position(|&b| b == b'\n').unwrap_or(self.first.len());
         let delim = self.opts.delimiter.unwrap_or_else(|| detect_delimiter(&self.first[..line_end]));
@@ -331,18 +339,11 @@ impl ChunkParser for CsvParser {
     type Output = Table;
 
     fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
-        let r = self.push_inner(chunk);
-        self.failed = r.is_err();
-        r
+        push_guarded(self, chunk)
     }
 
     fn finish(self) -> Result<Table> {
-        if self.failed {
-            return Err(spent(&self.src));
-        }
+        check_spent(self.failed, &self.src)?;
         self.finish_inner()
     }
 

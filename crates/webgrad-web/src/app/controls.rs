@@ -2,6 +2,8 @@
 //! a dataset's defaults), the link in the address bar, small tables and download links.
 
 use wasm_bindgen::prelude::*;
+use webgrad_data::ScalingKind;
+use webgrad_nn::{BackendChoice, OptimizerName, SchedulePreset};
 
 use super::dom::*;
 use super::{hyper, layers};
@@ -36,18 +38,18 @@ pub(super) fn show_experiment(e: &Experiment) {
     }
     set_hidden("synthetic-options", !matches!(e.data, DataChoice::Synthetic { .. }));
     layers::show(&e.layers);
-    set_select_value("normalisation", &e.normalise);
-    set_select_value("optimizer", &e.optimizer);
-    hyper::show(&e.optimizer, &e.hyper);
+    set_select_value("normalisation", e.normalise.name());
+    set_select_value("optimizer", e.optimizer.name());
+    hyper::show(e.optimizer, &e.hyper);
     set_input_value("lr", &e.lr.to_string());
     set_input_value("batch", &e.batch.to_string());
     set_input_value("epochs", &e.epochs.to_string());
     set_input_value("seed", &e.seed.to_string());
-    set_select_value("backend", &e.backend);
+    set_select_value("backend", e.backend.name());
     set_input_value("weight-decay", &e.weight_decay.map(|w| w.to_string()).unwrap_or_default());
     set_input_value("l1", &if e.l1 == 0.0 { String::new() } else { e.l1.to_string() });
     set_input_value("l2", &if e.l2 == 0.0 { String::new() } else { e.l2.to_string() });
-    set_select_value("schedule", &e.schedule);
+    set_select_value("schedule", e.schedule.name());
 }
 
 /// Adds `<option value=…>` to the dataset select if it is missing, and sets its text.
@@ -130,21 +132,22 @@ pub(super) fn experiment_from_controls() -> Result<Experiment, String> {
     if batch == 0 || epochs == 0 {
         return Err("batch size and epochs must be at least 1".into());
     }
+    let optimizer = OptimizerName::parse(&select_value("optimizer"))?;
     Ok(Experiment {
         data,
         layers: layers::read()?,
-        normalise: select_value("normalisation"),
-        optimizer: select_value("optimizer"),
-        hyper: hyper::read(&select_value("optimizer"))?,
+        normalise: ScalingKind::parse(&select_value("normalisation"))?,
+        optimizer,
+        hyper: hyper::read(optimizer)?,
         lr,
         batch,
         epochs,
         seed,
-        backend: select_value("backend"),
+        backend: BackendChoice::parse(&select_value("backend"))?,
         weight_decay: optional_num("weight-decay", "weight decay")?,
         l1: optional_num::<f32>("l1", "L1 penalty")?.unwrap_or(0.0),
         l2: optional_num::<f32>("l2", "L2 penalty")?.unwrap_or(0.0),
-        schedule: select_value("schedule"),
+        schedule: SchedulePreset::parse(&select_value("schedule"))?,
     })
 }
 

@@ -2,15 +2,14 @@
 //! weight (blue positive, orange negative) and drawn thicker and darker the larger it is.
 //! Layers wider than the worker's limit show the units it chose (`units`) and a "+N" note.
 
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 
 use crate::protocol::DIAGRAM_MAX_UNITS as MAX_NODES;
 
 /// `sizes` = units per layer, input first; `units[l]` = the units of layer l drawn;
 /// `layers[l]` = weights between them, [units[l+1].len(), units[l].len()].
 pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], units: &[Vec<usize>], layers: &[Vec<f32>]) {
-    let c: CanvasRenderingContext2d = canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into();
+    let c = super::dom::ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
     let columns = sizes.len();

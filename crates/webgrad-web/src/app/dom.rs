@@ -17,6 +17,11 @@ pub fn by_id<T: JsCast>(id: &str) -> T {
         .unwrap_or_else(|_| panic!("#{id} has an unexpected element type"))
 }
 
+/// The 2-D drawing context of a canvas (every canvas on the page draws in 2-D only).
+pub fn ctx2d(canvas: &web_sys::HtmlCanvasElement) -> web_sys::CanvasRenderingContext2d {
+    canvas.get_context("2d").ok().flatten().expect("a 2d canvas context").unchecked_into()
+}
+
 pub fn set_text(id: &str, text: &str) {
     by_id::<Element>(id).set_text_content(Some(text));
 }

@@ -2,14 +2,12 @@
 //! prediction up) and the dashed diagonal where the prediction is exact. Pure drawing: the
 //! points come from the worker.
 
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 
 const PAD: f64 = 40.0;
 
 pub fn draw(canvas: &HtmlCanvasElement, points: &[(f32, f32)]) {
-    let Some(c) = canvas.get_context("2d").ok().flatten() else { return };
-    let c: CanvasRenderingContext2d = c.unchecked_into();
+    let c = super::dom::ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
     // one range for both axes, so the diagonal is y = x

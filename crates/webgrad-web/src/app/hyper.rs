@@ -5,7 +5,7 @@
 
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement};
-use webgrad_nn::OptimizerConfig;
+use webgrad_nn::OptimizerName;
 
 use super::dom::*;
 
@@ -28,10 +28,10 @@ fn field_id(name: &str) -> String {
 }
 
 /// Rebuilds the fields for `optimizer`, filled with `overrides` (name, value).
-pub fn show(optimizer: &str, overrides: &[(String, f64)]) {
+pub fn show(optimizer: OptimizerName, overrides: &[(String, f64)]) {
     let box_ = by_id::<Element>("hyper-fields");
     clear(&box_);
-    let Ok(config) = OptimizerConfig::by_name(optimizer) else { return };
+    let config = optimizer.config();
     let doc = document();
     for (name, default) in config.hyperparameters() {
         let (Ok(l), Ok(input)) = (doc.create_element("label"), doc.create_element("input")) else { return };
@@ -54,8 +54,8 @@ pub fn show(optimizer: &str, overrides: &[(String, f64)]) {
 
 /// The settings changed from their defaults, checked against the optimizer (the error names
 /// the field and what is wrong).
-pub fn read(optimizer: &str) -> Result<Vec<(String, f64)>, String> {
-    let mut config = OptimizerConfig::by_name(optimizer)?;
+pub fn read(optimizer: OptimizerName) -> Result<Vec<(String, f64)>, String> {
+    let mut config = optimizer.config();
     let mut out = Vec::new();
     for (name, _) in config.hyperparameters() {
         let text = input_value(&field_id(name));

@@ -5,14 +5,10 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, ImageData, PointerEvent};
+use web_sys::{Element, HtmlCanvasElement, ImageData, PointerEvent};
 
-use super::dom::{by_id, clear, document, on, on_event, set_hidden};
+use super::dom::{by_id, clear, ctx2d, document, on, on_event, set_hidden};
 use crate::protocol::GalleryItem;
-
-fn ctx(canvas: &HtmlCanvasElement) -> CanvasRenderingContext2d {
-    canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into()
-}
 
 /// A grey image (0 = background) drawn dark on white into a new canvas.
 fn image_canvas(pixels: &[u8], rows: usize, cols: usize) -> Option<HtmlCanvasElement> {
@@ -21,7 +17,7 @@ fn image_canvas(pixels: &[u8], rows: usize, cols: usize) -> Option<HtmlCanvasEle
     canvas.set_height(rows as u32);
     let rgba: Vec<u8> = pixels.iter().flat_map(|&v| [255 - v, 255 - v, 255 - v, 255]).collect();
     let img = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), cols as u32, rows as u32).ok()?;
-    ctx(&canvas).put_image_data(&img, 0.0, 0.0).ok()?;
+    ctx2d(&canvas).put_image_data(&img, 0.0, 0.0).ok()?;
     Some(canvas)
 }
 
@@ -83,7 +79,7 @@ pub fn show_prediction(probabilities: &[(String, f32)]) {
 /// ~150 ms while drawing, so the prediction follows the pen.
 pub fn wire_drawing(send: impl Fn(Vec<u8>, usize, usize) + 'static) {
     let canvas: HtmlCanvasElement = by_id("draw");
-    let c = ctx(&canvas);
+    let c = ctx2d(&canvas);
     c.set_line_width(20.0);
     c.set_line_cap("round");
     c.set_line_join("round");
@@ -95,7 +91,7 @@ pub fn wire_drawing(send: impl Fn(Vec<u8>, usize, usize) + 'static) {
         let canvas = canvas.clone();
         move || -> Option<(Vec<u8>, usize, usize)> {
             let (w, h) = (canvas.width() as usize, canvas.height() as usize);
-            let data = ctx(&canvas).get_image_data(0.0, 0.0, w as f64, h as f64).ok()?.data();
+            let data = ctx2d(&canvas).get_image_data(0.0, 0.0, w as f64, h as f64).ok()?.data();
             Some((data.iter().skip(3).step_by(4).copied().collect(), w, h))
         }
     };
@@ -151,7 +147,7 @@ pub fn wire_drawing(send: impl Fn(Vec<u8>, usize, usize) + 'static) {
     }
     on("clear-drawing", "click", move || {
         let canvas: HtmlCanvasElement = by_id("draw");
-        ctx(&canvas).clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
+        ctx2d(&canvas).clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
         clear(&by_id::<Element>("prediction"));
     });
 }

@@ -10,16 +10,18 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 
 use super::dom::*;
+use webgrad_nn::ActivationName;
+
 use crate::protocol::HiddenLayer;
 
-/// (value, text) of the activation choices, as `ActivationName` spells the values.
-const ACTIVATIONS: [(&str, &str); 6] = [
-    ("relu", "ReLU"),
-    ("tanh", "tanh"),
-    ("sigmoid", "sigmoid"),
-    ("gelu", "GELU"),
-    ("leaky_relu", "leaky ReLU"),
-    ("identity", "linear (none)"),
+/// The activation choices and their text; an option's value is `ActivationName::name`.
+const ACTIVATIONS: [(ActivationName, &str); 6] = [
+    (ActivationName::Relu, "ReLU"),
+    (ActivationName::Tanh, "tanh"),
+    (ActivationName::Sigmoid, "sigmoid"),
+    (ActivationName::Gelu, "GELU"),
+    (ActivationName::LeakyRelu, "leaky ReLU"),
+    (ActivationName::Identity, "linear (none)"),
 ];
 
 /// More hidden layers than anyone needs in a playground; "Add layer" stops here.
@@ -85,14 +87,14 @@ fn row(layer: &HiddenLayer) -> Element {
     let _ = li.append_child(&labelled("width", &width));
     let select = el("select");
     let _ = select.set_attribute("data-field", "activation");
-    for (value, text) in ACTIVATIONS {
+    for (activation, text) in ACTIVATIONS {
         let option = el("option");
-        let _ = option.set_attribute("value", value);
+        let _ = option.set_attribute("value", activation.name());
         option.set_text_content(Some(text));
         let _ = select.append_child(&option);
     }
     if let Some(s) = select.dyn_ref::<HtmlSelectElement>() {
-        s.set_value(&layer.activation);
+        s.set_value(layer.activation.name());
     }
     let _ = li.append_child(&labelled("activation", &select));
     let dropout = if layer.dropout == 0.0 { String::new() } else { layer.dropout.to_string() };
@@ -174,6 +176,7 @@ pub fn read() -> Result<Vec<HiddenLayer>, String> {
                 _ => return Err(format!("layer {n} width '{width_text}' must be a whole number from 1 to 4096")),
             };
             let activation = field::<HtmlSelectElement>(row, "activation").map(|s| s.value()).unwrap_or_default();
+            let activation = ActivationName::parse(&activation).map_err(|e| format!("layer {n}: {e}"))?;
             let dropout_text = field::<HtmlInputElement>(row, "dropout").map(|d| d.value()).unwrap_or_default();
             let dropout = match dropout_text.trim() {
                 "" => 0.0,
@@ -193,10 +196,11 @@ fn add() {
     if rows.len() >= MAX_LAYERS {
         return;
     }
-    let template = rows.last().map_or(HiddenLayer::new(16, "relu", 0.0), |last| {
+    let template = rows.last().map_or(HiddenLayer::new(16, ActivationName::Relu, 0.0), |last| {
         let width = field::<HtmlInputElement>(last, "width").and_then(|w| w.value().trim().parse().ok());
-        let activation = field::<HtmlSelectElement>(last, "activation").map(|s| s.value());
-        HiddenLayer::new(width.unwrap_or(16), activation.as_deref().unwrap_or("relu"), 0.0)
+        let activation =
+            field::<HtmlSelectElement>(last, "activation").and_then(|s| ActivationName::parse(&s.value()).ok());
+        HiddenLayer::new(width.unwrap_or(16), activation.unwrap_or(ActivationName::Relu), 0.0)
     });
     let new = row(&template);
     let _ = list().append_child(&new);

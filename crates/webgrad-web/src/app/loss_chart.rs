@@ -1,22 +1,19 @@
 //! The loss chart: train loss per step (thin line, plus an exponential moving average) and test
 //! loss per epoch (dots), on a linear or log y axis. Pure drawing: the numbers come from the worker.
 
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
+
+use super::dom::ctx2d;
 
 use crate::loss_history::LossHistory;
 
 const PAD: f64 = 36.0;
 
-fn ctx(canvas: &HtmlCanvasElement) -> CanvasRenderingContext2d {
-    canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into()
-}
-
 /// `smoothing` ∈ [0, 1): the weight of the past in the smoothed line's moving average
 /// (TensorBoard's slider; 0 = the raw loss). The raw loss is drawn as its per-bucket min–max
 /// envelope (`LossHistory`), so a long run draws as fast as a short one and keeps its spikes.
 pub fn draw(canvas: &HtmlCanvasElement, train: &LossHistory, test: &[(u64, f64)], log_scale: bool, smoothing: f64) {
-    let c = ctx(canvas);
+    let c = ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
     let buckets = train.buckets();
@@ -78,7 +75,7 @@ pub fn draw(canvas: &HtmlCanvasElement, train: &LossHistory, test: &[(u64, f64)]
 /// The compact loss chart of the phone toolbar: the smoothed train loss over the whole run, and
 /// its last value ("avg": the toolbar's text has the last step's loss), without axes.
 pub fn draw_mini(canvas: &HtmlCanvasElement, train: &LossHistory, smoothing: f64) {
-    let c = ctx(canvas);
+    let c = ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
     let line = train.smoothed(smoothing);
@@ -106,7 +103,7 @@ pub fn draw_mini(canvas: &HtmlCanvasElement, train: &LossHistory, smoothing: f64
 /// Train (blue) and test (orange) accuracy — or R² — per epoch, on a 0–100 % axis (R² below 0
 /// is drawn at 0).
 pub fn draw_scores(canvas: &HtmlCanvasElement, scores: &[(u64, Option<f64>, f64)]) {
-    let c = ctx(canvas);
+    let c = ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
     c.set_stroke_style_str("#d0d4da");

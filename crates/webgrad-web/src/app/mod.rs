@@ -8,32 +8,7 @@
 pub mod state;
 pub mod update;
 
-#[cfg(target_arch = "wasm32")]
-mod controls;
-#[cfg(target_arch = "wasm32")]
-mod diagram;
-#[cfg(target_arch = "wasm32")]
-mod dom;
-#[cfg(target_arch = "wasm32")]
-mod fit_plot;
-#[cfg(target_arch = "wasm32")]
-mod hyper;
-#[cfg(target_arch = "wasm32")]
-mod images;
-#[cfg(target_arch = "wasm32")]
-mod layers;
-#[cfg(target_arch = "wasm32")]
-mod loss_chart;
-#[cfg(target_arch = "wasm32")]
-mod plane;
-#[cfg(target_arch = "wasm32")]
-mod shell;
-#[cfg(target_arch = "wasm32")]
-mod tables;
-#[cfg(target_arch = "wasm32")]
-mod views;
-#[cfg(target_arch = "wasm32")]
-mod wiring;
+crate::browser_only!(mod controls, diagram, dom, fit_plot, hyper, images, layers, loss_chart, plane, shell, tables, views, wiring);
 
 #[cfg(target_arch = "wasm32")]
 pub use wiring::start;

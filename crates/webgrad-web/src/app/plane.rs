@@ -2,7 +2,7 @@
 //! data points on top — TensorFlow Playground's signature view.
 
 use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+use web_sys::{HtmlCanvasElement, ImageData};
 
 use crate::protocol::{Boundary, Point};
 
@@ -18,7 +18,7 @@ fn shade(v: f32) -> [u8; 3] {
 }
 
 pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], regression: bool) {
-    let c: CanvasRenderingContext2d = canvas.get_context("2d").ok().flatten().expect("2d context").unchecked_into();
+    let c = super::dom::ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     let n = boundary.size;
     // regression outputs are mapped into [0, 1] by their range on the grid
@@ -35,12 +35,9 @@ pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], r
         if let Some(tmp) = doc.create_element("canvas").ok().and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok()) {
             tmp.set_width(n as u32);
             tmp.set_height(n as u32);
-            if let Some(tc) = tmp.get_context("2d").ok().flatten() {
-                let tc: CanvasRenderingContext2d = tc.unchecked_into();
-                let _ = tc.put_image_data(&img, 0.0, 0.0);
-                c.set_image_smoothing_enabled(true);
-                let _ = c.draw_image_with_html_canvas_element_and_dw_and_dh(&tmp, 0.0, 0.0, w, h);
-            }
+            let _ = super::dom::ctx2d(&tmp).put_image_data(&img, 0.0, 0.0);
+            c.set_image_smoothing_enabled(true);
+            let _ = c.draw_image_with_html_canvas_element_and_dw_and_dh(&tmp, 0.0, 0.0, w, h);
         }
     }
     let [x0, x1, y0, y1] = boundary.extent;

@@ -5,10 +5,10 @@
 
 use std::rc::Rc;
 
-use webgrad_nn::{ActivationName, Head, LayerConfig, MlpConfig, OptimizerConfig};
+use webgrad_nn::{Init, MlpConfig};
 
 use crate::loss_history::LossHistory;
-use crate::protocol::{Boundary, DataSummary, Experiment};
+use crate::protocol::{Boundary, DataSummary, Experiment, HiddenLayer};
 
 /// Per-epoch points kept for the charts (thinned past twice this; see `thin_epochs`).
 pub const EPOCH_POINTS: usize = 512;
@@ -108,34 +108,20 @@ impl App {
 }
 
 /// "109,386 parameters · about 2.3 MB to train (batch 64, adam)" for the experiment's model on
-/// the loaded data's shape (the model's own formulas); `None` when the experiment does not
-/// describe a model. `applied` says whether the worker's model already has this shape.
-pub fn model_size_text(summary: &DataSummary, e: &Experiment, applied: bool) -> Option<String> {
-    let hidden = e
-        .layers
-        .iter()
-        .map(|l| {
-            let activation = ActivationName::parse(&l.activation)?;
-            Ok::<_, String>(LayerConfig { width: l.width, activation, dropout: l.dropout })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .ok()?;
-    let head = if summary.class_names.is_empty() {
-        Head::Linear { outputs: 1 }
-    } else {
-        Head::Softmax { classes: summary.class_names.len().max(2) }
-    };
-    let cfg = MlpConfig { input: summary.features, hidden, head, init: webgrad_nn::Init::GlorotUniform };
+/// the loaded data's shape and the worker's head (the model's own formulas). `applied` says whether the worker's model already has this shape.
+pub fn model_size_text(summary: &DataSummary, e: &Experiment, applied: bool) -> String {
+    let hidden = e.layers.iter().map(HiddenLayer::config).collect();
+    let cfg = MlpConfig { input: summary.features, hidden, head: summary.head.clone(), init: Init::GlorotUniform };
     let batch = e.batch.max(1);
-    let slots = OptimizerConfig::by_name(&e.optimizer).map(|o| o.rule().state_slots()).unwrap_or(0);
+    let slots = e.optimizer.config().rule().state_slots();
     let bytes = cfg.training_memory_bytes(batch, slots) as f64;
     let size = if bytes < 1e6 { format!("{:.0} KB", (bytes / 1e3).max(1.0)) } else { format!("{:.1} MB", bytes / 1e6) };
     let note = if applied { "" } else { " — Reset or Train to apply" };
-    Some(format!(
+    format!(
         "{} parameters · about {size} to train (batch {batch}, {}){note}",
         thousands(cfg.parameter_count()),
-        e.optimizer
-    ))
+        e.optimizer.name()
+    )
 }
 
 /// 109386 → "109,386"
@@ -175,12 +161,13 @@ mod tests {
             points: Vec::new(),
             preview: None,
             image_shape: Some((28, 28)),
+            head: webgrad_nn::Head::Softmax { classes: 10 },
         };
         let e = Experiment::defaults_for("mnist");
         // 784·128+128 + 128·64+64 + 64·10+10
-        let text = model_size_text(&summary, &e, true).unwrap();
+        let text = model_size_text(&summary, &e, true);
         assert!(text.starts_with("109,386 parameters · about "), "{text}");
         assert!(text.ends_with("(batch 64, adam)"), "{text}");
-        assert!(model_size_text(&summary, &e, false).unwrap().ends_with("Reset or Train to apply"));
+        assert!(model_size_text(&summary, &e, false).ends_with("Reset or Train to apply"));
     }
 }

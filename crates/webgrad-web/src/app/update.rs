@@ -244,10 +244,8 @@ fn reset(app: &mut App, out: &mut Vec<Effect>) -> bool {
 
 /// The parameter count and memory estimate of the form's model on the loaded data.
 fn model_size(app: &App, applied: bool, out: &mut Vec<Effect>) {
-    if let (Some(summary), Ok(e)) = (&app.summary, &app.form)
-        && let Some(s) = model_size_text(summary, e, applied)
-    {
-        out.push(text("param-count", s));
+    if let (Some(summary), Ok(e)) = (&app.summary, &app.form) {
+        out.push(text("param-count", model_size_text(summary, e, applied)));
     }
 }
 

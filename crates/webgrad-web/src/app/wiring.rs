@@ -112,7 +112,9 @@ fn wire_model_and_training(page: &Rc<Page>) {
     let p = page.clone();
     on("optimizer", "change", move || {
         // the new optimizer's own settings first: they are part of the controls read next
-        hyper::show(&select_value("optimizer"), &[]);
+        if let Ok(optimizer) = webgrad_nn::OptimizerName::parse(&select_value("optimizer")) {
+            hyper::show(optimizer, &[]);
+        }
         p.dispatch(Msg::Edited(experiment_from_controls()));
     });
     let p = page.clone();

@@ -42,10 +42,7 @@ impl TrainerState {
         let Ok(logits) = logits else { return };
         match logits.to_vec().await {
             Ok(z) => {
-                let names = match &data.train.targets {
-                    Targets::Classes { names, .. } => names.clone(),
-                    Targets::Regression { .. } => Vec::new(),
-                };
+                let names = data.train.targets.class_names().to_vec();
                 let probabilities = probabilities(&z)
                     .into_iter()
                     .enumerate()
@@ -61,10 +58,7 @@ impl TrainerState {
         let (Some(t), Some(data)) = (&self.trainer, &self.data) else {
             return post(FromWorker::Error { message: "there is no model to export yet".into() });
         };
-        let names = match &data.train.targets {
-            Targets::Classes { names, .. } => names.clone(),
-            Targets::Regression { .. } => Vec::new(),
-        };
+        let names = data.train.targets.class_names().to_vec();
         let file = ModelFile::new(&t.model.config, names, data.preprocessing(), &dataset_name(&data.choice));
         match io::save_weights(&t.model, &file).await {
             Ok(bytes) => post(FromWorker::Exported { safetensors: Bytes::from(bytes), json: file.to_json() }),
@@ -104,12 +98,7 @@ impl TrainerState {
             name: name.into(),
             parameters: model.config.parameter_count(),
             model: model.config.torch_expression(),
-            layers: model
-                .config
-                .hidden
-                .iter()
-                .map(|l| HiddenLayer::new(l.width, l.activation.name(), l.dropout))
-                .collect(),
+            layers: model.config.hidden.iter().map(|l| HiddenLayer::new(l.width, l.activation, l.dropout)).collect(),
         });
         post(FromWorker::Epoch {
             epoch: 0,

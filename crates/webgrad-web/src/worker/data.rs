@@ -148,10 +148,7 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, queue: &Qu
 }
 
 pub(super) fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>) -> DataSummary {
-    let class_names = match &train.targets {
-        Targets::Classes { names, .. } => names.clone(),
-        Targets::Regression { .. } => Vec::new(),
-    };
+    let class_names = train.targets.class_names().to_vec();
     let mut points = Vec::new();
     if train.d == 2 {
         for (ds, is_test) in [(train, false), (test, true)] {
@@ -170,6 +167,7 @@ pub(super) fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>)
         points,
         preview,
         image_shape: train.image_shape,
+        head: webgrad_nn::Head::for_targets(&train.targets),
     }
 }
 

@@ -20,13 +20,13 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use webgrad_core::{Device, Tensor, no_grad};
 use webgrad_data::{Dataset, ScalingKind, Targets, synthetic, train_test_split};
 use webgrad_nn::{
-    ActivationName, Head, Init, LayerConfig, Loss, LossTally, Mlp, MlpConfig, ModelFile, Optimizer, OptimizerConfig,
-    Preprocessing, Schedule, TrainConfig, Trainer, evaluate, io,
+    Head, Init, Loss, LossTally, Mlp, MlpConfig, ModelFile, Optimizer, OptimizerConfig, Preprocessing, TrainConfig,
+    Trainer, evaluate, io,
 };
 
 use crate::byte_source::ByteSource;
 use crate::data_loader;
-use crate::devices::{Devices, model_parameters};
+use crate::devices::Devices;
 use crate::js::{now_ms, sleep};
 use crate::protocol::*;
 use crate::storage;
@@ -89,14 +89,6 @@ struct TrainerState {
 type Post = dyn Fn(FromWorker);
 
 /// `Experiment::normalise` → what to fit ("none" and anything unknown: nothing).
-fn normalisation_kind(name: &str) -> ScalingKind {
-    match name {
-        "standardize" => ScalingKind::Standardize,
-        "minmax" => ScalingKind::MinMax,
-        _ => ScalingKind::None,
-    }
-}
-
 impl TrainerState {
     /// Builds a fresh trainer on `loaded` (new data) or on the data already here (`Ok(None)`);
     /// true when it did. On any error, what was loaded and trained before stays as it was.
@@ -113,19 +105,16 @@ impl TrainerState {
             }
         };
         let previous_normalisation = loaded.normalisation();
-        if let Err(message) = loaded.normalise(normalisation_kind(&e.normalise)) {
+        if let Err(message) = loaded.normalise(e.normalise) {
             post(FromWorker::Error { message: format!("could not normalise the data: {message}") });
             if !is_new {
                 self.data = Some(loaded);
             }
             return false;
         }
-        let params = model_parameters(&e, &loaded.train);
-        let (device, notice) = self.devices.pick(&e.backend, params).await;
-        let (device, notice) = match model_config(&e, &loaded.train) {
-            Ok(config) => self.fit_device(device, notice, &config, e.batch),
-            Err(_) => (device, notice),
-        };
+        let config = model_config(&e, &loaded.train);
+        let (device, notice) = self.devices.pick(e.backend, config.parameter_count()).await;
+        let (device, notice) = self.fit_device(device, notice, &config, e.batch);
         self.device = device;
         post(FromWorker::Device { backend: self.device.name(), notice });
         match build_trainer(&self.device, &e, &loaded.train) {
@@ -326,10 +315,7 @@ impl TrainerState {
     /// device, with the experiment in the metadata (one unit: see `storage`).
     async fn checkpoint_bytes(&self) -> Option<Vec<u8>> {
         let (Some(t), Some(data), Some(e)) = (&self.trainer, &self.data, &self.experiment) else { return None };
-        let names = match &data.train.targets {
-            Targets::Classes { names, .. } => names.clone(),
-            Targets::Regression { .. } => Vec::new(),
-        };
+        let names = data.train.targets.class_names().to_vec();
         let file = ModelFile::new(&t.model.config, names, data.preprocessing(), &dataset_name(&data.choice));
         let extra =
             std::collections::HashMap::from([(storage::EXPERIMENT_KEY.to_string(), serde_json::to_string(e).ok()?)]);
@@ -408,7 +394,7 @@ impl TrainerState {
     /// the data first: one that does not fit (another tab's data, a changed link) is said so and
     /// the experiment starts afresh; nothing runs the model on data of another shape.
     async fn resume_on(&mut self, bytes: Vec<u8>, e: Experiment, mut loaded: Loaded, post: &Post) {
-        if let Err(message) = loaded.normalise(normalisation_kind(&e.normalise)) {
+        if let Err(message) = loaded.normalise(e.normalise) {
             return post(FromWorker::Error { message: format!("could not resume: {message}") });
         }
         let fits = io::embedded_model_file(&bytes, "the saved checkpoint")
@@ -431,7 +417,7 @@ impl TrainerState {
                 return;
             }
         };
-        let (device, notice) = self.devices.pick(&e.backend, model_parameters(&e, &loaded.train)).await;
+        let (device, notice) = self.devices.pick(e.backend, model_config(&e, &loaded.train).parameter_count()).await;
         let (device, notice) = self.fit_device(device, notice, &config, e.batch);
         post(FromWorker::Device { backend: device.name(), notice });
         match webgrad_nn::checkpoint::load(&device, &bytes, "the saved checkpoint") {

@@ -8,33 +8,18 @@ pub(super) fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Res
     let loss = Loss::for_head(&model.config.head);
     let config = TrainConfig { l1: e.l1, l2: e.l2, ..TrainConfig::new(e.batch, e.epochs, e.seed, loss) };
     let total = (e.epochs * train_rows.div_ceil(e.batch.max(1))) as u64;
-    let schedule = match e.schedule.as_str() {
-        "cosine" => {
-            Schedule::Cosine { warmup_steps: total / 20, warmup_start_factor: 0.1, total_steps: total, min_lr: 0.0 }
-        }
-        "step" => Schedule::Step { step_size: (total / 3).max(1), gamma: 0.5 },
-        // lr · γ^total = 1 % of lr
-        "exp" => Schedule::Exponential { gamma: 0.01f64.powf(1.0 / total.max(1) as f64) },
-        _ => Schedule::Constant,
-    };
-    Trainer::new(model, Optimizer::new(opt, schedule), config).map_err(|err| err.to_string())
+    Trainer::new(model, Optimizer::new(opt, e.schedule.schedule(total)), config).map_err(|err| err.to_string())
 }
 
 /// The model the experiment describes for this data (not yet checked against any limit).
-pub(super) fn model_config(e: &Experiment, train: &Dataset) -> Result<MlpConfig, String> {
-    let hidden = e
-        .layers
-        .iter()
-        .map(|l| {
-            Ok(LayerConfig { width: l.width, activation: ActivationName::parse(&l.activation)?, dropout: l.dropout })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    Ok(MlpConfig { input: train.d, hidden, head: Head::for_targets(&train.targets), init: Init::GlorotUniform })
+pub(super) fn model_config(e: &Experiment, train: &Dataset) -> MlpConfig {
+    let hidden = e.layers.iter().map(HiddenLayer::config).collect();
+    MlpConfig { input: train.d, hidden, head: Head::for_targets(&train.targets), init: Init::GlorotUniform }
 }
 
 /// The experiment's optimizer with its settings, checked.
 fn optimizer_config(e: &Experiment) -> Result<OptimizerConfig, String> {
-    let mut opt = OptimizerConfig::by_name(&e.optimizer)?;
+    let mut opt = e.optimizer.config();
     opt.set_lr(e.lr);
     if let Some(wd) = e.weight_decay {
         opt.set_weight_decay(wd);
@@ -49,7 +34,7 @@ fn optimizer_config(e: &Experiment) -> Result<OptimizerConfig, String> {
 /// A fresh model and trainer for the experiment on `train`; what does not fit the memory budget
 /// (or a batch larger than the data) is refused before anything is allocated.
 pub(super) fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
-    let config = model_config(e, train)?;
+    let config = model_config(e, train);
     config.check_training(e.batch, optimizer_config(e)?.rule().state_slots(), train)?;
     let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
     make_trainer(model, e, train.n)

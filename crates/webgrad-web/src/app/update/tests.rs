@@ -142,6 +142,7 @@ fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
         points: Vec::new(),
         preview: None,
         image_shape: Some((28, 28)),
+        head: webgrad_nn::Head::Softmax { classes: 2 },
     };
     let loaded = FromWorker::DataLoaded { summary, parameters: 0, model: "nn.Sequential()".into() };
     let effects = update(&mut app, Msg::Worker(loaded));
