@@ -142,9 +142,10 @@ pub enum FromWorker {
         epoch: u64,
         step: u64,
     },
+    /// The data loaded and the model built on it: `model` is its nn.Sequential (the page
+    /// counts its parameters with the model's own formula, from `summary.head`).
     DataLoaded {
         summary: DataSummary,
-        parameters: usize,
         model: String,
     },
     /// The device that trains the current model, and why (e.g. why Auto chose the CPU).
@@ -189,7 +190,6 @@ pub enum FromWorker {
     /// A model was imported; `model` is its nn.Sequential, and an `Epoch` evaluation follows.
     Imported {
         name: String,
-        parameters: usize,
         model: String,
         layers: Vec<HiddenLayer>,
     },

@@ -353,7 +353,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         FromWorker::Device { backend, notice } => {
             out.push(text("backend-status", format!("Training device: {backend}. {notice}")))
         }
-        FromWorker::DataLoaded { summary, parameters: _, model } => data_loaded(app, summary, model, out),
+        FromWorker::DataLoaded { summary, model } => data_loaded(app, summary, model, out),
         FromWorker::Progress { step, epoch, losses, samples_per_sec, boundary } => {
             for (step, loss) in losses {
                 app.losses.push(step, loss);
@@ -384,7 +384,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             out.push(Effect::View(View::ExportLinks { safetensors, json }));
             out.push(text("announcer", "The model is ready to download."));
         }
-        FromWorker::Imported { name, parameters: _, model, layers } => imported(app, name, model, layers, out),
+        FromWorker::Imported { name, model, layers } => imported(app, name, model, layers, out),
         FromWorker::Error { message } => {
             app.pending_files = None;
             app.restoring = false;

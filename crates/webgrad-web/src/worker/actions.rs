@@ -96,7 +96,6 @@ impl TrainerState {
         post(at_rest(&model, 0, 0, &data.train).await);
         post(FromWorker::Imported {
             name: name.into(),
-            parameters: model.config.parameter_count(),
             model: model.config.torch_expression(),
             layers: model.config.hidden.iter().map(|l| HiddenLayer::new(l.width, l.activation, l.dropout)).collect(),
         });

@@ -293,7 +293,6 @@ impl TrainerState {
     ) {
         post(FromWorker::DataLoaded {
             summary: summary(&loaded.train, &loaded.test, loaded.preview.clone()),
-            parameters: t.model.config.parameter_count(),
             model: t.model.config.torch_expression(),
         });
         post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &loaded.train).await);

@@ -144,7 +144,7 @@ fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
         image_shape: Some((28, 28)),
         head: webgrad_nn::Head::Softmax { classes: 2 },
     };
-    let loaded = FromWorker::DataLoaded { summary, parameters: 0, model: "nn.Sequential()".into() };
+    let loaded = FromWorker::DataLoaded { summary, model: "nn.Sequential()".into() };
     let effects = update(&mut app, Msg::Worker(loaded));
     assert_eq!(
         app.form.as_ref().map(|f| f.data.clone()),
