@@ -744,3 +744,22 @@ test('A long session at batch 1: a minute of training, every update under 50 ms'
   await page.screenshot({ path: `${shots}/long-session.png`, fullPage: true });
   expect(errors).toEqual([]);
 });
+
+test('Cancel stops a long load: the data before it stays, and the next load runs to the end', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  const fileInput = page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)');
+  // 300 MB of CSV in a small gzip file: seconds of parsing in the worker
+  const rows = Buffer.alloc(300_000_000, '1.5,2.5,3.5,a\n0.5,1.5,2.5,b\n');
+  const big = gzipSync(Buffer.concat([Buffer.from('x,y,z,label\n'), rows]), { level: 1 });
+  await fileInput.setInputFiles({ name: 'big.csv.gz', mimeType: 'application/gzip', buffer: big });
+  await expect(page.locator('#load-status')).toContainText(/MB, [1-9]\d* rows/, { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.locator('#error')).toContainText('big.csv.gz: loading cancelled', { timeout: 30_000 });
+  await expect(page.locator('#data-summary')).toContainText('mnist: 8000 training rows');
+  // the cancel is spent: the next file loads completely
+  const lines = ['a,b,label', ...Array.from({ length: 60 }, (_, r) => `${r % 7},${(r * 3) % 5},${r % 2 ? 'cat' : 'dog'}`)];
+  await fileInput.setInputFiles({ name: 'small.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+  await expect(page.locator('#data-summary')).toContainText('small.csv: 48 training rows', { timeout: 30_000 });
+  expect(errors).toEqual([]);
+});

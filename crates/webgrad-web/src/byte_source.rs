@@ -69,8 +69,14 @@ impl ByteSource {
     }
 }
 
-/// Feeds every chunk of `source` to `parser`. Between chunks it reports progress and asks
-/// `cancelled`; when that says yes the stream is cancelled and the result is an error.
+/// How often a parse hands the worker's event loop a turn (ms), so that messages from the page
+/// — a Cancel above all — are received while a fast source (a local file, whose reads resolve
+/// at once) is parsed.
+const YIELD_EVERY_MS: f64 = 50.0;
+
+/// Feeds every chunk of `source` to `parser`. Between chunks it reports progress, yields to the
+/// event loop every `YIELD_EVERY_MS`, and asks `cancelled`; when that says yes the stream is
+/// cancelled and the result is an error.
 pub async fn parse_stream<P: ChunkParser>(
     mut source: ByteSource,
     mut parser: P,
@@ -80,12 +86,17 @@ pub async fn parse_stream<P: ChunkParser>(
     if let Some(total) = source.total {
         parser.expect_len(total);
     }
+    let mut yielded = crate::js::now_ms();
     while let Some(chunk) = source.next_chunk().await? {
         if let Err(e) = parser.push(&chunk) {
             source.cancel();
             return Err(e.to_string());
         }
         on_progress(Progress { bytes: source.read, ..parser.progress() }, source.total);
+        if crate::js::now_ms() - yielded > YIELD_EVERY_MS {
+            crate::js::sleep(0).await;
+            yielded = crate::js::now_ms();
+        }
         if cancelled() {
             source.cancel();
             return Err(format!("{}: loading cancelled", source.name));

@@ -6,6 +6,8 @@ use webgrad_nn::Report;
 
 pub use crate::experiment::*;
 
+crate::browser_only!(pub mod by_hand);
+
 /// One test image: grey levels 0–255 `[rows, cols]`, its true and predicted class names and
 /// the predicted class's probability.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ use super::state::App;
 use super::update::{Effect, Msg, update};
 use super::views;
 use crate::protocol::*;
+use crate::protocol::by_hand;
 
 pub struct Page {
     app: RefCell<App>,
@@ -74,7 +75,7 @@ impl Page {
             }
             Effect::PostNewFiles(experiment) => {
                 if let Some(files) = self.chosen_files.borrow_mut().take() {
-                    self.post(&files_message(&files, &experiment));
+                    self.post(&by_hand::file_load(&files, &experiment, None));
                     *self.files.borrow_mut() = Some(files);
                 }
             }
@@ -95,16 +96,20 @@ impl Page {
     /// experiment, and the files for local data (else the worker loads the experiment's data).
     fn post_restore(&self, experiment: Experiment, with_files: bool, with_checkpoint: bool) {
         let files = if with_files { self.files.borrow().clone() } else { None };
+        let checkpoint = if with_checkpoint { self.checkpoint.borrow().clone() } else { None };
         let msg: JsValue = match files {
-            Some(files) => files_message(&files, &experiment).into(),
-            None => match serde_wasm_bindgen::to_value(&ToWorker::Restore { experiment, checkpoint: None }) {
-                Ok(m) => m,
-                Err(_) => return,
-            },
+            Some(files) => by_hand::file_load(&files, &experiment, checkpoint.as_ref()),
+            None => {
+                // ToWorker::Restore, its checkpoint set by hand to the page's Uint8Array
+                let Ok(m) = serde_wasm_bindgen::to_value(&ToWorker::Restore { experiment, checkpoint: None }) else {
+                    return;
+                };
+                if let Some(c) = &checkpoint {
+                    let _ = js_sys::Reflect::set(&m, &"checkpoint".into(), c);
+                }
+                m
+            }
         };
-        if let Some(c) = self.checkpoint.borrow().as_ref().filter(|_| with_checkpoint) {
-            let _ = js_sys::Reflect::set(&msg, &"checkpoint".into(), c);
-        }
         self.post(&msg);
     }
 
@@ -155,17 +160,6 @@ impl Page {
     }
 }
 
-/// The message that carries files to the worker (File objects travel by structured clone,
-/// which serde cannot express): `{files, experiment}`.
-fn files_message(files: &js_sys::Array, experiment: &Experiment) -> js_sys::Object {
-    let msg = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&msg, &"files".into(), files);
-    if let Ok(e) = serde_wasm_bindgen::to_value(experiment) {
-        let _ = js_sys::Reflect::set(&msg, &"experiment".into(), &e);
-    }
-    msg
-}
-
 /// A module whose one function returns `f32x4.relaxed_madd` of three zero vectors: it
 /// validates only where relaxed SIMD is supported. Sections: type `() -> v128`, one function,
 /// code: no locals, 3 × `v128.const` (0xfd 0x0c + 16 bytes), relaxed_madd (0xfd 0x85 0x02), end.
@@ -194,19 +188,6 @@ fn new_worker() -> Result<Worker, JsValue> {
     Worker::new_with_options(worker_script(), &web_sys::WorkerOptions::new())
 }
 
-/// A `FromWorker::Checkpoint` message read without serde: its bytes stay a `Uint8Array` (an
-/// MNIST checkpoint is 1.3 MB; decoding it through serde took ~50 ms of the main thread).
-fn checkpoint_message(data: &JsValue) -> Option<(Experiment, u64, js_sys::Uint8Array)> {
-    let get = |key: &str| js_sys::Reflect::get(data, &key.into()).ok();
-    if get("kind")?.as_string()? != "checkpoint" {
-        return None;
-    }
-    let experiment = serde_wasm_bindgen::from_value(get("experiment")?).ok()?;
-    let epoch = get("epoch")?.as_f64()? as u64;
-    let bytes = get("bytes")?.dyn_into::<js_sys::Uint8Array>().ok()?;
-    Some((experiment, epoch, bytes))
-}
-
 /// Routes the worker's messages to the page while it is the current one; an error event (a
 /// trap, memory exhausted) replaces it, as a panic it reports does (`FromWorker::Crashed`).
 fn listen_to_worker(page: &Rc<Page>, worker: &Worker) {
@@ -217,7 +198,7 @@ fn listen_to_worker(page: &Rc<Page>, worker: &Worker) {
             return;
         }
         let data = e.data();
-        if let Some((experiment, epoch, bytes)) = checkpoint_message(&data) {
+        if let Some((experiment, epoch, bytes)) = by_hand::read_checkpoint(&data) {
             *p.checkpoint.borrow_mut() = Some(bytes);
             return p.dispatch(Msg::CheckpointSaved { experiment, epoch });
         }

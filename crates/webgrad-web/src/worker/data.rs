@@ -79,7 +79,7 @@ pub(super) async fn load_files(
     files: &[(String, web_sys::Blob)],
     e: &Experiment,
     post: &Post,
-    queue: &Queue,
+    cancel: &Cancel,
 ) -> Result<Loaded, String> {
     let label = match &e.data {
         DataChoice::File { label, .. } => label.clone(),
@@ -91,7 +91,7 @@ pub(super) async fn load_files(
     for source in data_loader::sources(files)? {
         let src = source.name.clone();
         let parsed =
-            data_loader::parse_source(source, &label, progress_poster(&src, post), || take_cancel(queue)).await?;
+            data_loader::parse_source(source, &label, progress_poster(&src, post), || cancel.get()).await?;
         parts.push((src, parsed));
     }
     let f = data_loader::to_splits(&name, parts, e.seed)?;
@@ -112,7 +112,7 @@ pub(super) async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
-pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, queue: &Queue) -> Result<Loaded, String> {
+pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, cancel: &Cancel) -> Result<Loaded, String> {
     let (train, test) = match choice {
         DataChoice::Mnist => {
             let mut files = Vec::new();
@@ -136,7 +136,7 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, queue: &Qu
             }
             let source = ByteSource::fetch(url).await?;
             let parsed =
-                data_loader::parse_source(source, label, progress_poster(url, post), || take_cancel(queue)).await?;
+                data_loader::parse_source(source, label, progress_poster(url, post), || cancel.get()).await?;
             let f = data_loader::to_splits(url, vec![(url.clone(), parsed)], seed)?;
             return Ok(Loaded::new(choice.clone(), f.train, f.test, f.preview));
         }

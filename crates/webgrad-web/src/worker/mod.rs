@@ -10,7 +10,7 @@ mod data;
 mod model;
 mod views;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -28,6 +28,7 @@ use crate::byte_source::ByteSource;
 use crate::data_loader;
 use crate::devices::Devices;
 use crate::js::{now_ms, sleep};
+use crate::protocol::by_hand::{self, FileLoad};
 use crate::protocol::*;
 use crate::storage;
 
@@ -42,30 +43,18 @@ const GPU_STEPS_PER_SLICE: usize = 8;
 const BOUNDARY_SIZE: usize = 48;
 const MNIST_FILES: [&str; 4] = webgrad_data::MNIST_FILES;
 
-/// What arrives from the page: a protocol message, or files (which serde cannot carry).
+/// What arrives from the page: a protocol message, or a file load (`protocol::by_hand`).
 enum Inbox {
     Msg(Result<ToWorker, String>),
-    /// `checkpoint`: continue from it once the files are loaded (a restored worker).
-    Files {
-        files: Vec<(String, web_sys::Blob)>,
-        experiment: Experiment,
-        checkpoint: Option<Vec<u8>>,
-    },
+    Files(FileLoad),
 }
 
 type Queue = Rc<RefCell<VecDeque<Inbox>>>;
 
-/// True (once) when a CancelLoad is waiting in the queue.
-fn take_cancel(queue: &Queue) -> bool {
-    let mut q = queue.borrow_mut();
-    match q.iter().position(|m| matches!(m, Inbox::Msg(Ok(ToWorker::CancelLoad)))) {
-        Some(i) => {
-            q.remove(i);
-            true
-        }
-        None => false,
-    }
-}
+/// Set as soon as a CancelLoad arrives, while a load runs (the loader polls it between chunks);
+/// cleared when the queued CancelLoad itself is handled, so a cancel that arrives when nothing
+/// is loading stops nothing later.
+type Cancel = Rc<Cell<bool>>;
 
 fn progress_poster<'a>(name: &'a str, post: &'a Post) -> impl FnMut(webgrad_data::Progress, Option<u64>) + 'a {
     move |p, total| post(FromWorker::LoadProgress { name: name.to_string(), bytes: p.bytes, total, rows: p.rows })
@@ -379,11 +368,11 @@ impl TrainerState {
         }
     }
 
-    async fn resume(&mut self, saved: Option<(Vec<u8>, Experiment)>, post: &Post, queue: &Queue) {
+    async fn resume(&mut self, saved: Option<(Vec<u8>, Experiment)>, post: &Post, cancel: &Cancel) {
         let Some((bytes, e)) = saved else {
             return post(FromWorker::Error { message: "there is no checkpoint to resume".into() });
         };
-        match load(&e.data, e.seed, post, queue).await {
+        match load(&e.data, e.seed, post, cancel).await {
             Ok(loaded) => self.resume_on(bytes, e, loaded, post).await,
             Err(message) => post(FromWorker::Error { message: format!("could not resume: {message}") }),
         }
@@ -475,30 +464,12 @@ async fn gpu_notice() -> String {
     }
 }
 
-/// Decodes a message from the page: files (a `files` array of File objects plus the
-/// experiment) or a serde `ToWorker`.
+/// Decodes a message from the page: a file load or a serde `ToWorker`.
 fn incoming(data: JsValue) -> Inbox {
-    let files = js_sys::Reflect::get(&data, &"files".into()).ok().filter(js_sys::Array::is_array);
-    let Some(files) = files else {
-        return Inbox::Msg(serde_wasm_bindgen::from_value::<ToWorker>(data).map_err(|err| err.to_string()));
-    };
-    let experiment = js_sys::Reflect::get(&data, &"experiment".into())
-        .map_err(|_| "no experiment".to_string())
-        .and_then(|e| serde_wasm_bindgen::from_value::<Experiment>(e).map_err(|err| err.to_string()));
-    let checkpoint = js_sys::Reflect::get(&data, &"checkpoint".into())
-        .ok()
-        .filter(|c| c.is_instance_of::<js_sys::Uint8Array>())
-        .map(|c| js_sys::Uint8Array::from(c).to_vec());
-    match experiment {
-        Ok(experiment) => {
-            let files = js_sys::Array::from(&files)
-                .iter()
-                .filter_map(|f| f.dyn_into::<web_sys::File>().ok())
-                .map(|f| (f.name(), web_sys::Blob::from(f)))
-                .collect();
-            Inbox::Files { files, experiment, checkpoint }
-        }
-        Err(e) => Inbox::Msg(Err(e)),
+    match by_hand::read_file_load(&data) {
+        Some(Ok(load)) => Inbox::Files(load),
+        Some(Err(e)) => Inbox::Msg(Err(e)),
+        None => Inbox::Msg(serde_wasm_bindgen::from_value::<ToWorker>(data).map_err(|err| err.to_string())),
     }
 }
 
@@ -519,9 +490,14 @@ pub async fn run() {
     report_panics_to_the_page();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let queue: Queue = Rc::default();
-    let inbox = queue.clone();
+    let cancel: Cancel = Rc::default();
+    let (inbox, cancel_flag) = (queue.clone(), cancel.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-        inbox.borrow_mut().push_back(incoming(e.data()));
+        let m = incoming(e.data());
+        if matches!(m, Inbox::Msg(Ok(ToWorker::CancelLoad))) {
+            cancel_flag.set(true);
+        }
+        inbox.borrow_mut().push_back(m);
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
@@ -552,8 +528,8 @@ pub async fn run() {
         for m in messages {
             let m = match m {
                 Inbox::Msg(m) => m,
-                Inbox::Files { files, mut experiment, checkpoint } => {
-                    let loaded = load_files(&files, &experiment, &post, &queue).await;
+                Inbox::Files(FileLoad { files, mut experiment, checkpoint }) => {
+                    let loaded = load_files(&files, &experiment, &post, &cancel).await;
                     if let Ok(l) = &loaded {
                         experiment.data = l.choice.clone();
                     }
@@ -571,14 +547,14 @@ pub async fn run() {
                 Ok(ToWorker::ShowCell { truth, predicted }) => state.show_cell(truth, predicted, &post),
                 Ok(ToWorker::Resume) => {
                     let s = saved.take().map(|(bytes, e, _)| (bytes, e));
-                    state.resume(s, &post, &queue).await;
+                    state.resume(s, &post, &cancel).await;
                 }
                 Ok(ToWorker::Reset { experiment }) => {
                     let same = state.data.as_ref().is_some_and(|d| d.choice == experiment.data);
                     let loaded = if same {
                         Ok(None)
                     } else {
-                        load(&experiment.data, experiment.seed, &post, &queue).await.map(Some)
+                        load(&experiment.data, experiment.seed, &post, &cancel).await.map(Some)
                     };
                     // the stored checkpoint goes only once the new experiment is ready
                     if state.handle_reset(experiment, loaded, &post).await {
@@ -587,18 +563,18 @@ pub async fn run() {
                     }
                 }
                 Ok(ToWorker::Restore { experiment, checkpoint }) => match checkpoint {
-                    Some(bytes) => match load(&experiment.data, experiment.seed, &post, &queue).await {
+                    Some(bytes) => match load(&experiment.data, experiment.seed, &post, &cancel).await {
                         Ok(loaded) => state.resume_on(bytes.into_vec(), experiment, loaded, &post).await,
                         Err(message) => post(FromWorker::Error { message: format!("could not restore: {message}") }),
                     },
                     None => {
-                        let loaded = load(&experiment.data, experiment.seed, &post, &queue).await.map(Some);
+                        let loaded = load(&experiment.data, experiment.seed, &post, &cancel).await.map(Some);
                         state.handle_reset(experiment, loaded, &post).await;
                     }
                 },
                 Ok(ToWorker::Panic) => panic!("the page asked the worker to panic (a test of the restart)"),
-                // a cancel that arrives when nothing is loading has nothing to stop
-                Ok(ToWorker::CancelLoad) => {}
+                // the load it stopped (if any) is over: a later load must not see it
+                Ok(ToWorker::CancelLoad) => cancel.set(false),
                 Ok(ToWorker::Predict { ink, width, height }) => state.predict(&ink, width, height, &post).await,
                 Ok(ToWorker::Play) => state.set_running(true, &post),
                 Ok(ToWorker::Pause) => state.set_running(false, &post),
