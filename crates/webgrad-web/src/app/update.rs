@@ -373,9 +373,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             ));
             out.push(Effect::Render);
         }
-        FromWorker::Epoch { epoch, train_loss, test_loss, report, train_score, test_score } => {
-            epoch_finished(app, epoch, train_loss, test_loss, report, train_score, test_score, out)
-        }
+        msg @ FromWorker::Epoch { .. } => epoch_finished(app, msg, out),
         FromWorker::Running { running } => {
             app.running = running;
             out.push(Effect::Render);
@@ -447,18 +445,9 @@ fn resumed(app: &mut App, epoch: u64, step: u64, out: &mut Vec<Effect>) {
     out.push(Effect::Render);
 }
 
-/// An epoch finished: its test metrics, curves and announcement.
-#[allow(clippy::too_many_arguments)]
-fn epoch_finished(
-    app: &mut App,
-    epoch: u64,
-    train_loss: f64,
-    test_loss: f64,
-    report: Report,
-    train_score: Option<f64>,
-    test_score: f64,
-    out: &mut Vec<Effect>,
-) {
+/// An epoch finished (`FromWorker::Epoch`): its test metrics, curves and announcement.
+fn epoch_finished(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
+    let FromWorker::Epoch { epoch, train_loss, test_loss, report, train_score, test_score } = msg else { return };
     app.test_losses.push((app.step, test_loss));
     app.scores.push((epoch, train_score, test_score));
     thin_epochs(&mut app.test_losses, EPOCH_POINTS);

@@ -169,3 +169,36 @@ fn a_learning_rate_must_be_positive() {
         assert!(texts(&effects, "error")[0].contains("must be a positive number"));
     }
 }
+
+#[test]
+fn an_epoch_adds_its_scores_and_shows_its_metrics() {
+    let mut app = app();
+    ready(&mut app, None);
+    let names = vec!["a".to_string(), "b".to_string()];
+    let report = webgrad_nn::metrics::classification_report(&[0, 1, 1], &[0, 1, 0], &names);
+    let epoch = FromWorker::Epoch {
+        epoch: 1,
+        train_loss: 0.5,
+        test_loss: 0.25,
+        report: Report::Classification(report.clone()),
+        train_score: Some(0.75),
+        test_score: 2.0 / 3.0,
+    };
+    let effects = update(&mut app, Msg::Worker(epoch));
+    assert_eq!(app.scores, [(1, Some(0.75), 2.0 / 3.0)]);
+    assert_eq!(app.test_losses, [(0, 0.25)]);
+    assert!(!app.regression);
+    assert!(effects.contains(&Effect::View(View::Classification(report))));
+    assert_eq!(texts(&effects, "accuracy"), ["Test accuracy: 66.67 % (test loss 0.2500) after epoch 1"]);
+    let regression = FromWorker::Epoch {
+        epoch: 2,
+        train_loss: 0.5,
+        test_loss: 0.25,
+        report: Report::Regression(webgrad_nn::metrics::RegressionReport { mse: 0.25, mae: 0.5, r2: 0.9 }),
+        train_score: None,
+        test_score: 0.9,
+    };
+    let effects = update(&mut app, Msg::Worker(regression));
+    assert!(app.regression);
+    assert_eq!(texts(&effects, "accuracy"), ["Test MSE 0.2500, MAE 0.5000, R² 0.900 after epoch 2"]);
+}
