@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use webgrad_core::Device;
 use webgrad_data::Cursor;
@@ -59,22 +60,60 @@ pub async fn save_with_metadata(
         train: trainer.config.clone(),
         cursor: trainer.cursor,
     };
-    let device = trainer.model.device();
-    let mut tensors = Vec::new();
-    // each tensor is read back and turned into the file's bytes at once, so the state is held
-    // as those bytes plus the file being written, never also as f32s
-    for (i, (name, t)) in trainer.model.named_parameters().into_iter().enumerate() {
-        tensors.push((name.clone(), t.shape().to_vec(), io::f32_le_bytes(&t.to_vec().await?)));
-        for (slot, buf) in opt.state.get(i).into_iter().flatten().enumerate() {
-            let values = device.read(buf, t.numel()).await?;
-            tensors.push((slot_name(&name, slot), t.shape().to_vec(), io::f32_le_bytes(&values)));
-        }
-    }
     let json = serde_json::to_string(&meta).expect("checkpoint metadata serialises");
     let mut metadata = extra;
     metadata.insert(KEY.to_string(), json);
     metadata.insert(io::METADATA_KEY.to_string(), model_file.to_json());
-    io::serialize_le_bytes(&tensors, Some(metadata))
+
+    // Every tensor of the file: (name, the parameter it belongs to, None for the weights or the
+    // optimizer slot).
+    let params = trainer.model.named_parameters();
+    let mut entries: Vec<(String, usize, Option<usize>)> = Vec::new();
+    for (i, (name, _)) in params.iter().enumerate() {
+        entries.push((name.clone(), i, None));
+        let slots = opt.state.get(i).map_or(0, Vec::len);
+        entries.extend((0..slots).map(|slot| (slot_name(name, slot), i, Some(slot))));
+    }
+    // The file is laid out by safetensors with every tensor zero (all views share one zero
+    // buffer of the largest tensor), then each tensor is read back from the device into its
+    // place: the state is held once, as the file, plus the tensor being read.
+    let byte_len = |i: usize| {
+        params[i].1.numel().checked_mul(4).ok_or_else(|| Error::Format("a tensor's size overflows".into()))
+    };
+    let largest = (0..params.len()).map(byte_len).try_fold(0, |m, b| b.map(|b| m.max(b)))?;
+    let zeros = vec![0u8; largest];
+    let views = entries
+        .iter()
+        .map(|(name, i, _)| {
+            let view = TensorView::new(Dtype::F32, params[*i].1.shape().to_vec(), &zeros[..byte_len(*i)?]);
+            Ok((name.clone(), view.map_err(|e| Error::Format(e.to_string()))?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut file = safetensors::serialize(views, Some(metadata)).map_err(|e| Error::Format(e.to_string()))?;
+    drop(zeros);
+    let (header_len, header) =
+        safetensors::SafeTensors::read_metadata(&file).map_err(|e| Error::Format(e.to_string()))?;
+    let data_start = 8 + header_len;
+    let places = entries
+        .iter()
+        .map(|(name, _, _)| {
+            let (a, b) = header.info(name).map(|t| t.data_offsets).ok_or_else(|| Error::Format(format!("{name} not laid out")))?;
+            Ok(data_start + a..data_start + b)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    drop(header);
+    let device = trainer.model.device();
+    for ((_, i, slot), place) in entries.iter().zip(places) {
+        let t = &params[*i].1;
+        let values = match slot {
+            None => t.to_vec().await?,
+            Some(slot) => device.read(&opt.state[*i][*slot], t.numel()).await?,
+        };
+        for (dst, v) in file[place].chunks_exact_mut(4).zip(values) {
+            dst.copy_from_slice(&v.to_le_bytes());
+        }
+    }
+    Ok(file)
 }
 
 /// One string entry of a safetensors file's metadata (`None` when the file or the key is not
