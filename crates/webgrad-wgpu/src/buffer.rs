@@ -55,14 +55,22 @@ pub(crate) fn u32_raw(b: &Buffer, len: usize) -> &wgpu::Buffer {
 }
 
 impl Gpu {
+    /// The bytes of a buffer of `len` elements. Over this adapter's `max_buffer_size` (which
+    /// `MlpConfig::check_device` rules out before a model is built) it is an error reported on
+    /// the next read, not a panic, and the buffer made is a 4-byte stand-in: WebGPU clamps every
+    /// access to it, and nothing computed after the error is trusted.
     fn byte_size(&self, len: usize) -> u64 {
-        let bytes = (len.max(1) * 4) as u64;
-        assert!(
-            bytes <= self.limits.max_buffer_size,
-            "wgpu: a buffer of {len} elements exceeds this adapter's max_buffer_size of {} bytes",
-            self.limits.max_buffer_size
-        );
-        bytes
+        let bytes = len.max(1).checked_mul(4).and_then(|b| u64::try_from(b).ok());
+        match bytes {
+            Some(b) if b <= self.limits.max_buffer_size => b,
+            _ => {
+                self.fail(format!(
+                    "a buffer of {len} elements exceeds this adapter's max_buffer_size of {} bytes",
+                    self.limits.max_buffer_size
+                ));
+                4
+            }
+        }
     }
 
     /// A zero-filled buffer (wgpu zero-initialises new buffers).
@@ -82,10 +90,9 @@ impl Gpu {
     }
 
     pub fn upload_bytes(&self, bytes: &[u8], len: usize, elem: Elem) -> Buffer {
-        if bytes.is_empty() {
-            return Rc::new(self.alloc(0, elem));
+        if bytes.is_empty() || self.byte_size(len) < bytes.len() as u64 {
+            return Rc::new(self.alloc(len, elem));
         }
-        self.byte_size(len);
         let raw = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: None,
             contents: bytes,
@@ -99,7 +106,11 @@ impl Gpu {
     /// runs before the commands of the next submit, so ops recorded earlier must not see the
     /// new values.
     pub fn write_bytes(&self, b: &GpuBuffer, bytes: &[u8]) {
-        assert!(bytes.len() <= b.len * 4, "wgpu: write of {} bytes into a buffer of {} elements", bytes.len(), b.len);
+        if bytes.len() as u64 > b.raw.size() {
+            // a buffer that could not be made (see `byte_size`), or a caller's mistake
+            self.fail(format!("a write of {} bytes into a buffer of {} bytes", bytes.len(), b.raw.size()));
+            return;
+        }
         if bytes.is_empty() {
             return;
         }
@@ -226,6 +237,19 @@ mod tests {
             assert!(msg.contains("the GPU reported an error"), "{msg}");
             // it stays reported: whatever was recorded after it cannot be trusted
             assert!(gpu.start_read::<f32>(&b, 4, false).await.is_err());
+        }
+
+        async fn a_buffer_over_the_adapters_limit_fails_the_next_read_without_a_panic() {
+            let Ok(gpu) = crate::context::open().await else { return };
+            let gpu = &Rc::new(gpu);
+            let b = gpu.alloc(4, Elem::F32);
+            assert!(gpu.start_read::<f32>(&b, 4, false).await.is_ok());
+            let too_many = usize::try_from(gpu.limits.max_buffer_size / 4 + 1).unwrap_or(usize::MAX);
+            let huge = gpu.alloc(too_many, Elem::F32);
+            gpu.write_bytes(&huge, &[0; 64]);
+            let err = gpu.start_read::<f32>(&b, 4, false).await.expect_err("the oversized buffer must fail the read");
+            let msg = err.to_string();
+            assert!(msg.contains("exceeds this adapter's max_buffer_size"), "{msg}");
         }
     }
 }

@@ -34,7 +34,9 @@ const FLUSH_EVERY: usize = 256;
 /// Threads per workgroup of the one-element-per-thread kernels.
 pub(crate) const WG: usize = 256;
 
-/// Workgroups that cover `n` items at `per_group` each.
+/// Workgroups that cover `n` items at `per_group` each. `n` counts elements of one binding,
+/// which `MlpConfig::check_device` keeps within the adapter's binding size (≤ 4 GiB), so the
+/// conversions here cannot fail for a model that was let onto the GPU.
 pub(crate) fn groups(n: usize, per_group: usize) -> u32 {
     u32::try_from(n.div_ceil(per_group)).expect("wgpu: launch too large")
 }
@@ -116,7 +118,11 @@ impl Gpu {
             return (groups, 1);
         }
         let y = groups.div_ceil(max);
-        assert!(y <= max, "wgpu: a launch of {groups} workgroups does not fit a 2-D grid");
+        if y > max {
+            // ruled out by the binding-size check before a model is built; an error, not a panic
+            self.fail(format!("a launch of {groups} workgroups does not fit a 2-D grid"));
+            return (max, max);
+        }
         (groups.div_ceil(y), y)
     }
 
@@ -128,13 +134,14 @@ impl Gpu {
         }
         debug_assert!(l.params.len().is_multiple_of(16), "{}: params must be padded to 16 bytes", l.kernel.name);
         let max_binding = self.limits.max_storage_buffer_binding_size;
-        for b in l.buffers {
-            assert!(
-                b.size() <= max_binding,
-                "wgpu: {} binds a {} byte buffer; this adapter binds at most {max_binding} bytes",
+        if let Some(b) = l.buffers.iter().find(|b| b.size() > max_binding) {
+            // ruled out by `MlpConfig::check_device`; an error on the next read, not a panic
+            self.fail(format!(
+                "{} binds a {} byte buffer; this adapter binds at most {max_binding} bytes",
                 l.kernel.name,
                 b.size()
-            );
+            ));
+            return;
         }
         let mut s = self.stream.borrow_mut();
         let pipeline = self.pipeline(&mut s, l.kernel, l.constants);
