@@ -2,9 +2,11 @@
 // model imports each give their exact error on the page, and what was loaded and trained before
 // survives (the data summary, the test accuracy, training going on from where it was).
 import { test, expect } from '@playwright/test';
-import { epochShown } from './helpers.mjs';
+import { epochShown, forbidCspViolations } from './helpers.mjs';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+forbidCspViolations(test, expect);
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const corpus = JSON.parse(readFileSync(here('../hostile/cases.json'), 'utf8')).cases;

@@ -3,12 +3,11 @@
 // axe-core scan finds no accessibility violation before or after training. Screenshots of each
 // size go to target/e2e-screenshots/layout-*.png (look at them).
 import { test, expect } from '@playwright/test';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { forbidCspViolations, shots, watchErrors } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
-const shots = fileURLToPath(new URL('../../target/e2e-screenshots', import.meta.url));
-mkdirSync(shots, { recursive: true });
+forbidCspViolations(test, expect);
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const sizes = [
@@ -16,16 +15,6 @@ const sizes = [
   { name: 'desktop-1920x1080', width: 1920, height: 1080, phone: false },
   { name: 'phone-390x844', width: 390, height: 844, phone: true },
 ];
-
-/** Fails the test on console errors, uncaught exceptions and Content-Security-Policy violations. */
-function watchErrors(page) {
-  const errors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) errors.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
-}
 
 /** The axe-core scan of the whole page (WCAG 2.x A and AA rules): the violations, summarised. */
 async function axeViolations(page) {

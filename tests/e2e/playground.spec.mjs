@@ -1,21 +1,11 @@
 // The playground as a person uses it, selecting by role and accessible name.
 import { test, expect } from '@playwright/test';
-import { epochShown } from './helpers.mjs';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { epochShown, forbidCspViolations, shots, watchErrors } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
-// screenshots of the main views, kept as test artifacts (look at them)
-const shots = fileURLToPath(new URL('../../target/e2e-screenshots', import.meta.url));
-mkdirSync(shots, { recursive: true });
-
-/** Fails the test on any console error or uncaught exception. */
-function watchErrors(page) {
-  const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
-}
+forbidCspViolations(test, expect);
 
 // The page keeps up while the worker trains: its own work (each message update or chart render,
 // which the page times and records on the loss chart) stays under 50 ms but for at most
@@ -44,23 +34,6 @@ async function watchLongTasks(page) {
       .observe({ type: 'longtask' });
   });
 }
-
-// Every test: no Content-Security-Policy violation (index.html's CSP forbids inline script and
-// inline styles; a violation means a feature broke under it, or an injection was attempted).
-test.beforeEach(async ({ page }) => {
-  await page.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`));
-  });
-  page.__csp = [];
-  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) page.__csp.push(m.text()); });
-});
-
-test.afterEach(async ({ page }) => {
-  expect(page.__csp).toEqual([]);
-  const seen = await page.evaluate(() => window.__cspViolations ?? []).catch(() => []);
-  expect(seen).toEqual([]);
-});
 
 async function ready(page) {
   await page.goto('/');

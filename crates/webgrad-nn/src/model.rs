@@ -87,6 +87,19 @@ impl Mlp {
         h
     }
 
+    /// Each hidden layer's output for x [n, input], after its activation and in evaluation mode
+    /// (no dropout): `[n, width_l]` per hidden layer, the first layer first. What the page draws
+    /// as one picture per unit.
+    pub fn hidden_outputs(&self, x: &Tensor) -> Vec<Tensor> {
+        let mut h = x.clone();
+        let mut out = Vec::with_capacity(self.config.hidden.len());
+        for (layer, cfg) in self.layers.iter().zip(&self.config.hidden) {
+            h = h.linear(&layer.weight, Some(&layer.bias), cfg.activation.to_core());
+            out.push(h.clone());
+        }
+        out
+    }
+
     /// Parameters with their PyTorch state_dict names, in Sequential order.
     pub fn named_parameters(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::new();

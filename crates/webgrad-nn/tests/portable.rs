@@ -97,6 +97,38 @@ dual_test! {
         assert_eq!(weights_hash(&straight.model).await, weights_hash(&resumed.model).await);
     }
 
+    async fn hidden_outputs_equal_a_host_computation_layer_by_layer() {
+        let device = webgrad_core::cpu();
+        let mut cfg = mlp_config(2, &[3, 2], ActivationName::Tanh, 0.5, Head::Softmax { classes: 2 }, Init::GlorotUniform);
+        cfg.hidden[1].activation = ActivationName::Relu;
+        let model = Mlp::new(&device, cfg, 7).unwrap();
+        let x = [0.3f32, -1.2, 2.0, 0.5];
+        let outputs = model.hidden_outputs(&Tensor::from_slice(&device, &x, &[2, 2]).unwrap());
+        assert_eq!(outputs.len(), 2);
+        // by hand: h = act(W h + b), row by row (dropout is off outside training)
+        let mut h: Vec<Vec<f32>> = x.chunks(2).map(<[f32]>::to_vec).collect();
+        for (l, out) in outputs.iter().enumerate() {
+            let (w, b) = (model.layers[l].weight.to_vec().await.unwrap(), model.layers[l].bias.to_vec().await.unwrap());
+            let width = b.len();
+            assert_eq!(out.shape(), [2, width]);
+            h = h
+                .iter()
+                .map(|row| {
+                    (0..width)
+                        .map(|o| {
+                            let z = b[o] + row.iter().enumerate().map(|(i, v)| w[o * row.len() + i] * v).sum::<f32>();
+                            if l == 0 { z.tanh() } else { z.max(0.0) }
+                        })
+                        .collect()
+                })
+                .collect();
+            let got = out.to_vec().await.unwrap();
+            for (g, want) in got.iter().zip(h.iter().flatten()) {
+                assert!((g - want).abs() < 1e-6, "layer {l}: {g} vs {want}");
+            }
+        }
+    }
+
     async fn saved_model_loads_back_with_the_same_outputs() {
         let (train, test) = circle();
         let mut t = trainer(&train);

@@ -126,6 +126,35 @@ pub struct Boundary {
     /// [x_min, x_max, y_min, y_max]
     pub extent: [f32; 4],
     pub values: Vec<f32>,
+    /// What each hidden unit computes over the same extent (empty for a model without hidden layers).
+    pub units: Vec<UnitLayer>,
+}
+
+/// Units of one hidden layer drawn as pictures of their output over the input plane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnitLayer {
+    /// The layer's activation, as the model names it ("tanh").
+    pub activation: String,
+    /// All units of the layer; `maps` holds the first `UNIT_MAPS_PER_LAYER` of them.
+    pub width: usize,
+    /// Grid side: each map is `size × size` values, row-major, top row first (as `Boundary::values`).
+    pub size: usize,
+    pub maps: Vec<Vec<f32>>,
+}
+
+/// Units per layer drawn as pictures (a 2-D playground's layers are narrower than this).
+pub const UNIT_MAPS_PER_LAYER: usize = 16;
+/// First-layer units whose incoming weights are drawn as images (image data).
+pub const INPUT_WEIGHT_UNITS: usize = 64;
+
+impl UnitLayer {
+    /// The layer's output `[size², width]` row-major, as one map per unit for the first
+    /// `UNIT_MAPS_PER_LAYER` units.
+    pub fn from_outputs(activation: &str, outputs: &[f32], size: usize, width: usize) -> UnitLayer {
+        let shown = width.min(UNIT_MAPS_PER_LAYER);
+        let maps = (0..shown).map(|u| outputs.iter().skip(u).step_by(width.max(1)).copied().collect()).collect();
+        UnitLayer { activation: activation.to_string(), width, size, maps }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -198,6 +227,10 @@ pub enum FromWorker {
     /// The network diagram: `sizes` = units per layer (input first); `units[l]` = the units of
     /// layer l it shows (at most `DIAGRAM_MAX_UNITS`); `layers[l]` = the weights between the shown
     /// units, [units[l+1].len(), units[l].len()] row-major.
+    /// Square image data: the first hidden layer's incoming weights as one image per unit
+    /// (`maps[u]` = unit u's weights in pixel order; the first `INPUT_WEIGHT_UNITS` units),
+    /// after a model is built and after every epoch.
+    InputWeights(UnitLayer),
     Weights {
         sizes: Vec<usize>,
         units: Vec<Vec<usize>>,
@@ -263,6 +296,17 @@ impl<'a> CheckpointRef<'a> {
 mod tests {
     use super::*;
     use webgrad_nn::{ActivationName, BackendChoice, OptimizerName, SchedulePreset};
+
+    #[test]
+    fn unit_maps_are_the_columns_of_a_layers_output() {
+        // 4 grid cells (size 2) × 3 units: unit u's value at cell i is 10·i + u
+        let outputs: Vec<f32> = (0..4).flat_map(|i| (0..3).map(move |u| (10 * i + u) as f32)).collect();
+        let layer = UnitLayer::from_outputs("tanh", &outputs, 2, 3);
+        assert_eq!(layer.maps, [vec![0.0, 10.0, 20.0, 30.0], vec![1.0, 11.0, 21.0, 31.0], vec![2.0, 12.0, 22.0, 32.0]]);
+        // a wide layer shows its first UNIT_MAPS_PER_LAYER units and keeps its width
+        let wide = UnitLayer::from_outputs("relu", &vec![0.0; 4 * 40], 2, 40);
+        assert_eq!((wide.width, wide.maps.len()), (40, UNIT_MAPS_PER_LAYER));
+    }
 
     #[test]
     fn a_borrowed_checkpoint_is_the_same_message() {

@@ -5,10 +5,11 @@
 //! `state` and `update` touch no DOM, so they build and are tested natively. No math here
 //! either: numbers come from the worker or from the model's own formulas.
 
+pub mod heatmap;
 pub mod state;
 pub mod update;
 
-crate::browser_only!(mod controls, diagram, dom, fit_plot, hyper, images, layers, loss_chart, plane, shell, tables, views, wiring);
+crate::browser_only!(mod controls, diagram, dom, fit_plot, hyper, images, layers, loss_chart, neurons, plane, shell, tables, views, wiring);
 
 #[cfg(target_arch = "wasm32")]
 pub use wiring::start;

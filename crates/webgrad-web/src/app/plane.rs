@@ -6,17 +6,6 @@ use web_sys::{HtmlCanvasElement, ImageData};
 
 use crate::protocol::{Boundary, Point};
 
-const ORANGE: [f64; 3] = [230.0, 159.0, 0.0];
-const BLUE: [f64; 3] = [0.0, 114.0, 178.0];
-
-/// Colour of a model output v in [0, 1] (class-1 probability): orange → white → blue.
-fn shade(v: f32) -> [u8; 3] {
-    let t = v.clamp(0.0, 1.0) as f64;
-    let (end, a) = if t < 0.5 { (ORANGE, 1.0 - 2.0 * t) } else { (BLUE, 2.0 * t - 1.0) };
-    let mix = |i: usize| (255.0 + (end[i] - 255.0) * a * 0.75) as u8;
-    [mix(0), mix(1), mix(2)]
-}
-
 pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], regression: bool) {
     let c = super::dom::ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
@@ -24,11 +13,7 @@ pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], r
     // regression outputs are mapped into [0, 1] by their range on the grid
     let (lo, hi) = boundary.values.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
     let norm = |v: f32| if regression { (v - lo) / (hi - lo).max(1e-6) } else { v };
-    let mut rgba = Vec::with_capacity(n * n * 4);
-    for &v in &boundary.values {
-        let [r, g, b] = shade(norm(v));
-        rgba.extend([r, g, b, 255]);
-    }
+    let rgba = super::heatmap::rgba(&boundary.values, norm);
     if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), n as u32, n as u32) {
         // draw the n×n image scaled to the canvas through a temporary canvas
         let doc = super::dom::document();

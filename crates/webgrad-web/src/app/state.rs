@@ -8,7 +8,7 @@ use std::rc::Rc;
 use webgrad_nn::{Init, MlpConfig};
 
 use crate::loss_history::LossHistory;
-use crate::protocol::{Boundary, DataSummary, Experiment, HiddenLayer};
+use crate::protocol::{Boundary, DataSummary, Experiment, HiddenLayer, UnitLayer};
 
 /// Per-epoch points kept for the charts (thinned past twice this; see `thin_epochs`).
 pub const EPOCH_POINTS: usize = 512;
@@ -47,6 +47,10 @@ pub struct App {
     /// Shared with the chart snapshot (`views::Charts`), which each animation frame takes.
     pub summary: Option<Rc<DataSummary>>,
     pub boundary: Option<Rc<Boundary>>,
+    /// Square image data: the first layer's incoming weights, one image per unit.
+    pub input_weights: Option<Rc<UnitLayer>>,
+    /// The hidden unit drawn large (layer, unit), 0-based: the last one hovered or focused.
+    pub focused_unit: (usize, usize),
     pub step: u64,
     pub epoch: u64,
     pub samples_per_sec: f64,
@@ -82,6 +86,8 @@ impl App {
             test_losses: Vec::new(),
             summary: None,
             boundary: None,
+            input_weights: None,
+            focused_unit: (0, 0),
             step: 0,
             epoch: 0,
             samples_per_sec: 0.0,

@@ -58,6 +58,11 @@ pub enum Msg {
         form: Result<Experiment, String>,
     },
     ChartOptions(ChartOptions),
+    /// A hidden unit's picture was hovered or focused: draw it large.
+    FocusUnit {
+        layer: usize,
+        unit: usize,
+    },
     Train,
     Pause,
     Step,
@@ -75,6 +80,14 @@ pub enum Msg {
         height: usize,
     },
 }
+
+/// The unit pictures' captions: outputs over the plane (2-D data), incoming weights (images).
+const UNIT_OUTPUTS_CAPTION: &str = "What each hidden unit computes: its output at every point of the input plane. \
+    Blue = positive, orange = negative, white = zero; one colour scale per layer; a dashed border marks a unit \
+    whose output is the same everywhere. Hover or focus a unit to see it large.";
+const INPUT_WEIGHTS_CAPTION: &str = "What each first-layer unit looks for: its incoming weights, one per pixel. \
+    Blue = positive (ink there raises the unit's input), orange = negative (ink there lowers it), white = zero; \
+    each image scaled to its own largest weight. Redrawn after every epoch. Hover or focus a unit to see it large.";
 
 /// What the shell does after an update.
 #[derive(Debug, PartialEq)]
@@ -192,6 +205,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::ChartOptions(options) => {
             app.chart = options;
+            out.push(Effect::Render);
+        }
+        Msg::FocusUnit { layer, unit } => {
+            app.focused_unit = (layer, unit);
             out.push(Effect::Render);
         }
         Msg::Train | Msg::Step => {
@@ -327,6 +344,17 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
                 }
             }
         }
+        FromWorker::InputWeights(layer) => {
+            if app.input_weights.is_none() {
+                out.push(text("neurons-caption", INPUT_WEIGHTS_CAPTION));
+                out.push(hidden("neurons-figure", false));
+            }
+            if layer.maps.get(app.focused_unit.1).is_none() || app.focused_unit.0 != 0 {
+                app.focused_unit = (0, 0);
+            }
+            app.input_weights = Some(Rc::new(layer));
+            out.push(Effect::Render);
+        }
         FromWorker::Weights { sizes, units, layers } => {
             out.push(hidden("diagram-figure", false));
             out.push(Effect::View(View::Diagram { sizes, units, layers }));
@@ -363,6 +391,14 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
                 app.samples_per_sec = samples_per_sec;
             }
             if let Some(b) = boundary {
+                let (had, has) = (app.boundary.as_ref().is_some_and(|b| !b.units.is_empty()), !b.units.is_empty());
+                if had != has {
+                    out.push(text("neurons-caption", UNIT_OUTPUTS_CAPTION));
+                    out.push(hidden("neurons-figure", !has));
+                }
+                if b.units.get(app.focused_unit.0).is_none_or(|l| l.maps.get(app.focused_unit.1).is_none()) {
+                    app.focused_unit = (0, 0);
+                }
                 app.boundary = Some(Rc::new(b));
             }
             let epochs = if epoch == 1 { "epoch" } else { "epochs" };
@@ -529,8 +565,11 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
         },
     ));
     out.push(hidden("confusion-help", regression));
-    // shown again by the first Weights message
+    // shown again by the first Weights message, and the unit pictures by the first boundary
     out.push(hidden("diagram-figure", true));
+    out.push(hidden("neurons-figure", true));
+    app.boundary = None;
+    app.input_weights = None;
     let digits = summary.image_shape == Some((28, 28));
     out.push(hidden("images-panel", !digits));
     out.push(hidden("draw-panel", !digits));

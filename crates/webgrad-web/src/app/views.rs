@@ -8,9 +8,10 @@ use web_sys::{Element, HtmlCanvasElement, HtmlProgressElement};
 use super::dom::*;
 use super::state::{App, ChartOptions};
 use super::update::View;
-use super::{controls, diagram, fit_plot, images, layers, loss_chart, plane, tables};
+use super::{controls, diagram, fit_plot, images, layers, loss_chart, neurons, plane, tables};
 use crate::loss_history::LossHistory;
-use crate::protocol::{Boundary, DataSummary};
+use super::neurons::Pictures;
+use crate::protocol::{Boundary, DataSummary, UnitLayer};
 
 pub fn show(view: View) {
     match view {
@@ -68,6 +69,8 @@ pub struct Charts {
     scores: Vec<(u64, Option<f64>, f64)>,
     regression: bool,
     plane: Option<(Rc<Boundary>, Rc<DataSummary>)>,
+    input_weights: Option<Rc<UnitLayer>>,
+    focused_unit: (usize, usize),
 }
 
 impl Charts {
@@ -85,6 +88,8 @@ impl Charts {
             scores: app.scores.clone(),
             regression: app.regression,
             plane,
+            input_weights: app.input_weights.clone(),
+            focused_unit: app.focused_unit,
         }
     }
 }
@@ -124,5 +129,11 @@ pub fn render(c: &Charts) {
     set_text("score-summary", &score_caption);
     if let Some((b, s)) = &c.plane {
         plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty());
+        if !b.units.is_empty() {
+            neurons::draw(&b.units, c.focused_unit, Pictures::Outputs);
+        }
+    }
+    if let Some(w) = &c.input_weights {
+        neurons::draw(std::slice::from_ref(w), c.focused_unit, Pictures::InputWeights);
     }
 }

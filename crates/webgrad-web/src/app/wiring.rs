@@ -13,7 +13,7 @@ use super::dom::*;
 use super::shell::Page;
 use super::state::{App, ChartOptions};
 use super::update::Msg;
-use super::{hyper, images, layers};
+use super::{hyper, images, layers, neurons};
 use crate::protocol::Experiment;
 
 pub fn start() -> Result<(), JsValue> {
@@ -135,6 +135,14 @@ fn wire_model_and_training(page: &Rc<Page>) {
     send_on(page, "log-scale", "change", chart_options);
     on("smoothing", "input", || set_text("smoothing-value", &input_value("smoothing")));
     send_on(page, "smoothing", "input", chart_options);
+    for event in ["pointerover", "focusin"] {
+        let p = page.clone();
+        on_event("neuron-grid", event, move |e| {
+            if let Some((layer, unit)) = neurons::unit_of(&e) {
+                p.dispatch(Msg::FocusUnit { layer, unit });
+            }
+        });
+    }
 }
 
 fn wire_evaluation(page: &Rc<Page>) {

@@ -41,6 +41,8 @@ const FRAME_MS: f64 = 16.0;
 /// Steps recorded on the GPU before the slice reads their loss (bounds the queued work).
 const GPU_STEPS_PER_SLICE: usize = 8;
 const BOUNDARY_SIZE: usize = 48;
+/// Grid side of each hidden unit's picture (coarser than the boundary: many are sent at once).
+const UNIT_MAP_SIZE: usize = 24;
 const MNIST_FILES: [&str; 4] = webgrad_data::MNIST_FILES;
 
 /// What arrives from the page: a protocol message, or a file load (`protocol::by_hand`).
@@ -212,6 +214,9 @@ impl TrainerState {
         if let Some(w) = diagram_weights(&t.model, finished_epoch).await {
             post(w);
         }
+        if finished_epoch && let Some(w) = input_weights(&t.model, &data.train).await {
+            post(w);
+        }
         if finished_epoch {
             let train_loss = std::mem::take(&mut self.epoch_loss).mean();
             match evaluate(&t.model, &data.test, t.config.loss).await {
@@ -285,6 +290,9 @@ impl TrainerState {
             model: t.model.config.torch_expression(),
         });
         post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &loaded.train).await);
+        if let Some(w) = input_weights(&t.model, &loaded.train).await {
+            post(w);
+        }
         and_then(&t, &e);
         self.data = Some(loaded);
         self.experiment = Some(e);

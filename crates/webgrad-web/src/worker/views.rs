@@ -28,6 +28,36 @@ pub(super) async fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
     let pad = 0.05 * (x1 - x0).max(y1 - y0);
     let extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
     let n = BOUNDARY_SIZE;
+    let y = no_grad(|| {
+        let x = Tensor::from_slice(model.device(), &grid(extent, n), &[n * n, 2]).ok()?;
+        let y = model.forward(&x, false, 0);
+        Some(match model.config.head {
+            Head::Softmax { .. } => y.softmax(1).slice(1, 1, 1),
+            _ => y.slice(1, 0, 1),
+        })
+    })?;
+    let values = y.to_vec().await.ok()?;
+    Some(Boundary { size: n, extent, values, units: unit_maps(model, extent).await? })
+}
+
+/// Each hidden unit's output over a `UNIT_MAP_SIZE`² grid of `extent` (see `UnitLayer`).
+async fn unit_maps(model: &Mlp, extent: [f32; 4]) -> Option<Vec<UnitLayer>> {
+    let n = UNIT_MAP_SIZE;
+    let outputs = no_grad(|| {
+        let x = Tensor::from_slice(model.device(), &grid(extent, n), &[n * n, 2]).ok()?;
+        Some(model.hidden_outputs(&x))
+    })?;
+    let mut layers = Vec::with_capacity(outputs.len());
+    for (out, cfg) in outputs.iter().zip(&model.config.hidden) {
+        let values = out.to_vec().await.ok()?;
+        layers.push(UnitLayer::from_outputs(cfg.activation.name(), &values, n, cfg.width));
+    }
+    Some(layers)
+}
+
+/// The centres of an n × n grid over `extent` ([x_min, x_max, y_min, y_max]) as (x, y) rows,
+/// the top row (largest y) first: [n², 2].
+fn grid(extent: [f32; 4], n: usize) -> Vec<f32> {
     let mut grid = Vec::with_capacity(n * n * 2);
     for r in 0..n {
         for c in 0..n {
@@ -36,16 +66,7 @@ pub(super) async fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
             grid.extend([x, y]);
         }
     }
-    let y = no_grad(|| {
-        let x = Tensor::from_slice(model.device(), &grid, &[n * n, 2]).ok()?;
-        let y = model.forward(&x, false, 0);
-        Some(match model.config.head {
-            Head::Softmax { .. } => y.softmax(1).slice(1, 1, 1),
-            _ => y.slice(1, 0, 1),
-        })
-    })?;
-    let values = y.to_vec().await.ok()?;
-    Some(Boundary { size: n, extent, values })
+    grid
 }
 
 /// Accuracy for classification, R² for regression.
@@ -96,6 +117,24 @@ pub(super) async fn diagram_weights(model: &Mlp, epoch_end: bool) -> Option<From
         })
         .collect();
     Some(FromWorker::Weights { sizes, units, layers })
+}
+
+/// Square image data: the first hidden layer's incoming weights as one image per unit, what
+/// each unit "looks for" (see `FromWorker::InputWeights`).
+pub(super) async fn input_weights(model: &Mlp, data: &Dataset) -> Option<FromWorker> {
+    let (rows, cols) = data.image_shape?;
+    let first = model.config.hidden.first()?;
+    if rows != cols || rows.checked_mul(cols) != Some(model.config.input) {
+        return None;
+    }
+    let weights = model.layers.first()?.weight.to_vec().await.ok()?;
+    let maps = weights.chunks_exact(model.config.input).take(INPUT_WEIGHT_UNITS).map(<[f32]>::to_vec).collect();
+    Some(FromWorker::InputWeights(UnitLayer {
+        activation: first.activation.name().to_string(),
+        width: first.width,
+        size: rows,
+        maps,
+    }))
 }
 
 /// Softmax of one row of logits.

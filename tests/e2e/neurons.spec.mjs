@@ -1,0 +1,77 @@
+// Seeing inside the network: every hidden unit of a 2-D model drawn as a picture of its output
+// over the input plane (TensorFlow Playground's view), live while training, each found by its
+// name "layer L unit U". Screenshots go to target/e2e-screenshots/neurons-*.png (look at them).
+import { test, expect } from '@playwright/test';
+import { forbidCspViolations, shots, watchErrors } from './helpers.mjs';
+
+forbidCspViolations(test, expect);
+
+test('Per-neuron pictures: each hidden unit over the plane, live, by keyboard and pointer', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto('/#data=spiral&samples=400&hidden=6,4&act=tanh,relu&lr=0.03&batch=10&epochs=2000');
+  await expect(page.locator('#data-summary')).toContainText('spiral', { timeout: 30_000 });
+  // one picture per unit: 6 in layer 1, 4 in layer 2, each with its layer's name
+  await expect(page.locator('#neuron-grid canvas')).toHaveCount(10);
+  await expect(page.locator('#neuron-grid')).toContainText('Layer 1 · tanh · 6 units');
+  await expect(page.locator('#neuron-grid')).toContainText('Layer 2 · relu · 4 units');
+  const unit = page.getByRole('img', { name: 'layer 2 unit 3', exact: true });
+  await expect(unit).toBeVisible();
+  const first = page.getByRole('img', { name: 'layer 1 unit 1', exact: true });
+  const before = await first.evaluate((c) => c.toDataURL());
+
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#stats')).toContainText('step', { timeout: 10_000 });
+  await page.waitForTimeout(1500);
+  // the pictures follow the weights while training
+  await expect.poll(() => first.evaluate((c) => c.toDataURL()), { timeout: 10_000 }).not.toEqual(before);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+
+  // keyboard focus and the pointer both choose the unit drawn large, its range in words
+  await unit.focus();
+  await expect(page.locator('#neuron-caption')).toContainText(/Layer 2, unit 3 \(relu\) outputs (from -?[\d.]+ to [\d.]+ across|[\d.]+ everywhere on) the plane/);
+  await expect(unit).toHaveClass(/focused/);
+  await page.getByRole('img', { name: 'layer 1 unit 2', exact: true }).hover();
+  await expect(page.locator('#neuron-caption')).toContainText('Layer 1, unit 2 (tanh) outputs from -');
+  const large = page.getByRole('img', { name: 'The unit in focus, enlarged' });
+  await expect(large).toBeVisible();
+  await page.locator('#neurons-figure').scrollIntoViewIfNeeded();
+  await page.locator('#neurons-figure').screenshot({ path: `${shots}/neurons-desktop.png` });
+
+  // phone width: the pictures wrap inside the screen
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('#neurons-figure').scrollIntoViewIfNeeded();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.locator('#neurons-figure').screenshot({ path: `${shots}/neurons-phone.png` });
+
+  // data that is not a plane has no such pictures
+  await page.getByLabel('Dataset').selectOption('iris');
+  await expect(page.locator('#data-summary')).toContainText('iris', { timeout: 30_000 });
+  await expect(page.locator('#neurons-figure')).toBeHidden();
+  expect(errors).toEqual([]);
+});
+
+test('MNIST: what each first-layer unit looks for, its incoming weights as an image, redrawn each epoch', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto('/');
+  await expect(page.locator('#data-summary')).toContainText('mnist', { timeout: 30_000 });
+  // the default model's first layer has 128 units: the first 64 are drawn, 28 × 28 each
+  await expect(page.locator('#neuron-grid canvas')).toHaveCount(64);
+  await expect(page.locator('#neuron-grid')).toContainText('Layer 1 · relu · 128 units, the first 64 drawn');
+  await expect(page.locator('#neurons-caption')).toContainText('What each first-layer unit looks for');
+  const unit = page.getByRole('img', { name: 'layer 1 unit 7', exact: true });
+  expect(await unit.evaluate((c) => [c.width, c.height])).toEqual([28, 28]);
+  const before = await unit.evaluate((c) => c.toDataURL());
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect.poll(() => unit.evaluate((c) => c.toDataURL()), { timeout: 10_000 }).not.toEqual(before);
+  await unit.focus();
+  await expect(page.locator('#neuron-caption')).toContainText(/Layer 1, unit 7 \(relu\) has incoming weights from -[\d.]+ to [\d.]+\./);
+  await page.locator('#neurons-figure').scrollIntoViewIfNeeded();
+  await page.locator('#neurons-figure').screenshot({ path: `${shots}/neurons-mnist.png` });
+  expect(errors).toEqual([]);
+});
