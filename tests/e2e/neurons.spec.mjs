@@ -28,6 +28,28 @@ test('Per-neuron pictures: each hidden unit over the plane, live, by keyboard an
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
 
+  // a link of the diagram: hovering says its weight, clicking opens the editor, Set changes the
+  // model while paused (the boundary is drawn again from it). The middle of the link from input 1
+  // to layer 1 unit 1 in canvas pixels (300 × 220; columns at 30 + 240·l/3, nodes 11.25 px apart).
+  const diagram = page.getByRole('img', { name: 'Network diagram' });
+  const at = await diagram.evaluate((c) => ({ x: 70 * c.clientWidth / c.width, y: 93.125 * c.clientHeight / c.height }));
+  await diagram.hover({ position: at });
+  await expect(page.locator('#diagram-tip')).toContainText(/^from input 1 to layer 1 unit 1: weight -?[\d.]+\. Click to change it\.$/);
+  await diagram.click({ position: at });
+  await expect(page.getByLabel('Weight from input 1 to layer 1 unit 1')).toBeVisible();
+  const boundary = page.getByRole('img', { name: 'Decision boundary' });
+  const boundaryBefore = await boundary.evaluate((c) => c.toDataURL());
+  await page.getByLabel('Weight from input 1 to layer 1 unit 1').fill('25');
+  await page.getByRole('button', { name: 'Set', exact: true }).click();
+  await expect(page.locator('#diagram-tip')).toHaveText('Weight set to 25; it applies from the next step.');
+  await expect.poll(() => boundary.evaluate((c) => c.toDataURL()), { timeout: 10_000 }).not.toEqual(boundaryBefore);
+  await diagram.hover({ position: { x: at.x, y: at.y + 1 } });
+  await expect(page.locator('#diagram-tip')).toHaveText('from input 1 to layer 1 unit 1: weight 25.0000. Click to change it.');
+  await page.locator('#diagram-figure').screenshot({ path: `${shots}/diagram-weight.png` });
+  // the next step trains from the edited weight
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(page.locator('#diagram-tip')).toContainText('Weight set');
+
   // keyboard focus and the pointer both choose the unit drawn large, its range in words
   await unit.focus();
   await expect(page.locator('#neuron-caption')).toContainText(/Layer 2, unit 3 \(relu\) outputs (from -?[\d.]+ to [\d.]+ across|[\d.]+ everywhere on) the plane/);

@@ -56,6 +56,14 @@ pub enum ToWorker {
     SetLr {
         lr: f64,
     },
+    /// Set one weight of the model, from the network diagram: linear layer `layer`'s
+    /// weight[to, from] (PyTorch layout [out, in]). It takes effect on the next step.
+    SetWeight {
+        layer: usize,
+        to: usize,
+        from: usize,
+        value: f32,
+    },
     /// Restore the checkpoint announced in `Ready` (its data is loaded again).
     Resume,
     /// Show the test examples of one confusion-matrix cell (class ids).

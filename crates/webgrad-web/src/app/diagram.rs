@@ -4,7 +4,7 @@
 
 use web_sys::HtmlCanvasElement;
 
-use crate::protocol::DIAGRAM_MAX_UNITS as MAX_NODES;
+use crate::diagram_units::Geometry;
 
 /// `sizes` = units per layer, input first; `units[l]` = the units of layer l drawn;
 /// `layers[l]` = weights between them, [units[l+1].len(), units[l].len()].
@@ -12,13 +12,10 @@ pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], units: &[Vec<usize>], l
     let c = super::dom::ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
-    let columns = sizes.len();
-    let x = |l: usize| 30.0 + (w - 60.0) * l as f64 / (columns - 1).max(1) as f64;
     let shown = |l: usize| units.get(l).map_or(0, Vec::len);
-    let y = |l: usize, i: usize| {
-        let n = shown(l);
-        h / 2.0 + (i as f64 - (n as f64 - 1.0) / 2.0) * ((h - 40.0) / MAX_NODES as f64)
-    };
+    let geometry = Geometry { width: w, height: h, shown: (0..sizes.len()).map(shown).collect() };
+    let x = |l: usize| geometry.node(l, 0).0;
+    let y = |l: usize, i: usize| geometry.node(l, i).1;
     let max = layers.iter().flatten().fold(1e-6f32, |m, v| m.max(v.abs())) as f64;
     for (l, weights) in layers.iter().enumerate() {
         let fan_in = shown(l);
@@ -55,4 +52,18 @@ pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], units: &[Vec<usize>], l
         let label = if size > shown(l) { format!("{size} (+{})", size - shown(l)) } else { size.to_string() };
         let _ = c.fill_text(&label, x(l) - 10.0, h - 4.0);
     }
+}
+
+/// Where a pointer event on the diagram is, in canvas pixels, with the canvas's pixel size
+/// (the canvas is drawn at 300 × 220 and scaled by CSS): (x, y, width, height).
+pub fn canvas_point(event: &web_sys::Event) -> Option<(f64, f64, f64, f64)> {
+    use wasm_bindgen::JsCast;
+    let e = event.dyn_ref::<web_sys::MouseEvent>()?;
+    let canvas = super::dom::by_id::<HtmlCanvasElement>("diagram");
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    let (cw, ch) = (canvas.client_width() as f64, canvas.client_height() as f64);
+    if cw <= 0.0 || ch <= 0.0 {
+        return None;
+    }
+    Some((e.offset_x() as f64 * w / cw, e.offset_y() as f64 * h / ch, w, h))
 }

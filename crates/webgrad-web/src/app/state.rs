@@ -30,6 +30,15 @@ impl Default for ChartOptions {
     }
 }
 
+/// The worker's `Weights`: `sizes` = units per layer (input first), `units[l]` = the units of
+/// layer l drawn, `layers[l]` = the weights between them, [units[l+1].len(), units[l].len()].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagram {
+    pub sizes: Vec<usize>,
+    pub units: Vec<Vec<usize>>,
+    pub layers: Vec<Vec<f32>>,
+}
+
 #[derive(Debug)]
 pub struct App {
     pub running: bool,
@@ -47,6 +56,10 @@ pub struct App {
     /// Shared with the chart snapshot (`views::Charts`), which each animation frame takes.
     pub summary: Option<Rc<DataSummary>>,
     pub boundary: Option<Rc<Boundary>>,
+    /// The network diagram as last drawn: what a pointer on it points at.
+    pub diagram: Option<Diagram>,
+    /// The link chosen for editing: (linear layer, to, from), true unit indices.
+    pub weight_link: Option<(usize, usize, usize)>,
     /// Square image data: the first layer's incoming weights, one image per unit.
     pub input_weights: Option<Rc<UnitLayer>>,
     /// The hidden unit drawn large (layer, unit), 0-based: the last one hovered or focused.
@@ -86,6 +99,8 @@ impl App {
             test_losses: Vec::new(),
             summary: None,
             boundary: None,
+            diagram: None,
+            weight_link: None,
             input_weights: None,
             focused_unit: (0, 0),
             step: 0,

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use webgrad_nn::Report;
 
-use super::state::{App, ChartOptions, EPOCH_POINTS, MAX_RESTARTS, model_size_text};
+use super::state::{App, ChartOptions, Diagram, EPOCH_POINTS, MAX_RESTARTS, model_size_text};
 use crate::loss_history::thin_epochs;
 use crate::protocol::*;
 
@@ -58,6 +58,17 @@ pub enum Msg {
         form: Result<Experiment, String>,
     },
     ChartOptions(ChartOptions),
+    /// The pointer moved over the network diagram, or clicked it, at (x, y) in canvas pixels
+    /// of a `width` × `height` canvas.
+    DiagramPointer {
+        x: f64,
+        y: f64,
+        width: f64,
+        height: f64,
+        click: bool,
+    },
+    /// The weight editor's value, read when it was submitted.
+    SetWeight(Result<f32, String>),
     /// A hidden unit's picture was hovered or focused: draw it large.
     FocusUnit {
         layer: usize,
@@ -131,11 +142,9 @@ pub enum View {
     },
     Classification(webgrad_nn::metrics::ClassificationReport),
     HideEvaluation,
-    Diagram {
-        sizes: Vec<usize>,
-        units: Vec<Vec<usize>>,
-        layers: Vec<Vec<f32>>,
-    },
+    Diagram(Diagram),
+    /// Set the value of the input with this id.
+    Value(&'static str, String),
     Gallery(Vec<GalleryItem>),
     Fit(Vec<(f32, f32)>),
     Prediction(Vec<(String, f32)>),
@@ -207,6 +216,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.chart = options;
             out.push(Effect::Render);
         }
+        Msg::DiagramPointer { x, y, width, height, click } => {
+            weights::pointer(app, (x, y), (width, height), click, &mut out)
+        }
+        Msg::SetWeight(value) => weights::set(app, value, &mut out),
         Msg::FocusUnit { layer, unit } => {
             app.focused_unit = (layer, unit);
             out.push(Effect::Render);
@@ -357,7 +370,9 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         }
         FromWorker::Weights { sizes, units, layers } => {
             out.push(hidden("diagram-figure", false));
-            out.push(Effect::View(View::Diagram { sizes, units, layers }));
+            let diagram = Diagram { sizes, units, layers };
+            out.push(Effect::View(View::Diagram(diagram.clone())));
+            app.diagram = Some(diagram);
         }
         FromWorker::Gallery { title, items } => {
             out.push(text("images-heading", title));
@@ -570,6 +585,9 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
     out.push(hidden("neurons-figure", true));
     app.boundary = None;
     app.input_weights = None;
+    app.diagram = None;
+    app.weight_link = None;
+    out.push(hidden("weight-edit", true));
     let digits = summary.image_shape == Some((28, 28));
     out.push(hidden("images-panel", !digits));
     out.push(hidden("draw-panel", !digits));
@@ -578,6 +596,8 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
     model_size(app, true, out);
     out.push(Effect::Render);
 }
+
+mod weights;
 
 #[cfg(test)]
 mod tests;

@@ -36,9 +36,8 @@ pub fn show(view: View) {
         View::Table { id, title, preview } => controls::show_table(id, &title, &preview),
         View::Classification(report) => tables::show_classification(&report),
         View::HideEvaluation => tables::hide(),
-        View::Diagram { sizes, units, layers } => {
-            diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &sizes, &units, &layers)
-        }
+        View::Diagram(d) => diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &d.sizes, &d.units, &d.layers),
+        View::Value(id, value) => set_input_value(id, &value),
         View::Gallery(items) => images::show_gallery(&items),
         View::Fit(points) => fit_plot::draw(&by_id::<HtmlCanvasElement>("fit-plot"), &points),
         View::Prediction(p) => images::show_prediction(&p),

@@ -13,7 +13,7 @@ use super::dom::*;
 use super::shell::Page;
 use super::state::{App, ChartOptions};
 use super::update::Msg;
-use super::{hyper, images, layers, neurons};
+use super::{diagram, hyper, images, layers, neurons};
 use crate::protocol::Experiment;
 
 pub fn start() -> Result<(), JsValue> {
@@ -135,6 +135,19 @@ fn wire_model_and_training(page: &Rc<Page>) {
     send_on(page, "log-scale", "change", chart_options);
     on("smoothing", "input", || set_text("smoothing-value", &input_value("smoothing")));
     send_on(page, "smoothing", "input", chart_options);
+    for (event, click) in [("pointermove", false), ("click", true)] {
+        let p = page.clone();
+        on_event("diagram", event, move |e| {
+            if let Some((x, y, width, height)) = diagram::canvas_point(&e) {
+                p.dispatch(Msg::DiagramPointer { x, y, width, height, click });
+            }
+        });
+    }
+    let p = page.clone();
+    on_event("weight-edit", "submit", move |e| {
+        e.prevent_default();
+        p.dispatch(Msg::SetWeight(parse_num::<f32>("weight-value", "weight")));
+    });
     for event in ["pointerover", "focusin"] {
         let p = page.clone();
         on_event("neuron-grid", event, move |e| {

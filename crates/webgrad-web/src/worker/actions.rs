@@ -27,6 +27,36 @@ impl TrainerState {
         post(FromWorker::CellRows { title, preview: Preview { columns, rows } });
     }
 
+    /// Sets linear layer `layer`'s weight[to, from] (see `ToWorker::SetWeight`), then sends the
+    /// diagram and the pictures of the changed model. A weight that does not exist or is not a
+    /// finite number is refused with a message; the model is unchanged.
+    pub(super) async fn set_weight(&self, (layer, to, from): (usize, usize, usize), value: f32, post: &Post) {
+        let (Some(t), Some(data)) = (&self.trainer, &self.data) else { return };
+        let refuse = |why: String| post(FromWorker::Error { message: format!("could not set the weight: {why}") });
+        let Some(linear) = t.model.layers.get(layer) else {
+            return refuse(format!("the model has {} linear layers, not {}", t.model.layers.len(), layer + 1));
+        };
+        let &[outs, ins] = linear.weight.shape() else { return refuse("a weight is not a matrix".into()) };
+        if to >= outs || from >= ins {
+            return refuse(format!("linear layer {} is {outs} × {ins}; there is no weight [{to}, {from}]", layer + 1));
+        }
+        if !value.is_finite() {
+            return refuse(format!("{value} is not a finite number"));
+        }
+        let mut weights = match linear.weight.to_vec().await {
+            Ok(w) => w,
+            Err(e) => return refuse(e.to_string()),
+        };
+        weights[to * ins + from] = value;
+        if let Err(e) = linear.weight.assign(&weights) {
+            return refuse(e.to_string());
+        }
+        post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &data.train).await);
+        if let Some(w) = diagram_weights(&t.model, true).await {
+            post(w);
+        }
+    }
+
     /// Classifies a drawing with the current model (MNIST-style preprocessing of the ink).
     pub(super) async fn predict(&self, ink: &[u8], width: usize, height: usize, post: &Post) {
         let (Some(t), Some(data)) = (&self.trainer, &self.data) else { return };

@@ -592,6 +592,9 @@ pub async fn run() {
                 Ok(ToWorker::DestroyGpu) => state.devices.destroy_gpu(),
                 Ok(ToWorker::Export) => state.export(&post).await,
                 Ok(ToWorker::Import { name, bytes }) => state.import(&name, &bytes, &post).await,
+                Ok(ToWorker::SetWeight { layer, to, from, value }) => {
+                    state.set_weight((layer, to, from), value, &post).await
+                }
                 Ok(ToWorker::SetLr { lr }) => {
                     if let Some(t) = state.trainer.as_mut() {
                         t.optimizer.config.set_lr(lr);

@@ -202,3 +202,33 @@ fn an_epoch_adds_its_scores_and_shows_its_metrics() {
     assert!(app.regression);
     assert_eq!(texts(&effects, "accuracy"), ["Test MSE 0.2500, MAE 0.5000, R² 0.900 after epoch 2"]);
 }
+
+#[test]
+fn a_click_on_a_link_opens_its_editor_and_a_value_goes_to_the_worker() {
+    let mut app = App::new(Experiment::defaults_for("spiral"), None);
+    // 2 inputs → 3 units → 1 output; weights[l][o·shown + i]
+    let layers = vec![vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6], vec![0.7, 0.8, 0.9]];
+    let units = vec![vec![0, 1], vec![0, 1, 2], vec![0]];
+    update(&mut app, Msg::Worker(FromWorker::Weights { sizes: vec![2, 3, 1], units, layers }));
+    let g = crate::diagram_units::Geometry { width: 300.0, height: 220.0, shown: vec![2, 3, 1] };
+    // the middle of the link from input 2 to layer 1 unit 3: weight [2, 1] = 0.6
+    let (a, b) = (g.node(0, 1), g.node(1, 2));
+    let (x, y) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let hover = update(&mut app, Msg::DiagramPointer { x, y, width: 300.0, height: 220.0, click: false });
+    assert!(hover.contains(&Effect::View(View::Text(
+        "diagram-tip",
+        "from input 2 to layer 1 unit 3: weight 0.6000. Click to change it.".into()
+    ))));
+    assert_eq!(app.weight_link, None);
+    let click = update(&mut app, Msg::DiagramPointer { x, y, width: 300.0, height: 220.0, click: true });
+    assert_eq!(app.weight_link, Some((0, 2, 1)));
+    assert!(click.contains(&Effect::View(View::Value("weight-value", "0.6".into()))));
+    let set = update(&mut app, Msg::SetWeight(Ok(-1.5)));
+    assert!(set.contains(&Effect::Send(ToWorker::SetWeight { layer: 0, to: 2, from: 1, value: -1.5 })));
+    // not a number: an error, nothing sent
+    let bad = update(&mut app, Msg::SetWeight(Ok(f32::NAN)));
+    assert!(!bad.iter().any(|e| matches!(e, Effect::Send(_))));
+    // far from every link: the hint
+    let away = update(&mut app, Msg::DiagramPointer { x: 150.0, y: 2.0, width: 300.0, height: 220.0, click: true });
+    assert!(away.contains(&Effect::View(View::Text("diagram-tip", weights::HINT.into()))));
+}
