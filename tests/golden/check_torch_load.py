@@ -7,7 +7,8 @@ Usage (needs torch + safetensors + numpy, e.g. the venv of make_fixtures.py), fr
     python tests/golden/check_torch_load.py /tmp/m.safetensors /tmp/m.logits.npy
 
 It rebuilds the `nn.Sequential` from the saved JSON (`torch` field), loads the weights with
-`load_state_dict(strict=True)`, applies the JSON's `preprocessing`, and prints PyTorch's accuracy and the max absolute difference
+`load_state_dict(strict=True)`, applies the JSON's `preprocessing` (to the inputs, and for a
+regression model trained on standardised targets to the outputs), and prints PyTorch's accuracy and the max absolute difference
 between PyTorch's and webgrad's logits.
 """
 import gzip, json, sys
@@ -40,6 +41,11 @@ if pre.get("standardize"):
 y = torch.tensor(idx("assets/mnist/t10k-labels-idx1-ubyte.gz").astype(np.int64))
 with torch.no_grad():
     logits = model(x)
+# a regression model trained on standardised targets: its outputs z map back to the targets'
+# units as z * std + mean per output (in f32), which is what `webgrad eval --save-outputs` writes
+if pre.get("target_standardize"):
+    logits = logits * torch.tensor(pre["target_standardize"]["std"], dtype=torch.float32) \
+        + torch.tensor(pre["target_standardize"]["mean"], dtype=torch.float32)
 print(f"torch accuracy on the 2,000 test digits: {(logits.argmax(1) == y).float().mean().item():.4f}")
 if len(sys.argv) > 2:
     ours = np.load(sys.argv[2]).reshape(logits.shape)

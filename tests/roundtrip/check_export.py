@@ -1,8 +1,9 @@
 """An independent reader of webgrad's exported models: numpy + the `safetensors` package, no
 webgrad code and no PyTorch. It loads the file by its PyTorch state_dict names (strictly: every
 tensor the description implies, nothing else), applies the description's preprocessing to the
-bundled MNIST test split, runs the forward pass in float64 (dropout is the identity at
-evaluation), and compares the logits with webgrad's (`webgrad eval --save-outputs`).
+bundled MNIST test split (and a target standardisation, if any, to the outputs), runs the
+forward pass in float64 (dropout is the identity at evaluation), and compares the logits with
+webgrad's (`webgrad eval --save-outputs`).
 
 Usage, from the repository root (scripts/setup.sh makes .venv-check with numpy and safetensors):
     .venv-check/bin/python tests/roundtrip/check_export.py model.safetensors logits.npy
@@ -78,6 +79,11 @@ def main(model_path, logits_path):
     h = x.astype(np.float64)
     for prefix, activation in layers(model):
         h = ACTIVATIONS[activation](h @ tensors[f"{prefix}.weight"].astype(np.float64).T + tensors[f"{prefix}.bias"])
+    if pre.get("target_standardize"):
+        # a regression model trained on standardised targets: webgrad writes its outputs mapped
+        # back to the targets' units, z * std + mean per output
+        t = pre["target_standardize"]
+        h = h * np.array(t["std"], np.float64) + np.array(t["mean"], np.float64)
     ours = np.load(logits_path).reshape(h.shape)
     worst = np.max(np.abs(h - ours) / (1.0 + np.abs(h)))
     labels = idx("assets/mnist/t10k-labels-idx1-ubyte.gz")

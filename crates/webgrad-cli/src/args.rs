@@ -3,7 +3,7 @@
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use webgrad_data::ScalingKind;
+use webgrad_data::{ScalingKind, TargetScaling};
 
 /// Declares a flags struct that starts with the data flags of `train` and `eval` (the dataset
 /// and how to read or generate it), written once here, and gives it [`data_spec`]. A macro, not
@@ -85,6 +85,11 @@ pub struct TrainArgs {
     /// Same as --normalise minmax.
     #[arg(long, conflicts_with = "normalise")]
     pub minmax: bool,
+    /// Regression targets: standardize (train on (y - mean) / std per output, fitted on the
+    /// training split; predictions and metrics are mapped back to the targets' units) | none
+    /// [default: standardize]. No effect on classification.
+    #[arg(long, value_name = "KIND")]
+    pub target_scaling: Option<String>,
 
     /// Hidden layer widths, e.g. 128,64 [default: 128,64]
     #[arg(long, value_delimiter = ',')]
@@ -157,8 +162,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub resume: Option<String>,
     /// Write one JSON line per loss read: {"step","epoch","steps","accuracy","loss"} (the mean
-    /// of `steps` steps ending at `step`; "accuracy", of the rows as they were stepped on, for
-    /// classification only).
+    /// of `steps` steps ending at `step`, against standardised targets when a regression's
+    /// targets are; "accuracy", of the rows as they were stepped on, for classification only).
     #[arg(long)]
     pub log_json: Option<String>,
     /// Read the training loss (the mean of the last K steps, summed on the device) every K steps
@@ -191,6 +196,14 @@ impl TrainArgs {
         }
     }
 
+    /// `--target-scaling`, or the default (standardise regression targets).
+    pub fn target_scaling(&self) -> Result<TargetScaling, String> {
+        match &self.target_scaling {
+            Some(name) => TargetScaling::parse(name).map_err(|e| format!("--target-scaling: {e}")),
+            None => Ok(TargetScaling::default()),
+        }
+    }
+
     /// Fills every setting not given on the command line from `--config`.
     pub fn merged_with_config(self) -> Result<TrainArgs, String> {
         let Some(path) = self.config.clone() else { return Ok(self) };
@@ -218,6 +231,7 @@ impl TrainArgs {
             samples,
             noise,
             test_fraction,
+            target_scaling,
             hidden,
             activation,
             dropout,

@@ -1,4 +1,5 @@
-//! Resolves `--dataset` into (train, test) splits plus the preprocessing to record.
+//! Resolves `--dataset` into (train, test) splits plus the preprocessing to record (the feature
+//! scaling, and for regression the target standardisation fitted on the training split).
 //!
 //! A file is streamed from disk and its format recognised by content or name: CSV/TSV (with
 //! `--label`, `--task`, `--missing`), NumPy `.npy` features with `--labels` targets, or IDX
@@ -7,7 +8,8 @@
 use std::path::Path;
 
 use webgrad_data::{
-    self as data, CsvOptions, Dataset, LabelColumn, MissingPolicy, Parsed, Scaling, ScalingKind, Table, Task,
+    self as data, CsvOptions, Dataset, LabelColumn, MissingPolicy, Parsed, Scaling, ScalingKind, Standardizer, Table,
+    TargetScaling, Task,
 };
 use webgrad_nn::Preprocessing;
 
@@ -68,6 +70,9 @@ pub fn split_key(key: &str) -> (String, Option<String>, Option<String>, Option<S
     (rest.to_string(), labels, label, task, missing)
 }
 
+/// The splits as a run uses them: the features of both scaled as `preprocessing` records; the
+/// training split's regression targets standardised when `preprocessing.target_standardize` is
+/// set, the test split's always in their own units.
 pub struct Loaded {
     pub train: Dataset,
     pub test: Dataset,
@@ -131,7 +136,7 @@ pub fn load(spec: &DataSpec<'_>) -> CliResult<Loaded> {
     if builtin && (spec.label.is_some() || spec.task.is_some() || spec.missing.is_some()) {
         return Err(format!("--label, --task and --missing apply to CSV files, not the built-in '{}'", spec.name));
     }
-    let pixels = Preprocessing { scale: Some(1.0 / 255.0), standardize: None };
+    let pixels = Preprocessing { scale: Some(1.0 / 255.0), ..Preprocessing::default() };
     match spec.name {
         "mnist" => {
             let dir = data::find_mnist_dir()
@@ -204,6 +209,25 @@ pub fn fit_scaling(loaded: &mut Loaded, kind: ScalingKind) -> CliResult<()> {
     s.apply(&mut loaded.train).map_err(|e| e.to_string())?;
     s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
     loaded.preprocessing.standardize = s.as_standardizer();
+    Ok(())
+}
+
+/// Regression targets: fits `kind` on the training split's targets and standardises them
+/// there (the trainer's split); the test split keeps its targets in their own units, since
+/// `evaluate_scaled` standardises them for the loss and maps the predictions back. Recorded in
+/// the model. Class labels are left alone.
+pub fn fit_target_scaling(loaded: &mut Loaded, kind: TargetScaling) -> CliResult<()> {
+    let fitted = kind.fit(&loaded.train.targets);
+    apply_target_scaling(loaded, fitted)
+}
+
+/// Standardises the training split's targets with `fitted` (a new fit, or a checkpoint's) and
+/// records it in the preprocessing; `None` records none.
+pub fn apply_target_scaling(loaded: &mut Loaded, fitted: Option<Standardizer>) -> CliResult<()> {
+    if let Some(s) = &fitted {
+        s.apply_targets(&mut loaded.train).map_err(|e| e.to_string())?;
+    }
+    loaded.preprocessing.target_standardize = fitted;
     Ok(())
 }
 

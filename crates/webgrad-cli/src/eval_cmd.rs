@@ -2,7 +2,7 @@
 //! on the dataset's test split (the whole file for an IDX file given with --all).
 
 use clap::Args;
-use webgrad_nn::{Loss, evaluate, io};
+use webgrad_nn::{Loss, evaluate_scaled, io};
 
 use crate::data::{self, DataSpec};
 use crate::{CliResult, report};
@@ -18,7 +18,9 @@ pub struct EvalArgs {
     /// Seed the 2-D dataset was generated and split with, as in training [default: 1]
     #[arg(long, help_heading = "Data")]
     pub seed: Option<u64>,
-    /// Write the model outputs (logits) [rows, outputs] as a NumPy .npy file.
+    /// Write the model outputs [rows, outputs] as a NumPy .npy file: logits for classification;
+    /// for regression the predictions in the targets' units (mapped back when the model was
+    /// trained on standardised targets).
     #[arg(long)]
     pub save_outputs: Option<String>,
 }
@@ -74,7 +76,9 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     }
     let loss = Loss::for_head(&model.config.head);
     webgrad_nn::train::check_fit(&model, &loaded.test).map_err(|e| format!("{}: {e}", a.model))?;
-    let mut ev = pollster::block_on(evaluate(&model, &loaded.test, loss)).map_err(|e| e.to_string())?;
+    // a model trained on standardised targets: predictions and metrics in the targets' units
+    let target = file.preprocessing.target_standardize.as_ref();
+    let mut ev = pollster::block_on(evaluate_scaled(&model, &loaded.test, loss, target)).map_err(|e| e.to_string())?;
     if let webgrad_nn::Report::Classification(r) = &mut ev.report
         && file.class_names.len() == r.names.len()
     {
@@ -85,6 +89,6 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
         crate::atomic::write(path, &npy_f32((loaded.test.n, k), &ev.outputs))?;
     }
     println!("model {}: {}", a.model, file.torch);
-    report::print_evaluation(&ev, &format!("{} ({} rows)", loaded.test.name, loaded.test.n));
+    report::print_evaluation(&ev, &format!("{} ({} rows)", loaded.test.name, loaded.test.n), target);
     Ok(())
 }

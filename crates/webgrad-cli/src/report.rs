@@ -1,9 +1,26 @@
 //! Text tables for evaluation results.
 
+use webgrad_data::Standardizer;
 use webgrad_nn::{Evaluation, Report};
 
-pub fn print_evaluation(ev: &Evaluation, what: &str) {
-    println!("\nevaluation on {what}: loss {:.4}", ev.loss);
+/// What `webgrad train` says before its epoch table when the regression targets are
+/// standardised: the statistics, and which numbers are in which units.
+pub fn target_scaling_line(s: &Standardizer) -> String {
+    let stats = match (s.mean.as_slice(), s.std.as_slice()) {
+        ([m], [sd]) => format!("mean {m:.4}, std {sd:.4}"),
+        _ => format!("{} outputs, each to mean 0, std 1", s.mean.len()),
+    };
+    format!(
+        "regression targets standardised on the training split ({stats}): the losses are on the standardised \
+         targets; MSE, MAE and R² are in the targets' units"
+    )
+}
+
+/// The evaluation's loss and metrics; `target` is the target standardisation the model was
+/// trained with (the loss is then on the standardised targets, and says so).
+pub fn print_evaluation(ev: &Evaluation, what: &str, target: Option<&Standardizer>) {
+    let units = if target.is_some() { " (on standardised targets)" } else { "" };
+    println!("\nevaluation on {what}: loss {:.4}{units}", ev.loss);
     match &ev.report {
         Report::Regression(r) => println!("MSE {:.5}  MAE {:.5}  R² {:.4}", r.mse, r.mae, r.r2),
         Report::Classification(r) => {

@@ -10,7 +10,7 @@ use webgrad_nn::io::{self, ModelFile};
 use webgrad_nn::metrics::EarlyStopping;
 use webgrad_nn::{
     ActivationName, Head, Init, LayerConfig, Loss, LossTally, Mlp, MlpConfig, Optimizer, OptimizerConfig, PendingLoss,
-    Report, Schedule, TrainConfig, Trainer, checkpoint, evaluate,
+    Report, Schedule, TrainConfig, Trainer, checkpoint, evaluate_scaled,
 };
 
 use crate::args::TrainArgs;
@@ -115,6 +115,7 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
     let dataset = spec.key();
     let mut loaded = data::load(&spec)?;
     let scaling = a.scaling(spec.name)?;
+    let target_scaling = a.target_scaling()?;
     let batch = a.batch.unwrap_or(64);
     if batch == 0 {
         return Err("--batch must be at least 1".into());
@@ -136,10 +137,12 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
                 s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
             }
             loaded.preprocessing = file.preprocessing.clone();
+            data::apply_target_scaling(&mut loaded, file.preprocessing.target_standardize.clone())?;
             (t, file)
         }
         None => {
             data::fit_scaling(&mut loaded, scaling)?;
+            data::fit_target_scaling(&mut loaded, target_scaling)?;
             let t = new_trainer(a, &loaded, loaded.train.n.div_ceil(batch))?;
             let names = loaded.train.targets.class_names().to_vec();
             let file = ModelFile::new(&t.model.config, names, loaded.preprocessing.clone(), &dataset);
@@ -254,6 +257,10 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     };
     let mut epochs = Epochs { args: &a, batch, steps_per_epoch, loss_every, log };
     let mut early = trainer.config.early_stopping_patience.map(|p| EarlyStopping::new(p, 0.0));
+    let target = model_file.preprocessing.target_standardize.as_ref();
+    if let Some(s) = target {
+        println!("{}", report::target_scaling_line(s));
+    }
     println!(
         "{:>5}  {:>10}  {:>9}  {:>10}  {:>9}  {:>10}  {:>7}",
         "epoch", "train loss", "train acc", "test loss", "test acc", "samples/s", "time"
@@ -261,7 +268,8 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     while (trainer.cursor.epoch as usize) < trainer.config.epochs {
         let epoch = trainer.cursor.epoch as usize;
         let (tally, elapsed) = train_epoch(&mut epochs, &mut trainer, train, epoch)?;
-        let ev = pollster::block_on(evaluate(&trainer.model, test, trainer.config.loss)).map_err(|e| e.to_string())?;
+        let ev = pollster::block_on(evaluate_scaled(&trainer.model, test, trainer.config.loss, target))
+            .map_err(|e| e.to_string())?;
         let acc = match &ev.report {
             Report::Classification(r) => format!("{:.2}%", 100.0 * r.accuracy),
             Report::Regression(r) => format!("R² {:.3}", r.r2),
@@ -292,8 +300,9 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     if let Some(w) = epochs.log.as_mut() {
         w.flush().map_err(|e| format!("--log-json: {e}"))?;
     }
-    let ev = pollster::block_on(evaluate(&trainer.model, test, trainer.config.loss)).map_err(|e| e.to_string())?;
-    report::print_evaluation(&ev, &format!("{} ({} rows)", test.name, test.n));
+    let ev = pollster::block_on(evaluate_scaled(&trainer.model, test, trainer.config.loss, target))
+        .map_err(|e| e.to_string())?;
+    report::print_evaluation(&ev, &format!("{} ({} rows)", test.name, test.n), target);
     if let Some(path) = &a.save {
         let bytes = pollster::block_on(io::save_weights(&trainer.model, &model_file)).map_err(|e| e.to_string())?;
         crate::atomic::write(path, &bytes)?;

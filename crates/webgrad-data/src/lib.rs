@@ -6,8 +6,9 @@
 //! optionally gzip-compressed ([`MaybeGzip`]), with [`load`] picking the format; TensorFlow
 //! Playground's 2-D sets ([`synthetic`]); the bundled MNIST subset ([`mnist`]) and Iris
 //! ([`tabular`]). Then: seeded train/test splits ([`split`]), scaling fitted on the training
-//! split ([`Standardizer`], [`Scaling`]), missing-value filling ([`Imputer`]), class balance
-//! ([`class_balance`]) and a seeded, resumable batch order ([`Batcher`]).
+//! split ([`Standardizer`], [`Scaling`]; for regression targets [`TargetScaling`]),
+//! missing-value filling ([`Imputer`]), class balance ([`class_balance`]) and a seeded,
+//! resumable batch order ([`Batcher`]).
 //!
 //! Works on wasm32 as well; only the file-reading helpers are native-only.
 
@@ -44,7 +45,7 @@ pub use mnist::{MNIST_FILES, load_mnist_bytes};
 pub use mnist::{find_mnist_dir, load_mnist_dir};
 pub use npy::{NpyArray, NpyData, NpyDtype, NpyParser, dataset_from_npy, load_npy_pair, parse_npy};
 pub use parser::{ChunkParser, Progress, parse_all};
-pub use scaling::{Scaling, ScalingKind};
+pub use scaling::{Scaling, ScalingKind, TargetScaling};
 pub use split::{
     split_rows, stratified_train_test_indices, stratified_train_test_split, train_test_indices, train_test_split,
 };

@@ -1,9 +1,10 @@
 //! Feature scaling fitted on the training split only and saved with the model (hence serde):
-//! none, standardisation ([`Standardizer`]) or min-max to [0, 1].
+//! none, standardisation ([`Standardizer`]) or min-max to [0, 1]; and whether regression
+//! targets are standardised ([`TargetScaling`]).
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Targets};
 use crate::error::Result;
 use crate::standardize::Standardizer;
 
@@ -40,6 +41,47 @@ impl ScalingKind {
     /// else — MNIST (after /255), Iris, files — standardised.
     pub fn default_for(dataset: &str) -> ScalingKind {
         if crate::synthetic::NAMES.contains(&dataset) { ScalingKind::None } else { ScalingKind::Standardize }
+    }
+}
+
+/// Whether regression targets are standardised for training (per output, fitted on the
+/// training split: [`Standardizer::fit_targets`]); spelled `none`, `standardize` (CLI flag
+/// `--target-scaling`, saved settings). The default standardises: a network whose output starts
+/// near 0 fits targets around 90 ± 11 far better as `z = (y − 90) / 11`, and its predictions are
+/// mapped back (`y = z · std + mean`) wherever they are shown. Class labels are never scaled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetScaling {
+    None,
+    #[default]
+    Standardize,
+}
+
+impl TargetScaling {
+    pub const ALL: [TargetScaling; 2] = [TargetScaling::None, TargetScaling::Standardize];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetScaling::None => "none",
+            TargetScaling::Standardize => "standardize",
+        }
+    }
+
+    pub fn parse(s: &str) -> std::result::Result<TargetScaling, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown target scaling '{s}' (expected none or standardize)"))
+    }
+
+    /// The statistics to train with: the training split's per-output mean and std when this
+    /// standardises and `train` holds regression targets, else `None` (pass the **training**
+    /// split's targets).
+    pub fn fit(self, train: &Targets) -> Option<Standardizer> {
+        match self {
+            TargetScaling::None => None,
+            TargetScaling::Standardize => Standardizer::fit_targets(train),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
-//! Per-feature standardisation `x' = (x - mean) / std`, fitted on the training split only and
-//! saved with the model (hence serde).
+//! Per-column standardisation `x' = (x - mean) / std`, fitted on the training split only and
+//! saved with the model (hence serde): of the features, and of regression targets (the model
+//! then trains on standardised targets and its outputs are mapped back, `y = z · std + mean`).
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Targets};
 use crate::error::{DataError, Result};
 use serde::{Deserialize, Serialize};
 
@@ -19,17 +20,34 @@ impl Standardizer {
     /// preprocessing. A column whose std is 0 (or below the smallest normal f32) gets std 1; an
     /// empty dataset gives the identity (mean 0, std 1).
     pub fn fit(ds: &Dataset) -> Standardizer {
-        let (n, d) = (ds.n, ds.d);
-        let mut mean = vec![0f64; d];
-        for i in 0..n {
-            for (m, &x) in mean.iter_mut().zip(ds.row(i)) {
+        Standardizer::fit_columns(&ds.features, ds.d)
+    }
+
+    /// [`Standardizer::fit`] on regression targets: one mean and std per output, from the
+    /// `[n, outputs]` values. `None` for class labels. Pass the **training** split's targets.
+    pub fn fit_targets(targets: &Targets) -> Option<Standardizer> {
+        match targets {
+            Targets::Regression { values, outputs } => Some(Standardizer::fit_columns(values, *outputs)),
+            Targets::Classes { .. } => None,
+        }
+    }
+
+    /// The statistics of the columns of `values`, `[n, width]` row-major (`width >= 1`; a
+    /// trailing partial row is ignored), as [`Standardizer::fit`] describes.
+    fn fit_columns(values: &[f32], width: usize) -> Standardizer {
+        let width = width.max(1);
+        let n = values.len() / width;
+        let rows = || values.chunks_exact(width);
+        let mut mean = vec![0f64; width];
+        for row in rows() {
+            for (m, &x) in mean.iter_mut().zip(row) {
                 *m += x as f64;
             }
         }
         mean.iter_mut().for_each(|m| *m /= n.max(1) as f64);
-        let mut var = vec![0f64; d];
-        for i in 0..n {
-            for ((v, &m), &x) in var.iter_mut().zip(&mean).zip(ds.row(i)) {
+        let mut var = vec![0f64; width];
+        for row in rows() {
+            for ((v, &m), &x) in var.iter_mut().zip(&mean).zip(row) {
                 *v += (x as f64 - m) * (x as f64 - m);
             }
         }
@@ -63,6 +81,65 @@ impl Standardizer {
         for ((x, &m), &s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
             *x = (*x - m) / s;
         }
+    }
+
+    /// Standardises a regression dataset's targets in place, `z = (y - mean) / std` per output
+    /// (the statistics of [`Standardizer::fit_targets`]); the features are left alone. Errors,
+    /// changing nothing, as [`Standardizer::standardized_targets`] does.
+    pub fn apply_targets(&self, ds: &mut Dataset) -> Result<()> {
+        ds.targets = self.standardized_targets(&ds.targets, &ds.name)?;
+        Ok(())
+    }
+
+    /// `targets` with every value standardised, `z = (y - mean) / std` per output. Errors
+    /// (naming `src`) for class labels, for a different number of outputs, or where a value
+    /// would leave the f32 range.
+    pub fn standardized_targets(&self, targets: &Targets, src: &str) -> Result<Targets> {
+        let Targets::Regression { values, outputs } = targets else {
+            return Err(DataError::invalid(src, "target standardisation needs regression targets, not classes"));
+        };
+        let outputs = *outputs;
+        if outputs != self.mean.len() {
+            let msg = format!("target standardizer was fitted on {} outputs, dataset has {outputs}", self.mean.len());
+            return Err(DataError::invalid(src, msg));
+        }
+        let mut z = values.clone();
+        z.chunks_exact_mut(outputs).for_each(|row| self.apply_row(row));
+        if let Some(i) = z.iter().position(|v| !v.is_finite()) {
+            let (row, col, value) = (i / outputs, i % outputs, values[i]);
+            let msg = format!("row {row}, output {col}: target {value:?} is too far from the mean to standardise");
+            return Err(DataError::invalid(src, msg));
+        }
+        Ok(Targets::Regression { values: z, outputs })
+    }
+
+    /// Maps standardised values back in place, `y = z · std + mean` per column: `values` is
+    /// `[n, width]` row-major (model outputs trained on standardised targets). Panics if its
+    /// length is not a multiple of the fitted width.
+    pub fn invert_rows(&self, values: &mut [f32]) {
+        let width = self.mean.len();
+        assert!(width > 0 && values.len().is_multiple_of(width), "Standardizer::invert_rows: length");
+        for row in values.chunks_exact_mut(width) {
+            for ((z, &m), &s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *z = *z * s + m;
+            }
+        }
+    }
+
+    /// Checks the invariant of a standardizer read from a file: `mean` and `std` of one length
+    /// `width`, every mean finite, every std finite and > 0. `what` names it in the message.
+    pub fn check(&self, width: usize, what: &str) -> std::result::Result<(), String> {
+        if self.mean.len() != width || self.std.len() != width {
+            let (m, s) = (self.mean.len(), self.std.len());
+            return Err(format!("{what} has {m} means and {s} stds, expected {width} of each"));
+        }
+        if let Some(i) = self.mean.iter().position(|m| !m.is_finite()) {
+            return Err(format!("{what}: mean {i} is {} (expected a finite number)", self.mean[i]));
+        }
+        if let Some(i) = self.std.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(format!("{what}: std {i} is {} (expected a finite number > 0)", self.std[i]));
+        }
+        Ok(())
     }
 }
 
@@ -120,6 +197,79 @@ mod tests {
 
         let json = serde_json::to_string(&st).unwrap();
         assert_eq!(serde_json::from_str::<Standardizer>(&json).unwrap(), st);
+    }
+
+    #[test]
+    fn targets_fit_on_train_only_and_map_back() {
+        // Two outputs: around 90 ± 11 and a constant 5 (std 0 → 1).
+        let n = 300;
+        let values: Vec<f32> = (0..n).flat_map(|i| [90.0 + 11.0 * ((i * 37 % 101) as f32 / 50.0 - 1.0), 5.0]).collect();
+        let features: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        let targets = Targets::Regression { values, outputs: 2 };
+        let ds = Dataset::new("t", features, n, 1, targets, None).unwrap();
+        let (mut train, test) = train_test_split(&ds, 0.25, 3).unwrap();
+        let Targets::Regression { values: raw, .. } = train.targets.clone() else { unreachable!() };
+
+        let st = Standardizer::fit_targets(&train.targets).unwrap();
+        let column = |v: &[f32], c: usize| -> Vec<f32> { v.iter().skip(c).step_by(2).copied().collect() };
+        let stats = |xs: Vec<f32>| {
+            let m = xs.iter().map(|&x| x as f64).sum::<f64>() / xs.len() as f64;
+            (m, (xs.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>() / xs.len() as f64).sqrt())
+        };
+        let (m, s) = stats(column(&raw, 0));
+        assert!((st.mean[0] as f64 - m).abs() < 1e-4 && (st.std[0] as f64 - s).abs() < 1e-4, "{st:?}");
+        assert_eq!((st.mean[1], st.std[1]), (5.0, 1.0));
+        // the training split's statistics, not the test split's
+        let Targets::Regression { values: test_values, .. } = &test.targets else { unreachable!() };
+        assert!((stats(column(test_values, 0)).0 - m).abs() > 1e-3);
+        assert_eq!(crate::TargetScaling::Standardize.fit(&train.targets), Some(st.clone()));
+        assert_eq!(crate::TargetScaling::None.fit(&train.targets), None);
+
+        st.apply_targets(&mut train).unwrap();
+        let Targets::Regression { values: z, outputs: 2 } = &train.targets else { unreachable!() };
+        let (zm, zs) = stats(column(z, 0));
+        assert!(zm.abs() < 1e-5 && (zs - 1.0).abs() < 1e-5, "{zm} {zs}");
+        assert!(column(z, 1).iter().all(|&v| v == 0.0));
+        // the features are left alone; mapping back gives y = z·std + mean, per output
+        assert_eq!(train.features, train_test_split(&ds, 0.25, 3).unwrap().0.features);
+        let mut back = z.clone();
+        st.invert_rows(&mut back);
+        for (i, (&b, &zi)) in back.iter().zip(z).enumerate() {
+            assert_eq!(b, zi * st.std[i % 2] + st.mean[i % 2]);
+            assert!((b - raw[i]).abs() <= 1e-4 * raw[i].abs(), "{b} vs {}", raw[i]);
+        }
+        let json = serde_json::to_string(&st).unwrap();
+        assert_eq!(serde_json::from_str::<Standardizer>(&json).unwrap(), st);
+        assert_eq!(st.check(2, "targets"), Ok(()));
+    }
+
+    #[test]
+    fn target_standardisation_refuses_what_it_cannot_do() {
+        let classes = Targets::Classes { labels: vec![0, 1], classes: 2, names: numbered_names(2) };
+        assert_eq!(Standardizer::fit_targets(&classes), None);
+        let mut ds = Dataset::new("c", vec![1.0, 2.0], 2, 1, classes, None).unwrap();
+        let one = Standardizer { mean: vec![0.0], std: vec![1.0] };
+        let e = one.apply_targets(&mut ds).unwrap_err().to_string();
+        assert_eq!(e, "c: target standardisation needs regression targets, not classes");
+
+        let targets = Targets::Regression { values: vec![1.0, 2.0, 3.0, 4.0], outputs: 2 };
+        let mut ds = Dataset::new("r", vec![0.0, 1.0], 2, 1, targets.clone(), None).unwrap();
+        let e = one.apply_targets(&mut ds).unwrap_err().to_string();
+        assert_eq!(e, "r: target standardizer was fitted on 1 outputs, dataset has 2");
+        // a spread wider than f32 can hold: refused, nothing changed
+        let huge = Targets::Regression { values: vec![-3e38, 3e38], outputs: 1 };
+        let mut wide = Dataset::new("w", vec![0.0, 1.0], 2, 1, huge.clone(), None).unwrap();
+        let tiny = Standardizer { mean: vec![0.0], std: vec![1e-3] };
+        let e = tiny.apply_targets(&mut wide).unwrap_err().to_string();
+        assert!(e.starts_with("w: row 0, output 0: target -3e38 is too far"), "{e}");
+        assert_eq!(wide.targets, huge);
+        assert_eq!(ds.targets, targets);
+
+        let bad = Standardizer { mean: vec![0.0, f32::NAN], std: vec![1.0, 1.0] };
+        assert_eq!(bad.check(1, "x").unwrap_err(), "x has 2 means and 2 stds, expected 1 of each");
+        assert_eq!(bad.check(2, "x").unwrap_err(), "x: mean 1 is NaN (expected a finite number)");
+        let zero = Standardizer { mean: vec![0.0], std: vec![0.0] };
+        assert_eq!(zero.check(1, "x").unwrap_err(), "x: std 0 is 0 (expected a finite number > 0)");
     }
 
     #[test]

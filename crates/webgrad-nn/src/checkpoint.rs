@@ -1,8 +1,9 @@
 //! A checkpoint is one safetensors file: the weights under their PyTorch names, the optimizer
-//! state as `optimizer.<param name>.<slot>`, and in the metadata the model description, the
-//! optimizer/schedule/training settings, the step count and the data cursor. Since all later
-//! randomness is counter-based (see `train.rs`), that is the whole state: resuming gives the
-//! same losses, bit for bit on the CPU, as a run that never stopped.
+//! state as `optimizer.<param name>.<slot>`, and in the metadata the model description (with its
+//! preprocessing: the fitted feature and target statistics, which a resumed run applies instead
+//! of fitting again), the optimizer/schedule/training settings, the step count and the data
+//! cursor. Since all later randomness is counter-based (see `train.rs`), that is the whole state:
+//! resuming gives the same losses, bit for bit on the CPU, as a run that never stopped.
 
 use std::collections::HashMap;
 
@@ -137,7 +138,7 @@ pub fn load(device: &Device, bytes: &[u8], source: &str) -> Result<(Trainer, Mod
     if meta.format != FORMAT {
         return Err(Error::Format(format!("{source}: format '{}' is not {FORMAT}", meta.format)));
     }
-    meta.model.model.validate().map_err(|e| Error::Format(format!("{source}: {e}")))?;
+    meta.model.validate(source)?;
     io::check_tensors(&meta.model.model, bytes, source)?;
     let model = Mlp::new(device, meta.model.model.clone(), 0)?;
     io::load_weights(&model, bytes, source, Some("optimizer."))?;

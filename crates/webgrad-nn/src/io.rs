@@ -10,14 +10,15 @@ use serde::{Deserialize, Serialize};
 use webgrad_core::Device;
 use webgrad_data::Standardizer;
 
-use crate::config::MlpConfig;
+use crate::config::{Head, MlpConfig};
 use crate::model::Mlp;
 use crate::{Error, Result};
 
 pub const FORMAT: &str = "webgrad-mlp/1";
 pub const METADATA_KEY: &str = "webgrad";
 
-/// How raw features become model inputs: x' = (x·scale − mean) / std.
+/// How raw features become model inputs, x' = (x·scale − mean) / std, and, for a regression
+/// model trained on standardised targets, how its outputs become predictions, y = z·std + mean.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Preprocessing {
     /// Applied first (MNIST pixels: 1/255).
@@ -26,6 +27,34 @@ pub struct Preprocessing {
     /// Fitted on the training split only.
     #[serde(default)]
     pub standardize: Option<Standardizer>,
+    /// Regression only: the model was trained on targets standardised per output,
+    /// z = (y − mean) / std with one mean and std per output (`[outputs]` each), fitted on the
+    /// training split; a prediction in the targets' units is `output · std + mean`
+    /// ([`Preprocessing::outputs_to_predictions`]). `None` (classification, files written before
+    /// it existed, `--target-scaling none`): the outputs are the predictions.
+    #[serde(default)]
+    pub target_standardize: Option<Standardizer>,
+}
+
+impl Preprocessing {
+    /// Maps model outputs `[n, outputs]` to predictions in the targets' units, in place (nothing
+    /// to do without `target_standardize`). Panics if the length is not a multiple of the
+    /// standardizer's width: check the file first ([`ModelFile::from_json`] does).
+    pub fn outputs_to_predictions(&self, outputs: &mut [f32]) {
+        if let Some(s) = &self.target_standardize {
+            s.invert_rows(outputs);
+        }
+    }
+
+    /// Checks what a file may get wrong: a target standardizer needs a linear head with one
+    /// finite mean and one finite, positive std per output.
+    pub fn check(&self, model: &MlpConfig) -> std::result::Result<(), String> {
+        let Some(s) = &self.target_standardize else { return Ok(()) };
+        match model.head {
+            Head::Linear { outputs } => s.check(outputs, "preprocessing.target_standardize"),
+            _ => Err("preprocessing.target_standardize is for regression models (a linear head) only".into()),
+        }
+    }
 }
 
 /// The JSON that travels with the weights.
@@ -65,8 +94,14 @@ impl ModelFile {
         if file.format != FORMAT {
             return Err(Error::Format(format!("{source}: format '{}' is not {FORMAT}", file.format)));
         }
-        file.model.validate().map_err(|e| Error::Format(format!("{source}: {e}")))?;
+        file.validate(source)?;
         Ok(file)
+    }
+
+    /// Checks the model description and its preprocessing (see [`Preprocessing::check`]).
+    pub fn validate(&self, source: &str) -> Result<()> {
+        self.model.validate().map_err(|e| Error::Format(format!("{source}: {e}")))?;
+        self.preprocessing.check(&self.model).map_err(|e| Error::Format(format!("{source}: {e}")))
     }
 }
 

@@ -22,7 +22,9 @@ pub use loss::Loss;
 pub use model::{Linear, Mlp};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerName};
 pub use schedule::{Schedule, SchedulePreset};
-pub use train::{Evaluation, LossSummary, LossTally, PendingLoss, Report, TrainConfig, Trainer, evaluate};
+pub use train::{
+    Evaluation, LossSummary, LossTally, PendingLoss, Report, TrainConfig, Trainer, evaluate, evaluate_scaled,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 use webgrad_core::backend::{ReadFuture, StepHyper};
 use webgrad_core::{Tensor, no_grad, rng};
-use webgrad_data::{Batcher, Cursor, Dataset, Targets};
+use webgrad_data::{Batcher, Cursor, Dataset, Standardizer, Targets};
 
 use crate::config::{Head, MlpConfig};
 use crate::loss::{self, Loss};
@@ -470,10 +470,13 @@ pub enum Report {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
-    /// mean data loss over all rows
+    /// mean data loss over all rows, in the units the model trains on (for a model trained on
+    /// standardised targets, against the standardised targets: comparable with its train loss)
     pub loss: f64,
+    /// metrics of the predictions; a regression's MSE, MAE and R² in the targets' own units
     pub report: Report,
-    /// model outputs [n, outputs] (logits for classification heads)
+    /// model outputs [n, outputs] (logits for classification heads; for regression, the
+    /// predictions in the targets' units, `z · std + mean` when the targets were standardised)
     pub outputs: Vec<f32>,
     /// predicted class per row (classification only)
     pub predicted: Vec<u32>,
@@ -481,22 +484,51 @@ pub struct Evaluation {
 
 /// Evaluates without dropout or gradients, in batches, reading back once per batch.
 pub async fn evaluate(model: &Mlp, data: &Dataset, loss: Loss) -> Result<Evaluation> {
+    evaluate_scaled(model, data, loss, None).await
+}
+
+/// [`evaluate`] for a model trained on standardised regression targets: `target` holds the
+/// training split's per-output statistics (`None`: trained on the targets as they are), and
+/// `data` holds its targets in their own units. Each batch's targets are standardised for the
+/// loss, and the outputs are mapped back, `y = z · std + mean`, for `outputs` and the report.
+/// Errors if `target` is given for class labels or does not have one mean and std per output.
+pub async fn evaluate_scaled(
+    model: &Mlp,
+    data: &Dataset,
+    loss: Loss,
+    target: Option<&Standardizer>,
+) -> Result<Evaluation> {
     check_fit(model, data)?;
     const BATCH: usize = 1024;
     let device = model.device().clone();
     let k = model.config.head.outputs();
+    if let Some(s) = target {
+        if !matches!(data.targets, Targets::Regression { .. }) {
+            return Err(Error::Config(format!("{}: target standardisation is for regression targets", data.name)));
+        }
+        s.check(k, "the target standardizer").map_err(|e| Error::Config(format!("{}: {e}", data.name)))?;
+    }
     let (mut x, mut labels, mut values) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut outputs, mut loss_sum) = (Vec::with_capacity(data.n * k), 0.0f64);
+    let capacity = data.n.checked_mul(k).ok_or_else(|| Error::Config(format!("{}: too many outputs", data.name)))?;
+    let (mut outputs, mut loss_sum) = (Vec::with_capacity(capacity), 0.0f64);
     let indices: Vec<u32> = (0..data.n as u32).collect();
     for chunk in indices.chunks(BATCH) {
         data.gather_batch(chunk, &mut x, &mut labels, &mut values);
+        if let Some(s) = target {
+            // values: [len, k], the loss is taken against z = (y − mean) / std
+            values.chunks_exact_mut(k).for_each(|row| s.apply_row(row));
+        }
         let (out, l) = no_grad(|| -> Result<(Tensor, Tensor)> {
             let xt = Tensor::from_slice(&device, &x, &[chunk.len(), data.d])?;
             let out = model.forward(&xt, false, 0);
             let l = batch_loss(&out, loss, &labels, &values)?;
             Ok((out, l))
         })?;
-        outputs.extend(out.to_vec().await?);
+        let mut out = out.to_vec().await?;
+        if let Some(s) = target {
+            s.invert_rows(&mut out);
+        }
+        outputs.extend(out);
         loss_sum += l.item().await? as f64 * chunk.len() as f64;
     }
     let (report, predicted) = match &data.targets {

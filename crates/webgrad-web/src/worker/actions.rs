@@ -118,7 +118,7 @@ impl TrainerState {
         }
         let (train_ev, test_ev) = match (
             evaluate(&model, &data.train, Loss::for_head(&model.config.head)).await,
-            evaluate(&model, &data.test, Loss::for_head(&model.config.head)).await,
+            evaluate_scaled(&model, &data.test, Loss::for_head(&model.config.head), data.target_standardizer()).await,
         ) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(err), _) | (_, Err(err)) => return post(FromWorker::Error { message: err.to_string() }),

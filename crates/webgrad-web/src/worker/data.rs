@@ -2,37 +2,87 @@
 //! files, each streamed through the incremental parsers, and what the page is told about it.
 
 use super::*;
-use webgrad_data::Scaling;
+use webgrad_data::{Scaling, Standardizer, TargetScaling};
+
+/// What the worker fits on the training split as loaded: the feature normalisation and whether
+/// regression targets are standardised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Normalisation {
+    pub features: ScalingKind,
+    pub targets: TargetScaling,
+}
+
+impl Normalisation {
+    /// The experiment's feature normalisation; regression targets standardised (the page has no
+    /// control for that yet, so always `TargetScaling::default()`).
+    pub fn of(e: &Experiment) -> Normalisation {
+        Normalisation { features: e.normalise, targets: TargetScaling::default() }
+    }
+}
+
+/// The target scaling a checkpoint's model was trained with: standardised when its description
+/// records target statistics, else none (a classifier, or a model saved before target scaling
+/// existed). A checkpoint without a readable description gets the default (and fails later).
+pub(super) fn saved_target_scaling(bytes: &[u8]) -> TargetScaling {
+    match io::embedded_model_file(bytes, "the checkpoint") {
+        Ok(Some(file)) if file.preprocessing.target_standardize.is_none() => TargetScaling::None,
+        _ => TargetScaling::default(),
+    }
+}
 
 /// The data the worker trains on. `train` / `test` are normalised as the experiment asks;
 /// while a normalisation is applied, `normalised` keeps it (fitted on the training split as
 /// loaded) with the splits as loaded, so another choice starts from the originals and pictures
-/// of rows show the original values.
+/// of rows show the original values. While regression targets are standardised,
+/// `targets_scaled` keeps the statistics (fitted on the training split) and that split's
+/// targets as loaded: `train`, and the training split kept in `normalised`, then hold the
+/// standardised targets the model trains on, while `test` keeps the targets' own units (it is
+/// evaluated with `evaluate_scaled`, which maps the predictions back).
 pub(super) struct Loaded {
     pub choice: DataChoice,
     pub train: Dataset,
     pub test: Dataset,
     pub preview: Option<Preview>,
     pub normalised: Option<(Scaling, Dataset, Dataset)>,
+    pub targets_scaled: Option<(Standardizer, Targets)>,
 }
 
 impl Loaded {
     fn new(choice: DataChoice, train: Dataset, test: Dataset, preview: Option<Preview>) -> Loaded {
-        Loaded { choice, train, test, preview, normalised: None }
+        Loaded { choice, train, test, preview, normalised: None, targets_scaled: None }
     }
 
-    pub fn normalisation(&self) -> ScalingKind {
-        match self.normalised.as_ref().map(|n| &n.0) {
+    pub fn normalisation(&self) -> Normalisation {
+        let features = match self.normalised.as_ref().map(|n| &n.0) {
             None | Some(Scaling::None) => ScalingKind::None,
             Some(Scaling::Standardize(_)) => ScalingKind::Standardize,
             Some(Scaling::MinMax { .. }) => ScalingKind::MinMax,
+        };
+        let targets = if self.targets_scaled.is_some() { TargetScaling::Standardize } else { TargetScaling::None };
+        Normalisation { features, targets }
+    }
+
+    /// The statistics the training split's targets are standardised with, if they are.
+    pub fn target_standardizer(&self) -> Option<&Standardizer> {
+        self.targets_scaled.as_ref().map(|t| &t.0)
+    }
+
+    /// Normalises the features and scales the targets as `n` says, each fitted on the training
+    /// split as loaded. Nothing changes on error.
+    pub fn normalise(&mut self, n: Normalisation) -> Result<(), String> {
+        let before = self.normalisation().features;
+        self.normalise_features(n.features)?;
+        if let Err(e) = self.scale_targets(n.targets) {
+            let _ = self.normalise_features(before);
+            return Err(e);
         }
+        Ok(())
     }
 
     /// Re-normalises from the splits as loaded: `kind` fitted on the training split, applied
     /// to both. Nothing changes on error.
-    pub fn normalise(&mut self, kind: ScalingKind) -> Result<(), String> {
-        if kind == self.normalisation() {
+    fn normalise_features(&mut self, kind: ScalingKind) -> Result<(), String> {
+        if kind == self.normalisation().features {
             return Ok(());
         }
         let (raw_train, raw_test) = match &self.normalised {
@@ -53,6 +103,29 @@ impl Loaded {
         Ok(())
     }
 
+    /// Standardises the training split's regression targets (`kind` fitted on its targets as
+    /// loaded), or restores them; class labels stay as they are. Nothing changes on error.
+    fn scale_targets(&mut self, kind: TargetScaling) -> Result<(), String> {
+        let raw = match &self.targets_scaled {
+            Some((_, raw)) => raw.clone(),
+            None => self.train.targets.clone(),
+        };
+        let fitted = kind.fit(&raw);
+        if fitted.as_ref() == self.target_standardizer() {
+            return Ok(());
+        }
+        let targets = match &fitted {
+            Some(s) => s.standardized_targets(&raw, &self.train.name).map_err(|e| e.to_string())?,
+            None => raw.clone(),
+        };
+        if let Some((_, raw_train, _)) = &mut self.normalised {
+            raw_train.targets = targets.clone();
+        }
+        self.train.targets = targets;
+        self.targets_scaled = fitted.map(|s| (s, raw));
+        Ok(())
+    }
+
     /// The test split with its values as loaded (for pictures and tables of its rows).
     pub fn raw_test(&self) -> &Dataset {
         self.normalised.as_ref().map_or(&self.test, |n| &n.2)
@@ -66,11 +139,12 @@ impl Loaded {
     }
 
     /// How the data was preprocessed, recorded in exported models and checkpoints: MNIST's
-    /// pixels / 255, then the normalisation (as `(x - mean) / std`).
+    /// pixels / 255, then the normalisation (as `(x - mean) / std`), and the target
+    /// standardisation the model's outputs are mapped back with.
     pub fn preprocessing(&self) -> Preprocessing {
         let scale = matches!(self.choice, DataChoice::Mnist).then_some(1.0 / 255.0);
         let standardize = self.normalised.as_ref().and_then(|n| n.0.as_standardizer());
-        Preprocessing { scale, standardize }
+        Preprocessing { scale, standardize, target_standardize: self.target_standardizer().cloned() }
     }
 }
 

@@ -21,7 +21,7 @@ use webgrad_core::{Device, Tensor, no_grad};
 use webgrad_data::{Dataset, ScalingKind, Targets, synthetic, train_test_split};
 use webgrad_nn::{
     Head, Init, Loss, LossTally, Mlp, MlpConfig, ModelFile, Optimizer, OptimizerConfig, Preprocessing, TrainConfig,
-    Trainer, evaluate, io,
+    Trainer, evaluate, evaluate_scaled, io,
 };
 
 use crate::byte_source::ByteSource;
@@ -96,7 +96,7 @@ impl TrainerState {
             }
         };
         let previous_normalisation = loaded.normalisation();
-        if let Err(message) = loaded.normalise(e.normalise) {
+        if let Err(message) = loaded.normalise(Normalisation::of(&e)) {
             post(FromWorker::Error { message: format!("could not normalise the data: {message}") });
             if !is_new {
                 self.data = Some(loaded);
@@ -219,7 +219,7 @@ impl TrainerState {
         }
         if finished_epoch {
             let train_loss = std::mem::take(&mut self.epoch_loss).mean();
-            match evaluate(&t.model, &data.test, t.config.loss).await {
+            match evaluate_scaled(&t.model, &data.test, t.config.loss, data.target_standardizer()).await {
                 Ok(ev) => {
                     if let Some(items) = gallery(data.raw_test(), &ev, None) {
                         post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
@@ -390,7 +390,9 @@ impl TrainerState {
     /// the data first: one that does not fit (another tab's data, a changed link) is said so and
     /// the experiment starts afresh; nothing runs the model on data of another shape.
     async fn resume_on(&mut self, bytes: Vec<u8>, e: Experiment, mut loaded: Loaded, post: &Post) {
-        if let Err(message) = loaded.normalise(e.normalise) {
+        // the targets as the checkpoint's model was trained on them (standardised or not)
+        let normalisation = Normalisation { targets: saved_target_scaling(&bytes), ..Normalisation::of(&e) };
+        if let Err(message) = loaded.normalise(normalisation) {
             return post(FromWorker::Error { message: format!("could not resume: {message}") });
         }
         let fits = io::embedded_model_file(&bytes, "the saved checkpoint")
