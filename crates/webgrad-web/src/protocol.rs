@@ -155,6 +155,72 @@ pub const UNIT_MAPS_PER_LAYER: usize = 16;
 /// First-layer units whose incoming weights are drawn as images (image data).
 pub const INPUT_WEIGHT_UNITS: usize = 64;
 
+/// How the outputs of one hidden layer are spread, over a sample of test rows: `counts[b]`
+/// outputs fell in bin b of `bins` equal bins spanning [lo, hi] (the last bin includes hi).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerHistogram {
+    /// The layer's activation, as the model names it ("relu").
+    pub activation: String,
+    pub lo: f32,
+    pub hi: f32,
+    pub counts: Vec<u32>,
+    /// Outputs that are exactly 0 (a ReLU's "off"), and outputs that are not numbers (left out of the bins).
+    pub zeros: u32,
+    pub not_finite: u32,
+}
+
+/// Bins of each activation histogram.
+pub const HISTOGRAM_BINS: usize = 30;
+
+impl LayerHistogram {
+    /// One sentence on layer `layer` (1-based), e.g. "Layer 2 · relu: outputs from 0 to 3.21;
+    /// 62 % are exactly 0."
+    pub fn summary(&self, layer: usize) -> String {
+        let total: u64 = self.counts.iter().map(|&c| u64::from(c)).sum::<u64>() + u64::from(self.not_finite);
+        let share = |n: u32| if total == 0 { 0.0 } else { 100.0 * f64::from(n) / total as f64 };
+        let mut s = format!("Layer {layer} · {}: outputs from {:.3} to {:.3}", self.activation, self.lo, self.hi);
+        if self.zeros > 0 {
+            s.push_str(&format!("; {:.0} % are exactly 0", share(self.zeros)));
+        }
+        if self.not_finite > 0 {
+            s.push_str(&format!("; {:.0} % are not numbers", share(self.not_finite)));
+        }
+        s.push('.');
+        s
+    }
+
+    pub fn of(activation: &str, values: &[f32], bins: usize) -> LayerHistogram {
+        let finite = || values.iter().copied().filter(|v| v.is_finite());
+        let (lo, hi) = finite().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 0.0) };
+        let count = |f: &dyn Fn(f32) -> bool| u32::try_from(values.iter().filter(|&&v| f(v)).count()).unwrap_or(u32::MAX);
+        let mut h = LayerHistogram {
+            activation: activation.to_string(),
+            lo,
+            hi,
+            counts: vec![0; bins.max(1)],
+            zeros: count(&|v| v == 0.0),
+            not_finite: count(&|v| !v.is_finite()),
+        };
+        for v in finite() {
+            if let Some(b) = h.bin_of(v) {
+                h.counts[b] = h.counts[b].saturating_add(1);
+            }
+        }
+        h
+    }
+
+    /// The bin that holds v (None outside [lo, hi] or for a value that is not a number).
+    pub fn bin_of(&self, v: f32) -> Option<usize> {
+        if !(self.lo..=self.hi).contains(&v) {
+            return None;
+        }
+        let bins = self.counts.len().max(1);
+        let width = (self.hi - self.lo) / bins as f32;
+        Some(if width > 0.0 { (((v - self.lo) / width) as usize).min(bins - 1) } else { 0 })
+    }
+}
+
 impl UnitLayer {
     /// The layer's output `[size², width]` row-major, as one map per unit for the first
     /// `UNIT_MAPS_PER_LAYER` units.
@@ -239,6 +305,9 @@ pub enum FromWorker {
     /// (`maps[u]` = unit u's weights in pixel order; the first `INPUT_WEIGHT_UNITS` units),
     /// after a model is built and after every epoch.
     InputWeights(UnitLayer),
+    /// Each hidden layer's outputs over a sample of test rows, as histograms (after a model is
+    /// built and after every epoch).
+    Activations { layers: Vec<LayerHistogram> },
     Weights {
         sizes: Vec<usize>,
         units: Vec<Vec<usize>>,
@@ -304,6 +373,20 @@ impl<'a> CheckpointRef<'a> {
 mod tests {
     use super::*;
     use webgrad_nn::{ActivationName, BackendChoice, OptimizerName, SchedulePreset};
+
+    #[test]
+    fn a_histogram_counts_every_finite_output_once() {
+        let h = LayerHistogram::of("relu", &[0.0, 0.0, 1.0, 2.0, 3.0, 4.0, f32::NAN], 4);
+        assert_eq!((h.lo, h.hi), (0.0, 4.0));
+        assert_eq!(h.counts, [2, 1, 1, 2]);
+        assert_eq!((h.zeros, h.not_finite), (2, 1));
+        assert_eq!((h.bin_of(0.0), h.bin_of(4.0), h.bin_of(4.5), h.bin_of(f32::NAN)), (Some(0), Some(3), None, None));
+        // one value everywhere: all in the first bin
+        assert_eq!(LayerHistogram::of("tanh", &[0.5; 3], 5).counts, [3, 0, 0, 0, 0]);
+        assert_eq!(LayerHistogram::of("tanh", &[], 2).counts, [0, 0]);
+        assert_eq!(h.summary(2), "Layer 2 · relu: outputs from 0.000 to 4.000; 29 % are exactly 0; 14 % are not numbers.");
+        assert_eq!(LayerHistogram::of("tanh", &[-0.5, 0.5], 2).summary(1), "Layer 1 · tanh: outputs from -0.500 to 0.500.");
+    }
 
     #[test]
     fn unit_maps_are_the_columns_of_a_layers_output() {

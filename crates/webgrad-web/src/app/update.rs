@@ -143,6 +143,7 @@ pub enum View {
     Classification(webgrad_nn::metrics::ClassificationReport),
     HideEvaluation,
     Diagram(Diagram),
+    Activations(Vec<LayerHistogram>),
     /// Set the value of the input with this id.
     Value(&'static str, String),
     Gallery(Vec<GalleryItem>),
@@ -368,6 +369,10 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             app.input_weights = Some(Rc::new(layer));
             out.push(Effect::Render);
         }
+        FromWorker::Activations { layers } => {
+            out.push(hidden("activations-figure", layers.is_empty()));
+            out.push(Effect::View(View::Activations(layers)));
+        }
         FromWorker::Weights { sizes, units, layers } => {
             out.push(hidden("diagram-figure", false));
             let diagram = Diagram { sizes, units, layers };
@@ -583,6 +588,7 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
     // shown again by the first Weights message, and the unit pictures by the first boundary
     out.push(hidden("diagram-figure", true));
     out.push(hidden("neurons-figure", true));
+    out.push(hidden("activations-figure", true));
     app.boundary = None;
     app.input_weights = None;
     app.diagram = None;

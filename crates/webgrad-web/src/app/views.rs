@@ -8,7 +8,7 @@ use web_sys::{Element, HtmlCanvasElement, HtmlProgressElement};
 use super::dom::*;
 use super::state::{App, ChartOptions};
 use super::update::View;
-use super::{controls, diagram, fit_plot, images, layers, loss_chart, neurons, plane, tables};
+use super::{controls, diagram, fit_plot, images, histograms, layers, loss_chart, neurons, plane, tables};
 use crate::loss_history::LossHistory;
 use super::neurons::Pictures;
 use crate::protocol::{Boundary, DataSummary, UnitLayer};
@@ -38,6 +38,7 @@ pub fn show(view: View) {
         View::HideEvaluation => tables::hide(),
         View::Diagram(d) => diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &d.sizes, &d.units, &d.layers),
         View::Value(id, value) => set_input_value(id, &value),
+        View::Activations(layers) => histograms::show(&layers),
         View::Gallery(items) => images::show_gallery(&items),
         View::Fit(points) => fit_plot::draw(&by_id::<HtmlCanvasElement>("fit-plot"), &points),
         View::Prediction(p) => images::show_prediction(&p),

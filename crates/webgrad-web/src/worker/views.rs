@@ -137,6 +137,27 @@ pub(super) async fn input_weights(model: &Mlp, data: &Dataset) -> Option<FromWor
     }))
 }
 
+/// Test rows whose hidden outputs make the activation histograms.
+pub(super) const HISTOGRAM_ROWS: usize = 256;
+
+/// Each hidden layer's outputs over the first `HISTOGRAM_ROWS` test rows, as histograms.
+pub(super) async fn activations(model: &Mlp, test: &Dataset) -> Option<FromWorker> {
+    if model.config.hidden.is_empty() || test.n == 0 {
+        return None;
+    }
+    let n = test.n.min(HISTOGRAM_ROWS);
+    let rows = test.features.get(..n.checked_mul(test.d)?)?;
+    let outputs = no_grad(|| {
+        let x = Tensor::from_slice(model.device(), rows, &[n, test.d]).ok()?;
+        Some(model.hidden_outputs(&x))
+    })?;
+    let mut layers = Vec::with_capacity(outputs.len());
+    for (out, cfg) in outputs.iter().zip(&model.config.hidden) {
+        layers.push(LayerHistogram::of(cfg.activation.name(), &out.to_vec().await.ok()?, HISTOGRAM_BINS));
+    }
+    Some(FromWorker::Activations { layers })
+}
+
 /// Softmax of one row of logits.
 pub(super) fn probabilities(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
