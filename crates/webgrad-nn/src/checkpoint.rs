@@ -78,9 +78,8 @@ pub async fn save_with_metadata(
     // The file is laid out by safetensors with every tensor zero (all views share one zero
     // buffer of the largest tensor), then each tensor is read back from the device into its
     // place: the state is held once, as the file, plus the tensor being read.
-    let byte_len = |i: usize| {
-        params[i].1.numel().checked_mul(4).ok_or_else(|| Error::Format("a tensor's size overflows".into()))
-    };
+    let byte_len =
+        |i: usize| params[i].1.numel().checked_mul(4).ok_or_else(|| Error::Format("a tensor's size overflows".into()));
     let largest = (0..params.len()).map(byte_len).try_fold(0, |m, b| b.map(|b| m.max(b)))?;
     let zeros = vec![0u8; largest];
     let views = entries
@@ -98,7 +97,10 @@ pub async fn save_with_metadata(
     let places = entries
         .iter()
         .map(|(name, _, _)| {
-            let (a, b) = header.info(name).map(|t| t.data_offsets).ok_or_else(|| Error::Format(format!("{name} not laid out")))?;
+            let (a, b) = header
+                .info(name)
+                .map(|t| t.data_offsets)
+                .ok_or_else(|| Error::Format(format!("{name} not laid out")))?;
             Ok(data_start + a..data_start + b)
         })
         .collect::<Result<Vec<_>>>()?;

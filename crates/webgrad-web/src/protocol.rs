@@ -193,7 +193,8 @@ impl LayerHistogram {
         let finite = || values.iter().copied().filter(|v| v.is_finite());
         let (lo, hi) = finite().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
         let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 0.0) };
-        let count = |f: &dyn Fn(f32) -> bool| u32::try_from(values.iter().filter(|&&v| f(v)).count()).unwrap_or(u32::MAX);
+        let count =
+            |f: &dyn Fn(f32) -> bool| u32::try_from(values.iter().filter(|&&v| f(v)).count()).unwrap_or(u32::MAX);
         let mut h = LayerHistogram {
             activation: activation.to_string(),
             lo,
@@ -307,7 +308,9 @@ pub enum FromWorker {
     InputWeights(UnitLayer),
     /// Each hidden layer's outputs over a sample of test rows, as histograms (after a model is
     /// built and after every epoch).
-    Activations { layers: Vec<LayerHistogram> },
+    Activations {
+        layers: Vec<LayerHistogram>,
+    },
     Weights {
         sizes: Vec<usize>,
         units: Vec<Vec<usize>>,
@@ -384,8 +387,14 @@ mod tests {
         // one value everywhere: all in the first bin
         assert_eq!(LayerHistogram::of("tanh", &[0.5; 3], 5).counts, [3, 0, 0, 0, 0]);
         assert_eq!(LayerHistogram::of("tanh", &[], 2).counts, [0, 0]);
-        assert_eq!(h.summary(2), "Layer 2 · relu: outputs from 0.000 to 4.000; 29 % are exactly 0; 14 % are not numbers.");
-        assert_eq!(LayerHistogram::of("tanh", &[-0.5, 0.5], 2).summary(1), "Layer 1 · tanh: outputs from -0.500 to 0.500.");
+        assert_eq!(
+            h.summary(2),
+            "Layer 2 · relu: outputs from 0.000 to 4.000; 29 % are exactly 0; 14 % are not numbers."
+        );
+        assert_eq!(
+            LayerHistogram::of("tanh", &[-0.5, 0.5], 2).summary(1),
+            "Layer 1 · tanh: outputs from -0.500 to 0.500."
+        );
     }
 
     #[test]

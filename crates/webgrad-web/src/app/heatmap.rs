@@ -20,10 +20,13 @@ pub fn shade(t: f32) -> [u8; 3] {
 
 /// Values as opaque RGBA pixels through `to_unit` (value → [0, 1]).
 pub fn rgba(values: &[f32], to_unit: impl Fn(f32) -> f32) -> Vec<u8> {
-    values.iter().flat_map(|&v| {
-        let [r, g, b] = shade(to_unit(v));
-        [r, g, b, 255]
-    }).collect()
+    values
+        .iter()
+        .flat_map(|&v| {
+            let [r, g, b] = shade(to_unit(v));
+            [r, g, b, 255]
+        })
+        .collect()
 }
 
 /// A unit's output map: −scale orange, 0 white, +scale blue.
