@@ -127,8 +127,9 @@ impl Experiment {
             // a local file cannot travel in a link: the link keeps the model settings only
             DataChoice::File { .. } => "data=file".to_string(),
             DataChoice::Url { url, label } => format!("data=url&url={}{}", encode(url), label_part(label)),
-            DataChoice::Synthetic { name, samples, noise, test_fraction, .. } => {
-                format!("data={name}&samples={samples}&noise={noise}&test={test_fraction}")
+            DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
+                let data_seed = if *seed != self.seed { format!("&dseed={seed}") } else { String::new() };
+                format!("data={name}&samples={samples}&noise={noise}&test={test_fraction}{data_seed}")
             }
         };
         q += &format!(
@@ -223,7 +224,10 @@ impl Experiment {
     /// The generator's settings of a 2-D set (`samples`, `noise`, `test`).
     fn link_data(&mut self, q: &Query) -> Result<(), String> {
         let DataChoice::Synthetic { samples, noise, test_fraction, seed, .. } = &mut self.data else { return Ok(()) };
-        *seed = self.seed;
+        *seed = match q.get("dseed") {
+            Some(v) => num("dseed", v)?,
+            None => self.seed,
+        };
         if let Some(v) = q.get("samples") {
             *samples = num("samples", v)?;
         }
@@ -318,10 +322,12 @@ impl Experiment {
 }
 
 /// A link's `key=value&…` pairs (the first of a repeated key counts).
-struct Query<'a>(Vec<(&'a str, &'a str)>);
+/// A link's fragment as key=value pairs (keys the experiment does not know are ignored: the
+/// page's display options travel in the same fragment).
+pub(crate) struct Query<'a>(Vec<(&'a str, &'a str)>);
 
 impl<'a> Query<'a> {
-    fn parse(query: &'a str) -> Query<'a> {
+    pub(crate) fn parse(query: &'a str) -> Query<'a> {
         Query(
             query
                 .trim_start_matches('#')
@@ -332,7 +338,7 @@ impl<'a> Query<'a> {
         )
     }
 
-    fn get(&self, key: &str) -> Option<&'a str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a str> {
         self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 }
@@ -410,6 +416,14 @@ mod tests {
             e.data,
             DataChoice::Synthetic { name: "xor".into(), samples: 500, noise: 0.25, test_fraction: 0.5, seed: 7 }
         );
+        // a regenerated sample: its data seed travels as dseed, apart from the model's seed
+        let mut regenerated = e.clone();
+        regenerated.data =
+            DataChoice::Synthetic { name: "xor".into(), samples: 500, noise: 0.25, test_fraction: 0.5, seed: 9 };
+        assert!(regenerated.to_query().contains("&dseed=9"));
+        assert!(!e.to_query().contains("dseed"));
+        assert_eq!(Experiment::from_query(&regenerated.to_query()).unwrap(), regenerated);
+        assert!(Experiment::from_query("data=xor&dseed=x").unwrap_err().contains("dseed='x'"));
         assert!(Experiment::from_query("data=moons").unwrap_err().contains("moons"));
         assert!(Experiment::from_query("lr=fast").unwrap_err().contains("lr='fast'"));
         assert!(Experiment::from_query("act=swish").unwrap_err().contains("swish"));

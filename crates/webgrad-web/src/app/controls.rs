@@ -6,6 +6,7 @@ use webgrad_data::ScalingKind;
 use webgrad_nn::{BackendChoice, OptimizerName, SchedulePreset};
 
 use super::dom::*;
+use super::state::ChartOptions;
 use super::{hyper, layers};
 use crate::protocol::*;
 
@@ -25,8 +26,9 @@ pub(super) fn show_experiment(e: &Experiment) {
             set_input_value("data-url", url);
             set_input_value("label-column", label.as_deref().unwrap_or(""));
         }
-        DataChoice::Synthetic { name, samples, noise, test_fraction, .. } => {
+        DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
             set_select_value("dataset", name);
+            set_input_value("data-seed", &seed.to_string());
             set_input_value("samples", &samples.to_string());
             let noise = format!("{}", (noise * 100.0).round());
             set_input_value("noise", &noise);
@@ -75,9 +77,17 @@ pub(super) fn label_choice() -> Option<String> {
 }
 
 /// Keeps the experiment in the address bar, so the link reproduces it.
-pub(super) fn remember_in_url(e: &Experiment) {
+pub(super) fn remember_in_url(e: &Experiment, options: ChartOptions) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{}", e.to_query())));
+        let url = format!("#{}{}", e.to_query(), options.to_query());
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// The chart options into their controls (from a link).
+pub(super) fn show_chart_options(options: ChartOptions) {
+    for (id, on) in [("log-scale", options.log_scale), ("show-test", options.show_test), ("discretize", options.discretize)] {
+        by_id::<web_sys::HtmlInputElement>(id).set_checked(on);
     }
 }
 
@@ -121,6 +131,7 @@ pub(super) fn experiment_from_controls() -> Result<Experiment, String> {
         }
         let noise = parse_num::<f32>("noise", "noise")? / 100.0;
         let test_fraction = 1.0 - parse_num::<f32>("train-ratio", "training share")? / 100.0;
+        let seed = parse_num::<u64>("data-seed", "data seed")?;
         DataChoice::Synthetic { name: dataset, samples, noise, test_fraction, seed }
     };
     let lr: f64 = parse_num("lr", "learning rate")?;

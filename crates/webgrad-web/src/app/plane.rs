@@ -4,15 +4,23 @@
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{HtmlCanvasElement, ImageData};
 
+use super::state::ChartOptions;
 use crate::protocol::{Boundary, Point};
 
-pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], regression: bool) {
+/// The boundary as a heatmap and the points over it; with `options.discretize` each cell shows
+/// the predicted class (regression: above or below the grid's middle value), and without
+/// `options.show_test` the test points (squares) are left out.
+pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], regression: bool, options: ChartOptions) {
     let c = super::dom::ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     let n = boundary.size;
     // regression outputs are mapped into [0, 1] by their range on the grid
     let (lo, hi) = boundary.values.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let norm = |v: f32| if regression { (v - lo) / (hi - lo).max(1e-6) } else { v };
+    let graded = |v: f32| if regression { (v - lo) / (hi - lo).max(1e-6) } else { v };
+    let norm = |v: f32| {
+        let t = graded(v);
+        if options.discretize { if t >= 0.5 { 1.0 } else { 0.0 } } else { t }
+    };
     let rgba = super::heatmap::rgba(&boundary.values, norm);
     if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), n as u32, n as u32) {
         // draw the n×n image scaled to the canvas through a temporary canvas
@@ -26,7 +34,7 @@ pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], r
         }
     }
     let [x0, x1, y0, y1] = boundary.extent;
-    for p in points {
+    for p in points.iter().filter(|p| options.show_test || !p.test) {
         let px = (p.x - x0) as f64 / (x1 - x0) as f64 * w;
         let py = (1.0 - (p.y - y0) as f64 / (y1 - y0) as f64) * h;
         // a regression's points carry no class: dark, so they do not read as "low" or "high"

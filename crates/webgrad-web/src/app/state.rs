@@ -16,17 +16,58 @@ pub const EPOCH_POINTS: usize = 512;
 /// After this many worker failures in one visit the page stops replacing it (a crash loop).
 pub const MAX_RESTARTS: u32 = 3;
 
-/// How the loss chart is drawn (the chart's own controls).
+/// How the charts are drawn (their own controls; not part of the experiment, so changing one
+/// never resets the model, but kept in the link with it).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ChartOptions {
     pub log_scale: bool,
     /// Exponential moving-average weight in [0, 0.999].
     pub smoothing: f64,
+    /// The 2-D plane shows the test points (squares) as well as the training points.
+    pub show_test: bool,
+    /// The 2-D plane shows the predicted class (or which side of the middle value) instead of
+    /// the graded output.
+    pub discretize: bool,
 }
 
 impl Default for ChartOptions {
     fn default() -> Self {
-        ChartOptions { log_scale: false, smoothing: 0.95 }
+        ChartOptions { log_scale: false, smoothing: 0.95, show_test: true, discretize: false }
+    }
+}
+
+impl ChartOptions {
+    /// The link keys of the options that differ from the defaults, each as `&key=value`.
+    pub fn to_query(&self) -> String {
+        let mut q = String::new();
+        if self.log_scale {
+            q += "&log=1";
+        }
+        if !self.show_test {
+            q += "&showtest=0";
+        }
+        if self.discretize {
+            q += "&discretize=1";
+        }
+        q
+    }
+
+    /// The options a link sets (missing keys keep their defaults); an error names the key.
+    pub fn from_query(query: &str) -> Result<ChartOptions, String> {
+        let q = crate::experiment::Query::parse(query);
+        let flag = |key: &str, default: bool| match q.get(key) {
+            None => Ok(default),
+            Some("1" | "true") => Ok(true),
+            Some("0" | "false") => Ok(false),
+            Some(v) => Err(format!("link parameter {key}='{v}' is not 0 or 1")),
+        };
+        let d = ChartOptions::default();
+        Ok(ChartOptions {
+            log_scale: flag("log", d.log_scale)?,
+            smoothing: d.smoothing,
+            show_test: flag("showtest", d.show_test)?,
+            discretize: flag("discretize", d.discretize)?,
+        })
     }
 }
 
@@ -161,6 +202,20 @@ pub fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chart_options_travel_in_the_link_and_only_when_changed() {
+        assert_eq!(ChartOptions::default().to_query(), "");
+        let o = ChartOptions { log_scale: true, show_test: false, discretize: true, ..ChartOptions::default() };
+        assert_eq!(o.to_query(), "&log=1&showtest=0&discretize=1");
+        let back = ChartOptions::from_query(&format!("data=spiral&hidden=8{}", o.to_query())).unwrap();
+        assert_eq!(back, o);
+        assert_eq!(ChartOptions::from_query("data=xor").unwrap(), ChartOptions::default());
+        assert_eq!(
+            ChartOptions::from_query("discretize=yes").unwrap_err(),
+            "link parameter discretize='yes' is not 0 or 1"
+        );
+    }
 
     #[test]
     fn thousands_groups_digits() {

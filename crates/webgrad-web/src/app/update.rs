@@ -74,6 +74,8 @@ pub enum Msg {
         layer: usize,
         unit: usize,
     },
+    /// A new sample of the 2-D dataset: the next data seed (the model's seed stays).
+    Regenerate,
     Train,
     Pause,
     Step,
@@ -130,8 +132,8 @@ pub enum View {
     LoadProgress(Option<(f64, f64)>),
     /// Put an experiment into the controls.
     Experiment(Experiment),
-    /// Keep the experiment in the address bar.
-    Link(Experiment),
+    /// Keep the experiment and the chart options in the address bar.
+    Link(Experiment, ChartOptions),
     /// The model's hidden layers into the layer builder.
     Layers(Vec<HiddenLayer>),
     Preview(Option<Preview>),
@@ -182,9 +184,21 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.form = form;
             reset(app, &mut out);
         }
+        Msg::Regenerate => {
+            if let Ok(mut e) = app.form.clone()
+                && let DataChoice::Synthetic { seed, .. } = &mut e.data
+            {
+                *seed = seed.wrapping_add(1);
+                show_form(app, e, &mut out);
+                reset(app, &mut out);
+            }
+        }
         Msg::DatasetChosen { dataset, seed } => {
             let mut e = Experiment::defaults_for(&dataset);
             e.seed = seed;
+            if let DataChoice::Synthetic { seed: data_seed, .. } = &mut e.data {
+                *data_seed = seed;
+            }
             show_form(app, e, &mut out);
             reset(app, &mut out);
         }
@@ -215,6 +229,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::ChartOptions(options) => {
             app.chart = options;
+            if let Some(e) = &app.experiment {
+                out.push(Effect::View(View::Link(e.clone(), options)));
+            }
             out.push(Effect::Render);
         }
         Msg::DiagramPointer { x, y, width, height, click } => {
@@ -261,7 +278,7 @@ fn reset(app: &mut App, out: &mut Vec<Effect>) -> bool {
         }
     };
     out.push(text("error", ""));
-    out.push(Effect::View(View::Link(experiment.clone())));
+    out.push(Effect::View(View::Link(experiment.clone(), app.chart)));
     app.clear_history();
     app.dirty = false;
     out.push(Effect::View(View::HideEvaluation));
@@ -463,7 +480,7 @@ fn worker_ready(app: &mut App, backend: String, notice: Option<String>, resume: 
     match resume {
         _ if app.restoring => restore(app, out),
         Some(r) => {
-            out.push(Effect::View(View::Link(r.experiment.clone())));
+            out.push(Effect::View(View::Link(r.experiment.clone(), app.chart)));
             show_form(app, r.experiment, out);
             out.push(text("stats", format!("Resuming the checkpoint saved after epoch {}…", r.epoch)));
             out.push(Effect::Send(ToWorker::Resume));

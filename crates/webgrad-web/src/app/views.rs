@@ -30,7 +30,7 @@ pub fn show(view: View) {
             }
         }
         View::Experiment(e) => controls::show_experiment(&e),
-        View::Link(e) => controls::remember_in_url(&e),
+        View::Link(e, options) => controls::remember_in_url(&e, options),
         View::Layers(l) => layers::show(&l),
         View::Preview(p) => controls::show_preview(p.as_ref()),
         View::Table { id, title, preview } => controls::show_table(id, &title, &preview),
@@ -128,7 +128,7 @@ pub fn render(c: &Charts) {
     };
     set_text("score-summary", &score_caption);
     if let Some((b, s)) = &c.plane {
-        plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty());
+        plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty(), c.options);
         if !b.units.is_empty() {
             neurons::draw(&b.units, c.focused_unit, Pictures::Outputs);
         }

@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlInputElement};
 
-use super::controls::{experiment_from_controls, label_choice, parse_num, show_experiment};
+use super::controls::{experiment_from_controls, label_choice, parse_num, show_chart_options, show_experiment};
 use super::dom::*;
 use super::shell::Page;
 use super::state::{App, ChartOptions};
@@ -26,12 +26,20 @@ pub fn start() -> Result<(), JsValue> {
             Err(e) => (None, Some(format!("the link's settings were not applied: {e}"))),
         },
     };
+    let (chart, chart_error) = match ChartOptions::from_query(&hash) {
+        Ok(options) => (options, None),
+        Err(e) => (ChartOptions::default(), Some(format!("the link's chart options were not applied: {e}"))),
+    };
+    let link_error = link_error.or(chart_error);
     if let Some(e) = &link_error {
         set_text("error", e);
     }
     let first = linked.unwrap_or_else(|| Experiment::defaults_for("mnist"));
     show_experiment(&first);
-    let page = Page::new(App::new(first, link_error))?;
+    show_chart_options(chart);
+    let mut app = App::new(first, link_error);
+    app.chart = chart;
+    let page = Page::new(app)?;
     wire_buttons(&page);
     wire_data(&page);
     wire_model_and_training(&page);
@@ -72,13 +80,14 @@ fn choose_files(page: &Rc<Page>, files: web_sys::FileList) {
 }
 
 fn wire_data(page: &Rc<Page>) {
+    send_on(page, "regenerate", "click", || Msg::Regenerate);
     send_on(page, "dataset", "change", || Msg::DatasetChosen { dataset: select_value("dataset"), seed: seed() });
     send_on(page, "load-url", "click", || Msg::LoadUrl {
         url: input_value("data-url"),
         label: label_choice(),
         seed: seed(),
     });
-    for id in ["samples", "noise", "train-ratio", "seed", "normalisation"] {
+    for id in ["samples", "noise", "train-ratio", "seed", "data-seed", "normalisation"] {
         send_on(page, id, "change", || Msg::DataEdited(experiment_from_controls()));
     }
     on("noise", "input", || set_text("noise-value", &input_value("noise")));
@@ -130,9 +139,16 @@ fn wire_model_and_training(page: &Rc<Page>) {
     });
     let chart_options = || {
         let smoothing = input_value("smoothing").parse::<f64>().unwrap_or(0.95).clamp(0.0, 0.999);
-        Msg::ChartOptions(ChartOptions { log_scale: checked("log-scale"), smoothing })
+        Msg::ChartOptions(ChartOptions {
+            log_scale: checked("log-scale"),
+            smoothing,
+            show_test: checked("show-test"),
+            discretize: checked("discretize"),
+        })
     };
-    send_on(page, "log-scale", "change", chart_options);
+    for id in ["log-scale", "show-test", "discretize"] {
+        send_on(page, id, "change", chart_options);
+    }
     on("smoothing", "input", || set_text("smoothing-value", &input_value("smoothing")));
     send_on(page, "smoothing", "input", chart_options);
     for (event, click) in [("pointermove", false), ("click", true)] {

@@ -232,3 +232,17 @@ fn a_click_on_a_link_opens_its_editor_and_a_value_goes_to_the_worker() {
     let away = update(&mut app, Msg::DiagramPointer { x: 150.0, y: 2.0, width: 300.0, height: 220.0, click: true });
     assert!(away.contains(&Effect::View(View::Text("diagram-tip", weights::HINT.into()))));
 }
+
+#[test]
+fn regenerate_draws_the_next_sample_and_keeps_the_model_seed() {
+    let mut app = App::new(Experiment::defaults_for("spiral"), None);
+    app.ready = true;
+    let out = update(&mut app, Msg::Regenerate);
+    let form = app.form.clone().unwrap();
+    assert_eq!(form.seed, 1);
+    assert!(matches!(form.data, DataChoice::Synthetic { seed: 2, .. }), "{:?}", form.data);
+    assert!(sent(&out).iter().any(|m| matches!(m, ToWorker::Reset { experiment } if *experiment == form)));
+    // data that is not generated has nothing to regenerate
+    let mut iris = App::new(Experiment::defaults_for("iris"), None);
+    assert!(update(&mut iris, Msg::Regenerate).is_empty());
+}
