@@ -30,9 +30,9 @@ test('Per-neuron pictures: each hidden unit over the plane, live, by keyboard an
 
   // a link of the diagram: hovering says its weight, clicking opens the editor, Set changes the
   // model while paused (the boundary is drawn again from it). The middle of the link from input 1
-  // to layer 1 unit 1 in canvas pixels (300 × 220; columns at 30 + 240·l/3, nodes 11.25 px apart).
+  // to layer 1 unit 1 in canvas pixels (300 × 220; columns at 48 + 222·l/3, nodes 11.25 px apart).
   const diagram = page.getByRole('img', { name: 'Network diagram' });
-  const at = await diagram.evaluate((c) => ({ x: 70 * c.clientWidth / c.width, y: 93.125 * c.clientHeight / c.height }));
+  const at = await diagram.evaluate((c) => ({ x: 85 * c.clientWidth / c.width, y: 93.125 * c.clientHeight / c.height }));
   await diagram.hover({ position: at });
   await expect(page.locator('#diagram-tip')).toContainText(/^from input 1 to layer 1 unit 1: weight -?[\d.]+\. Click to change it\.$/);
   await diagram.click({ position: at });
@@ -108,7 +108,7 @@ async function firstStepLoss(page, weight) {
   const diagram = page.getByRole('img', { name: 'Network diagram' });
   await expect(diagram).toBeVisible();
   if (weight !== undefined) {
-    const at = await diagram.evaluate((c) => ({ x: 70 * c.clientWidth / c.width, y: 93.125 * c.clientHeight / c.height }));
+    const at = await diagram.evaluate((c) => ({ x: 85 * c.clientWidth / c.width, y: 93.125 * c.clientHeight / c.height }));
     await diagram.click({ position: at });
     await page.getByLabel('Weight from input 1 to layer 1 unit 1').fill(String(weight));
     await page.getByRole('button', { name: 'Set', exact: true }).click();

@@ -13,6 +13,13 @@ pub enum Targets {
     Regression { values: Vec<f32>, outputs: usize },
 }
 
+/// The target of one new row (`Dataset::with_row`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RowTarget<'a> {
+    Class(u32),
+    Values(&'a [f32]),
+}
+
 /// A validated dataset. Built only through [`Dataset::new`] (or derived from one), so the
 /// invariants below always hold:
 /// `features.len() == n * d`, `d >= 1`, every feature finite, the targets' invariants, and
@@ -105,6 +112,43 @@ impl Dataset {
             }
         }
         Ok(Dataset { name, features, n, d, targets, image_shape })
+    }
+
+    /// This dataset with one row more: `row` `[d]` with `target`, checked as every row is (the
+    /// error names the dataset). The data is copied: rows are added one at a time, by a click
+    /// on the 2-D plane.
+    pub fn with_row(&self, row: &[f32], target: RowTarget<'_>) -> Result<Dataset> {
+        let src = self.name.as_str();
+        if row.len() != self.d {
+            return Err(DataError::invalid(src, format!("a new row has {} features, expected {}", row.len(), self.d)));
+        }
+        let n = self.n.checked_add(1).ok_or_else(|| DataError::invalid(src, "too many rows"))?;
+        let mut features = Vec::with_capacity(self.features.len().saturating_add(self.d));
+        features.extend_from_slice(&self.features);
+        features.extend_from_slice(row);
+        let targets = match (&self.targets, target) {
+            (Targets::Classes { labels, classes, names }, RowTarget::Class(label)) => {
+                let mut labels = labels.clone();
+                labels.push(label);
+                Targets::Classes { labels, classes: *classes, names: names.clone() }
+            }
+            (Targets::Regression { values, outputs }, RowTarget::Values(v)) => {
+                if v.len() != *outputs {
+                    let msg = format!("a new row has {} target values, expected {outputs}", v.len());
+                    return Err(DataError::invalid(src, msg));
+                }
+                let mut values = values.clone();
+                values.extend_from_slice(v);
+                Targets::Regression { values, outputs: *outputs }
+            }
+            (Targets::Classes { .. }, RowTarget::Values(_)) => {
+                return Err(DataError::invalid(src, "a new row needs a class, not values"));
+            }
+            (Targets::Regression { .. }, RowTarget::Class(_)) => {
+                return Err(DataError::invalid(src, "a new row needs target values, not a class"));
+            }
+        };
+        Dataset::new(self.name.clone(), features, n, self.d, targets, self.image_shape)
     }
 
     /// Row `i` of the features, `[d]`. Panics if `i >= n`.
@@ -206,6 +250,26 @@ mod tests {
     fn tiny() -> Dataset {
         let targets = Targets::Classes { labels: vec![0, 1, 1], classes: 2, names: numbered_names(2) };
         Dataset::new("tiny", vec![1., 2., 3., 4., 5., 6.], 3, 2, targets, None).unwrap()
+    }
+
+    #[test]
+    fn a_new_row_is_checked_like_every_row() {
+        let more = tiny().with_row(&[7., 8.], RowTarget::Class(0)).unwrap();
+        assert_eq!((more.n, more.row(3), more.labels().unwrap()), (4, &[7f32, 8.][..], &[0u32, 1, 1, 0][..]));
+        let err = |r: Result<Dataset>| r.unwrap_err().to_string();
+        assert_eq!(err(tiny().with_row(&[7.], RowTarget::Class(0))), "tiny: a new row has 1 features, expected 2");
+        assert_eq!(
+            err(tiny().with_row(&[7., 8.], RowTarget::Class(2))),
+            "tiny: row 3: label 2 out of range (expected 0..2)"
+        );
+        assert!(err(tiny().with_row(&[f32::NAN, 8.], RowTarget::Class(0))).contains("row 3, column 0: feature is NaN"));
+        assert!(err(tiny().with_row(&[7., 8.], RowTarget::Values(&[1.0]))).contains("needs a class"));
+        let reg =
+            Dataset::new("reg", vec![0., 1.], 2, 1, Targets::Regression { values: vec![5., 6.], outputs: 1 }, None)
+                .unwrap();
+        let more = reg.with_row(&[2.], RowTarget::Values(&[7.])).unwrap();
+        assert_eq!(more.targets, Targets::Regression { values: vec![5., 6., 7.], outputs: 1 });
+        assert!(err(reg.with_row(&[2.], RowTarget::Values(&[f32::INFINITY]))).contains("target is inf"));
     }
 
     #[test]

@@ -129,6 +129,33 @@ dual_test! {
         }
     }
 
+    async fn with_x1_squared_and_x2_squared_circle_needs_no_hidden_layer() {
+        use webgrad_data::features::{InputFeature, expand};
+        let (train, test) = circle();
+        let accuracy_with = |inputs: &[InputFeature]| {
+            let (train, test) = (expand(&train, inputs).unwrap(), expand(&test, inputs).unwrap());
+            async move {
+                // a linear model: logistic regression on the chosen features
+                let cfg = mlp_config(train.d, &[], ActivationName::Tanh, 0.0, Head::Softmax { classes: 2 }, Init::GlorotUniform);
+                let model = Mlp::new(&webgrad_core::cpu(), cfg, 5).unwrap();
+                let mut opt = Optimizer::new(OptimizerConfig::by_name("adam").unwrap(), Schedule::Constant);
+                opt.config.set_lr(0.1);
+                let config = TrainConfig::new(16, 1, 9, Loss::CrossEntropy { label_smoothing: 0.0 });
+                let mut t = Trainer::new(model, opt, config).unwrap();
+                let steps = 60 * t.steps_per_epoch(train.n);
+                run_steps(&mut t, &train, steps).await;
+                match evaluate(&t.model, &test, Loss::CrossEntropy { label_smoothing: 0.0 }).await.unwrap().report {
+                    Report::Classification(r) => r.accuracy,
+                    Report::Regression(_) => unreachable!("circle is classification"),
+                }
+            }
+        };
+        let squares = accuracy_with(&[InputFeature::X1Squared, InputFeature::X2Squared]).await;
+        let plain = accuracy_with(&InputFeature::PLAIN).await;
+        assert!(squares > 0.95, "with x1², x2²: {squares}");
+        assert!(plain < 0.8, "with x1, x2 a line cannot separate a circle: {plain}");
+    }
+
     async fn saved_model_loads_back_with_the_same_outputs() {
         let (train, test) = circle();
         let mut t = trainer(&train);

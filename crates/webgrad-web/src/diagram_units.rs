@@ -27,8 +27,13 @@ pub fn choose(sizes: &[usize], weights: &[Vec<f32>]) -> Vec<Vec<usize>> {
 }
 
 /// Where the diagram draws its nodes on a `width` × `height` canvas (pixels), with `shown[l]`
-/// units drawn in layer l (input first): one column per layer, 30 px margins, nodes centred
+/// units drawn in layer l (input first): one column per layer between the margins (the left
+/// one holds the inputs' names), nodes centred
 /// on the middle line at a fixed spacing.
+/// The diagram's margins, in canvas pixels.
+pub const LEFT: f64 = 48.0;
+pub const RIGHT: f64 = 30.0;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Geometry {
     pub width: f64,
@@ -40,7 +45,7 @@ impl Geometry {
     /// The centre of shown unit `i` of layer `l`.
     pub fn node(&self, l: usize, i: usize) -> (f64, f64) {
         let columns = self.shown.len();
-        let x = 30.0 + (self.width - 60.0) * l as f64 / columns.saturating_sub(1).max(1) as f64;
+        let x = LEFT + (self.width - LEFT - RIGHT) * l as f64 / columns.saturating_sub(1).max(1) as f64;
         let n = self.shown.get(l).copied().unwrap_or(0) as f64;
         let y = self.height / 2.0 + (i as f64 - (n - 1.0) / 2.0) * ((self.height - 40.0) / DIAGRAM_MAX_UNITS as f64);
         (x, y)
@@ -95,7 +100,7 @@ mod tests {
     #[test]
     fn a_point_on_a_link_finds_that_link_and_a_point_far_from_all_finds_none() {
         let g = Geometry { width: 300.0, height: 220.0, shown: vec![2, 3, 1] };
-        assert_eq!(g.node(0, 0).0, 30.0);
+        assert_eq!(g.node(0, 0).0, LEFT);
         assert_eq!(g.node(2, 0), (270.0, 110.0));
         // the middle of each link, and a point 2 px off it, find it
         for (l, o, i) in [(0, 0, 0), (0, 2, 1), (1, 0, 2), (1, 0, 0)] {

@@ -2,7 +2,7 @@
 //! reproduce), each dataset's defaults, and the link codec (`to_query` / `from_query`).
 
 use serde::{Deserialize, Serialize};
-use webgrad_data::ScalingKind;
+use webgrad_data::{InputFeature, ScalingKind};
 use webgrad_nn::{ActivationName, BackendChoice, OptimizerName, SchedulePreset};
 
 /// Which data to train on.
@@ -13,13 +13,27 @@ pub enum DataChoice {
     Mnist,
     /// The bundled Iris flowers table (150 rows, 4 features, 3 species), split 80 / 20.
     Iris,
-    /// A TensorFlow-Playground generator: circle, xor, gauss, spiral (classification), plane.
-    Synthetic { name: String, samples: usize, noise: f32, test_fraction: f32, seed: u64 },
+    /// A TensorFlow-Playground generator: circle, xor, gauss, spiral (classification), plane;
+    /// the model sees `inputs`, functions of the point (x₁, x₂) (the plane shows the points).
+    Synthetic {
+        name: String,
+        samples: usize,
+        noise: f32,
+        test_fraction: f32,
+        seed: u64,
+        #[serde(default = "plain_inputs")]
+        inputs: Vec<InputFeature>,
+    },
     /// A file the person picked or dropped (CSV/TSV, or an IDX/NPY pair); `label` names the
     /// label column of a table (None: the last). Cannot be reloaded from a link.
     File { name: String, label: Option<String> },
     /// A file fetched from a URL (streamed), as for `File`.
     Url { url: String, label: Option<String> },
+}
+
+/// x₁ and x₂: the point itself.
+pub fn plain_inputs() -> Vec<InputFeature> {
+    InputFeature::PLAIN.to_vec()
 }
 
 /// One hidden layer of the MLP the page builds: `Linear(previous width, width)`, then the
@@ -89,8 +103,14 @@ impl Experiment {
         } else if dataset == "url" || dataset == "file" {
             (DataChoice::Url { url: String::new(), label: None }, vec![32, 16], 1e-2, 32, 50)
         } else {
-            let data =
-                DataChoice::Synthetic { name: dataset.into(), samples: 500, noise: 0.0, test_fraction: 0.5, seed: 1 };
+            let data = DataChoice::Synthetic {
+                name: dataset.into(),
+                samples: 500,
+                noise: 0.0,
+                test_fraction: 0.5,
+                seed: 1,
+                inputs: plain_inputs(),
+            };
             (data, vec![16, 16, 16], 0.03, 10, 100)
         };
         Experiment {
@@ -127,9 +147,15 @@ impl Experiment {
             // a local file cannot travel in a link: the link keeps the model settings only
             DataChoice::File { .. } => "data=file".to_string(),
             DataChoice::Url { url, label } => format!("data=url&url={}{}", encode(url), label_part(label)),
-            DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
+            DataChoice::Synthetic { name, samples, noise, test_fraction, seed, inputs } => {
                 let data_seed = if *seed != self.seed { format!("&dseed={seed}") } else { String::new() };
-                format!("data={name}&samples={samples}&noise={noise}&test={test_fraction}{data_seed}")
+                let inputs = if *inputs != plain_inputs() {
+                    let names: Vec<&str> = inputs.iter().map(|f| f.name()).collect();
+                    format!("&inputs={}", names.join(","))
+                } else {
+                    String::new()
+                };
+                format!("data={name}&samples={samples}&noise={noise}&test={test_fraction}{data_seed}{inputs}")
             }
         };
         q += &format!(
@@ -223,7 +249,19 @@ impl Experiment {
 
     /// The generator's settings of a 2-D set (`samples`, `noise`, `test`).
     fn link_data(&mut self, q: &Query) -> Result<(), String> {
-        let DataChoice::Synthetic { samples, noise, test_fraction, seed, .. } = &mut self.data else { return Ok(()) };
+        let DataChoice::Synthetic { samples, noise, test_fraction, seed, inputs, .. } = &mut self.data else {
+            return Ok(());
+        };
+        if let Some(v) = q.get("inputs") {
+            *inputs = v
+                .split(',')
+                .map(|f| InputFeature::parse(f).map_err(|e| format!("link parameter inputs: {e}")))
+                .collect::<Result<_, _>>()?;
+            let unique: std::collections::HashSet<_> = inputs.iter().collect();
+            if inputs.is_empty() || unique.len() != inputs.len() {
+                return Err("link parameter inputs needs one or more different features".into());
+            }
+        }
         *seed = match q.get("dseed") {
             Some(v) => num("dseed", v)?,
             None => self.seed,
@@ -414,12 +452,30 @@ mod tests {
         assert_eq!(e.layers, vec![HiddenLayer::new(4, ActivationName::Relu, 0.0)]);
         assert_eq!(
             e.data,
-            DataChoice::Synthetic { name: "xor".into(), samples: 500, noise: 0.25, test_fraction: 0.5, seed: 7 }
+            DataChoice::Synthetic {
+                name: "xor".into(),
+                samples: 500,
+                noise: 0.25,
+                test_fraction: 0.5,
+                seed: 7,
+                inputs: plain_inputs()
+            }
         );
         // a regenerated sample: its data seed travels as dseed, apart from the model's seed
         let mut regenerated = e.clone();
-        regenerated.data =
-            DataChoice::Synthetic { name: "xor".into(), samples: 500, noise: 0.25, test_fraction: 0.5, seed: 9 };
+        regenerated.data = DataChoice::Synthetic {
+            name: "xor".into(),
+            samples: 500,
+            noise: 0.25,
+            test_fraction: 0.5,
+            seed: 9,
+            inputs: vec![InputFeature::X1Squared, InputFeature::SinX2],
+        };
+        assert!(regenerated.to_query().contains("&inputs=x1sq,sinx2"));
+        assert!(
+            Experiment::from_query("data=xor&inputs=x1,cos").unwrap_err().contains("'cos' is not an input feature")
+        );
+        assert!(Experiment::from_query("data=xor&inputs=x1,x1").is_err());
         assert!(regenerated.to_query().contains("&dseed=9"));
         assert!(!e.to_query().contains("dseed"));
         assert_eq!(Experiment::from_query(&regenerated.to_query()).unwrap(), regenerated);

@@ -64,6 +64,13 @@ pub enum ToWorker {
         from: usize,
         value: f32,
     },
+    /// Add a training point to 2-D data at (x, y) in the plane's coordinates; `target` is its
+    /// class id, or its value for regression data.
+    AddPoint {
+        x: f32,
+        y: f32,
+        target: f32,
+    },
     /// Restore the checkpoint announced in `Ready` (its data is loaded again).
     Resume,
     /// Show the test examples of one confusion-matrix cell (class ids).
@@ -118,6 +125,12 @@ pub struct DataSummary {
     pub class_names: Vec<String>,
     /// Present for 2-D sets: every point, for the scatter plot.
     pub points: Vec<Point>,
+    /// 2-D data: the page shows the plane (the points and the model's output over it).
+    #[serde(default)]
+    pub plane: bool,
+    /// A plane's model inputs as functions of the point, e.g. ["x₁", "x₂²"] (empty otherwise).
+    #[serde(default)]
+    pub inputs: Vec<String>,
     /// The first rows, for data from files.
     pub preview: Option<Preview>,
     /// `(rows, cols)` when every row is an image (MNIST: 28×28).
@@ -136,6 +149,21 @@ pub struct Boundary {
     pub values: Vec<f32>,
     /// What each hidden unit computes over the same extent (empty for a model without hidden layers).
     pub units: Vec<UnitLayer>,
+}
+
+impl Boundary {
+    /// The data coordinates (x, y) of canvas pixel (px, py) on a `width` × `height` drawing of
+    /// the extent (y grows upwards in the data, downwards on the canvas).
+    pub fn data_point(&self, (px, py): (f64, f64), (width, height): (f64, f64)) -> (f32, f32) {
+        let [x0, x1, y0, y1] = self.extent.map(f64::from);
+        ((x0 + px / width * (x1 - x0)) as f32, (y1 - py / height * (y1 - y0)) as f32)
+    }
+
+    /// The canvas pixel of data point (x, y): the inverse of `data_point`.
+    pub fn canvas_point(&self, (x, y): (f32, f32), (width, height): (f64, f64)) -> (f64, f64) {
+        let [x0, x1, y0, y1] = self.extent.map(f64::from);
+        ((f64::from(x) - x0) / (x1 - x0) * width, (1.0 - (f64::from(y) - y0) / (y1 - y0)) * height)
+    }
 }
 
 /// Units of one hidden layer drawn as pictures of their output over the input plane.
@@ -302,6 +330,11 @@ pub enum FromWorker {
     /// The network diagram: `sizes` = units per layer (input first); `units[l]` = the units of
     /// layer l it shows (at most `DIAGRAM_MAX_UNITS`); `layers[l]` = the weights between the shown
     /// units, [units[l+1].len(), units[l].len()] row-major.
+    /// A training point was added (`ToWorker::AddPoint`); the training split now has `train_rows`.
+    PointAdded {
+        point: Point,
+        train_rows: usize,
+    },
     /// Square image data: the first hidden layer's incoming weights as one image per unit
     /// (`maps[u]` = unit u's weights in pixel order; the first `INPUT_WEIGHT_UNITS` units),
     /// after a model is built and after every epoch.
@@ -378,6 +411,15 @@ mod tests {
     use webgrad_nn::{ActivationName, BackendChoice, OptimizerName, SchedulePreset};
 
     #[test]
+    fn a_canvas_pixel_and_its_data_point_map_to_each_other() {
+        let b = Boundary { size: 2, extent: [-2.0, 2.0, -1.0, 3.0], values: vec![0.0; 4], units: Vec::new() };
+        assert_eq!(b.data_point((0.0, 0.0), (320.0, 320.0)), (-2.0, 3.0));
+        assert_eq!(b.data_point((160.0, 320.0), (320.0, 320.0)), (0.0, -1.0));
+        let (px, py) = b.canvas_point((1.0, 0.5), (320.0, 320.0));
+        assert_eq!(b.data_point((px, py), (320.0, 320.0)), (1.0, 0.5));
+    }
+
+    #[test]
     fn a_histogram_counts_every_finite_output_once() {
         let h = LayerHistogram::of("relu", &[0.0, 0.0, 1.0, 2.0, 3.0, 4.0, f32::NAN], 4);
         assert_eq!((h.lo, h.hi), (0.0, 4.0));
@@ -430,6 +472,7 @@ mod tests {
                     noise: 0.1,
                     test_fraction: 0.5,
                     seed: 1,
+                    inputs: crate::experiment::plain_inputs(),
                 },
                 layers: vec![
                     HiddenLayer::new(8, ActivationName::Tanh, 0.25),

@@ -2,7 +2,7 @@
 //! a dataset's defaults), the link in the address bar, small tables and download links.
 
 use wasm_bindgen::prelude::*;
-use webgrad_data::ScalingKind;
+use webgrad_data::{InputFeature, ScalingKind};
 use webgrad_nn::{BackendChoice, OptimizerName, SchedulePreset};
 
 use super::dom::*;
@@ -26,7 +26,10 @@ pub(super) fn show_experiment(e: &Experiment) {
             set_input_value("data-url", url);
             set_input_value("label-column", label.as_deref().unwrap_or(""));
         }
-        DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
+        DataChoice::Synthetic { name, samples, noise, test_fraction, seed, inputs } => {
+            for f in InputFeature::ALL {
+                by_id::<web_sys::HtmlInputElement>(&format!("input-{}", f.name())).set_checked(inputs.contains(&f));
+            }
             set_select_value("dataset", name);
             set_input_value("data-seed", &seed.to_string());
             set_input_value("samples", &samples.to_string());
@@ -132,7 +135,12 @@ pub(super) fn experiment_from_controls() -> Result<Experiment, String> {
         let noise = parse_num::<f32>("noise", "noise")? / 100.0;
         let test_fraction = 1.0 - parse_num::<f32>("train-ratio", "training share")? / 100.0;
         let seed = parse_num::<u64>("data-seed", "data seed")?;
-        DataChoice::Synthetic { name: dataset, samples, noise, test_fraction, seed }
+        let inputs: Vec<InputFeature> =
+            InputFeature::ALL.into_iter().filter(|f| checked(&format!("input-{}", f.name()))).collect();
+        if inputs.is_empty() {
+            return Err("choose at least one input feature".into());
+        }
+        DataChoice::Synthetic { name: dataset, samples, noise, test_fraction, seed, inputs }
     };
     let lr: f64 = parse_num("lr", "learning rate")?;
     if !(lr > 0.0 && lr.is_finite()) {
@@ -206,4 +214,17 @@ pub(super) fn show_table(id: &str, title: &str, p: &Preview) {
         add_row(r, "td");
     }
     table.set_hidden(false);
+}
+
+/// Replaces the options of select `id` with (value, text) pairs (the text as text).
+pub(super) fn set_options(id: &str, options: &[(String, String)]) {
+    let select = by_id::<web_sys::HtmlSelectElement>(id);
+    clear(&select);
+    for (value, text) in options {
+        if let Ok(option) = document().create_element("option") {
+            let _ = option.set_attribute("value", value);
+            option.set_text_content(Some(text));
+            let _ = select.append_child(&option);
+        }
+    }
 }

@@ -7,8 +7,9 @@ use web_sys::HtmlCanvasElement;
 use crate::diagram_units::Geometry;
 
 /// `sizes` = units per layer, input first; `units[l]` = the units of layer l drawn;
-/// `layers[l]` = weights between them, [units[l+1].len(), units[l].len()].
-pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], units: &[Vec<usize>], layers: &[Vec<f32>]) {
+/// `layers[l]` = weights between them, [units[l+1].len(), units[l].len()]; `inputs` = the
+/// inputs' names (drawn when there is one per input node).
+pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], units: &[Vec<usize>], layers: &[Vec<f32>], inputs: &[String]) {
     let c = super::dom::ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
@@ -52,14 +53,22 @@ pub fn draw(canvas: &HtmlCanvasElement, sizes: &[usize], units: &[Vec<usize>], l
         let label = if size > shown(l) { format!("{size} (+{})", size - shown(l)) } else { size.to_string() };
         let _ = c.fill_text(&label, x(l) - 10.0, h - 4.0);
     }
+    // the inputs' names left of their nodes (a plane's features, e.g. "x₁²")
+    if inputs.len() == shown(0) {
+        c.set_text_align("right");
+        for (i, name) in inputs.iter().enumerate() {
+            let _ = c.fill_text_with_max_width(name, x(0) - 8.0, y(0, i) + 4.0, x(0) - 10.0);
+        }
+        c.set_text_align("start");
+    }
 }
 
-/// Where a pointer event on the diagram is, in canvas pixels, with the canvas's pixel size
-/// (the canvas is drawn at 300 × 220 and scaled by CSS): (x, y, width, height).
-pub fn canvas_point(event: &web_sys::Event) -> Option<(f64, f64, f64, f64)> {
+/// Where a pointer event on canvas `id` is, in canvas pixels, with the canvas's pixel size
+/// (canvases are drawn at a fixed size and scaled by CSS): (x, y, width, height).
+pub fn canvas_point(id: &str, event: &web_sys::Event) -> Option<(f64, f64, f64, f64)> {
     use wasm_bindgen::JsCast;
     let e = event.dyn_ref::<web_sys::MouseEvent>()?;
-    let canvas = super::dom::by_id::<HtmlCanvasElement>("diagram");
+    let canvas = super::dom::by_id::<HtmlCanvasElement>(id);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     let (cw, ch) = (canvas.client_width() as f64, canvas.client_height() as f64);
     if cw <= 0.0 || ch <= 0.0 {

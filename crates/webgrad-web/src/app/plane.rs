@@ -33,10 +33,8 @@ pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], r
             let _ = c.draw_image_with_html_canvas_element_and_dw_and_dh(&tmp, 0.0, 0.0, w, h);
         }
     }
-    let [x0, x1, y0, y1] = boundary.extent;
     for p in points.iter().filter(|p| options.show_test || !p.test) {
-        let px = (p.x - x0) as f64 / (x1 - x0) as f64 * w;
-        let py = (1.0 - (p.y - y0) as f64 / (y1 - y0) as f64) * h;
+        let (px, py) = boundary.canvas_point((p.x, p.y), (w, h));
         // a regression's points carry no class: dark, so they do not read as "low" or "high"
         c.set_fill_style_str(match (regression, p.class) {
             (true, _) => "#1d1d1f",

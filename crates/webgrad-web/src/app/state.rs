@@ -166,6 +166,7 @@ impl App {
         self.scores.clear();
         self.step = 0;
         self.epoch = 0;
+        self.samples_per_sec = 0.0;
     }
 }
 
@@ -235,6 +236,8 @@ mod tests {
             features: 784,
             class_names: (0..10).map(|c| c.to_string()).collect(),
             points: Vec::new(),
+            plane: false,
+            inputs: Vec::new(),
             preview: None,
             image_shape: Some((28, 28)),
             head: webgrad_nn::Head::Softmax { classes: 10 },

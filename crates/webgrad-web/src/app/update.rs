@@ -67,6 +67,15 @@ pub enum Msg {
         height: f64,
         click: bool,
     },
+    /// The plane was clicked at (x, y) in canvas pixels of a `width` × `height` canvas; `target`
+    /// is the class or value chosen for new points.
+    PlaneClick {
+        x: f64,
+        y: f64,
+        width: f64,
+        height: f64,
+        target: Result<f32, String>,
+    },
     /// The weight editor's value, read when it was submitted.
     SetWeight(Result<f32, String>),
     /// A hidden unit's picture was hovered or focused: draw it large.
@@ -144,10 +153,13 @@ pub enum View {
     },
     Classification(webgrad_nn::metrics::ClassificationReport),
     HideEvaluation,
-    Diagram(Diagram),
+    /// The network diagram, with the names of its inputs (a plane's features).
+    Diagram(Diagram, Vec<String>),
     Activations(Vec<LayerHistogram>),
     /// Set the value of the input with this id.
     Value(&'static str, String),
+    /// Replace the options of the select with this id: (value, text) pairs.
+    Options(&'static str, Vec<(String, String)>),
     Gallery(Vec<GalleryItem>),
     Fit(Vec<(f32, f32)>),
     Prediction(Vec<(String, f32)>),
@@ -238,6 +250,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             weights::pointer(app, (x, y), (width, height), click, &mut out)
         }
         Msg::SetWeight(value) => weights::set(app, value, &mut out),
+        Msg::PlaneClick { x, y, width, height, target } => plane::click(app, (x, y), (width, height), target, &mut out),
         Msg::FocusUnit { layer, unit } => {
             app.focused_unit = (layer, unit);
             out.push(Effect::Render);
@@ -386,6 +399,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             app.input_weights = Some(Rc::new(layer));
             out.push(Effect::Render);
         }
+        FromWorker::PointAdded { point, train_rows } => plane::point_added(app, point, train_rows, out),
         FromWorker::Activations { layers } => {
             out.push(hidden("activations-figure", layers.is_empty()));
             out.push(Effect::View(View::Activations(layers)));
@@ -393,7 +407,8 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         FromWorker::Weights { sizes, units, layers } => {
             out.push(hidden("diagram-figure", false));
             let diagram = Diagram { sizes, units, layers };
-            out.push(Effect::View(View::Diagram(diagram.clone())));
+            let inputs = app.summary.as_ref().map(|s| s.inputs.clone()).unwrap_or_default();
+            out.push(Effect::View(View::Diagram(diagram.clone(), inputs)));
             app.diagram = Some(diagram);
         }
         FromWorker::Gallery { title, items } => {
@@ -440,10 +455,12 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             }
             let epochs = if epoch == 1 { "epoch" } else { "epochs" };
             let loss = app.losses.last().map(|(_, l)| format!(" — loss {l:.4}")).unwrap_or_default();
-            out.push(text(
-                "stats",
-                format!("{epoch} {epochs} done, step {step}{loss} — {:.0} samples/s", app.samples_per_sec),
-            ));
+            let stats = if step == 0 {
+                "Ready. Press Train.".to_string()
+            } else {
+                format!("{epoch} {epochs} done, step {step}{loss} — {:.0} samples/s", app.samples_per_sec)
+            };
+            out.push(text("stats", stats));
             out.push(Effect::Render);
         }
         msg @ FromWorker::Epoch { .. } => epoch_finished(app, msg, out),
@@ -578,28 +595,21 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
     if let Some(e) = app.pending_files.take() {
         show_form(app, e, out);
     }
-    let classes = if summary.class_names.is_empty() {
-        "regression".to_string()
-    } else {
-        format!("{} classes", summary.class_names.len())
+    out.push(text("data-summary", plane::summary_text(&summary)));
+    plane::show_point_controls(&summary, out);
+    out.push(text("model-expression", model));
+    out.push(hidden("boundary-figure", !summary.plane));
+    let regression = summary.class_names.is_empty();
+    let (low, high) = match summary.class_names.as_slice() {
+        [] => ("low".to_string(), "high".to_string()),
+        [first, second, ..] => (format!("class {first}"), format!("class {second}")),
+        [only] => (format!("class {only}"), "class 1".to_string()),
     };
     out.push(text(
-        "data-summary",
-        format!(
-            "{}: {} training rows, {} test rows, {} features, {classes}.",
-            summary.name, summary.train_rows, summary.test_rows, summary.features
-        ),
-    ));
-    out.push(text("model-expression", model));
-    out.push(hidden("boundary-figure", summary.features != 2));
-    let regression = summary.class_names.is_empty();
-    out.push(text(
         "boundary-caption",
-        if regression {
-            "Model output over the plane: orange = low, blue = high; circles are training points, squares test points."
-        } else {
-            "Model output over the plane: orange = class 0, blue = class 1; circles are training points, squares test points."
-        },
+        format!(
+            "Model output over the plane: orange = {low}, blue = {high}; circles are training points, squares test points."
+        ),
     ));
     out.push(hidden("confusion-help", regression));
     // shown again by the first Weights message, and the unit pictures by the first boundary
@@ -620,6 +630,7 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
     out.push(Effect::Render);
 }
 
+mod plane;
 mod weights;
 
 #[cfg(test)]

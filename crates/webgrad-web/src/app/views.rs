@@ -36,8 +36,11 @@ pub fn show(view: View) {
         View::Table { id, title, preview } => controls::show_table(id, &title, &preview),
         View::Classification(report) => tables::show_classification(&report),
         View::HideEvaluation => tables::hide(),
-        View::Diagram(d) => diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &d.sizes, &d.units, &d.layers),
+        View::Diagram(d, inputs) => {
+            diagram::draw(&by_id::<HtmlCanvasElement>("diagram"), &d.sizes, &d.units, &d.layers, &inputs)
+        }
         View::Value(id, value) => set_input_value(id, &value),
+        View::Options(id, options) => controls::set_options(id, &options),
         View::Activations(layers) => histograms::show(&layers),
         View::Gallery(items) => images::show_gallery(&items),
         View::Fit(points) => fit_plot::draw(&by_id::<HtmlCanvasElement>("fit-plot"), &points),
@@ -76,7 +79,7 @@ pub struct Charts {
 impl Charts {
     pub fn of(app: &App) -> Charts {
         let plane = match (&app.boundary, &app.summary) {
-            (Some(b), Some(s)) if s.features == 2 => Some((b.clone(), s.clone())),
+            (Some(b), Some(s)) if s.plane => Some((b.clone(), s.clone())),
             _ => None,
         };
         Charts {

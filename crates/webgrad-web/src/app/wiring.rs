@@ -87,7 +87,7 @@ fn wire_data(page: &Rc<Page>) {
         label: label_choice(),
         seed: seed(),
     });
-    for id in ["samples", "noise", "train-ratio", "seed", "data-seed", "normalisation"] {
+    for id in ["samples", "noise", "train-ratio", "seed", "data-seed", "normalisation", "input-features"] {
         send_on(page, id, "change", || Msg::DataEdited(experiment_from_controls()));
     }
     on("noise", "input", || set_text("noise-value", &input_value("noise")));
@@ -154,7 +154,7 @@ fn wire_model_and_training(page: &Rc<Page>) {
     for (event, click) in [("pointermove", false), ("click", true)] {
         let p = page.clone();
         on_event("diagram", event, move |e| {
-            if let Some((x, y, width, height)) = diagram::canvas_point(&e) {
+            if let Some((x, y, width, height)) = diagram::canvas_point("diagram", &e) {
                 p.dispatch(Msg::DiagramPointer { x, y, width, height, click });
             }
         });
@@ -163,6 +163,17 @@ fn wire_model_and_training(page: &Rc<Page>) {
     on_event("weight-edit", "submit", move |e| {
         e.prevent_default();
         p.dispatch(Msg::SetWeight(parse_num::<f32>("weight-value", "weight")));
+    });
+    let p = page.clone();
+    on_event("boundary", "click", move |e| {
+        if let Some((x, y, width, height)) = diagram::canvas_point("boundary", &e) {
+            let target = if by_id::<web_sys::HtmlElement>("new-point-value-box").hidden() {
+                parse_num::<f32>("new-point-class", "class")
+            } else {
+                parse_num::<f32>("new-point-value", "value of new points")
+            };
+            p.dispatch(Msg::PlaneClick { x, y, width, height, target });
+        }
     });
     for event in ["pointerover", "focusin"] {
         let p = page.clone();

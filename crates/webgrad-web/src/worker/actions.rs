@@ -51,9 +51,22 @@ impl TrainerState {
         if let Err(e) = linear.weight.assign(&weights) {
             return refuse(e.to_string());
         }
-        post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &data.train).await);
+        post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, data).await);
         if let Some(w) = diagram_weights(&t.model, true).await {
             post(w);
+        }
+    }
+
+    /// Adds a training point (see `Loaded::add_point`), then tells the page and redraws the
+    /// plane (the boundary's extent covers the new point).
+    pub(super) async fn add_point(&mut self, x: f32, y: f32, target: f32, post: &Post) {
+        let Some(data) = self.data.as_mut() else { return };
+        match data.add_point(x, y, target) {
+            Ok(point) => post(FromWorker::PointAdded { point, train_rows: data.train.n }),
+            Err(message) => return post(FromWorker::Error { message: format!("could not add the point: {message}") }),
+        }
+        if let (Some(t), Some(data)) = (&self.trainer, &self.data) {
+            post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, data).await);
         }
     }
 
@@ -123,7 +136,7 @@ impl TrainerState {
             (Ok(a), Ok(b)) => (a, b),
             (Err(err), _) | (_, Err(err)) => return post(FromWorker::Error { message: err.to_string() }),
         };
-        post(at_rest(&model, 0, 0, &data.train).await);
+        post(at_rest(&model, 0, 0, data).await);
         post(FromWorker::Imported {
             name: name.into(),
             model: model.config.torch_expression(),

@@ -2,7 +2,9 @@
 //! files, each streamed through the incremental parsers, and what the page is told about it.
 
 use super::*;
-use webgrad_data::{Scaling, Standardizer, TargetScaling};
+use webgrad_data::{InputFeature, RowTarget, Scaling, Standardizer, TargetScaling};
+
+use crate::experiment::plain_inputs;
 
 /// What the worker fits on the training split as loaded: the feature normalisation and whether
 /// regression targets are standardised.
@@ -45,11 +47,41 @@ pub(super) struct Loaded {
     pub preview: Option<Preview>,
     pub normalised: Option<(Scaling, Dataset, Dataset)>,
     pub targets_scaled: Option<(Standardizer, Targets)>,
+    /// 2-D data: the points as loaded, which the plane shows; `train` / `test` then hold the
+    /// model's inputs, `plane.inputs` of each point (normalised as asked).
+    pub plane: Option<Plane>,
+}
+
+/// A 2-D set's points `[n, 2]` as loaded (targets as loaded) and the features of each point the
+/// model sees.
+pub(super) struct Plane {
+    pub train: Dataset,
+    pub test: Dataset,
+    pub inputs: Vec<InputFeature>,
 }
 
 impl Loaded {
+    /// Data as loaded; 2-D data is also a plane whose model sees each point as it is.
     fn new(choice: DataChoice, train: Dataset, test: Dataset, preview: Option<Preview>) -> Loaded {
-        Loaded { choice, train, test, preview, normalised: None, targets_scaled: None }
+        let plane = (train.d == 2).then(|| Plane { train: train.clone(), test: test.clone(), inputs: plain_inputs() });
+        Loaded { choice, train, test, preview, normalised: None, targets_scaled: None, plane }
+    }
+
+    /// 2-D points whose model sees `inputs` of each point.
+    fn with_inputs(choice: DataChoice, train: Dataset, test: Dataset, inputs: &[InputFeature]) -> Result<Loaded, String> {
+        let expand = |d: &Dataset| webgrad_data::features::expand(d, inputs).map_err(|e| e.to_string());
+        let (model_train, model_test) = (expand(&train)?, expand(&test)?);
+        let plane = Some(Plane { train, test, inputs: inputs.to_vec() });
+        Ok(Loaded { choice, train: model_train, test: model_test, preview: None, normalised: None, targets_scaled: None, plane })
+    }
+
+    /// The model's input row for the plane's point (x, y): its features, normalised as the
+    /// training rows are (None for data that is not a plane).
+    pub fn plane_input(&self, x: f32, y: f32) -> Option<Vec<f32>> {
+        let plane = self.plane.as_ref()?;
+        let mut row = webgrad_data::features::expand_points(&[x, y], &plane.inputs);
+        self.normalise_row(&mut row);
+        Some(row)
     }
 
     pub fn normalisation(&self) -> Normalisation {
@@ -126,6 +158,64 @@ impl Loaded {
         Ok(())
     }
 
+    /// Adds one training point to a plane at (x, y), in the data's coordinates, with `target`:
+    /// a class id, or a single regression target in its own units. The model's row is the
+    /// point's features, normalised as the others. Refused, with nothing changed, for data
+    /// that is not a plane and for a target the data cannot hold.
+    pub fn add_point(&mut self, x: f32, y: f32, target: f32) -> Result<Point, String> {
+        let (Some(plane), Some(row)) = (self.plane.as_ref(), self.plane_input(x, y)) else {
+            return Err(format!("points can be added to 2-D data only; this data has {} features", self.train.d));
+        };
+        let raw_row = webgrad_data::features::expand_points(&[x, y], &plane.inputs);
+        // the target as the model trains on it (`z`), and as loaded
+        let mut z = [target];
+        let (model_target, raw_targets) = match (&self.train.targets, &self.targets_scaled) {
+            (Targets::Classes { classes, .. }, _) => {
+                if !(target >= 0.0 && target.fract() == 0.0 && (target as usize) < *classes) {
+                    return Err(format!("class {target} is not one of the data's {classes} classes"));
+                }
+                (RowTarget::Class(target as u32), None)
+            }
+            (Targets::Regression { outputs: 1, .. }, scaled) => {
+                let raw = match scaled {
+                    Some((s, Targets::Regression { values, outputs })) => {
+                        s.apply_row(&mut z);
+                        let values = values.iter().copied().chain([target]).collect();
+                        Some(Targets::Regression { values, outputs: *outputs })
+                    }
+                    _ => None,
+                };
+                (RowTarget::Values(&z), raw)
+            }
+            (Targets::Regression { outputs, .. }, _) => {
+                return Err(format!("points can be added to data with one target; this data has {outputs}"));
+            }
+        };
+        let loaded_target = match model_target {
+            RowTarget::Class(c) => RowTarget::Class(c),
+            RowTarget::Values(_) => RowTarget::Values(std::slice::from_ref(&target)),
+        };
+        let err = |e: webgrad_data::DataError| e.to_string();
+        let train = self.train.with_row(&row, model_target).map_err(err)?;
+        let plane_train = plane.train.with_row(&[x, y], loaded_target).map_err(err)?;
+        let normalised_train = match &self.normalised {
+            Some((_, raw_train, _)) => Some(raw_train.with_row(&raw_row, model_target).map_err(err)?),
+            None => None,
+        };
+        self.train = train;
+        if let Some(p) = self.plane.as_mut() {
+            p.train = plane_train;
+        }
+        if let (Some((_, raw_train, _)), Some(t)) = (self.normalised.as_mut(), normalised_train) {
+            *raw_train = t;
+        }
+        if let (Some((_, raw)), Some(targets)) = (&mut self.targets_scaled, raw_targets) {
+            *raw = targets;
+        }
+        let class = if let RowTarget::Class(c) = model_target { c } else { 0 };
+        Ok(Point { x, y, class, test: false })
+    }
+
     /// The test split with its values as loaded (for pictures and tables of its rows).
     pub fn raw_test(&self) -> &Dataset {
         self.normalised.as_ref().map_or(&self.test, |n| &n.2)
@@ -200,9 +290,10 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, cancel: &C
             let f = data_loader::to_splits("iris", vec![("iris".into(), table)], seed)?;
             return Ok(Loaded::new(choice.clone(), f.train, f.test, f.preview));
         }
-        DataChoice::Synthetic { name, samples, noise, test_fraction, seed } => {
+        DataChoice::Synthetic { name, samples, noise, test_fraction, seed, inputs } => {
             let all = synthetic::by_name(name, *samples, *noise, *seed).map_err(|e| e.to_string())?;
-            train_test_split(&all, *test_fraction, *seed).map_err(|e| e.to_string())?
+            let (train, test) = train_test_split(&all, *test_fraction, *seed).map_err(|e| e.to_string())?;
+            return Loaded::with_inputs(choice.clone(), train, test, inputs);
         }
         DataChoice::Url { url, label } => {
             if url.trim().is_empty() {
@@ -221,11 +312,11 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, cancel: &C
     Ok(Loaded::new(choice.clone(), train, test, None))
 }
 
-pub(super) fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>) -> DataSummary {
-    let class_names = train.targets.class_names().to_vec();
+pub(super) fn summary(loaded: &Loaded) -> DataSummary {
+    let (train, test) = (&loaded.train, &loaded.test);
     let mut points = Vec::new();
-    if train.d == 2 {
-        for (ds, is_test) in [(train, false), (test, true)] {
+    if let Some(plane) = &loaded.plane {
+        for (ds, is_test) in [(&plane.train, false), (&plane.test, true)] {
             for i in 0..ds.n {
                 let class = ds.labels().map_or(0, |l| l[i]);
                 points.push(Point { x: ds.row(i)[0], y: ds.row(i)[1], class, test: is_test });
@@ -237,9 +328,11 @@ pub(super) fn summary(train: &Dataset, test: &Dataset, preview: Option<Preview>)
         train_rows: train.n,
         test_rows: test.n,
         features: train.d,
-        class_names,
+        class_names: train.targets.class_names().to_vec(),
         points,
-        preview,
+        plane: loaded.plane.is_some(),
+        inputs: loaded.plane.iter().flat_map(|p| p.inputs.iter().map(|f| f.label().to_string())).collect(),
+        preview: loaded.preview.clone(),
         image_shape: train.image_shape,
         head: webgrad_nn::Head::for_targets(&train.targets),
     }

@@ -208,8 +208,9 @@ impl TrainerState {
             step: t.optimizer.step,
             epoch: t.cursor.epoch,
             losses,
-            samples_per_sec: samples as f64 / elapsed,
-            boundary: boundary(&t.model, &data.train).await,
+            // a slice too short to time (an epoch end after a few steps) tells no rate
+            samples_per_sec: if elapsed >= 0.005 { samples as f64 / elapsed } else { 0.0 },
+            boundary: boundary(&t.model, data).await,
         });
         if let Some(w) = diagram_weights(&t.model, finished_epoch).await {
             post(w);
@@ -287,10 +288,10 @@ impl TrainerState {
         and_then: impl FnOnce(&Trainer, &Experiment),
     ) {
         post(FromWorker::DataLoaded {
-            summary: summary(&loaded.train, &loaded.test, loaded.preview.clone()),
+            summary: summary(&loaded),
             model: t.model.config.torch_expression(),
         });
-        post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &loaded.train).await);
+        post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &loaded).await);
         input_weights(&t.model, &loaded.train).await.into_iter().for_each(post);
         activations(&t.model, &loaded.test).await.into_iter().for_each(post);
         and_then(&t, &e);
@@ -596,6 +597,7 @@ pub async fn run() {
                 Ok(ToWorker::DestroyGpu) => state.devices.destroy_gpu(),
                 Ok(ToWorker::Export) => state.export(&post).await,
                 Ok(ToWorker::Import { name, bytes }) => state.import(&name, &bytes, &post).await,
+                Ok(ToWorker::AddPoint { x, y, target }) => state.add_point(x, y, target, &post).await,
                 Ok(ToWorker::SetWeight { layer, to, from, value }) => {
                     state.set_weight((layer, to, from), value, &post).await
                 }

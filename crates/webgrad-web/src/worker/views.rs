@@ -5,31 +5,26 @@ use super::*;
 
 /// The progress of a model that has not trained since it was made, loaded or imported: where it
 /// stands and its boundary.
-pub(super) async fn at_rest(model: &Mlp, step: u64, epoch: u64, train: &Dataset) -> FromWorker {
-    FromWorker::Progress {
-        step,
-        epoch,
-        losses: Vec::new(),
-        samples_per_sec: 0.0,
-        boundary: boundary(model, train).await,
-    }
+pub(super) async fn at_rest(model: &Mlp, step: u64, epoch: u64, data: &Loaded) -> FromWorker {
+    FromWorker::Progress { step, epoch, losses: Vec::new(), samples_per_sec: 0.0, boundary: boundary(model, data).await }
 }
 
-/// Model output over a grid spanning the 2-D data (probability of class 1, or the value).
-pub(super) async fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
-    if data.d != 2 || data.n == 0 {
+/// Model output over a grid spanning a plane's points (probability of class 1, or the value).
+pub(super) async fn boundary(model: &Mlp, data: &Loaded) -> Option<Boundary> {
+    let points = &data.plane.as_ref()?.train;
+    if points.n == 0 {
         return None;
     }
     let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
-    for i in 0..data.n {
-        let r = data.row(i);
+    for i in 0..points.n {
+        let r = points.row(i);
         (x0, x1, y0, y1) = (x0.min(r[0]), x1.max(r[0]), y0.min(r[1]), y1.max(r[1]));
     }
     let pad = 0.05 * (x1 - x0).max(y1 - y0);
     let extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
     let n = BOUNDARY_SIZE;
     let y = no_grad(|| {
-        let x = Tensor::from_slice(model.device(), &grid(extent, n), &[n * n, 2]).ok()?;
+        let x = grid_inputs(model, data, extent, n)?;
         let y = model.forward(&x, false, 0);
         Some(match model.config.head {
             Head::Softmax { .. } => y.softmax(1).slice(1, 1, 1),
@@ -37,16 +32,22 @@ pub(super) async fn boundary(model: &Mlp, data: &Dataset) -> Option<Boundary> {
         })
     })?;
     let values = y.to_vec().await.ok()?;
-    Some(Boundary { size: n, extent, values, units: unit_maps(model, extent).await? })
+    Some(Boundary { size: n, extent, values, units: unit_maps(model, data, extent).await? })
+}
+
+/// The model's inputs at the centres of an n × n grid over `extent` (see `grid`): [n², inputs].
+fn grid_inputs(model: &Mlp, data: &Loaded, extent: [f32; 4], n: usize) -> Option<Tensor> {
+    let mut rows = Vec::new();
+    for point in grid(extent, n).chunks_exact(2) {
+        rows.extend(data.plane_input(point[0], point[1])?);
+    }
+    Tensor::from_slice(model.device(), &rows, &[n * n, rows.len() / (n * n)]).ok()
 }
 
 /// Each hidden unit's output over a `UNIT_MAP_SIZE`² grid of `extent` (see `UnitLayer`).
-async fn unit_maps(model: &Mlp, extent: [f32; 4]) -> Option<Vec<UnitLayer>> {
+async fn unit_maps(model: &Mlp, data: &Loaded, extent: [f32; 4]) -> Option<Vec<UnitLayer>> {
     let n = UNIT_MAP_SIZE;
-    let outputs = no_grad(|| {
-        let x = Tensor::from_slice(model.device(), &grid(extent, n), &[n * n, 2]).ok()?;
-        Some(model.hidden_outputs(&x))
-    })?;
+    let outputs = no_grad(|| Some(model.hidden_outputs(&grid_inputs(model, data, extent, n)?)))?;
     let mut layers = Vec::with_capacity(outputs.len());
     for (out, cfg) in outputs.iter().zip(&model.config.hidden) {
         let values = out.to_vec().await.ok()?;

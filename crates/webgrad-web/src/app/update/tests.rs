@@ -140,6 +140,8 @@ fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
         features: 784,
         class_names: vec!["a".into(), "b".into()],
         points: Vec::new(),
+        plane: false,
+        inputs: Vec::new(),
         preview: None,
         image_shape: Some((28, 28)),
         head: webgrad_nn::Head::Softmax { classes: 2 },
@@ -245,4 +247,26 @@ fn regenerate_draws_the_next_sample_and_keeps_the_model_seed() {
     // data that is not generated has nothing to regenerate
     let mut iris = App::new(Experiment::defaults_for("iris"), None);
     assert!(update(&mut iris, Msg::Regenerate).is_empty());
+}
+
+#[test]
+fn a_click_on_the_plane_adds_a_point_where_it_lands() {
+    let mut app = App::new(Experiment::defaults_for("spiral"), None);
+    let boundary = Boundary { size: 2, extent: [-1.0, 1.0, -1.0, 1.0], values: vec![0.5; 4], units: Vec::new() };
+    update(
+        &mut app,
+        Msg::Worker(FromWorker::Progress {
+            step: 0,
+            epoch: 0,
+            losses: Vec::new(),
+            samples_per_sec: 0.0,
+            boundary: Some(boundary),
+        }),
+    );
+    let click = |target| Msg::PlaneClick { x: 240.0, y: 80.0, width: 320.0, height: 320.0, target };
+    let out = update(&mut app, click(Ok(1.0)));
+    assert_eq!(sent(&out), [&ToWorker::AddPoint { x: 0.5, y: 0.5, target: 1.0 }]);
+    let out = update(&mut app, click(Err("value '' is not a valid number".into())));
+    assert!(sent(&out).is_empty());
+    assert_eq!(texts(&out, "error"), ["value '' is not a valid number"]);
 }
