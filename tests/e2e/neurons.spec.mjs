@@ -91,7 +91,7 @@ test('MNIST: what each first-layer unit looks for, its incoming weights as an im
   await unit.focus();
   await expect(page.locator('#neuron-caption')).toContainText(/Layer 1, unit 7 \(relu\) has incoming weights from -[\d.]+ to [\d.]+\./);
   // each hidden layer's outputs over test rows, as a histogram with its sentence
-  await expect(page.getByRole('img', { name: 'layer 2 activation histogram' })).toBeVisible();
+  await expect(page.getByRole('img', { name: "histogram of layer 2's outputs" })).toBeVisible();
   await expect(page.locator('#activation-histograms')).toContainText(/Layer 1 · relu: outputs from 0\.000 to [\d.]+; \d+ % are exactly 0\./);
   await page.locator('#activations-figure').screenshot({ path: `${shots}/activations-mnist.png` });
   await page.locator('#neurons-figure').scrollIntoViewIfNeeded();

@@ -231,10 +231,10 @@ test('Normalisation: chosen in the data panel, in the link, and kept with the ex
   // MNIST is standardised by default (as the CLI does), so the link does not name it
   await expect(norm).toHaveValue('standardize');
   await norm.selectOption('minmax');
-  await expect(page.locator('#stats')).toContainText('step 0', { timeout: 30_000 });
+  await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
   expect(page.url()).toContain('norm=minmax');
   await norm.selectOption('standardize');
-  await expect(page.locator('#stats')).toContainText('step 0', { timeout: 30_000 });
+  await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
   expect(page.url()).not.toContain('norm=');
   await page.getByRole('button', { name: 'Step' }).click();
   await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
@@ -246,7 +246,7 @@ test('Normalisation: chosen in the data panel, in the link, and kept with the ex
   expect(pre.standardize.std).toHaveLength(784);
   // back to none: the data as loaded again, nothing recorded
   await norm.selectOption('none');
-  await expect(page.locator('#stats')).toContainText('step 0', { timeout: 30_000 });
+  await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
   await page.getByRole('button', { name: 'Export model' }).click();
   await expect.poll(async () => JSON.parse(await page.getByRole('link', { name: 'Download webgrad-model.json' })
     .evaluate(async (a) => (await fetch(a.href)).text())).preprocessing.standardize ?? null).toBeNull();

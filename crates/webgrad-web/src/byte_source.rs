@@ -74,6 +74,9 @@ impl ByteSource {
 /// at once) is parsed.
 const YIELD_EVERY_MS: f64 = 50.0;
 
+/// The most bytes of a chunk the parser is given at once (see `parse_stream`).
+const PIECE_BYTES: usize = 64 * 1024;
+
 /// Feeds every chunk of `source` to `parser`. Between chunks it reports progress, yields to the
 /// event loop every `YIELD_EVERY_MS`, and asks `cancelled`; when that says yes the stream is
 /// cancelled and the result is an error.
@@ -88,18 +91,24 @@ pub async fn parse_stream<P: ChunkParser>(
     }
     let mut yielded = crate::js::now_ms();
     while let Some(chunk) = source.next_chunk().await? {
-        if let Err(e) = parser.push(&chunk) {
-            source.cancel();
-            return Err(e.to_string());
-        }
-        on_progress(Progress { bytes: source.read, ..parser.progress() }, source.total);
-        if crate::js::now_ms() - yielded > YIELD_EVERY_MS {
-            crate::js::sleep(0).await;
-            yielded = crate::js::now_ms();
-        }
-        if cancelled() {
-            source.cancel();
-            return Err(format!("{}: loading cancelled", source.name));
+        // a browser may hand over a whole file as one chunk (and gzip can make 2 MB of it
+        // 300 MB of text): the parser gets it in pieces, with progress and a turn between them
+        let mut fed = source.read - chunk.len() as u64;
+        for piece in chunk.chunks(PIECE_BYTES) {
+            if let Err(e) = parser.push(piece) {
+                source.cancel();
+                return Err(e.to_string());
+            }
+            fed += piece.len() as u64;
+            on_progress(Progress { bytes: fed, ..parser.progress() }, source.total);
+            if crate::js::now_ms() - yielded > YIELD_EVERY_MS {
+                crate::js::sleep(0).await;
+                yielded = crate::js::now_ms();
+            }
+            if cancelled() {
+                source.cancel();
+                return Err(format!("{}: loading cancelled", source.name));
+            }
         }
     }
     parser.finish().map_err(|e| e.to_string())

@@ -23,7 +23,7 @@ pub fn show(layers: &[LayerHistogram]) {
         canvas.set_width(WIDTH);
         canvas.set_height(HEIGHT);
         let _ = canvas.set_attribute("role", "img");
-        let _ = canvas.set_attribute("aria-label", &format!("layer {} activation histogram", l + 1));
+        let _ = canvas.set_attribute("aria-label", &format!("histogram of layer {}'s outputs", l + 1));
         draw(&canvas, h);
         let Ok(summary) = doc.create_element("p") else { return };
         summary.set_class_name("help");

@@ -168,7 +168,7 @@ fn wire_model_and_training(page: &Rc<Page>) {
     on_event("boundary", "click", move |e| {
         if let Some((x, y, width, height)) = diagram::canvas_point("boundary", &e) {
             let target = if by_id::<web_sys::HtmlElement>("new-point-value-box").hidden() {
-                parse_num::<f32>("new-point-class", "class")
+                select_value("new-point-class").parse::<f32>().map_err(|_| "choose the class of new points".to_string())
             } else {
                 parse_num::<f32>("new-point-value", "value of new points")
             };
