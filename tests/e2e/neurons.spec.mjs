@@ -77,17 +77,20 @@ test('MNIST: what each first-layer unit looks for, its incoming weights as an im
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto('/');
   await expect(page.locator('#data-summary')).toContainText('mnist', { timeout: 30_000 });
-  // the default model's first layer has 128 units: the first 64 are drawn, 28 × 28 each
-  await expect(page.locator('#neuron-grid canvas')).toHaveCount(64);
-  await expect(page.locator('#neuron-grid')).toContainText('Layer 1 · relu · 128 units, the first 64 drawn');
+  await page.getByLabel('Epochs').fill('2');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  // after the first epoch: the default model's first layer has 128 units, the first 32 drawn, 28 × 28 each
+  await expect(page.locator('#accuracy')).toContainText('after epoch 1', { timeout: 60_000 });
+  await expect(page.locator('#neuron-grid canvas')).toHaveCount(32);
+  await expect(page.locator('#neuron-grid')).toContainText('Layer 1 · relu · 128 units, the first 32 drawn');
   await expect(page.locator('#neurons-caption')).toContainText('What each first-layer unit looks for');
   const unit = page.getByRole('img', { name: 'layer 1 unit 7', exact: true });
   expect(await unit.evaluate((c) => [c.width, c.height])).toEqual([28, 28]);
-  const before = await unit.evaluate((c) => c.toDataURL());
-  await page.getByRole('button', { name: 'Train' }).click();
-  await expect(page.locator('#accuracy')).toContainText('after epoch', { timeout: 60_000 });
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect.poll(() => unit.evaluate((c) => c.toDataURL()), { timeout: 10_000 }).not.toEqual(before);
+  const first = await unit.evaluate((c) => c.toDataURL());
+  // the second epoch redraws them
+  await expect(page.locator('#accuracy')).toContainText('after epoch 2', { timeout: 60_000 });
+  await expect.poll(() => unit.evaluate((c) => c.toDataURL()), { timeout: 10_000 }).not.toEqual(first);
   await unit.focus();
   await expect(page.locator('#neuron-caption')).toContainText(/Layer 1, unit 7 \(relu\) has incoming weights from -[\d.]+ to [\d.]+\./);
   // each hidden layer's outputs over test rows, as a histogram with its sentence

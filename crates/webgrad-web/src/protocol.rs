@@ -147,8 +147,6 @@ pub struct Boundary {
     /// [x_min, x_max, y_min, y_max]
     pub extent: [f32; 4],
     pub values: Vec<f32>,
-    /// What each hidden unit computes over the same extent (empty for a model without hidden layers).
-    pub units: Vec<UnitLayer>,
 }
 
 impl Boundary {
@@ -178,10 +176,15 @@ pub struct UnitLayer {
     pub maps: Vec<Vec<f32>>,
 }
 
+/// While training, the unit pictures and the activation histograms are sent at most this often
+/// (each is many canvases for the page to draw; the boundary alone follows every slice).
+pub const UNIT_MAPS_EVERY_MS: f64 = 250.0;
+pub const HISTOGRAMS_EVERY_MS: f64 = 500.0;
+
 /// Units per layer drawn as pictures (a 2-D playground's layers are narrower than this).
 pub const UNIT_MAPS_PER_LAYER: usize = 16;
 /// First-layer units whose incoming weights are drawn as images (image data).
-pub const INPUT_WEIGHT_UNITS: usize = 64;
+pub const INPUT_WEIGHT_UNITS: usize = 32;
 
 /// How the outputs of one hidden layer are spread, over a sample of test rows: `counts[b]`
 /// outputs fell in bin b of `bins` equal bins spanning [lo, hi] (the last bin includes hi).
@@ -330,6 +333,12 @@ pub enum FromWorker {
     /// The network diagram: `sizes` = units per layer (input first); `units[l]` = the units of
     /// layer l it shows (at most `DIAGRAM_MAX_UNITS`); `layers[l]` = the weights between the shown
     /// units, [units[l+1].len(), units[l].len()] row-major.
+    /// What each hidden unit of a plane's model computes over the boundary's extent (see
+    /// `UnitLayer`): with the boundary when the model is at rest, and at most every
+    /// `UNIT_MAPS_EVERY_MS` while it trains.
+    UnitMaps {
+        layers: Vec<UnitLayer>,
+    },
     /// A training point was added (`ToWorker::AddPoint`); the training split now has `train_rows`.
     PointAdded {
         point: Point,
@@ -337,10 +346,10 @@ pub enum FromWorker {
     },
     /// Square image data: the first hidden layer's incoming weights as one image per unit
     /// (`maps[u]` = unit u's weights in pixel order; the first `INPUT_WEIGHT_UNITS` units),
-    /// after a model is built and after every epoch.
+    /// after every epoch (at most every `HISTOGRAMS_EVERY_MS`, and after the last).
     InputWeights(UnitLayer),
-    /// Each hidden layer's outputs over a sample of test rows, as histograms (after a model is
-    /// built and after every epoch).
+    /// Each hidden layer's outputs over a sample of test rows, as histograms (after every epoch,
+    /// as `InputWeights`).
     Activations {
         layers: Vec<LayerHistogram>,
     },
@@ -412,7 +421,7 @@ mod tests {
 
     #[test]
     fn a_canvas_pixel_and_its_data_point_map_to_each_other() {
-        let b = Boundary { size: 2, extent: [-2.0, 2.0, -1.0, 3.0], values: vec![0.0; 4], units: Vec::new() };
+        let b = Boundary { size: 2, extent: [-2.0, 2.0, -1.0, 3.0], values: vec![0.0; 4] };
         assert_eq!(b.data_point((0.0, 0.0), (320.0, 320.0)), (-2.0, 3.0));
         assert_eq!(b.data_point((160.0, 320.0), (320.0, 320.0)), (0.0, -1.0));
         let (px, py) = b.canvas_point((1.0, 0.5), (320.0, 320.0));

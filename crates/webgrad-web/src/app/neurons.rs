@@ -9,20 +9,18 @@ use web_sys::{Element, HtmlCanvasElement, ImageData};
 
 use super::dom::*;
 use super::heatmap::{layer_scale, range, scale, signed_rgba};
+pub use super::state::Pictures;
 use crate::protocol::UnitLayer;
 
-/// What the pictures show.
-#[derive(Clone, Copy, PartialEq)]
-pub enum Pictures {
-    /// Each unit's output over the input plane (2-D data): one colour scale per layer.
-    Outputs,
-    /// Each first-layer unit's incoming weights as an image: each scaled to its own largest weight.
-    InputWeights,
-}
-
 /// Draws every unit's map, and unit `focused` = (layer, unit), 0-based, large.
-pub fn draw(layers: &[UnitLayer], focused: (usize, usize), pictures: Pictures) {
+/// `version` names what is drawn: nothing happens when the grid already shows it.
+pub fn draw(layers: &[UnitLayer], focused: (usize, usize), pictures: Pictures, version: u64) {
     let grid = by_id::<Element>("neuron-grid");
+    let version = version.to_string();
+    if grid.get_attribute("data-version").as_deref() == Some(version.as_str()) {
+        return;
+    }
+    let _ = grid.set_attribute("data-version", &version);
     let shape: Vec<String> = layers.iter().map(|l| format!("{}:{}:{}", l.activation, l.width, l.maps.len())).collect();
     let shape = shape.join(",");
     if grid.get_attribute("data-shape").as_deref() != Some(shape.as_str()) {

@@ -71,6 +71,15 @@ impl ChartOptions {
     }
 }
 
+/// What the unit pictures show.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pictures {
+    /// Each unit's output over the input plane (2-D data): one colour scale per layer.
+    Outputs,
+    /// Each first-layer unit's incoming weights as an image: each scaled to its own largest weight.
+    InputWeights,
+}
+
 /// The worker's `Weights`: `sizes` = units per layer (input first), `units[l]` = the units of
 /// layer l drawn, `layers[l]` = the weights between them, [units[l+1].len(), units[l].len()].
 #[derive(Clone, Debug, PartialEq)]
@@ -101,8 +110,11 @@ pub struct App {
     pub diagram: Option<Diagram>,
     /// The link chosen for editing: (linear layer, to, from), true unit indices.
     pub weight_link: Option<(usize, usize, usize)>,
-    /// Square image data: the first layer's incoming weights, one image per unit.
-    pub input_weights: Option<Rc<UnitLayer>>,
+    /// The unit pictures last sent: each hidden unit's output over the plane, or the first
+    /// layer's incoming weights as images; `pictures_version` counts changes to them and to the
+    /// unit in focus (a frame redraws the pictures only when it moved on).
+    pub unit_pictures: Option<Rc<(Vec<UnitLayer>, Pictures)>>,
+    pub pictures_version: u64,
     /// The hidden unit drawn large (layer, unit), 0-based: the last one hovered or focused.
     pub focused_unit: (usize, usize),
     pub step: u64,
@@ -142,7 +154,8 @@ impl App {
             boundary: None,
             diagram: None,
             weight_link: None,
-            input_weights: None,
+            unit_pictures: None,
+            pictures_version: 0,
             focused_unit: (0, 0),
             step: 0,
             epoch: 0,

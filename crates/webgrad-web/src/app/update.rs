@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use webgrad_nn::Report;
 
-use super::state::{App, ChartOptions, Diagram, EPOCH_POINTS, MAX_RESTARTS, model_size_text};
+use super::state::{App, ChartOptions, Diagram, EPOCH_POINTS, MAX_RESTARTS, Pictures, model_size_text};
 use crate::loss_history::thin_epochs;
 use crate::protocol::*;
 
@@ -253,6 +253,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::PlaneClick { x, y, width, height, target } => plane::click(app, (x, y), (width, height), target, &mut out),
         Msg::FocusUnit { layer, unit } => {
             app.focused_unit = (layer, unit);
+            app.pictures_version = app.pictures_version.wrapping_add(1);
             out.push(Effect::Render);
         }
         Msg::Train | Msg::Step => {
@@ -388,17 +389,8 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
                 }
             }
         }
-        FromWorker::InputWeights(layer) => {
-            if app.input_weights.is_none() {
-                out.push(text("neurons-caption", INPUT_WEIGHTS_CAPTION));
-                out.push(hidden("neurons-figure", false));
-            }
-            if layer.maps.get(app.focused_unit.1).is_none() || app.focused_unit.0 != 0 {
-                app.focused_unit = (0, 0);
-            }
-            app.input_weights = Some(Rc::new(layer));
-            out.push(Effect::Render);
-        }
+        FromWorker::UnitMaps { layers } => unit_pictures(app, layers, UNIT_OUTPUTS_CAPTION, out),
+        FromWorker::InputWeights(layer) => unit_pictures(app, vec![layer], INPUT_WEIGHTS_CAPTION, out),
         FromWorker::PointAdded { point, train_rows } => plane::point_added(app, point, train_rows, out),
         FromWorker::Activations { layers } => {
             out.push(hidden("activations-figure", layers.is_empty()));
@@ -443,14 +435,6 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
                 app.samples_per_sec = samples_per_sec;
             }
             if let Some(b) = boundary {
-                let (had, has) = (app.boundary.as_ref().is_some_and(|b| !b.units.is_empty()), !b.units.is_empty());
-                if had != has {
-                    out.push(text("neurons-caption", UNIT_OUTPUTS_CAPTION));
-                    out.push(hidden("neurons-figure", !has));
-                }
-                if b.units.get(app.focused_unit.0).is_none_or(|l| l.maps.get(app.focused_unit.1).is_none()) {
-                    app.focused_unit = (0, 0);
-                }
                 app.boundary = Some(Rc::new(b));
             }
             let epochs = if epoch == 1 { "epoch" } else { "epochs" };
@@ -532,6 +516,22 @@ fn resumed(app: &mut App, epoch: u64, step: u64, out: &mut Vec<Effect>) {
         format!("Resumed from the checkpoint: {epoch} {epochs} done, step {step}. Press Train to continue."),
     ));
     out.push(text("announcer", format!("Resumed training after epoch {epoch}.")));
+    out.push(Effect::Render);
+}
+
+/// New unit pictures (`UnitMaps` or `InputWeights`): shown with their caption the first time,
+/// drawn at the next frame; the unit in focus stays if it still exists.
+fn unit_pictures(app: &mut App, layers: Vec<UnitLayer>, caption: &'static str, out: &mut Vec<Effect>) {
+    if app.unit_pictures.is_none() {
+        out.push(text("neurons-caption", caption));
+        out.push(hidden("neurons-figure", false));
+    }
+    if layers.get(app.focused_unit.0).is_none_or(|l| l.maps.get(app.focused_unit.1).is_none()) {
+        app.focused_unit = (0, 0);
+    }
+    let pictures = if caption == INPUT_WEIGHTS_CAPTION { Pictures::InputWeights } else { Pictures::Outputs };
+    app.unit_pictures = Some(Rc::new((layers, pictures)));
+    app.pictures_version = app.pictures_version.wrapping_add(1);
     out.push(Effect::Render);
 }
 
@@ -617,7 +617,7 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
     out.push(hidden("neurons-figure", true));
     out.push(hidden("activations-figure", true));
     app.boundary = None;
-    app.input_weights = None;
+    app.unit_pictures = None;
     app.diagram = None;
     app.weight_link = None;
     out.push(hidden("weight-edit", true));

@@ -72,7 +72,8 @@ pub struct Charts {
     scores: Vec<(u64, Option<f64>, f64)>,
     regression: bool,
     plane: Option<(Rc<Boundary>, Rc<DataSummary>)>,
-    input_weights: Option<Rc<UnitLayer>>,
+    unit_pictures: Option<Rc<(Vec<UnitLayer>, Pictures)>>,
+    pictures_version: u64,
     focused_unit: (usize, usize),
 }
 
@@ -91,7 +92,8 @@ impl Charts {
             scores: app.scores.clone(),
             regression: app.regression,
             plane,
-            input_weights: app.input_weights.clone(),
+            unit_pictures: app.unit_pictures.clone(),
+            pictures_version: app.pictures_version,
             focused_unit: app.focused_unit,
         }
     }
@@ -132,11 +134,8 @@ pub fn render(c: &Charts) {
     set_text("score-summary", &score_caption);
     if let Some((b, s)) = &c.plane {
         plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty(), c.options);
-        if !b.units.is_empty() {
-            neurons::draw(&b.units, c.focused_unit, Pictures::Outputs);
-        }
     }
-    if let Some(w) = &c.input_weights {
-        neurons::draw(std::slice::from_ref(w), c.focused_unit, Pictures::InputWeights);
+    if let Some(p) = &c.unit_pictures {
+        neurons::draw(&p.0, c.focused_unit, p.1, c.pictures_version);
     }
 }

@@ -51,7 +51,7 @@ impl TrainerState {
         if let Err(e) = linear.weight.assign(&weights) {
             return refuse(e.to_string());
         }
-        post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, data).await);
+        at_rest(&t.model, t.optimizer.step, t.cursor.epoch, data, post).await;
         if let Some(w) = diagram_weights(&t.model, true).await {
             post(w);
         }
@@ -66,7 +66,7 @@ impl TrainerState {
             Err(message) => return post(FromWorker::Error { message: format!("could not add the point: {message}") }),
         }
         if let (Some(t), Some(data)) = (&self.trainer, &self.data) {
-            post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, data).await);
+            at_rest(&t.model, t.optimizer.step, t.cursor.epoch, data, post).await;
         }
     }
 
@@ -136,7 +136,7 @@ impl TrainerState {
             (Ok(a), Ok(b)) => (a, b),
             (Err(err), _) | (_, Err(err)) => return post(FromWorker::Error { message: err.to_string() }),
         };
-        post(at_rest(&model, 0, 0, data).await);
+        at_rest(&model, 0, 0, data, post).await;
         post(FromWorker::Imported {
             name: name.into(),
             model: model.config.torch_expression(),

@@ -75,6 +75,9 @@ struct TrainerState {
     /// While training on the GPU: a checkpoint of the trainer read back at the start and after
     /// every epoch, from which the CPU continues if the GPU fails.
     last_good: Option<Vec<u8>>,
+    /// When the unit pictures, and the histograms and weight images, were last sent (ms).
+    unit_maps_at: f64,
+    histograms_at: f64,
 }
 
 type Post = dyn Fn(FromWorker);
@@ -204,18 +207,29 @@ impl TrainerState {
     ) -> (f64, bool) {
         let (Some(t), Some(data)) = (self.trainer.as_ref(), self.data.as_ref()) else { return (0.0, false) };
         let elapsed = (now_ms() - started).max(1e-3) / 1000.0;
+        let boundary = boundary(&t.model, data).await;
+        let extent = boundary.as_ref().map(|b| b.extent);
         post(FromWorker::Progress {
             step: t.optimizer.step,
             epoch: t.cursor.epoch,
             losses,
             // a slice too short to time (an epoch end after a few steps) tells no rate
             samples_per_sec: if elapsed >= 0.005 { samples as f64 / elapsed } else { 0.0 },
-            boundary: boundary(&t.model, data).await,
+            boundary,
         });
         if let Some(w) = diagram_weights(&t.model, finished_epoch).await {
             post(w);
         }
-        if finished_epoch {
+        // the pictures are many canvases for the page: sent at most every so often, and after
+        // the last epoch
+        let now = now_ms();
+        let last_epoch = self.experiment.as_ref().is_some_and(|e| t.cursor.epoch >= e.epochs as u64);
+        if now - self.unit_maps_at >= UNIT_MAPS_EVERY_MS || last_epoch {
+            self.unit_maps_at = now;
+            unit_maps(&t.model, data, extent).await.into_iter().for_each(|layers| post(FromWorker::UnitMaps { layers }));
+        }
+        if finished_epoch && (now - self.histograms_at >= HISTOGRAMS_EVERY_MS || last_epoch) {
+            self.histograms_at = now;
             input_weights(&t.model, &data.train).await.into_iter().for_each(post);
             activations(&t.model, &data.test).await.into_iter().for_each(post);
         }
@@ -291,9 +305,9 @@ impl TrainerState {
             summary: summary(&loaded),
             model: t.model.config.torch_expression(),
         });
-        post(at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &loaded).await);
-        input_weights(&t.model, &loaded.train).await.into_iter().for_each(post);
-        activations(&t.model, &loaded.test).await.into_iter().for_each(post);
+        at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &loaded, post).await;
+        // the weight images and histograms come after the first epoch (many canvases: the page
+        // opens faster without them)
         and_then(&t, &e);
         self.data = Some(loaded);
         self.experiment = Some(e);
@@ -535,6 +549,8 @@ pub async fn run() {
         epoch_loss: LossTally::default(),
         last_eval: None,
         last_good: None,
+        unit_maps_at: 0.0,
+        histograms_at: 0.0,
     };
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();

@@ -4,9 +4,14 @@
 use super::*;
 
 /// The progress of a model that has not trained since it was made, loaded or imported: where it
-/// stands and its boundary.
-pub(super) async fn at_rest(model: &Mlp, step: u64, epoch: u64, data: &Loaded) -> FromWorker {
-    FromWorker::Progress { step, epoch, losses: Vec::new(), samples_per_sec: 0.0, boundary: boundary(model, data).await }
+/// stands, its boundary and its unit pictures.
+pub(super) async fn at_rest(model: &Mlp, step: u64, epoch: u64, data: &Loaded, post: &Post) {
+    let boundary = boundary(model, data).await;
+    let extent = boundary.as_ref().map(|b| b.extent);
+    post(FromWorker::Progress { step, epoch, losses: Vec::new(), samples_per_sec: 0.0, boundary });
+    if let Some(layers) = unit_maps(model, data, extent).await {
+        post(FromWorker::UnitMaps { layers });
+    }
 }
 
 /// Model output over a grid spanning a plane's points (probability of class 1, or the value).
@@ -32,7 +37,7 @@ pub(super) async fn boundary(model: &Mlp, data: &Loaded) -> Option<Boundary> {
         })
     })?;
     let values = y.to_vec().await.ok()?;
-    Some(Boundary { size: n, extent, values, units: unit_maps(model, data, extent).await? })
+    Some(Boundary { size: n, extent, values })
 }
 
 /// The model's inputs at the centres of an n × n grid over `extent` (see `grid`): [n², inputs].
@@ -44,8 +49,13 @@ fn grid_inputs(model: &Mlp, data: &Loaded, extent: [f32; 4], n: usize) -> Option
     Tensor::from_slice(model.device(), &rows, &[n * n, rows.len() / (n * n)]).ok()
 }
 
-/// Each hidden unit's output over a `UNIT_MAP_SIZE`² grid of `extent` (see `UnitLayer`).
-async fn unit_maps(model: &Mlp, data: &Loaded, extent: [f32; 4]) -> Option<Vec<UnitLayer>> {
+/// Each hidden unit's output over a `UNIT_MAP_SIZE`² grid of a boundary's `extent` (None
+/// without a plane, a boundary or hidden layers).
+pub(super) async fn unit_maps(model: &Mlp, data: &Loaded, extent: Option<[f32; 4]>) -> Option<Vec<UnitLayer>> {
+    let extent = extent?;
+    if model.config.hidden.is_empty() {
+        return None;
+    }
     let n = UNIT_MAP_SIZE;
     let outputs = no_grad(|| Some(model.hidden_outputs(&grid_inputs(model, data, extent, n)?)))?;
     let mut layers = Vec::with_capacity(outputs.len());

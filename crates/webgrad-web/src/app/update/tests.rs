@@ -252,7 +252,7 @@ fn regenerate_draws_the_next_sample_and_keeps_the_model_seed() {
 #[test]
 fn a_click_on_the_plane_adds_a_point_where_it_lands() {
     let mut app = App::new(Experiment::defaults_for("spiral"), None);
-    let boundary = Boundary { size: 2, extent: [-1.0, 1.0, -1.0, 1.0], values: vec![0.5; 4], units: Vec::new() };
+    let boundary = Boundary { size: 2, extent: [-1.0, 1.0, -1.0, 1.0], values: vec![0.5; 4] };
     update(
         &mut app,
         Msg::Worker(FromWorker::Progress {
