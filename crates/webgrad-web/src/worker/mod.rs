@@ -220,18 +220,17 @@ impl TrainerState {
         if let Some(w) = diagram_weights(&t.model, finished_epoch).await {
             post(w);
         }
-        // the pictures are many canvases for the page: sent at most every so often, and after
-        // the last epoch
+        // the pictures are many canvases for the page: sent at most every so often while it
+        // runs, and whenever it stops (a Step, the last epoch; Pause sends them too)
         let now = now_ms();
-        let last_epoch = self.experiment.as_ref().is_some_and(|e| t.cursor.epoch >= e.epochs as u64);
-        if now - self.unit_maps_at >= UNIT_MAPS_EVERY_MS || last_epoch {
+        let stopping = !self.running || t.cursor.epoch as usize >= t.config.epochs;
+        if now - self.unit_maps_at >= UNIT_MAPS_EVERY_MS || stopping {
             self.unit_maps_at = now;
             unit_maps(&t.model, data, extent).await.into_iter().for_each(|layers| post(FromWorker::UnitMaps { layers }));
         }
-        if finished_epoch && (now - self.histograms_at >= HISTOGRAMS_EVERY_MS || last_epoch) {
+        if finished_epoch && (now - self.histograms_at >= HISTOGRAMS_EVERY_MS || stopping) {
             self.histograms_at = now;
-            input_weights(&t.model, &data.train).await.into_iter().for_each(post);
-            activations(&t.model, &data.test).await.into_iter().for_each(post);
+            epoch_pictures(&t.model, data, post).await;
         }
         if finished_epoch {
             let train_loss = std::mem::take(&mut self.epoch_loss).mean();
@@ -270,6 +269,18 @@ impl TrainerState {
             Ok(()) => (device, notice),
             Err(why) => (self.devices.cpu(), format!("{why}: training on the CPU (wasm SIMD) instead.")),
         }
+    }
+
+    /// The unit pictures, and once an epoch has finished the weight images and histograms, of
+    /// the model as it is now (on Pause: the throttled ones may be a little behind).
+    async fn pictures_now(&mut self, post: &Post) {
+        let (Some(t), Some(data)) = (self.trainer.as_ref(), self.data.as_ref()) else { return };
+        let extent = boundary(&t.model, data).await.map(|b| b.extent);
+        unit_maps(&t.model, data, extent).await.into_iter().for_each(|layers| post(FromWorker::UnitMaps { layers }));
+        if t.cursor.epoch > 0 {
+            epoch_pictures(&t.model, data, post).await;
+        }
+        (self.unit_maps_at, self.histograms_at) = (now_ms(), now_ms());
     }
 
     /// Starts or stops training, and tells the page.
@@ -606,7 +617,10 @@ pub async fn run() {
                 Ok(ToWorker::CancelLoad) => cancel.set(false),
                 Ok(ToWorker::Predict { ink, width, height }) => state.predict(&ink, width, height, &post).await,
                 Ok(ToWorker::Play) => state.set_running(true, &post),
-                Ok(ToWorker::Pause) => state.set_running(false, &post),
+                Ok(ToWorker::Pause) => {
+                    state.set_running(false, &post);
+                    state.pictures_now(&post).await;
+                }
                 Ok(ToWorker::Step) => {
                     state.train(f64::INFINITY, true, &post).await;
                 }

@@ -148,6 +148,13 @@ pub(super) async fn input_weights(model: &Mlp, data: &Dataset) -> Option<FromWor
     }))
 }
 
+/// What the page shows of a model after an epoch: the first layer's weights as images (square
+/// image data) and each hidden layer's outputs as a histogram.
+pub(super) async fn epoch_pictures(model: &Mlp, data: &Loaded, post: &Post) {
+    input_weights(model, &data.train).await.into_iter().for_each(post);
+    activations(model, &data.test).await.into_iter().for_each(post);
+}
+
 /// Test rows whose hidden outputs make the activation histograms.
 pub(super) const HISTOGRAM_ROWS: usize = 256;
 
