@@ -521,6 +521,22 @@ fn report_panics_to_the_page() {
     }));
 }
 
+
+/// Files picked on the page: parsed, then a fresh model on them, or the checkpoint that came
+/// with them resumed (a replacement worker).
+async fn files_arrived(state: &mut TrainerState, load: FileLoad, post: &Post, cancel: &Cancel) {
+    let FileLoad { files, mut experiment, checkpoint } = load;
+    let loaded = load_files(&files, &experiment, post, cancel).await;
+    if let Ok(l) = &loaded {
+        experiment.data = l.choice.clone();
+    }
+    match (checkpoint, loaded) {
+        (Some(bytes), Ok(l)) => state.resume_on(bytes, experiment, l, post).await,
+        (_, loaded) => {
+            state.handle_reset(experiment, loaded.map(Some), post).await;
+        }
+    }
+}
 /// The worker's main loop (never returns).
 pub async fn run() {
     report_panics_to_the_page();
@@ -568,17 +584,8 @@ pub async fn run() {
         for m in messages {
             let m = match m {
                 Inbox::Msg(m) => m,
-                Inbox::Files(FileLoad { files, mut experiment, checkpoint }) => {
-                    let loaded = load_files(&files, &experiment, &post, &cancel).await;
-                    if let Ok(l) = &loaded {
-                        experiment.data = l.choice.clone();
-                    }
-                    match (checkpoint, loaded) {
-                        (Some(bytes), Ok(l)) => state.resume_on(bytes, experiment, l, &post).await,
-                        (_, loaded) => {
-                            state.handle_reset(experiment, loaded.map(Some), &post).await;
-                        }
-                    }
+                Inbox::Files(load) => {
+                    files_arrived(&mut state, load, &post, &cancel).await;
                     continue;
                 }
             };
