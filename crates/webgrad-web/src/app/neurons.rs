@@ -30,9 +30,10 @@ pub fn draw(layers: &[UnitLayer], focused: (usize, usize), pictures: Pictures, v
     let Ok(canvases) = grid.query_selector_all("canvas.neuron") else { return };
     let mut index = 0;
     for (l, layer) in layers.iter().enumerate() {
+        let shared = layer_scale(&layer.maps);
         for (u, map) in layer.maps.iter().enumerate() {
             if let Some(canvas) = canvases.item(index).and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok()) {
-                blit(&canvas, &rgba(layer, map, pictures), layer.size);
+                blit(&canvas, &rgba(shared, map, pictures), layer.size);
                 let _ = canvas.class_list().toggle_with_force("flat", is_flat(map));
                 let _ = canvas.class_list().toggle_with_force("focused", (l, u) == focused);
             }
@@ -44,7 +45,7 @@ pub fn draw(layers: &[UnitLayer], focused: (usize, usize), pictures: Pictures, v
     let Some(map) = layer.maps.get(u) else { return };
     let large = by_id::<HtmlCanvasElement>("neuron-large");
     let _ = large.class_list().toggle_with_force("weights", pictures == Pictures::InputWeights);
-    blit(&large, &rgba(layer, map, pictures), layer.size);
+    blit(&large, &rgba(layer_scale(&layer.maps), map, pictures), layer.size);
     let what = match range(map) {
         _ if pictures == Pictures::InputWeights => match range(map) {
             Some((lo, hi)) => format!("has incoming weights from {lo:.3} to {hi:.3}"),
@@ -60,9 +61,11 @@ pub fn draw(layers: &[UnitLayer], focused: (usize, usize), pictures: Pictures, v
     set_text("neuron-caption", &format!("Layer {}, unit {} ({}) {what}.", l + 1, u + 1, layer.activation));
 }
 
-fn rgba(layer: &UnitLayer, map: &[f32], pictures: Pictures) -> Vec<u8> {
+/// A unit's picture: outputs on their layer's scale (`layer_scale`, computed once per layer),
+/// weight images each on its own.
+fn rgba(layer_scale: f32, map: &[f32], pictures: Pictures) -> Vec<u8> {
     let scale = match pictures {
-        Pictures::Outputs => layer_scale(&layer.maps),
+        Pictures::Outputs => layer_scale,
         Pictures::InputWeights => scale(map),
     };
     signed_rgba(map, scale)

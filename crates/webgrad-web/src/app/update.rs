@@ -389,8 +389,8 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
                 }
             }
         }
-        FromWorker::UnitMaps { layers } => unit_pictures(app, layers, UNIT_OUTPUTS_CAPTION, out),
-        FromWorker::InputWeights(layer) => unit_pictures(app, vec![layer], INPUT_WEIGHTS_CAPTION, out),
+        FromWorker::UnitMaps { layers } => unit_pictures(app, layers, Pictures::Outputs, out),
+        FromWorker::InputWeights(layer) => unit_pictures(app, vec![layer], Pictures::InputWeights, out),
         FromWorker::PointAdded { point, train_rows } => plane::point_added(app, point, train_rows, out),
         FromWorker::Activations { layers } => {
             out.push(hidden("activations-figure", layers.is_empty()));
@@ -521,15 +521,18 @@ fn resumed(app: &mut App, epoch: u64, step: u64, out: &mut Vec<Effect>) {
 
 /// New unit pictures (`UnitMaps` or `InputWeights`): shown with their caption the first time,
 /// drawn at the next frame; the unit in focus stays if it still exists.
-fn unit_pictures(app: &mut App, layers: Vec<UnitLayer>, caption: &'static str, out: &mut Vec<Effect>) {
+fn unit_pictures(app: &mut App, layers: Vec<UnitLayer>, pictures: Pictures, out: &mut Vec<Effect>) {
     if app.unit_pictures.is_none() {
+        let caption = match pictures {
+            Pictures::Outputs => UNIT_OUTPUTS_CAPTION,
+            Pictures::InputWeights => INPUT_WEIGHTS_CAPTION,
+        };
         out.push(text("neurons-caption", caption));
         out.push(hidden("neurons-figure", false));
     }
     if layers.get(app.focused_unit.0).is_none_or(|l| l.maps.get(app.focused_unit.1).is_none()) {
         app.focused_unit = (0, 0);
     }
-    let pictures = if caption == INPUT_WEIGHTS_CAPTION { Pictures::InputWeights } else { Pictures::Outputs };
     app.unit_pictures = Some(Rc::new((layers, pictures)));
     app.pictures_version = app.pictures_version.wrapping_add(1);
     out.push(Effect::Render);
