@@ -158,18 +158,33 @@ pub struct TrainArgs {
     /// Write a resumable checkpoint here after every epoch.
     #[arg(long)]
     pub checkpoint: Option<String>,
-    /// Resume from a checkpoint (its settings win; --epochs may extend the run).
+    /// Resume from a checkpoint (its settings win; --epochs may extend the run and --lr set a
+    /// new learning rate, e.g. after a divergence that --monitor kept the weights from before).
     #[arg(long)]
     pub resume: Option<String>,
     /// Write one JSON line per loss read: {"step","epoch","steps","accuracy","loss"} (the mean
     /// of `steps` steps ending at `step`, against standardised targets when a regression's
     /// targets are; "accuracy", of the rows as they were stepped on, for classification only).
+    /// With --monitor also "dead_fraction", "saturated_fraction", "grad_norm" and
+    /// "update_ratio": arrays with one entry per hidden layer (null where a figure does not
+    /// apply), over the monitor's window so far.
     #[arg(long)]
     pub log_json: Option<String>,
     /// Read the training loss (the mean of the last K steps, summed on the device) every K steps
     /// [default: 1 on cpu, 20 on wgpu]. The read does not stall the GPU.
     #[arg(long, value_name = "K")]
     pub loss_every: Option<usize>,
+    /// Health monitors per hidden layer, computed on the device: dead ReLU units, saturated
+    /// tanh/sigmoid units, gradient norm and update ratio, in the epoch table and in every
+    /// --log-json line, with alerts in words. A loss that turns NaN/inf is traced to the first
+    /// layer and operation that went non-finite, and the weights from before the step that broke
+    /// it are written to --checkpoint (if given) to go on from with a lower --lr.
+    #[arg(long)]
+    pub monitor: bool,
+    /// With --monitor: look at the gradients and update of one step in N (each such step costs
+    /// about half a step; units are counted at every step) [default: 20 on cpu, 50 on gpu]
+    #[arg(long, value_name = "N")]
+    pub monitor_every: Option<u32>,
     /// No progress bar.
     #[arg(long)]
     #[serde(skip)]
@@ -219,6 +234,7 @@ impl TrainArgs {
                 standardize: self.standardize || (!cli_norm && file.standardize),
                 minmax: self.minmax || (!cli_norm && file.minmax),
                 no_shuffle: self.no_shuffle || file.no_shuffle,
+                monitor: self.monitor || file.monitor,
                 quiet: self.quiet,
             } };
         }
@@ -254,7 +270,8 @@ impl TrainArgs {
             checkpoint,
             resume,
             log_json,
-            loss_every
+            loss_every,
+            monitor_every
         ))
     }
 }

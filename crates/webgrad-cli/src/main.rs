@@ -8,6 +8,7 @@ mod eval_cmd;
 mod gradcheck_cmd;
 mod report;
 mod train_cmd;
+mod watch;
 
 use std::process::ExitCode;
 

@@ -8,14 +8,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use webgrad_data::Dataset;
 use webgrad_nn::io::{self, ModelFile};
 use webgrad_nn::metrics::EarlyStopping;
+use webgrad_nn::monitor::PendingReading;
 use webgrad_nn::{
     ActivationName, Head, Init, LayerConfig, Loss, LossTally, Mlp, MlpConfig, Optimizer, OptimizerConfig, PendingLoss,
     Report, Schedule, TrainConfig, Trainer, checkpoint, evaluate_scaled,
 };
 
 use crate::args::TrainArgs;
-use crate::data;
-use crate::{CliResult, report};
+use crate::watch::{self, Watch, WindowEnd};
+use crate::{CliResult, data, report};
 
 fn parse_init(s: &str) -> CliResult<Init> {
     serde_json::from_value(serde_json::Value::String(s.into())).map_err(|_| {
@@ -131,6 +132,13 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
             if let Some(e) = a.epochs {
                 t.config.epochs = e;
             }
+            if let Some(lr) = a.lr {
+                // a new learning rate, e.g. a lower one after a divergence
+                let mut config = t.optimizer.config.clone();
+                config.set_lr(lr);
+                config.validate().map_err(|e| format!("--lr: {e}"))?;
+                t.optimizer.config = config;
+            }
             // the checkpoint's fitted statistics, not a new fit (nor this run's flags)
             if let Some(s) = &file.preprocessing.standardize {
                 s.apply(&mut loaded.train).map_err(|e| e.to_string())?;
@@ -152,13 +160,26 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
     Ok(Setup { trainer, model_file, loaded, dataset, batch })
 }
 
-/// What every epoch of a run uses: the flags, the loss-read interval and the JSON log.
+/// What every epoch of a run uses: the flags, the loss-read interval, the JSON log, and with
+/// `--monitor` the monitors (and the model's description, for the checkpoint a divergence writes).
 struct Epochs<'a> {
     args: &'a TrainArgs,
     batch: usize,
     steps_per_epoch: usize,
     loss_every: usize,
     log: Option<std::io::BufWriter<std::fs::File>>,
+    watch: Option<Watch>,
+    model_file: &'a ModelFile,
+}
+
+/// A line beside the progress bar (printed plainly when the bar is hidden: --quiet, or no
+/// terminal).
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        println!("{line}");
+    } else {
+        bar.println(line);
+    }
 }
 
 /// Trains the rest of epoch `epoch` with a progress bar, reading the loss every `loss_every`
@@ -182,27 +203,61 @@ fn train_epoch(
     // the reads so far this epoch; `pending` is the last read started, awaited only when the
     // next one starts, so the device never waits for it
     let (mut tally, mut since_read) = (LossTally::default(), 0usize);
-    let mut pending: Option<PendingLoss> = None;
+    // with the loss, the monitor's figures of the window so far when they go to the log
+    let mut pending: Option<(PendingLoss, Option<PendingReading>)> = None;
+    let hidden = trainer.model.config.hidden.len();
     loop {
-        let out = trainer.step(train).map_err(|e| e.to_string())?;
+        let out = match ep.watch.as_mut() {
+            Some(w) => w.monitor.step(trainer, train),
+            None => trainer.step(train),
+        }
+        .map_err(|e| e.to_string())?;
         since_read += 1;
         if since_read >= ep.loss_every || out.epoch_finished {
             since_read = 0;
-            let reads = [pending.replace(trainer.take_loss()), out.epoch_finished.then(|| pending.take()).flatten()];
-            for read in reads.into_iter().flatten() {
+            let started = (trainer.take_loss(), watch::peek(ep.watch.as_ref(), ep.log.is_some()));
+            let reads = [pending.replace(started), out.epoch_finished.then(|| pending.take()).flatten()];
+            for (read, figures) in reads.into_iter().flatten() {
                 let Some(s) = pollster::block_on(read.wait()).map_err(|err| lost(err, ep.args))? else { continue };
                 if !s.mean.is_finite() {
-                    return Err(format!(
+                    let plain = format!(
                         "training diverged by step {} (mean loss {} over the last {} steps); try a lower --lr",
                         s.last_step, s.mean, s.steps
-                    ));
+                    );
+                    return Err(match ep.watch.as_mut() {
+                        Some(w) => w.diverged(trainer, train, ep.args.checkpoint.as_deref(), ep.model_file, plain),
+                        None => plain,
+                    });
                 }
                 tally.add(&s);
                 if let Some(w) = ep.log.as_mut() {
                     let (step, steps, loss) = (s.last_step, s.steps, s.mean as f32);
                     let acc = s.accuracy.map_or(String::new(), |a| format!("\"accuracy\":{},", a as f32));
-                    writeln!(w, "{{\"step\":{step},\"epoch\":{},\"steps\":{steps},{acc}\"loss\":{loss}}}", epoch + 1)
-                        .map_err(|e| format!("--log-json: {e}"))?;
+                    let monitor = match (&ep.watch, figures) {
+                        (Some(_), Some(f)) => {
+                            watch::json_fields(Some(&pollster::block_on(f.wait()).map_err(|e| e.to_string())?), hidden)
+                        }
+                        (Some(_), None) => watch::json_fields(None, hidden),
+                        (None, _) => String::new(),
+                    };
+                    let epoch = epoch + 1;
+                    writeln!(
+                        w,
+                        "{{\"step\":{step},\"epoch\":{epoch},\"steps\":{steps},{acc}\"loss\":{loss}{monitor}}}"
+                    )
+                    .map_err(|e| format!("--log-json: {e}"))?;
+                }
+            }
+        }
+        if let Some(w) = ep.watch.as_mut().filter(|w| w.window_full(out.epoch_finished)) {
+            match w.end_window(trainer)? {
+                WindowEnd::Alerts(said) => said.into_iter().for_each(|line| say(&bar, format!("alert: {line}"))),
+                WindowEnd::NonFinite => {
+                    let plain = format!(
+                        "training diverged by step {}: a gradient norm or update ratio is not finite; try a lower --lr",
+                        trainer.optimizer.step
+                    );
+                    return Err(w.diverged(trainer, train, ep.args.checkpoint.as_deref(), ep.model_file, plain));
                 }
             }
         }
@@ -255,14 +310,19 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         None if on_cpu => 1,
         None => 20,
     };
-    let mut epochs = Epochs { args: &a, batch, steps_per_epoch, loss_every, log };
+    if a.monitor_every.is_some() && !a.monitor {
+        return Err("--monitor-every needs --monitor".into());
+    }
+    let watch = if a.monitor { Some(Watch::new(&trainer, a.monitor_every)?) } else { None };
+    let mut epochs = Epochs { args: &a, batch, steps_per_epoch, loss_every, log, watch, model_file: &model_file };
     let mut early = trainer.config.early_stopping_patience.map(|p| EarlyStopping::new(p, 0.0));
     let target = model_file.preprocessing.target_standardize.as_ref();
     if let Some(s) = target {
         println!("{}", report::target_scaling_line(s));
     }
+    let monitor_header = if a.monitor { "  monitor (per hidden layer, the epoch's last window)" } else { "" };
     println!(
-        "{:>5}  {:>10}  {:>9}  {:>10}  {:>9}  {:>10}  {:>7}",
+        "{:>5}  {:>10}  {:>9}  {:>10}  {:>9}  {:>10}  {:>7}{monitor_header}",
         "epoch", "train loss", "train acc", "test loss", "test acc", "samples/s", "time"
     );
     while (trainer.cursor.epoch as usize) < trainer.config.epochs {
@@ -275,8 +335,10 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
             Report::Regression(r) => format!("R² {:.3}", r.r2),
         };
         let train_acc = tally.accuracy().map_or("-".into(), |acc| format!("{:.2}%", 100.0 * acc));
+        let monitor =
+            epochs.watch.as_ref().map_or(String::new(), |w| format!("  {}", watch::table_cell(w.last.as_ref())));
         println!(
-            "{:>5}  {:>10.4}  {:>9}  {:>10.4}  {:>9}  {:>10.0}  {:>6.2}s",
+            "{:>5}  {:>10.4}  {:>9}  {:>10.4}  {:>9}  {:>10.0}  {:>6.2}s{monitor}",
             epoch + 1,
             tally.mean(),
             train_acc,

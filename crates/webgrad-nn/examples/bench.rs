@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p webgrad-nn --example bench -- [--repeat N] [--only SUBSTRING] [--kernel NAME]
-//!     [--backend cpu|wgpu] [--no-plan] [--data host|device]
+//!     [--backend cpu|wgpu] [--no-plan] [--data host|device] [--monitor-every N]
 //! ```
 //! `--repeat N` runs each workload N times and reports the median of the N values (each run's
 //! value is kept in the JSON line as `repeats`). `--only` keeps the workloads whose name contains
@@ -11,7 +11,8 @@
 //! without one). `--no-plan` runs the MNIST steps op by op instead of replaying a recorded step;
 //! `--data host|device` copies each MNIST batch from host memory, or gathers it from the training
 //! set kept on the device, whichever the device would prefer (`Trainer::set_resident_data`).
-//! The same workloads run in headless Chromium through `tests/bench_wasm.rs`.
+//! `--monitor-every N` makes the `mnist_mlp_b64_monitor` row look at one step in N (default: the
+//! monitor's default for the device: 20 on the CPU, 50 on a GPU). The same workloads run in headless Chromium through `tests/bench_wasm.rs`.
 
 #[cfg(not(target_arch = "wasm32"))]
 use {
@@ -44,11 +45,20 @@ struct Options {
     gpu: bool,
     planning: bool,
     resident: Option<bool>,
+    monitor_every: Option<u32>,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn options() -> Result<Options, String> {
-    let mut o = Options { repeat: 1, only: None, kernel: None, gpu: false, planning: true, resident: None };
+    let mut o = Options {
+        repeat: 1,
+        only: None,
+        kernel: None,
+        gpu: false,
+        planning: true,
+        resident: None,
+        monitor_every: None,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -64,6 +74,13 @@ fn options() -> Result<Options, String> {
                 }
             }
             "--no-plan" => o.planning = false,
+            "--monitor-every" => {
+                let every = value()?.parse().map_err(|e| format!("--monitor-every: {e}"))?;
+                if every == 0 {
+                    return Err("--monitor-every must be at least 1".into());
+                }
+                o.monitor_every = Some(every);
+            }
             "--data" => {
                 o.resident = match value()?.as_str() {
                     "host" => Some(false),
@@ -73,7 +90,8 @@ fn options() -> Result<Options, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown argument '{other}' (expected --repeat, --only, --kernel, --backend, --no-plan, --data)"
+                    "unknown argument '{other}' (expected --repeat, --only, --kernel, --backend, --no-plan, --data, \
+                     --monitor-every)"
                 ));
             }
         }
@@ -133,6 +151,11 @@ fn run() -> Result<(), String> {
             .map(|_| {
                 pollster::block_on(async {
                     match name.strip_prefix("mnist_mlp_b").and_then(|b| b.parse().ok()) {
+                        None if name == "mnist_mlp_b64_monitor"
+                            && let Some(every) = o.monitor_every =>
+                        {
+                            bench::mnist_mlp_monitored(&env, &train, 64, every).await
+                        }
                         Some(batch) if !o.planning || o.resident.is_some() => {
                             let how = bench::Stepping { planning: o.planning, resident: o.resident };
                             bench::mnist_mlp_with(&env, &train, batch, how).await

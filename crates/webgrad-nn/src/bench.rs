@@ -3,7 +3,8 @@
 //! (`tests/bench_wasm.rs`), so both places time exactly the same code:
 //!
 //! - MNIST MLP 784-128-64-10 (ReLU, softmax cross-entropy, Adam lr 1e-3 eps 1e-8) on a given
-//!   training set: one warm-up epoch, then samples/s as the median of epochs 2–4;
+//!   training set: one warm-up epoch, then samples/s as the median of epochs 2–4; and at batch
+//!   64 with the health monitors on, beside the same run without them (`_monitor`: the overhead);
 //! - the TensorFlow-Playground model 2-8-8-2 (tanh, batch 10) on the spiral set: steps/s;
 //! - matmul `[m, k] · [k, n]`: GFLOP/s.
 //!
@@ -18,6 +19,7 @@ use webgrad_data::Dataset;
 use crate::config::{ActivationName, Head, Init, LayerConfig, MlpConfig};
 use crate::loss::Loss;
 use crate::model::Mlp;
+use crate::monitor::{Monitor, MonitorConfig};
 use crate::optim::{Optimizer, OptimizerConfig};
 use crate::schedule::Schedule;
 use crate::train::{TrainConfig, Trainer};
@@ -237,6 +239,100 @@ pub async fn mnist_mlp_with(env: &BenchEnv<'_>, train: &Dataset, batch: usize, h
     })
 }
 
+/// The monitor's window in the MNIST row with monitoring, as `webgrad train --monitor` uses it:
+/// 100 steps (and an epoch's end), read back and checked at its end.
+pub const MONITOR_WINDOW: u64 = 100;
+
+/// One monitored step with the loss read back; at the end of a window (or an epoch) the
+/// monitor's figures are read too. Errors on a non-finite loss or figure.
+async fn monitored_step(t: &mut Trainer, m: &mut Monitor, data: &Dataset) -> Result<(f32, bool)> {
+    let out = m.step(t, data)?;
+    let loss = out.loss.item().await?;
+    if !loss.is_finite() {
+        return Err(Error::Config(format!("benchmark diverged at step {} (loss {loss})", t.optimizer.step)));
+    }
+    if m.steps_in_window() >= MONITOR_WINDOW || out.epoch_finished {
+        if let Some(read) = m.read()
+            && !read.wait().await?.is_finite()
+        {
+            return Err(Error::Config(format!("benchmark diverged by step {}", t.optimizer.step)));
+        }
+        m.end_window();
+    }
+    Ok((loss, out.epoch_finished))
+}
+
+/// [`mnist_mlp`] with the health monitors on (`monitor/`; the gradients and update of one step
+/// in `every` looked at (`MonitorConfig::for_device` in the suite), units counted at every step,
+/// windows of [`MONITOR_WINDOW`] steps), beside the same trainer without them. The two take turns
+/// every 25 steps through each epoch, so both see the same machine load; after one warm-up
+/// epoch each, 6 epochs each are timed. The row's value is the monitored samples/s (over those
+/// epochs); `overhead_pct` is the median over the epochs of how much longer the monitored one
+/// took (`cpu_overhead_pct`: the same in this thread's CPU time, where the platform tells).
+pub async fn mnist_mlp_monitored(env: &BenchEnv<'_>, train: &Dataset, batch: usize, every: u32) -> Result<BenchRow> {
+    const TURN: usize = 25;
+    let config = || mlp(train.d, &[128, 64], ActivationName::Relu, 10);
+    let mut plain = trainer(env, config(), batch)?;
+    let mut watched = trainer(env, config(), batch)?;
+    let mut m = Monitor::new(&watched.model, MonitorConfig { every, ..MonitorConfig::default() })?;
+    let cpu_now = || env.cpu_time.map_or(f64::NAN, |f| f());
+    // per timed epoch: [plain, monitored] wall and CPU seconds
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    let mut last_loss = f32::NAN;
+    for epoch in 0..7 {
+        let (mut w, mut c, mut done) = ([0.0f64; 2], [0.0f64; 2], [false; 2]);
+        while !(done[0] && done[1]) {
+            for which in 0..2 {
+                if done[which] {
+                    continue;
+                }
+                let (start, cpu_start) = ((env.now)(), cpu_now());
+                for _ in 0..TURN {
+                    let (loss, finished) = match which {
+                        0 => step(&mut plain, train).await?,
+                        _ => monitored_step(&mut watched, &mut m, train).await?,
+                    };
+                    last_loss = loss;
+                    if finished {
+                        done[which] = true;
+                        break;
+                    }
+                }
+                w[which] += (env.now)() - start;
+                c[which] += cpu_now() - cpu_start;
+            }
+        }
+        if epoch > 0 {
+            wall.push(w);
+            cpu.push(c);
+        }
+    }
+    let overhead =
+        |t: &[[f64; 2]]| round(100.0 * (median(&t.iter().map(|x| x[1] / x[0]).collect::<Vec<_>>()) - 1.0), 1);
+    let total = |t: &[[f64; 2]], i: usize| t.iter().map(|x| x[i]).sum::<f64>();
+    let epochs = wall.len() as f64;
+    let mut details = serde_json::Map::new();
+    details.insert("batch".into(), json!(batch));
+    details.insert("monitor_every".into(), json!(every));
+    details.insert("plain_samples_per_s".into(), json!(round(epochs * train.n as f64 / total(&wall, 0), 1)));
+    details.insert("overhead_pct".into(), json!(overhead(&wall)));
+    if env.cpu_time.is_some() {
+        details.insert("cpu_overhead_pct".into(), json!(overhead(&cpu)));
+    }
+    details.insert("last_loss".into(), json!(last_loss));
+    let secs = total(&wall, 1) / epochs;
+    Ok(BenchRow {
+        workload: format!("mnist_mlp_b{batch}_monitor"),
+        place: env.place.into(),
+        device: env.device.name(),
+        value: train.n as f64 / secs,
+        unit: "samples/s",
+        ms_per_step: Some(1e3 * secs / watched.steps_per_epoch(train.n) as f64),
+        load: (env.load)(),
+        details,
+    })
+}
+
 /// Runs `f` `reps` times and returns the seconds it took.
 async fn timed<F: AsyncFnMut() -> Result<()>>(env: &BenchEnv<'_>, reps: usize, mut f: F) -> Result<f64> {
     let start = (env.now)();
@@ -327,13 +423,23 @@ pub async fn matmul(env: &BenchEnv<'_>, m: usize, k: usize, n: usize) -> Result<
 }
 
 /// The suite's workloads, in the order they run.
-pub const WORKLOADS: [&str; 5] =
-    ["mnist_mlp_b64", "mnist_mlp_b256", "playground_2-8-8-2_b10", "matmul_1024x1024x1024", "matmul_64x784x128"];
+pub const WORKLOADS: [&str; 6] = [
+    "mnist_mlp_b64",
+    "mnist_mlp_b64_monitor",
+    "mnist_mlp_b256",
+    "playground_2-8-8-2_b10",
+    "matmul_1024x1024x1024",
+    "matmul_64x784x128",
+];
 
 /// Runs one workload of [`WORKLOADS`] by name (`mnist_train` is the bundled 8,000-image split).
 pub async fn run(env: &BenchEnv<'_>, mnist_train: &Dataset, workload: &str) -> Result<BenchRow> {
     match workload {
         "mnist_mlp_b64" => mnist_mlp(env, mnist_train, 64).await,
+        "mnist_mlp_b64_monitor" => {
+            let every = MonitorConfig::for_device(&env.device).every;
+            mnist_mlp_monitored(env, mnist_train, 64, every).await
+        }
         "mnist_mlp_b256" => mnist_mlp(env, mnist_train, 256).await,
         "playground_2-8-8-2_b10" => playground(env).await,
         "matmul_1024x1024x1024" => matmul(env, 1024, 1024, 1024).await,

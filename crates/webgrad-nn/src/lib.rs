@@ -9,10 +9,12 @@ pub mod io;
 pub mod loss;
 pub mod metrics;
 pub mod model;
+pub mod monitor;
 pub mod optim;
 mod plan;
 mod resident;
 pub mod schedule;
+mod snapshot;
 pub mod train;
 
 pub use backend_choice::BackendChoice;
@@ -20,8 +22,10 @@ pub use config::{ActivationName, Head, Init, LayerConfig, MlpConfig};
 pub use io::{ModelFile, Preprocessing};
 pub use loss::Loss;
 pub use model::{Linear, Mlp};
+pub use monitor::{Alert, Alerts, Divergence, Monitor, MonitorConfig, Reading};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerName};
 pub use schedule::{Schedule, SchedulePreset};
+pub use snapshot::Snapshot;
 pub use train::{
     Evaluation, LossSummary, LossTally, PendingLoss, Report, TrainConfig, Trainer, evaluate, evaluate_scaled,
 };

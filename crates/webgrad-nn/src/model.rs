@@ -40,6 +40,11 @@ impl Linear {
     }
 }
 
+/// The dropout seed of hidden layer `l` in a step whose seed is `step_seed`.
+pub(crate) fn layer_dropout_seed(step_seed: u32, l: usize) -> u32 {
+    step_seed.wrapping_add((l as u32).wrapping_mul(0x9E37_79B9))
+}
+
 pub struct Mlp {
     pub config: MlpConfig,
     pub layers: Vec<Linear>,
@@ -73,6 +78,19 @@ impl Mlp {
     /// loss). Dropout is active only when `train`; its mask for layer l is seeded by
     /// `dropout_seed` and l, so a step can be replayed exactly.
     pub fn forward(&self, x: &Tensor, train: bool, dropout_seed: u32) -> Tensor {
+        self.forward_keeping(x, train, dropout_seed, None)
+    }
+
+    /// [`Mlp::forward`], also pushing each hidden layer's output after its activation and
+    /// before dropout (`[n, width_l]`, detached: the same buffer, no graph) into `hidden`, when
+    /// given. The training step keeps them for the health monitors (`monitor.rs`).
+    pub fn forward_keeping(
+        &self,
+        x: &Tensor,
+        train: bool,
+        dropout_seed: u32,
+        mut hidden: Option<&mut Vec<Tensor>>,
+    ) -> Tensor {
         let mut h = x.clone();
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {
@@ -81,7 +99,10 @@ impl Mlp {
             } else {
                 let cfg = &self.config.hidden[l];
                 h = h.linear(&layer.weight, Some(&layer.bias), cfg.activation.to_core());
-                h = h.dropout(cfg.dropout, dropout_seed.wrapping_add((l as u32).wrapping_mul(0x9E37_79B9)), train);
+                if let Some(kept) = hidden.as_deref_mut() {
+                    kept.push(h.detach());
+                }
+                h = h.dropout(cfg.dropout, layer_dropout_seed(dropout_seed, l), train);
             }
         }
         h

@@ -32,6 +32,10 @@ pub(crate) struct Planned {
     pub targets: Tensor,
     /// the data loss (detached), rewritten by every replay
     pub loss: Tensor,
+    /// each hidden layer's output before dropout and each parameter's gradient (detached), as
+    /// `Trainer::last_hidden` / `last_grads` expose them; rewritten by every replay
+    pub hidden: Vec<Tensor>,
+    pub grads: Vec<Option<Tensor>>,
     key: Key,
 }
 
@@ -95,14 +99,21 @@ impl Plans {
 
     /// Keeps a new recording (made with the trainer in the state it has now, after the step),
     /// dropping plans that no longer fit anything and the oldest beyond `KEEP`.
-    pub fn insert(&mut self, plan: Box<dyn StepPlan>, io: (Tensor, Tensor, Tensor), state: Recorded<'_>) {
+    pub fn insert(
+        &mut self,
+        plan: Box<dyn StepPlan>,
+        io: (Tensor, Tensor, Tensor),
+        kept: (Vec<Tensor>, Vec<Option<Tensor>>),
+        state: Recorded<'_>,
+    ) {
         let Recorded { len, d, config, model, opt } = state;
         self.0.retain(|p| p.key.d == d && p.key.buffers.iter().copied().eq(buffers(model, opt)));
         if self.0.len() >= KEEP {
             self.0.remove(0);
         }
         let (x, targets, loss) = io;
-        self.0.push(Planned { plan, x, targets, loss, key: Key::new(len, d, config, model, opt) });
+        let (hidden, grads) = kept;
+        self.0.push(Planned { plan, x, targets, loss, hidden, grads, key: Key::new(len, d, config, model, opt) });
     }
 }
 

@@ -19,6 +19,7 @@ use crate::config::{Head, MlpConfig};
 use crate::loss::{self, Loss};
 use crate::metrics::{self, ClassificationReport, RegressionReport};
 use crate::model::Mlp;
+use crate::monitor::Activity;
 use crate::optim::Optimizer;
 use crate::plan::{Plans, Recorded};
 use crate::resident::Resident;
@@ -171,6 +172,11 @@ pub struct Trainer {
     resident: Option<Resident>,
     /// `set_resident_data`: `None` lets the device decide
     resident_choice: Option<bool>,
+    /// the last step's hidden outputs and gradients (see `last_hidden`, `last_grads`)
+    last_hidden: Vec<Tensor>,
+    last_grads: Vec<Option<Tensor>>,
+    /// unit sums the health monitor gave, which every step adds its hidden outputs to
+    activity: Option<Rc<Activity>>,
 }
 
 /// Checks that a dataset fits a model: feature count, and targets that match the head.
@@ -222,7 +228,71 @@ impl Trainer {
             unread: (0, 0),
             resident: None,
             resident_choice: None,
+            last_hidden: Vec::new(),
+            last_grads: Vec::new(),
+            activity: None,
         })
+    }
+
+    /// The unit sums each step adds to (see `monitor/activity.rs`), or none. Recorded plans are
+    /// dropped, so the next step records with (or without) them.
+    pub(crate) fn set_activity(&mut self, activity: Option<Rc<Activity>>) {
+        self.activity = activity;
+        self.plans = Plans::default();
+    }
+
+    pub(crate) fn activity(&self) -> Option<&Rc<Activity>> {
+        self.activity.as_ref()
+    }
+
+    /// Each hidden layer's output in the last step, after its activation and before dropout:
+    /// `[rows, width_l]` per hidden layer, computed with the weights from before that step.
+    /// Empty before the first step. The next step rewrites these buffers (a replayed plan) or
+    /// makes new ones: use them before stepping again.
+    pub fn last_hidden(&self) -> &[Tensor] {
+        &self.last_hidden
+    }
+
+    /// The gradient of the last step's loss (with its L1/L2 penalties, before clipping) for
+    /// each parameter, in `Mlp::parameters` order (`None` where none reached it). Like
+    /// [`Trainer::last_hidden`], valid until the next step.
+    pub fn last_grads(&self) -> &[Option<Tensor>] {
+        &self.last_grads
+    }
+
+    /// The dropout seed of the next step (a pure function of the seed and the step count).
+    pub(crate) fn next_dropout_seed(&self) -> u32 {
+        rng::hash_u32((self.config.seed as u32) ^ rng::hash_u32(self.optimizer.step as u32))
+    }
+
+    /// Forgets the steps summed for `take_loss` (after the state was rolled back).
+    pub(crate) fn reset_loss_sum(&mut self) {
+        if let Some((sum, hits)) = &self.loss_sum {
+            sum.device().write(sum.buffer(), &[0.0]);
+            hits.device().write(hits.buffer(), &[0.0]);
+        }
+        self.unread = (0, 0);
+    }
+
+    /// The rows the next step will train on, gathered from `data` on the host into `x`
+    /// ([rows, d]), `labels` and `values` (as `Dataset::gather_batch`); returns the row count.
+    pub(crate) fn gather_next(
+        &mut self,
+        data: &Dataset,
+        x: &mut Vec<f32>,
+        labels: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) -> Result<usize> {
+        let cfg = &self.config;
+        if self.batcher.as_ref().is_none_or(|b| b.n() != data.n) {
+            self.batcher = Some(Batcher::new(data.n, cfg.batch_size, cfg.shuffle, false, cfg.seed)?);
+        }
+        let batcher = self.batcher.as_mut().expect("set above");
+        let indices = batcher.batch(self.cursor).ok_or_else(|| {
+            Error::Config(format!("cursor {:?} is past the end of an epoch of {}", self.cursor, data.name))
+        })?;
+        data.gather_batch(indices, x, labels, values);
+        Ok(indices.len())
     }
 
     /// Starts reading the mean loss of the steps since the last call, and restarts the sum at
@@ -349,7 +419,7 @@ impl Trainer {
             }
         };
         let epoch_finished = next.epoch != self.cursor.epoch;
-        let dropout_seed = rng::hash_u32((self.config.seed as u32) ^ rng::hash_u32(self.optimizer.step as u32));
+        let dropout_seed = self.next_dropout_seed();
         let loss_sum = self.loss_sum();
         let loss = match self.plans.find(len, data.d, &self.config, &self.model, &self.optimizer) {
             Some(planned) => {
@@ -366,6 +436,9 @@ impl Trainer {
                 let hyper = StepHyper { lr: self.optimizer.current_lr(), step: self.optimizer.step + 1 };
                 planned.plan.replay(hyper, dropout_seed);
                 self.optimizer.step += 1;
+                // the same buffers, rewritten by the replay (clone_from: no allocation)
+                self.last_hidden.clone_from(&planned.hidden);
+                self.last_grads.clone_from(&planned.grads);
                 planned.loss.clone()
             }
             None => self.step_op_by_op(len, data.d, dropout_seed, &loss_sum)?,
@@ -393,7 +466,8 @@ impl Trainer {
         let (x, targets, loss) = ran?;
         if let Some(plan) = plan {
             let state = Recorded { len, d, config: &self.config, model: &self.model, opt: &self.optimizer };
-            self.plans.insert(plan, (x, targets, loss.clone()), state);
+            let kept = (self.last_hidden.clone(), self.last_grads.clone());
+            self.plans.insert(plan, (x, targets, loss.clone()), kept, state);
         }
         Ok(loss)
     }
@@ -416,7 +490,13 @@ impl Trainer {
             }
             None => (Tensor::from_slice(&device, &self.x, &[len, d])?, None),
         };
-        let out = self.model.forward(&x, true, dropout_seed);
+        let mut hidden = Vec::with_capacity(self.model.config.hidden.len());
+        let out = self.model.forward_keeping(&x, true, dropout_seed, Some(&mut hidden));
+        self.last_hidden = hidden;
+        if let Some(activity) = &self.activity {
+            // inside the recording: a replay adds again
+            activity.add(&self.last_hidden);
+        }
         let targets = match gathered {
             Some(targets) => targets,
             None => targets(&out, cfg.loss, &self.labels, &self.values)?,
@@ -430,7 +510,9 @@ impl Trainer {
         }
         self.model.zero_grad();
         total.backward();
-        self.optimizer.step(&self.model.parameters());
+        let params = self.model.parameters();
+        self.last_grads = params.iter().map(|p| p.grad().map(|g| g.detach())).collect();
+        self.optimizer.step(&params);
         Ok((x, targets, data_loss.detach()))
     }
 }
@@ -454,7 +536,7 @@ fn loss_of(out: &Tensor, loss: Loss, targets: &Tensor) -> Tensor {
 }
 
 /// The data loss of model outputs against a batch's labels (classification) or values.
-fn batch_loss(out: &Tensor, loss: Loss, labels: &[u32], values: &[f32]) -> Result<Tensor> {
+pub(crate) fn batch_loss(out: &Tensor, loss: Loss, labels: &[u32], values: &[f32]) -> Result<Tensor> {
     if loss == Loss::BceWithLogits {
         let t: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
         return Ok(loss_of(out, loss, &targets(out, loss, labels, &t)?));

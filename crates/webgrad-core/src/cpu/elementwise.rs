@@ -182,6 +182,7 @@ pub fn unary_slice(op: UnaryOp, x: &[f32], out: &mut [f32]) {
             out.iter_mut().zip(x).for_each(|(o, &v)| *o = relu(v));
         }
         UnaryOp::Affine(a, b) => out.iter_mut().zip(x).for_each(|(o, &v)| *o = a * v + b),
+        UnaryOp::Abs => out.iter_mut().zip(x).for_each(|(o, &v)| *o = v.abs()),
         _ => out.iter_mut().zip(x).for_each(|(o, &v)| *o = unary(op, v)),
     }
 }

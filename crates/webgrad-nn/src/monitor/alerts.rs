@@ -1,0 +1,135 @@
+//! Readings in words: each alert names the layer, the step since which its condition holds and a
+//! likely remedy, and is said once when the condition begins (again only after it has cleared).
+//!
+//! The thresholds, and why:
+//! - more than half of a ReLU layer's units dead, or of a tanh/sigmoid layer's units saturated:
+//!   such a layer passes (almost) no gradient through most of its units, so most of it has
+//!   stopped learning;
+//! - a gradient norm above [`EXPLODING_GRAD`] (100): with a mean loss over the batch, inputs
+//!   on a unit scale and Glorot/He initialisation, layer gradient norms are about 0.01–10; a
+//!   hundred means activations or weights have grown far out of that range;
+//! - a hidden layer's gradient norm under [`VANISHING_GRAD`] (1/1,000) of the largest layer's:
+//!   the gradient fades on its way back to the first layers, which then barely learn;
+//! - an update ratio ‖Δw‖/‖w‖ above [`LARGE_UPDATE`] (0.1) or below [`TINY_UPDATE`] (1e-6): a
+//!   healthy step changes a layer by about 0.1 % (1e-3); 10 % a step overshoots, 1e-6 barely
+//!   moves.
+//!
+//! Gradient and update alerts are not given for a layer whose units are mostly dead or
+//! saturated: that alert already says why.
+
+use serde::{Deserialize, Serialize};
+
+use super::Reading;
+use super::diagnose::grouped;
+
+/// Above this fraction of dead ReLU units a layer gets an alert.
+pub const DEAD_UNITS: f64 = 0.5;
+/// Above this fraction of saturated tanh/sigmoid units a layer gets an alert.
+pub const SATURATED_UNITS: f64 = 0.5;
+/// A layer gradient norm above this is exploding.
+pub const EXPLODING_GRAD: f64 = 100.0;
+/// A hidden layer's gradient norm below this fraction of the largest layer's is vanishing.
+pub const VANISHING_GRAD: f64 = 1e-3;
+/// An update ratio above this is too large a step.
+pub const LARGE_UPDATE: f64 = 0.1;
+/// An update ratio below this is too small a step.
+pub const TINY_UPDATE: f64 = 1e-6;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AlertKind {
+    DeadUnits,
+    SaturatedUnits,
+    ExplodingGradient,
+    VanishingGradient,
+    LargeUpdates,
+    TinyUpdates,
+}
+
+/// One alert: its condition began in the window whose first step is `since_step`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub kind: AlertKind,
+    /// the linear layer, from 0: hidden layers first, the output layer last
+    pub layer: usize,
+    pub since_step: u64,
+    /// e.g. "layer 2: 85 % of ReLU units output 0 on every sample since step 1,201 — try a
+    /// lower learning rate or leaky ReLU"
+    pub message: String,
+}
+
+/// The conditions that hold now, so that each alert is said once per onset.
+#[derive(Clone, Debug, Default)]
+pub struct Alerts {
+    active: Vec<(AlertKind, usize)>,
+}
+
+fn percent(f: f64) -> String {
+    format!("{:.0} %", 100.0 * f)
+}
+
+/// Each condition that holds for layer `l` of `r`: its kind, what it is, and the remedy.
+fn conditions(r: &Reading, l: usize, lr: f64) -> Vec<(AlertKind, String, String)> {
+    let x = &r.layers[l];
+    let hidden = l + 1 < r.layers.len();
+    let mut out = Vec::new();
+    let act = x.activation.map_or("", |a| a.name());
+    if let Some(f) = x.dead_fraction.filter(|&f| f > DEAD_UNITS) {
+        let what = format!("{} of ReLU units output 0 on every sample", percent(f));
+        out.push((AlertKind::DeadUnits, what, "try a lower learning rate or leaky ReLU".into()));
+    }
+    if let Some(f) = x.saturated_fraction.filter(|&f| f > SATURATED_UNITS) {
+        let what = format!("{} of {act} units are saturated (|pre-activation| ≥ 3 on every sample)", percent(f));
+        let remedy = "try a lower learning rate, normalised inputs or a smaller initialisation";
+        out.push((AlertKind::SaturatedUnits, what, remedy.into()));
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    let largest = r.layers.iter().map(|l| l.grad_norm).filter(|g| g.is_finite()).fold(0.0, f64::max);
+    let g = x.grad_norm;
+    if g > EXPLODING_GRAD {
+        let what = format!("the gradient norm is {g:.1e} (above {EXPLODING_GRAD})");
+        let remedy = format!("the steps are blowing up: try a lower learning rate (now {lr}) or gradient clipping");
+        out.push((AlertKind::ExplodingGradient, what, remedy));
+    } else if hidden && largest > 0.0 && g < VANISHING_GRAD * largest {
+        let what = format!("the gradient norm {g:.1e} is under 1/1,000 of the largest layer's ({largest:.1e})");
+        let remedy = "the gradient vanishes on its way back: try ReLU, He initialisation or fewer layers";
+        out.push((AlertKind::VanishingGradient, what, remedy.into()));
+    }
+    let u = x.update_ratio;
+    if u > LARGE_UPDATE {
+        let what = format!("each step changes the weights by {} of their size (about 0.1 % is typical)", percent(u));
+        out.push((AlertKind::LargeUpdates, what, format!("try a lower learning rate (now {lr})")));
+    } else if u < TINY_UPDATE {
+        let what = format!("each step changes the weights by only {u:.1e} of their size");
+        out.push((
+            AlertKind::TinyUpdates,
+            what,
+            format!("training has nearly stopped: try a higher learning rate (now {lr})"),
+        ));
+    }
+    out
+}
+
+impl Alerts {
+    /// The alerts whose condition holds in `r` (a window's reading) but did not in the last
+    /// reading given; `lr` is the learning rate now, for the remedies.
+    pub fn update(&mut self, r: &Reading, lr: f64) -> Vec<Alert> {
+        let hidden = r.layers.len().saturating_sub(1);
+        let mut now = Vec::new();
+        let mut new = Vec::new();
+        for l in 0..r.layers.len() {
+            let name = if l < hidden { format!("layer {}", l + 1) } else { "output layer".into() };
+            for (kind, what, remedy) in conditions(r, l, lr) {
+                now.push((kind, l));
+                if !self.active.contains(&(kind, l)) {
+                    let since = grouped(r.first_step);
+                    let message = format!("{name}: {what} since step {since} — {remedy}");
+                    new.push(Alert { kind, layer: l, since_step: r.first_step, message });
+                }
+            }
+        }
+        self.active = now;
+        new
+    }
+}
