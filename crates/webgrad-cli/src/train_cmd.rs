@@ -47,7 +47,7 @@ fn new_trainer(a: &TrainArgs, loaded: &data::Loaded, steps_per_epoch: usize) -> 
     }
     let batch_size = a.batch.unwrap_or(64);
     // before anything is allocated: a model or batch that does not fit is one sentence
-    config.check_training(batch_size, opt_config.rule().state_slots(), &loaded.train)?;
+    config.check_training(batch_size, opt_config.rule().state_slots(), a.monitor, &loaded.train)?;
     config.check_device(&device, batch_size).map_err(|e| format!("{e} (use --backend cpu to train on the CPU)"))?;
     let seed = a.seed.unwrap_or(1);
     let model = Mlp::new(&device, config, seed).map_err(|e| e.to_string())?;

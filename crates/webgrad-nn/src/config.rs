@@ -182,8 +182,15 @@ impl MlpConfig {
 
     /// Checks that training this model on `train` at `batch` fits: the batch is no larger than
     /// the training rows, and the weights, their gradients, `state_slots` optimizer slots, a
-    /// batch's activations and the data set fit the memory budget.
-    pub fn check_training(&self, batch: usize, state_slots: usize, train: &Dataset) -> Result<(), String> {
+    /// batch's activations, the health monitor's copies when `monitored`
+    /// ([`MlpConfig::monitor_memory_bytes`]) and the data set fit the memory budget.
+    pub fn check_training(
+        &self,
+        batch: usize,
+        state_slots: usize,
+        monitored: bool,
+        train: &Dataset,
+    ) -> Result<(), String> {
         self.validate()?;
         if batch == 0 {
             return Err("the batch size must be at least 1".into());
@@ -191,7 +198,8 @@ impl MlpConfig {
         if batch > train.n {
             return Err(format!("batch size {batch} is larger than the {} training rows", train.n));
         }
-        let step = self.training_memory_bytes(batch, state_slots);
+        let monitor = if monitored { self.monitor_memory_bytes(batch, state_slots) } else { 0 };
+        let step = budget::sum(&[self.training_memory_bytes(batch, state_slots), monitor]);
         let data = budget::product(&[4, train.n as u64, train.d as u64]);
         budget::check(
             "training",
@@ -266,6 +274,17 @@ impl MlpConfig {
         budget::product(&[4, budget::sum(&[params, budget::product(&[2, batch as u64, per_sample])])])
     }
 
+    /// The f32 bytes the health monitor (`crate::monitor`) adds to training: the trainer's
+    /// state (weights and `state_slots` optimizer slots) kept at the start of each of the last
+    /// [`KEPT`](crate::monitor::KEPT) windows, one copy of the weights at a sampled step, and
+    /// its unit sums, `batch` rows of every hidden layer. Saturating.
+    pub fn monitor_memory_bytes(&self, batch: usize, state_slots: usize) -> u64 {
+        let copies = crate::monitor::KEPT as u64 * (1 + state_slots as u64) + 1;
+        let widths = budget::sum(&self.hidden.iter().map(|l| l.width as u64).collect::<Vec<_>>());
+        let units = budget::product(&[batch as u64, widths]);
+        budget::product(&[4, budget::sum(&[budget::product(&[self.parameter_count_u64(), copies]), units])])
+    }
+
     /// The `torch.nn.Sequential` this model equals, module by module, e.g.
     /// `["Linear(784, 128)", "ReLU()", "Linear(128, 10)"]`.
     pub fn torch_modules(&self) -> Vec<String> {
@@ -312,6 +331,8 @@ mod tests {
         assert_eq!(cfg.training_memory_bytes(64, 2), 4 * (4 * 109_386 + 2 * 64 * 1060));
         assert!(cfg.training_memory_bytes(256, 2) > cfg.training_memory_bytes(64, 2));
         assert_eq!(cfg.training_memory_bytes(1, 0), 4 * (2 * 109_386 + 2 * 1060));
+        // the monitor: 2 kept states of weights + 2 slots, one weight copy, 64 rows of 192 units
+        assert_eq!(cfg.monitor_memory_bytes(64, 2), 4 * (7 * 109_386 + 64 * 192));
     }
 
     #[test]

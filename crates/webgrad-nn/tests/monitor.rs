@@ -143,6 +143,34 @@ fn recovering_a_healthy_run_changes_nothing() {
     });
 }
 
+/// After an edit outside `Monitor::step` (here a learning rate of 0, which no replay from the
+/// states kept before it would use) `forget` drops those states: a recovery first has nothing to
+/// go back to, and after one more step goes back only to the state after the edit.
+#[test]
+fn forget_drops_the_states_kept_before_an_edit() {
+    pollster::block_on(async {
+        let device = webgrad_core::cpu();
+        let (mut t, data) = monitor_case::diverging(&device);
+        let mut m = Monitor::new(&t.model, MonitorConfig::default()).unwrap();
+        for _ in 0..3 {
+            m.step(&mut t, &data).unwrap();
+        }
+        t.optimizer.config.set_lr(0.0);
+        m.forget();
+        assert!(m.recover(&mut t, &data).await.is_err(), "no state kept since the edit");
+        let edited = state(&t).await;
+        m.step(&mut t, &data).unwrap();
+        assert_eq!(m.recover(&mut t, &data).await.unwrap(), None);
+        assert_eq!(t.optimizer.step, 4, "replayed from the state after the edit");
+        // a step at learning rate 0 leaves the weights as the edit left them (a replay from a
+        // state kept before the edit would have put back earlier weights)
+        let weights = |s: Vec<(String, Vec<u32>)>| -> Vec<_> {
+            s.into_iter().filter(|(n, _)| !n.starts_with("optim") && !n.starts_with("step")).collect()
+        };
+        assert_same_state(&weights(state(&t).await), &weights(edited), "the weights after the edit");
+    });
+}
+
 fn reading(first_step: u64, layers: Vec<LayerReading>) -> Reading {
     Reading { first_step, last_step: first_step + 99, sampled_steps: 100, samples: 6400, layers }
 }
@@ -167,7 +195,11 @@ fn alerts_name_the_layer_the_step_and_a_remedy_once_per_onset() {
     assert_eq!((said[0].kind, said[0].layer, said[0].since_step), (AlertKind::DeadUnits, 0, 1201));
     assert!(alerts.update(&dead(1301), 5.0).is_empty(), "said again while it holds");
     assert!(alerts.update(&healthy(1401), 5.0).is_empty());
-    assert_eq!(alerts.update(&dead(1501), 5.0)[0].since_step, 1501, "a new onset is said again");
+    assert!(alerts.update(&dead(1501), 5.0).is_empty(), "one healthy window between does not clear it");
+    for first in [1601, 1701, 1801] {
+        assert!(alerts.update(&healthy(first), 5.0).is_empty());
+    }
+    assert_eq!(alerts.update(&dead(1901), 5.0)[0].since_step, 1901, "a new onset is said again");
 
     let mut alerts = Alerts::default();
     let wild = reading(1, vec![layer(relu, Some(0.0), 250.0, 0.3), layer(None, None, 1e-6, 1e-8)]);
@@ -177,6 +209,13 @@ fn alerts_name_the_layer_the_step_and_a_remedy_once_per_onset() {
         [(AlertKind::ExplodingGradient, 0), (AlertKind::LargeUpdates, 0), (AlertKind::TinyUpdates, 1)],
         "the output layer is not a hidden layer: no vanishing-gradient alert"
     );
+    // layer 2 dead: layer 1 gets no gradient through it, which its alert explains
+    let blocked = reading(
+        1,
+        vec![layer(relu, Some(0.0), 0.0, 0.0), layer(relu, Some(0.95), 0.0, 0.0), layer(None, None, 0.3, 1e-3)],
+    );
+    let said: Vec<_> = Alerts::default().update(&blocked, 5.0).into_iter().map(|a| (a.kind, a.layer)).collect();
+    assert_eq!(said, [(AlertKind::DeadUnits, 1)]);
     let vanishing = reading(1, vec![layer(relu, Some(0.0), 1e-5, 1e-3), layer(None, None, 1.0, 1e-3)]);
     let said = Alerts::default().update(&vanishing, 0.01);
     assert_eq!(said.len(), 1);

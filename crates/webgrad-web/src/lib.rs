@@ -16,6 +16,7 @@ pub(crate) use browser_only;
 pub mod app;
 pub mod diagram_units;
 pub mod experiment;
+pub mod health_history;
 pub mod loss_history;
 pub mod protocol;
 

@@ -330,9 +330,6 @@ pub enum FromWorker {
         model: String,
         layers: Vec<HiddenLayer>,
     },
-    /// The network diagram: `sizes` = units per layer (input first); `units[l]` = the units of
-    /// layer l it shows (at most `DIAGRAM_MAX_UNITS`); `layers[l]` = the weights between the shown
-    /// units, [units[l+1].len(), units[l].len()] row-major.
     /// What each hidden unit of a plane's model computes over the boundary's extent (see
     /// `UnitLayer`): with the boundary when the model is at rest, and at most every
     /// `UNIT_MAPS_EVERY_MS` while it trains.
@@ -353,6 +350,9 @@ pub enum FromWorker {
     Activations {
         layers: Vec<LayerHistogram>,
     },
+    /// The network diagram: `sizes` = units per layer (input first); `units[l]` = the units of
+    /// layer l it shows (at most `DIAGRAM_MAX_UNITS`); `layers[l]` = the weights between the shown
+    /// units, [units[l+1].len(), units[l].len()] row-major.
     Weights {
         sizes: Vec<usize>,
         units: Vec<Vec<usize>>,
@@ -379,6 +379,21 @@ pub enum FromWorker {
     /// Class probabilities for the last drawing, in class order.
     Prediction {
         probabilities: Vec<(String, f32)>,
+    },
+    /// The health monitors of one window of steps (`worker::health`): per linear layer, its
+    /// dead or saturated units, gradient norm and update ratio; and the alerts, in words, that
+    /// began with it.
+    Health {
+        reading: webgrad_nn::Reading,
+        alerts: Vec<String>,
+    },
+    /// The loss turned non-finite: training stopped and went back to the weights from before the
+    /// step that broke it, now at optimizer `step` in `epoch`; `message` names the layer and
+    /// operation and says what to do.
+    RolledBack {
+        step: u64,
+        epoch: u64,
+        message: String,
     },
     /// Something went wrong; what was loaded or trained is kept.
     Error {

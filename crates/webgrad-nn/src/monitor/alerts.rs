@@ -1,5 +1,7 @@
 //! Readings in words: each alert names the layer, the step since which its condition holds and a
-//! likely remedy, and is said once when the condition begins (again only after it has cleared).
+//! likely remedy, and is said once when the condition begins (again only after it has cleared:
+//! been absent from [`CLEAR_AFTER`] readings in a row, so that a figure that hovers about its
+//! threshold is not said every other window).
 //!
 //! The thresholds, and why:
 //! - more than half of a ReLU layer's units dead, or of a tanh/sigmoid layer's units saturated:
@@ -15,7 +17,9 @@
 //!   moves.
 //!
 //! Gradient and update alerts are not given for a layer whose units are mostly dead or
-//! saturated: that alert already says why.
+//! saturated: that alert already says why. Nor are vanishing-gradient and tiny-update alerts for
+//! the layers before such a layer: the gradient reaches them through its units, which pass
+//! (almost) none, and the alert on that layer names the cause.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +38,8 @@ pub const VANISHING_GRAD: f64 = 1e-3;
 pub const LARGE_UPDATE: f64 = 0.1;
 /// An update ratio below this is too small a step.
 pub const TINY_UPDATE: f64 = 1e-6;
+/// A condition counts as cleared once it was absent from this many readings in a row.
+pub const CLEAR_AFTER: u32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AlertKind {
@@ -57,14 +63,26 @@ pub struct Alert {
     pub message: String,
 }
 
-/// The conditions that hold now, so that each alert is said once per onset.
+/// The conditions said and not yet cleared, with how many readings in a row each has been
+/// absent from, so that each alert is said once per onset.
 #[derive(Clone, Debug, Default)]
 pub struct Alerts {
-    active: Vec<(AlertKind, usize)>,
+    active: Vec<(AlertKind, usize, u32)>,
 }
 
 fn percent(f: f64) -> String {
     format!("{:.0} %", 100.0 * f)
+}
+
+/// 0 → "0", 0.00042 → "4.2e-4".
+fn sci(v: f64) -> String {
+    if v == 0.0 { "0".into() } else { format!("{v:.1e}") }
+}
+
+/// Whether layer `l`'s units are mostly dead or saturated.
+fn units_off(r: &Reading, l: usize) -> bool {
+    let x = &r.layers[l];
+    x.dead_fraction.is_some_and(|f| f > DEAD_UNITS) || x.saturated_fraction.is_some_and(|f| f > SATURATED_UNITS)
 }
 
 /// Each condition that holds for layer `l` of `r`: its kind, what it is, and the remedy.
@@ -85,14 +103,16 @@ fn conditions(r: &Reading, l: usize, lr: f64) -> Vec<(AlertKind, String, String)
     if !out.is_empty() {
         return out;
     }
+    // a later layer whose units pass no gradient explains a small one here
+    let blocked = (l + 1..r.layers.len()).any(|k| units_off(r, k));
     let largest = r.layers.iter().map(|l| l.grad_norm).filter(|g| g.is_finite()).fold(0.0, f64::max);
     let g = x.grad_norm;
     if g > EXPLODING_GRAD {
         let what = format!("the gradient norm is {g:.1e} (above {EXPLODING_GRAD})");
         let remedy = format!("the steps are blowing up: try a lower learning rate (now {lr}) or gradient clipping");
         out.push((AlertKind::ExplodingGradient, what, remedy));
-    } else if hidden && largest > 0.0 && g < VANISHING_GRAD * largest {
-        let what = format!("the gradient norm {g:.1e} is under 1/1,000 of the largest layer's ({largest:.1e})");
+    } else if hidden && !blocked && largest > 0.0 && g < VANISHING_GRAD * largest {
+        let what = format!("the gradient norm {} is under 1/1,000 of the largest layer's ({largest:.1e})", sci(g));
         let remedy = "the gradient vanishes on its way back: try ReLU, He initialisation or fewer layers";
         out.push((AlertKind::VanishingGradient, what, remedy.into()));
     }
@@ -100,8 +120,8 @@ fn conditions(r: &Reading, l: usize, lr: f64) -> Vec<(AlertKind, String, String)
     if u > LARGE_UPDATE {
         let what = format!("each step changes the weights by {} of their size (about 0.1 % is typical)", percent(u));
         out.push((AlertKind::LargeUpdates, what, format!("try a lower learning rate (now {lr})")));
-    } else if u < TINY_UPDATE {
-        let what = format!("each step changes the weights by only {u:.1e} of their size");
+    } else if u < TINY_UPDATE && !blocked {
+        let what = format!("each step changes the weights by only {} of their size", sci(u));
         out.push((
             AlertKind::TinyUpdates,
             what,
@@ -116,20 +136,26 @@ impl Alerts {
     /// reading given; `lr` is the learning rate now, for the remedies.
     pub fn update(&mut self, r: &Reading, lr: f64) -> Vec<Alert> {
         let hidden = r.layers.len().saturating_sub(1);
-        let mut now = Vec::new();
         let mut new = Vec::new();
+        // every condition said before is one reading more absent, until it shows up below
+        for a in &mut self.active {
+            a.2 += 1;
+        }
         for l in 0..r.layers.len() {
             let name = if l < hidden { format!("layer {}", l + 1) } else { "output layer".into() };
             for (kind, what, remedy) in conditions(r, l, lr) {
-                now.push((kind, l));
-                if !self.active.contains(&(kind, l)) {
-                    let since = grouped(r.first_step);
-                    let message = format!("{name}: {what} since step {since} — {remedy}");
-                    new.push(Alert { kind, layer: l, since_step: r.first_step, message });
+                match self.active.iter_mut().find(|a| (a.0, a.1) == (kind, l)) {
+                    Some(a) => a.2 = 0,
+                    None => {
+                        self.active.push((kind, l, 0));
+                        let since = grouped(r.first_step);
+                        let message = format!("{name}: {what} since step {since} — {remedy}");
+                        new.push(Alert { kind, layer: l, since_step: r.first_step, message });
+                    }
                 }
             }
         }
-        self.active = now;
+        self.active.retain(|a| a.2 < CLEAR_AFTER);
         new
     }
 }

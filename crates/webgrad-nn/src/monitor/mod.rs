@@ -28,7 +28,7 @@
 //! the start of each of the last [`KEPT`] windows: that memory, plus one copy of the weights at a
 //! sampled step, is what monitoring costs in memory. A recovery replays the steps since the oldest copy,
 //! which reproduces them bit for bit only while nothing but `Monitor::step` changed the trainer
-//! since then: after editing weights or settings, call [`Monitor::end_window`].
+//! since then: after editing weights, settings or the data, call [`Monitor::forget`].
 
 mod activity;
 mod alerts;
@@ -170,6 +170,15 @@ impl Monitor {
     /// Ends the window: the next step starts a new one, with new sums and a new copy of the
     /// trainer's state. Read the window first if its figures are wanted.
     pub fn end_window(&mut self) {
+        self.window = None;
+    }
+
+    /// The trainer was changed outside [`Monitor::step`] (a weight or setting edited, rows
+    /// added to the data): the kept states could not replay to where it is now, so they are
+    /// dropped, and the next step starts a new window (and keeps a new state). Until then
+    /// [`Monitor::recover`] has nothing to go back to.
+    pub fn forget(&mut self) {
+        self.kept.clear();
         self.window = None;
     }
 

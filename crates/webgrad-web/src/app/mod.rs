@@ -9,7 +9,7 @@ pub mod heatmap;
 pub mod state;
 pub mod update;
 
-crate::browser_only!(mod controls, diagram, dom, fit_plot, histograms, hyper, images, layers, loss_chart, neurons, plane, shell, tables, views, wiring);
+crate::browser_only!(mod controls, diagram, dom, fit_plot, health, histograms, hyper, images, layers, loss_chart, neurons, plane, shell, tables, views, wiring);
 
 #[cfg(target_arch = "wasm32")]
 pub use wiring::start;

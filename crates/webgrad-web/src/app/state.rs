@@ -7,11 +7,15 @@ use std::rc::Rc;
 
 use webgrad_nn::{Init, MlpConfig};
 
+use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
 use crate::protocol::{Boundary, DataSummary, Experiment, HiddenLayer, UnitLayer};
 
 /// Per-epoch points kept for the charts (thinned past twice this; see `thin_epochs`).
 pub const EPOCH_POINTS: usize = 512;
+
+/// Health alerts shown at once (the newest).
+pub const ALERTS_KEPT: usize = 6;
 
 /// After this many worker failures in one visit the page stops replacing it (a crash loop).
 pub const MAX_RESTARTS: u32 = 3;
@@ -120,6 +124,13 @@ pub struct App {
     pub step: u64,
     pub epoch: u64,
     pub samples_per_sec: f64,
+    /// The health monitors' readings, one per window of steps (shared with the frame's
+    /// snapshot); `health_version` counts changes to them (a frame redraws the sparklines only
+    /// when it moved on).
+    pub health: Rc<HealthHistory>,
+    pub health_version: u64,
+    /// The health alerts of this run, newest first (at most `ALERTS_KEPT`).
+    pub alerts: Vec<String>,
     /// (epoch, train score, test score): accuracy, or R² for regression.
     pub scores: Vec<(u64, Option<f64>, f64)>,
     pub regression: bool,
@@ -160,6 +171,9 @@ impl App {
             step: 0,
             epoch: 0,
             samples_per_sec: 0.0,
+            health: Rc::default(),
+            health_version: 0,
+            alerts: Vec::new(),
             scores: Vec::new(),
             regression: false,
             pending_files: None,
@@ -177,6 +191,9 @@ impl App {
         self.losses.clear();
         self.test_losses.clear();
         self.scores.clear();
+        self.health = Rc::default();
+        self.health_version = self.health_version.wrapping_add(1);
+        self.alerts.clear();
         self.step = 0;
         self.epoch = 0;
         self.samples_per_sec = 0.0;
@@ -190,7 +207,8 @@ pub fn model_size_text(summary: &DataSummary, e: &Experiment, applied: bool) -> 
     let cfg = MlpConfig { input: summary.features, hidden, head: summary.head.clone(), init: Init::GlorotUniform };
     let batch = e.batch.max(1);
     let slots = e.optimizer.config().rule().state_slots();
-    let bytes = cfg.training_memory_bytes(batch, slots) as f64;
+    // the page always monitors the layers' health (as the worker's `check_training` counts it)
+    let bytes = cfg.training_memory_bytes(batch, slots).saturating_add(cfg.monitor_memory_bytes(batch, slots)) as f64;
     let size = if bytes < 1e6 { format!("{:.0} KB", (bytes / 1e3).max(1.0)) } else { format!("{:.1} MB", bytes / 1e6) };
     let note = if applied { "" } else { " — Reset or Train to apply" };
     format!(

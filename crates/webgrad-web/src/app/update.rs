@@ -156,6 +156,8 @@ pub enum View {
     /// The network diagram, with the names of its inputs (a plane's features).
     Diagram(Diagram, Vec<String>),
     Activations(Vec<LayerHistogram>),
+    /// The health alerts, newest first (replacing those shown).
+    Alerts(Vec<String>),
     /// Set the value of the input with this id.
     Value(&'static str, String),
     /// Replace the options of the select with this id: (value, text) pairs.
@@ -293,7 +295,7 @@ fn reset(app: &mut App, out: &mut Vec<Effect>) -> bool {
     };
     out.push(text("error", ""));
     out.push(Effect::View(View::Link(experiment.clone(), app.chart)));
-    app.clear_history();
+    forget_curves(app, out);
     app.dirty = false;
     out.push(Effect::View(View::HideEvaluation));
     out.push(text("accuracy", "Train for an epoch to see the test metrics."));
@@ -302,6 +304,13 @@ fn reset(app: &mut App, out: &mut Vec<Effect>) -> bool {
     out.push(Effect::Send(ToWorker::Reset { experiment }));
     out.push(Effect::Render);
     true
+}
+
+/// A new model: the curves, health readings and alerts of the last one go.
+fn forget_curves(app: &mut App, out: &mut Vec<Effect>) {
+    app.clear_history();
+    out.push(hidden("health-figure", true));
+    out.push(Effect::View(View::Alerts(Vec::new())));
 }
 
 /// The parameter count and memory estimate of the form's model on the loaded data.
@@ -465,6 +474,8 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         }
         FromWorker::Checkpoint { experiment, epoch, .. } => app.checkpoint = Some((experiment, epoch)),
         FromWorker::Crashed { message } => worker_failed(app, &message, out),
+        FromWorker::Health { reading, alerts } => health::reading(app, reading, alerts, out),
+        FromWorker::RolledBack { step, epoch, message } => health::rolled_back(app, step, epoch, message, out),
     }
 }
 
@@ -576,7 +587,7 @@ fn imported(app: &mut App, name: String, model: String, layers: Vec<HiddenLayer>
     out.push(text("model-expression", model));
     out.push(text("error", ""));
     app.dirty = false;
-    app.clear_history();
+    forget_curves(app, out);
     out.push(text("announcer", format!("Imported {name}.")));
     out.push(text("stats", format!("Imported {name}: evaluated on this data. Train to continue.")));
     out.push(Effect::Render);
@@ -633,6 +644,7 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
     out.push(Effect::Render);
 }
 
+mod health;
 mod plane;
 mod weights;
 

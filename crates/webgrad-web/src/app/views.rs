@@ -8,7 +8,8 @@ use web_sys::{Element, HtmlCanvasElement, HtmlProgressElement};
 use super::dom::*;
 use super::state::{App, ChartOptions};
 use super::update::View;
-use super::{controls, diagram, fit_plot, images, histograms, layers, loss_chart, neurons, plane, tables};
+use super::{controls, diagram, fit_plot, health, images, histograms, layers, loss_chart, neurons, plane, tables};
+use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
 use super::neurons::Pictures;
 use crate::protocol::{Boundary, DataSummary, UnitLayer};
@@ -42,6 +43,7 @@ pub fn show(view: View) {
         View::Value(id, value) => set_input_value(id, &value),
         View::Options(id, options) => controls::set_options(id, &options),
         View::Activations(layers) => histograms::show(&layers),
+        View::Alerts(alerts) => health::show_alerts(&alerts),
         View::Gallery(items) => images::show_gallery(&items),
         View::Fit(points) => fit_plot::draw(&by_id::<HtmlCanvasElement>("fit-plot"), &points),
         View::Prediction(p) => images::show_prediction(&p),
@@ -75,6 +77,8 @@ pub struct Charts {
     unit_pictures: Option<Rc<(Vec<UnitLayer>, Pictures)>>,
     pictures_version: u64,
     focused_unit: (usize, usize),
+    health: Rc<HealthHistory>,
+    health_version: u64,
 }
 
 impl Charts {
@@ -95,6 +99,8 @@ impl Charts {
             unit_pictures: app.unit_pictures.clone(),
             pictures_version: app.pictures_version,
             focused_unit: app.focused_unit,
+            health: app.health.clone(),
+            health_version: app.health_version,
         }
     }
 }
@@ -135,6 +141,7 @@ pub fn render(c: &Charts) {
     if let Some((b, s)) = &c.plane {
         plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty(), c.options);
     }
+    health::draw(&c.health, c.health_version);
     if let Some(p) = &c.unit_pictures {
         neurons::draw(&p.0, c.focused_unit, p.1, c.pictures_version);
     }

@@ -30,7 +30,7 @@ impl TrainerState {
     /// Sets linear layer `layer`'s weight[to, from] (see `ToWorker::SetWeight`), then sends the
     /// diagram and the pictures of the changed model. A weight that does not exist or is not a
     /// finite number is refused with a message; the model is unchanged.
-    pub(super) async fn set_weight(&self, (layer, to, from): (usize, usize, usize), value: f32, post: &Post) {
+    pub(super) async fn set_weight(&mut self, (layer, to, from): (usize, usize, usize), value: f32, post: &Post) {
         let (Some(t), Some(data)) = (&self.trainer, &self.data) else { return };
         let refuse = |why: String| post(FromWorker::Error { message: format!("could not set the weight: {why}") });
         let Some(linear) = t.model.layers.get(layer) else {
@@ -51,6 +51,9 @@ impl TrainerState {
         if let Err(e) = linear.weight.assign(&weights) {
             return refuse(e.to_string());
         }
+        if let Some(h) = self.health.as_mut() {
+            h.forget();
+        }
         at_rest(&t.model, t.optimizer.step, t.cursor.epoch, data, post).await;
         if let Some(w) = diagram_weights(&t.model, true).await {
             post(w);
@@ -64,6 +67,9 @@ impl TrainerState {
         match data.add_point(x, y, target) {
             Ok(point) => post(FromWorker::PointAdded { point, train_rows: data.train.n }),
             Err(message) => return post(FromWorker::Error { message: format!("could not add the point: {message}") }),
+        }
+        if let Some(h) = self.health.as_mut() {
+            h.forget();
         }
         if let (Some(t), Some(data)) = (&self.trainer, &self.data) {
             at_rest(&t.model, t.optimizer.step, t.cursor.epoch, data, post).await;

@@ -7,6 +7,7 @@
 
 mod actions;
 mod data;
+mod health;
 mod model;
 mod views;
 
@@ -33,6 +34,7 @@ use crate::protocol::*;
 use crate::storage;
 
 use data::*;
+use health::Health;
 use model::*;
 use views::*;
 
@@ -78,6 +80,8 @@ struct TrainerState {
     /// When the unit pictures, and the histograms and weight images, were last sent (ms).
     unit_maps_at: f64,
     histograms_at: f64,
+    /// The health monitors of the current trainer (every step goes through them).
+    health: Option<Health>,
 }
 
 type Post = dyn Fn(FromWorker);
@@ -134,6 +138,7 @@ impl TrainerState {
     /// milliseconds the slice took.
     async fn train(&mut self, budget_ms: f64, single_step: bool, post: &Post) -> f64 {
         let (took, epoch_ended) = self.train_slice(budget_ms, single_step, post).await;
+        self.check_health(epoch_ended, post).await;
         if epoch_ended {
             self.after_epoch().await;
         }
@@ -155,7 +160,11 @@ impl TrainerState {
         let started = now_ms();
         let (mut losses, mut samples, mut steps) = (Vec::new(), 0usize, 0usize);
         loop {
-            let out = match t.step(&data.train) {
+            let stepped = match self.health.as_mut() {
+                Some(h) => h.step(t, &data.train),
+                None => t.step(&data.train),
+            };
+            let out = match stepped {
                 Ok(out) => out,
                 Err(e) => {
                     self.fail(e.to_string(), post);
@@ -164,10 +173,12 @@ impl TrainerState {
             };
             samples += out.samples;
             steps += 1;
+            // a full monitor window ends the slice too (`check_health` reads it)
             let end = out.epoch_finished
                 || single_step
                 || now_ms() - started >= budget_ms
-                || (!on_cpu && steps >= GPU_STEPS_PER_SLICE);
+                || (!on_cpu && steps >= GPU_STEPS_PER_SLICE)
+                || self.health.as_ref().is_some_and(Health::window_full);
             // The device sums the steps' losses; the CPU's read completes at once, so every step
             // is read (and plotted), while the GPU's slice reads the mean of its steps once, at
             // its last step, so that nothing waits for the device in between.
@@ -177,7 +188,7 @@ impl TrainerState {
                         losses.push((s.last_step, s.mean as f32));
                         self.epoch_loss.add(&s);
                     }
-                    Ok(Some(s)) => return self.diverged(s.last_step, s.mean, post),
+                    Ok(Some(s)) => return self.diverged(s.last_step, s.mean, post).await,
                     Ok(None) => {}
                     Err(e) if on_cpu => {
                         self.fail(e.to_string(), post);
@@ -295,12 +306,6 @@ impl TrainerState {
         self.set_running(false, post);
     }
 
-    /// Stops training with the message a diverged run gets.
-    fn diverged(&mut self, step: u64, loss: f64, post: &Post) -> (f64, bool) {
-        self.fail(format!("training diverged at step {step} (loss {loss}); lower the learning rate and Reset"), post);
-        (0.0, false)
-    }
-
     /// A model is ready to train on `loaded` (after a Reset or a resume): the page gets the data
     /// summary, the model and where it stands, then what `and_then` posts, and the state holds
     /// them.
@@ -328,6 +333,7 @@ impl TrainerState {
     /// Trains `t` from now on (its epoch's loss counted afresh); on the GPU, its state is read
     /// back as the one the CPU would continue from.
     async fn install(&mut self, t: Trainer) {
+        self.health = Health::new(&t);
         self.trainer = Some(t);
         self.epoch_loss = LossTally::default();
         self.keep_last_good(None).await;
@@ -578,6 +584,7 @@ pub async fn run() {
         last_good: None,
         unit_maps_at: 0.0,
         histograms_at: 0.0,
+        health: None,
     };
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
@@ -642,6 +649,7 @@ pub async fn run() {
                     if let Some(t) = state.trainer.as_mut() {
                         t.optimizer.config.set_lr(lr);
                     }
+                    state.health.as_mut().map(Health::forget);
                 }
             }
         }

@@ -270,3 +270,67 @@ fn a_click_on_the_plane_adds_a_point_where_it_lands() {
     assert!(sent(&out).is_empty());
     assert_eq!(texts(&out, "error"), ["value '' is not a valid number"]);
 }
+
+fn health_reading(last_step: u64, dead: f64) -> webgrad_nn::Reading {
+    use webgrad_nn::monitor::LayerReading;
+    let layer = |activation, dead_fraction| LayerReading {
+        activation,
+        dead_fraction,
+        saturated_fraction: None,
+        grad_norm: 0.5,
+        update_ratio: 1e-3,
+    };
+    webgrad_nn::Reading {
+        first_step: last_step - 99,
+        last_step,
+        sampled_steps: 5,
+        samples: 6400,
+        layers: vec![layer(Some(webgrad_nn::ActivationName::Relu), Some(dead)), layer(None, None)],
+    }
+}
+
+#[test]
+fn health_readings_draw_and_alerts_stack_newest_first_until_a_reset() {
+    let mut app = app();
+    ready(&mut app, None);
+    let effects =
+        update(&mut app, Msg::Worker(FromWorker::Health { reading: health_reading(100, 0.1), alerts: vec![] }));
+    assert!(effects.contains(&Effect::View(View::Hidden("health-figure", false))));
+    assert!(effects.contains(&Effect::Render));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::View(View::Alerts(_)))), "no alert, no list change");
+    for i in 2..=9 {
+        let alerts = vec![format!("alert {i}")];
+        update(&mut app, Msg::Worker(FromWorker::Health { reading: health_reading(100 * i, 0.9), alerts }));
+    }
+    assert_eq!(app.health.len(), 9);
+    assert_eq!(app.alerts.len(), crate::app::state::ALERTS_KEPT);
+    assert_eq!(app.alerts[0], "alert 9");
+    let effects = update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
+    assert!(app.health.is_empty() && app.alerts.is_empty());
+    assert!(effects.contains(&Effect::View(View::Alerts(Vec::new()))));
+    assert!(effects.contains(&Effect::View(View::Hidden("health-figure", true))));
+}
+
+#[test]
+fn a_rollback_takes_the_curves_back_and_says_why() {
+    let mut app = app();
+    ready(&mut app, None);
+    let losses = (1..=300).map(|s| (s, 1.0)).collect();
+    update(
+        &mut app,
+        Msg::Worker(FromWorker::Progress { step: 300, epoch: 3, losses, samples_per_sec: 1.0, boundary: None }),
+    );
+    for i in 1..=3 {
+        update(&mut app, Msg::Worker(FromWorker::Health { reading: health_reading(100 * i, 0.1), alerts: vec![] }));
+    }
+    let message = "step 290: the output of layer 2's linear map became non-finite (NaN) — the weights from before \
+                   step 250 are kept; lower the learning rate (now 5) and continue"
+        .to_string();
+    let effects = update(&mut app, Msg::Worker(FromWorker::RolledBack { step: 249, epoch: 2, message }));
+    assert_eq!((app.step, app.epoch), (249, 2));
+    assert_eq!(app.losses.last().map(|l| l.0), Some(249));
+    assert_eq!(app.health.latest().map(|h| h.0), Some(200));
+    let error = texts(&effects, "error");
+    assert!(error[0].contains("At step 290: the output of layer 2's linear map became non-finite"), "{error:?}");
+    assert!(app.alerts[0].contains("lower the learning rate (now 5)"));
+}
