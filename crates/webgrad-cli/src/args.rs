@@ -90,6 +90,11 @@ pub struct TrainArgs {
     /// [default: standardize]. No effect on classification.
     #[arg(long, value_name = "KIND")]
     pub target_scaling: Option<String>,
+    /// 2-D datasets: the model's inputs, computed from each point (x1, x2) as TensorFlow
+    /// Playground's toggles, e.g. x1,x2,x1sq,x2sq: x1 | x2 | x1sq | x2sq | x1x2 | sinx1 | sinx2
+    /// [default: x1,x2]. Recorded in the model; eval and --resume compute the same.
+    #[arg(long, value_delimiter = ',', value_name = "FEATURES")]
+    pub inputs: Option<Vec<String>>,
 
     /// Hidden layer widths, e.g. 128,64 [default: 128,64]
     #[arg(long, value_delimiter = ',')]
@@ -248,6 +253,7 @@ impl TrainArgs {
             noise,
             test_fraction,
             target_scaling,
+            inputs,
             hidden,
             activation,
             dropout,

@@ -202,6 +202,23 @@ pub fn load(spec: &DataSpec<'_>) -> CliResult<Loaded> {
     }
 }
 
+/// 2-D points → the chosen input features of each (`--inputs`, or a model's
+/// `preprocessing.input_features`), in both splits, recorded in the preprocessing. Run before the
+/// scaling, which is fitted on the features the model sees. `None` keeps the data's features.
+pub fn apply_input_features(loaded: &mut Loaded, names: Option<&[String]>) -> CliResult<()> {
+    let Some(names) = names else { return Ok(()) };
+    let features = names
+        .iter()
+        .map(|n| data::features::InputFeature::parse(n))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("--inputs: {e}"))?;
+    let expand =
+        |ds: &Dataset| data::features::expand(ds, &features).map_err(|e| format!("--inputs {}: {e}", names.join(",")));
+    (loaded.train, loaded.test) = (expand(&loaded.train)?, expand(&loaded.test)?);
+    loaded.preprocessing.input_features = Some(features.iter().map(|f| f.name().to_string()).collect());
+    Ok(())
+}
+
 /// Fits a scaling on the training split and applies it to both splits; it is recorded in the
 /// model as the equivalent `(x - mean) / std` (min-max: mean = min, std = max - min).
 pub fn fit_scaling(loaded: &mut Loaded, kind: ScalingKind) -> CliResult<()> {

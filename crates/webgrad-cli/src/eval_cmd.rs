@@ -62,6 +62,7 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
         ..a.data_spec(&dataset)
     };
     let mut loaded = data::load(&spec)?;
+    data::apply_input_features(&mut loaded, file.preprocessing.input_features.as_deref())?;
     if let Some(s) = &file.preprocessing.standardize {
         s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
     }

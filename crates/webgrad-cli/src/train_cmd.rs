@@ -139,7 +139,9 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
                 config.validate().map_err(|e| format!("--lr: {e}"))?;
                 t.optimizer.config = config;
             }
-            // the checkpoint's fitted statistics, not a new fit (nor this run's flags)
+            // the checkpoint's input features and fitted statistics, not a new fit (nor this
+            // run's flags)
+            data::apply_input_features(&mut loaded, file.preprocessing.input_features.as_deref())?;
             if let Some(s) = &file.preprocessing.standardize {
                 s.apply(&mut loaded.train).map_err(|e| e.to_string())?;
                 s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
@@ -149,6 +151,7 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
             (t, file)
         }
         None => {
+            data::apply_input_features(&mut loaded, a.inputs.as_deref())?;
             data::fit_scaling(&mut loaded, scaling)?;
             data::fit_target_scaling(&mut loaded, target_scaling)?;
             let t = new_trainer(a, &loaded, loaded.train.n.div_ceil(batch))?;

@@ -148,8 +148,9 @@ fn npy_f32(bytes: &[u8]) -> Vec<f32> {
 }
 
 /// Least squares is the best linear unbiased fit of a linear truth, so a network can only match
-/// it up to what one 80-row test split decides: over 13 generated tables, webgrad's defaults
-/// came within 0.034 of it on average (0.085 at worst), and 0.015 on this one.
+/// it up to what one 80-row test split decides: over the generated tables of seeds 1–13, the
+/// CLI's defaults came within 0.020 of it on average and the page's (batch 32) within 0.018; even
+/// the best epoch of each run, picked on the test split itself, averaged 0.0003 below it.
 const SPLIT_NOISE: f64 = 0.05;
 
 #[test]
@@ -174,8 +175,11 @@ fn default_training_reaches_least_squares_on_a_diabetes_like_table() {
     // Defaults: the targets are standardised on the training split, and the run says so.
     let out = ok(&webgrad(&["train", "--dataset", &path, "--quiet", "--save", &model, "--checkpoint", &ck]));
     let r2 = final_r2(&out);
-    eprintln!("test R²: webgrad defaults {r2:.4}, least squares {ls:.4}");
+    // the page's defaults for a table are the CLI's at batch 32 (`Experiment::defaults_for`)
+    let page = final_r2(&ok(&webgrad(&["train", "--dataset", &path, "--quiet", "--batch", "32"])));
+    eprintln!("test R²: webgrad defaults {r2:.4}, the page's {page:.4}, least squares {ls:.4}");
     assert!(r2 >= ls - SPLIT_NOISE, "webgrad's default R² {r2} is below least squares' {ls}:\n{out}");
+    assert!(page >= ls - SPLIT_NOISE, "the page's default R² {page} is below least squares' {ls}");
     let note = format!("regression targets standardised on the training split (mean {mean:.4}, std {std:.4})");
     assert!(out.contains(&note) && out.contains("(on standardised targets)"), "{note}\n{out}");
 

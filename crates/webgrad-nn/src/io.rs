@@ -9,6 +9,7 @@ use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use webgrad_core::Device;
 use webgrad_data::Standardizer;
+use webgrad_data::features::InputFeature;
 
 use crate::config::{Head, MlpConfig};
 use crate::model::Mlp;
@@ -21,7 +22,13 @@ pub const METADATA_KEY: &str = "webgrad";
 /// model trained on standardised targets, how its outputs become predictions, y = z·std + mean.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Preprocessing {
-    /// Applied first (MNIST pixels: 1/255).
+    /// 2-D data (TensorFlow Playground's input toggles): the model's inputs are these features
+    /// of each point (x1, x2), in this order, computed before anything else
+    /// (`webgrad_data::features`): `x1`, `x2`, `x1sq` (x1²), `x2sq`, `x1x2`, `sinx1`, `sinx2`.
+    /// `None`: the data's own features.
+    #[serde(default)]
+    pub input_features: Option<Vec<String>>,
+    /// Applied first to the data's features (MNIST pixels: 1/255).
     #[serde(default)]
     pub scale: Option<f32>,
     /// Fitted on the training split only.
@@ -46,9 +53,30 @@ impl Preprocessing {
         }
     }
 
-    /// Checks what a file may get wrong: a target standardizer needs a linear head with one
-    /// finite mean and one finite, positive std per output.
+    /// The input features, parsed (see [`Preprocessing::input_features`]); an error names the
+    /// unknown one.
+    pub fn parsed_input_features(&self) -> std::result::Result<Option<Vec<InputFeature>>, String> {
+        let Some(names) = &self.input_features else { return Ok(None) };
+        let parsed: std::result::Result<Vec<_>, _> = names.iter().map(|n| InputFeature::parse(n)).collect();
+        parsed.map(Some).map_err(|e| format!("preprocessing.input_features: {e}"))
+    }
+
+    /// Checks what a file may get wrong: input features that are known, each once, one per
+    /// model input; a target standardizer with a linear head and one finite mean and one
+    /// finite, positive std per output.
     pub fn check(&self, model: &MlpConfig) -> std::result::Result<(), String> {
+        if let Some(features) = self.parsed_input_features()? {
+            if features.len() != model.input {
+                return Err(format!(
+                    "preprocessing.input_features names {} features but the model takes {} inputs",
+                    features.len(),
+                    model.input
+                ));
+            }
+            if let Some(f) = features.iter().enumerate().find_map(|(i, f)| features[..i].contains(f).then_some(f)) {
+                return Err(format!("preprocessing.input_features names {} twice", f.name()));
+            }
+        }
         let Some(s) = &self.target_standardize else { return Ok(()) };
         match model.head {
             Head::Linear { outputs } => s.check(outputs, "preprocessing.target_standardize"),

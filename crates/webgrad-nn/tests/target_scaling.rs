@@ -158,3 +158,27 @@ fn descriptions_with_wrong_target_statistics_are_refused() {
         file(linear, vec![0.0, 1.0], vec![1.0, 1.0]).replace("\"mean\": [\n        0.0,", "\"mean\": [\n        null,");
     assert!(ModelFile::from_json(&nan, "nan.json").is_err(), "{nan}");
 }
+
+/// A file's input features are checked against its model: known names, each once, one per input.
+#[test]
+fn input_features_must_name_each_model_input_once() {
+    let cfg = config(Head::Linear { outputs: 2 });
+    let with = |names: &[&str]| Preprocessing {
+        input_features: Some(names.iter().map(|n| n.to_string()).collect()),
+        ..Preprocessing::default()
+    };
+    let inputs = cfg.input;
+    let names = ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"];
+    assert_eq!(with(&names[..inputs]).check(&cfg), Ok(()));
+    let e = with(&names[..inputs - 1]).check(&cfg).unwrap_err();
+    assert_eq!(
+        e,
+        format!("preprocessing.input_features names {} features but the model takes {inputs} inputs", inputs - 1)
+    );
+    let mut twice = names[..inputs].to_vec();
+    twice[inputs - 1] = "x1";
+    assert_eq!(with(&twice).check(&cfg).unwrap_err(), "preprocessing.input_features names x1 twice");
+    let mut unknown = names[..inputs].to_vec();
+    unknown[0] = "cosx1";
+    assert!(with(&unknown).check(&cfg).unwrap_err().starts_with("preprocessing.input_features: 'cosx1' is not"));
+}

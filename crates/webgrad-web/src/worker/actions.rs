@@ -128,10 +128,13 @@ impl TrainerState {
         {
             return post(FromWorker::Error { message: format!("{name}: {why}") });
         }
-        let (model, _file) = match io::load_model(&self.device, bytes, None, name) {
+        let (model, file) = match io::load_model(&self.device, bytes, None, name) {
             Ok(m) => m,
             Err(err) => return post(FromWorker::Error { message: err.to_string() }),
         };
+        if let Err(why) = data.check_input_features(&file.preprocessing) {
+            return post(FromWorker::Error { message: format!("{name}: {why}") });
+        }
         if let Err(err) = webgrad_nn::train::check_fit(&model, &data.train) {
             return post(FromWorker::Error { message: format!("{name}: {err}") });
         }

@@ -228,13 +228,38 @@ impl Loaded {
         }
     }
 
-    /// How the data was preprocessed, recorded in exported models and checkpoints: MNIST's
-    /// pixels / 255, then the normalisation (as `(x - mean) / std`), and the target
-    /// standardisation the model's outputs are mapped back with.
+    /// How the data was preprocessed, recorded in exported models and checkpoints: a plane's
+    /// input features of each point, MNIST's pixels / 255, then the normalisation (as
+    /// `(x - mean) / std`), and the target standardisation the model's outputs are mapped back
+    /// with.
     pub fn preprocessing(&self) -> Preprocessing {
+        let input_features = self.plane.as_ref().map(|p| p.inputs.iter().map(|f| f.name().to_string()).collect());
         let scale = matches!(self.choice, DataChoice::Mnist).then_some(1.0 / 255.0);
         let standardize = self.normalised.as_ref().and_then(|n| n.0.as_standardizer());
-        Preprocessing { scale, standardize, target_standardize: self.target_standardizer().cloned() }
+        Preprocessing { input_features, scale, standardize, target_standardize: self.target_standardizer().cloned() }
+    }
+
+    /// Errors unless a model file's input features are this data's (a plane's model with x1²
+    /// must not read x2 in that place): files without them fit data whose own features they
+    /// take, a plane's default x1, x2 included.
+    pub fn check_input_features(&self, file: &Preprocessing) -> Result<(), String> {
+        let ours: Vec<String> = match &self.plane {
+            Some(p) => p.inputs.iter().map(|f| f.name().to_string()).collect(),
+            None => Vec::new(),
+        };
+        let plain = ours.is_empty() || ours == ["x1", "x2"];
+        match &file.input_features {
+            Some(theirs) if *theirs != ours => Err(format!(
+                "the model takes the input features {} but the data gives {}; choose those inputs first",
+                theirs.join(", "),
+                if ours.is_empty() { "its own features".to_string() } else { ours.join(", ") }
+            )),
+            None if !plain => Err(format!(
+                "the model takes the data's own features but the inputs chosen are {}; choose x1 and x2 only",
+                ours.join(", ")
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
