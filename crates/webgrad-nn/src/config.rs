@@ -198,9 +198,15 @@ impl MlpConfig {
         if batch > train.n {
             return Err(format!("batch size {batch} is larger than the {} training rows", train.n));
         }
+        let data = budget::product(&[4, train.n as u64, train.d as u64]);
+        self.check_memory(batch, state_slots, monitored, data)
+    }
+
+    /// The memory half of [`MlpConfig::check_training`], for a data set of `data` bytes (what
+    /// the page checks while the model is edited).
+    pub fn check_memory(&self, batch: usize, state_slots: usize, monitored: bool, data: u64) -> Result<(), String> {
         let monitor = if monitored { self.monitor_memory_bytes(batch, state_slots) } else { 0 };
         let step = budget::sum(&[self.training_memory_bytes(batch, state_slots), monitor]);
-        let data = budget::product(&[4, train.n as u64, train.d as u64]);
         budget::check(
             "training",
             budget::sum(&[step, data]),
@@ -235,14 +241,36 @@ impl MlpConfig {
     /// `max_buffer_size` and storage-binding size); always Ok on the CPU.
     pub fn check_device(&self, device: &webgrad_core::Device, batch: usize) -> Result<(), String> {
         match device.max_buffer_bytes() {
-            Some(limit) => budget::check_against(
-                "the model's largest buffer",
-                self.largest_buffer_bytes(batch),
-                &format!(" on {}", device.name()),
-                limit,
-            ),
+            Some(limit) => self.check_buffer_limit(limit, &device.name(), batch),
             None => Ok(()),
         }
+    }
+
+    /// Checks that every buffer of this model fits a device buffer of `limit` bytes (the device
+    /// is named in the error).
+    pub fn check_buffer_limit(&self, limit: u64, device: &str, batch: usize) -> Result<(), String> {
+        budget::check_against(
+            "the model's largest buffer",
+            self.largest_buffer_bytes(batch),
+            &format!(" on {device}"),
+            limit,
+        )
+    }
+
+    /// The floating-point operations of one training step at `batch` (a multiply-add counts
+    /// 2), as (forward, backward), over the linear layers, which dominate (activations, the
+    /// loss and the optimizer are O(units) and O(parameters), left out). Forward: X·Wᵀ per layer,
+    /// 2·batch·fan_in·fan_out. Backward: per layer the weight gradient dYᵀ·X (the same count)
+    /// and the input gradient dY·W (the same again), except the first layer's, whose input
+    /// needs no gradient: 2·batch·(2·Σ fan_in·fan_out − fan_in₀·fan_out₀). Saturating.
+    pub fn step_flops(&self, batch: usize) -> (u64, u64) {
+        let shapes = self.linear_shapes();
+        let macs = |&(i, o): &(usize, usize)| budget::product(&[i as u64, o as u64]);
+        let all = budget::sum(&shapes.iter().map(macs).collect::<Vec<_>>());
+        let first = shapes.first().map_or(0, macs);
+        let forward = budget::product(&[2, batch as u64, all]);
+        let backward = budget::product(&[2, batch as u64, budget::product(&[2, all]).saturating_sub(first)]);
+        (forward, backward)
     }
 
     /// The number of weights and biases (saturating: a count too large for `usize` reads as
@@ -267,11 +295,18 @@ impl MlpConfig {
     /// logits and the probabilities) and a gradient of the same size for each of them.
     /// Saturating: a size past `u64` reads as `u64::MAX`.
     pub fn training_memory_bytes(&self, batch: usize, state_slots: usize) -> u64 {
-        let params = budget::product(&[self.parameter_count_u64(), 2 + state_slots as u64]);
+        let params = budget::product(&[4, self.parameter_count_u64(), 2 + state_slots as u64]);
+        budget::sum(&[params, self.activation_memory_bytes(batch)])
+    }
+
+    /// The activation part of [`MlpConfig::training_memory_bytes`]: per sample of the batch,
+    /// the input, each hidden output and dropout mask, the logits and probabilities, and a
+    /// gradient for each, in f32 bytes. Saturating.
+    pub fn activation_memory_bytes(&self, batch: usize) -> u64 {
         let hidden: Vec<u64> =
             self.hidden.iter().map(|l| l.width as u64 * if l.dropout > 0.0 { 2 } else { 1 }).collect();
         let per_sample = budget::sum(&[self.input as u64, budget::sum(&hidden), 2 * self.head.outputs() as u64]);
-        budget::product(&[4, budget::sum(&[params, budget::product(&[2, batch as u64, per_sample])])])
+        budget::product(&[4, 2, batch as u64, per_sample])
     }
 
     /// The f32 bytes the health monitor (`crate::monitor`) adds to training: the trainer's
@@ -333,6 +368,10 @@ mod tests {
         assert_eq!(cfg.training_memory_bytes(1, 0), 4 * (2 * 109_386 + 2 * 1060));
         // the monitor: 2 kept states of weights + 2 slots, one weight copy, 64 rows of 192 units
         assert_eq!(cfg.monitor_memory_bytes(64, 2), 4 * (7 * 109_386 + 64 * 192));
+        // forward 2·batch·Σ fan_in·fan_out; backward twice that less the first layer's input gradient
+        let macs = 784 * 128 + 128 * 64 + 64 * 10;
+        assert_eq!(cfg.step_flops(64), (2 * 64 * macs, 2 * 64 * (2 * macs - 784 * 128)));
+        assert_eq!(cfg.step_flops(1).0, 2 * 109_184);
     }
 
     #[test]

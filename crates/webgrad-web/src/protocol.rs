@@ -285,10 +285,13 @@ pub enum FromWorker {
         summary: DataSummary,
         model: String,
     },
-    /// The device that trains the current model, and why (e.g. why Auto chose the CPU).
+    /// The device that trains the current model, and why (e.g. why Auto chose the CPU);
+    /// `buffer_limit`: a GPU's largest buffer in bytes (none on the CPU), which the page checks
+    /// a model against while it is edited.
     Device {
         backend: String,
         notice: String,
+        buffer_limit: Option<u64>,
     },
     /// Training progress since the last message: per-step losses of this slice.
     Progress {

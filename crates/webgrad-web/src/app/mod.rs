@@ -5,6 +5,7 @@
 //! `state` and `update` touch no DOM, so they build and are tested natively. No math here
 //! either: numbers come from the worker or from the model's own formulas.
 
+pub mod cost;
 pub mod heatmap;
 pub mod state;
 pub mod update;

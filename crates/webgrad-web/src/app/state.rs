@@ -5,11 +5,10 @@
 
 use std::rc::Rc;
 
-use webgrad_nn::{Init, MlpConfig};
-
+use super::cost::{DeviceInfo, FlopRate};
 use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
-use crate::protocol::{Boundary, DataSummary, Experiment, HiddenLayer, UnitLayer};
+use crate::protocol::{Boundary, DataSummary, Experiment, UnitLayer};
 
 /// Per-epoch points kept for the charts (thinned past twice this; see `thin_epochs`).
 pub const EPOCH_POINTS: usize = 512;
@@ -124,6 +123,9 @@ pub struct App {
     pub step: u64,
     pub epoch: u64,
     pub samples_per_sec: f64,
+    /// The device the worker trains on, and the FLOP rate the last run measured on one.
+    pub device: Option<DeviceInfo>,
+    pub flop_rate: Option<FlopRate>,
     /// The health monitors' readings, one per window of steps (shared with the frame's
     /// snapshot); `health_version` counts changes to them (a frame redraws the sparklines only
     /// when it moved on).
@@ -171,6 +173,8 @@ impl App {
             step: 0,
             epoch: 0,
             samples_per_sec: 0.0,
+            device: None,
+            flop_rate: None,
             health: Rc::default(),
             health_version: 0,
             alerts: Vec::new(),
@@ -198,24 +202,6 @@ impl App {
         self.epoch = 0;
         self.samples_per_sec = 0.0;
     }
-}
-
-/// "109,386 parameters · about 2.3 MB to train (batch 64, adam)" for the experiment's model on
-/// the loaded data's shape and the worker's head (the model's own formulas). `applied` says whether the worker's model already has this shape.
-pub fn model_size_text(summary: &DataSummary, e: &Experiment, applied: bool) -> String {
-    let hidden = e.layers.iter().map(HiddenLayer::config).collect();
-    let cfg = MlpConfig { input: summary.features, hidden, head: summary.head.clone(), init: Init::GlorotUniform };
-    let batch = e.batch.max(1);
-    let slots = e.optimizer.config().rule().state_slots();
-    // the page always monitors the layers' health (as the worker's `check_training` counts it)
-    let bytes = cfg.training_memory_bytes(batch, slots).saturating_add(cfg.monitor_memory_bytes(batch, slots)) as f64;
-    let size = if bytes < 1e6 { format!("{:.0} KB", (bytes / 1e3).max(1.0)) } else { format!("{:.1} MB", bytes / 1e6) };
-    let note = if applied { "" } else { " — Reset or Train to apply" };
-    format!(
-        "{} parameters · about {size} to train (batch {batch}, {}){note}",
-        thousands(cfg.parameter_count()),
-        e.optimizer.name()
-    )
 }
 
 /// 109386 → "109,386"
@@ -256,28 +242,5 @@ mod tests {
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(109_386), "109,386");
         assert_eq!(thousands(1_234_567), "1,234,567");
-    }
-
-    #[test]
-    fn model_size_counts_the_mnist_mlp() {
-        let summary = DataSummary {
-            name: "mnist".into(),
-            train_rows: 8000,
-            test_rows: 2000,
-            features: 784,
-            class_names: (0..10).map(|c| c.to_string()).collect(),
-            points: Vec::new(),
-            plane: false,
-            inputs: Vec::new(),
-            preview: None,
-            image_shape: Some((28, 28)),
-            head: webgrad_nn::Head::Softmax { classes: 10 },
-        };
-        let e = Experiment::defaults_for("mnist");
-        // 784·128+128 + 128·64+64 + 64·10+10
-        let text = model_size_text(&summary, &e, true);
-        assert!(text.starts_with("109,386 parameters · about "), "{text}");
-        assert!(text.ends_with("(batch 64, adam)"), "{text}");
-        assert!(model_size_text(&summary, &e, false).ends_with("Reset or Train to apply"));
     }
 }

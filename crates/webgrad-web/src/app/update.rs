@@ -6,7 +6,8 @@ use std::rc::Rc;
 
 use webgrad_nn::Report;
 
-use super::state::{App, ChartOptions, Diagram, EPOCH_POINTS, MAX_RESTARTS, Pictures, model_size_text};
+use super::cost::{DeviceInfo, FlopRate, cost, flops_per_sample, model_config};
+use super::state::{App, ChartOptions, Diagram, EPOCH_POINTS, MAX_RESTARTS, Pictures};
 use crate::loss_history::thin_epochs;
 use crate::protocol::*;
 
@@ -313,10 +314,26 @@ fn forget_curves(app: &mut App, out: &mut Vec<Effect>) {
     out.push(Effect::View(View::Alerts(Vec::new())));
 }
 
-/// The parameter count and memory estimate of the form's model on the loaded data.
+/// What the form's model costs on the loaded data and the current device (`cost`): its size,
+/// its FLOPs and time per epoch, and why it does not fit, if it does not.
 fn model_size(app: &App, applied: bool, out: &mut Vec<Effect>) {
     if let (Some(summary), Ok(e)) = (&app.summary, &app.form) {
-        out.push(text("param-count", model_size_text(summary, e, applied)));
+        let c = cost(summary, e, applied, app.device.as_ref(), app.flop_rate.as_ref());
+        out.push(text("param-count", c.size));
+        out.push(text("step-cost", c.step));
+        out.push(hidden("cost-fit", c.fits.is_ok()));
+        if let Err(why) = c.fits {
+            out.push(text("cost-fit", format!("Does not fit: {why}. Make the layers or the batch smaller.")));
+        }
+    }
+}
+
+/// The FLOP rate of the running model (its step FLOPs × the samples/s measured), kept for the
+/// device it ran on.
+fn measure_flop_rate(app: &mut App, samples_per_sec: f64) {
+    if let (Some(summary), Some(e), Some(d)) = (&app.summary, &app.experiment, &app.device) {
+        let flops_per_sec = flops_per_sample(&model_config(summary, e)) * samples_per_sec;
+        app.flop_rate = Some(FlopRate { backend: d.backend.clone(), flops_per_sec });
     }
 }
 
@@ -431,8 +448,10 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             out.push(Effect::View(View::Table { id: "cell-examples", title, preview }))
         }
         FromWorker::Prediction { probabilities } => out.push(Effect::View(View::Prediction(probabilities))),
-        FromWorker::Device { backend, notice } => {
-            out.push(text("backend-status", format!("Training device: {backend}. {notice}")))
+        FromWorker::Device { backend, notice, buffer_limit } => {
+            out.push(text("backend-status", format!("Training device: {backend}. {notice}")));
+            app.device = Some(DeviceInfo { backend, buffer_limit });
+            model_size(app, !app.dirty, out);
         }
         FromWorker::DataLoaded { summary, model } => data_loaded(app, summary, model, out),
         FromWorker::Progress { step, epoch, losses, samples_per_sec, boundary } => {
@@ -442,6 +461,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             (app.step, app.epoch) = (step, epoch);
             if samples_per_sec > 0.0 {
                 app.samples_per_sec = samples_per_sec;
+                measure_flop_rate(app, samples_per_sec);
             }
             if let Some(b) = boundary {
                 app.boundary = Some(Rc::new(b));
@@ -575,6 +595,8 @@ fn epoch_finished(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
     };
     out.push(text("accuracy", accuracy));
     out.push(text("announcer", announce));
+    // the time per epoch, from the rate this run measured
+    model_size(app, !app.dirty, out);
     out.push(Effect::Render);
 }
 

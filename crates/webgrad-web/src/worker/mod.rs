@@ -114,7 +114,7 @@ impl TrainerState {
         let (device, notice) = self.devices.pick(e.backend, config.parameter_count()).await;
         let (device, notice) = self.fit_device(device, notice, &config, e.batch);
         self.device = device;
-        post(FromWorker::Device { backend: self.device.name(), notice });
+        post(FromWorker::Device { backend: self.device.name(), notice, buffer_limit: self.device.max_buffer_bytes() });
         match build_trainer(&self.device, &e, &loaded.train) {
             Ok(t) => {
                 self.set_running(false, post);
@@ -380,6 +380,7 @@ impl TrainerState {
                 self.install(t).await;
                 post(FromWorker::Device {
                     backend: self.device.name(),
+                    buffer_limit: None,
                     notice: format!(
                         "The GPU failed ({reason}). Training goes on on the CPU (wasm SIMD) from the weights \
                          read back after epoch {epoch} (step {step})."
@@ -450,7 +451,7 @@ impl TrainerState {
         };
         let (device, notice) = self.devices.pick(e.backend, model_config(&e, &loaded.train).parameter_count()).await;
         let (device, notice) = self.fit_device(device, notice, &config, e.batch);
-        post(FromWorker::Device { backend: device.name(), notice });
+        post(FromWorker::Device { backend: device.name(), notice, buffer_limit: device.max_buffer_bytes() });
         match webgrad_nn::checkpoint::load(&device, &bytes, "the saved checkpoint") {
             Ok((t, _)) => {
                 self.device = device;
