@@ -5,6 +5,7 @@ pub mod backend_choice;
 pub mod bench;
 pub mod checkpoint;
 pub mod config;
+pub mod gradcheck;
 pub mod io;
 pub mod loss;
 pub mod metrics;

@@ -52,6 +52,11 @@ pub enum ToWorker {
     Pause,
     /// One optimizer step on one batch.
     Step,
+    /// Check the model's gradients by central differences with step `eps` on the next batch
+    /// (`Trainer::check_gradients`); answered by `FromWorker::GradCheck`.
+    GradCheck {
+        eps: f32,
+    },
     /// Change the learning rate from the next step on.
     SetLr {
         lr: f64,
@@ -398,6 +403,8 @@ pub enum FromWorker {
         epoch: u64,
         message: String,
     },
+    /// A gradient check's findings (`ToWorker::GradCheck`).
+    GradCheck(webgrad_nn::gradcheck::GradCheck),
     /// Something went wrong; what was loaded or trained is kept.
     Error {
         message: String,

@@ -6,11 +6,12 @@
 //! either: numbers come from the worker or from the model's own formulas.
 
 pub mod cost;
+pub mod grad_view;
 pub mod heatmap;
 pub mod state;
 pub mod update;
 
-crate::browser_only!(mod controls, diagram, dom, fit_plot, health, histograms, hyper, images, layers, loss_chart, neurons, plane, shell, tables, views, wiring);
+crate::browser_only!(mod controls, diagram, dom, fit_plot, grad_dom, health, histograms, hyper, images, layers, loss_chart, neurons, plane, shell, tables, views, wiring);
 
 #[cfg(target_arch = "wasm32")]
 pub use wiring::start;

@@ -86,6 +86,10 @@ pub enum Msg {
     },
     /// A new sample of the 2-D dataset: the next data seed (the model's seed stays).
     Regenerate,
+    /// Check the model's gradients with this step (the button or the ε slider).
+    GradCheck {
+        eps: f32,
+    },
     Train,
     Pause,
     Step,
@@ -159,6 +163,7 @@ pub enum View {
     Activations(Vec<LayerHistogram>),
     /// The health alerts, newest first (replacing those shown).
     Alerts(Vec<String>),
+    GradCheck(webgrad_nn::gradcheck::GradCheck),
     /// Set the value of the input with this id.
     Value(&'static str, String),
     /// Replace the options of the select with this id: (value, text) pairs.
@@ -269,6 +274,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             reset(app, &mut out);
         }
         Msg::Pause => out.push(Effect::Send(ToWorker::Pause)),
+        Msg::GradCheck { eps } => {
+            out.push(text("gradcheck-eps-value", format!("{eps:.1e}")));
+            out.push(text("gradcheck-summary", format!("Checking the gradients with ε = {eps:.1e}…")));
+            out.push(Effect::Send(ToWorker::GradCheck { eps }));
+        }
         Msg::CancelLoad => out.push(Effect::Send(ToWorker::CancelLoad)),
         Msg::Export => out.push(Effect::Send(ToWorker::Export)),
         Msg::ShowCell { truth, predicted } => out.push(Effect::Send(ToWorker::ShowCell { truth, predicted })),
@@ -494,6 +504,10 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         }
         FromWorker::Checkpoint { experiment, epoch, .. } => app.checkpoint = Some((experiment, epoch)),
         FromWorker::Crashed { message } => worker_failed(app, &message, out),
+        FromWorker::GradCheck(c) => {
+            out.push(text("announcer", "The gradient check is done."));
+            out.push(Effect::View(View::GradCheck(c)));
+        }
         FromWorker::Health { reading, alerts } => health::reading(app, reading, alerts, out),
         FromWorker::RolledBack { step, epoch, message } => health::rolled_back(app, step, epoch, message, out),
     }

@@ -195,6 +195,13 @@ fn wire_evaluation(page: &Rc<Page>) {
             p.dispatch(Msg::ShowCell { truth, predicted });
         }
     });
+    // the gradient check: the button, and the ε slider (log₁₀ ε), each running a check
+    let grad_check = || {
+        let log10 = input_value("gradcheck-eps").parse::<f64>().unwrap_or(-2.5);
+        Msg::GradCheck { eps: super::grad_view::eps_of_slider(log10) }
+    };
+    send_on(page, "gradcheck-run", "click", grad_check);
+    send_on(page, "gradcheck-eps", "change", grad_check);
     let p = page.clone();
     images::wire_drawing(move |ink, width, height| p.dispatch(Msg::Predict { ink, width, height }));
     let p = page.clone();

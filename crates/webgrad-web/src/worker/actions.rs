@@ -60,6 +60,18 @@ impl TrainerState {
         }
     }
 
+    /// Checks the current model's gradients on the next batch (`Trainer::check_gradients`),
+    /// 32 weights per layer; the batch position and the weights stay as they were.
+    pub(super) async fn grad_check(&mut self, eps: f32, post: &Post) {
+        let (Some(t), Some(data)) = (self.trainer.as_mut(), self.data.as_ref()) else {
+            return post(FromWorker::Error { message: "choose a dataset and a model first (Reset)".into() });
+        };
+        match t.check_gradients(&data.train, eps, 32, t.optimizer.step).await {
+            Ok(c) => post(FromWorker::GradCheck(c)),
+            Err(e) => post(FromWorker::Error { message: format!("the gradient check failed: {e}") }),
+        }
+    }
+
     /// Adds a training point (see `Loaded::add_point`), then tells the page and redraws the
     /// plane (the boundary's extent covers the new point).
     pub(super) async fn add_point(&mut self, x: f32, y: f32, target: f32, post: &Post) {

@@ -647,6 +647,7 @@ pub async fn run() {
                 Ok(ToWorker::SetWeight { layer, to, from, value }) => {
                     state.set_weight((layer, to, from), value, &post).await
                 }
+                Ok(ToWorker::GradCheck { eps }) => state.grad_check(eps, &post).await,
                 Ok(ToWorker::SetLr { lr }) => {
                     if let Some(t) = state.trainer.as_mut() {
                         t.optimizer.config.set_lr(lr);
