@@ -47,7 +47,9 @@ test('Per-neuron pictures: each hidden unit over the plane, live, by keyboard an
   await expect(page.locator('#diagram-tip')).toHaveText('from input 1 to layer 1 unit 1: weight 25.0000. Click to change it.');
   await page.locator('#diagram-figure').screenshot({ path: `${shots}/diagram-weight.png` });
 
-  // keyboard focus and the pointer both choose the unit drawn large, its range in words
+  // keyboard focus and the pointer both choose the unit drawn large, its range in words (the
+  // pointer first leaves the pictures, so that text changing above cannot slide one under it)
+  await page.mouse.move(0, 0);
   await unit.focus();
   await expect(page.locator('#neuron-caption')).toContainText(/Layer 2, unit 3 \(relu\) outputs (from -?[\d.]+ to [\d.]+ across|[\d.]+ everywhere on) the plane/);
   await expect(unit).toHaveClass(/focused/);

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod gradcheck;
+pub mod inspect;
 pub mod io;
 pub mod loss;
 pub mod metrics;

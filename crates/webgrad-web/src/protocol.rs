@@ -57,6 +57,12 @@ pub enum ToWorker {
     GradCheck {
         eps: f32,
     },
+    /// One training step, inspected: the math of the step for unit `unit` of linear layer
+    /// `layer` (0-based; the output layer last); answered by `FromWorker::Inspection`.
+    InspectStep {
+        layer: usize,
+        unit: usize,
+    },
     /// Change the learning rate from the next step on.
     SetLr {
         lr: f64,
@@ -403,6 +409,8 @@ pub enum FromWorker {
         epoch: u64,
         message: String,
     },
+    /// One step's math (`ToWorker::InspectStep`).
+    Inspection(webgrad_nn::inspect::StepInspection),
     /// A gradient check's findings (`ToWorker::GradCheck`).
     GradCheck(webgrad_nn::gradcheck::GradCheck),
     /// Something went wrong; what was loaded or trained is kept.

@@ -35,7 +35,7 @@ pub fn show(layers: &[LayerHistogram]) {
 
 /// Bars of `h.counts` (square-root heights), the tallest reaching the top; a bar for the bin holding 0 is drawn darker
 /// (a ReLU layer's "off" outputs pile up there).
-fn draw(canvas: &HtmlCanvasElement, h: &LayerHistogram) {
+pub fn draw(canvas: &HtmlCanvasElement, h: &LayerHistogram) {
     let c = ctx2d(canvas);
     let (w, ht) = (f64::from(WIDTH), f64::from(HEIGHT));
     c.clear_rect(0.0, 0.0, w, ht);

@@ -86,6 +86,9 @@ pub enum Msg {
     },
     /// A new sample of the 2-D dataset: the next data seed (the model's seed stays).
     Regenerate,
+    /// Inspect the next step at unit `unit` of linear layer `layer` (0-based), read from the
+    /// inspector's inputs (1-based there).
+    InspectStep(Result<(usize, usize), String>),
     /// Check the model's gradients with this step (the button or the ε slider).
     GradCheck {
         eps: f32,
@@ -164,6 +167,7 @@ pub enum View {
     /// The health alerts, newest first (replacing those shown).
     Alerts(Vec<String>),
     GradCheck(webgrad_nn::gradcheck::GradCheck),
+    Inspection(webgrad_nn::inspect::StepInspection),
     /// Set the value of the input with this id.
     Value(&'static str, String),
     /// Replace the options of the select with this id: (value, text) pairs.
@@ -274,6 +278,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             reset(app, &mut out);
         }
         Msg::Pause => out.push(Effect::Send(ToWorker::Pause)),
+        Msg::InspectStep(Ok((layer, unit))) => {
+            out.push(text("inspect-summary", "Inspecting the next step…"));
+            out.push(Effect::Send(ToWorker::InspectStep { layer, unit }));
+        }
+        Msg::InspectStep(Err(e)) => out.push(text("error", e)),
         Msg::GradCheck { eps } => {
             out.push(text("gradcheck-eps-value", format!("{eps:.1e}")));
             out.push(text("gradcheck-summary", format!("Checking the gradients with ε = {eps:.1e}…")));
@@ -504,6 +513,10 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         }
         FromWorker::Checkpoint { experiment, epoch, .. } => app.checkpoint = Some((experiment, epoch)),
         FromWorker::Crashed { message } => worker_failed(app, &message, out),
+        FromWorker::Inspection(s) => {
+            out.push(text("announcer", format!("Step {} inspected.", s.step)));
+            out.push(Effect::View(View::Inspection(s)));
+        }
         FromWorker::GradCheck(c) => {
             out.push(text("announcer", "The gradient check is done."));
             out.push(Effect::View(View::GradCheck(c)));

@@ -8,7 +8,7 @@ use web_sys::{Element, HtmlCanvasElement, HtmlProgressElement};
 use super::dom::*;
 use super::state::{App, ChartOptions};
 use super::update::View;
-use super::{controls, diagram, fit_plot, grad_dom, health, images, histograms, layers, loss_chart, neurons, plane, tables};
+use super::{controls, diagram, fit_plot, grad_dom, health, inspect_dom, images, histograms, layers, loss_chart, neurons, plane, tables};
 use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
 use super::neurons::Pictures;
@@ -45,6 +45,7 @@ pub fn show(view: View) {
         View::Activations(layers) => histograms::show(&layers),
         View::Alerts(alerts) => health::show_alerts(&alerts),
         View::GradCheck(c) => grad_dom::show(&c),
+        View::Inspection(s) => inspect_dom::show(&super::inspect_view::view(&s)),
         View::Gallery(items) => images::show_gallery(&items),
         View::Fit(points) => fit_plot::draw(&by_id::<HtmlCanvasElement>("fit-plot"), &points),
         View::Prediction(p) => images::show_prediction(&p),

@@ -195,6 +195,15 @@ fn wire_evaluation(page: &Rc<Page>) {
             p.dispatch(Msg::ShowCell { truth, predicted });
         }
     });
+    // the inspector: layer and unit, 1-based in the inputs; 0 for the layer means the output layer
+    send_on(page, "inspect-step", "click", || {
+        let read = |id: &str, what: &str| parse_num::<usize>(id, what);
+        Msg::InspectStep(match (read("inspect-layer", "layer"), read("inspect-unit", "unit")) {
+            (Ok(l), Ok(u)) if l >= 1 && u >= 1 => Ok((l - 1, u - 1)),
+            (Ok(_), Ok(_)) => Err("the inspector's layer and unit count from 1".into()),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        })
+    });
     // the gradient check: the button, and the ε slider (log₁₀ ε), each running a check
     let grad_check = || {
         let log10 = input_value("gradcheck-eps").parse::<f64>().unwrap_or(-2.5);

@@ -72,6 +72,28 @@ impl TrainerState {
         }
     }
 
+    /// One step, inspected (`webgrad_nn::inspect`): what it starts from is read, the step made
+    /// as a Step is (monitored, its loss and pictures posted), and what it did read back.
+    pub(super) async fn inspect_step(&mut self, layer: usize, unit: usize, post: &Post) {
+        let (Some(t), Some(data)) = (self.trainer.as_mut(), self.data.as_ref()) else {
+            return post(FromWorker::Error { message: "choose a dataset and a model first (Reset)".into() });
+        };
+        let before = match t.inspect_before(&data.train, layer, unit).await {
+            Ok(b) => b,
+            Err(e) => return post(FromWorker::Error { message: format!("could not inspect the step: {e}") }),
+        };
+        self.set_running(false, post);
+        self.train(f64::INFINITY, true, post).await;
+        let Some(t) = self.trainer.as_ref() else { return };
+        match before.finish(t).await {
+            Ok(s) => post(FromWorker::Inspection(s)),
+            // no step was made (the last epoch is done, or it failed and said why)
+            Err(_) => post(FromWorker::Error {
+                message: "no step was made to inspect: raise Epochs (or Reset) to train further".into(),
+            }),
+        }
+    }
+
     /// Adds a training point (see `Loaded::add_point`), then tells the page and redraws the
     /// plane (the boundary's extent covers the new point).
     pub(super) async fn add_point(&mut self, x: f32, y: f32, target: f32, post: &Post) {

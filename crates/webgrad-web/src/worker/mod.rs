@@ -648,6 +648,7 @@ pub async fn run() {
                     state.set_weight((layer, to, from), value, &post).await
                 }
                 Ok(ToWorker::GradCheck { eps }) => state.grad_check(eps, &post).await,
+                Ok(ToWorker::InspectStep { layer, unit }) => state.inspect_step(layer, unit, &post).await,
                 Ok(ToWorker::SetLr { lr }) => {
                     if let Some(t) = state.trainer.as_mut() {
                         t.optimizer.config.set_lr(lr);
