@@ -236,7 +236,7 @@ test('Normalisation: chosen in the data panel, in the link, and kept with the ex
   await norm.selectOption('standardize');
   await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
   expect(page.url()).not.toContain('norm=');
-  await page.getByRole('button', { name: 'Step' }).click();
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
   await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
   await page.getByRole('button', { name: 'Export model' }).click();
   const json = await page.getByRole('link', { name: 'Download webgrad-model.json' }).evaluate(async (a) => (await fetch(a.href)).text());
@@ -286,7 +286,7 @@ test('Optimizer settings follow the optimizer, travel in the link and are checke
   await page.getByRole('button', { name: 'Reset' }).click();
   await expect(page.getByRole('alert')).toContainText('Momentum: momentum = 1.5 is out of range');
   await page.getByLabel('Momentum').fill('0.5');
-  await page.getByRole('button', { name: 'Step' }).click();
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
   await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
   expect(page.url()).toContain('opt=momentum');
   expect(page.url()).toContain('hp=momentum:0.5');
@@ -329,7 +329,7 @@ test('Without WebGPU the page says so and trains on the CPU @no-webgpu', async (
   const errors = watchErrors(page);
   await ready(page);
   await expect(page.getByRole('status')).toContainText('WebGPU is not available');
-  await page.getByRole('button', { name: 'Step' }).click();
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
   await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
   await page.screenshot({ path: `${shots}/no-webgpu.png`, fullPage: true });
   expect(errors).toEqual([]);
@@ -348,7 +348,7 @@ test('Without relaxed SIMD the page loads the plain simd128 worker and trains', 
   await expect(page.getByRole('status')).toContainText('cpu (simd128).');
   expect(scripts).toContain('/worker_bg.wasm');
   expect(scripts).not.toContain('/worker_relaxed_bg.wasm');
-  await page.getByRole('button', { name: 'Step' }).click();
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
   await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
   expect(errors).toEqual([]);
 });

@@ -6,10 +6,11 @@ use std::rc::Rc;
 
 use webgrad_nn::Report;
 
-use super::cost::{DeviceInfo, FlopRate, cost, flops_per_sample, model_config};
+use super::cost::DeviceInfo;
 use super::state::{App, ChartOptions, Diagram, EPOCH_POINTS, MAX_RESTARTS, Pictures};
 use crate::loss_history::thin_epochs;
 use crate::protocol::*;
+use cost_lines::{measure_flop_rate, model_size};
 
 /// Everything that can happen to the page.
 #[derive(Debug)]
@@ -331,29 +332,6 @@ fn forget_curves(app: &mut App, out: &mut Vec<Effect>) {
     app.clear_history();
     out.push(hidden("health-figure", true));
     out.push(Effect::View(View::Alerts(Vec::new())));
-}
-
-/// What the form's model costs on the loaded data and the current device (`cost`): its size,
-/// its FLOPs and time per epoch, and why it does not fit, if it does not.
-fn model_size(app: &App, applied: bool, out: &mut Vec<Effect>) {
-    if let (Some(summary), Ok(e)) = (&app.summary, &app.form) {
-        let c = cost(summary, e, applied, app.device.as_ref(), app.flop_rate.as_ref());
-        out.push(text("param-count", c.size));
-        out.push(text("step-cost", c.step));
-        out.push(hidden("cost-fit", c.fits.is_ok()));
-        if let Err(why) = c.fits {
-            out.push(text("cost-fit", format!("Does not fit: {why}. Make the layers or the batch smaller.")));
-        }
-    }
-}
-
-/// The FLOP rate of the running model (its step FLOPs × the samples/s measured), kept for the
-/// device it ran on.
-fn measure_flop_rate(app: &mut App, samples_per_sec: f64) {
-    if let (Some(summary), Some(e), Some(d)) = (&app.summary, &app.experiment, &app.device) {
-        let flops_per_sec = flops_per_sample(&model_config(summary, e)) * samples_per_sec;
-        app.flop_rate = Some(FlopRate { backend: d.backend.clone(), flops_per_sec });
-    }
 }
 
 fn files_chosen(app: &mut App, names: Vec<String>, label: Option<String>, dataset: &str, out: &mut Vec<Effect>) {
@@ -693,6 +671,7 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
     out.push(Effect::Render);
 }
 
+mod cost_lines;
 mod health;
 mod plane;
 mod weights;

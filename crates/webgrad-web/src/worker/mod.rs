@@ -294,6 +294,16 @@ impl TrainerState {
         (self.unit_maps_at, self.histograms_at) = (now_ms(), now_ms());
     }
 
+    /// A new learning rate from the next step on (the monitor's kept states cannot replay it).
+    fn set_lr(&mut self, lr: f64) {
+        if let Some(t) = self.trainer.as_mut() {
+            t.optimizer.config.set_lr(lr);
+        }
+        if let Some(h) = self.health.as_mut() {
+            h.forget();
+        }
+    }
+
     /// Starts or stops training, and tells the page.
     fn set_running(&mut self, running: bool, post: &Post) {
         self.running = running;
@@ -649,12 +659,7 @@ pub async fn run() {
                 }
                 Ok(ToWorker::GradCheck { eps }) => state.grad_check(eps, &post).await,
                 Ok(ToWorker::InspectStep { layer, unit }) => state.inspect_step(layer, unit, &post).await,
-                Ok(ToWorker::SetLr { lr }) => {
-                    if let Some(t) = state.trainer.as_mut() {
-                        t.optimizer.config.set_lr(lr);
-                    }
-                    state.health.as_mut().map(Health::forget);
-                }
+                Ok(ToWorker::SetLr { lr }) => state.set_lr(lr),
             }
         }
         if state.running {
