@@ -57,6 +57,9 @@ pub enum ToWorker {
     GradCheck {
         eps: f32,
     },
+    /// This worker is a race's lane: it keeps no checkpoint (neither in the browser's storage
+    /// nor posted to the page), which belong to the playground's own worker.
+    RaceLane,
     /// One training step, inspected: the math of the step for unit `unit` of linear layer
     /// `layer` (0-based; the output layer last); answered by `FromWorker::Inspection`.
     InspectStep {
@@ -408,6 +411,11 @@ pub enum FromWorker {
         step: u64,
         epoch: u64,
         message: String,
+    },
+    /// A model was built (Reset): a hash of its initial weights' bits (FNV-1a, hex), so that
+    /// a race can show its lanes start alike.
+    ModelBuilt {
+        weights_hash: String,
     },
     /// One step's math (`ToWorker::InspectStep`).
     Inspection(webgrad_nn::inspect::StepInspection),

@@ -28,6 +28,10 @@ pub struct Page {
     /// The last checkpoint's bytes: the browser's `Uint8Array`, never copied into wasm memory
     /// or decoded through serde, since a checkpoint may be megabytes.
     checkpoint: RefCell<Option<js_sys::Uint8Array>>,
+    /// A race's lane workers, in lane order; `race_generation` counts races, so that a stopped
+    /// race's late messages are ignored.
+    race_workers: RefCell<Vec<Option<Worker>>>,
+    race_generation: Cell<u32>,
     /// A render is scheduled for the next animation frame (`request_render`).
     render_pending: Cell<bool>,
     /// The slowest update or render so far, in ms, and how many took over 50 ms.
@@ -46,6 +50,8 @@ impl Page {
             chosen_files: RefCell::new(None),
             files: RefCell::new(None),
             checkpoint: RefCell::new(None),
+            race_workers: RefCell::new(Vec::new()),
+            race_generation: Cell::new(0),
             render_pending: Cell::new(false),
             slowest_update_ms: Cell::new(0.0),
             slow_updates: Cell::new(0),
@@ -86,6 +92,13 @@ impl Page {
                 self.post_restore(experiment, with_files, with_checkpoint)
             }
             Effect::ReplaceWorker => self.replace_worker(),
+            Effect::StartRace(lanes) => self.start_race(lanes),
+            Effect::SendLane(lane, m) => {
+                if let (Some(Some(w)), Ok(v)) = (self.race_workers.borrow().get(lane), serde_wasm_bindgen::to_value(&m)) {
+                    let _ = w.post_message(&v);
+                }
+            }
+            Effect::StopRace => self.stop_race(),
             Effect::View(v) => views::show(v),
             Effect::Render => self.request_render(),
         }
@@ -129,6 +142,53 @@ impl Page {
                 let reason = e.as_string().unwrap_or_else(|| "the worker script did not start".into());
                 self.dispatch(Msg::WorkerNotStarted { reason });
             }
+        }
+    }
+
+    /// Stops the race's workers (their late messages are ignored).
+    fn stop_race(&self) {
+        self.race_generation.set(self.race_generation.get() + 1);
+        for w in self.race_workers.borrow_mut().drain(..).flatten() {
+            w.terminate();
+        }
+    }
+
+    /// A worker per lane, each routed to `Msg::RaceWorker` with its lane; a lane whose worker
+    /// does not start, or fails, reports it as an error of that lane.
+    fn start_race(self: &Rc<Self>, lanes: usize) {
+        self.stop_race();
+        let generation = self.race_generation.get();
+        for lane in 0..lanes {
+            let worker = match new_worker() {
+                Ok(w) => w,
+                Err(e) => {
+                    let message = e.as_string().unwrap_or_else(|| "the worker script did not start".into());
+                    self.race_workers.borrow_mut().push(None);
+                    self.dispatch(Msg::RaceWorker { lane, msg: FromWorker::Error { message } });
+                    continue;
+                }
+            };
+            let p = self.clone();
+            let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if p.race_generation.get() != generation {
+                    return;
+                }
+                if let Ok(msg) = serde_wasm_bindgen::from_value::<FromWorker>(e.data()) {
+                    p.dispatch(Msg::RaceWorker { lane, msg });
+                }
+            });
+            worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+            let p = self.clone();
+            let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                e.prevent_default();
+                if p.race_generation.get() == generation {
+                    p.dispatch(Msg::RaceWorker { lane, msg: FromWorker::Crashed { message: e.message() } });
+                }
+            });
+            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            on_error.forget();
+            self.race_workers.borrow_mut().push(Some(worker));
         }
     }
 

@@ -6,6 +6,7 @@
 use std::rc::Rc;
 
 use super::cost::{DeviceInfo, FlopRate};
+use super::race::{Race, RacePreset};
 use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
 use crate::protocol::{Boundary, DataSummary, Experiment, UnitLayer};
@@ -31,11 +32,13 @@ pub struct ChartOptions {
     /// The 2-D plane shows the predicted class (or which side of the middle value) instead of
     /// the graded output.
     pub discretize: bool,
+    /// The race last started (`race=` in the link starts it again).
+    pub race: Option<RacePreset>,
 }
 
 impl Default for ChartOptions {
     fn default() -> Self {
-        ChartOptions { log_scale: false, smoothing: 0.95, show_test: true, discretize: false }
+        ChartOptions { log_scale: false, smoothing: 0.95, show_test: true, discretize: false, race: None }
     }
 }
 
@@ -51,6 +54,9 @@ impl ChartOptions {
         }
         if self.discretize {
             q += "&discretize=1";
+        }
+        if let Some(r) = self.race {
+            q += &format!("&race={}", r.name());
         }
         q
     }
@@ -70,6 +76,7 @@ impl ChartOptions {
             smoothing: d.smoothing,
             show_test: flag("showtest", d.show_test)?,
             discretize: flag("discretize", d.discretize)?,
+            race: q.get("race").map(RacePreset::parse).transpose()?,
         })
     }
 }
@@ -123,6 +130,10 @@ pub struct App {
     pub step: u64,
     pub epoch: u64,
     pub samples_per_sec: f64,
+    /// The race running or last run (its lanes' workers are the shell's); `race_version`
+    /// counts its changes (a frame redraws it only when it moved on).
+    pub race: Option<Rc<Race>>,
+    pub race_version: u64,
     /// The device the worker trains on, and the FLOP rate the last run measured on one.
     pub device: Option<DeviceInfo>,
     pub flop_rate: Option<FlopRate>,
@@ -175,6 +186,8 @@ impl App {
             samples_per_sec: 0.0,
             device: None,
             flop_rate: None,
+            race: None,
+            race_version: 0,
             health: Rc::default(),
             health_version: 0,
             alerts: Vec::new(),
@@ -224,8 +237,14 @@ mod tests {
     #[test]
     fn chart_options_travel_in_the_link_and_only_when_changed() {
         assert_eq!(ChartOptions::default().to_query(), "");
-        let o = ChartOptions { log_scale: true, show_test: false, discretize: true, ..ChartOptions::default() };
-        assert_eq!(o.to_query(), "&log=1&showtest=0&discretize=1");
+        let o = ChartOptions {
+            log_scale: true,
+            show_test: false,
+            discretize: true,
+            race: Some(RacePreset::Optimizers),
+            ..ChartOptions::default()
+        };
+        assert_eq!(o.to_query(), "&log=1&showtest=0&discretize=1&race=optimizers");
         let back = ChartOptions::from_query(&format!("data=spiral&hidden=8{}", o.to_query())).unwrap();
         assert_eq!(back, o);
         assert_eq!(ChartOptions::from_query("data=xor").unwrap(), ChartOptions::default());

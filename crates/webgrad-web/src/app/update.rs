@@ -87,6 +87,14 @@ pub enum Msg {
     },
     /// A new sample of the 2-D dataset: the next data seed (the model's seed stays).
     Regenerate,
+    /// Start a race of the form's experiment (`app::race`), or stop it.
+    RaceStart(Result<super::race::RacePreset, String>),
+    RaceStop,
+    /// A message from lane `lane`'s worker of the race.
+    RaceWorker {
+        lane: usize,
+        msg: FromWorker,
+    },
     /// Inspect the next step at unit `unit` of linear layer `layer` (0-based), read from the
     /// inspector's inputs (1-based there).
     InspectStep(Result<(usize, usize), String>),
@@ -135,6 +143,11 @@ pub enum Effect {
     },
     /// Stop the worker and start a new one (which says `Ready`).
     ReplaceWorker,
+    /// Stop any race workers and start this many (each says `Ready`).
+    StartRace(usize),
+    /// A message to one race lane's worker.
+    SendLane(usize, ToWorker),
+    StopRace,
     View(View),
     /// Draw the charts and buttons in the next animation frame.
     Render,
@@ -252,7 +265,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 Err(e) => out.push(text("error", e)),
             }
         }
-        Msg::ChartOptions(options) => {
+        Msg::ChartOptions(mut options) => {
+            options.race = app.chart.race;
             app.chart = options;
             if let Some(e) = &app.experiment {
                 out.push(Effect::View(View::Link(e.clone(), options)));
@@ -279,6 +293,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             reset(app, &mut out);
         }
         Msg::Pause => out.push(Effect::Send(ToWorker::Pause)),
+        Msg::RaceStart(preset) => race_msgs::start(app, preset, &mut out),
+        Msg::RaceStop => race_msgs::stop(app, &mut out),
+        Msg::RaceWorker { lane, msg } => race_msgs::lane_message(app, lane, msg, &mut out),
         Msg::InspectStep(Ok((layer, unit))) => {
             out.push(text("inspect-summary", "Inspecting the next step…"));
             out.push(Effect::Send(ToWorker::InspectStep { layer, unit }));
@@ -491,6 +508,8 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         }
         FromWorker::Checkpoint { experiment, epoch, .. } => app.checkpoint = Some((experiment, epoch)),
         FromWorker::Crashed { message } => worker_failed(app, &message, out),
+        // the playground's own model needs no proof of its start (races use it)
+        FromWorker::ModelBuilt { .. } => {}
         FromWorker::Inspection(s) => {
             out.push(text("announcer", format!("Step {} inspected.", s.step)));
             out.push(Effect::View(View::Inspection(s)));
@@ -528,6 +547,10 @@ fn worker_ready(app: &mut App, backend: String, notice: Option<String>, resume: 
     }
     if let Some(e) = app.link_error.take() {
         out.push(text("error", e));
+    }
+    // a link with a race starts it again
+    if let (Some(preset), None) = (app.chart.race, &app.race) {
+        race_msgs::start(app, Ok(preset), out);
     }
 }
 
@@ -674,6 +697,7 @@ fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec
 mod cost_lines;
 mod health;
 mod plane;
+mod race_msgs;
 mod weights;
 
 #[cfg(test)]

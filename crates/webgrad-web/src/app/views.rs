@@ -8,7 +8,7 @@ use web_sys::{Element, HtmlCanvasElement, HtmlProgressElement};
 use super::dom::*;
 use super::state::{App, ChartOptions};
 use super::update::View;
-use super::{controls, diagram, fit_plot, grad_dom, health, inspect_dom, images, histograms, layers, loss_chart, neurons, plane, tables};
+use super::{controls, diagram, fit_plot, grad_dom, health, inspect_dom, race_dom, images, histograms, layers, loss_chart, neurons, plane, tables};
 use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
 use super::neurons::Pictures;
@@ -81,6 +81,7 @@ pub struct Charts {
     focused_unit: (usize, usize),
     health: Rc<HealthHistory>,
     health_version: u64,
+    race: Option<(Rc<super::race::Race>, u64)>,
 }
 
 impl Charts {
@@ -103,6 +104,7 @@ impl Charts {
             focused_unit: app.focused_unit,
             health: app.health.clone(),
             health_version: app.health_version,
+            race: app.race.clone().map(|r| (r, app.race_version)),
         }
     }
 }
@@ -144,6 +146,9 @@ pub fn render(c: &Charts) {
         plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty(), c.options);
     }
     health::draw(&c.health, c.health_version);
+    if let Some((race, version)) = &c.race {
+        race_dom::draw(race, *version);
+    }
     if let Some(p) = &c.unit_pictures {
         neurons::draw(&p.0, c.focused_unit, p.1, c.pictures_version);
     }

@@ -144,6 +144,8 @@ fn wire_model_and_training(page: &Rc<Page>) {
             smoothing,
             show_test: checked("show-test"),
             discretize: checked("discretize"),
+            // the race is the update's to keep (`Msg::ChartOptions`)
+            race: None,
         })
     };
     for id in ["log-scale", "show-test", "discretize"] {
@@ -195,6 +197,10 @@ fn wire_evaluation(page: &Rc<Page>) {
             p.dispatch(Msg::ShowCell { truth, predicted });
         }
     });
+    send_on(page, "race-start", "click", || {
+        Msg::RaceStart(super::race::RacePreset::parse(&select_value("race-preset")))
+    });
+    send_on(page, "race-stop", "click", || Msg::RaceStop);
     // the inspector: layer and unit, 1-based in the inputs; 0 for the layer means the output layer
     send_on(page, "inspect-step", "click", || {
         let read = |id: &str, what: &str| parse_num::<usize>(id, what);

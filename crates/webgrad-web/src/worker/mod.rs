@@ -82,6 +82,8 @@ struct TrainerState {
     histograms_at: f64,
     /// The health monitors of the current trainer (every step goes through them).
     health: Option<Health>,
+    /// A race's lane (`ToWorker::RaceLane`): no checkpoints kept or posted.
+    ephemeral: bool,
 }
 
 type Post = dyn Fn(FromWorker);
@@ -332,6 +334,9 @@ impl TrainerState {
             model: t.model.config.torch_expression(),
         });
         at_rest(&t.model, t.optimizer.step, t.cursor.epoch, &loaded, post).await;
+        if let Some(weights_hash) = weights_hash(&t.model).await {
+            post(FromWorker::ModelBuilt { weights_hash });
+        }
         // the weight images and histograms come after the first epoch (many canvases: the page
         // opens faster without them)
         and_then(&t, &e);
@@ -406,6 +411,9 @@ impl TrainerState {
     /// those runs are not stored); the page keeps it, so a replacement worker continues from it
     /// if this one fails; and on the GPU it is the state the CPU continues from if the GPU fails.
     async fn after_epoch(&mut self) {
+        if self.ephemeral {
+            return;
+        }
         let bytes = self.checkpoint_bytes().await;
         if let (Some(bytes), Some(data), Some(e), Some(t)) = (&bytes, &self.data, &self.experiment, &self.trainer) {
             if !matches!(data.choice, DataChoice::File { .. }) {
@@ -597,6 +605,7 @@ pub async fn run() {
         unit_maps_at: 0.0,
         histograms_at: 0.0,
         health: None,
+        ephemeral: false,
     };
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
@@ -657,6 +666,7 @@ pub async fn run() {
                 Ok(ToWorker::SetWeight { layer, to, from, value }) => {
                     state.set_weight((layer, to, from), value, &post).await
                 }
+                Ok(ToWorker::RaceLane) => state.ephemeral = true,
                 Ok(ToWorker::GradCheck { eps }) => state.grad_check(eps, &post).await,
                 Ok(ToWorker::InspectStep { layer, unit }) => state.inspect_step(layer, unit, &post).await,
                 Ok(ToWorker::SetLr { lr }) => state.set_lr(lr),

@@ -5,6 +5,19 @@ use super::*;
 
 /// The progress of a model that has not trained since it was made, loaded or imported: where it
 /// stands, its boundary and its unit pictures.
+/// FNV-1a over the bits of every weight and bias, as 16 hex digits (`None` if a read fails).
+pub(super) async fn weights_hash(model: &Mlp) -> Option<String> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in model.parameters() {
+        for v in p.to_vec().await.ok()? {
+            for b in v.to_bits().to_le_bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    Some(format!("{h:016x}"))
+}
+
 pub(super) async fn at_rest(model: &Mlp, step: u64, epoch: u64, data: &Loaded, post: &Post) {
     let boundary = boundary(model, data).await;
     let extent = boundary.as_ref().map(|b| b.extent);

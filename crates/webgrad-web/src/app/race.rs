@@ -1,0 +1,279 @@
+//! A race: 2–4 configurations trained side by side, each in its own worker, from the same seed
+//! (so the same initial weights, which each worker reports as a hash, and the same batch order),
+//! differing only in what the preset changes. The state of each lane (its losses, test scores,
+//! speed) and what the page says about them: the table, the winner and its margin, and for the
+//! "same twice" preset whether the runs agreed step for step. No DOM here.
+
+use webgrad_nn::OptimizerName;
+
+use crate::protocol::Experiment;
+
+/// Lanes keep at most this many per-step losses (for the step-for-step comparison and the chart).
+pub const LANE_STEPS: usize = 20_000;
+
+/// What a race compares; kept in the link as `race=<name>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RacePreset {
+    /// SGD, SGD with momentum 0.9 and Adam, at the form's learning rate
+    Optimizers,
+    /// the form's learning rate × 0.1, × 1 and × 10
+    LearningRates,
+    /// the form's experiment twice: bit-reproducible training gives identical losses
+    Repeat,
+}
+
+impl RacePreset {
+    pub const ALL: [RacePreset; 3] = [RacePreset::Optimizers, RacePreset::LearningRates, RacePreset::Repeat];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RacePreset::Optimizers => "optimizers",
+            RacePreset::LearningRates => "lr",
+            RacePreset::Repeat => "repeat",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<RacePreset, String> {
+        Self::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|p| p.name()).collect();
+            format!("link parameter race='{s}' is not one of {}", names.join(", "))
+        })
+    }
+
+    /// The lanes: a label and the experiment of each, all from `base` (same data, model and seed).
+    pub fn lanes(self, base: &Experiment) -> Vec<(String, Experiment)> {
+        let with = |f: &dyn Fn(&mut Experiment)| {
+            let mut e = base.clone();
+            f(&mut e);
+            e
+        };
+        match self {
+            RacePreset::Optimizers => [OptimizerName::Sgd, OptimizerName::Momentum, OptimizerName::Adam]
+                .into_iter()
+                .map(|o| {
+                    let e = with(&|e| {
+                        e.optimizer = o;
+                        e.hyper = Vec::new();
+                    });
+                    (format!("{} (lr {})", o.name(), base.lr), e)
+                })
+                .collect(),
+            RacePreset::LearningRates => [0.1, 1.0, 10.0]
+                .into_iter()
+                .map(|k| {
+                    let lr = base.lr * k;
+                    (format!("lr {lr:.3e} (× {k})"), with(&|e| e.lr = lr))
+                })
+                .collect(),
+            RacePreset::Repeat => (1..=2).map(|i| (format!("run {i}"), base.clone())).collect(),
+        }
+    }
+}
+
+/// One lane's run so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lane {
+    pub label: String,
+    pub experiment: Option<Experiment>,
+    /// (step, loss) of every step read (the first `LANE_STEPS`)
+    pub losses: Vec<(u64, f32)>,
+    /// (epoch, test loss, test score) after each epoch
+    pub epochs: Vec<(u64, f64, f64)>,
+    pub samples_per_sec: f64,
+    pub weights_hash: Option<String>,
+    pub backend: String,
+    pub running: bool,
+    pub error: Option<String>,
+}
+
+impl Lane {
+    /// The losses as the chart draws them: an exponential moving average (weight `weight` on
+    /// the past, bias-corrected as TensorBoard's), at most `points` of them (every k-th step).
+    pub fn smoothed(&self, weight: f64, points: usize) -> Vec<(u64, f32)> {
+        let k = (self.losses.len() / points.max(1)).max(1);
+        let (mut avg, mut norm) = (0.0f64, 0.0f64);
+        let mut out = Vec::with_capacity(points + 1);
+        for (i, &(step, v)) in self.losses.iter().enumerate().filter(|p| p.1.1.is_finite()) {
+            avg = weight * avg + (1.0 - weight) * f64::from(v);
+            norm = weight * norm + (1.0 - weight);
+            if i % k == 0 || i + 1 == self.losses.len() {
+                out.push((step, (avg / norm) as f32));
+            }
+        }
+        out
+    }
+
+    pub fn done(&self) -> bool {
+        self.error.is_some() || self.experiment.as_ref().is_some_and(|e| self.epochs.len() as u64 >= e.epochs as u64)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Race {
+    pub preset: RacePreset,
+    pub lanes: Vec<Lane>,
+    /// accuracy (classification) or R² (regression): higher is better either way
+    pub regression: bool,
+}
+
+impl Race {
+    pub fn new(preset: RacePreset, base: &Experiment) -> Race {
+        let lanes = preset
+            .lanes(base)
+            .into_iter()
+            .map(|(label, e)| Lane { label, experiment: Some(e), ..Lane::default() })
+            .collect();
+        Race { preset, lanes, regression: false }
+    }
+
+    pub fn finished(&self) -> bool {
+        self.lanes.iter().all(Lane::done)
+    }
+
+    /// The table: lane, epochs done, test loss, test score, samples/s, initial weights' hash.
+    pub fn rows(&self) -> Vec<[String; 6]> {
+        let what = if self.regression { "R²" } else { "accuracy" };
+        self.lanes
+            .iter()
+            .map(|l| {
+                let last = l.epochs.last();
+                let status = match (&l.error, l.done()) {
+                    (Some(e), _) => format!("stopped: {e}"),
+                    (None, true) => format!("{} epochs, done", l.epochs.len()),
+                    (None, false) => format!("{} epochs", l.epochs.len()),
+                };
+                [
+                    l.label.clone(),
+                    status,
+                    last.map_or("–".into(), |e| format!("{:.4}", e.1)),
+                    last.map_or("–".into(), |e| format!("{what} {:.2} %", 100.0 * e.2)),
+                    if l.samples_per_sec > 0.0 { format!("{:.0}", l.samples_per_sec) } else { "–".into() },
+                    l.weights_hash.clone().unwrap_or_else(|| "–".into()),
+                ]
+            })
+            .collect()
+    }
+
+    /// Once every lane is done: the winner by final test score, and its margin over the next.
+    pub fn winner(&self) -> Option<String> {
+        if !self.finished() {
+            return None;
+        }
+        let mut ranked: Vec<(&Lane, f64)> =
+            self.lanes.iter().filter_map(|l| l.epochs.last().map(|e| (l, e.2))).filter(|x| x.1.is_finite()).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let what = if self.regression { "R²" } else { "test accuracy" };
+        match ranked.as_slice() {
+            [] => Some("No lane finished an epoch.".into()),
+            [(only, s)] => Some(format!("Only {} finished: {what} {:.2} %.", only.label, 100.0 * s)),
+            [(first, a), (second, b), ..] if a == b => {
+                Some(format!("A tie: {} and {} both reach {what} {:.2} %.", first.label, second.label, 100.0 * a))
+            }
+            [(first, a), (second, b), ..] => Some(format!(
+                "{} wins: {what} {:.2} % against {:.2} % for {}, by {:.2} points.",
+                first.label,
+                100.0 * a,
+                100.0 * b,
+                second.label,
+                100.0 * (a - b)
+            )),
+        }
+    }
+
+    /// For two lanes: whether they logged the same loss at every step both read, and how many.
+    pub fn identical_steps(&self) -> Option<(bool, usize)> {
+        let [a, b] = self.lanes.as_slice() else { return None };
+        let n = a.losses.len().min(b.losses.len());
+        let same = a.losses[..n] == b.losses[..n];
+        Some((same, n))
+    }
+
+    /// Whether every lane that reported its initial weights reported the same ones.
+    pub fn same_start(&self) -> Option<bool> {
+        let hashes: Vec<&String> = self.lanes.iter().filter_map(|l| l.weights_hash.as_ref()).collect();
+        (hashes.len() == self.lanes.len()).then(|| hashes.windows(2).all(|w| w[0] == w[1]))
+    }
+
+    /// A sentence on the lanes' start, and for a repeated run, on their agreement.
+    pub fn fairness(&self) -> String {
+        let start = match self.same_start() {
+            Some(true) => "Every lane started from the same initial weights (same hash) and batch order (same seed).",
+            Some(false) => "The lanes started from different initial weights: this race is not fair.",
+            None => "Starting…",
+        };
+        match (self.preset, self.identical_steps()) {
+            (RacePreset::Repeat, Some((true, n))) if n > 0 => {
+                format!(
+                    "{start} The two runs logged identical losses at all {n} steps so far: training is reproducible."
+                )
+            }
+            (RacePreset::Repeat, Some((false, n))) => {
+                format!("{start} The two runs' losses differ within their first {n} steps.")
+            }
+            _ => start.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_differ_only_in_what_they_race() {
+        let base = Experiment::defaults_for("spiral");
+        let lanes = RacePreset::Optimizers.lanes(&base);
+        assert_eq!(lanes.len(), 3);
+        assert!(lanes.iter().all(|(_, e)| e.seed == base.seed && e.layers == base.layers && e.lr == base.lr));
+        let names: Vec<_> = lanes.iter().map(|l| l.1.optimizer).collect();
+        assert_eq!(names, [OptimizerName::Sgd, OptimizerName::Momentum, OptimizerName::Adam]);
+        let lrs: Vec<f64> = RacePreset::LearningRates.lanes(&base).iter().map(|l| l.1.lr).collect();
+        assert_eq!(lrs, [base.lr * 0.1, base.lr, base.lr * 10.0]);
+        assert!(RacePreset::Repeat.lanes(&base).iter().all(|l| l.1 == base));
+        assert_eq!(RacePreset::parse("lr"), Ok(RacePreset::LearningRates));
+        assert!(RacePreset::parse("gpu").unwrap_err().contains("not one of optimizers, lr, repeat"));
+    }
+
+    #[test]
+    fn the_winner_and_its_margin_once_all_are_done() {
+        let mut base = Experiment::defaults_for("spiral");
+        base.epochs = 2;
+        let mut race = Race::new(RacePreset::Optimizers, &base);
+        assert_eq!(race.winner(), None);
+        for (l, score) in race.lanes.iter_mut().zip([0.8, 0.9, 0.95]) {
+            l.epochs = vec![(1, 0.5, score - 0.1), (2, 0.4, score)];
+        }
+        assert_eq!(
+            race.winner().unwrap(),
+            "adam (lr 0.03) wins: test accuracy 95.00 % against 90.00 % for momentum (lr 0.03), by 5.00 points."
+        );
+        assert_eq!(race.rows()[2][3], "accuracy 95.00 %");
+    }
+
+    #[test]
+    fn smoothing_averages_and_thins() {
+        let lane =
+            Lane { losses: (1..=1000).map(|s| (s, if s % 2 == 0 { 1.0 } else { 0.0 })).collect(), ..Lane::default() };
+        let s = lane.smoothed(0.9, 100);
+        assert!(s.len() <= 101 && s.len() >= 100, "{}", s.len());
+        assert_eq!(s.last().unwrap().0, 1000);
+        assert!((s.last().unwrap().1 - 0.5).abs() < 0.05, "{:?}", s.last());
+        assert_eq!(lane.smoothed(0.0, 2000).len(), 1000, "no smoothing, every step");
+    }
+
+    #[test]
+    fn a_repeated_run_is_checked_step_for_step() {
+        let mut race = Race::new(RacePreset::Repeat, &Experiment::defaults_for("spiral"));
+        for l in &mut race.lanes {
+            l.losses = vec![(1, 0.7), (2, 0.6), (3, 0.5)];
+            l.weights_hash = Some("ab12".into());
+        }
+        race.lanes[1].losses.pop();
+        assert_eq!(race.identical_steps(), Some((true, 2)));
+        assert!(race.fairness().ends_with("identical losses at all 2 steps so far: training is reproducible."));
+        race.lanes[1].losses[1].1 = 0.61;
+        assert_eq!(race.identical_steps(), Some((false, 2)));
+        race.lanes[1].weights_hash = Some("cd34".into());
+        assert_eq!(race.same_start(), Some(false));
+    }
+}

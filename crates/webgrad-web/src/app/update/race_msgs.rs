@@ -1,0 +1,83 @@
+//! A race's messages: starting one from the form (a worker per lane), its lanes' workers
+//! reporting, and stopping it. The lanes' state is `app::race`; the shell owns their workers.
+
+use super::*;
+use crate::app::race::{LANE_STEPS, Race, RacePreset};
+
+pub(super) fn start(app: &mut App, preset: Result<RacePreset, String>, out: &mut Vec<Effect>) {
+    let (preset, e) = match (preset, &app.form) {
+        (Ok(p), Ok(e)) => (p, e.clone()),
+        (Err(why), _) => return out.push(text("error", why)),
+        (_, Err(why)) => return out.push(text("error", why.clone())),
+    };
+    if matches!(e.data, DataChoice::File { .. }) {
+        return out.push(text("error", "a race loads its data in each lane: choose a built-in dataset or a URL"));
+    }
+    let race = Race::new(preset, &e);
+    out.push(Effect::StartRace(race.lanes.len()));
+    app.chart.race = Some(preset);
+    out.push(Effect::View(View::Link(e, app.chart)));
+    out.push(hidden("race-results", false));
+    out.push(text("race-winner", ""));
+    out.push(text("announcer", format!("Race started: {} lanes.", race.lanes.len())));
+    app.race = Some(Rc::new(race));
+    app.race_version = app.race_version.wrapping_add(1);
+    out.push(Effect::Render);
+}
+
+pub(super) fn stop(app: &mut App, out: &mut Vec<Effect>) {
+    out.push(Effect::StopRace);
+    if let Some(race) = app.race.as_mut() {
+        for l in &mut Rc::make_mut(race).lanes {
+            if !l.done() {
+                l.running = false;
+                l.error.get_or_insert_with(|| "stopped by you".into());
+            }
+        }
+    }
+    app.race_version = app.race_version.wrapping_add(1);
+    out.push(Effect::Render);
+}
+
+pub(super) fn lane_message(app: &mut App, lane: usize, msg: FromWorker, out: &mut Vec<Effect>) {
+    let Some(race) = app.race.as_mut() else { return };
+    let race = Rc::make_mut(race);
+    let was_finished = race.finished();
+    let regression = &mut race.regression;
+    let Some(l) = race.lanes.get_mut(lane) else { return };
+    match msg {
+        FromWorker::Ready { .. } => {
+            if let Some(experiment) = l.experiment.clone() {
+                out.push(Effect::SendLane(lane, ToWorker::RaceLane));
+                out.push(Effect::SendLane(lane, ToWorker::Reset { experiment }));
+            }
+        }
+        FromWorker::DataLoaded { summary, .. } => {
+            *regression = summary.class_names.is_empty();
+            out.push(Effect::SendLane(lane, ToWorker::Play));
+        }
+        FromWorker::ModelBuilt { weights_hash } => l.weights_hash = Some(weights_hash),
+        FromWorker::Device { backend, .. } => l.backend = backend,
+        FromWorker::Progress { losses, samples_per_sec, .. } => {
+            let room = LANE_STEPS.saturating_sub(l.losses.len());
+            l.losses.extend(losses.into_iter().take(room));
+            if samples_per_sec > 0.0 {
+                l.samples_per_sec = samples_per_sec;
+            }
+        }
+        FromWorker::Epoch { epoch, test_loss, test_score, .. } => l.epochs.push((epoch, test_loss, test_score)),
+        FromWorker::Running { running } => l.running = running,
+        FromWorker::Error { message } | FromWorker::Crashed { message } => l.error = Some(message),
+        _ => return,
+    }
+    if !was_finished
+        && race.finished()
+        && let Some(w) = race.winner()
+    {
+        out.push(text("race-winner", w.clone()));
+        out.push(text("announcer", w));
+        out.push(Effect::StopRace);
+    }
+    app.race_version = app.race_version.wrapping_add(1);
+    out.push(Effect::Render);
+}

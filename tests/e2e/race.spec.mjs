@@ -1,0 +1,41 @@
+// Races: the form's experiment in 2–3 versions side by side, each in its own worker, from the
+// same initial weights and batch order; overlaid losses, a table, the winner with its margin;
+// the race in the link. Screenshot: target/e2e-screenshots/race.png.
+import { test, expect } from '@playwright/test';
+import { forbidCspViolations, shots, watchErrors } from './helpers.mjs';
+
+forbidCspViolations(test, expect);
+
+const hashes = async (page) => page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(6)').allTextContents();
+
+test('The same run twice, from a link: identical losses step for step, identical start', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#data=spiral&samples=200&hidden=8&act=tanh&lr=0.03&batch=10&epochs=4&race=repeat');
+  const winner = page.locator('#race-winner');
+  await expect(winner).toContainText(/^A tie: run 1 and run 2 both reach test accuracy [\d.]+ %\.$/, { timeout: 60_000 });
+  await expect(page.locator('#race-fairness')).toContainText(/identical losses at all \d+ steps so far: training is reproducible\./);
+  const h = await hashes(page);
+  expect(h).toHaveLength(2);
+  expect(h[0]).toMatch(/^[0-9a-f]{16}$/);
+  expect(h[1]).toBe(h[0]);
+  expect(page.url()).toContain('race=repeat');
+  expect(errors).toEqual([]);
+});
+
+test('SGD vs momentum vs Adam: three workers, one chart, the winner by its margin', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#data=spiral&samples=300&hidden=16,16&act=tanh,tanh&lr=0.03&batch=10&epochs=6');
+  await expect(page.locator('#data-summary')).toContainText('spiral', { timeout: 30_000 });
+  await page.getByLabel('Compare').selectOption('optimizers');
+  await page.getByRole('button', { name: 'Start race' }).click();
+  await expect(page.getByRole('list', { name: 'Race lanes' }).getByRole('listitem')).toHaveText(['sgd (lr 0.03)', 'momentum (lr 0.03)', 'adam (lr 0.03)']);
+  await expect(page.locator('#race-winner')).toContainText(/wins: test accuracy [\d.]+ % against [\d.]+ % for .+, by [\d.]+ points\.|A tie/, { timeout: 90_000 });
+  const h = await hashes(page);
+  expect(new Set(h).size).toBe(1);
+  await expect(page.locator('#race-fairness')).toContainText('Every lane started from the same initial weights');
+  await expect(page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(2)')).toHaveText(['6 epochs, done', '6 epochs, done', '6 epochs, done']);
+  expect(page.url()).toContain('race=optimizers');
+  await page.evaluate(() => { document.querySelector('header.toolbar').style.position = 'static'; });
+  await page.locator('section', { has: page.locator('#race-heading') }).screenshot({ path: `${shots}/race.png` });
+  expect(errors).toEqual([]);
+});
