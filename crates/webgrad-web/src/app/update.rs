@@ -296,16 +296,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::RaceStart(preset) => race_msgs::start(app, preset, &mut out),
         Msg::RaceStop => race_msgs::stop(app, &mut out),
         Msg::RaceWorker { lane, msg } => race_msgs::lane_message(app, lane, msg, &mut out),
-        Msg::InspectStep(Ok((layer, unit))) => {
-            out.push(text("inspect-summary", "Inspecting the next step…"));
-            out.push(Effect::Send(ToWorker::InspectStep { layer, unit }));
-        }
-        Msg::InspectStep(Err(e)) => out.push(text("error", e)),
-        Msg::GradCheck { eps } => {
-            out.push(text("gradcheck-eps-value", format!("{eps:.1e}")));
-            out.push(text("gradcheck-summary", format!("Checking the gradients with ε = {eps:.1e}…")));
-            out.push(Effect::Send(ToWorker::GradCheck { eps }));
-        }
+        Msg::InspectStep(request) => tools::inspect(request, &mut out),
+        Msg::GradCheck { eps } => tools::grad_check(eps, &mut out),
         Msg::CancelLoad => out.push(Effect::Send(ToWorker::CancelLoad)),
         Msg::Export => out.push(Effect::Send(ToWorker::Export)),
         Msg::ShowCell { truth, predicted } => out.push(Effect::Send(ToWorker::ShowCell { truth, predicted })),
@@ -698,6 +690,7 @@ mod cost_lines;
 mod health;
 mod plane;
 mod race_msgs;
+mod tools;
 mod weights;
 
 #[cfg(test)]

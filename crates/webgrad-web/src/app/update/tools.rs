@@ -1,0 +1,21 @@
+//! Requests of the page's tools on the current model: inspect the next step, check the gradients.
+
+use super::*;
+
+/// "Inspect step": the unit (layer, unit), 0-based, or what was wrong with the inputs.
+pub(super) fn inspect(request: Result<(usize, usize), String>, out: &mut Vec<Effect>) {
+    match request {
+        Ok((layer, unit)) => {
+            out.push(text("inspect-summary", "Inspecting the next step…"));
+            out.push(Effect::Send(ToWorker::InspectStep { layer, unit }));
+        }
+        Err(e) => out.push(text("error", e)),
+    }
+}
+
+/// "Check gradients" or the ε slider.
+pub(super) fn grad_check(eps: f32, out: &mut Vec<Effect>) {
+    out.push(text("gradcheck-eps-value", format!("{eps:.1e}")));
+    out.push(text("gradcheck-summary", format!("Checking the gradients with ε = {eps:.1e}…")));
+    out.push(Effect::Send(ToWorker::GradCheck { eps }));
+}
