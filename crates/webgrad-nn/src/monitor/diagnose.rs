@@ -106,7 +106,7 @@ pub(super) fn layer_name(layer: usize, hidden_layers: usize) -> String {
 }
 
 /// 1234567 → "1,234,567".
-pub(super) fn grouped(n: u64) -> String {
+pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -41,7 +41,7 @@ pub(crate) use activity::Activity;
 use activity::Units;
 
 pub use alerts::{Alert, AlertKind, Alerts};
-pub use diagnose::{Culprit, Divergence, GROWTH, Growth, NonFinite};
+pub use diagnose::{Culprit, Divergence, GROWTH, Growth, NonFinite, grouped};
 use serde::{Deserialize, Serialize};
 use webgrad_core::backend::ReadFuture;
 use webgrad_core::{Device, Tensor, no_grad};

@@ -217,17 +217,9 @@ impl App {
     }
 }
 
-/// 109386 → "109,386"
+/// 109386 → "109,386" (the monitor's alerts group digits the same way)
 pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    webgrad_nn::monitor::grouped(n as u64)
 }
 
 #[cfg(test)]
