@@ -39,3 +39,18 @@ test('SGD vs momentum vs Adam: three workers, one chart, the winner by its margi
   await page.locator('section', { has: page.locator('#race-heading') }).screenshot({ path: `${shots}/race.png` });
   expect(errors).toEqual([]);
 });
+
+test('WebGPU vs CPU: the same model on both backends, its weights compared after every epoch', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#data=spiral&samples=200&hidden=8,8&act=tanh,tanh&lr=0.03&batch=10&epochs=3&race=backends');
+  await expect(page.locator('#race-winner')).not.toBeEmpty({ timeout: 90_000 });
+  const devices = await page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(5)').allTextContents();
+  expect(devices[0]).toMatch(/on wgpu/);
+  expect(devices[1]).toMatch(/on cpu/);
+  const fairness = await page.locator('#race-fairness').textContent();
+  const gap = Number(fairness.match(/After epoch 3 the largest difference between a WebGPU weight and its CPU twin is ([\d.e+-]+)/)[1]);
+  console.log(`WebGPU vs CPU after 3 epochs: largest weight difference ${gap}`);
+  // float32 sums in another order: tiny, not zero-by-accident nor diverged
+  expect(gap).toBeLessThan(1e-3);
+  expect(errors).toEqual([]);
+});

@@ -417,6 +417,12 @@ pub enum FromWorker {
     ModelBuilt {
         weights_hash: String,
     },
+    /// A race lane's weights after an epoch, in `Mlp::parameters` order (models of at most
+    /// `worker::LANE_WEIGHTS` parameters), for comparing lanes.
+    LaneWeights {
+        epoch: u64,
+        weights: Vec<f32>,
+    },
     /// One step's math (`ToWorker::InspectStep`).
     Inspection(webgrad_nn::inspect::StepInspection),
     /// A gradient check's findings (`ToWorker::GradCheck`).

@@ -4,12 +4,15 @@
 //! speed) and what the page says about them: the table, the winner and its margin, and for the
 //! "same twice" preset whether the runs agreed step for step. No DOM here.
 
-use webgrad_nn::OptimizerName;
+use webgrad_nn::{BackendChoice, OptimizerName};
 
 use crate::protocol::Experiment;
 
 /// Lanes keep at most this many per-step losses (for the step-for-step comparison and the chart).
 pub const LANE_STEPS: usize = 20_000;
+
+/// Epochs of weights a lane keeps while waiting for the other lane to reach them.
+pub const UNMATCHED_EPOCHS: usize = 16;
 
 /// What a race compares; kept in the link as `race=<name>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,16 +23,20 @@ pub enum RacePreset {
     LearningRates,
     /// the form's experiment twice: bit-reproducible training gives identical losses
     Repeat,
+    /// the form's experiment on WebGPU and on the CPU, their weights compared after each epoch
+    Backends,
 }
 
 impl RacePreset {
-    pub const ALL: [RacePreset; 3] = [RacePreset::Optimizers, RacePreset::LearningRates, RacePreset::Repeat];
+    pub const ALL: [RacePreset; 4] =
+        [RacePreset::Optimizers, RacePreset::LearningRates, RacePreset::Repeat, RacePreset::Backends];
 
     pub fn name(self) -> &'static str {
         match self {
             RacePreset::Optimizers => "optimizers",
             RacePreset::LearningRates => "lr",
             RacePreset::Repeat => "repeat",
+            RacePreset::Backends => "backends",
         }
     }
 
@@ -66,6 +73,10 @@ impl RacePreset {
                 })
                 .collect(),
             RacePreset::Repeat => (1..=2).map(|i| (format!("run {i}"), base.clone())).collect(),
+            RacePreset::Backends => [("WebGPU", BackendChoice::Gpu), ("CPU", BackendChoice::Cpu)]
+                .into_iter()
+                .map(|(label, b)| (label.to_string(), with(&|e| e.backend = b)))
+                .collect(),
         }
     }
 }
@@ -84,6 +95,9 @@ pub struct Lane {
     pub backend: String,
     pub running: bool,
     pub error: Option<String>,
+    /// its weights after epochs the other lane has not reached yet (`FromWorker::LaneWeights`;
+    /// the backends race), at most [`UNMATCHED_EPOCHS`]
+    pub weights: Vec<(u64, Vec<f32>)>,
 }
 
 impl Lane {
@@ -114,6 +128,9 @@ pub struct Race {
     pub lanes: Vec<Lane>,
     /// accuracy (classification) or R² (regression): higher is better either way
     pub regression: bool,
+    /// (epoch, largest |w₁ − w₂|) between the first two lanes' weights after each epoch both
+    /// finished (the backends race: WebGPU against the CPU)
+    pub weight_gaps: Vec<(u64, f64)>,
 }
 
 impl Race {
@@ -123,7 +140,37 @@ impl Race {
             .into_iter()
             .map(|(label, e)| Lane { label, experiment: Some(e), ..Lane::default() })
             .collect();
-        Race { preset, lanes, regression: false }
+        Race { preset, lanes, regression: false, weight_gaps: Vec::new() }
+    }
+
+    /// Lane `lane`'s weights after `epoch`; once the first two lanes have both reached an epoch,
+    /// their largest weight difference is kept.
+    pub fn lane_weights(&mut self, lane: usize, epoch: u64, weights: Vec<f32>) {
+        if lane >= 2 || self.lanes.len() < 2 {
+            return;
+        }
+        let other = 1 - lane;
+        match self.lanes[other].weights.iter().position(|w| w.0 == epoch) {
+            Some(i) => {
+                let (_, theirs) = self.lanes[other].weights.remove(i);
+                self.lanes[other].weights.retain(|w| w.0 > epoch);
+                if theirs.len() == weights.len() {
+                    let gap = weights
+                        .iter()
+                        .zip(&theirs)
+                        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs())
+                        .fold(0.0, f64::max);
+                    self.weight_gaps.push((epoch, gap));
+                }
+            }
+            None => {
+                let kept = &mut self.lanes[lane].weights;
+                kept.push((epoch, weights));
+                if kept.len() > UNMATCHED_EPOCHS {
+                    kept.remove(0);
+                }
+            }
+        }
     }
 
     pub fn finished(&self) -> bool {
@@ -147,7 +194,12 @@ impl Race {
                     status,
                     last.map_or("–".into(), |e| format!("{:.4}", e.1)),
                     last.map_or("–".into(), |e| format!("{what} {:.2} %", 100.0 * e.2)),
-                    if l.samples_per_sec > 0.0 { format!("{:.0}", l.samples_per_sec) } else { "–".into() },
+                    match (l.samples_per_sec > 0.0, l.backend.is_empty()) {
+                        (true, false) => format!("{:.0} on {}", l.samples_per_sec, l.backend),
+                        (true, true) => format!("{:.0}", l.samples_per_sec),
+                        (false, false) => format!("– on {}", l.backend),
+                        (false, true) => "–".into(),
+                    },
                     l.weights_hash.clone().unwrap_or_else(|| "–".into()),
                 ]
             })
@@ -210,6 +262,13 @@ impl Race {
             (RacePreset::Repeat, Some((false, n))) => {
                 format!("{start} The two runs' losses differ within their first {n} steps.")
             }
+            (RacePreset::Backends, _) => match self.weight_gaps.last() {
+                Some((epoch, gap)) => format!(
+                    "{start} After epoch {epoch} the largest difference between a WebGPU weight and its CPU twin is \
+                     {gap:.2e} (float32 sums in another order)."
+                ),
+                None => start.to_string(),
+            },
             _ => start.to_string(),
         }
     }
@@ -231,7 +290,9 @@ mod tests {
         assert_eq!(lrs, [base.lr * 0.1, base.lr, base.lr * 10.0]);
         assert!(RacePreset::Repeat.lanes(&base).iter().all(|l| l.1 == base));
         assert_eq!(RacePreset::parse("lr"), Ok(RacePreset::LearningRates));
-        assert!(RacePreset::parse("gpu").unwrap_err().contains("not one of optimizers, lr, repeat"));
+        assert!(RacePreset::parse("gpu").unwrap_err().contains("not one of optimizers, lr, repeat, backends"));
+        let backends: Vec<_> = RacePreset::Backends.lanes(&base).iter().map(|l| l.1.backend).collect();
+        assert_eq!(backends, [BackendChoice::Gpu, BackendChoice::Cpu]);
     }
 
     #[test]
@@ -248,6 +309,26 @@ mod tests {
             "adam (lr 0.03) wins: test accuracy 95.00 % against 90.00 % for momentum (lr 0.03), by 5.00 points."
         );
         assert_eq!(race.rows()[2][3], "accuracy 95.00 %");
+    }
+
+    #[test]
+    fn the_backends_race_compares_weights_epoch_by_epoch() {
+        let mut race = Race::new(RacePreset::Backends, &Experiment::defaults_for("spiral"));
+        race.lane_weights(0, 1, vec![1.0, 2.0, 3.0]);
+        race.lane_weights(0, 2, vec![0.0; 3]);
+        assert!(race.weight_gaps.is_empty(), "the CPU lane has not reached epoch 1");
+        race.lane_weights(1, 1, vec![1.0, 2.5, 2.75]);
+        assert_eq!(race.weight_gaps, [(1, 0.5)]);
+        race.lane_weights(1, 2, vec![0.0, 0.0, 0.125]);
+        assert_eq!(race.weight_gaps, [(1, 0.5), (2, 0.125)]);
+        assert!(race.lanes.iter().all(|l| l.weights.is_empty()), "matched epochs are let go");
+        for l in &mut race.lanes {
+            l.weights_hash = Some("ab".into());
+        }
+        assert!(
+            race.fairness()
+                .contains("After epoch 2 the largest difference between a WebGPU weight and its CPU twin is 1.25e-1")
+        );
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn rows(table: &Element, race: &Race) {
         }
     };
     let Ok(head) = doc.create_element("tr") else { return };
-    for title in ["lane", "progress", "test loss", "test score", "samples/s", "initial weights"] {
+    for title in ["lane", "progress", "test loss", "test score", "samples/s, device", "initial weights"] {
         if let Ok(th) = doc.create_element("th") {
             th.set_text_content(Some(title));
             let _ = th.set_attribute("scope", "col");

@@ -501,7 +501,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         FromWorker::Checkpoint { experiment, epoch, .. } => app.checkpoint = Some((experiment, epoch)),
         FromWorker::Crashed { message } => worker_failed(app, &message, out),
         // the playground's own model needs no proof of its start (races use it)
-        FromWorker::ModelBuilt { .. } => {}
+        FromWorker::ModelBuilt { .. } | FromWorker::LaneWeights { .. } => {}
         FromWorker::Inspection(s) => {
             out.push(text("announcer", format!("Step {} inspected.", s.step)));
             out.push(Effect::View(View::Inspection(s)));

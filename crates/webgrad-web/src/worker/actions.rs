@@ -94,6 +94,25 @@ impl TrainerState {
         }
     }
 
+    /// A race lane's weights after its epoch (`FromWorker::LaneWeights`), small models only.
+    pub(super) async fn post_lane_weights(&self) {
+        let Some(t) = &self.trainer else { return };
+        if t.model.config.parameter_count() > LANE_WEIGHTS {
+            return;
+        }
+        let mut weights = Vec::with_capacity(t.model.config.parameter_count());
+        for p in t.model.parameters() {
+            match p.to_vec().await {
+                Ok(v) => weights.extend(v),
+                Err(_) => return,
+            }
+        }
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        if let Ok(v) = serde_wasm_bindgen::to_value(&FromWorker::LaneWeights { epoch: t.cursor.epoch, weights }) {
+            let _ = scope.post_message(&v);
+        }
+    }
+
     /// Adds a training point (see `Loaded::add_point`), then tells the page and redraws the
     /// plane (the boundary's extent covers the new point).
     pub(super) async fn add_point(&mut self, x: f32, y: f32, target: f32, post: &Post) {

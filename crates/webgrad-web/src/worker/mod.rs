@@ -46,6 +46,8 @@ const BOUNDARY_SIZE: usize = 48;
 /// Grid side of each hidden unit's picture (coarser than the boundary: many are sent at once).
 const UNIT_MAP_SIZE: usize = 24;
 const MNIST_FILES: [&str; 4] = webgrad_data::MNIST_FILES;
+/// A race lane posts its weights after each epoch for models up to this many parameters.
+const LANE_WEIGHTS: usize = 1 << 20;
 
 /// What arrives from the page: a protocol message, or a file load (`protocol::by_hand`).
 enum Inbox {
@@ -412,7 +414,7 @@ impl TrainerState {
     /// if this one fails; and on the GPU it is the state the CPU continues from if the GPU fails.
     async fn after_epoch(&mut self) {
         if self.ephemeral {
-            return;
+            return self.post_lane_weights().await;
         }
         let bytes = self.checkpoint_bytes().await;
         if let (Some(bytes), Some(data), Some(e), Some(t)) = (&bytes, &self.data, &self.experiment, &self.trainer) {

@@ -57,6 +57,7 @@ pub(super) fn lane_message(app: &mut App, lane: usize, msg: FromWorker, out: &mu
             out.push(Effect::SendLane(lane, ToWorker::Play));
         }
         FromWorker::ModelBuilt { weights_hash } => l.weights_hash = Some(weights_hash),
+        FromWorker::LaneWeights { epoch, weights } => race.lane_weights(lane, epoch, weights),
         FromWorker::Device { backend, .. } => l.backend = backend,
         FromWorker::Progress { losses, samples_per_sec, .. } => {
             let room = LANE_STEPS.saturating_sub(l.losses.len());
@@ -74,9 +75,9 @@ pub(super) fn lane_message(app: &mut App, lane: usize, msg: FromWorker, out: &mu
         && race.finished()
         && let Some(w) = race.winner()
     {
+        // the lanes' workers stay (idle) until the next race: their last messages still count
         out.push(text("race-winner", w.clone()));
         out.push(text("announcer", w));
-        out.push(Effect::StopRace);
     }
     app.race_version = app.race_version.wrapping_add(1);
     out.push(Effect::Render);
