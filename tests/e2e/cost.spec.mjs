@@ -26,8 +26,8 @@ test('Cost before you press Train: FLOPs, memory, time per epoch, and what does 
   await expect(page.locator('#param-count')).toContainText('Reset or Train to apply');
   await expect(page.locator('#cost-fit')).toBeHidden();
   // a batch far over the memory budget: said while editing, and refused by Train
-  await page.getByLabel('Batch size').fill('2000000');
-  await page.getByLabel('Batch size').dispatchEvent('change');
+  await page.getByLabel('Batch size', { exact: true }).fill('2000000');
+  await page.getByLabel('Batch size', { exact: true }).dispatchEvent('change');
   await expect(page.locator('#cost-fit')).toContainText(/^Does not fit: training needs [\d.]+ [KMGT]B .*; the limit is .*\. Make the layers or the batch smaller\.$/);
   await page.evaluate(() => { document.getElementById('model-heading').closest('section').scrollTop = 0; });
   await page.locator('section', { has: page.locator('#model-heading') }).screenshot({ path: `${shots}/cost-model-panel.png` });

@@ -67,8 +67,8 @@ test('A loss that turns NaN: the layer and operation named, the weights from bef
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
   await expect(page.getByRole('list', { name: 'Health alerts' })).toContainText('Training stopped');
   // the kept weights give finite outputs: lower the rate and go on, without a Reset
-  await page.getByLabel('Learning rate').fill('0.01');
-  await page.getByLabel('Learning rate').dispatchEvent('change');
+  await page.getByLabel('Learning rate', { exact: true }).fill('0.01');
+  await page.getByLabel('Learning rate', { exact: true }).dispatchEvent('change');
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(page.locator('#accuracy')).toContainText(/R² -?[\d.]+ after epoch [1-9]/, { timeout: 30_000 });
   await expect(page.locator('#stats')).toContainText(/loss \d+\.\d+/);

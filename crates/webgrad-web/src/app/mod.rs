@@ -11,9 +11,10 @@ pub mod heatmap;
 pub mod inspect_view;
 pub mod race;
 pub mod state;
+pub mod sweep;
 pub mod update;
 
-crate::browser_only!(mod controls, diagram, dom, fit_plot, grad_dom, health, histograms, inspect_dom, race_dom, hyper, images, layers, loss_chart, neurons, plane, shell, tables, views, wiring);
+crate::browser_only!(mod controls, diagram, dom, fit_plot, grad_dom, health, histograms, inspect_dom, race_dom, sweep_dom, hyper, images, layers, loss_chart, neurons, plane, shell, tables, views, wiring);
 
 #[cfg(target_arch = "wasm32")]
 pub use wiring::start;

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use super::cost::{DeviceInfo, FlopRate};
 use super::race::{Race, RacePreset};
+use super::sweep::Sweep;
 use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
 use crate::protocol::{Boundary, DataSummary, Experiment, UnitLayer};
@@ -134,6 +135,10 @@ pub struct App {
     /// counts its changes (a frame redraws it only when it moved on).
     pub race: Option<Rc<Race>>,
     pub race_version: u64,
+    /// The sweep running or last run (the same lane workers: a race and a sweep never run at
+    /// once); `sweep_version` as `race_version`.
+    pub sweep: Option<Rc<Sweep>>,
+    pub sweep_version: u64,
     /// The device the worker trains on, and the FLOP rate the last run measured on one.
     pub device: Option<DeviceInfo>,
     pub flop_rate: Option<FlopRate>,
@@ -188,6 +193,8 @@ impl App {
             flop_rate: None,
             race: None,
             race_version: 0,
+            sweep: None,
+            sweep_version: 0,
             health: Rc::default(),
             health_version: 0,
             alerts: Vec::new(),

@@ -90,6 +90,16 @@ pub enum Msg {
     /// Start a race of the form's experiment (`app::race`), or stop it.
     RaceStart(Result<super::race::RacePreset, String>),
     RaceStop,
+    /// Start a sweep of the form's experiment over the grid; `cores` = the browser's
+    /// `hardwareConcurrency`.
+    SweepStart {
+        spec: Result<super::sweep::SweepSpec, String>,
+        cores: usize,
+    },
+    SweepCancel,
+    SweepSort(super::sweep::SortBy),
+    /// Load sweep run `i` (0-based) into the playground.
+    SweepLoad(usize),
     /// A message from lane `lane`'s worker of the race.
     RaceWorker {
         lane: usize,
@@ -178,6 +188,8 @@ pub enum View {
     /// The network diagram, with the names of its inputs (a plane's features).
     Diagram(Diagram, Vec<String>),
     Activations(Vec<LayerHistogram>),
+    /// Set a `<progress>` element: (id, value, max).
+    Meter(&'static str, f64, f64),
     /// The health alerts, newest first (replacing those shown).
     Alerts(Vec<String>),
     GradCheck(webgrad_nn::gradcheck::GradCheck),
@@ -295,6 +307,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Pause => out.push(Effect::Send(ToWorker::Pause)),
         Msg::RaceStart(preset) => race_msgs::start(app, preset, &mut out),
         Msg::RaceStop => race_msgs::stop(app, &mut out),
+        Msg::SweepStart { spec, cores } => sweep_msgs::start(app, spec, cores, &mut out),
+        Msg::SweepCancel => sweep_msgs::cancel(app, &mut out),
+        Msg::SweepSort(by) => sweep_msgs::sort(app, by, &mut out),
+        Msg::SweepLoad(i) => sweep_msgs::load(app, i, &mut out),
         Msg::RaceWorker { lane, msg } => race_msgs::lane_message(app, lane, msg, &mut out),
         Msg::InspectStep(request) => tools::inspect(request, &mut out),
         Msg::GradCheck { eps } => tools::grad_check(eps, &mut out),
@@ -690,6 +706,7 @@ mod cost_lines;
 mod health;
 mod plane;
 mod race_msgs;
+mod sweep_msgs;
 mod tools;
 mod weights;
 

@@ -8,7 +8,7 @@ use web_sys::{Element, HtmlCanvasElement, HtmlProgressElement};
 use super::dom::*;
 use super::state::{App, ChartOptions};
 use super::update::View;
-use super::{controls, diagram, fit_plot, grad_dom, health, inspect_dom, race_dom, images, histograms, layers, loss_chart, neurons, plane, tables};
+use super::{controls, diagram, fit_plot, grad_dom, health, inspect_dom, race_dom, sweep_dom, images, histograms, layers, loss_chart, neurons, plane, tables};
 use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
 use super::neurons::Pictures;
@@ -44,6 +44,11 @@ pub fn show(view: View) {
         View::Options(id, options) => controls::set_options(id, &options),
         View::Activations(layers) => histograms::show(&layers),
         View::Alerts(alerts) => health::show_alerts(&alerts),
+        View::Meter(id, value, max) => {
+            let bar = by_id::<HtmlProgressElement>(id);
+            bar.set_max(max.max(1.0));
+            bar.set_value(value);
+        }
         View::GradCheck(c) => grad_dom::show(&c),
         View::Inspection(s) => inspect_dom::show(&super::inspect_view::view(&s)),
         View::Gallery(items) => images::show_gallery(&items),
@@ -82,6 +87,7 @@ pub struct Charts {
     health: Rc<HealthHistory>,
     health_version: u64,
     race: Option<(Rc<super::race::Race>, u64)>,
+    sweep: Option<(Rc<super::sweep::Sweep>, u64)>,
 }
 
 impl Charts {
@@ -105,6 +111,7 @@ impl Charts {
             health: app.health.clone(),
             health_version: app.health_version,
             race: app.race.clone().map(|r| (r, app.race_version)),
+            sweep: app.sweep.clone().map(|s| (s, app.sweep_version)),
         }
     }
 }
@@ -148,6 +155,9 @@ pub fn render(c: &Charts) {
     health::draw(&c.health, c.health_version);
     if let Some((race, version)) = &c.race {
         race_dom::draw(race, *version);
+    }
+    if let Some((sweep, version)) = &c.sweep {
+        sweep_dom::draw(sweep, *version);
     }
     if let Some(p) = &c.unit_pictures {
         neurons::draw(&p.0, c.focused_unit, p.1, c.pictures_version);

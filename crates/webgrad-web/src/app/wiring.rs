@@ -201,6 +201,23 @@ fn wire_evaluation(page: &Rc<Page>) {
         Msg::RaceStart(super::race::RacePreset::parse(&select_value("race-preset")))
     });
     send_on(page, "race-stop", "click", || Msg::RaceStop);
+    send_on(page, "sweep-start", "click", || {
+        let spec = super::sweep::SweepSpec::parse(
+            &input_value("sweep-lrs"),
+            &input_value("sweep-widths"),
+            &input_value("sweep-batches"),
+            &input_value("sweep-optimizers"),
+        );
+        let cores = web_sys::window().map_or(2.0, |w| w.navigator().hardware_concurrency()) as usize;
+        Msg::SweepStart { spec, cores }
+    });
+    send_on(page, "sweep-cancel", "click", || Msg::SweepCancel);
+    let p = page.clone();
+    on_event("sweep-table", "click", move |e| match super::sweep_dom::clicked(&e) {
+        Some(Ok(by)) => p.dispatch(Msg::SweepSort(by)),
+        Some(Err(run)) => p.dispatch(Msg::SweepLoad(run)),
+        None => {}
+    });
     // the inspector: layer and unit, 1-based in the inputs; 0 for the layer means the output layer
     send_on(page, "inspect-step", "click", || {
         let read = |id: &str, what: &str| parse_num::<usize>(id, what);

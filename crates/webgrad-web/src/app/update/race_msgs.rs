@@ -14,6 +14,7 @@ pub(super) fn start(app: &mut App, preset: Result<RacePreset, String>, out: &mut
         return out.push(text("error", "a race loads its data in each lane: choose a built-in dataset or a URL"));
     }
     let race = Race::new(preset, &e);
+    app.sweep = None;
     out.push(Effect::StartRace(race.lanes.len()));
     app.chart.race = Some(preset);
     out.push(Effect::View(View::Link(e, app.chart)));
@@ -40,6 +41,10 @@ pub(super) fn stop(app: &mut App, out: &mut Vec<Effect>) {
 }
 
 pub(super) fn lane_message(app: &mut App, lane: usize, msg: FromWorker, out: &mut Vec<Effect>) {
+    // the lane workers are a sweep's pool while a sweep runs
+    if app.sweep.is_some() && app.race.is_none() {
+        return super::sweep_msgs::worker_message(app, lane, msg, out);
+    }
     let Some(race) = app.race.as_mut() else { return };
     let race = Rc::make_mut(race);
     let was_finished = race.finished();
