@@ -11,6 +11,7 @@ use super::state::{App, ChartOptions, Diagram, EPOCH_POINTS, MAX_RESTARTS, Pictu
 use crate::loss_history::thin_epochs;
 use crate::protocol::*;
 use cost_lines::{measure_flop_rate, model_size};
+use data::data_loaded;
 
 /// Everything that can happen to the page.
 #[derive(Debug)]
@@ -651,58 +652,8 @@ fn imported(app: &mut App, name: String, model: String, layers: Vec<HiddenLayer>
     out.push(Effect::Render);
 }
 
-fn data_loaded(app: &mut App, summary: DataSummary, model: String, out: &mut Vec<Effect>) {
-    // a new model: the last checkpoint belonged to the one before (a resumed model posts its
-    // checkpoint again right after)
-    if app.restoring && app.checkpoint.is_none() {
-        app.restoring = false;
-        out.push(text(
-            "error",
-            "The training worker failed and was replaced. Restored: the data; no epoch had finished, so the model starts afresh.",
-        ));
-    }
-    app.checkpoint = None;
-    out.push(hidden("load-box", true));
-    out.push(Effect::View(View::Preview(summary.preview.clone())));
-    if let Some(e) = app.pending_files.take() {
-        show_form(app, e, out);
-    }
-    out.push(text("data-summary", plane::summary_text(&summary)));
-    plane::show_point_controls(&summary, out);
-    out.push(text("model-expression", model));
-    out.push(hidden("boundary-figure", !summary.plane));
-    let regression = summary.class_names.is_empty();
-    let (low, high) = match summary.class_names.as_slice() {
-        [] => ("low".to_string(), "high".to_string()),
-        [first, second, ..] => (format!("class {first}"), format!("class {second}")),
-        [only] => (format!("class {only}"), "class 1".to_string()),
-    };
-    out.push(text(
-        "boundary-caption",
-        format!(
-            "Model output over the plane: orange = {low}, blue = {high}; circles are training points, squares test points."
-        ),
-    ));
-    out.push(hidden("confusion-help", regression));
-    // shown again by the first Weights message, and the unit pictures by the first boundary
-    out.push(hidden("diagram-figure", true));
-    out.push(hidden("neurons-figure", true));
-    out.push(hidden("activations-figure", true));
-    app.boundary = None;
-    app.unit_pictures = None;
-    app.diagram = None;
-    app.weight_link = None;
-    out.push(hidden("weight-edit", true));
-    let digits = summary.image_shape == Some((28, 28));
-    out.push(hidden("images-panel", !digits));
-    out.push(hidden("draw-panel", !digits));
-    out.push(text("stats", "Ready. Press Train."));
-    app.summary = Some(Rc::new(summary));
-    model_size(app, true, out);
-    out.push(Effect::Render);
-}
-
 mod cost_lines;
+mod data;
 mod health;
 mod plane;
 mod race_msgs;
