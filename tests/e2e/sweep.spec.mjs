@@ -20,6 +20,7 @@ test('A sweep of 8 runs on 2 workers: every row, sorted, one loaded; Cancel stop
   await expect(status).toContainText(/of 8 runs done, 2 workers training/);
   await expect(status).toHaveText('All 8 runs done on 2 workers. Sort the table, or load a run.', { timeout: 90_000 });
   const table = page.getByRole('table', { name: 'Sweep runs' });
+  expect(page.url()).toContain('sweep=lr:0.01,0.1;width:4,8;batch:;opt:sgd,adam');
   await expect(table.getByRole('rowheader')).toHaveCount(8);
   await expect(table.locator('tr td:nth-child(5)')).toHaveText(Array(8).fill('done'));
   // sorted by test loss: the losses read in order

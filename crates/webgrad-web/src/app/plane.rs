@@ -10,7 +10,7 @@ use crate::protocol::{Boundary, Point};
 /// The boundary as a heatmap and the points over it; with `options.discretize` each cell shows
 /// the predicted class (regression: above or below the grid's middle value), and without
 /// `options.show_test` the test points (squares) are left out.
-pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], regression: bool, options: ChartOptions) {
+pub fn draw(canvas: &HtmlCanvasElement, boundary: &Boundary, points: &[Point], regression: bool, options: &ChartOptions) {
     let c = super::dom::ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     let n = boundary.size;

@@ -91,6 +91,10 @@ pub struct Lane {
     /// (epoch, test loss, test score) after each epoch
     pub epochs: Vec<(u64, f64, f64)>,
     pub samples_per_sec: f64,
+    /// the optimizer step of its last progress, and the seconds its steps took (each slice's
+    /// steps × batch / samples per second: training only, not evaluation or pauses)
+    pub last_step: u64,
+    pub train_seconds: f64,
     pub weights_hash: Option<String>,
     pub backend: String,
     pub running: bool,
@@ -101,6 +105,17 @@ pub struct Lane {
 }
 
 impl Lane {
+    /// A slice's progress: now at `step`, at `samples_per_sec` (0 when too short to time).
+    pub fn progressed(&mut self, step: u64, samples_per_sec: f64) {
+        let steps = step.saturating_sub(self.last_step);
+        let batch = self.experiment.as_ref().map_or(1, |e| e.batch) as f64;
+        if samples_per_sec > 0.0 {
+            self.samples_per_sec = samples_per_sec;
+            self.train_seconds += steps as f64 * batch / samples_per_sec;
+        }
+        self.last_step = step;
+    }
+
     /// The losses as the chart draws them: an exponential moving average (weight `weight` on
     /// the past, bias-corrected as TensorBoard's), at most `points` of them (every k-th step).
     pub fn smoothed(&self, weight: f64, points: usize) -> Vec<(u64, f32)> {
@@ -177,8 +192,9 @@ impl Race {
         self.lanes.iter().all(Lane::done)
     }
 
-    /// The table: lane, epochs done, test loss, test score, samples/s, initial weights' hash.
-    pub fn rows(&self) -> Vec<[String; 6]> {
+    /// The table: lane, epochs done, test loss, test score, samples/s, initial weights' hash,
+    /// training time.
+    pub fn rows(&self) -> Vec<[String; 7]> {
         let what = if self.regression { "R²" } else { "accuracy" };
         self.lanes
             .iter()
@@ -201,6 +217,7 @@ impl Race {
                         (false, true) => "–".into(),
                     },
                     l.weights_hash.clone().unwrap_or_else(|| "–".into()),
+                    format!("{:.2} s", l.train_seconds),
                 ]
             })
             .collect()
@@ -309,6 +326,12 @@ mod tests {
             "adam (lr 0.03) wins: test accuracy 95.00 % against 90.00 % for momentum (lr 0.03), by 5.00 points."
         );
         assert_eq!(race.rows()[2][3], "accuracy 95.00 %");
+        // 50 steps of batch 10 at 1,000 samples/s, then 50 more at 500
+        let lane = &mut race.lanes[0];
+        lane.progressed(50, 1000.0);
+        lane.progressed(100, 500.0);
+        lane.progressed(101, 0.0);
+        assert_eq!(race.rows()[0][6], "1.50 s");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub fn draw(race: &Race, version: u64) {
     }
     let _ = table.set_attribute("data-version", &version);
     chart(&by_id::<HtmlCanvasElement>("race-chart"), race);
+    scores(&by_id::<HtmlCanvasElement>("race-score-chart"), race);
     legend(race);
     rows(&table, race);
     set_text("race-fairness", &race.fairness());
@@ -56,6 +57,34 @@ fn chart(canvas: &HtmlCanvasElement, race: &Race) {
     }
 }
 
+/// Each lane's test score after every epoch, in its colour, on a 0–100 % axis.
+fn scores(canvas: &HtmlCanvasElement, race: &Race) {
+    let c = ctx2d(canvas);
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    c.clear_rect(0.0, 0.0, w, h);
+    c.set_stroke_style_str("#d0d4da");
+    c.stroke_rect(PAD, 8.0, w - PAD - 8.0, h - PAD - 8.0);
+    let epochs = race.lanes.iter().filter_map(|l| l.epochs.last().map(|e| e.0)).max().unwrap_or(0).max(1);
+    let x = |e: u64| PAD + (w - PAD - 8.0) * e as f64 / epochs as f64;
+    let y = |s: f64| 8.0 + (h - PAD - 16.0) * (1.0 - s.clamp(0.0, 1.0));
+    c.set_fill_style_str("#5f6368");
+    c.set_font("11px system-ui");
+    let _ = c.fill_text("100%", 2.0, 16.0);
+    let _ = c.fill_text("0%", 2.0, h - PAD);
+    let _ = c.fill_text(&format!("epoch {epochs}"), w - 70.0, h - 10.0);
+    for (i, l) in race.lanes.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        c.set_stroke_style_str(colour);
+        c.set_fill_style_str(colour);
+        c.set_line_width(2.0);
+        c.begin_path();
+        for (j, &(e, _, s)) in l.epochs.iter().enumerate() {
+            if j == 0 { c.move_to(x(e), y(s)) } else { c.line_to(x(e), y(s)) }
+        }
+        c.stroke();
+    }
+}
+
 fn legend(race: &Race) {
     let list = by_id::<Element>("race-legend");
     clear(&list);
@@ -88,7 +117,7 @@ fn rows(table: &Element, race: &Race) {
         }
     };
     let Ok(head) = doc.create_element("tr") else { return };
-    for title in ["lane", "progress", "test loss", "test score", "samples/s, device", "initial weights"] {
+    for title in ["lane", "progress", "test loss", "test score", "samples/s, device", "initial weights", "training time"] {
         if let Ok(th) = doc.create_element("th") {
             th.set_text_content(Some(title));
             let _ = th.set_attribute("scope", "col");

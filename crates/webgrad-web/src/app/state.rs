@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::cost::{DeviceInfo, FlopRate};
 use super::race::{Race, RacePreset};
-use super::sweep::Sweep;
+use super::sweep::{Sweep, SweepSpec};
 use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
 use crate::protocol::{Boundary, DataSummary, Experiment, UnitLayer};
@@ -23,7 +23,7 @@ pub const MAX_RESTARTS: u32 = 3;
 
 /// How the charts are drawn (their own controls; not part of the experiment, so changing one
 /// never resets the model, but kept in the link with it).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ChartOptions {
     pub log_scale: bool,
     /// Exponential moving-average weight in [0, 0.999].
@@ -33,13 +33,14 @@ pub struct ChartOptions {
     /// The 2-D plane shows the predicted class (or which side of the middle value) instead of
     /// the graded output.
     pub discretize: bool,
-    /// The race last started (`race=` in the link starts it again).
+    /// The race or sweep last started (`race=` / `sweep=` in the link starts it again).
     pub race: Option<RacePreset>,
+    pub sweep: Option<SweepSpec>,
 }
 
 impl Default for ChartOptions {
     fn default() -> Self {
-        ChartOptions { log_scale: false, smoothing: 0.95, show_test: true, discretize: false, race: None }
+        ChartOptions { log_scale: false, smoothing: 0.95, show_test: true, discretize: false, race: None, sweep: None }
     }
 }
 
@@ -58,6 +59,9 @@ impl ChartOptions {
         }
         if let Some(r) = self.race {
             q += &format!("&race={}", r.name());
+        }
+        if let Some(s) = &self.sweep {
+            q += &format!("&sweep={}", s.to_link());
         }
         q
     }
@@ -78,6 +82,7 @@ impl ChartOptions {
             show_test: flag("showtest", d.show_test)?,
             discretize: flag("discretize", d.discretize)?,
             race: q.get("race").map(RacePreset::parse).transpose()?,
+            sweep: q.get("sweep").map(SweepSpec::from_link).transpose()?,
         })
     }
 }
@@ -139,6 +144,8 @@ pub struct App {
     /// once); `sweep_version` as `race_version`.
     pub sweep: Option<Rc<Sweep>>,
     pub sweep_version: u64,
+    /// The browser's `navigator.hardwareConcurrency` (a sweep's pool is one less).
+    pub cores: usize,
     /// The device the worker trains on, and the FLOP rate the last run measured on one.
     pub device: Option<DeviceInfo>,
     pub flop_rate: Option<FlopRate>,
@@ -195,6 +202,7 @@ impl App {
             race_version: 0,
             sweep: None,
             sweep_version: 0,
+            cores: 2,
             health: Rc::default(),
             health_version: 0,
             alerts: Vec::new(),

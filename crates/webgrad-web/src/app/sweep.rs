@@ -48,6 +48,39 @@ impl SweepSpec {
         Ok(spec)
     }
 
+    /// The four fields as text (what the sweep's inputs show).
+    pub fn texts(&self) -> [String; 4] {
+        let join = |v: Vec<String>| v.join(" ");
+        [
+            join(self.lrs.iter().map(|v| v.to_string()).collect()),
+            join(self.widths.iter().map(|v| v.to_string()).collect()),
+            join(self.batches.iter().map(|v| v.to_string()).collect()),
+            join(self.optimizers.iter().map(|o| o.name().to_string()).collect()),
+        ]
+    }
+
+    /// The link's value: `lr:0.01,0.1;width:4,8;batch:;opt:sgd,adam`.
+    pub fn to_link(&self) -> String {
+        let [lr, width, batch, opt] = self.texts().map(|t| t.replace(' ', ","));
+        format!("lr:{lr};width:{width};batch:{batch};opt:{opt}")
+    }
+
+    /// Reads [`SweepSpec::to_link`]'s form back; an error names the part.
+    pub fn from_link(value: &str) -> Result<SweepSpec, String> {
+        let mut fields = [String::new(), String::new(), String::new(), String::new()];
+        for part in value.split(';').filter(|p| !p.is_empty()) {
+            let (key, list) =
+                part.split_once(':').ok_or_else(|| format!("link parameter sweep: '{part}' has no ':'"))?;
+            let slot = ["lr", "width", "batch", "opt"]
+                .iter()
+                .position(|k| *k == key)
+                .ok_or_else(|| format!("link parameter sweep: unknown part '{key}'"))?;
+            fields[slot] = list.replace(',', " ");
+        }
+        SweepSpec::parse(&fields[0], &fields[1], &fields[2], &fields[3])
+            .map_err(|e| format!("link parameter sweep: {e}"))
+    }
+
     /// Every combination, from `base` (its other settings, data and seed kept); a width sets
     /// every hidden layer's. Errors over [`MAX_RUNS`].
     pub fn runs(&self, base: &Experiment) -> Result<Vec<Experiment>, String> {
@@ -248,6 +281,16 @@ mod tests {
         assert_eq!(SweepSpec::parse("0.1 x", "", "", "").unwrap_err(), "learning rates: 'x' is not a valid value");
         assert!(SweepSpec::parse("-1", "", "", "").is_err());
         assert!(SweepSpec::parse("", "", "", "lion").unwrap_err().contains("unknown optimizer 'lion'"));
+    }
+
+    #[test]
+    fn a_sweep_travels_in_the_link() {
+        let spec = SweepSpec::parse("0.01 0.1", "4 8", "", "sgd adam").unwrap();
+        assert_eq!(spec.to_link(), "lr:0.01,0.1;width:4,8;batch:;opt:sgd,adam");
+        assert_eq!(SweepSpec::from_link(&spec.to_link()).unwrap(), spec);
+        assert_eq!(spec.texts()[3], "sgd adam");
+        assert!(SweepSpec::from_link("lr:x").unwrap_err().contains("learning rates: 'x'"));
+        assert!(SweepSpec::from_link("depth:3").unwrap_err().contains("unknown part 'depth'"));
     }
 
     #[test]

@@ -279,10 +279,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::ChartOptions(mut options) => {
-            options.race = app.chart.race;
+            (options.race, options.sweep) = (app.chart.race, app.chart.sweep.take());
             app.chart = options;
             if let Some(e) = &app.experiment {
-                out.push(Effect::View(View::Link(e.clone(), options)));
+                out.push(Effect::View(View::Link(e.clone(), app.chart.clone())));
             }
             out.push(Effect::Render);
         }
@@ -341,7 +341,7 @@ fn reset(app: &mut App, out: &mut Vec<Effect>) -> bool {
         }
     };
     out.push(text("error", ""));
-    out.push(Effect::View(View::Link(experiment.clone(), app.chart)));
+    out.push(Effect::View(View::Link(experiment.clone(), app.chart.clone())));
     forget_curves(app, out);
     app.dirty = false;
     out.push(Effect::View(View::HideEvaluation));
@@ -545,7 +545,7 @@ fn worker_ready(app: &mut App, backend: String, notice: Option<String>, resume: 
     match resume {
         _ if app.restoring => restore(app, out),
         Some(r) => {
-            out.push(Effect::View(View::Link(r.experiment.clone(), app.chart)));
+            out.push(Effect::View(View::Link(r.experiment.clone(), app.chart.clone())));
             show_form(app, r.experiment, out);
             out.push(text("stats", format!("Resuming the checkpoint saved after epoch {}…", r.epoch)));
             out.push(Effect::Send(ToWorker::Resume));
@@ -560,6 +560,14 @@ fn worker_ready(app: &mut App, backend: String, notice: Option<String>, resume: 
     // a link with a race starts it again
     if let (Some(preset), None) = (app.chart.race, &app.race) {
         race_msgs::start(app, Ok(preset), out);
+    } else if let (Some(spec), None) = (app.chart.sweep.clone(), &app.sweep) {
+        for (id, text) in
+            ["sweep-lrs", "sweep-widths", "sweep-batches", "sweep-optimizers"].into_iter().zip(spec.texts())
+        {
+            out.push(Effect::View(View::Value(id, text)));
+        }
+        let cores = app.cores;
+        sweep_msgs::start(app, Ok(spec), cores, out);
     }
 }
 

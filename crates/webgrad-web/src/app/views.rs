@@ -99,7 +99,7 @@ impl Charts {
         Charts {
             ready: app.ready,
             running: app.running,
-            options: app.chart,
+            options: app.chart.clone(),
             losses: app.losses.clone(),
             test_losses: app.test_losses.clone(),
             scores: app.scores.clone(),
@@ -150,7 +150,7 @@ pub fn render(c: &Charts) {
     };
     set_text("score-summary", &score_caption);
     if let Some((b, s)) = &c.plane {
-        plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty(), c.options);
+        plane::draw(&by_id::<HtmlCanvasElement>("boundary"), b, &s.points, s.class_names.is_empty(), &c.options);
     }
     health::draw(&c.health, c.health_version);
     if let Some((race, version)) = &c.race {

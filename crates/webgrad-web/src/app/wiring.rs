@@ -36,9 +36,10 @@ pub fn start() -> Result<(), JsValue> {
     }
     let first = linked.unwrap_or_else(|| Experiment::defaults_for("mnist"));
     show_experiment(&first);
-    show_chart_options(chart);
+    show_chart_options(chart.clone());
     let mut app = App::new(first, link_error);
     app.chart = chart;
+    app.cores = web_sys::window().map_or(2.0, |w| w.navigator().hardware_concurrency()) as usize;
     let page = Page::new(app)?;
     wire_buttons(&page);
     wire_data(&page);
@@ -144,8 +145,9 @@ fn wire_model_and_training(page: &Rc<Page>) {
             smoothing,
             show_test: checked("show-test"),
             discretize: checked("discretize"),
-            // the race is the update's to keep (`Msg::ChartOptions`)
+            // the race and sweep are the update's to keep (`Msg::ChartOptions`)
             race: None,
+            sweep: None,
         })
     };
     for id in ["log-scale", "show-test", "discretize"] {

@@ -16,8 +16,8 @@ pub(super) fn start(app: &mut App, preset: Result<RacePreset, String>, out: &mut
     let race = Race::new(preset, &e);
     app.sweep = None;
     out.push(Effect::StartRace(race.lanes.len()));
-    app.chart.race = Some(preset);
-    out.push(Effect::View(View::Link(e, app.chart)));
+    (app.chart.race, app.chart.sweep) = (Some(preset), None);
+    out.push(Effect::View(View::Link(e, app.chart.clone())));
     out.push(hidden("race-results", false));
     out.push(text("race-winner", ""));
     out.push(text("announcer", format!("Race started: {} lanes.", race.lanes.len())));
@@ -64,12 +64,10 @@ pub(super) fn lane_message(app: &mut App, lane: usize, msg: FromWorker, out: &mu
         FromWorker::ModelBuilt { weights_hash } => l.weights_hash = Some(weights_hash),
         FromWorker::LaneWeights { epoch, weights } => race.lane_weights(lane, epoch, weights),
         FromWorker::Device { backend, .. } => l.backend = backend,
-        FromWorker::Progress { losses, samples_per_sec, .. } => {
+        FromWorker::Progress { step, losses, samples_per_sec, .. } => {
             let room = LANE_STEPS.saturating_sub(l.losses.len());
             l.losses.extend(losses.into_iter().take(room));
-            if samples_per_sec > 0.0 {
-                l.samples_per_sec = samples_per_sec;
-            }
+            l.progressed(step, samples_per_sec);
         }
         FromWorker::Epoch { epoch, test_loss, test_score, .. } => l.epochs.push((epoch, test_loss, test_score)),
         FromWorker::Running { running } => l.running = running,

@@ -6,16 +6,21 @@ use super::*;
 use crate::app::sweep::{SortBy, Sweep, SweepSpec, pool_size};
 
 pub(super) fn start(app: &mut App, spec: Result<SweepSpec, String>, cores: usize, out: &mut Vec<Effect>) {
-    let runs = match (spec, &app.form) {
-        (Ok(spec), Ok(e)) if !matches!(e.data, DataChoice::File { .. }) => spec.runs(e),
-        (Ok(_), Ok(_)) => Err("a sweep loads its data in each worker: choose a built-in dataset or a URL".into()),
-        (Err(why), _) => Err(why),
-        (_, Err(why)) => Err(why.clone()),
+    let (spec, e) = match (spec, &app.form) {
+        (Ok(spec), Ok(e)) if !matches!(e.data, DataChoice::File { .. }) => (spec, e.clone()),
+        (Ok(_), Ok(_)) => {
+            return out
+                .push(text("error", "a sweep loads its data in each worker: choose a built-in dataset or a URL"));
+        }
+        (Err(why), _) => return out.push(text("error", why)),
+        (_, Err(why)) => return out.push(text("error", why.clone())),
     };
-    let runs = match runs {
+    let runs = match spec.runs(&e) {
         Ok(r) => r,
         Err(why) => return out.push(text("error", why)),
     };
+    (app.chart.race, app.chart.sweep) = (None, Some(spec));
+    out.push(Effect::View(View::Link(e, app.chart.clone())));
     let workers = pool_size(cores, runs.len());
     app.race = None;
     out.push(Effect::StartRace(workers));
