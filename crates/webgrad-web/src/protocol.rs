@@ -313,6 +313,9 @@ pub enum FromWorker {
         epoch: u64,
         losses: Vec<(u64, f32)>,
         samples_per_sec: f64,
+        /// the milliseconds the slice trained (0 when nothing was trained)
+        #[serde(default)]
+        train_ms: f64,
         boundary: Option<Boundary>,
     },
     /// An epoch finished and was evaluated on the test split.

@@ -91,9 +91,7 @@ pub struct Lane {
     /// (epoch, test loss, test score) after each epoch
     pub epochs: Vec<(u64, f64, f64)>,
     pub samples_per_sec: f64,
-    /// the optimizer step of its last progress, and the seconds its steps took (each slice's
-    /// steps × batch / samples per second: training only, not evaluation or pauses)
-    pub last_step: u64,
+    /// the seconds its slices trained (the worker's timing: not evaluation or pauses)
     pub train_seconds: f64,
     pub weights_hash: Option<String>,
     pub backend: String,
@@ -105,15 +103,13 @@ pub struct Lane {
 }
 
 impl Lane {
-    /// A slice's progress: now at `step`, at `samples_per_sec` (0 when too short to time).
-    pub fn progressed(&mut self, step: u64, samples_per_sec: f64) {
-        let steps = step.saturating_sub(self.last_step);
-        let batch = self.experiment.as_ref().map_or(1, |e| e.batch) as f64;
+    /// A slice's progress: its samples per second (0 when too short to time) and how long it
+    /// trained.
+    pub fn progressed(&mut self, samples_per_sec: f64, train_ms: f64) {
         if samples_per_sec > 0.0 {
             self.samples_per_sec = samples_per_sec;
-            self.train_seconds += steps as f64 * batch / samples_per_sec;
         }
-        self.last_step = step;
+        self.train_seconds += train_ms.max(0.0) / 1000.0;
     }
 
     /// The losses as the chart draws them: an exponential moving average (weight `weight` on
@@ -326,12 +322,11 @@ mod tests {
             "adam (lr 0.03) wins: test accuracy 95.00 % against 90.00 % for momentum (lr 0.03), by 5.00 points."
         );
         assert_eq!(race.rows()[2][3], "accuracy 95.00 %");
-        // 50 steps of batch 10 at 1,000 samples/s, then 50 more at 500
         let lane = &mut race.lanes[0];
-        lane.progressed(50, 1000.0);
-        lane.progressed(100, 500.0);
-        lane.progressed(101, 0.0);
+        lane.progressed(1000.0, 500.0);
+        lane.progressed(0.0, 1000.0);
         assert_eq!(race.rows()[0][6], "1.50 s");
+        assert!(race.rows()[0][4].starts_with("1000"));
     }
 
     #[test]

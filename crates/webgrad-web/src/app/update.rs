@@ -477,7 +477,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             model_size(app, !app.dirty, out);
         }
         FromWorker::DataLoaded { summary, model } => data_loaded(app, summary, model, out),
-        FromWorker::Progress { step, epoch, losses, samples_per_sec, boundary } => {
+        FromWorker::Progress { step, epoch, losses, samples_per_sec, boundary, .. } => {
             for (step, loss) in losses {
                 app.losses.push(step, loss);
             }

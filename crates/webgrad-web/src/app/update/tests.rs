@@ -75,6 +75,7 @@ fn a_reset_forgets_the_curves() {
         epoch: 0,
         losses: vec![(1, 1.0), (2, 0.5)],
         samples_per_sec: 10.0,
+        train_ms: 200.0,
         boundary: None,
     };
     update(&mut app, Msg::Worker(progress));
@@ -106,7 +107,14 @@ fn a_replacement_worker_restores_the_checkpoint_and_forgets_later_steps() {
     let losses = (1..=10).map(|s| (s, 1.0 / s as f32)).collect();
     update(
         &mut app,
-        Msg::Worker(FromWorker::Progress { step: 10, epoch: 1, losses, samples_per_sec: 1.0, boundary: None }),
+        Msg::Worker(FromWorker::Progress {
+            step: 10,
+            epoch: 1,
+            losses,
+            samples_per_sec: 1.0,
+            train_ms: 0.0,
+            boundary: None,
+        }),
     );
     let saved = Experiment::defaults_for("iris");
     update(&mut app, Msg::CheckpointSaved { experiment: saved.clone(), epoch: 1 });
@@ -260,6 +268,7 @@ fn a_click_on_the_plane_adds_a_point_where_it_lands() {
             epoch: 0,
             losses: Vec::new(),
             samples_per_sec: 0.0,
+            train_ms: 0.0,
             boundary: Some(boundary),
         }),
     );
@@ -318,7 +327,14 @@ fn a_rollback_takes_the_curves_back_and_says_why() {
     let losses = (1..=300).map(|s| (s, 1.0)).collect();
     update(
         &mut app,
-        Msg::Worker(FromWorker::Progress { step: 300, epoch: 3, losses, samples_per_sec: 1.0, boundary: None }),
+        Msg::Worker(FromWorker::Progress {
+            step: 300,
+            epoch: 3,
+            losses,
+            samples_per_sec: 1.0,
+            train_ms: 0.0,
+            boundary: None,
+        }),
     );
     for i in 1..=3 {
         update(&mut app, Msg::Worker(FromWorker::Health { reading: health_reading(100 * i, 0.1), alerts: vec![] }));
