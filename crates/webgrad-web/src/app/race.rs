@@ -213,7 +213,11 @@ impl Race {
                         (false, true) => "–".into(),
                     },
                     l.weights_hash.clone().unwrap_or_else(|| "–".into()),
-                    format!("{:.2} s", l.train_seconds),
+                    if l.train_seconds < 1.0 {
+                        format!("{:.1} ms", 1000.0 * l.train_seconds)
+                    } else {
+                        format!("{:.2} s", l.train_seconds)
+                    },
                 ]
             })
             .collect()
@@ -326,6 +330,8 @@ mod tests {
         lane.progressed(1000.0, 500.0);
         lane.progressed(0.0, 1000.0);
         assert_eq!(race.rows()[0][6], "1.50 s");
+        race.lanes[1].progressed(0.0, 2.5);
+        assert_eq!(race.rows()[1][6], "2.5 ms");
         assert!(race.rows()[0][4].starts_with("1000"));
     }
 
