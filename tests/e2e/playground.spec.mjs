@@ -732,7 +732,7 @@ test('Cancel stops a long load: the data before it stays, and the next load runs
   const big = gzipSync(Buffer.concat([Buffer.from('x,y,z,label\n'), rows]), { level: 1 });
   await fileInput.setInputFiles({ name: 'big.csv.gz', mimeType: 'application/gzip', buffer: big });
   await expect(page.locator('#load-status')).toContainText(/MB, [1-9]\d* rows/, { timeout: 30_000 });
-  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   await expect(page.locator('#error')).toContainText('big.csv.gz: loading cancelled', { timeout: 30_000 });
   await expect(page.locator('#data-summary')).toContainText('mnist: 8000 training rows');
   // the cancel is spent: the next file loads completely
