@@ -214,11 +214,15 @@ impl Monitor {
     }
 
     /// Errors unless `t` trains a model of the shape this monitor was made for, on its device.
+    /// Runs at every step, so it allocates nothing: `shapes` chain (each layer's input is the
+    /// last one's output), so the first input and every output width decide them.
     fn check(&self, t: &Trainer) -> Result<()> {
-        let m = &t.model;
+        let (m, c) = (&t.model, &t.model.config);
+        let outputs = c.hidden.iter().map(|h| h.width).chain([c.head.outputs()]);
         let fits = Rc::ptr_eq(&self.device, m.device())
-            && m.config.linear_shapes() == self.shapes
-            && m.config.hidden.iter().zip(&self.units).all(|(h, (a, _))| h.activation == *a);
+            && self.shapes.first().map(|s| s.0) == Some(c.input)
+            && self.shapes.iter().map(|s| s.1).eq(outputs)
+            && c.hidden.iter().zip(&self.units).all(|(h, (a, _))| h.activation == *a);
         if fits { Ok(()) } else { Err(Error::Config("the monitor was made for another model or device".into())) }
     }
 

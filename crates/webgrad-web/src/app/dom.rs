@@ -73,3 +73,14 @@ pub fn on_event(id: &str, event: &str, f: impl FnMut(web_sys::Event) + 'static) 
     by_id::<Element>(id).add_event_listener_with_callback(event, cb.as_ref().unchecked_ref()).expect("listener");
     cb.forget();
 }
+
+/// Whether `el` does not show `version` yet; it is marked as showing it from now on (a view
+/// redraws only when its state moved on: `data-version`).
+pub fn moved_on(el: &Element, version: u64) -> bool {
+    let version = version.to_string();
+    if el.get_attribute("data-version").as_deref() == Some(version.as_str()) {
+        return false;
+    }
+    let _ = el.set_attribute("data-version", &version);
+    true
+}

@@ -25,11 +25,9 @@ fn figure_name(f: Figure) -> &'static str {
 /// table already shows it.
 pub fn draw(h: &HealthHistory, version: u64) {
     let table = by_id::<Element>("health-table");
-    let version = version.to_string();
-    if table.get_attribute("data-version").as_deref() == Some(version.as_str()) {
+    if !moved_on(&table, version) {
         return;
     }
-    let _ = table.set_attribute("data-version", &version);
     let Some((step, layers)) = h.latest() else {
         let _ = table.set_attribute("data-shape", "");
         return clear(&table);

@@ -16,11 +16,9 @@ use crate::protocol::UnitLayer;
 /// `version` names what is drawn: nothing happens when the grid already shows it.
 pub fn draw(layers: &[UnitLayer], focused: (usize, usize), pictures: Pictures, version: u64) {
     let grid = by_id::<Element>("neuron-grid");
-    let version = version.to_string();
-    if grid.get_attribute("data-version").as_deref() == Some(version.as_str()) {
+    if !moved_on(&grid, version) {
         return;
     }
-    let _ = grid.set_attribute("data-version", &version);
     let shape: Vec<String> = layers.iter().map(|l| format!("{}:{}:{}", l.activation, l.width, l.maps.len())).collect();
     let shape = shape.join(",");
     if grid.get_attribute("data-shape").as_deref() != Some(shape.as_str()) {

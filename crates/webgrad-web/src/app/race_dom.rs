@@ -13,11 +13,9 @@ const PAD: f64 = 36.0;
 /// Redraws the race when `version` moved on.
 pub fn draw(race: &Race, version: u64) {
     let table = by_id::<Element>("race-table");
-    let version = version.to_string();
-    if table.get_attribute("data-version").as_deref() == Some(version.as_str()) {
+    if !moved_on(&table, version) {
         return;
     }
-    let _ = table.set_attribute("data-version", &version);
     chart(&by_id::<HtmlCanvasElement>("race-chart"), race);
     scores(&by_id::<HtmlCanvasElement>("race-score-chart"), race);
     legend(race);

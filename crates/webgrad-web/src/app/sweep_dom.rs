@@ -12,11 +12,9 @@ const PAD: f64 = 40.0;
 
 pub fn draw(s: &Sweep, version: u64) {
     let table = by_id::<Element>("sweep-table");
-    let version = version.to_string();
-    if table.get_attribute("data-version").as_deref() == Some(version.as_str()) {
+    if !moved_on(&table, version) {
         return;
     }
-    let _ = table.set_attribute("data-version", &version);
     rows(&table, s);
     scatter(&by_id::<HtmlCanvasElement>("sweep-scatter"), s);
 }
