@@ -70,6 +70,21 @@ pub fn split_key(key: &str) -> (String, Option<String>, Option<String>, Option<S
     (rest.to_string(), labels, label, task, missing)
 }
 
+/// The data flags of a saved model's data: the `--dataset`, `--labels`, `--label`, `--task` and
+/// `--missing` given now win; the others come from the model's recorded key (`split_key`) when
+/// the dataset is the recorded one. Returns `(dataset, [labels, label, task, missing])`.
+pub fn saved_flags(
+    saved_key: &str,
+    dataset: Option<&String>,
+    given: [&Option<String>; 4],
+) -> (String, [Option<String>; 4]) {
+    let (saved, labels, label, task, missing) = split_key(saved_key);
+    let same = dataset.is_none_or(|d| *d == saved);
+    let keep = |given: &Option<String>, saved: Option<String>| given.clone().or(if same { saved } else { None });
+    let flags = [keep(given[0], labels), keep(given[1], label), keep(given[2], task), keep(given[3], missing)];
+    (dataset.cloned().unwrap_or(saved), flags)
+}
+
 /// The splits as a run uses them: the features of both scaled as `preprocessing` records; the
 /// training split's regression targets standardised when `preprocessing.target_standardize` is
 /// set, the test split's always in their own units.

@@ -26,21 +26,6 @@ pub struct EvalArgs {
 }
 }
 
-/// A little-endian f32 array in NumPy's .npy format (version 1.0).
-fn npy_f32(shape: (usize, usize), values: &[f32]) -> Vec<u8> {
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", shape.0, shape.1);
-    // magic (6) + version (2) + header length (2) + header + '\n' is a multiple of 64
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    values.iter().for_each(|v| out.extend(v.to_le_bytes()));
-    out
-}
-
 pub fn run(a: EvalArgs) -> CliResult<()> {
     let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: cannot read: {e}", a.model))?;
     let json_path = a.model.strip_suffix(".safetensors").map(|s| format!("{s}.json"));
@@ -48,12 +33,8 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     let (model, file) = io::load_model(&crate::device(a.backend.as_deref())?, &bytes, json.as_deref(), &a.model)
         .map_err(|e| e.to_string())?;
     // The model records its dataset with the data flags it was trained with; flags given here win.
-    let (saved, saved_labels, saved_label, saved_task, saved_missing) = data::split_key(&file.dataset);
-    let same = a.dataset.as_ref().is_none_or(|d| *d == saved);
-    let keep = |given: &Option<String>, saved: Option<String>| given.clone().or(if same { saved } else { None });
-    let (labels, label) = (keep(&a.labels, saved_labels), keep(&a.label, saved_label));
-    let (task, missing) = (keep(&a.task, saved_task), keep(&a.missing, saved_missing));
-    let dataset = a.dataset.clone().unwrap_or(saved);
+    let (dataset, [labels, label, task, missing]) =
+        data::saved_flags(&file.dataset, a.dataset.as_ref(), [&a.labels, &a.label, &a.task, &a.missing]);
     let spec = DataSpec {
         labels: labels.as_deref(),
         label: label.as_deref(),
@@ -87,7 +68,7 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     }
     if let Some(path) = &a.save_outputs {
         let k = model.config.head.outputs();
-        crate::atomic::write(path, &npy_f32((loaded.test.n, k), &ev.outputs))?;
+        crate::atomic::write(path, &webgrad_data::npy_write::f32_matrix(loaded.test.n, k, &ev.outputs))?;
     }
     println!("model {}: {}", a.model, file.torch);
     report::print_evaluation(&ev, &format!("{} ({} rows)", loaded.test.name, loaded.test.n), target);

@@ -5,6 +5,7 @@ mod args;
 mod atomic;
 mod data;
 mod eval_cmd;
+mod export_cmd;
 mod gradcheck_cmd;
 mod report;
 mod train_cmd;
@@ -35,6 +36,9 @@ enum Command {
     Train(Box<args::TrainArgs>),
     /// Evaluate a saved model: metrics table and confusion matrix.
     Eval(Box<eval_cmd::EvalArgs>),
+    /// Write a PyTorch project (train.py, the weights, model.json, the data, a README) that
+    /// continues training the model: `python train.py` or `torchrun --nproc-per-node N train.py`.
+    ExportTorch(Box<export_cmd::ExportArgs>),
     /// Finite-difference check of every differentiable op, as a table.
     Gradcheck,
 }
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => train_cmd::run(*a),
         Command::Eval(a) => eval_cmd::run(*a),
+        Command::ExportTorch(a) => export_cmd::run(*a),
         Command::Gradcheck => gradcheck_cmd::run(),
     };
     match result {

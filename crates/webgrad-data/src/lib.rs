@@ -24,6 +24,7 @@ pub mod idx;
 pub mod load;
 pub mod mnist;
 pub mod npy;
+pub mod npy_write;
 pub mod parser;
 pub mod scaling;
 pub mod split;

@@ -17,6 +17,7 @@ mod plan;
 mod resident;
 pub mod schedule;
 mod snapshot;
+pub mod torch_project;
 pub mod train;
 
 pub use backend_choice::BackendChoice;

@@ -1,0 +1,93 @@
+//! `webgrad export-torch model.safetensors --out DIR`: a PyTorch project that continues training
+//! the model (`webgrad_nn::torch_project`). A checkpoint (`train --checkpoint`) carries its
+//! optimizer, optimizer state, schedule and position; a model file (`train --save`) gets the
+//! CLI's default training settings.
+
+use std::path::Path;
+
+use clap::Args;
+use webgrad_nn::torch_project::{self, ProjectData, TrainingSettings};
+use webgrad_nn::{checkpoint, io};
+
+use crate::data::{self, DataSpec};
+use crate::{CliResult, atomic};
+
+crate::args::with_data_flags! {
+#[derive(Args)]
+pub struct ExportArgs {
+    /// A model file (train --save) or a checkpoint (train --checkpoint), safetensors.
+    pub model: String,
+    /// The folder to write (created if missing; files of the same names are replaced).
+    #[arg(long)]
+    pub out: String,
+    /// Seed the 2-D dataset was generated and split with, as in training [default: 1]
+    #[arg(long, help_heading = "Data")]
+    pub seed: Option<u64>,
+}
+}
+
+pub fn run(a: ExportArgs) -> CliResult<()> {
+    let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: cannot read: {e}", a.model))?;
+    let cpu = webgrad_core::cpu();
+    let (model, file, settings) = if checkpoint::metadata_entry(&bytes, "webgrad.checkpoint").is_some() {
+        let (trainer, file) = checkpoint::load(&cpu, &bytes, &a.model).map_err(|e| e.to_string())?;
+        let settings = TrainingSettings::of(&trainer);
+        (trainer.model, file, settings)
+    } else {
+        let json_path = a.model.strip_suffix(".safetensors").map(|s| format!("{s}.json"));
+        let json = json_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+        let (model, file) = io::load_model(&cpu, &bytes, json.as_deref(), &a.model).map_err(|e| e.to_string())?;
+        let settings = TrainingSettings::defaults(&model.config);
+        (model, file, settings)
+    };
+
+    let (dataset, [labels, label, task, missing]) =
+        data::saved_flags(&file.dataset, a.dataset.as_ref(), [&a.labels, &a.label, &a.task, &a.missing]);
+    let loaded;
+    let project_data = if dataset == "mnist" {
+        let dir = webgrad_data::find_mnist_dir()
+            .ok_or("the bundled MNIST files were not found (looked in $WEBGRAD_ASSETS/mnist and assets/mnist)")?;
+        let files = webgrad_data::MNIST_FILES.map(|name| {
+            std::fs::read(dir.join(name))
+                .map(|b| (name.to_string(), b))
+                .map_err(|e| format!("{}: cannot read: {e}", dir.join(name).display()))
+        });
+        let [a, b, c, d] = files;
+        ProjectData::Idx { files: [a?, b?, c?, d?] }
+    } else {
+        let spec = DataSpec {
+            labels: labels.as_deref(),
+            label: label.as_deref(),
+            task: task.as_deref(),
+            missing: missing.as_deref(),
+            ..a.data_spec(&dataset)
+        };
+        let mut l = data::load(&spec)?;
+        data::apply_input_features(&mut l, file.preprocessing.input_features.as_deref())?;
+        if let Some(s) = &file.preprocessing.standardize {
+            s.apply(&mut l.train).map_err(|e| e.to_string())?;
+            s.apply(&mut l.test).map_err(|e| e.to_string())?;
+        }
+        webgrad_nn::train::check_fit(&model, &l.train).map_err(|e| format!("{}: {e}", a.model))?;
+        loaded = l;
+        ProjectData::Splits { train: &loaded.train, test: &loaded.test, train_targets_standardized: false, label }
+    };
+
+    let files = torch_project::files(&file, bytes, &settings, &project_data).map_err(|e| e.to_string())?;
+    let out = Path::new(&a.out);
+    for (name, contents) in &files {
+        let path = out.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: cannot create: {e}", parent.display()))?;
+        }
+        atomic::write(&path.to_string_lossy(), contents)?;
+    }
+    println!(
+        "wrote {} files to {}: {}",
+        files.len(),
+        a.out,
+        files.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    println!("continue in PyTorch: cd {} && python train.py   (or torchrun --nproc-per-node N train.py)", a.out);
+    Ok(())
+}

@@ -1,0 +1,302 @@
+"""Continue a webgrad experiment in PyTorch.
+
+    python train.py                                # one process: CUDA if there is one, else the CPU
+    torchrun --nproc-per-node 4 train.py           # DistributedDataParallel on 4 GPUs (or processes)
+    torchrun --nnodes 2 --node-rank R --master-addr HOST --nproc-per-node 4 train.py   # several machines
+
+The settings below were written by webgrad's export; the rest of this file is the same for every
+export. It starts from the weights (and, for a checkpoint, the optimizer's state and the schedule's
+position) in weights.safetensors and writes the trained model to trained.safetensors, with the
+model description embedded, so that webgrad can import it again (page: Import; CLI: webgrad eval).
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+HERE = Path(__file__).resolve().parent
+
+# ---- the experiment as webgrad ran it (written by webgrad's export; edit freely) ----
+# dataset: waves.csv --label a,b
+def MODEL():
+    return nn.Sequential(
+        nn.Linear(3, 8),
+        nn.Tanh(),
+        nn.Linear(8, 4),
+        nn.GELU(),
+        nn.Linear(4, 2),
+    )
+
+
+def make_optimizer(params):
+    return torch.optim.RMSprop(params, lr=0.004, alpha=0.95, eps=1e-7, weight_decay=0.001, momentum=0.5, centered=True)
+
+
+# PyTorch's names of the optimizer's state tensors in weights.safetensors, in webgrad's order
+OPTIMIZER_SLOTS = ["square_avg", "momentum_buffer", "grad_avg"]
+OPTIMIZER_COUNTS_STEPS = True
+
+
+def lr_factor(t):
+    """LinearLR(start_factor=0.1, total_iters=20) for the warm-up, then a cosine from the base
+    rate down to 1e-5 at step 600 (CosineAnnealingLR), staying there."""
+    if t < 20:
+        return 0.1 + (1 - 0.1) * t / 20
+    span = max(600 - 20, 1)
+    done = min(t - 20, span)
+    return (1e-5 + (0.004 - 1e-5) * (1 + math.cos(math.pi * done / span)) / 2) / 0.004
+
+
+LOSS = nn.HuberLoss(delta=0.5)
+LOSS_KIND = "huber"
+HEAD_OUTPUTS = 2
+L1 = 0.0001  # coefficient of Σ|W| added to the loss
+L2 = 0.01  # coefficient of ΣW² added to the loss
+CLIP_GRAD_NORM = 2.5
+BATCH_SIZE = 16
+EPOCHS = 30
+SEED = 7
+SHUFFLE = True
+START_STEP = 0  # optimizer steps webgrad had taken
+CURSOR = (0, 0)  # (epoch, step) of webgrad's next batch
+# data/*.npy: webgrad's training and test splits as model inputs (--csv trains on another file)
+DATA = {"kind": "npy", "train_y_standardized": True, "label": "a,b"}
+# ---- end of the experiment's settings ----
+
+
+def input_features(x, names):
+    """TensorFlow Playground's input features of 2-D points x [n, 2], in the model's order."""
+    x1, x2 = x[:, 0], x[:, 1]
+    table = {"x1": x1, "x2": x2, "x1sq": x1 * x1, "x2sq": x2 * x2, "x1x2": x1 * x2,
+             "sinx1": np.sin(x1), "sinx2": np.sin(x2)}
+    return np.stack([table[n] for n in names], axis=1).astype(np.float32)
+
+
+def preprocess(x, pre):
+    """Raw features [n, d] → model inputs, as webgrad does: input features, scale, then
+    (x − mean) / std with the statistics webgrad fitted on its training split."""
+    x = np.asarray(x, dtype=np.float32)
+    if pre.get("input_features"):
+        x = input_features(x, pre["input_features"])
+    if pre.get("scale"):
+        x = x * np.float32(pre["scale"])
+    if pre.get("standardize"):
+        s = pre["standardize"]
+        x = (x - np.asarray(s["mean"], np.float32)) / np.asarray(s["std"], np.float32)
+    return x.astype(np.float32)
+
+
+def read_idx(path):
+    """An IDX file (MNIST's format), gzip-compressed or not, as a numpy array."""
+    raw = Path(path).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    if raw[:2] != b"\0\0" or raw[2] != 8:
+        raise SystemExit(f"{path}: not an IDX file of unsigned bytes")
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(raw[3])]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * raw[3]).reshape(dims)
+
+
+def read_csv(path, label, class_names, outputs):
+    """A numeric CSV file with a header: the label column(s) by name (default: the last one)."""
+    with open(path, newline="") as f:
+        header = f.readline().strip().split(",")
+    labels = label.split(",") if label else header[-outputs:]
+    missing = [name for name in labels if name not in header]
+    if missing:
+        raise SystemExit(f"{path}: no column {missing[0]!r} (columns: {', '.join(header)})")
+    columns = [header.index(name) for name in labels]
+    text = np.genfromtxt(path, delimiter=",", skip_header=1, dtype=str, ndmin=2)
+    features = [c for c in range(len(header)) if c not in columns]
+    try:
+        x = text[:, features].astype(np.float32)
+    except ValueError:
+        raise SystemExit(f"{path}: a feature column is not numeric; use the data webgrad exported")
+    if class_names:
+        index = {name: i for i, name in enumerate(class_names)}
+        unknown = sorted({v for v in text[:, columns[0]] if v not in index})
+        if unknown:
+            raise SystemExit(f"{path}: label {unknown[0]!r} is not one of the model's classes {class_names}")
+        return x, np.array([index[v] for v in text[:, columns[0]]], np.int64)
+    return x, text[:, columns].astype(np.float32)
+
+
+def load_data(args, meta):
+    """(x_train, y_train, x_test, y_test) as model inputs and targets in their own units."""
+    pre, names = meta.get("preprocessing") or {}, meta.get("class_names") or []
+    outputs = HEAD_OUTPUTS if LOSS_KIND in ("mse", "huber") else 1
+    if args.csv:
+        x, y = read_csv(args.csv, args.label or DATA.get("label"), names, outputs)
+        order = np.random.default_rng(SEED).permutation(len(x))
+        n_test = int(round(len(x) * args.test_fraction))
+        test, train = order[:n_test], order[n_test:]
+        x = preprocess(x, pre)
+        return x[train], y[train], x[test], y[test]
+    if DATA["kind"] == "idx":
+        d = Path(args.data_dir or HERE)
+        split = [read_idx(d / DATA[key]) for key in ("train_images", "train_labels", "test_images", "test_labels")]
+        flat = lambda images: preprocess(images.reshape(len(images), -1), pre)
+        return flat(split[0]), split[1].astype(np.int64), flat(split[2]), split[3].astype(np.int64)
+    # kind "npy": the splits exactly as webgrad trained on them, already model inputs
+    d = Path(args.data_dir or HERE / "data")
+    x_train, y_train, x_test, y_test = (np.load(d / f) for f in ("train_x.npy", "train_y.npy", "test_x.npy", "test_y.npy"))
+    if DATA.get("train_y_standardized") and pre.get("target_standardize"):
+        s = pre["target_standardize"]
+        y_train = y_train * np.asarray(s["std"], np.float32) + np.asarray(s["mean"], np.float32)
+    return x_train, y_train, x_test, y_test
+
+
+def training_targets(y, pre):
+    """Targets as the model trains on them: regression targets standardised as webgrad did."""
+    if LOSS_KIND in ("mse", "huber"):
+        y = np.asarray(y, np.float32).reshape(len(y), -1)
+        if pre.get("target_standardize"):
+            s = pre["target_standardize"]
+            y = (y - np.asarray(s["mean"], np.float32)) / np.asarray(s["std"], np.float32)
+        return torch.from_numpy(y.astype(np.float32))
+    if LOSS_KIND == "bce":
+        return torch.from_numpy(np.asarray(y, np.float32).reshape(-1, 1))
+    return torch.from_numpy(np.asarray(y, np.int64))
+
+
+def penalty(model):
+    """L1 · Σ|W| + L2 · ΣW² over the weight matrices (not the biases), as webgrad adds them."""
+    total = 0.0
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            if L1:
+                total = total + L1 * m.weight.abs().sum()
+            if L2:
+                total = total + L2 * m.weight.pow(2).sum()
+    return total
+
+
+def load_weights(model, optimizer, path):
+    """The weights under their nn.Sequential names; a checkpoint's optimizer state is stored
+    as optimizer.<parameter>.<slot> in the order of OPTIMIZER_SLOTS."""
+    tensors = load_file(str(path))
+    model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("optimizer.")}, strict=True)
+    if START_STEP == 0:
+        return
+    for name, p in model.named_parameters():
+        state = {key: tensors[f"optimizer.{name}.{i}"].to(p.device).view_as(p).clone()
+                 for i, key in enumerate(OPTIMIZER_SLOTS)}
+        if OPTIMIZER_COUNTS_STEPS:
+            state["step"] = torch.tensor(float(START_STEP))
+        optimizer.state[p] = state
+
+
+def batch_order(n, epoch, shuffle, rank, world):
+    """This process's rows of one epoch: a fresh permutation per epoch (the same on every
+    process), dealt out so that each process gets the same number of rows."""
+    if shuffle:
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(SEED * 1_000_003 + epoch))
+    else:
+        order = torch.arange(n)
+    if world > 1:
+        order = order[: n // world * world][rank::world]
+    return order
+
+
+@torch.no_grad()
+def evaluate(model, x, y, pre):
+    model.eval()
+    out = torch.cat([model(x[i:i + 4096]) for i in range(0, len(x), 4096)])
+    model.train()
+    line = f"test loss {LOSS(out, y).item():.6f}"
+    if LOSS_KIND == "ce":
+        line += f"  accuracy {(out.argmax(1) == y).float().mean().item() * 100:.2f} %"
+    elif LOSS_KIND == "bce":
+        line += f"  accuracy {((out > 0).float() == y).float().mean().item() * 100:.2f} %"
+    else:
+        residual = ((out - y) ** 2).sum(0)
+        total = ((y - y.mean(0)) ** 2).sum(0).clamp_min(1e-12)
+        line += f"  R² {(1 - residual / total).mean().item():.4f}"
+    return line
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"epochs to train [default: {EPOCHS}]")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per step and process")
+    parser.add_argument("--data-dir", help="where the data files are [default: beside this script]")
+    parser.add_argument("--csv", help="train on this numeric CSV file (with a header) instead")
+    parser.add_argument("--label", help="--csv: the label column(s), comma-separated [default: the last]")
+    parser.add_argument("--test-fraction", type=float, default=0.2, help="--csv: rows held out for testing")
+    parser.add_argument("--no-shuffle", action="store_true",
+                        help="rows in file order, starting where webgrad stopped (to compare step by step)")
+    parser.add_argument("--print-steps", type=int, default=0, help="print the loss of the first N steps")
+    parser.add_argument("--out", default=str(HERE / "trained.safetensors"), help="where to write the trained model")
+    parser.add_argument("--device", help="cuda, cpu, mps … [default: cuda if available]")
+    args = parser.parse_args()
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if args.device:
+        device = torch.device(args.device)
+    elif torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    else:
+        device = torch.device("cpu")
+    if world > 1:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+
+    torch.manual_seed(SEED)
+    meta_text = (HERE / "model.json").read_text()
+    meta = json.loads(meta_text)
+    pre = meta.get("preprocessing") or {}
+    x_train, y_train, x_test, y_test = load_data(args, meta)
+    x_train, x_test = torch.from_numpy(x_train).to(device), torch.from_numpy(x_test).to(device)
+    y_train, y_test = training_targets(y_train, pre).to(device), training_targets(y_test, pre).to(device)
+
+    model = MODEL().to(device)
+    optimizer = make_optimizer(model.parameters())
+    load_weights(model, optimizer, HERE / "weights.safetensors")
+    # stepped once per optimizer step, from where webgrad stopped
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: lr_factor(START_STEP + t))
+    trained = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    if rank == 0:
+        print(f"{len(x_train)} training rows, {len(x_test)} test rows, {world} process(es) on {device}")
+        print(f"start: {evaluate(model, x_test, y_test, pre)}")
+
+    shuffle = SHUFFLE and not args.no_shuffle
+    first_epoch, first_step = CURSOR if args.no_shuffle else (CURSOR[0] + (CURSOR[1] > 0), 0)
+    steps, loss = 0, None
+    for epoch in range(first_epoch, first_epoch + args.epochs):
+        order = batch_order(len(x_train), epoch, shuffle, rank, world).to(device)
+        start = first_step * args.batch_size if epoch == first_epoch else 0
+        for i in range(start, len(order), args.batch_size):
+            rows = order[i:i + args.batch_size]
+            loss = LOSS(trained(x_train[rows]), y_train[rows])  # the data loss, as webgrad reports it
+            optimizer.zero_grad(set_to_none=True)
+            (loss + penalty(model)).backward()
+            if CLIP_GRAD_NORM is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), CLIP_GRAD_NORM)
+            optimizer.step()
+            schedule.step()
+            steps += 1
+            if rank == 0 and steps <= args.print_steps:
+                print(f"step {steps} loss {loss.item():.9g}")
+        if rank == 0 and loss is not None:
+            print(f"epoch {epoch + 1}: last train loss {loss.item():.6f}  {evaluate(model, x_test, y_test, pre)}")
+
+    if rank == 0:
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, args.out, metadata={"webgrad": meta_text})
+        print(f"wrote {args.out}")
+    if world > 1:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
