@@ -102,6 +102,8 @@ pub enum ToWorker {
     },
     /// Send the model back as safetensors (PyTorch names; the JSON description is embedded).
     Export,
+    /// Send back a PyTorch project (`webgrad_nn::torch_project`) that continues this run, zipped.
+    ExportTorch,
     /// Destroy the WebGPU device, as a lost GPU would: training goes on on the CPU from the
     /// last weights read back (the end-to-end test of that fallback sends this).
     DestroyGpu,
@@ -343,6 +345,11 @@ pub enum FromWorker {
     Exported {
         safetensors: Bytes,
         json: String,
+    },
+    /// The PyTorch project of `ToWorker::ExportTorch`: a `.zip` archive named `name`.
+    ExportedTorch {
+        zip: Bytes,
+        name: String,
     },
     /// A model was imported; `model` is its nn.Sequential, and an `Epoch` evaluation follows.
     Imported {

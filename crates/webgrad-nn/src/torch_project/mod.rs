@@ -190,6 +190,17 @@ fn readme(file: &ModelFile, settings: &TrainingSettings, data: &ProjectData) -> 
     )
 }
 
+/// The project's folder (and `.zip`) name, `webgrad-<stem>-pytorch`, from a dataset's name, a
+/// file name or a URL: the stem is the last path segment without its extensions, in letters,
+/// digits, '-' and '_' only, at most 40 characters ("data" if none is left).
+pub fn folder_name(dataset: &str) -> String {
+    let path = dataset.split(['?', '#', ' ']).next().unwrap_or("");
+    let last = path.split(['/', '\\']).rfind(|s| !s.is_empty()).unwrap_or("");
+    let stem = last.split('.').next().unwrap_or("");
+    let clean: String = stem.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(40).collect();
+    format!("webgrad-{}-pytorch", if clean.is_empty() { "data" } else { &clean })
+}
+
 /// The files as a `.zip` archive (deflate), all inside `folder/`.
 pub fn zip(files: &[(String, Vec<u8>)], folder: &str) -> Result<Vec<u8>> {
     let fail = |e: &dyn std::fmt::Display| Error::Format(format!("writing the zip archive: {e}"));
@@ -202,4 +213,16 @@ pub fn zip(files: &[(String, Vec<u8>)], folder: &str) -> Result<Vec<u8>> {
         writer.write_all(bytes).map_err(|e| fail(&e))?;
     }
     Ok(writer.finish().map_err(|e| fail(&e))?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn folder_names_are_safe() {
+        assert_eq!(super::folder_name("mnist"), "webgrad-mnist-pytorch");
+        assert_eq!(super::folder_name("https://example.org/x/pets.csv.gz?raw=1"), "webgrad-pets-pytorch");
+        assert_eq!(super::folder_name("data/houses.csv --label price"), "webgrad-houses-pytorch");
+        assert_eq!(super::folder_name("<img src=x>.csv"), "webgrad-img-pytorch");
+        assert_eq!(super::folder_name("../"), "webgrad-data-pytorch");
+    }
 }

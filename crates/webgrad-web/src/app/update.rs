@@ -120,6 +120,7 @@ pub enum Msg {
     Reset(Result<Experiment, String>),
     CancelLoad,
     Export,
+    ExportTorch,
     ShowCell {
         truth: u32,
         predicted: u32,
@@ -205,6 +206,11 @@ pub enum View {
     ExportLinks {
         safetensors: Bytes,
         json: String,
+    },
+    /// A download link for the zipped PyTorch project named `name`.
+    TorchProject {
+        zip: Bytes,
+        name: String,
     },
 }
 
@@ -317,6 +323,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::GradCheck { eps } => tools::grad_check(eps, &mut out),
         Msg::CancelLoad => out.push(Effect::Send(ToWorker::CancelLoad)),
         Msg::Export => out.push(Effect::Send(ToWorker::Export)),
+        Msg::ExportTorch => out.push(Effect::Send(ToWorker::ExportTorch)),
         Msg::ShowCell { truth, predicted } => out.push(Effect::Send(ToWorker::ShowCell { truth, predicted })),
         Msg::Predict { ink, width, height } => {
             out.push(Effect::Send(ToWorker::Predict { ink: Bytes::from(ink), width, height }))
@@ -507,6 +514,10 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         FromWorker::Exported { safetensors, json } => {
             out.push(Effect::View(View::ExportLinks { safetensors, json }));
             out.push(text("announcer", "The model is ready to download."));
+        }
+        FromWorker::ExportedTorch { zip, name } => {
+            out.push(Effect::View(View::TorchProject { zip, name }));
+            out.push(text("announcer", "The PyTorch project is ready to download."));
         }
         FromWorker::Imported { name, model, layers } => imported(app, name, model, layers, out),
         FromWorker::Error { message } => {

@@ -67,6 +67,13 @@ pub fn show(view: View) {
                 let _ = links.append_child(&a);
             }
         }
+        View::TorchProject { zip, name } => {
+            let links = by_id::<Element>("export-links");
+            clear(&links);
+            if let Some(a) = controls::download_link(&name, &zip, "application/zip") {
+                let _ = links.append_child(&a);
+            }
+        }
     }
 }
 

@@ -64,6 +64,7 @@ fn wire_buttons(page: &Rc<Page>) {
     send_on(page, "step", "click", || Msg::Step);
     send_on(page, "reset", "click", || Msg::Reset(experiment_from_controls()));
     send_on(page, "export", "click", || Msg::Export);
+    send_on(page, "export-torch", "click", || Msg::ExportTorch);
     send_on(page, "cancel-load", "click", || Msg::CancelLoad);
 }
 

@@ -2,6 +2,7 @@
 //! import.
 
 use super::*;
+use webgrad_nn::torch_project::{self, ProjectData, TrainingSettings};
 
 impl TrainerState {
     /// The examples behind one confusion-matrix cell: images as a gallery, rows as a table.
@@ -168,6 +169,45 @@ impl TrainerState {
         }
     }
 
+    /// The run as a PyTorch project, zipped: a checkpoint (weights, optimizer state, schedule
+    /// position), `train.py` with this run's settings, and the data — MNIST's IDX files, or the
+    /// splits exactly as the model trains on them.
+    pub(super) async fn export_torch(&self, post: &Post) {
+        let (Some(t), Some(data)) = (&self.trainer, &self.data) else {
+            return post(FromWorker::Error { message: "there is no model to export yet".into() });
+        };
+        let dataset = dataset_name(&data.choice);
+        let names = data.train.targets.class_names().to_vec();
+        let file = ModelFile::new(&t.model.config, names, data.preprocessing(), &dataset);
+        let failed = |e: String| post(FromWorker::Error { message: format!("export as a PyTorch project failed: {e}") });
+        let weights = match webgrad_nn::checkpoint::save(t, &file).await {
+            Ok(bytes) => bytes,
+            Err(e) => return failed(e.to_string()),
+        };
+        let project_data = if matches!(data.choice, DataChoice::Mnist) {
+            let mut files = Vec::with_capacity(4);
+            for name in MNIST_FILES {
+                match super::data::fetch_bytes(&format!("assets/mnist/{name}")).await {
+                    Ok(bytes) => files.push((name.to_string(), bytes)),
+                    Err(e) => return failed(e),
+                }
+            }
+            let Ok(files) = <[(String, Vec<u8>); 4]>::try_from(files) else { return failed("MNIST files".into()) };
+            ProjectData::Idx { files }
+        } else {
+            let standardized = data.target_standardizer().is_some();
+            ProjectData::Splits { train: &data.train, test: &data.test, train_targets_standardized: standardized, label: None }
+        };
+        let settings = TrainingSettings::of(t);
+        let folder = torch_project::folder_name(&dataset);
+        let zipped = torch_project::files(&file, weights, &settings, &project_data)
+            .and_then(|files| torch_project::zip(&files, &folder));
+        match zipped {
+            Ok(zip) => post(FromWorker::ExportedTorch { zip: Bytes::from(zip), name: format!("{folder}.zip") }),
+            Err(e) => failed(e.to_string()),
+        }
+    }
+
     /// Loads a model file in place of the current model; the data and the old model stay if
     /// the file is bad or does not fit the data.
     pub(super) async fn import(&mut self, name: &str, bytes: &[u8], post: &Post) {
@@ -226,3 +266,4 @@ impl TrainerState {
         }
     }
 }
+

@@ -664,6 +664,7 @@ pub async fn run() {
                 }
                 Ok(ToWorker::DestroyGpu) => state.devices.destroy_gpu(),
                 Ok(ToWorker::Export) => state.export(&post).await,
+                Ok(ToWorker::ExportTorch) => state.export_torch(&post).await,
                 Ok(ToWorker::Import { name, bytes }) => state.import(&name, &bytes, &post).await,
                 Ok(ToWorker::AddPoint { x, y, target }) => state.add_point(x, y, target, &post).await,
                 Ok(ToWorker::SetWeight { layer, to, from, value }) => {
