@@ -4,6 +4,7 @@
 mod args;
 mod atomic;
 mod data;
+mod devices_cmd;
 mod eval_cmd;
 mod export_cmd;
 mod gradcheck_cmd;
@@ -39,6 +40,9 @@ enum Command {
     /// Write a PyTorch project (train.py, the weights, model.json, the data, a README) that
     /// continues training the model: `python train.py` or `torchrun --nproc-per-node N train.py`.
     ExportTorch(Box<export_cmd::ExportArgs>),
+    /// List where this machine can train: the CPU kernel and every GPU adapter wgpu finds,
+    /// with its limits.
+    Devices,
     /// Finite-difference check of every differentiable op, as a table.
     Gradcheck,
 }
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train_cmd::run(*a),
         Command::Eval(a) => eval_cmd::run(*a),
         Command::ExportTorch(a) => export_cmd::run(*a),
+        Command::Devices => devices_cmd::run(),
         Command::Gradcheck => gradcheck_cmd::run(),
     };
     match result {

@@ -240,3 +240,19 @@ fn resume_keeps_the_fitted_normalisation() {
     assert_ne!(read("a.jsonl"), read("c.jsonl"));
     assert_one_line_error(&webgrad(&["train", "--dataset", "iris", "--normalise", "zscore"]), &["zscore", "minmax"]);
 }
+
+#[test]
+fn devices_lists_the_cpu_and_the_gpu_adapters() {
+    let out = webgrad(&["devices"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("cpu ("), "{said}");
+    if std::env::var("WEBGRAD_REQUIRE_GPU").is_ok() {
+        // lavapipe in CI: a Vulkan adapter, chosen, with its limits
+        assert!(said.contains("(Vulkan, "), "{said}");
+        assert!(said.contains("← --backend gpu uses this one"), "{said}");
+        assert!(said.contains("largest buffer") && said.contains("storage buffers per stage"), "{said}");
+    } else if !said.contains("gpu 1:") {
+        assert!(said.contains("no adapter found"), "{said}");
+    }
+}

@@ -11,7 +11,7 @@ use webgrad_core::{Error, Result};
 use crate::stream::{GpuStats, Stream};
 
 /// Storage buffers the widest kernel binds (RMSprop: param, grad, square_avg, momentum, grad_avg).
-const STORAGE_BUFFERS_NEEDED: u32 = 5;
+pub(crate) const STORAGE_BUFFERS_NEEDED: u32 = 5;
 
 pub(crate) struct Gpu {
     pub device: wgpu::Device,

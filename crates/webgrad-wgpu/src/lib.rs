@@ -10,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+mod adapters;
 mod backend;
 mod buffer;
 mod context;
@@ -23,6 +24,7 @@ mod plan;
 mod rows;
 mod stream;
 
+pub use adapters::{AdapterReport, adapters};
 pub use backend::WgpuBackend;
 pub use gemm::GemmKernel;
 pub use stream::GpuStats;
