@@ -6,7 +6,7 @@ use webgrad_data::{InputFeature, ScalingKind};
 use webgrad_nn::{BackendChoice, OptimizerName, SchedulePreset};
 
 use super::dom::*;
-use super::state::ChartOptions;
+use super::state::{ChartOptions, PANELS};
 use super::{hyper, layers};
 use crate::protocol::*;
 
@@ -92,6 +92,28 @@ pub(super) fn show_chart_options(options: ChartOptions) {
     for (id, on) in [("log-scale", options.log_scale), ("show-test", options.show_test), ("discretize", options.discretize)] {
         by_id::<web_sys::HtmlInputElement>(id).set_checked(on);
     }
+}
+
+/// Hides the panels a link's `*_hide` keys name (`state::PANELS`), by a class of their own so
+/// that the page's own showing and hiding (the drawing canvas for images) cannot undo it.
+pub(super) fn hide_panels(hide: [bool; PANELS.len()]) {
+    let ids = |panel: &str| -> &[&str] {
+        match panel {
+            "data" => &["data-panel"],
+            "model" => &["architecture-box"],
+            "training" => &["training-box"],
+            "evaluation" => &["evaluation-panel", "draw-panel", "evaluation-link"],
+            "experiments" => &["race-panel", "sweep-panel", "inspect-panel", "gradcheck-panel"],
+            _ => &["share-panel"],
+        }
+    };
+    for (panel, hidden) in PANELS.iter().zip(hide) {
+        for id in ids(panel) {
+            let _ = by_id::<web_sys::Element>(id).class_list().toggle_with_force("link-hidden", hidden);
+        }
+    }
+    // nothing of the model panel left: hide it whole
+    let _ = by_id::<web_sys::Element>("model-panel").class_list().toggle_with_force("link-hidden", hide[1] && hide[2]);
 }
 
 /// A download link for bytes (a Blob URL that lives as long as the page).

@@ -6,6 +6,7 @@
 //! either: numbers come from the worker or from the model's own formulas.
 
 pub mod cost;
+pub mod embed;
 pub mod grad_view;
 pub mod heatmap;
 pub mod inspect_view;

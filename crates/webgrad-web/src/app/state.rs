@@ -21,6 +21,12 @@ pub const ALERTS_KEPT: usize = 6;
 /// After this many worker failures in one visit the page stops replacing it (a crash loop).
 pub const MAX_RESTARTS: u32 = 3;
 
+/// The panels a link can hide (TensorFlow Playground's `*_hide` keys: `data_hide=1` …), for
+/// pages that embed the playground: the data, the model's architecture, the training settings,
+/// the evaluation (with the drawing canvas), the experiments (race, sweep, inspector, gradient
+/// check), and keep-and-share.
+pub const PANELS: [&str; 6] = ["data", "model", "training", "evaluation", "experiments", "share"];
+
 /// How the charts are drawn (their own controls; not part of the experiment, so changing one
 /// never resets the model, but kept in the link with it).
 #[derive(Clone, Debug, PartialEq)]
@@ -36,11 +42,21 @@ pub struct ChartOptions {
     /// The race or sweep last started (`race=` / `sweep=` in the link starts it again).
     pub race: Option<RacePreset>,
     pub sweep: Option<SweepSpec>,
+    /// `hide[i]`: the link hides panel `PANELS[i]`.
+    pub hide: [bool; PANELS.len()],
 }
 
 impl Default for ChartOptions {
     fn default() -> Self {
-        ChartOptions { log_scale: false, smoothing: 0.95, show_test: true, discretize: false, race: None, sweep: None }
+        ChartOptions {
+            log_scale: false,
+            smoothing: 0.95,
+            show_test: true,
+            discretize: false,
+            race: None,
+            sweep: None,
+            hide: [false; PANELS.len()],
+        }
     }
 }
 
@@ -63,6 +79,9 @@ impl ChartOptions {
         if let Some(s) = &self.sweep {
             q += &format!("&sweep={}", s.to_link());
         }
+        for (name, _) in PANELS.iter().zip(self.hide).filter(|(_, hidden)| *hidden) {
+            q += &format!("&{name}_hide=1");
+        }
         q
     }
 
@@ -76,6 +95,10 @@ impl ChartOptions {
             Some(v) => Err(format!("link parameter {key}='{v}' is not 0 or 1")),
         };
         let d = ChartOptions::default();
+        let mut hide = d.hide;
+        for (slot, name) in hide.iter_mut().zip(PANELS) {
+            *slot = flag(&format!("{name}_hide"), false)?;
+        }
         Ok(ChartOptions {
             log_scale: flag("log", d.log_scale)?,
             smoothing: d.smoothing,
@@ -83,6 +106,7 @@ impl ChartOptions {
             discretize: flag("discretize", d.discretize)?,
             race: q.get("race").map(RacePreset::parse).transpose()?,
             sweep: q.get("sweep").map(SweepSpec::from_link).transpose()?,
+            hide,
         })
     }
 }
@@ -240,6 +264,15 @@ pub fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panels_hide_by_link_keys() {
+        let o = ChartOptions::from_query("data=xor&data_hide=1&share_hide=true&model_hide=0").unwrap();
+        assert_eq!(o.hide, [true, false, false, false, false, true]);
+        assert_eq!(o.to_query(), "&data_hide=1&share_hide=1");
+        assert_eq!(ChartOptions::from_query(&o.to_query()).unwrap(), o);
+        assert!(ChartOptions::from_query("evaluation_hide=yes").unwrap_err().contains("evaluation_hide='yes'"));
+    }
 
     #[test]
     fn chart_options_travel_in_the_link_and_only_when_changed() {

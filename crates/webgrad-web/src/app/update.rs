@@ -121,6 +121,12 @@ pub enum Msg {
     CancelLoad,
     Export,
     ExportTorch,
+    /// "Embed": the page's address without its fragment, and which panels the embed shows
+    /// (`state::PANELS` but share).
+    Embed {
+        page_url: String,
+        show: [bool; 5],
+    },
     ShowCell {
         truth: u32,
         predicted: u32,
@@ -207,6 +213,8 @@ pub enum View {
         safetensors: Bytes,
         json: String,
     },
+    /// The `<iframe>` snippet into the embed-code box (as its value: text, never HTML).
+    EmbedCode(String),
     /// A download link for the zipped PyTorch project named `name`.
     TorchProject {
         zip: Bytes,
@@ -285,7 +293,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::ChartOptions(mut options) => {
-            (options.race, options.sweep) = (app.chart.race, app.chart.sweep.take());
+            (options.race, options.sweep, options.hide) = (app.chart.race, app.chart.sweep.take(), app.chart.hide);
             app.chart = options;
             if let Some(e) = &app.experiment {
                 out.push(Effect::View(View::Link(e.clone(), app.chart.clone())));
@@ -321,6 +329,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::RaceWorker { lane, msg } => race_msgs::lane_message(app, lane, msg, &mut out),
         Msg::InspectStep(request) => tools::inspect(request, &mut out),
         Msg::GradCheck { eps } => tools::grad_check(eps, &mut out),
+        Msg::Embed { page_url, show } => tools::embed(app, &page_url, show, &mut out),
         Msg::CancelLoad => out.push(Effect::Send(ToWorker::CancelLoad)),
         Msg::Export => out.push(Effect::Send(ToWorker::Export)),
         Msg::ExportTorch => out.push(Effect::Send(ToWorker::ExportTorch)),

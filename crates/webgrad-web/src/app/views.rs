@@ -67,6 +67,10 @@ pub fn show(view: View) {
                 let _ = links.append_child(&a);
             }
         }
+        View::EmbedCode(code) => {
+            by_id::<web_sys::HtmlTextAreaElement>("embed-code").set_value(&code);
+            set_hidden("embed-box", false);
+        }
         View::TorchProject { zip, name } => {
             let links = by_id::<Element>("export-links");
             clear(&links);

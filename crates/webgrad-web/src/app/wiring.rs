@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlInputElement};
 
-use super::controls::{experiment_from_controls, label_choice, parse_num, show_chart_options, show_experiment};
+use super::controls::{experiment_from_controls, hide_panels, label_choice, parse_num, show_chart_options, show_experiment};
 use super::dom::*;
 use super::shell::Page;
 use super::state::{App, ChartOptions};
@@ -37,6 +37,7 @@ pub fn start() -> Result<(), JsValue> {
     let first = linked.unwrap_or_else(|| Experiment::defaults_for("mnist"));
     show_experiment(&first);
     show_chart_options(chart.clone());
+    hide_panels(chart.hide);
     let mut app = App::new(first, link_error);
     app.chart = chart;
     app.cores = web_sys::window().map_or(2.0, |w| w.navigator().hardware_concurrency()) as usize;
@@ -46,6 +47,15 @@ pub fn start() -> Result<(), JsValue> {
     wire_model_and_training(&page);
     wire_evaluation(&page);
     Ok(())
+}
+
+/// The page's address without its fragment, and the panels ticked to show in the embed.
+fn embed_request() -> Msg {
+    let location = web_sys::window().map(|w| w.location());
+    let href = location.and_then(|l| l.href().ok()).unwrap_or_default();
+    let page_url = href.split('#').next().unwrap_or_default().to_string();
+    let show = [0, 1, 2, 3, 4].map(|i| by_id::<web_sys::HtmlInputElement>(&format!("embed-{}", crate::app::state::PANELS[i])).checked());
+    Msg::Embed { page_url, show }
 }
 
 fn seed() -> u64 {
@@ -65,6 +75,10 @@ fn wire_buttons(page: &Rc<Page>) {
     send_on(page, "reset", "click", || Msg::Reset(experiment_from_controls()));
     send_on(page, "export", "click", || Msg::Export);
     send_on(page, "export-torch", "click", || Msg::ExportTorch);
+    send_on(page, "embed", "click", embed_request);
+    for panel in &crate::app::state::PANELS[..5] {
+        send_on(page, &format!("embed-{panel}"), "change", embed_request);
+    }
     send_on(page, "cancel-load", "click", || Msg::CancelLoad);
 }
 
@@ -146,9 +160,10 @@ fn wire_model_and_training(page: &Rc<Page>) {
             smoothing,
             show_test: checked("show-test"),
             discretize: checked("discretize"),
-            // the race and sweep are the update's to keep (`Msg::ChartOptions`)
+            // the race, sweep and hidden panels are the update's to keep (`Msg::ChartOptions`)
             race: None,
             sweep: None,
+            hide: Default::default(),
         })
     };
     for id in ["log-scale", "show-test", "discretize"] {

@@ -1,4 +1,5 @@
-//! Requests of the page's tools on the current model: inspect the next step, check the gradients.
+//! Requests of the page's tools on the current model: inspect the next step, check the
+//! gradients; and the embed snippet of the current experiment.
 
 use super::*;
 
@@ -18,4 +19,15 @@ pub(super) fn grad_check(eps: f32, out: &mut Vec<Effect>) {
     out.push(text("gradcheck-eps-value", format!("{eps:.1e}")));
     out.push(text("gradcheck-summary", format!("Checking the gradients with ε = {eps:.1e}…")));
     out.push(Effect::Send(ToWorker::GradCheck { eps }));
+}
+
+/// "Embed": the snippet for the experiment the controls describe (or what is wrong with them).
+pub(super) fn embed(app: &App, page_url: &str, show: [bool; 5], out: &mut Vec<Effect>) {
+    match &app.experiment {
+        Some(e) => {
+            let code = crate::app::embed::snippet(page_url, &e.to_query(), &app.chart, show);
+            out.push(Effect::View(View::EmbedCode(code)));
+        }
+        None => out.push(text("error", "fix the settings first: the embed shows the experiment they describe")),
+    }
 }
