@@ -10,7 +10,9 @@ export default defineConfig({
   reporter: 'list',
   workers: 1,
   outputDir: '../../target/e2e-results',
-  use: { baseURL: 'http://127.0.0.1:8091', screenshot: 'only-on-failure' },
+  // service workers only where a spec allows them (offline.spec.mjs): elsewhere every request
+  // reaches the server, as the specs that count requests expect
+  use: { baseURL: 'http://127.0.0.1:8091', screenshot: 'only-on-failure', serviceWorkers: 'block' },
   projects: [
     {
       name: 'webgpu',

@@ -2,6 +2,8 @@
 //! `scripts/setup.sh`, which installs whatever is missing and skips what is there.
 //!
 //!   run    build the playground and serve it on http://127.0.0.1:8080/ (trunk, release build)
+//!   dist   build the static site into dist/: the page, the offline service worker and the
+//!          header files for static hosts (_headers, .htaccess)
 //!   test   the line budget (budget.rs), formatting, clippy on both targets, native tests (incl.
 //!          wgpu on Vulkan), browser (wasm) tests in headless Chromium, the production page
 //!          build, Playwright end-to-end tests, and 30 s of fuzzing per data parser
@@ -154,6 +156,26 @@ fn run() -> Result<(), String> {
     step("serve the playground", "trunk", &["serve", "--release", "--no-autoreload"])
 }
 
+/// The static site any host can serve: trunk's release build, whose post-build hook
+/// (web/post-build.mjs) adds the service worker, the manifest and the header files.
+fn dist() -> Result<(), String> {
+    setup()?;
+    step("build the static site into dist/", "trunk", &["build", "--release"])?;
+    let dist = root().join("dist");
+    for needed in ["index.html", "sw.js", "manifest.webmanifest", "_headers", ".htaccess"] {
+        if !dist.join(needed).is_file() {
+            return Err(format!("dist/{needed} is missing after the build"));
+        }
+    }
+    println!(
+        "\ndist/ is ready: any static host serves it. With its headers (cross-origin isolation, the CSP, caching):\n  \
+         npx wrangler pages deploy dist --project-name webgrad     # Cloudflare Pages (reads dist/_headers)\n  \
+         netlify deploy --dir dist --prod                          # Netlify (reads dist/_headers)\n  \
+         Apache: copy dist/ with its .htaccess (mod_headers, mod_mime)"
+    );
+    Ok(())
+}
+
 fn train(extra: &[String]) -> Result<(), String> {
     setup()?;
     let mut args = vec![
@@ -190,12 +212,13 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
+        Some("dist") => dist(),
         Some("train") => train(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::bench(&args[1..]),
         Some("budget") => budget::check(&root()),
         Some("setup") => setup(),
-        _ => Err("usage: cargo xtask run | test | train [extra train flags] | bench [--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers] [--table FILE] | budget | setup".into()),
+        _ => Err("usage: cargo xtask run | dist | test | train [extra train flags] | bench [--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers] [--table FILE] | budget | setup".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

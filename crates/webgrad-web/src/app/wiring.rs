@@ -46,7 +46,36 @@ pub fn start() -> Result<(), JsValue> {
     wire_data(&page);
     wire_model_and_training(&page);
     wire_evaluation(&page);
+    register_offline_cache();
     Ok(())
+}
+
+/// The service worker (`sw.js`, written by the build: web/offline.mjs) keeps the page, the
+/// workers and the bundled data for offline use. Registered once the page has loaded, so that
+/// its downloads do not compete with the first view; where it cannot be (a `file:` page, a
+/// browser without service workers, a blocked registration) the page works as before, online.
+fn register_offline_cache() {
+    let Some(window) = web_sys::window() else { return };
+    let navigator = window.navigator();
+    if !js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
+        return;
+    }
+    let register = move || {
+        let promise = navigator.service_worker().register("sw.js");
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                web_sys::console::info_1(&format!("webgrad works online only here: {e:?}").into());
+            }
+        });
+    };
+    if document().ready_state() == "complete" {
+        register();
+    } else {
+        let mut register = Some(register);
+        let cb = Closure::<dyn FnMut()>::new(move || register.take().into_iter().for_each(|r| r()));
+        let _ = window.add_event_listener_with_callback("load", cb.as_ref().unchecked_ref());
+        cb.forget();
+    }
 }
 
 /// The page's address without its fragment, and the panels ticked to show in the embed.

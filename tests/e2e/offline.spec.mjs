@@ -1,0 +1,98 @@
+// The offline app: after one visit the service worker (sw.js, written by web/offline.mjs at build
+// time) holds the page, both training workers, the wasm files and the bundled datasets, so the
+// page opens and trains with the server gone; the page is installable (Chromium's own check);
+// one cache per build, named by the build's version. The spec serves dist/ from a server of its
+// own, which it shuts down to go offline (the browser's offline switch alone does not reach the
+// service worker's own requests in every Chromium).
+import { test, expect } from '@playwright/test';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { makeOffline } from '../../web/offline.mjs';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { forbidCspViolations, watchErrors } from './helpers.mjs';
+
+test.use({ serviceWorkers: 'allow' });
+forbidCspViolations(test, expect);
+
+const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+const TYPES = {
+  '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
+  '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml', '.gz': 'application/gzip', '.csv': 'text/csv',
+};
+
+/** A static server of `root` on a free port; returns { url, close() } (close drops open connections). */
+async function serveDist(root = dist) {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    try {
+      const body = await readFile(join(root, path.endsWith('/') ? `${path}index.html` : path));
+      res.writeHead(200, { 'Content-Type': TYPES[extname(path)] ?? 'text/html' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }) };
+}
+
+test('After one visit the page opens and trains offline, installable, one cache per build', async ({ page, context }) => {
+  const errors = watchErrors(page);
+  const server = await serveDist();
+  await page.goto(`${server.url}#epochs=1`);
+  await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
+
+  // the service worker is active with this build's cache: the page, workers, wasm and data
+  const version = readFileSync(join(dist, 'sw.js'), 'utf8').match(/const VERSION = "([0-9a-f]{16})"/)[1];
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  expect(await page.evaluate(() => caches.keys())).toEqual([`webgrad-${version}`]);
+  const cached = await page.evaluate(async (name) => (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname), `webgrad-${version}`);
+  for (const f of ['/', '/worker.js', '/worker_bg.wasm', '/worker_relaxed_bg.wasm', '/manifest.webmanifest', '/assets/mnist/train-images-idx3-ubyte.gz', '/assets/iris.csv']) {
+    expect(cached, f).toContain(f);
+  }
+  expect(cached.some((p) => /^\/app-[0-9a-f]{16}_bg\.wasm$/.test(p))).toBe(true);
+
+  // installable: Chromium's own check finds nothing missing but a profile that is not incognito
+  // (Playwright's contexts are), and the manifest parses without a complaint
+  const cdp = await context.newCDPSession(page);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  expect(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito')).toEqual([]);
+  const manifest = await cdp.send('Page.getAppManifest');
+  expect(manifest.errors).toEqual([]);
+  expect(JSON.parse(manifest.data).short_name).toBe('webgrad');
+
+  // the server gone and the browser offline: the page opens from the cache and trains an epoch
+  await server.close();
+  await expect(fetch(server.url)).rejects.toThrow();
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('Test accuracy', { timeout: 90_000 });
+  await context.setOffline(false);
+  expect(errors).toEqual([]);
+});
+
+test('A new build replaces the cached one: its service worker drops the old cache', async ({ page }) => {
+  const errors = watchErrors(page);
+  const site = mkdtempSync(join(tmpdir(), 'webgrad-site-'));
+  cpSync(dist, site, { recursive: true });
+  const server = await serveDist(site);
+  const version = () => readFileSync(join(site, 'sw.js'), 'utf8').match(/const VERSION = "([0-9a-f]{16})"/)[1];
+  const first = version();
+  await page.goto(server.url);
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await expect.poll(() => page.evaluate(() => caches.keys())).toEqual([`webgrad-${first}`]);
+
+  // a new build: one file changes, the build hook writes sw.js again with a new version
+  appendFileSync(join(site, 'index.html'), '<!-- the next build -->\n');
+  makeOffline(site);
+  const second = version();
+  expect(second).not.toBe(first);
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => caches.keys()), { timeout: 30_000 }).toEqual([`webgrad-${second}`]);
+  await server.close();
+  expect(errors).toEqual([]);
+});
