@@ -2,11 +2,13 @@
 //! `scripts/setup.sh`, which installs whatever is missing and skips what is there.
 //!
 //!   run    build the playground and serve it on http://127.0.0.1:8080/ (trunk, release build)
+//!   pkg    the trainer as an ES module package in target/pkg/ (webgrad-js, wasm-bindgen, TypeScript)
 //!   dist   build the static site into dist/: the page, the offline service worker and the
 //!          header files for static hosts (_headers, .htaccess)
 //!   test   the line budget (budget.rs), formatting, clippy on both targets, native tests (incl.
 //!          wgpu on Vulkan), browser (wasm) tests in headless Chromium, the production page
-//!          build, Playwright end-to-end tests, and 30 s of fuzzing per data parser
+//!          build, the JavaScript package (pkg), Playwright end-to-end tests, and 30 s of fuzzing
+//!          per data parser
 //!   train  train the MNIST MLP with the native CLI (extra flags are passed on)
 //!   bench  the benchmark suite: webgrad natively and in headless Chromium, TensorFlow.js and
 //!          jax-js in the same browser, PyTorch when installed; JSON lines, then a table
@@ -16,6 +18,7 @@
 
 mod bench;
 mod budget;
+mod pkg;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -33,7 +36,8 @@ fn path_env() -> String {
 /// Environment of every command `cargo xtask test` runs: the GPU tests fail instead of skipping
 /// when no adapter is found (lavapipe provides one after `scripts/setup.sh`).
 /// Likewise the export round trip needs numpy (`.venv-check`, made by setup).
-const TEST_ENV: [(&str, &str); 2] = [("WEBGRAD_REQUIRE_GPU", "1"), ("WEBGRAD_REQUIRE_NUMPY", "1")];
+const TEST_ENV: [(&str, &str); 3] =
+    [("WEBGRAD_REQUIRE_GPU", "1"), ("WEBGRAD_REQUIRE_NUMPY", "1"), ("WEBGRAD_REQUIRE_PKG", "1")];
 
 fn step(title: &str, program: &str, args: &[&str]) -> Result<(), String> {
     step_with_env(title, program, args, &[])
@@ -137,6 +141,7 @@ fn test() -> Result<(), String> {
         ],
     )?;
     step("page build (trunk, release)", "trunk", &["build", "--release"])?;
+    pkg::pkg()?;
     step(
         "end-to-end tests (Playwright, headless Chromium)",
         "playwright",
@@ -213,12 +218,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
         Some("dist") => dist(),
+        Some("pkg") => setup().and_then(|()| pkg::pkg()),
         Some("train") => train(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::bench(&args[1..]),
         Some("budget") => budget::check(&root()),
         Some("setup") => setup(),
-        _ => Err("usage: cargo xtask run | dist | test | train [extra train flags] | bench [--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers] [--table FILE] | budget | setup".into()),
+        _ => Err("usage: cargo xtask run | dist | pkg | test | train [extra train flags] | bench [--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers] [--table FILE] | budget | setup".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
