@@ -84,6 +84,8 @@ fn test() -> Result<(), String> {
             "webgrad-wgpu",
             "-p",
             "webgrad-web",
+            "-p",
+            "webgrad-js",
             "--all-targets",
             // with the relaxed-SIMD kernel and worker compiled in (the feature only adds code)
             "--features",
