@@ -105,22 +105,19 @@ fn test() -> Result<(), String> {
         &["deny", "--offline", "check", "licenses", "bans", "sources"],
     )?;
     step("native tests", "cargo", &["test", "--workspace"])?;
+    // the library crates' browser tests through wasm-pack, as a crate user runs them (with the
+    // installed wasm-bindgen-cli and Debian's chromedriver: nothing is downloaded)
+    for krate in ["crates/webgrad-core", "crates/webgrad-nn", "crates/webgrad-data"] {
+        step(
+            &format!("browser tests of {krate} (wasm-pack, headless Chromium: simd128)"),
+            "wasm-pack",
+            &["test", "--headless", "--chrome", krate],
+        )?;
+    }
     step(
-        "browser tests (headless Chromium: simd128, byte sources)",
+        "browser tests of the page's crate (headless Chromium: byte sources)",
         "cargo",
-        &[
-            "test",
-            "-p",
-            "webgrad-core",
-            "-p",
-            "webgrad-nn",
-            "-p",
-            "webgrad-data",
-            "-p",
-            "webgrad-web",
-            "--target",
-            "wasm32-unknown-unknown",
-        ],
+        &["test", "-p", "webgrad-web", "--target", "wasm32-unknown-unknown"],
     )?;
     step(
         "browser GPU tests (WebGPU on SwiftShader; each test names the adapter it ran on)",

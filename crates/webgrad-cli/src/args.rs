@@ -61,6 +61,28 @@ macro_rules! with_data_flags {
                     seed: self.seed.unwrap_or(1),
                 }
             }
+
+            /// A saved model's data, loaded: `dataset` and `flags` ([labels, label, task,
+            /// missing]) as `data::saved_flags` resolves them, the other data flags from these
+            /// arguments; the model's input features (2-D data) applied to both splits.
+            #[allow(dead_code, reason = "eval and export-torch use it; train loads its data itself")]
+            pub fn load_as_saved(
+                &self,
+                dataset: &str,
+                flags: &[Option<String>; 4],
+                input_features: Option<&[String]>,
+            ) -> $crate::CliResult<$crate::data::Loaded> {
+                let spec = $crate::data::DataSpec {
+                    labels: flags[0].as_deref(),
+                    label: flags[1].as_deref(),
+                    task: flags[2].as_deref(),
+                    missing: flags[3].as_deref(),
+                    ..self.data_spec(dataset)
+                };
+                let mut loaded = $crate::data::load(&spec)?;
+                $crate::data::apply_input_features(&mut loaded, input_features)?;
+                Ok(loaded)
+            }
         }
     };
 }

@@ -4,7 +4,7 @@
 use clap::Args;
 use webgrad_nn::{Loss, evaluate_scaled, io};
 
-use crate::data::{self, DataSpec};
+use crate::data;
 use crate::{CliResult, report};
 
 crate::args::with_data_flags! {
@@ -33,17 +33,9 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     let (model, file) = io::load_model(&crate::device(a.backend.as_deref())?, &bytes, json.as_deref(), &a.model)
         .map_err(|e| e.to_string())?;
     // The model records its dataset with the data flags it was trained with; flags given here win.
-    let (dataset, [labels, label, task, missing]) =
+    let (dataset, flags) =
         data::saved_flags(&file.dataset, a.dataset.as_ref(), [&a.labels, &a.label, &a.task, &a.missing]);
-    let spec = DataSpec {
-        labels: labels.as_deref(),
-        label: label.as_deref(),
-        task: task.as_deref(),
-        missing: missing.as_deref(),
-        ..a.data_spec(&dataset)
-    };
-    let mut loaded = data::load(&spec)?;
-    data::apply_input_features(&mut loaded, file.preprocessing.input_features.as_deref())?;
+    let mut loaded = a.load_as_saved(&dataset, &flags, file.preprocessing.input_features.as_deref())?;
     if let Some(s) = &file.preprocessing.standardize {
         s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
     }

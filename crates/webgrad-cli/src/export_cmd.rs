@@ -9,7 +9,7 @@ use clap::Args;
 use webgrad_nn::torch_project::{self, ProjectData, TrainingSettings};
 use webgrad_nn::{checkpoint, io};
 
-use crate::data::{self, DataSpec};
+use crate::data;
 use crate::{CliResult, atomic};
 
 crate::args::with_data_flags! {
@@ -41,7 +41,7 @@ pub fn run(a: ExportArgs) -> CliResult<()> {
         (model, file, settings)
     };
 
-    let (dataset, [labels, label, task, missing]) =
+    let (dataset, flags) =
         data::saved_flags(&file.dataset, a.dataset.as_ref(), [&a.labels, &a.label, &a.task, &a.missing]);
     let loaded;
     let project_data = if dataset == "mnist" {
@@ -55,22 +55,19 @@ pub fn run(a: ExportArgs) -> CliResult<()> {
         let [a, b, c, d] = files;
         ProjectData::Idx { files: [a?, b?, c?, d?] }
     } else {
-        let spec = DataSpec {
-            labels: labels.as_deref(),
-            label: label.as_deref(),
-            task: task.as_deref(),
-            missing: missing.as_deref(),
-            ..a.data_spec(&dataset)
-        };
-        let mut l = data::load(&spec)?;
-        data::apply_input_features(&mut l, file.preprocessing.input_features.as_deref())?;
+        let mut l = a.load_as_saved(&dataset, &flags, file.preprocessing.input_features.as_deref())?;
         if let Some(s) = &file.preprocessing.standardize {
             s.apply(&mut l.train).map_err(|e| e.to_string())?;
             s.apply(&mut l.test).map_err(|e| e.to_string())?;
         }
         webgrad_nn::train::check_fit(&model, &l.train).map_err(|e| format!("{}: {e}", a.model))?;
         loaded = l;
-        ProjectData::Splits { train: &loaded.train, test: &loaded.test, train_targets_standardized: false, label }
+        ProjectData::Splits {
+            train: &loaded.train,
+            test: &loaded.test,
+            train_targets_standardized: false,
+            label: flags[1].clone(),
+        }
     };
 
     let files = torch_project::files(&file, bytes, &settings, &project_data).map_err(|e| e.to_string())?;
