@@ -6,8 +6,8 @@
 // build's SharedArrayBuffer needs it; credentialless still lets the page fetch data from other
 // sites), the page's Content-Security-Policy (the same as index.html's <meta>, which a header
 // makes binding for the workers too), nosniff, the wasm and manifest types, and caching: files
-// whose names carry a content hash and the bundled data for a year ("immutable"); the page, the
-// service worker and the workers (no hash in their names) revalidated on every visit.
+// whose names carry a content hash for a year ("immutable"), the bundled data (no hash) for a
+// day; the page, the service worker and the workers (no hash either) revalidated on every visit.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -38,7 +38,7 @@ export function netlifyHeaders(files, csp) {
     block('/*', common(csp)),
     ...fresh.map((p) => block(p, [['Cache-Control', 'no-cache']])),
     ...files.filter((f) => HASHED.test(f)).map((f) => block(`/${f}`, [['Cache-Control', IMMUTABLE]])),
-    block('/assets/*', [['Cache-Control', IMMUTABLE]]),
+    block('/assets/*', [['Cache-Control', 'public, max-age=86400']]),
   ].join('\n');
 }
 

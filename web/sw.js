@@ -1,26 +1,26 @@
 // webgrad's service worker: after one visit the page opens and trains with the network off.
 // web/offline.mjs fills in VERSION (a hash of the whole build) and FILES (the page, both training
 // workers, the wasm files, the styles, the bundled datasets) at build time; a new build changes
-// this file, so the browser installs the new worker, which drops the old build's cache.
+// this file, so the browser installs the new worker. It waits until no page of the old build is
+// open (an open page may still start a training worker, whose files carry no hash in their
+// names and must come from its own build), then takes over and drops the old build's cache.
 //
 // Files whose names carry a content hash (app-<hash>.js, …) and the bundled datasets never change
 // under their names: cache first. The page itself and the workers (whose names carry no hash):
 // network first, the cache only when the network fails, so an online visit always gets one
-// consistent build. Responses are cached with the server's own headers (CSP, and COOP/COEP where
+// consistent build. The cache holds exactly the build the worker was installed with. Responses are cached with the server's own headers (CSP, and COOP/COEP where
 // the host sends them), so what the page is allowed to do is the same offline. Requests to other
 // sites (data a person loads from a URL) pass through untouched.
 const VERSION = '__VERSION__';
 const FILES = ['__FILES__'];
 const CACHE = `webgrad-${VERSION}`;
-const LISTED = new Set(FILES.map((f) => new URL(f, self.location).href));
 const IMMUTABLE = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$|\/assets\//;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => cache.addAll(FILES.map((f) => new Request(f, { cache: 'reload' }))))
-      .then(() => self.skipWaiting()),
+      .then((cache) => cache.addAll(FILES.map((f) => new Request(f, { cache: 'reload' })))),
   );
 });
 
@@ -28,8 +28,7 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('webgrad-') && k !== CACHE).map((k) => caches.delete(k))))
-      .then(() => self.clients.claim()),
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('webgrad-') && k !== CACHE).map((k) => caches.delete(k)))),
   );
 });
 
@@ -46,12 +45,7 @@ async function cacheFirst(request) {
 
 async function networkFirst(request) {
   try {
-    const response = await fetch(request);
-    if (response.ok && LISTED.has(request.url)) {
-      const cache = await caches.open(CACHE);
-      await cache.put(request, response.clone());
-    }
-    return response;
+    return await fetch(request);
   } catch (offline) {
     const hit = await caches.match(request, { cacheName: CACHE, ignoreSearch: true });
     if (hit) return hit;

@@ -23,14 +23,15 @@ const TYPES = {
   '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml', '.gz': 'application/gzip', '.csv': 'text/csv',
 };
 
-/** A static server of `root` on a free port; returns { url, close() } (close drops open connections). */
-async function serveDist(root = dist) {
+/** A static server of `root` on a free port; returns { url, close() } (close drops open
+ * connections). `headers` go with every response (the hosts' isolation headers, dist/_headers). */
+async function serveDist(root = dist, headers = {}) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     try {
       const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
       const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', ...headers }).end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -41,10 +42,12 @@ async function serveDist(root = dist) {
 
 test('After one visit the page opens and trains offline, installable, one cache per build', async ({ page, context }) => {
   const errors = watchErrors(page);
-  const server = await serveDist();
+  // served as dist/_headers asks: cross-origin isolated, which the cached copies must keep
+  const server = await serveDist(dist, { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' });
   await page.goto(`${server.url}#epochs=1`);
   await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
 
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
   // the service worker is active with this build's cache: the page, workers, wasm and data
   const version = readFileSync(join(dist, 'sw.js'), 'utf8').match(/const VERSION = "([0-9a-f]{16})"/)[1];
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
@@ -70,14 +73,16 @@ test('After one visit the page opens and trains offline, installable, one cache 
   await context.setOffline(true);
   await page.reload();
   await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
+  expect(await page.evaluate(() => self.crossOriginIsolated), 'isolated offline too').toBe(true);
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(page.locator('#accuracy')).toContainText('Test accuracy', { timeout: 90_000 });
   await context.setOffline(false);
   expect(errors).toEqual([]);
 });
 
-test('A new build replaces the cached one: its service worker drops the old cache', async ({ page }) => {
+test('A new build replaces the cached one once the old pages are closed', async ({ page, context }) => {
   const errors = watchErrors(page);
+  context.on('page', (p) => p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`)));
   const site = mkdtempSync(join(tmpdir(), 'webgrad-site-'));
   cpSync(dist, site, { recursive: true });
   const server = await serveDist(site);
@@ -92,8 +97,25 @@ test('A new build replaces the cached one: its service worker drops the old cach
   makeOffline(site);
   const second = version();
   expect(second).not.toBe(first);
-  await page.reload();
-  await expect.poll(() => page.evaluate(() => caches.keys()), { timeout: 30_000 }).toEqual([`webgrad-${second}`]);
+  // a visit while a page of the old build is open installs the new worker; it waits
+  const next = await context.newPage();
+  await page.close();
+  await next.goto(server.url);
+  await expect.poll(() => next.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration())?.waiting)), { timeout: 30_000 }).toBe(true);
+  // both caches while it waits: the open page's build stays whole
+  expect((await next.evaluate(() => caches.keys())).sort()).toEqual([`webgrad-${first}`, `webgrad-${second}`].sort());
+  // with the old build's pages closed, a later visit runs the new build from its own cache (the
+  // browser lets the waiting worker take over a moment after the last old page has gone)
+  await next.close();
+  let keys = [];
+  for (let attempt = 0; attempt < 20 && keys.join() !== `webgrad-${second}`; attempt++) {
+    await new Promise((done) => setTimeout(done, 500));
+    const visit = await context.newPage();
+    await visit.goto(server.url);
+    keys = await visit.evaluate(() => caches.keys());
+    await visit.close();
+  }
+  expect(keys).toEqual([`webgrad-${second}`]);
   await server.close();
   expect(errors).toEqual([]);
 });

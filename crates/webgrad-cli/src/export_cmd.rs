@@ -20,13 +20,14 @@ pub struct ExportArgs {
     /// The folder to write (created if missing; files of the same names are replaced).
     #[arg(long)]
     pub out: String,
-    /// Seed the 2-D dataset was generated and split with, as in training [default: 1]
+    /// Seed the 2-D dataset was generated and split with, as in training [default: a
+    /// checkpoint's, else 1]
     #[arg(long, help_heading = "Data")]
     pub seed: Option<u64>,
 }
 }
 
-pub fn run(a: ExportArgs) -> CliResult<()> {
+pub fn run(mut a: ExportArgs) -> CliResult<()> {
     let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: cannot read: {e}", a.model))?;
     let cpu = webgrad_core::cpu();
     let (model, file, settings) = if checkpoint::metadata_entry(&bytes, "webgrad.checkpoint").is_some() {
@@ -41,6 +42,10 @@ pub fn run(a: ExportArgs) -> CliResult<()> {
         (model, file, settings)
     };
 
+    // a checkpoint knows the seed its data were generated and split with
+    if a.seed.is_none() && settings.recorded {
+        a.seed = Some(settings.train.seed);
+    }
     let (dataset, flags) =
         data::saved_flags(&file.dataset, a.dataset.as_ref(), [&a.labels, &a.label, &a.task, &a.missing]);
     let loaded;

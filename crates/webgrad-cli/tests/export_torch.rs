@@ -6,7 +6,8 @@
 //!   says so and passes, unless `WEBGRAD_REQUIRE_NUMPY=1`).
 //! - With `WEBGRAD_TORCH_PYTHON=/path/to/python` (a Python with torch, safetensors and numpy;
 //!   not part of the default test command): train.py continues each checkpoint in PyTorch, rows
-//!   in order, and its first three step losses equal those of `webgrad train --resume` to 1e-4.
+//!   in order, and its first three step losses equal those of `webgrad train --resume` to 1e-4;
+//!   `webgrad eval` reads the model it writes; `torchrun` (two CPU processes) trains MNIST too.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -203,6 +204,32 @@ fn pytorch_continues_where_webgrad_stopped() {
         }
         eprintln!("{name}: webgrad {ours:?}, PyTorch {theirs:?}");
         assert!(project.join("trained.safetensors").is_file());
+        // the model PyTorch trained goes back into webgrad
+        let trained = project.join("trained.safetensors");
+        let said = webgrad(&[&["eval", trained.to_str().unwrap()][..], data].concat());
+        assert!(said.contains("evaluation on"), "{name}: {said}");
+        if name.starts_with("mnist") {
+            // DistributedDataParallel: two processes on the CPU (gloo), as torchrun starts them
+            let _ = std::fs::remove_file(&trained);
+            let out = Command::new(&python)
+                .args([
+                    "-m",
+                    "torch.distributed.run",
+                    "--nproc-per-node",
+                    "2",
+                    "train.py",
+                    "--epochs",
+                    "1",
+                    "--device",
+                    "cpu",
+                ])
+                .current_dir(&project)
+                .output()
+                .unwrap();
+            let said = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "torchrun: {said}{}", String::from_utf8_lossy(&out.stderr));
+            assert!(said.contains("2 process(es) on cpu") && trained.is_file(), "torchrun: {said}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

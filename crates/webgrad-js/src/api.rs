@@ -187,6 +187,11 @@ impl Mlp {
         let loss = loss_of(&self.config);
         future_to_promise(async move {
             let (opts, on_epoch, data) = prepared?;
+            // what Trainer::new checks, checked before the model leaves the state (batch ≥ 1 is
+            // FitOptions::check's), so a refused fit keeps the trained weights
+            if let Some((_, optimizer)) = state.borrow().parts.as_ref() {
+                optimizer.config.validate().map_err(err)?;
+            }
             let (model, optimizer) = take(&state)?;
             let seed = {
                 let mut s = state.borrow_mut();

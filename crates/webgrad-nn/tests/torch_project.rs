@@ -120,4 +120,12 @@ fn regression_points_with_every_setting() {
     let listed = torch_project::files(&file, Vec::new(), &settings, &data).unwrap();
     let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names[4..], ["data/train_x.npy", "data/train_y.npy", "data/test_x.npy", "data/test_y.npy"]);
+
+    // a dataset name from a link or someone's checkpoint stays inside a string literal: Python
+    // ends a line at \r as well as at \n
+    let hostile = ModelFile { dataset: "x.csv\rimport os; os.system('rm -rf ~')\n#".into(), ..file };
+    let script = torch_project::train_py(&hostile, &settings, &data);
+    assert!(script.contains(r#"DATASET = "x.csv\rimport os; os.system('rm -rf ~')\n#""#), "{script}");
+    assert!(!script.lines().any(|l| l.trim_start().starts_with("import os; os.system")));
+    assert!(!script.contains('\r'));
 }

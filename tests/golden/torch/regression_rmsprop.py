@@ -10,6 +10,7 @@ position) in weights.safetensors and writes the trained model to trained.safeten
 model description embedded, so that webgrad can import it again (page: Import; CLI: webgrad eval).
 """
 import argparse
+import csv
 import gzip
 import json
 import math
@@ -25,7 +26,9 @@ from torch import nn
 HERE = Path(__file__).resolve().parent
 
 # ---- the experiment as webgrad ran it (written by webgrad's export; edit freely) ----
-# dataset: waves.csv --label a,b
+DATASET = "waves.csv --label a,b"  # what webgrad trained on
+
+
 def MODEL():
     return nn.Sequential(
         nn.Linear(3, 8),
@@ -106,27 +109,38 @@ def read_idx(path):
 
 
 def read_csv(path, label, class_names, outputs):
-    """A numeric CSV file with a header: the label column(s) by name (default: the last one)."""
-    with open(path, newline="") as f:
-        header = f.readline().strip().split(",")
-    labels = label.split(",") if label else header[-outputs:]
+    """A numeric CSV file with a header (RFC 4180 quoting): the label column(s) by name
+    (default: the last `outputs`), the other columns the features."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        raise SystemExit(f"{path}: empty file")
+    header = [name.strip() for name in rows[0]]
+    body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
+    ragged = next((i for i, r in enumerate(rows[1:], start=2) if len(r) != len(header) and any(c.strip() for c in r)), None)
+    if ragged is not None:
+        raise SystemExit(f"{path}: line {ragged} has {len(rows[ragged - 1])} fields, the header {len(header)}")
+    labels = [name.strip() for name in label.split(",")] if label else header[-outputs:]
     missing = [name for name in labels if name not in header]
     if missing:
         raise SystemExit(f"{path}: no column {missing[0]!r} (columns: {', '.join(header)})")
     columns = [header.index(name) for name in labels]
-    text = np.genfromtxt(path, delimiter=",", skip_header=1, dtype=str, ndmin=2)
     features = [c for c in range(len(header)) if c not in columns]
     try:
-        x = text[:, features].astype(np.float32)
-    except ValueError:
-        raise SystemExit(f"{path}: a feature column is not numeric; use the data webgrad exported")
+        x = np.array([[float(r[c]) for c in features] for r in body], np.float32).reshape(len(body), len(features))
+    except ValueError as e:
+        raise SystemExit(f"{path}: a feature is not a number ({e}); use the data webgrad exported")
     if class_names:
         index = {name: i for i, name in enumerate(class_names)}
-        unknown = sorted({v for v in text[:, columns[0]] if v not in index})
+        values = [r[columns[0]].strip() for r in body]
+        unknown = sorted({v for v in values if v not in index})
         if unknown:
             raise SystemExit(f"{path}: label {unknown[0]!r} is not one of the model's classes {class_names}")
-        return x, np.array([index[v] for v in text[:, columns[0]]], np.int64)
-    return x, text[:, columns].astype(np.float32)
+        return x, np.array([index[v] for v in values], np.int64)
+    try:
+        return x, np.array([[float(r[c]) for c in columns] for r in body], np.float32)
+    except ValueError as e:
+        raise SystemExit(f"{path}: a target is not a number ({e})")
 
 
 def load_data(args, meta):
@@ -198,7 +212,7 @@ def batch_order(n, epoch, shuffle, rank, world):
     """This process's rows of one epoch: a fresh permutation per epoch (the same on every
     process), dealt out so that each process gets the same number of rows."""
     if shuffle:
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(SEED * 1_000_003 + epoch))
+        order = torch.randperm(n, generator=torch.Generator().manual_seed((SEED * 1_000_003 + epoch) % 2**63))
     else:
         order = torch.arange(n)
     if world > 1:
@@ -208,6 +222,8 @@ def batch_order(n, epoch, shuffle, rank, world):
 
 @torch.no_grad()
 def evaluate(model, x, y, pre):
+    if len(x) == 0:
+        return "no test rows"
     model.eval()
     out = torch.cat([model(x[i:i + 4096]) for i in range(0, len(x), 4096)])
     model.train()
@@ -225,7 +241,9 @@ def evaluate(model, x, y, pre):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"epochs to train [default: {EPOCHS}]")
+    remaining = EPOCHS - CURSOR[0] if EPOCHS > CURSOR[0] else EPOCHS
+    parser.add_argument("--epochs", type=int, default=remaining,
+                        help=f"epochs to train [default: {remaining}, what is left of the webgrad run's {EPOCHS}, or all of them again]")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per step and process")
     parser.add_argument("--data-dir", help="where the data files are [default: beside this script]")
     parser.add_argument("--csv", help="train on this numeric CSV file (with a header) instead")
@@ -240,16 +258,14 @@ def main():
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
-    if args.device:
-        device = torch.device(args.device)
-    elif torch.cuda.is_available():
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    else:
-        device = torch.device("cpu")
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", local_rank)  # one GPU per process under torchrun
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
     if world > 1:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
 
     torch.manual_seed(SEED)
     meta_text = (HERE / "model.json").read_text()
@@ -265,6 +281,9 @@ def main():
     # stepped once per optimizer step, from where webgrad stopped
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: lr_factor(START_STEP + t))
     trained = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    if rank == 0 and lr_factor(START_STEP) == 0:
+        print("warning: the schedule has brought the learning rate to 0 (the webgrad run finished its cosine); "
+              "edit lr_factor at the top of this file to train further")
     if rank == 0:
         print(f"{len(x_train)} training rows, {len(x_test)} test rows, {world} process(es) on {device}")
         print(f"start: {evaluate(model, x_test, y_test, pre)}")

@@ -117,6 +117,13 @@ pub fn files(
                     )));
                 }
                 out.push((format!("data/{split}_x.npy"), npy_write::f32_matrix(rows, ds.d, &ds.features)));
+                let (count, expected) = match &ds.targets {
+                    Targets::Classes { labels, .. } => (labels.len(), Some(rows)),
+                    Targets::Regression { values, outputs } => (values.len(), rows.checked_mul(*outputs)),
+                };
+                if Some(count) != expected {
+                    return Err(Error::Config(format!("{}: {count} targets for {rows} rows", ds.name)));
+                }
                 let y = match &ds.targets {
                     Targets::Classes { labels, .. } => npy_write::i64_vector(labels),
                     Targets::Regression { values, outputs } => npy_write::f32_matrix(rows, *outputs, values),
@@ -185,7 +192,7 @@ fn readme(file: &ModelFile, settings: &TrainingSettings, data: &ProjectData) -> 
          page imports it (Import) and `webgrad eval trained.safetensors` evaluates it.\n\n\
          `python train.py --no-shuffle --print-steps 3` takes the rows in order from where webgrad stopped and \
          prints the first losses, to compare step by step with webgrad (`webgrad train --no-shuffle`).\n",
-        dataset = file.dataset,
+        dataset = file.dataset.replace(|c: char| c.is_control(), " "),
         torch = file.torch,
     )
 }

@@ -12,13 +12,22 @@ use super::{ProjectData, TrainingSettings};
 
 /// A Python float literal (Rust's shortest round-trip form is valid Python: `0.001`, `1e-8`).
 fn float(x: f64) -> String {
-    let s = format!("{x:?}");
-    if s == "inf" { "math.inf".into() } else { s }
+    float_literal(format!("{x:?}"))
 }
 
 /// An f32 setting as the user typed it (`0.1`, not `0.10000000149011612`).
 fn float32(x: f32) -> String {
-    format!("{x:?}")
+    float_literal(format!("{x:?}"))
+}
+
+/// Rust's float text as Python source: `inf`, `-inf` and `NaN` are not Python literals.
+fn float_literal(s: String) -> String {
+    match s.as_str() {
+        "inf" => "math.inf".into(),
+        "-inf" => "-math.inf".into(),
+        "NaN" => "math.nan".into(),
+        _ => s,
+    }
 }
 
 fn boolean(b: bool) -> &'static str {
@@ -91,12 +100,12 @@ fn schedule(schedule: &Schedule, base_lr: f64) -> String {
     let body = match *schedule {
         Schedule::Constant => "    \"\"\"A constant learning rate.\"\"\"\n    return 1.0\n".to_string(),
         Schedule::Step { step_size, gamma } => format!(
-            "    \"\"\"torch.optim.lr_scheduler.StepLR(step_size={s}, gamma={g}).\"\"\"\n    return {g} ** (t // {s})\n",
+            "    \"\"\"torch.optim.lr_scheduler.StepLR(step_size={s}, gamma={g}).\"\"\"\n    return ({g}) ** (t // {s})\n",
             s = step_size.max(1),
             g = float(gamma)
         ),
         Schedule::Exponential { gamma } => format!(
-            "    \"\"\"torch.optim.lr_scheduler.ExponentialLR(gamma={g}).\"\"\"\n    return {g} ** t\n",
+            "    \"\"\"torch.optim.lr_scheduler.ExponentialLR(gamma={g}).\"\"\"\n    return ({g}) ** t\n",
             g = float(gamma)
         ),
         Schedule::Cosine { warmup_steps, warmup_start_factor, total_steps, min_lr } => format!(
@@ -156,7 +165,8 @@ pub(super) fn settings(file: &crate::io::ModelFile, training: &TrainingSettings,
     let t = &training.train;
     let mut out = String::new();
     let _ = writeln!(out, "# ---- the experiment as webgrad ran it (written by webgrad's export; edit freely) ----");
-    let _ = writeln!(out, "# dataset: {}", file.dataset.replace('\n', " "));
+    // a name from a file, a link or someone's checkpoint: a string literal, never code
+    let _ = writeln!(out, "DATASET = {}  # what webgrad trained on\n\n", string(&file.dataset));
     out += &model(&file.model);
     out += "\n\n";
     out += &optimizer(&training.optimizer);

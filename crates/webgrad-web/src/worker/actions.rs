@@ -196,7 +196,11 @@ impl TrainerState {
             ProjectData::Idx { files }
         } else {
             let standardized = data.target_standardizer().is_some();
-            ProjectData::Splits { train: &data.train, test: &data.test, train_targets_standardized: standardized, label: None }
+            let label = match &data.choice {
+                DataChoice::Url { label, .. } | DataChoice::File { label, .. } => label.clone(),
+                _ => None,
+            };
+            ProjectData::Splits { train: &data.train, test: &data.test, train_targets_standardized: standardized, label }
         };
         let settings = TrainingSettings::of(t);
         let folder = torch_project::folder_name(&dataset);
