@@ -2,7 +2,7 @@
 //! on the dataset's test split (the whole file for an IDX file given with --all).
 
 use clap::Args;
-use webgrad_nn::{Loss, evaluate_scaled, io};
+use webgrad_nn::{Loss, evaluate_scaled};
 
 use crate::data;
 use crate::{CliResult, report};
@@ -10,7 +10,8 @@ use crate::{CliResult, report};
 crate::args::with_data_flags! {
 #[derive(Args)]
 pub struct EvalArgs {
-    /// The saved model (safetensors; its JSON is read from beside it or from its metadata).
+    /// The saved model (safetensors; its JSON is read from beside it or from its metadata), or a
+    /// checkpoint (`train --checkpoint`).
     pub model: String,
     /// cpu | gpu (or wgpu) [default: cpu]
     #[arg(long)]
@@ -27,11 +28,7 @@ pub struct EvalArgs {
 }
 
 pub fn run(a: EvalArgs) -> CliResult<()> {
-    let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: cannot read: {e}", a.model))?;
-    let json_path = a.model.strip_suffix(".safetensors").map(|s| format!("{s}.json"));
-    let json = json_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
-    let (model, file) = io::load_model(&crate::device(a.backend.as_deref())?, &bytes, json.as_deref(), &a.model)
-        .map_err(|e| e.to_string())?;
+    let (_, model, file, _) = crate::export_cmd::read_model(&a.model, &crate::device(a.backend.as_deref())?)?;
     // The model records its dataset with the data flags it was trained with; flags given here win.
     let (dataset, flags) =
         data::saved_flags(&file.dataset, a.dataset.as_ref(), [&a.labels, &a.label, &a.task, &a.missing]);

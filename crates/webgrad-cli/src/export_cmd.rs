@@ -6,8 +6,9 @@
 use std::path::Path;
 
 use clap::Args;
+use webgrad_core::Device;
 use webgrad_nn::torch_project::{self, ProjectData, TrainingSettings};
-use webgrad_nn::{checkpoint, io};
+use webgrad_nn::{Mlp, ModelFile, checkpoint, io};
 
 use crate::data;
 use crate::{CliResult, atomic};
@@ -27,20 +28,25 @@ pub struct ExportArgs {
 }
 }
 
-pub fn run(mut a: ExportArgs) -> CliResult<()> {
-    let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: cannot read: {e}", a.model))?;
-    let cpu = webgrad_core::cpu();
-    let (model, file, settings) = if checkpoint::metadata_entry(&bytes, "webgrad.checkpoint").is_some() {
-        let (trainer, file) = checkpoint::load(&cpu, &bytes, &a.model).map_err(|e| e.to_string())?;
+/// A saved model (`train --save`, its JSON beside it or embedded) or a checkpoint (`train
+/// --checkpoint`): the file's bytes, the model on `device`, its description, and how it trains
+/// (a checkpoint's own settings; the defaults for a model file).
+pub fn read_model(path: &str, device: &Device) -> CliResult<(Vec<u8>, Mlp, ModelFile, TrainingSettings)> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+    if checkpoint::metadata_entry(&bytes, "webgrad.checkpoint").is_some() {
+        let (trainer, file) = checkpoint::load(device, &bytes, path).map_err(|e| e.to_string())?;
         let settings = TrainingSettings::of(&trainer);
-        (trainer.model, file, settings)
-    } else {
-        let json_path = a.model.strip_suffix(".safetensors").map(|s| format!("{s}.json"));
-        let json = json_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
-        let (model, file) = io::load_model(&cpu, &bytes, json.as_deref(), &a.model).map_err(|e| e.to_string())?;
-        let settings = TrainingSettings::defaults(&model.config);
-        (model, file, settings)
-    };
+        return Ok((bytes, trainer.model, file, settings));
+    }
+    let json_path = path.strip_suffix(".safetensors").map(|s| format!("{s}.json"));
+    let json = json_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+    let (model, file) = io::load_model(device, &bytes, json.as_deref(), path).map_err(|e| e.to_string())?;
+    let settings = TrainingSettings::defaults(&model.config);
+    Ok((bytes, model, file, settings))
+}
+
+pub fn run(mut a: ExportArgs) -> CliResult<()> {
+    let (bytes, model, file, settings) = read_model(&a.model, &webgrad_core::cpu())?;
 
     // a checkpoint knows the seed its data were generated and split with
     if a.seed.is_none() && settings.recorded {

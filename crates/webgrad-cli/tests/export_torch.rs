@@ -114,6 +114,9 @@ fn projects_hold_the_script_weights_and_data() {
     for (name, data, train) in CASES {
         let (dir, ck) = export_case("files", name, data, train);
         let project = dir.join("project");
+        // a checkpoint evaluates as its model does
+        let said = webgrad(&[&["eval", ck.as_str()][..], data].concat());
+        assert!(said.contains("evaluation on"), "{name}: {said}");
         let script = std::fs::read_to_string(project.join("train.py")).unwrap();
         assert!(!script.contains("@CONFIG@"), "{name}: the settings block was not filled in");
         assert_eq!(std::fs::read(project.join("weights.safetensors")).unwrap(), std::fs::read(&ck).unwrap());
