@@ -1,6 +1,7 @@
 """PyTorch (CPU, one thread) on the workloads of webgrad's benchmark suite, for `cargo xtask bench`.
 
     python3 bench/torch_bench.py [DATA_DIR]
+    WEBGRAD_TORCH_DEVICE=cuda python3 bench/torch_bench.py [DATA_DIR]   # on a GPU
 
 DATA_DIR (default target/bench-data) is what `cargo run --release -p webgrad-nn --example
 bench_data -- DATA_DIR` writes: the bundled MNIST split, the spiral set, webgrad's batch order and
@@ -24,6 +25,9 @@ import torch
 torch.set_num_threads(1)
 torch.manual_seed(0)
 DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "target", "bench-data")
+# "cpu" (one thread, the default) or a GPU ("cuda"): the data, model and products live there, and
+# every step's `loss.item()` waits for the device, as webgrad's steps read their loss back.
+DEVICE = torch.device(os.environ.get("WEBGRAD_TORCH_DEVICE", "cpu"))
 
 
 def loadavg():
@@ -38,9 +42,9 @@ def read(name, dtype):
 def dataset(prefix, meta):
     n, d = meta["n"], meta["d"]
     return {
-        "x": torch.from_numpy(read(f"{prefix}_x.f32", "<f4").reshape(n, d).copy()),
-        "y": torch.from_numpy(read(f"{prefix}_y.i32", "<i4").astype(np.int64)),
-        "order": torch.from_numpy(read(f"{prefix}_order.u32", "<u4").astype(np.int64).reshape(-1, n)),
+        "x": torch.from_numpy(read(f"{prefix}_x.f32", "<f4").reshape(n, d).copy()).to(DEVICE),
+        "y": torch.from_numpy(read(f"{prefix}_y.i32", "<i4").astype(np.int64)).to(DEVICE),
+        "order": torch.from_numpy(read(f"{prefix}_order.u32", "<u4").astype(np.int64).reshape(-1, n)).to(DEVICE),
         "init": read(f"{prefix}_init.f32", "<f4"),
         **meta,
     }
@@ -61,7 +65,7 @@ def model(data, act):
         if i + 2 < len(sizes):
             layers.append(act())
     assert at == len(data["init"]), "initial parameters do not match the model"
-    return torch.nn.Sequential(*layers)
+    return torch.nn.Sequential(*layers).to(DEVICE)
 
 
 ADAM = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}
@@ -157,7 +161,7 @@ def playground(data):
 
 
 def matmul(m, k, n):
-    a, b = torch.rand(m, k) * 2 - 1, torch.rand(k, n) * 2 - 1
+    a, b = torch.rand(m, k, device=DEVICE) * 2 - 1, torch.rand(k, n, device=DEVICE) * 2 - 1
     check = [0.0]
 
     def product():
@@ -181,7 +185,8 @@ def main():
         lambda: matmul(64, 784, 128),
     ]
     fused = adam([torch.zeros(1, requires_grad=True)]).defaults.get("fused")
-    base = {"framework": "pytorch", "place": "native", "device": f"torch-{torch.__version__}-cpu",
+    where = torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else DEVICE.type
+    base = {"framework": "pytorch", "place": "native", "device": f"torch-{torch.__version__}-{where}",
             "threads": torch.get_num_threads(), "adam_fused": bool(fused)}
     for run in runs:
         before = loadavg()

@@ -36,3 +36,49 @@ export function forbidCspViolations(test, expect) {
 /** The last evaluated epoch the page shows ("… after epoch N"), as a poll function. */
 export const epochShown = (page) => async () =>
   Number(((await page.locator('#accuracy').textContent()).match(/after epoch (\d+)/) || [0, 0])[1]);
+
+/** Runs `body` under a Chrome trace and returns the page's main-thread tasks from it (not those
+ * of the test's own DevTools commands), each as `{ wall, cpu, what }` in ms: `wall` from start
+ * to end, `cpu` the time the thread actually ran, `what` the largest parts of a long one.
+ * On this 2-core machine the browser's own threads and the training workers take the cores in
+ * turns, which stretches a task's wall time 2–5× past the work it does; its CPU time is the
+ * page's own cost, what a user's idle cores would see as its wall time. */
+export async function mainThreadTasks(browser, page, body) {
+  await browser.startTracing(page, { categories: ['toplevel', 'disabled-by-default-devtools.timeline', '__metadata'] });
+  let traceEvents;
+  try {
+    await body();
+  } finally {
+    ({ traceEvents } = JSON.parse((await browser.stopTracing()).toString()));
+  }
+  // the renderer process of the page's main frame: the frame the trace began in, or the one a
+  // navigation under the trace committed (not about:blank's)
+  const frames = traceEvents.flatMap((e) => (e.name === 'TracingStartedInBrowser' ? e.args.data.frames ?? []
+    : e.name === 'FrameCommittedInBrowser' ? [e.args.data] : []));
+  const pages = new Set(frames.filter((f) => f.isOutermostMainFrame && f.url.startsWith('http')).map((f) => f.processId));
+  const main = new Set(traceEvents
+    .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args.name === 'CrRendererMain' && pages.has(e.pid))
+    .map((e) => `${e.pid}:${e.tid}`));
+  if (main.size === 0) throw new Error('the trace holds no main thread of the page');
+  const onMain = traceEvents.filter((e) => e.ph === 'X' && main.has(`${e.pid}:${e.tid}`));
+  // what a long task did: its three largest parts by CPU time, for the failure message
+  const parts = (t) => onMain
+    .filter((e) => e !== t && e.tid === t.tid && e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur && !e.name.includes('RunTask'))
+    .filter((e) => (e.tdur ?? e.dur) >= 1000).sort((a, b) => (b.tdur ?? 0) - (a.tdur ?? 0)).slice(0, 3)
+    .map((e) => `${e.name} ${((e.tdur ?? e.dur) / 1000).toFixed(0)} ms`).join(', ');
+  // Playwright drives the page through the DevTools protocol: its messages (injecting its
+  // scripts, evaluating a locator, resizing the viewport) run as tasks of the page's thread
+  // that the page did not ask for
+  const harness = onMain.filter((e) => e.args?.chrome_mojo_event_info?.mojo_interface_tag === 'blink.mojom.DevToolsSession');
+  const byHarness = (t) => harness.some((e) => e.tid === t.tid && e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur);
+  return onMain
+    .filter((e) => e.name === 'RunTask' && !byHarness(e))
+    .map((e) => ({ wall: e.dur / 1000, cpu: (e.tdur ?? e.dur) / 1000, what: (e.tdur ?? e.dur) > 30_000 ? parts(e) : '' }));
+}
+
+/** The longest of `tasks` (from `mainThreadTasks`) by CPU time (with what it did) and the
+ * longest by wall time, in ms. */
+export function longest(tasks) {
+  const worst = tasks.reduce((a, t) => (t.cpu > a.cpu ? t : a), { cpu: 0, what: '' });
+  return { cpu: worst.cpu, what: worst.what, wall: Math.max(0, ...tasks.map((t) => t.wall)) };
+}

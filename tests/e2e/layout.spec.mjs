@@ -3,7 +3,7 @@
 // axe-core scan finds no accessibility violation before or after training. Screenshots of each
 // size go to target/e2e-screenshots/layout-*.png (look at them).
 import { test, expect } from '@playwright/test';
-import { forbidCspViolations, shots, watchErrors } from './helpers.mjs';
+import { forbidCspViolations, longest, mainThreadTasks, shots, watchErrors } from './helpers.mjs';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -38,7 +38,7 @@ async function noHorizontalOverflow(page) {
 }
 
 for (const size of sizes) {
-  test(`Layout at ${size.name}: press Train and watch the loss without scrolling`, async ({ page }) => {
+  test(`Layout at ${size.name}: press Train and watch the loss without scrolling`, async ({ page, browser }) => {
     const errors = watchErrors(page);
     await page.setViewportSize({ width: size.width, height: size.height });
     await page.addInitScript(() => {
@@ -46,12 +46,18 @@ for (const size of sizes) {
       new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration)); })
         .observe({ type: 'longtask', buffered: true });
     });
-    await page.goto('/');
-    await expect(page.getByRole('status')).toContainText('Training device', { timeout: 30_000 });
-    await expect(page.locator('#data-summary')).toContainText('mnist: 8000 training rows', { timeout: 30_000 });
-    // loading: a cold start here has 60–100 ms tasks (the first style and layout of the page,
-    // the wasm compile, the first frame: see the trace in issue 17's note), so this bounds it
-    // as the other tests bound training; 50 ms is the goal
+    const loading = await mainThreadTasks(browser, page, async () => {
+      await page.goto('/');
+      await expect(page.getByRole('status')).toContainText('Training device', { timeout: 30_000 });
+      await expect(page.locator('#data-summary')).toContainText('mnist: 8000 training rows', { timeout: 30_000 });
+    });
+    // A cold load: no task of the page's main thread works more than 50 ms (its CPU time, from
+    // the trace). Its wall time here is that work stretched by the browser's other threads on 2
+    // cores (60–100 ms for the first style and layout, the wasm compile and the first worker
+    // message), so wall time is bounded as the other tests bound training, and reported.
+    const worst = longest(loading);
+    console.log(`${size.name} cold load: longest main-thread task ${worst.cpu.toFixed(1)} ms CPU, ${worst.wall.toFixed(1)} ms wall (${worst.what})`);
+    expect(worst.cpu).toBeLessThanOrEqual(50);
     expect(Math.max(0, ...await page.evaluate(() => window.__longTasks))).toBeLessThanOrEqual(150);
     // a cached load, reported (not asserted: speed claims come from benchmarks): until Train
     // is enabled (the worker runs) and until the data is loaded

@@ -250,16 +250,77 @@ impl Sweep {
         ]
     }
 
-    /// (lr, final test loss) of the finished runs, for the scatter (both log-scaled there).
-    pub fn scatter(&self) -> Vec<(f64, f64)> {
-        self.runs
+    /// One scatter panel per hyper-parameter the grid varies (two or more values among its runs;
+    /// the learning rate when none does): the values in order, and each finished run's final
+    /// test loss at its value's index.
+    pub fn scatter_panels(&self) -> Vec<ScatterPanel> {
+        let panels: Vec<ScatterPanel> =
+            Axis::ALL.iter().map(|&axis| self.panel(axis)).filter(|p| p.values.len() > 1).collect();
+        if panels.is_empty() { vec![self.panel(Axis::Lr)] } else { panels }
+    }
+
+    fn panel(&self, axis: Axis) -> ScatterPanel {
+        // (sort key, label) of each run's value: numbers in numeric order, optimizers in grid order
+        let value = |(i, r): (usize, &SweepRun)| -> (f64, String) {
+            let e = &r.experiment;
+            match axis {
+                Axis::Lr => (e.lr, e.lr.to_string()),
+                Axis::Width => e.layers.first().map_or((0.0, "none".into()), |l| (l.width as f64, l.width.to_string())),
+                Axis::Batch => (e.batch as f64, e.batch.to_string()),
+                Axis::Optimizer => {
+                    let first = self.runs.iter().position(|o| o.experiment.optimizer == e.optimizer).unwrap_or(i);
+                    (first as f64, e.optimizer.name().to_string())
+                }
+            }
+        };
+        let mut values: Vec<(f64, String)> = self.runs.iter().enumerate().map(value).collect();
+        values.sort_by(|a, b| a.0.total_cmp(&b.0));
+        values.dedup_by(|a, b| a.1 == b.1);
+        let points = self
+            .runs
             .iter()
-            .filter_map(|r| match r.status {
-                RunStatus::Done { test_loss, .. } if test_loss.is_finite() => Some((r.experiment.lr, test_loss)),
+            .enumerate()
+            .filter_map(|(i, r)| match r.status {
+                RunStatus::Done { test_loss, .. } if test_loss.is_finite() => {
+                    let label = value((i, r)).1;
+                    values.iter().position(|v| v.1 == label).map(|at| (at, test_loss))
+                }
                 _ => None,
             })
-            .collect()
+            .collect();
+        ScatterPanel { axis, values: values.into_iter().map(|v| v.1).collect(), points }
     }
+}
+
+/// A hyper-parameter the sweep's scatter plots the final test loss against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    Lr,
+    Width,
+    Batch,
+    Optimizer,
+}
+
+impl Axis {
+    pub const ALL: [Axis; 4] = [Axis::Lr, Axis::Width, Axis::Batch, Axis::Optimizer];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Axis::Lr => "learning rate",
+            Axis::Width => "hidden width",
+            Axis::Batch => "batch size",
+            Axis::Optimizer => "optimizer",
+        }
+    }
+}
+
+/// One panel of the sweep's scatter: the axis's values in order (the columns) and
+/// (column, final test loss) per finished run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScatterPanel {
+    pub axis: Axis,
+    pub values: Vec<String>,
+    pub points: Vec<(usize, f64)>,
 }
 
 #[cfg(test)]
@@ -281,6 +342,28 @@ mod tests {
         assert_eq!(SweepSpec::parse("0.1 x", "", "", "").unwrap_err(), "learning rates: 'x' is not a valid value");
         assert!(SweepSpec::parse("-1", "", "", "").is_err());
         assert!(SweepSpec::parse("", "", "", "lion").unwrap_err().contains("unknown optimizer 'lion'"));
+    }
+
+    #[test]
+    fn the_scatter_has_a_panel_per_varied_hyper_parameter() {
+        let base = Experiment { epochs: 1, ..Experiment::defaults_for("spiral") };
+        let runs = SweepSpec::parse("0.1 0.01", "8 4", "", "adam sgd").unwrap().runs(&base).unwrap();
+        let mut s = Sweep::new(runs, 1);
+        // finish runs 0 (adam lr 0.1 width 8), 3 (adam 0.01 width 4) and 5 (sgd 0.1 width 4)
+        for (run, loss) in [(0, 0.5), (3, 0.25), (5, f64::NAN)] {
+            s.runs[run].status = RunStatus::Done { test_loss: loss, score: 0.5 };
+        }
+        let panels = s.scatter_panels();
+        let axes: Vec<Axis> = panels.iter().map(|p| p.axis).collect();
+        assert_eq!(axes, [Axis::Lr, Axis::Width, Axis::Optimizer]);
+        assert_eq!(panels[0].values, ["0.01", "0.1"]);
+        assert_eq!(panels[0].points, [(1, 0.5), (0, 0.25)]);
+        assert_eq!(panels[1].values, ["4", "8"]);
+        assert_eq!(panels[1].points, [(1, 0.5), (0, 0.25)]);
+        // optimizers keep the grid's order; a run whose loss is not finite has no dot
+        assert_eq!(panels[2].values, ["adam", "sgd"]);
+        assert_eq!(panels[2].points, [(0, 0.5), (0, 0.25)]);
+        assert_eq!(Sweep::new(vec![base], 1).scatter_panels()[0].axis, Axis::Lr);
     }
 
     #[test]
@@ -313,7 +396,10 @@ mod tests {
         s.sort = SortBy::Lr;
         assert_eq!(s.order(), [0, 1, 2]);
         assert_eq!(s.row(1)[5], "0.4000");
-        assert_eq!(s.scatter().len(), 3);
+        let panels = s.scatter_panels();
+        assert_eq!(panels.len(), 1);
+        assert_eq!(panels[0].values, ["0.01", "0.1", "1"]);
+        assert_eq!(panels[0].points, [(0, 0.3), (1, 0.4), (2, 0.6)]);
         assert_eq!(pool_size(1, 8), 1);
         assert_eq!(pool_size(16, 64), 8);
     }

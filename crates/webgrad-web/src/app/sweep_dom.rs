@@ -1,6 +1,6 @@
 //! Draws a sweep (`app::sweep` says what): the table of runs in its sort order, with a button per
-//! sortable column and a "Load" button per run, and the scatter of final test loss against the
-//! learning rate (both axes log-scaled).
+//! sortable column and a "Load" button per run, and the scatter of final test loss against each
+//! hyper-parameter the sweep varies.
 
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlCanvasElement};
@@ -91,31 +91,68 @@ pub fn clicked(event: &web_sys::Event) -> Option<Result<SortBy, usize>> {
     }))
 }
 
+/// The panels side by side (two rows of two when there are four), one log-scaled loss axis
+/// shared by all so that heights compare across panels; a column per value of the panel's
+/// hyper-parameter, its runs' dots spread across the column.
 fn scatter(canvas: &HtmlCanvasElement, s: &Sweep) {
+    let panels = s.scatter_panels();
+    let names: Vec<&str> = panels.iter().map(|p| p.axis.title()).collect();
+    let _ = canvas.set_attribute(
+        "aria-label",
+        &format!("Final test loss against {}, each dot a finished run", names.join(", ")),
+    );
+    let (cols, rows) = if panels.len() > 3 { (2, panels.len().div_ceil(2)) } else { (panels.len(), 1) };
+    let height = 200 * rows as u32 + 20;
+    if canvas.height() != height {
+        canvas.set_height(height);
+    }
     let c = ctx2d(canvas);
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
     c.clear_rect(0.0, 0.0, w, h);
-    c.set_stroke_style_str("#d0d4da");
-    c.stroke_rect(PAD, 8.0, w - PAD - 8.0, h - PAD - 8.0);
-    let points: Vec<(f64, f64)> =
-        s.scatter().into_iter().filter(|p| p.0 > 0.0 && p.1 > 0.0).map(|(x, y)| (x.log10(), y.log10())).collect();
-    let Some(first) = points.first() else { return };
-    let (x0, x1, y0, y1) = points.iter().fold((first.0, first.0, first.1, first.1), |(a, b, c, d), p| {
-        (a.min(p.0), b.max(p.0), c.min(p.1), d.max(p.1))
-    });
-    let (xs, ys) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
-    let px = |x: f64| PAD + 6.0 + (w - PAD - 20.0) * (x - x0) / xs;
-    let py = |y: f64| 14.0 + (h - PAD - 26.0) * (1.0 - (y - y0) / ys);
-    c.set_fill_style_str("#5f6368");
+    let losses = panels[0].points.iter().map(|p| p.1).filter(|&l| l > 0.0).map(f64::log10);
+    let (y0, y1) = losses.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+    let (cell_w, cell_h) = ((w - PAD) / cols as f64, h / rows as f64);
     c.set_font("11px system-ui");
-    let _ = c.fill_text(&format!("{:.3}", 10f64.powf(y1)), 2.0, 16.0);
-    let _ = c.fill_text(&format!("{:.3}", 10f64.powf(y0)), 2.0, h - PAD);
-    let _ = c.fill_text(&format!("lr {:.0e}", 10f64.powf(x0)), PAD, h - 12.0);
-    let _ = c.fill_text(&format!("lr {:.0e}", 10f64.powf(x1)), w - 70.0, h - 12.0);
-    c.set_fill_style_str("#0072b2");
-    for &(x, y) in &points {
-        c.begin_path();
-        let _ = c.arc(px(x), py(y), 4.0, 0.0, std::f64::consts::TAU);
-        c.fill();
+    if y0.is_finite() {
+        c.set_fill_style_str("#5f6368");
+        for r in 0..rows {
+            let top = r as f64 * cell_h;
+            let _ = c.fill_text(&format!("{:.3}", 10f64.powf(y1)), 2.0, top + 16.0);
+            let _ = c.fill_text(&format!("{:.3}", 10f64.powf(y0)), 2.0, top + cell_h - 30.0);
+        }
+    }
+    let ys = (y1 - y0).max(1e-9);
+    for (k, panel) in panels.iter().enumerate() {
+        let (left, top) = (PAD + (k % cols) as f64 * cell_w, (k / cols) as f64 * cell_h);
+        let (pw, ph) = (cell_w - 10.0, cell_h - 36.0);
+        c.set_stroke_style_str("#d0d4da");
+        c.stroke_rect(left, top + 8.0, pw, ph);
+        let column = pw / panel.values.len() as f64;
+        c.set_fill_style_str("#5f6368");
+        for (i, v) in panel.values.iter().enumerate() {
+            let label: String = v.chars().take(9).collect();
+            let x = left + column * (i as f64 + 0.5) - 3.0 * label.chars().count() as f64;
+            let _ = c.fill_text(&label, x, top + ph + 20.0);
+        }
+        let _ = c.fill_text(panel.axis.title(), left + pw / 2.0 - 30.0, top + ph + 32.0);
+        if !y0.is_finite() {
+            continue;
+        }
+        c.set_fill_style_str("#0072b2");
+        let mut seen = vec![0usize; panel.values.len()];
+        let per_column = |i: usize| panel.points.iter().filter(|p| p.0 == i).count();
+        for &(i, loss) in &panel.points {
+            if loss <= 0.0 {
+                continue;
+            }
+            // the column's dots spread over its middle half, in run order
+            let spread = column * 0.5 / per_column(i).max(1) as f64;
+            let x = left + column * (i as f64 + 0.25) + spread * (seen[i] as f64 + 0.5);
+            seen[i] += 1;
+            let y = top + 14.0 + (ph - 12.0) * (1.0 - (loss.log10() - y0) / ys);
+            c.begin_path();
+            let _ = c.arc(x, y, 4.0, 0.0, std::f64::consts::TAU);
+            c.fill();
+        }
     }
 }
