@@ -115,7 +115,7 @@ fn test() -> Result<(), String> {
         )?;
     }
     step(
-        "browser tests of the page's crate (headless Chromium: byte sources)",
+        "browser tests of the page's crate (headless Chromium: byte sources, the worker's gradient check)",
         "cargo",
         &["test", "-p", "webgrad-web", "--target", "wasm32-unknown-unknown"],
     )?;

@@ -64,10 +64,17 @@ impl TrainerState {
     /// Checks the current model's gradients on the next batch (`Trainer::check_gradients`),
     /// 32 weights per layer; the batch position and the weights stay as they were.
     pub(super) async fn grad_check(&mut self, eps: f32, post: &Post) {
+        self.grad_check_tampered(eps, post, |_, _| ()).await
+    }
+
+    /// [`Self::grad_check`] with the analytic gradients passed through `tamper` (parameter index,
+    /// its gradient): the page's check of a wrong backward pass, in the tests.
+    pub(super) async fn grad_check_tampered(&mut self, eps: f32, post: &Post, tamper: impl Fn(usize, &mut [f32])) {
         let (Some(t), Some(data)) = (self.trainer.as_mut(), self.data.as_ref()) else {
             return post(FromWorker::Error { message: "choose a dataset and a model first (Reset)".into() });
         };
-        match t.check_gradients(&data.train, eps, 32, t.optimizer.step).await {
+        let step = t.optimizer.step;
+        match t.check_gradients_tampered(&data.train, eps, 32, step, tamper).await {
             Ok(c) => post(FromWorker::GradCheck(c)),
             Err(e) => post(FromWorker::Error { message: format!("the gradient check failed: {e}") }),
         }

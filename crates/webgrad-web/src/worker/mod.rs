@@ -7,6 +7,8 @@
 
 mod actions;
 mod data;
+#[cfg(test)]
+mod grad_check_test;
 mod health;
 mod model;
 mod views;
