@@ -1,0 +1,177 @@
+//! webgrad against PyTorch on 200 random training configurations (issue 18): every activation,
+//! head and loss, optimizer (weight decay included), schedule, clipping, L1/L2 and batch size the
+//! library trains with, 30 steps each (`tests/golden/differential.json`, written once by
+//! `tests/golden/make_differential.py`). Each step's data loss must stay within 1e-4 relative of
+//! PyTorch's float32 run, or, where float32 rounding alone moves further, within 3× the distance
+//! between PyTorch's float32 and float64 runs.
+//!
+//! Runs on the CPU natively and in the browser (wasm, `wasm-pack test`), and on wgpu natively
+//! (Vulkan; lavapipe on a machine without a GPU), each with its measured worst drift printed.
+
+use serde::Deserialize;
+use webgrad_core::{Device, dual_test};
+use webgrad_data::{Dataset, Targets};
+use webgrad_nn::{
+    Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Schedule, TrainConfig, Trainer,
+};
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+const FIXTURE: &str = include_str!("../../../tests/golden/differential.json");
+/// The bar: relative to PyTorch float32, or this many times float32's own drift from float64.
+const REL: f64 = 1e-4;
+const ROUNDING: f64 = 3.0;
+
+#[derive(Deserialize)]
+struct Fixture {
+    cases: Vec<Case>,
+}
+
+#[derive(Clone, Deserialize)]
+struct Case {
+    seed: u64,
+    input: usize,
+    hidden: Vec<LayerConfig>,
+    head: Head,
+    loss: Loss,
+    optimizer: OptimizerConfig,
+    schedule: Schedule,
+    clip_grad_norm: Option<f32>,
+    l1: f32,
+    l2: f32,
+    batch: usize,
+    steps: usize,
+    torch_f32: Vec<f64>,
+    torch_f64: Vec<f64>,
+}
+
+/// splitmix64 and uniform draws in f64 rounded once to f32: `Draws` in make_differential.py.
+struct Draws(u64);
+
+impl Draws {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+    fn floats(&mut self, count: usize, lo: f64, hi: f64) -> Vec<f32> {
+        (0..count).map(|_| self.uniform(lo, hi) as f32).collect()
+    }
+}
+
+/// The case's rows (all its steps' batches, in order) and its initial weights per parameter
+/// (weight `[out, in]` then bias, layer by layer), drawn as make_differential.py's `draw`.
+fn draw(case: &Case) -> (Dataset, Vec<Vec<f32>>) {
+    let mut r = Draws(case.seed);
+    let (n, d) = (case.batch * case.steps, case.input);
+    let features = r.floats(n * d, -2.0, 2.0);
+    let targets = match case.head {
+        Head::Linear { outputs } => Targets::Regression { values: r.floats(n * outputs, -1.5, 1.5), outputs },
+        Head::Softmax { classes } => class_targets(&mut r, n, classes),
+        Head::Sigmoid => class_targets(&mut r, n, 2),
+    };
+    let mut sizes = vec![d];
+    sizes.extend(case.hidden.iter().map(|l| l.width));
+    sizes.push(case.head.outputs());
+    let mut weights = Vec::new();
+    for pair in sizes.windows(2) {
+        let bound = 1.0 / (pair[0] as f64).sqrt();
+        weights.push(r.floats(pair[1] * pair[0], -bound, bound));
+        weights.push(r.floats(pair[1], -bound, bound));
+    }
+    let data = Dataset { name: format!("case {}", case.seed), features, n, d, targets, image_shape: None };
+    (data, weights)
+}
+
+fn class_targets(r: &mut Draws, n: usize, classes: usize) -> Targets {
+    let labels = (0..n).map(|_| ((r.uniform(0.0, 1.0) * classes as f64) as usize).min(classes - 1) as u32).collect();
+    Targets::Classes { labels, classes, names: (0..classes).map(|c| c.to_string()).collect() }
+}
+
+/// webgrad's data loss of each step of `case` on `device`, rows in order.
+async fn train(device: &Device, case: &Case) -> Vec<f64> {
+    let (data, weights) = draw(case);
+    let config =
+        MlpConfig { input: case.input, hidden: case.hidden.clone(), head: case.head.clone(), init: Init::TorchDefault };
+    let model = Mlp::new(device, config, case.seed).expect("model");
+    for (p, w) in model.parameters().iter().zip(&weights) {
+        p.assign(w).expect("initial weights");
+    }
+    let mut optimizer = Optimizer::new(case.optimizer.clone(), case.schedule);
+    optimizer.clip_grad_norm = case.clip_grad_norm;
+    let config =
+        TrainConfig { shuffle: false, l1: case.l1, l2: case.l2, ..TrainConfig::new(case.batch, 1, 1, case.loss) };
+    let mut trainer = Trainer::new(model, optimizer, config).expect("trainer");
+    let mut losses = Vec::with_capacity(case.steps);
+    for _ in 0..case.steps {
+        let out = trainer.step(&data).expect("step");
+        losses.push(f64::from(out.loss.item().await.expect("loss")));
+    }
+    losses
+}
+
+/// Trains every case on `device` and checks the bar; prints the worst drift from PyTorch
+/// float32 (relative), and how many steps passed only by the rounding rule.
+async fn check_all(device: &Device, place: &str) {
+    let fixture: Fixture = serde_json::from_str(FIXTURE).expect("differential.json");
+    assert!(fixture.cases.len() >= 200, "{} cases", fixture.cases.len());
+    let (mut worst, mut worst_at, mut by_rounding, mut failures) = (0.0f64, String::new(), 0, Vec::new());
+    for (i, case) in fixture.cases.iter().enumerate() {
+        let ours = train(device, case).await;
+        for (t, ((&got, &f32_), &f64_)) in ours.iter().zip(&case.torch_f32).zip(&case.torch_f64).enumerate() {
+            let diff = (got - f32_).abs();
+            let rel = diff / f32_.abs().max(1e-12);
+            if rel > worst {
+                (worst, worst_at) = (rel, format!("case {i} step {}", t + 1));
+            }
+            if rel <= REL {
+                continue;
+            }
+            if diff <= ROUNDING * (f32_ - f64_).abs() {
+                by_rounding += 1;
+            } else if failures.len() < 10 {
+                failures.push(format!(
+                    "case {i} (seed {}, {:?}, {:?}, {:?}) step {}: webgrad {got}, PyTorch f32 {f32_}, f64 {f64_} (rel {rel:.2e})",
+                    case.seed,
+                    case.optimizer,
+                    case.loss,
+                    case.hidden.first().map(|l| l.activation),
+                    t + 1
+                ));
+            }
+        }
+    }
+    let line = format!(
+        "{place}: {} cases × 30 steps; worst relative drift from PyTorch float32 {worst:.2e} ({worst_at}); \
+         {by_rounding} steps over 1e-4 within 3× float32's own drift",
+        fixture.cases.len()
+    );
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::console_log!("{line}");
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{line}");
+    assert!(failures.is_empty(), "{line}\n{}", failures.join("\n"));
+}
+
+dual_test! {
+    async fn cpu_matches_pytorch_on_200_random_configurations() {
+        check_all(&webgrad_core::cpu(), if cfg!(target_arch = "wasm32") { "wasm CPU" } else { "native CPU" }).await;
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn wgpu_matches_pytorch_on_200_random_configurations() {
+    let Ok(device) = pollster::block_on(webgrad_wgpu::WgpuBackend::device()) else {
+        assert!(std::env::var("WEBGRAD_REQUIRE_GPU").is_err(), "WEBGRAD_REQUIRE_GPU is set but there is no adapter");
+        eprintln!("skipped: no WebGPU/Vulkan adapter");
+        return;
+    };
+    pollster::block_on(check_all(&device, "native wgpu"));
+}
