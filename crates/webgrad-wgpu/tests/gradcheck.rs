@@ -1,6 +1,6 @@
 //! Slice 3b: every gradient rule of `webgrad_core::gradcheck` (central differences against
 //! autograd) run on the GPU device, so each kernel's backward path is exercised through
-//! `Tensor` and autograd. Tolerances are gradcheck's own: ATOL 2e-3 + RTOL 1e-2·|numeric|.
+//! `Tensor` and autograd. Tolerances are gradcheck's own (`gradcheck::ATOL`, `RTOL`: 3e-4 + 1e-3·|numeric|, justified there).
 
 mod common;
 use common::*;

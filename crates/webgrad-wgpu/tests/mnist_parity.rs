@@ -1,6 +1,6 @@
 //! Slice 4b: training parity. 100 Adam steps of the MNIST MLP 784-128-64-10 (ReLU, batch 64,
 //! the same seed → the same Glorot weights and batch order) on the GPU and on the CPU give
-//! losses within 1e-3 relative at every step. Reads the bundled subset in assets/mnist.
+//! losses within `PARITY` relative at every step. Reads the bundled subset in assets/mnist.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -10,6 +10,11 @@ use webgrad_nn::{ActivationName, Head, Init, LayerConfig, Loss, Mlp, MlpConfig, 
 use webgrad_nn::{TrainConfig, Trainer};
 
 const STEPS: usize = 100;
+/// Measured: 3.4e-7 on lavapipe (llvmpipe, Vulkan) against the CPU's AVX2+FMA kernels. The bar
+/// leaves 60× for a GPU whose exp/log/division round differently within WGSL's accuracy rules
+/// (a few ulp each); PyTorch's own float32-vs-float64 drift on such runs is 1e-5 to 2e-5
+/// (tests/golden/differential.json), so a larger difference would be a real one.
+const PARITY: f32 = 2e-5;
 
 fn mnist_mlp() -> MlpConfig {
     let relu = |width| LayerConfig { width, activation: ActivationName::Relu, dropout: 0.0 };
@@ -50,7 +55,7 @@ fn adam_on_mnist_matches_cpu_for_100_steps() {
         for (step, (g, c)) in gpu_losses.iter().zip(&cpu_losses).enumerate() {
             let rel = (g - c).abs() / c.abs();
             worst = worst.max(rel);
-            assert!(rel <= 1e-3, "step {step}: GPU loss {g}, CPU loss {c} (relative difference {rel:.2e})");
+            assert!(rel <= PARITY, "step {step}: GPU loss {g}, CPU loss {c} (relative difference {rel:.2e})");
         }
         println!(
             "{}: loss {:.4} → {:.4}; worst relative difference to {} over {STEPS} steps: {worst:.2e}",
