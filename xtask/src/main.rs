@@ -45,6 +45,7 @@ fn step(title: &str, program: &str, args: &[&str]) -> Result<(), String> {
 
 fn step_with_env(title: &str, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     println!("\n== {title}: {program} {}", args.join(" "));
+    let started = std::time::Instant::now();
     let status = Command::new(program)
         .args(args)
         .envs(env.iter().copied())
@@ -54,6 +55,8 @@ fn step_with_env(title: &str, program: &str, args: &[&str], env: &[(&str, &str)]
         .env("XDG_RUNTIME_DIR", std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| "/tmp".into()))
         .status()
         .map_err(|e| format!("{title}: cannot start {program}: {e}"))?;
+    // what each step costs, so the test command's time can be kept down where it goes
+    println!("== {title}: {} in {:.0} s", if status.success() { "done" } else { "failed" }, started.elapsed().as_secs_f64());
     if status.success() { Ok(()) } else { Err(format!("{title} failed ({status})")) }
 }
 

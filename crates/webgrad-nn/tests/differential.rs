@@ -9,7 +9,7 @@
 //! (Vulkan; lavapipe on a machine without a GPU), each with its measured worst drift printed.
 
 use serde::Deserialize;
-use webgrad_core::{Device, dual_test};
+use webgrad_core::{Device, Tensor, dual_test};
 use webgrad_data::{Dataset, Targets};
 use webgrad_nn::{
     Head, Init, LayerConfig, Loss, Mlp, MlpConfig, Optimizer, OptimizerConfig, Schedule, TrainConfig, Trainer,
@@ -108,12 +108,14 @@ async fn train(device: &Device, case: &Case) -> Vec<f64> {
     let config =
         TrainConfig { shuffle: false, l1: case.l1, l2: case.l2, ..TrainConfig::new(case.batch, 1, 1, case.loss) };
     let mut trainer = Trainer::new(model, optimizer, config).expect("trainer");
+    // each step's loss copied out of the buffer the next step rewrites, all read back at once
     let mut losses = Vec::with_capacity(case.steps);
     for _ in 0..case.steps {
         let out = trainer.step(&data).expect("step");
-        losses.push(f64::from(out.loss.item().await.expect("loss")));
+        losses.push(out.loss.affine(1.0, 0.0).reshape(&[1]));
     }
-    losses
+    let all = Tensor::concat(&losses.iter().collect::<Vec<_>>(), 0).to_vec().await.expect("losses");
+    all.into_iter().map(f64::from).collect()
 }
 
 /// Trains every case on `device` and checks the bar; prints the worst drift from PyTorch
