@@ -56,7 +56,11 @@ fn step_with_env(title: &str, program: &str, args: &[&str], env: &[(&str, &str)]
         .status()
         .map_err(|e| format!("{title}: cannot start {program}: {e}"))?;
     // what each step costs, so the test command's time can be kept down where it goes
-    println!("== {title}: {} in {:.0} s", if status.success() { "done" } else { "failed" }, started.elapsed().as_secs_f64());
+    println!(
+        "== {title}: {} in {:.0} s",
+        if status.success() { "done" } else { "failed" },
+        started.elapsed().as_secs_f64()
+    );
     if status.success() { Ok(()) } else { Err(format!("{title} failed ({status})")) }
 }
 
