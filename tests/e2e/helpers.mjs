@@ -71,9 +71,13 @@ export async function mainThreadTasks(browser, page, body) {
   // that the page did not ask for
   const harness = onMain.filter((e) => e.args?.chrome_mojo_event_info?.mojo_interface_tag === 'blink.mojom.DevToolsSession');
   const byHarness = (t) => harness.some((e) => e.tid === t.tid && e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur);
-  return onMain
+  const tasks = onMain
     .filter((e) => e.name === 'RunTask' && !byHarness(e))
     .map((e) => ({ wall: e.dur / 1000, cpu: (e.tdur ?? e.dur) / 1000, what: (e.tdur ?? e.dur) > 30_000 ? parts(e) : '' }));
+  // a trace that lost the page's tasks (another event name, a full buffer) must not pass as "fast"
+  if (tasks.length < 20) throw new Error(`the trace holds only ${tasks.length} tasks of the page's main thread`);
+  if (tasks.every((t) => t.cpu === t.wall)) throw new Error('the trace has no CPU times (tdur) for the page\'s tasks');
+  return tasks;
 }
 
 /** The longest of `tasks` (from `mainThreadTasks`) by CPU time (with what it did) and the

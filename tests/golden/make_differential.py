@@ -195,9 +195,10 @@ def log_uniform(r, lo, hi):
 
 
 def sample(r, i):
-    """Case i: the activation and optimizer cycle so that every pair occurs; the rest is random."""
+    """Case i: the activation cycles with i, the optimizer with i // 6, so that every one of the
+    42 pairs occurs (in cases 0-41, again in 42-83, …); the rest is random."""
     activation = list(ACTIVATIONS)[i % 6]
-    name = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"][(i // 6 + i) % 7]
+    name = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"][(i // 6) % 7]
     depth = r.choice([0, 1, 1, 2, 2, 3])
     hidden = [{"width": r.randint(1, 24), "activation": activation, "dropout": 0.0} for _ in range(depth)]
     head_kind = r.choice(["softmax", "softmax", "sigmoid", "mse", "huber"])

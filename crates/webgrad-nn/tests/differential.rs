@@ -100,6 +100,7 @@ async fn train(device: &Device, case: &Case) -> Vec<f64> {
     let config =
         MlpConfig { input: case.input, hidden: case.hidden.clone(), head: case.head.clone(), init: Init::TorchDefault };
     let model = Mlp::new(device, config, case.seed).expect("model");
+    assert_eq!(model.parameters().len(), weights.len(), "case {}: one drawn tensor per parameter", case.seed);
     for (p, w) in model.parameters().iter().zip(&weights) {
         p.assign(w).expect("initial weights");
     }
@@ -126,6 +127,14 @@ async fn check_all(device: &Device, place: &str) {
     let (mut worst, mut worst_at, mut by_rounding, mut failures) = (0.0f64, String::new(), 0, Vec::new());
     for (i, case) in fixture.cases.iter().enumerate() {
         let ours = train(device, case).await;
+        assert!(
+            ours.len() == case.steps && case.torch_f32.len() == case.steps && case.torch_f64.len() == case.steps,
+            "case {i}: {} steps, {} and {} PyTorch losses for {} steps",
+            ours.len(),
+            case.torch_f32.len(),
+            case.torch_f64.len(),
+            case.steps
+        );
         for (t, ((&got, &f32_), &f64_)) in ours.iter().zip(&case.torch_f32).zip(&case.torch_f64).enumerate() {
             let diff = (got - f32_).abs();
             let rel = diff / f32_.abs().max(1e-12);
@@ -150,9 +159,10 @@ async fn check_all(device: &Device, place: &str) {
         }
     }
     let line = format!(
-        "{place}: {} cases × 30 steps; worst relative drift from PyTorch float32 {worst:.2e} ({worst_at}); \
+        "{place}: {} cases × {} steps; worst relative drift from PyTorch float32 {worst:.2e} ({worst_at}); \
          {by_rounding} steps over 1e-4 within 3× float32's own drift",
-        fixture.cases.len()
+        fixture.cases.len(),
+        fixture.cases[0].steps
     );
     #[cfg(target_arch = "wasm32")]
     wasm_bindgen_test::console_log!("{line}");
@@ -171,7 +181,10 @@ dual_test! {
 #[test]
 fn wgpu_matches_pytorch_on_200_random_configurations() {
     let Ok(device) = pollster::block_on(webgrad_wgpu::WgpuBackend::device()) else {
-        assert!(std::env::var("WEBGRAD_REQUIRE_GPU").is_err(), "WEBGRAD_REQUIRE_GPU is set but there is no adapter");
+        assert!(
+            std::env::var("WEBGRAD_REQUIRE_GPU").as_deref() != Ok("1"),
+            "WEBGRAD_REQUIRE_GPU=1 but there is no adapter"
+        );
         eprintln!("skipped: no WebGPU/Vulkan adapter");
         return;
     };

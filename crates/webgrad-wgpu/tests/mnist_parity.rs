@@ -12,8 +12,9 @@ use webgrad_nn::{TrainConfig, Trainer};
 const STEPS: usize = 100;
 /// Measured: 3.4e-7 on lavapipe (llvmpipe, Vulkan) against the CPU's AVX2+FMA kernels. The bar
 /// leaves 60× for a GPU whose exp/log/division round differently within WGSL's accuracy rules
-/// (a few ulp each); PyTorch's own float32-vs-float64 drift on such runs is 1e-5 to 2e-5
-/// (tests/golden/differential.json), so a larger difference would be a real one.
+/// (a few ulp each, compounded over 100 steps). For scale: PyTorch's own float32-vs-float64
+/// drift over 30 steps of the MNIST-sized cases of tests/golden/differential.json is 1.2e-7 to
+/// 2e-7, and 1.8e-5 for RMSprop with tanh.
 const PARITY: f32 = 2e-5;
 
 fn mnist_mlp() -> MlpConfig {

@@ -129,7 +129,11 @@ fn scatter(canvas: &HtmlCanvasElement, s: &Sweep) {
         c.stroke_rect(left, top + 8.0, pw, ph);
         let column = pw / panel.values.len() as f64;
         c.set_fill_style_str("#5f6368");
-        for (i, v) in panel.values.iter().enumerate() {
+        // every value's label where the columns are wide enough (6 px a character), else every
+        // k-th, so that labels never overlap
+        let widest = panel.values.iter().map(|v| v.chars().count().min(9)).max().unwrap_or(1) as f64 * 6.0 + 4.0;
+        let every = (widest / column).ceil().max(1.0) as usize;
+        for (i, v) in panel.values.iter().enumerate().filter(|(i, _)| i % every == 0) {
             let label: String = v.chars().take(9).collect();
             let x = left + column * (i as f64 + 0.5) - 3.0 * label.chars().count() as f64;
             let _ = c.fill_text(&label, x, top + ph + 20.0);
@@ -140,7 +144,7 @@ fn scatter(canvas: &HtmlCanvasElement, s: &Sweep) {
         }
         c.set_fill_style_str("#0072b2");
         let mut seen = vec![0usize; panel.values.len()];
-        let per_column = |i: usize| panel.points.iter().filter(|p| p.0 == i).count();
+        let per_column = |i: usize| panel.points.iter().filter(|p| p.0 == i && p.1 > 0.0).count();
         for &(i, loss) in &panel.points {
             if loss <= 0.0 {
                 continue;

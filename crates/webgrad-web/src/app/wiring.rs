@@ -42,16 +42,11 @@ pub fn start() -> Result<(), JsValue> {
     app.chart = chart;
     app.cores = web_sys::window().map_or(2.0, |w| w.navigator().hardware_concurrency()) as usize;
     let page = Page::new(app)?;
-    // The worker is starting; the controls are wired in a following task, so that no task of
-    // a cold load (this one runs right after the wasm compile) does all of the page's set-up.
-    wasm_bindgen_futures::spawn_local(async move {
-        crate::js::sleep(0).await;
-        wire_buttons(&page);
-        wire_data(&page);
-        wire_model_and_training(&page);
-        wire_evaluation(&page);
-        register_offline_cache();
-    });
+    wire_buttons(&page);
+    wire_data(&page);
+    wire_model_and_training(&page);
+    wire_evaluation(&page);
+    register_offline_cache();
     Ok(())
 }
 
