@@ -19,22 +19,7 @@ async fn spiral_worker() -> (TrainerState, Rc<RefCell<Vec<FromWorker>>>, Box<Pos
     let posted = Rc::new(RefCell::new(Vec::new()));
     let sink = posted.clone();
     let post: Box<Post> = Box::new(move |m| sink.borrow_mut().push(m));
-    let devices = Devices::new();
-    let mut state = TrainerState {
-        device: devices.cpu(),
-        devices,
-        experiment: None,
-        data: None,
-        trainer: None,
-        running: false,
-        epoch_loss: LossTally::default(),
-        last_eval: None,
-        last_good: None,
-        unit_maps_at: 0.0,
-        histograms_at: 0.0,
-        health: None,
-        ephemeral: true,
-    };
+    let mut state = TrainerState { ephemeral: true, ..TrainerState::new(Devices::new()) };
     let e = Experiment::defaults_for("spiral");
     let loaded = load(&e.data, e.seed, &post, &Cancel::default()).await.map(Some);
     assert!(state.handle_reset(e, loaded, &post).await, "Reset failed: {:?}", posted.borrow());

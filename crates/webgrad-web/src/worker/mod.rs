@@ -94,6 +94,25 @@ type Post = dyn Fn(FromWorker);
 
 /// `Experiment::normalise` → what to fit ("none" and anything unknown: nothing).
 impl TrainerState {
+    /// Nothing loaded or built yet, on the CPU (a Reset picks the experiment's device).
+    fn new(devices: Devices) -> TrainerState {
+        TrainerState {
+            device: devices.cpu(),
+            devices,
+            experiment: None,
+            data: None,
+            trainer: None,
+            running: false,
+            epoch_loss: LossTally::default(),
+            last_eval: None,
+            last_good: None,
+            unit_maps_at: 0.0,
+            histograms_at: 0.0,
+            health: None,
+            ephemeral: false,
+        }
+    }
+
     /// Builds a fresh trainer on `loaded` (new data) or on the data already here (`Ok(None)`);
     /// true when it did. On any error, what was loaded and trained before stays as it was.
     async fn handle_reset(&mut self, e: Experiment, loaded: Result<Option<Loaded>, String>, post: &Post) -> bool {
@@ -592,26 +611,10 @@ pub async fn run() {
         // a message serde cannot carry is a bug: said on the console (the e2e tests fail on it)
         Err(e) => web_sys::console::error_1(&format!("the worker could not send a message: {e}").into()),
     };
-    let devices = Devices::new();
-    let device = devices.cpu();
+    let mut state = TrainerState::new(Devices::new());
     let mut saved = saved_checkpoint().await;
     let resume = saved.as_ref().map(|s| s.2.clone());
-    post(FromWorker::Ready { backend: device.name(), notice: Some(gpu_notice().await), resume });
-    let mut state = TrainerState {
-        device,
-        devices,
-        experiment: None,
-        data: None,
-        trainer: None,
-        running: false,
-        epoch_loss: LossTally::default(),
-        last_eval: None,
-        last_good: None,
-        unit_maps_at: 0.0,
-        histograms_at: 0.0,
-        health: None,
-        ephemeral: false,
-    };
+    post(FromWorker::Ready { backend: state.device.name(), notice: Some(gpu_notice().await), resume });
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
         for m in messages {
