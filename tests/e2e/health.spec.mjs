@@ -10,7 +10,7 @@ forbidCspViolations(test, expect);
 test('A too-high learning rate kills ReLU units: the layer is named, with the step and a remedy', async ({ page }) => {
   const errors = watchErrors(page);
   await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto('/#data=spiral&samples=1000&hidden=128,64&act=relu,relu&opt=sgd&lr=5&batch=64&epochs=40');
+  await page.goto('/#data=spiral&samples=1000&hidden=128,64&act=relu,relu&opt=sgd&lr=5&batch=64&epochs=2000');
   await expect(page.locator('#data-summary')).toContainText('spiral', { timeout: 30_000 });
   await expect(page.locator('#health-figure')).toBeHidden();
   await page.getByRole('button', { name: 'Train' }).click();
@@ -57,7 +57,7 @@ test('A too-high learning rate kills ReLU units: the layer is named, with the st
 
 test('A loss that turns NaN: the layer and operation named, the weights from before kept, training goes on at a lower rate', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto('/#data=plane&samples=400&hidden=16,16&act=tanh,tanh&opt=sgd&lr=10&batch=10&epochs=30');
+  await page.goto('/#data=plane&samples=400&hidden=16,16&act=tanh,tanh&opt=sgd&lr=10&batch=10&epochs=2000');
   await expect(page.locator('#data-summary')).toContainText('plane', { timeout: 30_000 });
   await page.getByRole('button', { name: 'Train' }).click();
   const error = page.locator('#error');

@@ -5,7 +5,8 @@
 //!    inputs (the bundled MNIST split, the spiral set, webgrad's batch order and initial
 //!    parameters), so every framework trains on the same data in the same order;
 //! 2. webgrad natively: `cargo run --release -p webgrad-nn --example bench` (1 thread), and its
-//!    MNIST rows on wgpu (`-- --backend wgpu --only mnist`; place "native-wgpu");
+//!    MNIST rows on wgpu (`-- --backend wgpu --only mnist`; place "native-wgpu"), and the CPU
+//!    rows on every core (`-- --threads 0`; place "native-threads");
 //! 3. PyTorch natively, 1 thread (`bench/torch_bench.py`) with `$WEBGRAD_TORCH_PYTHON` or
 //!    `python3` when `import torch` works there, else a "skipped" row;
 //! 4. webgrad in headless Chromium: `scripts/bench-wasm.sh` (wasm simd128, 1 thread, in a
@@ -19,7 +20,7 @@
 //! Every JSON line of steps 2–5 is passed on (with `framework` filled in for webgrad's rows), so
 //! new rows of webgrad's benches (e.g. WebGPU) show up here by themselves; the table puts the
 //! frameworks side by side per workload and place. Options:
-//! `--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers` leaves parts out (`relaxed`: the
+//! `--skip native,native-threads,native-wgpu,torch,wasm,relaxed,webgpu,peers` leaves parts out (`relaxed`: the
 //! browser build with relaxed-SIMD FMA, which the page loads where the browser has relaxed SIMD),
 //! `--table FILE` only prints the table of a saved run's output.
 
@@ -133,7 +134,7 @@ fn build_benches(wanted: &dyn Fn(&str) -> bool) -> Result<(), String> {
         tests.iter().for_each(|t| args.extend(["--test", t]));
         args
     };
-    if wanted("native") || wanted("native-wgpu") || wanted("torch") || wanted("peers") {
+    if wanted("native") || wanted("native-threads") || wanted("native-wgpu") || wanted("torch") || wanted("peers") {
         build(
             "native",
             &["build", "--release", "-p", "webgrad-nn", "--example", "bench", "--example", "bench_data"],
@@ -249,6 +250,11 @@ fn native_parts(wanted: &dyn Fn(&str) -> bool, data: &str, c: &mut Collected) {
             json_rows("webgrad, native", "cargo", &["run", "--release", "-p", "webgrad-nn", "--example", "bench"]);
         c.take("webgrad", run);
     }
+    if wanted("native-threads") {
+        settle();
+        let args = ["run", "--release", "-p", "webgrad-nn", "--example", "bench", "--", "--threads", "0"];
+        c.take("webgrad", json_rows("webgrad, native, every core", "cargo", &args));
+    }
     if wanted("native-wgpu") {
         settle();
         let args = [
@@ -348,8 +354,16 @@ const WORKLOAD_ORDER: [&str; 7] = [
     "matmul_64x784x128",
     "wasm_heap_10_epochs_b64",
 ];
-const PLACE_ORDER: [&str; 7] =
-    ["native", "native-wgpu", "wasm", "wasm-no-liftoff", "wasm-relaxed-no-liftoff", "webgpu", "webgpu-no-liftoff"];
+const PLACE_ORDER: [&str; 7] = [
+    "native",
+    "native-threads",
+    "native-wgpu",
+    "wasm",
+    "wasm-no-liftoff",
+    "wasm-relaxed-no-liftoff",
+    "webgpu",
+    "webgpu-no-liftoff",
+];
 
 fn rank(list: &[&str], x: &str) -> usize {
     list.iter().position(|y| *y == x).unwrap_or(list.len())

@@ -29,6 +29,10 @@ struct Cli {
     /// not fit is refused before it is allocated [default: 3/4 of this machine's memory]
     #[arg(long, global = true, value_name = "GB")]
     memory_limit: Option<f64>,
+    /// CPU threads for the large matrix products (results are the same bits for any count)
+    /// [default: one per core]
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -91,13 +95,18 @@ fn main() -> ExitCode {
         }
         webgrad_core::budget::set_limit((gb * 1e9).max(1.0) as u64);
     }
-    let result = match cli.command {
+    if let Err(e) = webgrad_core::cpu::threads::init(cli.threads) {
+        eprintln!("webgrad: error: --threads: {e}");
+        return ExitCode::from(2);
+    }
+    // on a thread of the pool, so that the GEMMs split from it never wait for a thread to wake
+    let result = webgrad_core::cpu::threads::install(|| match cli.command {
         Command::Train(a) => train_cmd::run(*a),
         Command::Eval(a) => eval_cmd::run(*a),
         Command::ExportTorch(a) => export_cmd::run(*a),
         Command::Devices => devices_cmd::run(),
         Command::Gradcheck => gradcheck_cmd::run(),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {

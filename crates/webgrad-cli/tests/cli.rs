@@ -256,3 +256,26 @@ fn devices_lists_the_cpu_and_the_gpu_adapters() {
         assert!(said.contains("no adapter found"), "{said}");
     }
 }
+
+/// `--threads N` splits the large matrix products of an MNIST step (batch 256: the first layer's
+/// are split) over N threads: every loss of every step is the same bits as on one thread, and
+/// the device line names the count.
+#[test]
+fn threads_give_the_same_losses_as_one_thread() {
+    let dir = scratch("threads");
+    let d = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let run = |threads: &str, log: &str| {
+        let args = ["--threads", threads, "train", "--dataset", "mnist", "--hidden", "128,64", "--batch", "256"];
+        let out = webgrad(&[&args[..], &["--epochs", "1", "--seed", "3", "--log-json", &d(log)]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let one = run("1", "one.jsonl");
+    let three = run("3", "three.jsonl");
+    assert!(one.contains("device cpu (") && !one.contains("threads)"), "{one}");
+    assert!(three.contains(", 3 threads)"), "{three}");
+    let (a, b) = (std::fs::read_to_string(d("one.jsonl")).unwrap(), std::fs::read_to_string(d("three.jsonl")).unwrap());
+    assert!(a.lines().count() > 20, "{a}");
+    assert_eq!(a, b, "3 threads gave other losses than one");
+    assert_one_line_error(&webgrad(&["--threads", "0", "devices"]), &["--threads", "at least 1"]);
+}

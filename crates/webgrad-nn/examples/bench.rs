@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! cargo run --release -p webgrad-nn --example bench -- [--repeat N] [--only SUBSTRING] [--kernel NAME]
-//!     [--backend cpu|wgpu] [--no-plan] [--data host|device] [--monitor-every N]
+//!     [--backend cpu|wgpu] [--no-plan] [--data host|device] [--monitor-every N] [--threads N]
 //! ```
-//! `--repeat N` runs each workload N times and reports the median of the N values (each run's
+//! `--threads N` runs the CPU rows on N threads (default 1; 0: one per core) and reports them at
+//! the place "native-threads" where N > 1. `--repeat N` runs each workload N times and reports the median of the N values (each run's
 //! value is kept in the JSON line as `repeats`). `--only` keeps the workloads whose name contains
 //! the substring. `--kernel` picks a GEMM micro-kernel by name (default: the best this CPU has).
 //! `--backend wgpu` runs the workloads on the GPU (Vulkan/Metal/DX12; lavapipe on a machine
@@ -46,6 +47,8 @@ struct Options {
     planning: bool,
     resident: Option<bool>,
     monitor_every: Option<u32>,
+    /// CPU threads; `None`: one per core
+    threads: Option<usize>,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -58,6 +61,7 @@ fn options() -> Result<Options, String> {
         planning: true,
         resident: None,
         monitor_every: None,
+        threads: Some(1),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -74,6 +78,10 @@ fn options() -> Result<Options, String> {
                 }
             }
             "--no-plan" => o.planning = false,
+            "--threads" => {
+                let n: usize = value()?.parse().map_err(|e| format!("--threads: {e}"))?;
+                o.threads = (n > 0).then_some(n);
+            }
             "--monitor-every" => {
                 let every = value()?.parse().map_err(|e| format!("--monitor-every: {e}"))?;
                 if every == 0 {
@@ -91,7 +99,7 @@ fn options() -> Result<Options, String> {
             other => {
                 return Err(format!(
                     "unknown argument '{other}' (expected --repeat, --only, --kernel, --backend, --no-plan, --data, \
-                     --monitor-every)"
+                     --monitor-every, --threads)"
                 ));
             }
         }
@@ -121,8 +129,7 @@ fn merge(runs: Vec<BenchRow>) -> BenchRow {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn run() -> Result<(), String> {
-    let o = options()?;
+fn run(o: Options, threads: usize) -> Result<(), String> {
     let backend = match &o.kernel {
         None => CpuBackend::new(),
         Some(name) => CpuBackend::with_kernel(
@@ -139,9 +146,11 @@ fn run() -> Result<(), String> {
     };
     // the GPU's work runs on other threads (lavapipe's) or on the GPU: this thread's CPU time
     // says nothing about it
-    let has_schedstat = thread_cpu_seconds().is_finite() && !o.gpu;
+    // (and with threads, the pool's)
+    let has_schedstat = thread_cpu_seconds().is_finite() && !o.gpu && threads == 1;
     let cpu_time: Option<&dyn Fn() -> f64> = if has_schedstat { Some(&thread_cpu_seconds) } else { None };
-    let env = BenchEnv { device, place: "native", now: &bench::now, load: &loadavg, cpu_time };
+    let place = if threads > 1 && !o.gpu { "native-threads" } else { "native" };
+    let env = BenchEnv { device, place, now: &bench::now, load: &loadavg, cpu_time };
     let dir = webgrad_data::find_mnist_dir().ok_or("the bundled MNIST files (assets/mnist) were not found")?;
     let (train, _) = webgrad_data::load_mnist_dir(&dir).map_err(|e| e.to_string())?;
     let wanted = |name: &str| o.only.as_deref().is_none_or(|s| name.contains(s));
@@ -166,7 +175,10 @@ fn run() -> Result<(), String> {
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("{name}: {e}"))?;
-        let row = merge(runs);
+        let mut row = merge(runs);
+        if !o.gpu {
+            row.details.insert("threads".into(), serde_json::json!(threads));
+        }
         println!("{}", row.to_json());
         rows.push(row);
     }
@@ -176,7 +188,12 @@ fn run() -> Result<(), String> {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    if let Err(e) = run() {
+    use webgrad_core::cpu::threads;
+    let result = options().and_then(|o| {
+        let n = threads::init(o.threads).map_err(|e| format!("--threads: {e}"))?;
+        threads::install(|| run(o, n))
+    });
+    if let Err(e) = result {
         eprintln!("bench: error: {e}");
         std::process::exit(1);
     }

@@ -27,7 +27,7 @@ pub struct WgpuBackend {
     /// Two distinct 1-float storage buffers bound where a kernel's optional input or state slot
     /// is switched off (no bias, no momentum buffer): never read or written then.
     pub(crate) spare: [wgpu::Buffer; 2],
-    /// gemm.wgsl or gemm_direct.wgsl, by the adapter's type (`GemmKernel::for_adapter`).
+    /// gemm_direct.wgsl (`GemmKernel::DEFAULT`), or gemm.wgsl where a test or bench asks.
     pub(crate) gemm_kernel: Cell<GemmKernel>,
 }
 
@@ -37,7 +37,7 @@ impl WgpuBackend {
     pub async fn new() -> Result<WgpuBackend> {
         let gpu = Rc::new(context::open().await?);
         let spare = [0, 1].map(|_| gpu.alloc(1, Elem::F32).raw);
-        let gemm_kernel = Cell::new(GemmKernel::for_adapter(&gpu.info));
+        let gemm_kernel = Cell::new(GemmKernel::DEFAULT);
         Ok(WgpuBackend { gpu, spare, gemm_kernel })
     }
 
@@ -65,7 +65,7 @@ impl WgpuBackend {
         self.gpu.max_groups_per_dim.set(max.clamp(1, self.gpu.limits.max_compute_workgroups_per_dimension));
     }
 
-    /// The GEMM kernel in use: `Direct` on a CPU adapter, `Tiled` on a GPU.
+    /// The GEMM kernel in use (`GemmKernel::DEFAULT` unless a test hook changed it).
     pub fn gemm_kernel(&self) -> GemmKernel {
         self.gemm_kernel.get()
     }

@@ -83,6 +83,39 @@ dual_test! {
         }
     }
 
+    // Square products n³ for n = 128 … 2048 with both kernels: whether the tiled kernel pays
+    // for large products on this adapter (on an H200 it did not, `GemmKernel::DEFAULT`).
+    async fn bench_square_gemms() {
+        let gpu = WgpuBackend::new().await.expect("a GPU adapter");
+        log(&format!("{}: square GEMMs", gpu.name()));
+        let mut rng = Rng::new(5);
+        let sizes: &[usize] = if format!("{:?}", gpu.adapter_info().device_type) == "Cpu" { &[128, 256] } else { &[128, 256, 512, 1024, 2048] };
+        for &n in sizes {
+            let spec = GemmSpec { m: n, k: n, n, trans_a: false, trans_b: false, act: Activation::Identity };
+            let data = |rng: &mut Rng| (0..n * n).map(|_| rng.uniform_range(-1.0, 1.0)).collect::<Vec<f32>>();
+            let (a, b) = (gpu.upload(&data(&mut rng)), gpu.upload(&data(&mut rng)));
+            for kernel in [GemmKernel::Tiled, GemmKernel::Direct] {
+                gpu.set_gemm_kernel(kernel);
+                let c = gpu.gemm(&a, &b, None, &spec);
+                gpu.read(&c, 1).await.expect("read back");
+                let mut ms = f64::INFINITY;
+                for _ in 0..ROUNDS {
+                    let start = bench::now();
+                    let mut last = None;
+                    for _ in 0..REPS {
+                        last = Some(gpu.gemm(&a, &b, None, &spec));
+                    }
+                    if let Some(c) = last {
+                        gpu.read(&c, 1).await.expect("read back");
+                    }
+                    ms = ms.min((bench::now() - start) * 1e3 / REPS as f64);
+                }
+                let gflops = 2.0 * (n * n * n) as f64 / ms / 1e6;
+                log(&format!("{kernel:?} {n}³: {ms:8.3} ms  {gflops:8.1} GFLOP/s"));
+            }
+        }
+    }
+
     async fn bench_step_ops() {
         let gpu = WgpuBackend::new().await.expect("a GPU adapter");
         let mut rng = Rng::new(4);

@@ -12,6 +12,7 @@ pub mod microkernel;
 mod optim;
 mod plan;
 pub mod rows;
+pub mod threads;
 mod transpose;
 
 use std::cell::{Cell, RefCell};
@@ -110,7 +111,10 @@ fn ready<'a, T: 'a>(v: T) -> ReadFuture<'a, T> {
 
 impl Backend for CpuBackend {
     fn name(&self) -> String {
-        format!("cpu ({})", self.kernel_name())
+        match threads::count() {
+            1 => format!("cpu ({})", self.kernel_name()),
+            n => format!("cpu ({}, {n} threads)", self.kernel_name()),
+        }
     }
 
     fn upload(&self, data: &[f32]) -> Buffer {
