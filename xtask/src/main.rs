@@ -17,6 +17,7 @@
 //!   setup  only install the tools
 
 mod bench;
+mod bench_table;
 mod budget;
 mod pkg;
 

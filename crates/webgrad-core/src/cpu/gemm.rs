@@ -206,6 +206,7 @@ struct OutPtr(*mut f32);
 // SAFETY: the tasks of one GEMM write disjoint column ranges of C (`blocked`), and `blocked`
 // holds C's `&mut` borrow until every task has finished.
 unsafe impl Send for OutPtr {}
+// SAFETY: as for Send: no two tasks write the same element, and no task reads what another writes.
 unsafe impl Sync for OutPtr {}
 
 thread_local! {
