@@ -14,6 +14,7 @@ torch has it (faster than its default here). Prints one JSON line per row, with
 """
 
 import json
+import math
 import os
 import statistics
 import sys
@@ -122,8 +123,14 @@ def mnist(data, batch):
         "batch": batch,
         "first_epoch_samples_per_s": round(n / per_epoch[0], 1),
         "epoch_samples_per_s": [round(n / s, 1) for s in per_epoch],
-        "last_loss": last,
+        "last_loss": finite_or_none(last),
     }
+
+
+def finite_or_none(x):
+    """A loss for the JSON line: json.dumps writes NaN as a bare `NaN`, which is not JSON (the
+    xtask table reads a null loss as a diverged run)."""
+    return x if math.isfinite(x) else None
 
 
 def timed(reps, f):
@@ -156,7 +163,7 @@ def playground(data):
         "unit": "steps/s",
         "ms_per_step": round(1e3 / value, 4),
         "batch": 10,
-        "last_loss": state["last"],
+        "last_loss": finite_or_none(state["last"]),
     }
 
 

@@ -370,6 +370,17 @@ test('Export the model, reload, import it: the same test accuracy', async ({ pag
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   const saved = fileURLToPath(new URL('../../target/e2e-results/webgrad-model.safetensors', import.meta.url));
   await download.saveAs(saved);
+  // exporting again replaces the links and releases the old Blob URLs (each holds the bytes)
+  const oldHref = await link.getAttribute('href');
+  await page.getByRole('button', { name: 'Export model' }).click();
+  await expect(link).not.toHaveAttribute('href', oldHref);
+  const oldFetch = await page.evaluate((href) => fetch(href).then(() => 'still there', () => 'released'), oldHref);
+  expect(oldFetch).toBe('released');
+  // (the browser logs that probe's failed load: the test's own, not the page's)
+  const probeError = 'console: Failed to load resource: net::ERR_FILE_NOT_FOUND';
+  await expect.poll(() => errors.includes(probeError)).toBe(true);
+  errors.splice(errors.indexOf(probeError), 1);
+  await expect(page.getByRole('link', { name: /^Download webgrad-model\./ })).toHaveCount(2);
 
   await page.reload();
   await ready(page);

@@ -110,26 +110,45 @@ impl Cell {
     }
 }
 
+/// A row's last training loss: NaN where the row has one but it is null (a diverged run: JSON
+/// has no NaN, so the benches write null), `None` where it has none.
+fn last_loss(row: &Map<String, Value>) -> Option<f64> {
+    row.get("last_loss").map(|v| v.as_f64().unwrap_or(f64::NAN))
+}
+
 /// How far a peer's last loss may be from webgrad's (relative) before the table flags it: every
 /// framework trains the same model from the same initial weights on the same batches.
 const LOSS_AGREEMENT: f64 = 1e-3;
 
-/// Marks (†) every peer cell whose last loss differs from webgrad's on the same line by more
-/// than `LOSS_AGREEMENT`, and returns a note for each with both losses.
+/// Marks (†) every cell whose last loss differs from webgrad's on the same line by more than
+/// `LOSS_AGREEMENT` relative, or is not finite (webgrad's own too), and returns a note for each
+/// with both losses; cells copied onto the relaxed line are marked but not noted again.
 fn flag_losses(lines: &mut BTreeMap<Key, Line>) -> Vec<String> {
     let mut notes = Vec::new();
     for ((_, workload, _, place), line) in lines.iter_mut() {
         let Some(ours) = line.cells.get("webgrad").and_then(Cell::loss) else { continue };
-        for (framework, cell) in line.cells.iter_mut().filter(|(f, _)| *f != "webgrad") {
+        for (framework, cell) in line.cells.iter_mut() {
             let Cell::Value { loss: Some(theirs), off, .. } = cell else { continue };
-            let apart = (*theirs - ours).abs() / ours.abs().max(f64::MIN_POSITIVE);
-            if apart > LOSS_AGREEMENT || !theirs.is_finite() {
-                *off = true;
+            let agree = if framework == "webgrad" {
+                theirs.is_finite()
+            } else {
+                (*theirs - ours).abs() <= LOSS_AGREEMENT * theirs.abs().max(ours.abs())
+            };
+            if agree {
+                continue;
+            }
+            *off = true;
+            let copied = framework != "webgrad" && place.contains("-relaxed");
+            if !copied {
                 let name = FRAMEWORKS.iter().find(|(f, _)| f == framework).map_or(framework.as_str(), |(_, n)| n);
-                notes.push(format!(
-                    "† {name} {place} {workload}: last loss {theirs:.6}, webgrad's {ours:.6} ({:.2} % apart)",
-                    apart * 100.0
-                ));
+                notes.push(if framework == "webgrad" {
+                    format!("† webgrad {place} {workload}: last loss {theirs}, the run diverged")
+                } else {
+                    let apart = 100.0 * (*theirs - ours).abs() / ours.abs();
+                    format!(
+                        "† {name} {place} {workload}: last loss {theirs:.6}, webgrad's {ours:.6} ({apart:.2} % apart)"
+                    )
+                });
             }
         }
     }
@@ -157,9 +176,7 @@ fn lines_of(rows: &[Map<String, Value>]) -> (BTreeMap<Key, Line>, Vec<String>) {
         let mut workload = str_of(row, "workload").to_string();
         let mut cell = match (row.get("value").and_then(Value::as_f64), row.get("ms_per_step").and_then(Value::as_f64))
         {
-            (Some(value), ms) => {
-                Cell::Value { value, ms, loss: row.get("last_loss").and_then(Value::as_f64), off: false }
-            }
+            (Some(value), ms) => Cell::Value { value, ms, loss: last_loss(row), off: false },
             (None, _) => {
                 let why = row.get("error").or(row.get("skipped")).and_then(Value::as_str).unwrap_or("no value");
                 notes.push(format!("{framework} {place} {workload}: {why}"));
@@ -319,8 +336,25 @@ mod tests {
             t.contains("† TF.js wasm-no-liftoff mnist_mlp_b64: last loss 0.073800, webgrad's 0.076783 (3.88 % apart)"),
             "{t}"
         );
-        assert_eq!(t.matches("note: †").count(), 2, "{t}");
+        assert_eq!(t.matches("note: †").count(), 1, "{t}");
         // the copied cells bring the load they were measured at
         assert!(line("wasm-relaxed-no-liftoff").ends_with("0.98–2.14 |"), "{t}");
+    }
+
+    #[test]
+    fn a_diverged_run_is_flagged_and_losses_near_zero_compare_relative_to_the_larger() {
+        let mut nan = row("tfjs", "wasm", 7_800.0, 0.0, 2.0);
+        nan.insert("last_loss".into(), Value::Null);
+        let t = table(&[row("webgrad", "wasm", 73_746.0, 0.0, 1.0), nan, row("jax-js", "wasm", 32_258.0, 1e-9, 1.0)]);
+        assert!(t.contains("7,800 (8.21 ms) †") && t.contains("last loss NaN, webgrad's 0.000000"), "{t}");
+        assert!(t.contains("32,258 (1.98 ms) †"), "{t}");
+        let mut ours = row("webgrad", "wasm", 73_746.0, 0.0, 1.0);
+        ours.insert("last_loss".into(), Value::Null);
+        let t = table(&[ours, row("jax-js", "wasm", 32_258.0, 0.07, 1.0)]);
+        assert!(
+            t.contains("73,746 (0.868 ms) †")
+                && t.contains("webgrad wasm mnist_mlp_b64: last loss NaN, the run diverged"),
+            "{t}"
+        );
     }
 }

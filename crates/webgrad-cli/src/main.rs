@@ -29,8 +29,8 @@ struct Cli {
     /// not fit is refused before it is allocated [default: 3/4 of this machine's memory]
     #[arg(long, global = true, value_name = "GB")]
     memory_limit: Option<f64>,
-    /// CPU threads for the large matrix products (results are the same bits for any count)
-    /// [default: one per core]
+    /// CPU threads for the large matrix products, 0 for one per core (results are the same
+    /// bits for any count) [default: one per core]
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
 }

@@ -277,5 +277,11 @@ fn threads_give_the_same_losses_as_one_thread() {
     let (a, b) = (std::fs::read_to_string(d("one.jsonl")).unwrap(), std::fs::read_to_string(d("three.jsonl")).unwrap());
     assert!(a.lines().count() > 20, "{a}");
     assert_eq!(a, b, "3 threads gave other losses than one");
-    assert_one_line_error(&webgrad(&["--threads", "0", "devices"]), &["--threads", "at least 1"]);
+    // 0: one per core
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let all = webgrad(&["--threads", "0", "devices"]);
+    let said = String::from_utf8_lossy(&all.stdout);
+    assert!(all.status.success() && said.starts_with("cpu ("), "{said}");
+    assert_eq!(said.contains(&format!(", {cores} threads)")), cores > 1, "{said}");
+    assert_one_line_error(&webgrad(&["--threads", "x", "devices"]), &["--threads"]);
 }

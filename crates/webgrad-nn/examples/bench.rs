@@ -79,8 +79,7 @@ fn options() -> Result<Options, String> {
             }
             "--no-plan" => o.planning = false,
             "--threads" => {
-                let n: usize = value()?.parse().map_err(|e| format!("--threads: {e}"))?;
-                o.threads = (n > 0).then_some(n);
+                o.threads = Some(value()?.parse().map_err(|e| format!("--threads: {e}"))?);
             }
             "--monitor-every" => {
                 let every = value()?.parse().map_err(|e| format!("--monitor-every: {e}"))?;

@@ -30,8 +30,8 @@ impl GemmKernel {
     /// The kernel every backend starts with. Measured (`tests/bench_gemm.rs`): on CPU adapters
     /// (SwiftShader, lavapipe) the direct kernel ran the MNIST step's GEMMs 2–7× faster, and on
     /// an NVIDIA H200 (Vulkan) it was faster at every size: 1.2–2.1× on each GEMM of the MNIST
-    /// step and 1.6–2.5× on square products from 128³ to 2048³ (5,987 against 2,737 GFLOP/s at
-    /// 1024³), which made MNIST training 1.7× (batch 64) and 1.4× (batch 256) faster there.
+    /// step and 1.7–2.5× on square products from 128³ to 2048³ (5,987 against 2,737 GFLOP/s at
+    /// 1024³), which made MNIST training 1.6× (batch 64) and 1.5× (batch 256) faster there.
     pub const DEFAULT: GemmKernel = GemmKernel::Direct;
 
     /// (rows, columns) of C per workgroup for a product `n` columns wide, and the lanes along n

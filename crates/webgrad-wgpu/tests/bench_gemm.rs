@@ -33,6 +33,26 @@ fn log(line: &str) {
     println!("{line}");
 }
 
+/// Milliseconds per GEMM: after a warm-up call (which compiles the pipeline), the best of
+/// `ROUNDS` rounds of `REPS` calls queued back to back and read once.
+async fn gemm_ms(gpu: &WgpuBackend, (a, b, bias): (&Buffer, &Buffer, Option<&Buffer>), spec: &GemmSpec) -> f64 {
+    let c = gpu.gemm(a, b, bias, spec);
+    gpu.read(&c, 1).await.expect("read back");
+    let mut ms = f64::INFINITY;
+    for _ in 0..ROUNDS {
+        let start = bench::now();
+        let mut last = None;
+        for _ in 0..REPS {
+            last = Some(gpu.gemm(a, b, bias, spec));
+        }
+        if let Some(c) = last {
+            gpu.read(&c, 1).await.expect("read back");
+        }
+        ms = ms.min((bench::now() - start) * 1e3 / REPS as f64);
+    }
+    ms
+}
+
 dual_test! {
     async fn bench_step_gemms() {
         let gpu = WgpuBackend::new().await.expect("a GPU adapter");
@@ -60,21 +80,7 @@ dual_test! {
                 let b = gpu.upload(&data(&mut rng, k * n));
                 let bias = gpu.upload(&data(&mut rng, n));
                 let bias = (act != Activation::Identity).then_some(&bias);
-                // warm-up: compiles the pipeline
-                let c = gpu.gemm(&a, &b, bias, &spec);
-                gpu.read(&c, 1).await.expect("read back");
-                let mut ms = f64::INFINITY;
-                for _ in 0..ROUNDS {
-                    let start = bench::now();
-                    let mut last = None;
-                    for _ in 0..REPS {
-                        last = Some(gpu.gemm(&a, &b, bias, &spec));
-                    }
-                    if let Some(c) = last {
-                        gpu.read(&c, 1).await.expect("read back");
-                    }
-                    ms = ms.min((bench::now() - start) * 1e3 / REPS as f64);
-                }
+                let ms = gemm_ms(&gpu, (&a, &b, bias), &spec).await;
                 total += ms;
                 let gflops = 2.0 * (m * k * n) as f64 / ms / 1e6;
                 log(&format!("b{batch} {kernel:?} {name:12} m={m:4} k={k:4} n={n:4}: {ms:8.3} ms  {gflops:6.2} GFLOP/s"));
@@ -96,20 +102,7 @@ dual_test! {
             let (a, b) = (gpu.upload(&data(&mut rng)), gpu.upload(&data(&mut rng)));
             for kernel in [GemmKernel::Tiled, GemmKernel::Direct] {
                 gpu.set_gemm_kernel(kernel);
-                let c = gpu.gemm(&a, &b, None, &spec);
-                gpu.read(&c, 1).await.expect("read back");
-                let mut ms = f64::INFINITY;
-                for _ in 0..ROUNDS {
-                    let start = bench::now();
-                    let mut last = None;
-                    for _ in 0..REPS {
-                        last = Some(gpu.gemm(&a, &b, None, &spec));
-                    }
-                    if let Some(c) = last {
-                        gpu.read(&c, 1).await.expect("read back");
-                    }
-                    ms = ms.min((bench::now() - start) * 1e3 / REPS as f64);
-                }
+                let ms = gemm_ms(&gpu, (&a, &b, None), &spec).await;
                 let gflops = 2.0 * (n * n * n) as f64 / ms / 1e6;
                 log(&format!("{kernel:?} {n}³: {ms:8.3} ms  {gflops:8.1} GFLOP/s"));
             }

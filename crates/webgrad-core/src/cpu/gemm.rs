@@ -174,7 +174,9 @@ fn blocked(
     let how = Blocking { kernel, a, b, spec, kstep, pack_a, pack_b };
     let parts = column_parts(spec, nr);
     if parts <= 1 {
-        how.columns(&run, scratch, cp, 0..n);
+        // SAFETY: `cp` is C, at least m·n long (asserted above), borrowed mutably here; 0..n is
+        // all of it and no other task runs.
+        unsafe { how.columns(&run, scratch, cp, 0..n) };
     } else {
         // C's columns in `parts` ranges of whole NR strips, one range per task: every element of
         // C is computed by one task with the same k blocks, tiles and kernel as on one thread, so
@@ -182,7 +184,11 @@ fn blocked(
         let width = n.div_ceil(parts).next_multiple_of(nr);
         threads::for_each(n.div_ceil(width), |part| {
             let cols = part * width..n.min((part + 1) * width);
-            THREAD_SCRATCH.with(|s| how.columns(&run, &mut s.borrow_mut(), cp, cols));
+            // The borrow cannot be taken twice on one thread: `columns` makes no rayon call, so
+            // this thread runs no other task while it holds the borrow.
+            // SAFETY: C is borrowed mutably by `blocked` until `for_each` returns, and the ranges
+            // are disjoint, start at multiples of NR and end at most at n.
+            THREAD_SCRATCH.with(|s| unsafe { how.columns(&run, &mut s.borrow_mut(), cp, cols) });
         });
     }
     epilogue(bias, spec, &mut c[..m * n]);
@@ -217,11 +223,13 @@ thread_local! {
 /// Multiply-adds below which a GEMM stays on one thread (about 0.1 ms of AVX-512 work). Waking
 /// a sleeping pool thread costs more than it saves below that: on 2 cores, splitting every MNIST
 /// GEMM at batch 64 (≤ 6.4M multiply-adds each) made the step 10–25 % slower, while 1024³
-/// (1.07G) ran 1.8× faster (`cargo run --release -p webgrad-nn --example bench -- --threads 0`).
+/// (1.07G) ran 1.9× faster (`cargo run --release -p webgrad-nn --example bench -- --threads 0`).
 const SPLIT_MIN_WORK: usize = 1 << 23;
 
-/// Into how many column ranges to split a GEMM: one per pool thread where the product is large
-/// enough (`SPLIT_MIN_WORK`), each range at least two NR strips wide.
+/// Into how many column ranges to split a GEMM: up to one per pool thread where the product is
+/// large enough (`SPLIT_MIN_WORK`), but no more than n / (2·NR), so that ranges are about two NR
+/// strips wide at least (the last one may be narrower). A narrow C is split into few ranges
+/// (the MNIST layer X·W1ᵀ, n = 128, into 2 with AVX-512's NR = 32).
 fn column_parts(spec: &GemmSpec, nr: usize) -> usize {
     let work = spec.m.saturating_mul(spec.k).saturating_mul(spec.n);
     if work < SPLIT_MIN_WORK {
@@ -233,7 +241,10 @@ fn column_parts(spec: &GemmSpec, nr: usize) -> usize {
 impl Blocking<'_> {
     /// The blocked loops over C's columns `range` (its start a multiple of NR), with `scratch`'s
     /// packing buffers. C is `cp` (m × n, rows n apart); only the columns in `range` are written.
-    fn columns(
+    /// # Safety
+    /// `cp` points to at least m·n writable floats; `range` lies within 0..n and starts at a
+    /// multiple of NR; no one else reads or writes these columns of C during the call.
+    unsafe fn columns(
         &self,
         run: &impl Fn(usize, APanel, BPanel, CTile),
         scratch: &mut Scratch,
@@ -244,6 +255,7 @@ impl Blocking<'_> {
         let (m, k, n) = (spec.m, spec.k, spec.n);
         let (mr, nr) = (kernel.mr, kernel.nr);
         let ((ra, ca), (rb, cb)) = strides(spec);
+        debug_assert!(range.end <= n && range.start.is_multiple_of(nr));
         let cp = cp.0;
         for jc in range.clone().step_by(NC) {
             let nc = NC.min(range.end - jc);
@@ -279,8 +291,8 @@ impl Blocking<'_> {
                         } else {
                             BPanel { ptr: scratch.b_edge.as_ptr(), ldb: nr }
                         };
-                        // SAFETY: called with ir < mc, so (ic + ir)·n + jc + jr < m·n ≤ c.len()
-                        // (asserted above): the offset of the block's top-left value inside C.
+                        // SAFETY: called with ir < mc, so (ic + ir)·n + jc + jr < m·n, which `cp`
+                        // holds (this fn's contract): the offset of the block's top-left value.
                         let at = |ir: usize| unsafe { cp.add((ic + ir) * n + jc + jr) };
                         let full_rows = if cols == nr { full_a } else { 0 };
                         if full_rows > 0 {
@@ -435,18 +447,22 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    #[cfg_attr(not(target_arch = "wasm32"), test)]
-    fn packed_matches_reference_where_packing_switches() {
-        let mut seed = 1u32;
-        let mut rand = |len: usize| -> Vec<f32> {
+    /// A seeded stream of values in [−1, 1) (a linear congruential generator), `len` at a time.
+    fn uniform_stream(mut seed: u32) -> impl FnMut(usize) -> Vec<f32> {
+        move |len| {
             (0..len)
                 .map(|_| {
                     seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                     (seed >> 8) as f32 / (1 << 23) as f32 - 1.0
                 })
                 .collect()
-        };
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn packed_matches_reference_where_packing_switches() {
+        let mut rand = uniform_stream(1);
         // (m, k, n, trans_a, trans_b): dW1 at batch 256 (packed A), X·W1ᵀ (packed B, A in place),
         // dH1 (both in place), a contiguous B that thrashes (packed), dW2, a 10-wide output
         let shapes = [
@@ -482,15 +498,7 @@ mod tests {
     #[cfg(feature = "threads")]
     #[test]
     fn threads_give_the_same_bits_as_one_thread() {
-        let mut seed = 7u32;
-        let mut rand = |len: usize| -> Vec<f32> {
-            (0..len)
-                .map(|_| {
-                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (seed >> 8) as f32 / (1 << 23) as f32 - 1.0
-                })
-                .collect()
-        };
+        let mut rand = uniform_stream(7);
         let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
         // (m, k, n, trans_a, trans_b): X·W1ᵀ at batch 256, dW1 = dY1ᵀ·X, an odd width, a wide one
         let shapes = [

@@ -38,21 +38,16 @@ pub fn install<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
 
-/// Sets the number of threads of the global pool, once per process, before any CPU work: `None`
-/// for one per core. Returns the count in use, or why the pool could not be set up (e.g. it
-/// was already started with another count).
+/// Starts the global pool with `threads` threads (`None` or `Some(0)`: one per core), with the
+/// main thread's 8 MiB stack (a command runs on a pool thread, see `install`). Call it once, first:
+/// anything that asks for the pool before (`count`, a split GEMM) starts it at its default size.
+/// Returns the count in use, or why the pool could not be started.
 #[cfg(feature = "threads")]
 pub fn init(threads: Option<usize>) -> Result<usize, String> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = threads {
-        if n == 0 {
-            return Err("the thread count must be at least 1".into());
-        }
+    let mut builder = rayon::ThreadPoolBuilder::new().stack_size(8 << 20);
+    if let Some(n) = threads.filter(|&n| n > 0) {
         builder = builder.num_threads(n);
     }
-    match builder.build_global() {
-        Ok(()) => Ok(rayon::current_num_threads()),
-        Err(_) if threads.is_none_or(|n| n == rayon::current_num_threads()) => Ok(rayon::current_num_threads()),
-        Err(e) => Err(format!("cannot start {} threads: {e}", threads.unwrap_or(0))),
-    }
+    builder.build_global().map_err(|e| format!("cannot start the thread pool: {e}"))?;
+    Ok(rayon::current_num_threads())
 }

@@ -116,7 +116,22 @@ pub(super) fn hide_panels(hide: [bool; PANELS.len()]) {
     let _ = by_id::<web_sys::Element>("model-panel").class_list().toggle_with_force("link-hidden", hide[1] && hide[2]);
 }
 
-/// A download link for bytes (a Blob URL that lives as long as the page).
+/// Empties `container` of its download links, releasing their Blob URLs (each holds a copy of
+/// the bytes until revoked: a model or a project zip per export).
+pub(super) fn clear_download_links(container: &web_sys::Element) {
+    if let Ok(links) = container.query_selector_all("a[href^='blob:']") {
+        for i in 0..links.length() {
+            let href = links.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()).and_then(|a| a.get_attribute("href"));
+            if let Some(url) = href {
+                let _ = web_sys::Url::revoke_object_url(&url);
+            }
+        }
+    }
+    clear(container);
+}
+
+/// A download link for bytes (a Blob URL, released by `clear_download_links` when the next
+/// export replaces it).
 pub(super) fn download_link(name: &str, bytes: &[u8], mime: &str) -> Option<web_sys::Element> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();

@@ -56,7 +56,7 @@ pub fn show(view: View) {
         View::Prediction(p) => images::show_prediction(&p),
         View::ExportLinks { safetensors, json } => {
             let links = by_id::<Element>("export-links");
-            clear(&links);
+            controls::clear_download_links(&links);
             for a in [
                 controls::download_link("webgrad-model.safetensors", &safetensors, "application/octet-stream"),
                 controls::download_link("webgrad-model.json", json.as_bytes(), "application/json"),
@@ -73,7 +73,7 @@ pub fn show(view: View) {
         }
         View::TorchProject { zip, name } => {
             let links = by_id::<Element>("export-links");
-            clear(&links);
+            controls::clear_download_links(&links);
             if let Some(a) = controls::download_link(&name, &zip, "application/zip") {
                 let _ = links.append_child(&a);
             }
