@@ -172,44 +172,48 @@ fn blocked(
     let (pack_a, pack_b) = (pack_a_pays(spec, nr, (ra, ca), kstep), pack_b_pays(spec, MC, (rb, cb), kstep));
     let cp = OutPtr(c.as_mut_ptr());
     let how = Blocking { kernel, a, b, spec, kstep, pack_a, pack_b };
-    let parts = column_parts(spec, nr);
-    if parts <= 1 {
-        // SAFETY: `cp` is C, at least m·n long (asserted above), borrowed mutably here; 0..n is
-        // all of it and no other task runs.
-        unsafe { how.columns(&run, scratch, cp, 0..n) };
+    let (row_parts, col_parts) = split(spec, nr);
+    if row_parts * col_parts <= 1 {
+        // SAFETY: `cp` is C, at least m·n long (asserted above), borrowed mutably here; the
+        // block is all of it and no other task runs.
+        unsafe { how.block(&run, scratch, cp, 0..m, 0..n) };
     } else {
-        // C's columns in `parts` ranges of whole NR strips, one range per task: every element of
-        // C is computed by one task with the same k blocks, tiles and kernel as on one thread, so
-        // the result is bit-identical for any thread count.
-        let width = n.div_ceil(parts).next_multiple_of(nr);
-        threads::for_each(n.div_ceil(width), |part| {
-            let cols = part * width..n.min((part + 1) * width);
-            // The borrow cannot be taken twice on one thread: `columns` makes no rayon call, so
+        // C in row_parts × col_parts blocks, one per task: rows in whole MC blocks, columns in
+        // whole NR strips. Every element of C is computed by one task with the same k blocks,
+        // tiles and kernel as on one thread, so the result is bit-identical for any thread count.
+        let height = m.div_ceil(MC).div_ceil(row_parts) * MC;
+        let width = n.div_ceil(col_parts).next_multiple_of(nr);
+        let (row_parts, col_parts) = (m.div_ceil(height), n.div_ceil(width));
+        threads::for_each(row_parts * col_parts, |part| {
+            let (r, c) = (part / col_parts, part % col_parts);
+            let rows = r * height..m.min((r + 1) * height);
+            let cols = c * width..n.min((c + 1) * width);
+            // The borrow cannot be taken twice on one thread: `block` makes no rayon call, so
             // this thread runs no other task while it holds the borrow.
-            // SAFETY: C is borrowed mutably by `blocked` until `for_each` returns, and the ranges
-            // are disjoint, start at multiples of NR and end at most at n.
-            THREAD_SCRATCH.with(|s| unsafe { how.columns(&run, &mut s.borrow_mut(), cp, cols) });
+            // SAFETY: C is borrowed mutably by `blocked` until `for_each` returns, and the blocks
+            // are disjoint, start at multiples of MC and NR and end at most at m and n.
+            THREAD_SCRATCH.with(|s| unsafe { how.block(&run, &mut s.borrow_mut(), cp, rows, cols) });
         });
     }
     epilogue(bias, spec, &mut c[..m * n]);
 }
 
-/// The loop nest's inputs that do not change with the column range a task computes.
+/// The loop nest's inputs that do not change with the block of C a task computes.
 struct Blocking<'a> {
     kernel: &'a Kernel,
     a: &'a [f32],
     b: &'a [f32],
     spec: &'a GemmSpec,
-    /// k in blocks of this many (the same for every column range: it sets the summation order)
+    /// k in blocks of this many (the same for every block: it sets the summation order)
     kstep: usize,
     pack_a: bool,
     pack_b: bool,
 }
 
-/// C's base pointer, shared by the tasks that write disjoint column ranges of it.
+/// C's base pointer, shared by the tasks that write disjoint blocks of it.
 #[derive(Clone, Copy)]
 struct OutPtr(*mut f32);
-// SAFETY: the tasks of one GEMM write disjoint column ranges of C (`blocked`), and `blocked`
+// SAFETY: the tasks of one GEMM write disjoint blocks of C (`blocked`), and `blocked`
 // holds C's `&mut` borrow until every task has finished.
 unsafe impl Send for OutPtr {}
 // SAFETY: as for Send: no two tasks write the same element, and no task reads what another writes.
@@ -226,29 +230,36 @@ thread_local! {
 /// (1.07G) ran 1.9× faster (`cargo run --release -p webgrad-nn --example bench -- --threads 0`).
 const SPLIT_MIN_WORK: usize = 1 << 23;
 
-/// Into how many column ranges to split a GEMM: up to one per pool thread where the product is
-/// large enough (`SPLIT_MIN_WORK`), but no more than n / (2·NR), so that ranges are about two NR
-/// strips wide at least (the last one may be narrower). A narrow C is split into few ranges
-/// (the MNIST layer X·W1ᵀ, n = 128, into 2 with AVX-512's NR = 32).
-fn column_parts(spec: &GemmSpec, nr: usize) -> usize {
+/// Into how many row and column ranges to split a GEMM: none below `SPLIT_MIN_WORK`; else up to
+/// one block per pool thread, columns first (a task then reads B's strips once) but no more
+/// column ranges than n / (2·NR), so that they are about two NR strips wide at least (the last
+/// may be narrower), then rows in whole MC blocks for the threads left: the MNIST layer X·W1ᵀ
+/// at batch 256 (n = 128, AVX-512's NR = 32) in 2 column ranges × 3 row blocks on 6+ threads.
+fn split(spec: &GemmSpec, nr: usize) -> (usize, usize) {
     let work = spec.m.saturating_mul(spec.k).saturating_mul(spec.n);
     if work < SPLIT_MIN_WORK {
-        return 1;
+        return (1, 1);
     }
-    threads::count().min(spec.n / (2 * nr)).max(1)
+    let threads = threads::count();
+    let cols = threads.min(spec.n / (2 * nr)).max(1);
+    let rows = (threads / cols).min(spec.m.div_ceil(MC)).max(1);
+    (rows, cols)
 }
 
 impl Blocking<'_> {
-    /// The blocked loops over C's columns `range` (its start a multiple of NR), with `scratch`'s
-    /// packing buffers. C is `cp` (m × n, rows n apart); only the columns in `range` are written.
+    /// The blocked loops over the block `rows` × `range` of C (starting at a multiple of MC and
+    /// of NR), with `scratch`'s packing buffers. C is `cp` (m × n, rows n apart); only that block
+    /// is written.
     /// # Safety
-    /// `cp` points to at least m·n writable floats; `range` lies within 0..n and starts at a
-    /// multiple of NR; no one else reads or writes these columns of C during the call.
-    unsafe fn columns(
+    /// `cp` points to at least m·n writable floats; `rows` lies within 0..m and starts at a
+    /// multiple of MC, `range` within 0..n and starts at a multiple of NR; no one else reads or
+    /// writes that block of C during the call.
+    unsafe fn block(
         &self,
         run: &impl Fn(usize, APanel, BPanel, CTile),
         scratch: &mut Scratch,
         cp: OutPtr,
+        rows: Range<usize>,
         range: Range<usize>,
     ) {
         let Blocking { kernel, a, b, spec, kstep, pack_a, pack_b } = *self;
@@ -256,6 +267,7 @@ impl Blocking<'_> {
         let (mr, nr) = (kernel.mr, kernel.nr);
         let ((ra, ca), (rb, cb)) = strides(spec);
         debug_assert!(range.end <= n && range.start.is_multiple_of(nr));
+        debug_assert!(rows.end <= m && rows.start.is_multiple_of(MC));
         let cp = cp.0;
         for jc in range.clone().step_by(NC) {
             let nc = NC.min(range.end - jc);
@@ -268,8 +280,8 @@ impl Blocking<'_> {
                 } else if full_b < nc {
                     pack(&mut scratch.b_edge, b, (pc, jc + full_b), (kc, nc - full_b), (rb, cb), nr);
                 }
-                for ic in (0..m).step_by(MC) {
-                    let mc = MC.min(m - ic);
+                for ic in rows.clone().step_by(MC) {
+                    let mc = MC.min(rows.end - ic);
                     let full_a = mc / mr * mr;
                     if pack_a {
                         pack(&mut scratch.a, a, (pc, ic), (kc, mc), (ca, ra), mr);
@@ -493,40 +505,44 @@ mod tests {
     }
 
     /// Split over threads, every kernel gives the same bits as on one thread: each element of C
-    /// is computed by one task in the same order. The shapes are split (asserted), including a
-    /// width that leaves a partial NR strip and ranges of unequal width.
+    /// is computed by one task in the same order. The shapes are split (asserted), by columns and
+    /// by rows, including a width that leaves a partial NR strip and blocks of unequal size.
     #[cfg(feature = "threads")]
     #[test]
     fn threads_give_the_same_bits_as_one_thread() {
         let mut rand = uniform_stream(7);
         let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
-        // (m, k, n, trans_a, trans_b): X·W1ᵀ at batch 256, dW1 = dY1ᵀ·X, an odd width, a wide one
+        // (m, k, n, trans_a, trans_b): X·W1ᵀ at batch 256, dW1 = dY1ᵀ·X, an odd width, a wide one,
+        // a narrow one (split by rows only with the wider kernels)
         let shapes = [
+            (512, 300, 64, false, false),
             (256, 784, 128, false, true),
             (128, 256, 784, true, false),
             (300, 300, 203, false, false),
             (256, 512, 520, false, false),
         ];
+        let mut split_rows = false;
         for kernel in microkernel::available() {
             for &(m, k, n, trans_a, trans_b) in &shapes {
                 let spec = GemmSpec { m, k, n, trans_a, trans_b, act: Activation::Relu };
                 let (a, b, bias) = (rand(m * k), rand(k * n), rand(n));
+                // C's bits and the (rows, columns) split on `threads` threads
                 let run = |threads: usize| {
                     pool(threads).install(|| {
-                        if threads > 1 {
-                            assert!(column_parts(&spec, kernel.nr) > 1, "{spec:?} is not split on {threads} threads");
-                        }
                         let mut c = vec![f32::NAN; m * n];
                         packed(kernel, &mut Scratch::default(), &a, &b, Some(&bias), &spec, &mut c);
-                        c
+                        (c.iter().map(|v| v.to_bits()).collect::<Vec<u32>>(), split(&spec, kernel.nr))
                     })
                 };
-                let one: Vec<u32> = run(1).iter().map(|v| v.to_bits()).collect();
+                let (one, _) = run(1);
                 for threads in [2, 3, 4] {
-                    let many: Vec<u32> = run(threads).iter().map(|v| v.to_bits()).collect();
+                    let (many, (rows, cols)) = run(threads);
+                    assert!(rows * cols > 1, "{} {spec:?} is not split on {threads} threads", kernel.name);
+                    split_rows |= rows > 1;
                     assert!(one == many, "{} {spec:?}: {threads} threads differ from one", kernel.name);
                 }
             }
         }
+        assert!(split_rows, "no product was split by rows");
     }
 }
