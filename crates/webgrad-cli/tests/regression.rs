@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use webgrad_core::testing::SplitMix64;
 use webgrad_data::{CsvOptions, Dataset, Targets, parse_csv};
 
 fn webgrad(args: &[&str]) -> Output {
@@ -27,19 +28,12 @@ fn ok(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
-/// splitmix64: a seeded stream of u64, then uniform (0, 1) and standard normal draws.
-struct Rng(u64);
+/// splitmix64 (`webgrad_core::testing`), then uniform (0, 1) and standard normal draws.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     fn uniform(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        (self.0.next_53() as f64 + 0.5) / (1u64 << 53) as f64
     }
     fn normal(&mut self) -> f64 {
         let (u, v) = (self.uniform(), self.uniform());
@@ -56,7 +50,7 @@ fn diabetes_like_csv(rows: usize, seed: u64) -> String {
     const MEAN: [f64; 10] = [48.5, 1.5, 26.4, 94.6, 189.1, 115.4, 49.8, 4.1, 4.6, 91.3];
     const SPREAD: [f64; 10] = [13.1, 0.5, 4.4, 13.8, 34.6, 30.4, 12.9, 1.3, 0.52, 11.5];
     const WEIGHT: [f64; 10] = [0.1, -0.4, 1.0, 0.6, -0.3, 0.2, -0.5, 0.3, 0.9, 0.2];
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix64(seed));
     let signal_var: f64 = WEIGHT.iter().map(|w| w * w).sum();
     let noise_sd = (1.8 * signal_var).sqrt();
     let sd = (2.8 * signal_var).sqrt();

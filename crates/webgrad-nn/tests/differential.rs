@@ -9,6 +9,7 @@
 //! (Vulkan; lavapipe on a machine without a GPU), each with its measured worst drift printed.
 
 use serde::Deserialize;
+use webgrad_core::testing::SplitMix64;
 use webgrad_core::{Device, Tensor, dual_test};
 use webgrad_data::{Dataset, Targets};
 use webgrad_nn::{
@@ -47,18 +48,11 @@ struct Case {
 }
 
 /// splitmix64 and uniform draws in f64 rounded once to f32: `Draws` in make_differential.py.
-struct Draws(u64);
+struct Draws(SplitMix64);
 
 impl Draws {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+        lo + (hi - lo) * (self.0.next_53() as f64 / (1u64 << 53) as f64)
     }
     fn floats(&mut self, count: usize, lo: f64, hi: f64) -> Vec<f32> {
         (0..count).map(|_| self.uniform(lo, hi) as f32).collect()
@@ -68,7 +62,7 @@ impl Draws {
 /// The case's rows (all its steps' batches, in order) and its initial weights per parameter
 /// (weight `[out, in]` then bias, layer by layer), drawn as make_differential.py's `draw`.
 fn draw(case: &Case) -> (Dataset, Vec<Vec<f32>>) {
-    let mut r = Draws(case.seed);
+    let mut r = Draws(SplitMix64(case.seed));
     let (n, d) = (case.batch * case.steps, case.input);
     let features = r.floats(n * d, -2.0, 2.0);
     let targets = match case.head {

@@ -22,7 +22,7 @@ pub struct AdapterReport {
     pub max_compute_invocations_per_workgroup: u32,
     /// `Err(why)` where webgrad cannot train on it.
     pub usable: Result<(), String>,
-    /// The adapter `--backend gpu` opens (wgpu's high-performance choice).
+    /// The adapter `--backend gpu` opens (wgpu's high-performance choice); at most one is.
     pub preferred: bool,
 }
 
@@ -38,9 +38,13 @@ pub async fn adapters() -> Vec<AdapterReport> {
         .ok()
         .map(|a| a.get_info());
     let found = instance.enumerate_adapters(wgpu::Backends::all()).await;
+    // the first adapter that reports the same as wgpu's choice: two identical GPUs whose backend
+    // gives no PCI bus id are indistinguishable, and only one of them is opened
+    let chosen = found.iter().position(|a| preferred.as_ref() == Some(&a.get_info()));
     found
         .iter()
-        .map(|adapter| {
+        .enumerate()
+        .map(|(i, adapter)| {
             let (info, limits) = (adapter.get_info(), adapter.limits());
             let usable = if limits.max_storage_buffers_per_shader_stage < STORAGE_BUFFERS_NEEDED {
                 Err(format!(
@@ -51,7 +55,7 @@ pub async fn adapters() -> Vec<AdapterReport> {
                 Ok(())
             };
             AdapterReport {
-                preferred: preferred.as_ref() == Some(&info),
+                preferred: chosen == Some(i),
                 name: info.name,
                 backend: format!("{:?}", info.backend),
                 device_type: format!("{:?}", info.device_type),
