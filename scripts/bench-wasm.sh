@@ -5,12 +5,18 @@
 # `--js-flags=--no-liftoff` (optimised code from the start: the steady state). A browser cannot
 # read the machine load, so each row's "load" is /proc/loadavg sampled before and after its run,
 # and "place" names the flags. Prints one JSON line per row, then a table.
-#   scripts/bench-wasm.sh [--relaxed]
+#   scripts/bench-wasm.sh [--relaxed] [--threads]
 # --relaxed adds a steady-state run of a build with relaxed-simd FMA (its own target dir).
+# --threads adds a run at default flags of the threaded build (place "wasm-threads": the page's
+# threaded worker's build, xtask/src/threads.rs: nightly, std with atomics, a pool of one thread
+# per core; wasm-bindgen-test-runner serves it cross-origin isolated).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_TEST_TIMEOUT=900
+
+# cargo's toolchain and -Z flags before `test` (the threaded run's)
+toolchain=()
 
 # $1: place label, $2: extra chromium argument (or ""), $3...: extra environment for cargo
 run() {
@@ -27,7 +33,7 @@ json.dump(cfg, open(sys.argv[2], "w"))
 ' "$arg" "$wd"
   local before after out
   before="$(cut -d' ' -f1-3 /proc/loadavg)"
-  out="$(env "$@" WASM_BINDGEN_TEST_WEBDRIVER_JSON="$wd" cargo test --profile wasm-release \
+  out="$(env "$@" WASM_BINDGEN_TEST_WEBDRIVER_JSON="$wd" cargo ${toolchain[@]+"${toolchain[@]}"} test --profile wasm-release \
     -p webgrad-nn --target wasm32-unknown-unknown --test bench_wasm -- --nocapture 2>&1)" || {
     echo "$out" >&2
     exit 1
@@ -48,9 +54,14 @@ for line in sys.stdin:
 rows="$(
   run wasm ""
   run wasm-no-liftoff "--js-flags=--no-liftoff"
-  if [ "${1:-}" = "--relaxed" ]; then
+  if [[ " $* " == *" --relaxed "* ]]; then
     run wasm-relaxed-no-liftoff "--js-flags=--no-liftoff" CARGO_TARGET_DIR=target/wasm-relaxed \
       "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-C target-feature=+simd128,+relaxed-simd"
+  fi
+  if [[ " $* " == *" --threads "* ]]; then
+    toolchain=("+$(cargo xtask threads-worker --toolchain)" -Z build-std=panic_abort,std)
+    run wasm-threads "" CARGO_TARGET_DIR=target/threads "RUSTFLAGS=$(cargo xtask threads-worker --rustflags)"
+    toolchain=()
   fi
 )"
 echo "$rows"

@@ -4,6 +4,7 @@
 #   wasm-bindgen-cli 0.2.130 (= the wasm-bindgen crate), trunk 0.21.14 (newest for rustc 1.95),
 #   npm binaryen 132 (wasm-opt; Debian's 108 corrupts wasm-bindgen output), Playwright 1.65.1,
 #   TensorFlow.js 4.22.0 (+ wasm, webgpu backends) and jax-js 0.1.25 (the bench's peers),
+#   nightly-2026-05-19 with rust-src (the threaded worker: std rebuilt with atomics),
 #   Debian chromium + chromium-driver (headless browser tests), mesa-vulkan-drivers (native wgpu),
 #   cargo-deny 0.20.2 (licences, duplicate versions, sources), wasm-pack 0.15.1 (`wasm-pack test`
 #   with the wasm-bindgen-cli and chromedriver above), and .venv-check with numpy 2.4.6 +
@@ -37,6 +38,13 @@ export PATH="$HOME/.cargo/bin:$PATH"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
+fi
+# the threaded worker (xtask `threads-worker`) rebuilds std with atomics: a pinned nightly with
+# its source (rustc 1.97.0-nightly 2026-05-18; about 10 s, 300 MB)
+if ! rustup run nightly-2026-05-19 rustc --version >/dev/null 2>&1 \
+  || ! rustup component list --installed --toolchain nightly-2026-05-19 | grep -q '^rust-src'; then
+  say "installing the nightly-2026-05-19 toolchain with rust-src (the threaded worker's std)"
+  rustup toolchain install nightly-2026-05-19 --profile minimal --component rust-src
 fi
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
   say "installing wasm-bindgen-cli 0.2.130 (about 3 minutes)"

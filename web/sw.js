@@ -8,8 +8,10 @@
 // Files whose names carry a content hash (app-<hash>.js, …) and the bundled datasets never change
 // under their names: cache first. The page itself and the workers (whose names carry no hash):
 // network first, the cache only when the network fails, so an online visit always gets one
-// consistent build. The cache holds exactly the build the worker was installed with. Responses are cached with the server's own headers (CSP, and COOP/COEP where
-// the host sends them), so what the page is allowed to do is the same offline. Requests to other
+// consistent build. The cache holds exactly the build the worker was installed with. Responses
+// are cached with the server's own headers (CSP, and COOP/COEP where the host sends them), so
+// what the page is allowed to do is the same offline; where the host sends no COOP/COEP, this
+// worker adds them (`isolated`). Requests to other
 // sites (data a person loads from a URL) pass through untouched.
 const VERSION = '__VERSION__';
 const FILES = ['__FILES__'];
@@ -36,8 +38,24 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
-  event.respondWith(IMMUTABLE.test(url.pathname) ? cacheFirst(request) : networkFirst(request));
+  const response = IMMUTABLE.test(url.pathname) ? cacheFirst(request) : networkFirst(request);
+  event.respondWith(response.then(isolated));
 });
+
+// The shim for static hosts that cannot send headers (GitHub Pages): once this worker controls
+// the page, every response of this site carries cross-origin isolation (COOP same-origin, COEP
+// credentialless), so the next visit gets SharedArrayBuffer and the threaded training worker.
+// A host's own headers are kept as they are. (The first visit, before this worker controls the
+// page, trains on one thread and says why.)
+function isolated(response) {
+  if (response.type === 'opaque' || response.status === 0 || response.headers.has('Cross-Origin-Embedder-Policy')) {
+    return response;
+  }
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'credentialless');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
 
 async function cacheFirst(request) {
   return (await caches.match(request, { cacheName: CACHE })) ?? fetch(request);

@@ -1,10 +1,41 @@
 // Shared by the end-to-end specs.
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where the specs keep screenshots of the main views, as test artifacts (look at them). */
 export const shots = fileURLToPath(new URL('../../target/e2e-screenshots', import.meta.url));
 mkdirSync(shots, { recursive: true });
+
+/** The built page (`trunk build --release`). */
+export const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+
+const TYPES = {
+  '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
+  '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml', '.gz': 'application/gzip', '.csv': 'text/csv',
+};
+
+/** A static server of `root` on a free port; returns { url, close() } (close drops open
+ * connections). `headers` go with every response (the hosts' isolation headers, dist/_headers). */
+export async function serveDist(root = dist, headers = {}) {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    try {
+      const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
+      const body = await readFile(file);
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', ...headers }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }) };
+}
+
+/** The headers dist/_headers asks a host to send: cross-origin isolation. */
+export const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
 
 /** Collects console errors and uncaught exceptions; a test ends by expecting the list empty. */
 export function watchErrors(page) {

@@ -1,49 +1,23 @@
 // The offline app: after one visit the service worker (sw.js, written by web/offline.mjs at build
-// time) holds the page, both training workers, the wasm files and the bundled datasets, so the
+// time) holds the page, the training workers, the wasm files and the bundled datasets, so the
 // page opens and trains with the server gone; the page is installable (Chromium's own check);
 // one cache per build, named by the build's version. The spec serves dist/ from a server of its
 // own, which it shuts down to go offline (the browser's offline switch alone does not reach the
 // service worker's own requests in every Chromium).
 import { test, expect } from '@playwright/test';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { appendFileSync, cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { makeOffline } from '../../web/offline.mjs';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { forbidCspViolations, watchErrors } from './helpers.mjs';
+import { join } from 'node:path';
+import { dist, forbidCspViolations, ISOLATION, serveDist, watchErrors } from './helpers.mjs';
 
 test.use({ serviceWorkers: 'allow' });
 forbidCspViolations(test, expect);
 
-const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
-const TYPES = {
-  '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
-  '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml', '.gz': 'application/gzip', '.csv': 'text/csv',
-};
-
-/** A static server of `root` on a free port; returns { url, close() } (close drops open
- * connections). `headers` go with every response (the hosts' isolation headers, dist/_headers). */
-async function serveDist(root = dist, headers = {}) {
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    try {
-      const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
-      const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', ...headers }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }) };
-}
-
 test('After one visit the page opens and trains offline, installable, one cache per build', async ({ page, context }) => {
   const errors = watchErrors(page);
   // served as dist/_headers asks: cross-origin isolated, which the cached copies must keep
-  const server = await serveDist(dist, { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' });
+  const server = await serveDist(dist, ISOLATION);
   await page.goto(`${server.url}#epochs=1`);
   await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
 
@@ -53,7 +27,7 @@ test('After one visit the page opens and trains offline, installable, one cache 
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
   expect(await page.evaluate(() => caches.keys())).toEqual([`webgrad-${version}`]);
   const cached = await page.evaluate(async (name) => (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname), `webgrad-${version}`);
-  for (const f of ['/', '/worker.js', '/worker_bg.wasm', '/worker_relaxed_bg.wasm', '/manifest.webmanifest', '/assets/mnist/train-images-idx3-ubyte.gz', '/assets/iris.csv']) {
+  for (const f of ['/', '/worker.js', '/worker_bg.wasm', '/worker_relaxed_bg.wasm', '/worker_threads_loader.js', '/worker_threads_bg.wasm', '/manifest.webmanifest', '/assets/mnist/train-images-idx3-ubyte.gz', '/assets/iris.csv']) {
     expect(cached, f).toContain(f);
   }
   expect(cached.some((p) => /^\/app-[0-9a-f]{16}_bg\.wasm$/.test(p))).toBe(true);
@@ -74,6 +48,8 @@ test('After one visit the page opens and trains offline, installable, one cache 
   await page.reload();
   await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
   expect(await page.evaluate(() => self.crossOriginIsolated), 'isolated offline too').toBe(true);
+  // the threaded worker and its pool's script come from the cache too
+  await expect(page.locator('#backend-status')).toContainText(' threads)', { timeout: 30_000 });
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(page.locator('#accuracy')).toContainText('Test accuracy', { timeout: 90_000 });
   await context.setOffline(false);
@@ -116,6 +92,27 @@ test('A new build replaces the cached one once the old pages are closed', async 
     await visit.close();
   }
   expect(keys).toEqual([`webgrad-${second}`]);
+  await server.close();
+  expect(errors).toEqual([]);
+});
+
+test('On a host that sends no COOP/COEP, the service worker isolates the next visit, which trains on every core', async ({ page, context }) => {
+  const errors = watchErrors(page);
+  const server = await serveDist(dist);
+  await page.goto(`${server.url}#data=spiral&samples=200&hidden=8&epochs=2`);
+  // the first visit: not isolated, one thread, and the page says why
+  await expect(page.locator('#backend-status')).toContainText('One CPU thread: this page is not cross-origin isolated', { timeout: 30_000 });
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  // the next visit goes through the service worker, which adds the headers
+  const next = await context.newPage();
+  next.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  await next.goto(`${server.url}#data=spiral&samples=200&hidden=8&epochs=2`);
+  await expect.poll(() => next.evaluate(() => self.crossOriginIsolated), { timeout: 30_000 }).toBe(true);
+  const cores = await next.evaluate(() => navigator.hardwareConcurrency);
+  await expect(next.locator('#backend-status')).toContainText(`cpu (simd128, ${cores} threads)`, { timeout: 30_000 });
+  await next.getByRole('button', { name: 'Train' }).click();
+  await expect(next.locator('#accuracy')).toContainText('after epoch 2', { timeout: 60_000 });
   await server.close();
   expect(errors).toEqual([]);
 });

@@ -11,7 +11,8 @@
 //!    `python3` when `import torch` works there, else a "skipped" row;
 //! 4. webgrad in headless Chromium: `scripts/bench-wasm.sh` (wasm simd128, 1 thread, in a
 //!    worker; default V8 tiers, then `--js-flags=--no-liftoff`; then the relaxed-SIMD build with
-//!    `--no-liftoff`, compared with the peers' wasm-no-liftoff rows), and the wasm heap over 10
+//!    `--no-liftoff`, compared with the peers' wasm-no-liftoff rows; then the threaded build,
+//!    the page's threaded worker's, at default flags: place "wasm-threads"), and the wasm heap over 10
 //!    epochs (`crates/webgrad-nn/tests/heap_wasm.rs`), and its MNIST rows on WebGPU
 //!    (`crates/webgrad-wgpu/tests/bench_wasm.rs`, default flags; place "webgpu");
 //! 5. the peers in the same Chromium with the same flags: `node bench/run-peers.mjs`
@@ -20,8 +21,9 @@
 //! Every JSON line of steps 2–5 is passed on (with `framework` filled in for webgrad's rows), so
 //! new rows of webgrad's benches (e.g. WebGPU) show up here by themselves; the table puts the
 //! frameworks side by side per workload and place. Options:
-//! `--skip native,native-threads,native-wgpu,torch,wasm,relaxed,webgpu,peers` leaves parts out (`relaxed`: the
-//! browser build with relaxed-SIMD FMA, which the page loads where the browser has relaxed SIMD),
+//! `--skip native,native-threads,native-wgpu,torch,wasm,relaxed,wasm-threads,webgpu,peers` leaves parts
+//! out (`relaxed`: the browser build with relaxed-SIMD FMA, which the page loads where the
+//! browser has relaxed SIMD; `wasm-threads`: the threaded build, a pool of one thread per core),
 //! `--table FILE` only prints the table of a saved run's output.
 
 use std::io::{BufRead, BufReader};
@@ -150,6 +152,14 @@ fn build_benches(wanted: &dyn Fn(&str) -> bool) -> Result<(), String> {
                 ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-C target-feature=+simd128,+relaxed-simd"),
             ];
             build("wasm, relaxed SIMD", &wasm_test("webgrad-nn", &["bench_wasm"]), &env)?;
+        }
+        if wanted("wasm-threads") {
+            // as scripts/bench-wasm.sh --threads builds it (xtask/src/threads.rs)
+            let (toolchain, flags) = (format!("+{}", crate::threads::NIGHTLY), crate::threads::rustflags());
+            let env = [("CARGO_TARGET_DIR", "target/threads"), ("RUSTFLAGS", flags.as_str())];
+            let mut args = vec![toolchain.as_str(), "-Z", "build-std=panic_abort,std"];
+            args.extend(wasm_test("webgrad-nn", &["bench_wasm"]));
+            build("wasm, threads", &args, &env)?;
         }
     }
     if wanted("webgpu") {
@@ -294,11 +304,13 @@ fn native_parts(wanted: &dyn Fn(&str) -> bool, data: &str, c: &mut Collected) {
 /// webgrad in headless Chromium (wasm, its heap, WebGPU), then the peers in the same browser.
 fn browser_parts(wanted: &dyn Fn(&str) -> bool, data: &str, c: &mut Collected) {
     if wanted("wasm") {
-        // --relaxed: also the relaxed-SIMD build, the one the page loads where the browser has it
-        let args: &[&str] =
-            if wanted("relaxed") { &["scripts/bench-wasm.sh", "--relaxed"] } else { &["scripts/bench-wasm.sh"] };
+        // --relaxed: also the relaxed-SIMD build, the one the page loads where the browser has it;
+        // --threads: the threaded build, the one it loads where it is cross-origin isolated
+        let mut args = vec!["scripts/bench-wasm.sh"];
+        args.extend(wanted("relaxed").then_some("--relaxed"));
+        args.extend(wanted("wasm-threads").then_some("--threads"));
         settle();
-        c.take("webgrad", json_rows("webgrad, headless Chromium", "bash", args));
+        c.take("webgrad", json_rows("webgrad, headless Chromium", "bash", &args));
         let heap = [
             "test",
             "--profile",

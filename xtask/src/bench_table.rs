@@ -16,11 +16,12 @@ const WORKLOAD_ORDER: [&str; 7] = [
     "matmul_64x784x128",
     "wasm_heap_10_epochs_b64",
 ];
-const PLACE_ORDER: [&str; 8] = [
+const PLACE_ORDER: [&str; 9] = [
     "native",
     "native-threads",
     "native-wgpu",
     "wasm",
+    "wasm-threads",
     "wasm-no-liftoff",
     "wasm-relaxed-no-liftoff",
     "webgpu",

@@ -13,6 +13,9 @@
 //!   bench  the benchmark suite: webgrad natively and in headless Chromium, TensorFlow.js and
 //!          jax-js in the same browser, PyTorch when installed; JSON lines, then a table
 //!          (see bench.rs; not part of `test`)
+//!   threads-worker [DIR]  the threaded training worker (nightly, std with atomics) into DIR;
+//!          trunk's post_build hook runs it on its staging directory (threads.rs);
+//!          `--toolchain`, `--rustflags`: print that build's toolchain and RUSTFLAGS
 //!   budget only the line budget: no source file over 700 lines, no function over 120
 //!   setup  only install the tools
 
@@ -20,6 +23,7 @@ mod bench;
 mod bench_table;
 mod budget;
 mod pkg;
+mod threads;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -188,6 +192,28 @@ fn dist() -> Result<(), String> {
     Ok(())
 }
 
+/// The threaded worker into `dir`, else trunk's staging directory (as its post_build hook), else
+/// dist/.
+/// `--toolchain` and `--rustflags` print the build's toolchain and flags (scripts/bench-wasm.sh
+/// builds the threaded benchmark with them).
+fn threads_worker(dir: Option<&String>) -> Result<(), String> {
+    let print = match dir.map(String::as_str) {
+        Some("--toolchain") => Some(threads::NIGHTLY.to_string()),
+        Some("--rustflags") => Some(threads::rustflags()),
+        _ => None,
+    };
+    if let Some(text) = print {
+        println!("{text}");
+        return Ok(());
+    }
+    let out = match (dir, std::env::var("TRUNK_STAGING_DIR")) {
+        (Some(d), _) => PathBuf::from(d),
+        (None, Ok(staging)) => PathBuf::from(staging),
+        (None, Err(_)) => root().join("dist"),
+    };
+    threads::build(&root(), &out, &path_env())
+}
+
 fn train(extra: &[String]) -> Result<(), String> {
     setup()?;
     let mut args = vec![
@@ -230,8 +256,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::bench(&args[1..]),
         Some("budget") => budget::check(&root()),
+        Some("threads-worker") => threads_worker(args.get(1)),
         Some("setup") => setup(),
-        _ => Err("usage: cargo xtask run | dist | pkg | test | train [extra train flags] | bench [--skip native,native-wgpu,torch,wasm,relaxed,webgpu,peers] [--table FILE] | budget | setup".into()),
+        _ => Err("usage: cargo xtask run | dist | pkg | test | train [extra train flags] | threads-worker [DIR] | bench [--skip native,native-threads,native-wgpu,torch,wasm,relaxed,wasm-threads,webgpu,peers] [--table FILE] | budget | setup".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -34,8 +34,26 @@ const ONLY: Option<&str> = option_env!("WEBGRAD_BENCH_ONLY");
 /// Set at build time, runs every SIMD micro-kernel compiled in, not only the best one.
 const KERNELS: Option<&str> = option_env!("WEBGRAD_BENCH_KERNELS");
 
+/// The place its rows name: one thread, or (built with atomics, `scripts/bench-wasm.sh
+/// --threads`) a pool of one thread per core, started here as the page's threaded worker does.
+#[cfg(not(target_feature = "atomics"))]
+async fn place() -> &'static str {
+    "wasm"
+}
+
+#[cfg(target_feature = "atomics")]
+async fn place() -> &'static str {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap();
+    let cores = js_sys::Reflect::get(&navigator, &"hardwareConcurrency".into()).unwrap().as_f64().unwrap_or(1.0);
+    let pool = wasm_bindgen_rayon::init_thread_pool(cores.max(1.0) as usize);
+    wasm_bindgen_futures::JsFuture::from(pool).await.expect("the thread pool starts");
+    console_log!("wasm-threads: {} threads", webgrad_core::cpu::threads::count());
+    "wasm-threads"
+}
+
 #[wasm_bindgen_test]
 async fn bench_suite() {
+    let place = place().await;
     let (train, _) = webgrad_data::load_mnist_bytes(MNIST[0], MNIST[1], MNIST[2], MNIST[3]).unwrap();
     let kernels = match KERNELS {
         Some(_) => webgrad_core::cpu::microkernel::available(),
@@ -46,16 +64,18 @@ async fn bench_suite() {
     // place (default flags and --no-liftoff alike, measured): one untimed-for-the-suite MNIST run
     // first, printed as "warmup_…" (its first epoch is what a user sees first).
     {
-        let env =
-            BenchEnv { device: webgrad_core::cpu(), place: "wasm", now: &bench::now, load: &|| None, cpu_time: None };
-        let mut warm = bench::run(&env, &train, "mnist_mlp_b64").await.unwrap();
+        let env = BenchEnv { device: webgrad_core::cpu(), place, now: &bench::now, load: &|| None, cpu_time: None };
+        // with threads, batch 256, whose first layer's GEMMs are split: every pool worker runs
+        // (and its engine optimises) the kernels too
+        let workload = if place == "wasm-threads" { "mnist_mlp_b256" } else { "mnist_mlp_b64" };
+        let mut warm = bench::run(&env, &train, workload).await.unwrap();
         warm.workload = format!("warmup_{}", warm.workload);
         console_log!("{}", warm.to_json());
     }
     for name in bench::WORKLOADS.into_iter().filter(|name| ONLY.is_none_or(|s| name.contains(s))) {
         for &kernel in kernels.iter().filter(|k| k.name != "scalar") {
             let device: webgrad_core::Device = Rc::new(webgrad_core::CpuBackend::with_kernel(kernel));
-            let env = BenchEnv { device, place: "wasm", now: &bench::now, load: &|| None, cpu_time: None };
+            let env = BenchEnv { device, place, now: &bench::now, load: &|| None, cpu_time: None };
             let row = bench::run(&env, &train, name).await.unwrap();
             console_log!("{}", row.to_json());
             rows.push(row);

@@ -21,6 +21,8 @@ pub struct Page {
     worker: RefCell<Worker>,
     /// Which worker's messages count: a replaced worker's late messages are ignored.
     generation: Cell<u32>,
+    /// The current worker is the threaded one (`worker_threads_loader.js`).
+    threaded: Cell<bool>,
     /// Files just picked or dropped, until the update posts them (`Effect::PostNewFiles`).
     chosen_files: RefCell<Option<js_sys::Array>>,
     /// The files of the current data (local data cannot be fetched again after a restart).
@@ -42,11 +44,13 @@ pub struct Page {
 impl Page {
     /// The page with its first worker, listened to.
     pub fn new(app: App) -> Result<Rc<Page>, JsValue> {
-        let worker = new_worker()?;
+        let threaded = app.one_thread_reason.is_none();
+        let worker = new_worker(threaded)?;
         let page = Rc::new(Page {
             app: RefCell::new(app),
             worker: RefCell::new(worker),
             generation: Cell::new(0),
+            threaded: Cell::new(threaded),
             chosen_files: RefCell::new(None),
             files: RefCell::new(None),
             checkpoint: RefCell::new(None),
@@ -133,7 +137,9 @@ impl Page {
     fn replace_worker(self: &Rc<Self>) {
         self.worker.borrow().terminate();
         self.generation.set(self.generation.get() + 1);
-        match new_worker() {
+        let threaded = self.app.borrow().one_thread_reason.is_none();
+        self.threaded.set(threaded);
+        match new_worker(threaded) {
             Ok(worker) => {
                 listen_to_worker(self, &worker);
                 *self.worker.borrow_mut() = worker;
@@ -159,7 +165,8 @@ impl Page {
         self.stop_race();
         let generation = self.race_generation.get();
         for lane in 0..lanes {
-            let worker = match new_worker() {
+            // a lane's worker has one thread: the lanes themselves use the cores
+            let worker = match new_worker(false) {
                 Ok(w) => w,
                 Err(e) => {
                     let message = e.as_string().unwrap_or_else(|| "the worker script did not start".into());
@@ -180,10 +187,10 @@ impl Page {
             worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             on_message.forget();
             let p = self.clone();
-            let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+            let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
                 e.prevent_default();
                 if p.race_generation.get() == generation {
-                    p.dispatch(Msg::RaceWorker { lane, msg: FromWorker::Crashed { message: e.message() } });
+                    p.dispatch(Msg::RaceWorker { lane, msg: FromWorker::Crashed { message: error_message(&e) } });
                 }
             });
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -243,7 +250,21 @@ const RELAXED_SIMD_PROBE: [u8; 82] = [
     0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd, end
 ];
 
-/// The worker build to load: the relaxed-SIMD one where the browser validates relaxed SIMD.
+/// Why this page cannot run the threaded worker (`None`: it can). Its pool shares one
+/// `WebAssembly.Memory` between workers, which needs `SharedArrayBuffer`, which browsers give
+/// only to a cross-origin isolated page.
+pub fn threads_unavailable() -> Option<&'static str> {
+    let isolated = js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into());
+    match isolated.ok().and_then(|v| v.as_bool()) {
+        Some(true) => None,
+        _ => Some(
+            "this page is not cross-origin isolated (its server sends no COOP/COEP headers), so workers cannot share memory",
+        ),
+    }
+}
+
+/// The single-thread worker build to load: the relaxed-SIMD one where the browser validates
+/// relaxed SIMD.
 fn worker_script() -> &'static str {
     let probe = js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..]);
     match js_sys::WebAssembly::validate(&probe.into()) {
@@ -252,7 +273,13 @@ fn worker_script() -> &'static str {
     }
 }
 
-fn new_worker() -> Result<Worker, JsValue> {
+/// The threaded worker (a module worker: xtask/src/threads.rs), else the single-thread one.
+fn new_worker(threaded: bool) -> Result<Worker, JsValue> {
+    if threaded {
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        return Worker::new_with_options("./worker_threads_loader.js", &options);
+    }
     Worker::new_with_options(worker_script(), &web_sys::WorkerOptions::new())
 }
 
@@ -278,12 +305,30 @@ fn listen_to_worker(page: &Rc<Page>, worker: &Worker) {
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     let p = page.clone();
-    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
         e.prevent_default();
-        if p.generation.get() == generation {
-            p.dispatch(Msg::WorkerFailed { reason: e.message() });
+        if p.generation.get() != generation {
+            return;
+        }
+        let reason = error_message(&e);
+        // the threaded worker failed before its Ready: the single-thread one takes over
+        let before_ready = !p.app.borrow().ready;
+        if p.threaded.get() && before_ready {
+            p.dispatch(Msg::ThreadsFailed { reason });
+        } else {
+            p.dispatch(Msg::WorkerFailed { reason });
         }
     });
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
+}
+
+/// What a worker's error event says: an ErrorEvent's message for an exception or a trap; a
+/// module worker whose script did not load gets a plain Event (so `message` is read, never
+/// called through ErrorEvent's getter, which throws on an Event).
+fn error_message(e: &web_sys::Event) -> String {
+    match js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()) {
+        Some(m) if !m.is_empty() => m,
+        _ => "its script did not load".to_string(),
+    }
 }

@@ -170,6 +170,10 @@ pub struct App {
     pub sweep_version: u64,
     /// The browser's `navigator.hardwareConcurrency` (a sweep's pool is one less).
     pub cores: usize,
+    /// Why the training worker computes on one thread (the page is not cross-origin isolated,
+    /// or the threaded worker failed to start), said beside the device; `None`: the threaded
+    /// worker, whose device line names its thread count.
+    pub one_thread_reason: Option<String>,
     /// The device the worker trains on, and the FLOP rate the last run measured on one.
     pub device: Option<DeviceInfo>,
     pub flop_rate: Option<FlopRate>,
@@ -227,6 +231,7 @@ impl App {
             sweep: None,
             sweep_version: 0,
             cores: 2,
+            one_thread_reason: None,
             health: Rc::default(),
             health_version: 0,
             alerts: Vec::new(),

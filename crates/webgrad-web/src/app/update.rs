@@ -12,6 +12,7 @@ use crate::loss_history::thin_epochs;
 use crate::protocol::*;
 use cost_lines::{measure_flop_rate, model_size};
 use data::data_loaded;
+use lifecycle::{device_line, resumed, worker_failed, worker_ready};
 
 /// Everything that can happen to the page.
 #[derive(Debug)]
@@ -25,6 +26,11 @@ pub enum Msg {
     },
     /// The worker failed: a panic it reported, a trap, memory exhausted.
     WorkerFailed {
+        reason: String,
+    },
+    /// The threaded worker failed before it was ready (its module, its pool): the page says
+    /// why and starts the single-thread worker instead.
+    ThreadsFailed {
         reason: String,
     },
     /// A replacement worker could not be started.
@@ -236,6 +242,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Worker(m) => worker_message(app, m, &mut out),
         Msg::CheckpointSaved { experiment, epoch } => app.checkpoint = Some((experiment, epoch)),
         Msg::WorkerFailed { reason } => worker_failed(app, &reason, &mut out),
+        Msg::ThreadsFailed { reason } => {
+            app.one_thread_reason = Some(format!("the threaded worker did not start ({reason})"));
+            out.push(Effect::ReplaceWorker);
+        }
         Msg::WorkerNotStarted { reason } => out.push(text(
             "error",
             format!("The training worker failed ({reason}) and could not be restarted. Reload the page."),
@@ -402,40 +412,6 @@ fn files_chosen(app: &mut App, names: Vec<String>, label: Option<String>, datase
     app.pending_files = Some(experiment);
 }
 
-/// The worker failed: a replacement gets the data and the last checkpoint back (see `Ready`).
-fn worker_failed(app: &mut App, reason: &str, out: &mut Vec<Effect>) {
-    (app.ready, app.running, app.restoring) = (false, false, true);
-    app.restarts += 1;
-    out.push(Effect::Render);
-    if app.restarts > MAX_RESTARTS {
-        return out.push(text(
-            "error",
-            format!(
-                "The training worker failed again ({reason}); it was restarted {MAX_RESTARTS} times already. Reload the page."
-            ),
-        ));
-    }
-    out.push(Effect::ReplaceWorker);
-    let what = match &app.checkpoint {
-        Some((_, epoch)) => format!("restoring the data and the model saved after epoch {epoch}…"),
-        None => "reloading the data (no epoch had finished, so the model starts afresh)…".to_string(),
-    };
-    out.push(text("error", format!("The training worker failed ({reason}). A new one was started; {what}")));
-    out.push(text("stats", "Restarting the training worker…"));
-}
-
-/// What a replacement worker continues from: the checkpoint's experiment, else the last one.
-fn restore(app: &mut App, out: &mut Vec<Effect>) {
-    let experiment = app.checkpoint.as_ref().map(|c| c.0.clone()).or_else(|| app.experiment.clone());
-    let Some(experiment) = experiment else {
-        app.restoring = false;
-        reset(app, out);
-        return;
-    };
-    let with_files = matches!(experiment.data, DataChoice::File { .. }) && app.has_files;
-    out.push(Effect::PostRestore { experiment, with_files, with_checkpoint: app.checkpoint.is_some() });
-}
-
 fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
     match msg {
         FromWorker::Ready { backend, notice, resume } => worker_ready(app, backend, notice, resume, out),
@@ -488,7 +464,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         }
         FromWorker::Prediction { probabilities } => out.push(Effect::View(View::Prediction(probabilities))),
         FromWorker::Device { backend, notice, buffer_limit } => {
-            out.push(text("backend-status", format!("Training device: {backend}. {notice}")));
+            out.push(text("backend-status", device_line(app, &backend, Some(&notice))));
             app.device = Some(DeviceInfo { backend, buffer_limit });
             model_size(app, !app.dirty, out);
         }
@@ -550,69 +526,6 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         FromWorker::Health { reading, alerts } => health::reading(app, reading, alerts, out),
         FromWorker::RolledBack { step, epoch, message } => health::rolled_back(app, step, epoch, message, out),
     }
-}
-
-fn worker_ready(app: &mut App, backend: String, notice: Option<String>, resume: Option<Resume>, out: &mut Vec<Effect>) {
-    app.ready = true;
-    let line = match notice {
-        Some(n) => format!("Training device: {backend}. {n}"),
-        None => format!("Training device: {backend}."),
-    };
-    out.push(text("backend-status", line));
-    out.push(Effect::Render);
-    // The worker drops messages that arrive before its wasm runs, so the first Reset
-    // goes out only now.
-    match resume {
-        _ if app.restoring => restore(app, out),
-        Some(r) => {
-            out.push(Effect::View(View::Link(r.experiment.clone(), app.chart.clone())));
-            show_form(app, r.experiment, out);
-            out.push(text("stats", format!("Resuming the checkpoint saved after epoch {}…", r.epoch)));
-            out.push(Effect::Send(ToWorker::Resume));
-        }
-        None => {
-            reset(app, out);
-        }
-    }
-    if let Some(e) = app.link_error.take() {
-        out.push(text("error", e));
-    }
-    // a link with a race starts it again
-    if let (Some(preset), None) = (app.chart.race, &app.race) {
-        race_msgs::start(app, Ok(preset), out);
-    } else if let (Some(spec), None) = (app.chart.sweep.clone(), &app.sweep) {
-        for (id, text) in
-            ["sweep-lrs", "sweep-widths", "sweep-batches", "sweep-optimizers"].into_iter().zip(spec.texts())
-        {
-            out.push(Effect::View(View::Value(id, text)));
-        }
-        let cores = app.cores;
-        sweep_msgs::start(app, Ok(spec), cores, out);
-    }
-}
-
-fn resumed(app: &mut App, epoch: u64, step: u64, out: &mut Vec<Effect>) {
-    (app.step, app.epoch, app.dirty) = (step, epoch, false);
-    if app.restoring {
-        app.restoring = false;
-        // the steps trained between the checkpoint and the failure are gone
-        app.losses.truncate_after(step);
-        app.test_losses.retain(|p| p.0 <= step);
-        app.scores.retain(|s| s.0 <= epoch);
-        out.push(text(
-            "error",
-            format!(
-                "The training worker failed and was replaced. Restored: the data and the model after epoch {epoch} (step {step}); press Train to continue."
-            ),
-        ));
-    }
-    let epochs = if epoch == 1 { "epoch" } else { "epochs" };
-    out.push(text(
-        "stats",
-        format!("Resumed from the checkpoint: {epoch} {epochs} done, step {step}. Press Train to continue."),
-    ));
-    out.push(text("announcer", format!("Resumed training after epoch {epoch}.")));
-    out.push(Effect::Render);
 }
 
 /// New unit pictures (`UnitMaps` or `InputWeights`): shown with their caption the first time,
@@ -683,6 +596,7 @@ fn imported(app: &mut App, name: String, model: String, layers: Vec<HiddenLayer>
 mod cost_lines;
 mod data;
 mod health;
+mod lifecycle;
 mod plane;
 mod race_msgs;
 mod sweep_msgs;

@@ -41,6 +41,7 @@ pub fn start() -> Result<(), JsValue> {
     let mut app = App::new(first, link_error);
     app.chart = chart;
     app.cores = web_sys::window().map_or(2.0, |w| w.navigator().hardware_concurrency()) as usize;
+    app.one_thread_reason = super::shell::threads_unavailable().map(String::from);
     let page = Page::new(app)?;
     wire_buttons(&page);
     wire_data(&page);

@@ -350,3 +350,34 @@ fn a_rollback_takes_the_curves_back_and_says_why() {
     assert!(error[0].contains("At step 290: the output of layer 2's linear map became non-finite"), "{error:?}");
     assert!(app.alerts[0].contains("lower the learning rate (now 5)"));
 }
+
+#[test]
+fn the_device_line_says_why_the_cpu_has_one_thread_and_a_failed_threaded_worker_is_replaced() {
+    let mut app = app();
+    // the threaded worker: its backend names the threads, nothing is added
+    let said = |app: &mut App, backend: &str| {
+        let effects =
+            update(app, Msg::Worker(FromWorker::Ready { backend: backend.into(), notice: None, resume: None }));
+        texts(&effects, "backend-status").concat()
+    };
+    assert_eq!(said(&mut app, "cpu (simd128, 4 threads)"), "Training device: cpu (simd128, 4 threads).");
+    // it failed before its Ready: the page replaces it (the shell starts the single-thread
+    // worker, since a reason is set) and says why beside the CPU, not beside a GPU
+    app.ready = false;
+    let effects = update(&mut app, Msg::ThreadsFailed { reason: "initThreadPool failed".into() });
+    assert!(effects.iter().any(|e| matches!(e, Effect::ReplaceWorker)));
+    assert_eq!(app.restarts, 0, "a fallback is not a failure of training");
+    assert_eq!(
+        said(&mut app, "cpu (simd128)"),
+        "Training device: cpu (simd128). One CPU thread: the threaded worker did not start (initThreadPool failed)."
+    );
+    let gpu = update(
+        &mut app,
+        Msg::Worker(FromWorker::Device {
+            backend: "webgpu (SwiftShader)".into(),
+            notice: "Auto chose it.".into(),
+            buffer_limit: Some(1 << 20),
+        }),
+    );
+    assert_eq!(texts(&gpu, "backend-status"), ["Training device: webgpu (SwiftShader). Auto chose it."]);
+}

@@ -1,0 +1,116 @@
+//! The worker's life as the page sees it: ready (the first Reset, a restore or a resume goes
+//! out only then), failed (a replacement restores the data and the last checkpoint), resumed;
+//! and the device line that says where training runs.
+
+use super::*;
+
+/// The worker failed: a replacement gets the data and the last checkpoint back (see `Ready`).
+pub(super) fn worker_failed(app: &mut App, reason: &str, out: &mut Vec<Effect>) {
+    (app.ready, app.running, app.restoring) = (false, false, true);
+    app.restarts += 1;
+    out.push(Effect::Render);
+    if app.restarts > MAX_RESTARTS {
+        return out.push(text(
+            "error",
+            format!(
+                "The training worker failed again ({reason}); it was restarted {MAX_RESTARTS} times already. Reload the page."
+            ),
+        ));
+    }
+    out.push(Effect::ReplaceWorker);
+    let what = match &app.checkpoint {
+        Some((_, epoch)) => format!("restoring the data and the model saved after epoch {epoch}…"),
+        None => "reloading the data (no epoch had finished, so the model starts afresh)…".to_string(),
+    };
+    out.push(text("error", format!("The training worker failed ({reason}). A new one was started; {what}")));
+    out.push(text("stats", "Restarting the training worker…"));
+}
+
+/// What a replacement worker continues from: the checkpoint's experiment, else the last one.
+pub(super) fn restore(app: &mut App, out: &mut Vec<Effect>) {
+    let experiment = app.checkpoint.as_ref().map(|c| c.0.clone()).or_else(|| app.experiment.clone());
+    let Some(experiment) = experiment else {
+        app.restoring = false;
+        reset(app, out);
+        return;
+    };
+    let with_files = matches!(experiment.data, DataChoice::File { .. }) && app.has_files;
+    out.push(Effect::PostRestore { experiment, with_files, with_checkpoint: app.checkpoint.is_some() });
+}
+
+pub(super) fn worker_ready(
+    app: &mut App,
+    backend: String,
+    notice: Option<String>,
+    resume: Option<Resume>,
+    out: &mut Vec<Effect>,
+) {
+    app.ready = true;
+    out.push(text("backend-status", device_line(app, &backend, notice.as_deref())));
+    out.push(Effect::Render);
+    // The worker drops messages that arrive before its wasm runs, so the first Reset
+    // goes out only now.
+    match resume {
+        _ if app.restoring => restore(app, out),
+        Some(r) => {
+            out.push(Effect::View(View::Link(r.experiment.clone(), app.chart.clone())));
+            show_form(app, r.experiment, out);
+            out.push(text("stats", format!("Resuming the checkpoint saved after epoch {}…", r.epoch)));
+            out.push(Effect::Send(ToWorker::Resume));
+        }
+        None => {
+            reset(app, out);
+        }
+    }
+    if let Some(e) = app.link_error.take() {
+        out.push(text("error", e));
+    }
+    // a link with a race starts it again
+    if let (Some(preset), None) = (app.chart.race, &app.race) {
+        race_msgs::start(app, Ok(preset), out);
+    } else if let (Some(spec), None) = (app.chart.sweep.clone(), &app.sweep) {
+        for (id, text) in
+            ["sweep-lrs", "sweep-widths", "sweep-batches", "sweep-optimizers"].into_iter().zip(spec.texts())
+        {
+            out.push(Effect::View(View::Value(id, text)));
+        }
+        let cores = app.cores;
+        sweep_msgs::start(app, Ok(spec), cores, out);
+    }
+}
+
+/// "Training device: cpu (simd128, 4 threads). …", and on the CPU with one thread, why.
+pub(super) fn device_line(app: &App, backend: &str, notice: Option<&str>) -> String {
+    let mut line = format!("Training device: {backend}.");
+    if let Some(n) = notice {
+        line = format!("{line} {n}");
+    }
+    if let (Some(why), true) = (&app.one_thread_reason, backend.starts_with("cpu")) {
+        line = format!("{line} One CPU thread: {why}.");
+    }
+    line
+}
+
+pub(super) fn resumed(app: &mut App, epoch: u64, step: u64, out: &mut Vec<Effect>) {
+    (app.step, app.epoch, app.dirty) = (step, epoch, false);
+    if app.restoring {
+        app.restoring = false;
+        // the steps trained between the checkpoint and the failure are gone
+        app.losses.truncate_after(step);
+        app.test_losses.retain(|p| p.0 <= step);
+        app.scores.retain(|s| s.0 <= epoch);
+        out.push(text(
+            "error",
+            format!(
+                "The training worker failed and was replaced. Restored: the data and the model after epoch {epoch} (step {step}); press Train to continue."
+            ),
+        ));
+    }
+    let epochs = if epoch == 1 { "epoch" } else { "epochs" };
+    out.push(text(
+        "stats",
+        format!("Resumed from the checkpoint: {epoch} {epochs} done, step {step}. Press Train to continue."),
+    ));
+    out.push(text("announcer", format!("Resumed training after epoch {epoch}.")));
+    out.push(Effect::Render);
+}
