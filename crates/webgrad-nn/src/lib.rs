@@ -19,6 +19,7 @@ pub mod schedule;
 mod snapshot;
 pub mod torch_project;
 pub mod train;
+pub mod warm_up;
 
 pub use backend_choice::BackendChoice;
 pub use config::{ActivationName, Head, Init, LayerConfig, MlpConfig};

@@ -31,6 +31,10 @@ const MNIST: [&[u8]; 4] = [
 /// command line): `WEBGRAD_BENCH_ONLY=matmul cargo test … --test bench_wasm`.
 const ONLY: Option<&str> = option_env!("WEBGRAD_BENCH_ONLY");
 
+/// Set at build time, the warm-up's budget in seconds instead of the page's
+/// (`webgrad_nn::warm_up::PAGE_BUDGET_S`; 0: none).
+const WARM_S: Option<&str> = option_env!("WEBGRAD_BENCH_WARM_S");
+
 /// Set at build time, runs every SIMD micro-kernel compiled in, not only the best one.
 const KERNELS: Option<&str> = option_env!("WEBGRAD_BENCH_KERNELS");
 
@@ -60,6 +64,13 @@ async fn bench_suite() {
         None => vec![webgrad_core::cpu::microkernel::best()],
     };
     let mut rows = Vec::new();
+    // First what the page's worker does once its first data is loaded: a short warm-up on the
+    // model's shapes (webgrad_nn::warm_up), so the first row's first epoch is what a user sees.
+    let budget = WARM_S.map_or(webgrad_nn::warm_up::PAGE_BUDGET_S, |s| s.parse().expect("WEBGRAD_BENCH_WARM_S"));
+    let relu = |width| webgrad_nn::LayerConfig { width, activation: webgrad_nn::ActivationName::Relu, dropout: 0.0 };
+    let (cpu, hidden) = (webgrad_core::cpu(), [relu(128), relu(64)]);
+    let warm = webgrad_nn::warm_up::warm_up(&cpu, train.d, &hidden, 64, budget, u64::MAX, &bench::now);
+    let warmed = warm.await.unwrap();
     // The engine needs a few seconds of this module's hot code before its optimised code is in
     // place (default flags and --no-liftoff alike, measured): one untimed-for-the-suite MNIST run
     // first, printed as "warmup_…" (its first epoch is what a user sees first).
@@ -70,6 +81,8 @@ async fn bench_suite() {
         let workload = if place == "wasm-threads" { "mnist_mlp_b256" } else { "mnist_mlp_b64" };
         let mut warm = bench::run(&env, &train, workload).await.unwrap();
         warm.workload = format!("warmup_{}", warm.workload);
+        warm.details.insert("warm_up_ms".into(), serde_json::json!((warmed.secs * 1e4).round() / 10.0));
+        warm.details.insert("warm_up_steps".into(), serde_json::json!(warmed.steps));
         console_log!("{}", warm.to_json());
     }
     for name in bench::WORKLOADS.into_iter().filter(|name| ONLY.is_none_or(|s| name.contains(s))) {

@@ -12,6 +12,7 @@ mod grad_check_test;
 mod health;
 mod model;
 mod views;
+mod warm;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -615,6 +616,7 @@ pub async fn run() {
     let mut saved = saved_checkpoint().await;
     let resume = saved.as_ref().map(|s| s.2.clone());
     post(FromWorker::Ready { backend: state.device.name(), notice: Some(gpu_notice().await), resume });
+    let mut warming = warm::Warming::default();
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
         for m in messages {
@@ -686,6 +688,9 @@ pub async fn run() {
             // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
             let took = state.train(SLICE_MS, false, &post).await;
             sleep((FRAME_MS - took).max(0.0) as i32).await;
+        } else if warming.idle_slice(&state).await {
+            // back to the messages at once (a zero timeout lets them arrive)
+            sleep(0).await;
         } else {
             sleep(25).await;
         }
