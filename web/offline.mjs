@@ -2,7 +2,7 @@
 // installable app.
 // - sw.js: web/sw.js with the build's version (a hash of every file it caches, so any change to
 //   the build changes sw.js, which makes browsers install the new worker and drop the old cache)
-//   and the list of files to cache: the page, both training workers, the wasm files, the styles
+//   and the list of files to cache: the page, the training workers, the wasm files, the styles
 //   and the bundled datasets;
 // - manifest.webmanifest and icon.svg, copied.
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 // webgrad's service worker: after one visit the page opens and trains with the network off.
-// web/offline.mjs fills in VERSION (a hash of the whole build) and FILES (the page, both training
+// web/offline.mjs fills in VERSION (a hash of the whole build) and FILES (the page, the training
 // workers, the wasm files, the styles, the bundled datasets) at build time; a new build changes
 // this file, so the browser installs the new worker. It waits until no page of the old build is
 // open (an open page may still start a training worker, whose files carry no hash in their

@@ -3,10 +3,19 @@
 // start function, because every thread of the pool instantiates it: this loader instantiates it
 // with a new shared memory, starts the pool (one thread per core: the training thread itself
 // sleeps while the pool computes a split GEMM), then the training loop. The page waits for the
-// worker's Ready before it sends anything. Any failure here reaches the page as the worker's
-// error event, and the page falls back to the single-thread worker.
+// worker's Ready before it sends anything. Any failure here, or a pool that has not started
+// within POOL_TIMEOUT_MS (a pool worker that failed to load never answers), reaches the page as
+// this worker's error event, and the page falls back to the single-thread worker.
 import init, { initThreadPool, webgrad_worker_start } from './worker_threads.js';
 
+const POOL_TIMEOUT_MS = 20_000;
+
 await init();
-await initThreadPool(Math.max(1, navigator.hardwareConcurrency || 1));
+const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+let timer;
+const timeout = new Promise((_, reject) => {
+  timer = setTimeout(() => reject(new Error(`the thread pool did not start within ${POOL_TIMEOUT_MS / 1000} s`)), POOL_TIMEOUT_MS);
+});
+await Promise.race([initThreadPool(cores), timeout]);
+clearTimeout(timer);
 webgrad_worker_start();

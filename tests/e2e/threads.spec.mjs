@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dist, forbidCspViolations, ISOLATION, serveDist, shots, watchErrors } from './helpers.mjs';
+import { dist, epochShown, forbidCspViolations, ISOLATION, serveDist, shots, watchErrors } from './helpers.mjs';
 
 forbidCspViolations(test, expect);
 
@@ -45,7 +45,8 @@ test('Cross-origin isolated, the CPU trains on every core and gives the bits of 
   await server.close();
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
-  expect(threaded.device).toContain(`cpu (simd128, ${cores} threads)`);
+  // (a one-core machine gets a pool of one, which the device line does not count)
+  expect(threaded.device).toContain(cores > 1 ? `cpu (simd128, ${cores} threads)` : 'cpu (simd128)');
   expect(threaded.device).not.toContain('One CPU thread');
 
   // the same run on a plain static server (no COOP/COEP): one thread, and the page says why.
@@ -73,4 +74,51 @@ test('A threaded worker that does not start gives way to the single-thread one, 
   await expect(page.locator('#accuracy')).toContainText('after epoch 2', { timeout: 60_000 });
   await server.close();
   expect(errors.filter((e) => !/worker_threads\.js|404/.test(e))).toEqual([]);
+});
+
+test('A thread pool that never starts times out, and the single-thread worker trains @no-webgpu', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors = watchErrors(page);
+  const server = await serveDist(undefined, ISOLATION);
+  // the pool's workers load but never say they are ready (as one that failed to load would)
+  await page.route('**/workerHelpers.no-bundler.js', async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace("postMessage({ type: 'wasm_bindgen_worker_ready' });", '');
+    await route.fulfill({ response, body });
+  });
+  await page.goto(`${server.url}#data=spiral&samples=200&hidden=8&epochs=2`);
+  await expect(page.locator('#backend-status')).toContainText('One CPU thread: the threaded worker did not start', { timeout: 60_000 });
+  await expect(page.locator('#backend-status')).toContainText('the thread pool did not start within 20 s');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 2', { timeout: 60_000 });
+  await server.close();
+  expect(errors.filter((e) => !/thread pool did not start/.test(e))).toEqual([]);
+});
+
+test('A threaded worker that fails while training is replaced by a single-thread one, which continues @no-webgpu', async ({ page }) => {
+  const errors = watchErrors(page);
+  // keep the page's training worker reachable (the last Worker the page made)
+  await page.addInitScript(() => {
+    const Base = window.Worker;
+    window.Worker = class extends Base {
+      constructor(...args) {
+        super(...args);
+        window.__trainingWorker = this;
+      }
+    };
+  });
+  const server = await serveDist(undefined, ISOLATION);
+  await page.goto(`${server.url}#data=circle&samples=200&hidden=8&epochs=500`);
+  await expect(page.locator('#backend-status')).toContainText(' threads)', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(2);
+  await page.evaluate(() => window.__trainingWorker.postMessage({ kind: 'panic' }));
+  await expect(page.getByRole('alert')).toContainText('The training worker failed and was replaced. Restored: the data and the model after epoch', { timeout: 30_000 });
+  await expect(page.locator('#backend-status')).toContainText('One CPU thread: the threaded worker failed');
+  const restored = Number((await page.getByRole('alert').textContent()).match(/after epoch (\d+)/)[1]);
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(restored + 2);
+  await server.close();
+  // the panic the test asked for is printed by the worker, as in the single-thread test
+  expect(errors.filter((e) => !/panic|unreachable|asked the worker to panic/i.test(e))).toEqual([]);
 });

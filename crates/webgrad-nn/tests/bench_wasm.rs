@@ -1,5 +1,6 @@
-//! The benchmark suite (`webgrad_nn::bench`) in headless Chromium: wasm simd128, one thread, in a
-//! dedicated worker as the playground trains. Not part of the normal test run (`test = false` in
+//! The benchmark suite (`webgrad_nn::bench`) in headless Chromium: wasm simd128, in a dedicated
+//! worker as the playground trains; one thread, or built with atomics a pool of one per core
+//! (`scripts/bench-wasm.sh --threads`, place "wasm-threads"). Not part of the normal test run (`test = false` in
 //! Cargo.toml); run it on demand, built as the page is (profile wasm-release), and read the JSON
 //! lines:
 //!

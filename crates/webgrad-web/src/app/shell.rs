@@ -43,9 +43,18 @@ pub struct Page {
 
 impl Page {
     /// The page with its first worker, listened to.
-    pub fn new(app: App) -> Result<Rc<Page>, JsValue> {
-        let threaded = app.one_thread_reason.is_none();
-        let worker = new_worker(threaded)?;
+    pub fn new(mut app: App) -> Result<Rc<Page>, JsValue> {
+        let mut threaded = app.one_thread_reason.is_none();
+        let worker = match new_worker(threaded) {
+            Ok(w) => w,
+            // a browser that cannot start a module worker says so at once
+            Err(e) if threaded => {
+                threaded = false;
+                app.one_thread_reason = Some(format!("the threaded worker did not start ({})", js_reason(&e)));
+                new_worker(false)?
+            }
+            Err(e) => return Err(e),
+        };
         let page = Rc::new(Page {
             app: RefCell::new(app),
             worker: RefCell::new(worker),
@@ -144,6 +153,8 @@ impl Page {
                 listen_to_worker(self, &worker);
                 *self.worker.borrow_mut() = worker;
             }
+            // the single-thread worker instead (ThreadsFailed replaces this one again)
+            Err(e) if threaded => self.dispatch(Msg::ThreadsFailed { reason: js_reason(&e) }),
             Err(e) => {
                 let reason = e.as_string().unwrap_or_else(|| "the worker script did not start".into());
                 self.dispatch(Msg::WorkerNotStarted { reason });
@@ -331,4 +342,10 @@ fn error_message(e: &web_sys::Event) -> String {
         Some(m) if !m.is_empty() => m,
         _ => "its script did not load".to_string(),
     }
+}
+
+/// What a failed call into the browser said (an exception's message, else its text).
+fn js_reason(e: &JsValue) -> String {
+    let message = js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string());
+    message.or_else(|| e.as_string()).unwrap_or_else(|| "the browser refused it".into())
 }

@@ -1,6 +1,6 @@
 //! The training Web Worker with a thread pool (`--features threads`, built by `cargo xtask
-//! threads` with atomics and a shared memory). It has no start function: every pool thread
-//! instantiates this same module, so the loader (`web/worker_threads.js`) starts the pool with
+//! threads-worker` with atomics and a shared memory). It has no start function: every pool thread
+//! instantiates this same module, so the loader (`web/worker_threads_loader.js`) starts the pool with
 //! `initThreadPool(n)` first and then calls `webgrad_worker_start` on the worker's own thread.
 
 #[cfg(target_arch = "wasm32")]

@@ -12,6 +12,17 @@ use super::TrainerState;
 /// One slice's length: what a message waits at most while the worker warms up (seconds).
 const SLICE_S: f64 = 0.04;
 
+/// The throwaway model's batch at most (its set is 4 batches): the kernels are the same at any
+/// larger batch, and a full-batch experiment must not double its memory.
+const MAX_BATCH: usize = 256;
+
+/// Models with more parameters than this are not warmed up (their copy would double a large
+/// model's memory; its own first steps are long enough to be optimised early anyway).
+const MAX_PARAMETERS: usize = 4_000_000;
+
+/// Nor inputs wider than this (the synthetic set holds 4 batches of them).
+const MAX_INPUT: usize = 16_384;
+
 #[derive(Default)]
 pub struct Warming {
     warmer: Option<Warmer>,
@@ -34,7 +45,12 @@ impl Warming {
         }
         if self.warmer.is_none() {
             let config = &t.model.config;
-            match Warmer::new(&state.device, config.input, &config.hidden, t.config.batch_size) {
+            if config.parameter_count() > MAX_PARAMETERS || config.input > MAX_INPUT {
+                self.finish();
+                return false;
+            }
+            let batch = t.config.batch_size.min(MAX_BATCH);
+            match Warmer::new(&state.device, config.input, &config.hidden, batch) {
                 Ok(w) => self.warmer = Some(w),
                 Err(_) => {
                     self.finish();

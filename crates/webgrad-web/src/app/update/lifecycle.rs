@@ -5,8 +5,14 @@
 use super::*;
 
 /// The worker failed: a replacement gets the data and the last checkpoint back (see `Ready`).
+/// A threaded worker (no `one_thread_reason` yet) is replaced by a single-thread one, so a
+/// failure that only threads cause does not repeat.
 pub(super) fn worker_failed(app: &mut App, reason: &str, out: &mut Vec<Effect>) {
     (app.ready, app.running, app.restoring) = (false, false, true);
+    if app.one_thread_reason.is_none() {
+        app.one_thread_reason =
+            Some(format!("the threaded worker failed ({reason}), so its replacement has one thread"));
+    }
     app.restarts += 1;
     out.push(Effect::Render);
     if app.restarts > MAX_RESTARTS {

@@ -380,4 +380,14 @@ fn the_device_line_says_why_the_cpu_has_one_thread_and_a_failed_threaded_worker_
         }),
     );
     assert_eq!(texts(&gpu, "backend-status"), ["Training device: webgpu (SwiftShader). Auto chose it."]);
+
+    // a threaded worker that fails after its Ready is replaced by a single-thread one
+    let mut app = self::app();
+    said(&mut app, "cpu (simd128, 4 threads)");
+    let effects = update(&mut app, Msg::Worker(FromWorker::Crashed { message: "unreachable".into() }));
+    assert!(effects.iter().any(|e| matches!(e, Effect::ReplaceWorker)));
+    assert_eq!(
+        said(&mut app, "cpu (simd128)"),
+        "Training device: cpu (simd128). One CPU thread: the threaded worker failed (unreachable), so its replacement has one thread."
+    );
 }
