@@ -1,4 +1,5 @@
 // Shared by the end-to-end specs.
+import { expect } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -116,4 +117,27 @@ export async function mainThreadTasks(browser, page, body) {
 export function longest(tasks) {
   const worst = tasks.reduce((a, t) => (t.cpu > a.cpu ? t : a), { cpu: 0, what: '' });
   return { cpu: worst.cpu, what: worst.what, wall: Math.max(0, ...tasks.map((t) => t.wall)) };
+}
+
+/** Keeps the page's training worker reachable as `window.__trainingWorker` (the last Worker the
+ * page made); call before the page loads. */
+export async function captureWorker(page) {
+  await page.addInitScript(() => {
+    const Base = window.Worker;
+    window.Worker = class extends Base {
+      constructor(...args) {
+        super(...args);
+        window.__trainingWorker = this;
+      }
+    };
+  });
+}
+
+/** Makes the captured training worker panic (the test message `panic`), waits until the page
+ * has replaced it and says what it restored, and returns the epoch the model was restored at. */
+export async function panicAndRestore(page) {
+  await page.evaluate(() => window.__trainingWorker.postMessage({ kind: 'panic' }));
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('The training worker failed and was replaced. Restored: the data and the model after epoch', { timeout: 30_000 });
+  return Number((await alert.textContent()).match(/after epoch (\d+)/)[1]);
 }

@@ -1,6 +1,6 @@
 // The playground as a person uses it, selecting by role and accessible name.
 import { test, expect } from '@playwright/test';
-import { epochShown, forbidCspViolations, shots, watchErrors } from './helpers.mjs';
+import { captureWorker, epochShown, forbidCspViolations, panicAndRestore, shots, watchErrors } from './helpers.mjs';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -49,20 +49,6 @@ function lossCaption(text) {
   const m = text.match(/first ([\d.]+), last ([\d.]+) \((\d+) steps\)/);
   return m ? { first: Number(m[1]), last: Number(m[2]), steps: Number(m[3]) } : null;
 }
-
-/** Keeps a handle on the current training worker (window.__trainingWorker), replacements too. */
-async function captureWorker(page) {
-  await page.addInitScript(() => {
-    const Base = window.Worker;
-    window.Worker = class extends Base {
-      constructor(...args) {
-        super(...args);
-        window.__trainingWorker = this;
-      }
-    };
-  });
-}
-
 
 /** Trains the default MNIST experiment (40 epochs set) until one epoch is evaluated, then
  * pauses and waits for that epoch's checkpoint to be written to the browser's storage. */
@@ -646,9 +632,7 @@ test('A worker that panics is replaced and training continues from the last chec
   await page.getByLabel('Epochs').dispatchEvent('change');
   await page.getByRole('button', { name: 'Train' }).click();
   await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(2);
-  await page.evaluate(() => window.__trainingWorker.postMessage({ kind: 'panic' }));
-  await expect(page.getByRole('alert')).toContainText(/The training worker failed and was replaced\. Restored: the data and the model after epoch (\d+)/, { timeout: 30_000 });
-  const restored = Number((await page.getByRole('alert').textContent()).match(/after epoch (\d+)/)[1]);
+  const restored = await panicAndRestore(page);
   expect(restored).toBeGreaterThan(2);
   await expect(page.locator('#data-summary')).toContainText('circle');
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
@@ -665,10 +649,8 @@ test('A worker that panics is replaced and training continues from the last chec
   await page.getByLabel('Epochs').dispatchEvent('change');
   await page.getByRole('button', { name: 'Train' }).click();
   await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(3);
-  await page.evaluate(() => window.__trainingWorker.postMessage({ kind: 'panic' }));
-  await expect(page.getByRole('alert')).toContainText('The training worker failed and was replaced. Restored: the data and the model after epoch', { timeout: 30_000 });
+  const again = await panicAndRestore(page);
   await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows');
-  const again = Number((await page.getByRole('alert').textContent()).match(/after epoch (\d+)/)[1]);
   await page.getByRole('button', { name: 'Train' }).click();
   await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(again + 2);
   await page.screenshot({ path: `${shots}/worker-restarted.png`, fullPage: true });

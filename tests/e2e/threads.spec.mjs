@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dist, epochShown, forbidCspViolations, ISOLATION, serveDist, shots, watchErrors } from './helpers.mjs';
+import { captureWorker, dist, epochShown, forbidCspViolations, ISOLATION, panicAndRestore, serveDist, shots, watchErrors } from './helpers.mjs';
 
 forbidCspViolations(test, expect);
 
@@ -97,25 +97,14 @@ test('A thread pool that never starts times out, and the single-thread worker tr
 
 test('A threaded worker that fails while training is replaced by a single-thread one, which continues @no-webgpu', async ({ page }) => {
   const errors = watchErrors(page);
-  // keep the page's training worker reachable (the last Worker the page made)
-  await page.addInitScript(() => {
-    const Base = window.Worker;
-    window.Worker = class extends Base {
-      constructor(...args) {
-        super(...args);
-        window.__trainingWorker = this;
-      }
-    };
-  });
+  await captureWorker(page);
   const server = await serveDist(undefined, ISOLATION);
   await page.goto(`${server.url}#data=circle&samples=200&hidden=8&epochs=500`);
   await expect(page.locator('#backend-status')).toContainText(' threads)', { timeout: 30_000 });
   await page.getByRole('button', { name: 'Train' }).click();
   await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(2);
-  await page.evaluate(() => window.__trainingWorker.postMessage({ kind: 'panic' }));
-  await expect(page.getByRole('alert')).toContainText('The training worker failed and was replaced. Restored: the data and the model after epoch', { timeout: 30_000 });
+  const restored = await panicAndRestore(page);
   await expect(page.locator('#backend-status')).toContainText('One CPU thread: the threaded worker failed');
-  const restored = Number((await page.getByRole('alert').textContent()).match(/after epoch (\d+)/)[1]);
   await page.getByRole('button', { name: 'Train' }).click();
   await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(restored + 2);
   await server.close();
