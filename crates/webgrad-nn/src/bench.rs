@@ -143,7 +143,13 @@ fn adam() -> OptimizerConfig {
 }
 
 fn trainer(env: &BenchEnv<'_>, config: MlpConfig, batch: usize) -> Result<Trainer> {
-    let model = Mlp::new(&env.device, config, 1)?;
+    adam_trainer(&env.device, config, batch)
+}
+
+/// The benchmark's trainer of `config` (seed 1) on `device`: Adam at 1e-3, cross-entropy, at
+/// `batch`, epochs without end (also the warm-up's, `warm_up.rs`).
+pub(crate) fn adam_trainer(device: &Device, config: MlpConfig, batch: usize) -> Result<Trainer> {
+    let model = Mlp::new(device, config, 1)?;
     let train = TrainConfig::new(batch, usize::MAX, 1, Loss::CrossEntropy { label_smoothing: 0.0 });
     Trainer::new(model, Optimizer::new(adam(), Schedule::Constant), train)
 }

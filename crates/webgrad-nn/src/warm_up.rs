@@ -12,11 +12,7 @@ use webgrad_data::{Dataset, Targets};
 
 use crate::Result;
 use crate::config::{Head, Init, LayerConfig, MlpConfig};
-use crate::loss::Loss;
-use crate::model::Mlp;
-use crate::optim::{Optimizer, OptimizerConfig};
-use crate::schedule::Schedule;
-use crate::train::{TrainConfig, Trainer};
+use crate::train::Trainer;
 
 /// How long the page's worker warms up the CPU path once its first model is built (seconds).
 /// Measured on MNIST b64 in a fresh worker at default browser flags (`bench_wasm`'s first row,
@@ -64,10 +60,7 @@ impl Warmer {
         let data = Dataset::new("warm-up", features, rows, input, targets, None)?;
         let head = Head::Softmax { classes: CLASSES };
         let config = MlpConfig { input, hidden: hidden.to_vec(), head, init: Init::GlorotUniform };
-        let model = Mlp::new(device, config, 1)?;
-        let adam = OptimizerConfig::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
-        let train = TrainConfig::new(batch, usize::MAX, 1, Loss::CrossEntropy { label_smoothing: 0.0 });
-        let trainer = Trainer::new(model, Optimizer::new(adam, Schedule::Constant), train)?;
+        let trainer = crate::bench::adam_trainer(device, config, batch)?;
         Ok(Warmer { trainer, data, done: WarmUp { steps: 0, secs: 0.0 } })
     }
 
@@ -105,6 +98,11 @@ pub async fn warm_up(
 mod tests {
     use super::*;
     use crate::config::ActivationName;
+    use crate::loss::Loss;
+    use crate::model::Mlp;
+    use crate::optim::{Optimizer, OptimizerConfig};
+    use crate::schedule::Schedule;
+    use crate::train::TrainConfig;
 
     #[test]
     fn a_warm_up_trains_until_its_budget_or_step_limit_and_leaves_other_models_alone() {

@@ -338,14 +338,16 @@ fn listen_to_worker(page: &Rc<Page>, worker: &Worker) {
 /// module worker whose script did not load gets a plain Event (so `message` is read, never
 /// called through ErrorEvent's getter, which throws on an Event).
 fn error_message(e: &web_sys::Event) -> String {
-    match js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()) {
-        Some(m) if !m.is_empty() => m,
-        _ => "its script did not load".to_string(),
-    }
+    message_of(e).unwrap_or_else(|| "its script did not load".to_string())
 }
 
 /// What a failed call into the browser said (an exception's message, else its text).
 fn js_reason(e: &JsValue) -> String {
-    let message = js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string());
-    message.or_else(|| e.as_string()).unwrap_or_else(|| "the browser refused it".into())
+    message_of(e).or_else(|| e.as_string()).unwrap_or_else(|| "the browser refused it".into())
+}
+
+/// A JS object's non-empty `message` property.
+fn message_of(v: &JsValue) -> Option<String> {
+    let message = js_sys::Reflect::get(v, &"message".into()).ok().and_then(|m| m.as_string());
+    message.filter(|m| !m.is_empty())
 }
