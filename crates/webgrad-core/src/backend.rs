@@ -15,6 +15,16 @@ use crate::Result;
 
 pub type Buffer = Rc<dyn Any>;
 pub type ReadFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + 'a>>;
+
+/// The output of a future that is already complete (the CPU's reads are), without awaiting;
+/// `None` if it is still pending.
+pub fn ready_now<F: Future>(f: F) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    match f.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}
 pub type Device = Rc<dyn Backend>;
 
 /// Pointwise activations, also used as the GEMM epilogue.
@@ -122,6 +132,12 @@ pub struct ParamSlot<'a> {
 pub trait Backend {
     /// Human-readable device description, e.g. "cpu (avx2+fma)".
     fn name(&self) -> String;
+
+    /// Whether its reads (`read`, `take`, …) complete at once, so that `ready_now` gets their
+    /// value: the CPU's do; a GPU's wait for the device.
+    fn reads_at_once(&self) -> bool {
+        false
+    }
 
     fn upload(&self, data: &[f32]) -> Buffer;
     fn upload_u32(&self, data: &[u32]) -> Buffer;

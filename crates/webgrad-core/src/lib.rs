@@ -14,7 +14,7 @@ mod tensor;
 pub mod testing;
 
 pub use autograd::OpKind;
-pub use backend::{Activation, Backend, Buffer, Device, Recorder, StepPlan, UpdateRule};
+pub use backend::{Activation, Backend, Buffer, Device, Recorder, StepPlan, UpdateRule, ready_now};
 pub use cpu::CpuBackend;
 pub use error::{Error, Result};
 pub use rng::Rng;

@@ -39,17 +39,16 @@ pub(crate) struct Node {
     pub inputs: Vec<Tensor>,
 }
 
+/// The next tensor's id: one counter for all threads, since a training step may run on a pool
+/// thread (`cpu::threads::on_pool`) with tensors made on the caller's.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 thread_local! {
-    static NEXT_ID: Cell<u64> = const { Cell::new(0) };
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
 }
 
 fn next_id() -> u64 {
-    NEXT_ID.with(|c| {
-        let id = c.get();
-        c.set(id + 1);
-        id
-    })
+    NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Whether ops record themselves for `backward` (false inside [`no_grad`]).

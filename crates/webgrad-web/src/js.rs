@@ -1,7 +1,5 @@
 //! Small glue over js-sys for both wasm programs: timers and "is this future already done?".
 
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -30,11 +28,3 @@ pub fn now_ms() -> f64 {
         .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
-/// The output of a future that is already complete (CPU readbacks are), without awaiting.
-pub fn ready_now<F: Future>(f: F) -> Option<F::Output> {
-    let mut f = std::pin::pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
-    }
-}

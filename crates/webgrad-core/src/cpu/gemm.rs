@@ -228,7 +228,15 @@ thread_local! {
 /// a sleeping pool thread costs more than it saves below that: on 2 cores, splitting every MNIST
 /// GEMM at batch 64 (≤ 6.4M multiply-adds each) made the step 10–25 % slower, while 1024³
 /// (1.07G) ran 1.9× faster (`cargo run --release -p webgrad-nn --example bench -- --threads 0`).
+#[cfg(not(target_arch = "wasm32"))]
 const SPLIT_MIN_WORK: usize = 1 << 23;
+/// In wasm (simd128, about a quarter of AVX-512's rate) the same time is a quarter of the work,
+/// and the page's worker steps on a pool thread whose other threads stay awake for the slice
+/// (`threads::on_pool`), so no split waits for a wake-up: the MNIST model's two first-layer
+/// GEMMs at batch 64 (6.4M each) are split, which took its step from 1.0 ms to about 0.8 ms on
+/// 2 cores (with the split Adam update, `plan::update_split`).
+#[cfg(target_arch = "wasm32")]
+const SPLIT_MIN_WORK: usize = 1 << 21;
 
 /// Into how many row and column ranges to split a GEMM: none below `SPLIT_MIN_WORK`; else up to
 /// one block per pool thread, columns first (a task then reads B's strips once) but no more

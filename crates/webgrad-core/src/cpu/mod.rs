@@ -117,6 +117,10 @@ impl Backend for CpuBackend {
         }
     }
 
+    fn reads_at_once(&self) -> bool {
+        true
+    }
+
     fn upload(&self, data: &[f32]) -> Buffer {
         Rc::new(CpuBuf(RefCell::new(data.to_vec())))
     }

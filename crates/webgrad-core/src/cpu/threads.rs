@@ -23,6 +23,23 @@ pub fn for_each(tasks: usize, task: impl Fn(usize) + Sync + Send) {
     (0..tasks).for_each(task);
 }
 
+/// Runs `a` and `b`, in parallel where there are threads; returns when both have finished.
+pub fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+    #[cfg(feature = "threads")]
+    rayon::join(a, b);
+    #[cfg(not(feature = "threads"))]
+    {
+        a();
+        b();
+    }
+}
+
+/// Into how many parts to split `len` values of element-wise work: one per pool thread, or one
+/// below `min`.
+pub fn parts(len: usize, min: usize) -> usize {
+    if len < min { 1 } else { count() }
+}
+
 /// Runs `work` on a thread of the global pool and returns its result. Code that splits work
 /// should run so: a pool thread that splits work runs its own share and takes back any part no
 /// other thread has picked up yet, so a small GEMM never waits for a sleeping thread to wake,
@@ -30,6 +47,73 @@ pub fn for_each(tasks: usize, task: impl Fn(usize) + Sync + Send) {
 #[cfg(feature = "threads")]
 pub fn install<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     rayon::scope(|_| work())
+}
+
+/// A value moved to a pool thread and back while the thread it came from waits (`on_pool`).
+#[cfg(feature = "threads")]
+struct Lent<T>(T);
+
+// SAFETY: `on_pool` lends its work to one pool thread while the lender waits, so nothing in it
+// is used by two threads at once; `on_pool`'s contract rules out what is tied to a thread.
+#[cfg(feature = "threads")]
+unsafe impl<T> Send for Lent<T> {}
+
+#[cfg(feature = "threads")]
+impl<T> Lent<T> {
+    fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Runs `work` on a thread of the global pool while the calling thread waits, like `install`
+/// but for work that is not `Send` (a training step: its tensors hold `Rc`s), and returns its
+/// result. On a pool thread a split GEMM runs its own share and lends the rest to threads that
+/// are awake, so many steps in one call wake the pool once, not once per GEMM. Runs `work` in
+/// place when called on a pool thread, or when the pool has one thread.
+/// # Safety
+/// Nothing `work` touches, returns or leaves behind may be tied to the calling thread or used
+/// by it during the call: no JS values (each wasm thread has its own JS heap), no `Rc` stored
+/// where the pool thread keeps it after the call, no thread-local state it expects to share
+/// with the caller.
+#[cfg(feature = "threads")]
+pub unsafe fn on_pool<R>(work: impl FnOnce() -> R) -> R {
+    if rayon::current_thread_index().is_some() || count() < 2 {
+        return work();
+    }
+    let (work, done) = (Lent(work), std::sync::atomic::AtomicBool::new(false));
+    let done = &done;
+    rayon::scope(move |s| {
+        let owner = rayon::current_thread_index();
+        for _ in 1..count() {
+            s.spawn(move |_| keep_busy(done, owner));
+        }
+        let out = work.into_inner()();
+        done.store(true, std::sync::atomic::Ordering::Release);
+        Lent(out)
+    })
+    .into_inner()
+}
+
+/// Keeps a pool thread awake until `done`, running any work that appears (the other half of a
+/// split GEMM) at once rather than after a sleeping thread's wake-up. The thread `owner` (the one
+/// running `on_pool`'s work) returns at once: it takes this task back only while it waits inside
+/// its own work, which could not go on before `done` otherwise.
+#[cfg(feature = "threads")]
+fn keep_busy(done: &std::sync::atomic::AtomicBool, owner: Option<usize>) {
+    if rayon::current_thread_index() == owner {
+        return;
+    }
+    while !done.load(std::sync::atomic::Ordering::Acquire) {
+        rayon::yield_now();
+    }
+}
+
+/// Runs `work` on the calling thread (there is no pool without the `threads` feature).
+/// # Safety
+/// None needed here; unsafe as with the `threads` feature, whose contract callers must keep.
+#[cfg(not(feature = "threads"))]
+pub unsafe fn on_pool<R>(work: impl FnOnce() -> R) -> R {
+    work()
 }
 
 /// Runs `work` (on the calling thread: there is no pool without the `threads` feature).
@@ -50,4 +134,50 @@ pub fn init(threads: Option<usize>) -> Result<usize, String> {
     }
     builder.build_global().map_err(|e| format!("cannot start the thread pool: {e}"))?;
     Ok(rayon::current_num_threads())
+}
+
+#[cfg(all(test, feature = "threads"))]
+mod tests {
+    use std::rc::Rc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// `on_pool` runs work that is not `Send` on a pool thread, and split work inside it (here
+    /// 2,000 rounds of 8 tasks, as a slice of steps splits its GEMMs) finishes with every task
+    /// run once: the other threads' `keep_busy` tasks end with the work, and the owner taking
+    /// its own `keep_busy` back while it waits does not stall it.
+    #[test]
+    fn on_pool_runs_rc_work_on_a_pool_thread_and_its_split_work_completes() {
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(2).build_global();
+        assert!(count() >= 2, "the global pool has {} threads", count());
+        let shared = Rc::new(std::cell::Cell::new(0u64));
+        let ran = AtomicUsize::new(0);
+        // SAFETY: the Rc is used only by the pool thread while this thread waits
+        let (on_thread, total) = unsafe {
+            on_pool(|| {
+                for round in 0..2000u64 {
+                    for_each(8, |_| {
+                        ran.fetch_add(1, Ordering::Relaxed);
+                    });
+                    shared.set(shared.get() + round);
+                }
+                (rayon::current_thread_index(), Rc::clone(&shared))
+            })
+        };
+        assert!(on_thread.is_some(), "the work ran outside the pool");
+        assert_eq!(ran.load(Ordering::Relaxed), 16_000);
+        assert_eq!(total.get(), 1999 * 2000 / 2);
+        // on a pool thread it runs in place
+        // SAFETY: the work touches nothing of this thread
+        let inner = rayon::scope(|_| unsafe { on_pool(rayon::current_thread_index) });
+        assert!(inner.is_some());
+    }
+
+    /// Element-wise work is split, one part per thread, only from `min` values on.
+    #[test]
+    fn parts_split_only_long_work() {
+        assert_eq!(parts(10, 1 << 15), 1);
+        assert_eq!(parts(1 << 15, 1 << 15), count());
+    }
 }

@@ -1,11 +1,13 @@
 //! The training worker: owns the data, the model and the device. One async loop drains the
 //! message queue, then trains for a slice of time (~12 ms) and posts what happened, so it can be
 //! paused or re-tuned between any two slices. Losses are read with `Trainer::take_loss` on every
-//! device: after each step on the CPU (where the read completes at once), once per slice on the GPU.
+//! device: after each step on the CPU (where the read completes at once: `cpu_slice`, on a pool
+//! thread where the worker has threads), once per slice on the GPU.
 //! `data` loads, `model` builds, `views` computes what the page draws, `actions` answers requests
 //! on the current model.
 
 mod actions;
+mod cpu_slice;
 mod data;
 #[cfg(test)]
 mod grad_check_test;
@@ -36,6 +38,7 @@ use crate::protocol::by_hand::{self, FileLoad};
 use crate::protocol::*;
 use crate::storage;
 
+use cpu_slice::End;
 use data::*;
 use health::Health;
 use model::*;
@@ -184,6 +187,20 @@ impl TrainerState {
             return (0.0, false);
         }
         let started = now_ms();
+        if on_cpu {
+            let health = self.health.as_mut();
+            let slice = cpu_slice::run(t, health, &data.train, &mut self.epoch_loss, budget_ms, single_step);
+            return match slice.end {
+                End::Done { epoch_finished } => {
+                    self.slice_done(started, slice.losses, slice.samples, epoch_finished, post).await
+                }
+                End::Failed(message) => {
+                    self.fail(message, post);
+                    (0.0, false)
+                }
+                End::Diverged { step, loss } => self.diverged(step, loss, post).await,
+            };
+        }
         let (mut losses, mut samples, mut steps) = (Vec::new(), 0usize, 0usize);
         loop {
             let stepped = match self.health.as_mut() {
@@ -203,12 +220,12 @@ impl TrainerState {
             let end = out.epoch_finished
                 || single_step
                 || now_ms() - started >= budget_ms
-                || (!on_cpu && steps >= GPU_STEPS_PER_SLICE)
+                || steps >= GPU_STEPS_PER_SLICE
                 || self.health.as_ref().is_some_and(Health::window_full);
-            // The device sums the steps' losses; the CPU's read completes at once, so every step
-            // is read (and plotted), while the GPU's slice reads the mean of its steps once, at
-            // its last step, so that nothing waits for the device in between.
-            if on_cpu || end {
+            // The device sums the steps' losses; the slice reads the mean of its steps once, at
+            // its last step, so that nothing waits for the device in between (the CPU's slice,
+            // `cpu_slice`, reads every step).
+            if end {
                 match t.take_loss().wait().await {
                     Ok(Some(s)) if s.mean.is_finite() => {
                         losses.push((s.last_step, s.mean as f32));
@@ -216,10 +233,6 @@ impl TrainerState {
                     }
                     Ok(Some(s)) => return self.diverged(s.last_step, s.mean, post).await,
                     Ok(None) => {}
-                    Err(e) if on_cpu => {
-                        self.fail(e.to_string(), post);
-                        return (0.0, false);
-                    }
                     Err(e) => {
                         self.fall_back_to_cpu(&e.to_string(), post).await;
                         return (0.0, false);
