@@ -6,7 +6,11 @@
 # read the machine load, so each row's "load" is /proc/loadavg sampled before and after its run,
 # and "place" names the flags. Prints one JSON line per row, then a table.
 #   scripts/bench-wasm.sh [--relaxed] [--threads]
-# --relaxed adds a steady-state run of a build with relaxed-simd FMA (its own target dir).
+# --relaxed adds two runs (default flags and --no-liftoff) of the build the page's relaxed worker
+# is: the cargo feature webgrad-core/relaxed-simd, which compiles the relaxed-SIMD FMA kernel
+# beside the simd128 one (its own target dir). Its rows use the relaxed kernel; its warm-up row
+# records what the page's calibration (webgrad_core::cpu::calibrate) chose on this CPU. Not
+# applied as in the page: trunk's wasm-opt -O3 (wasm-bindgen-test runs cargo's output).
 # --threads adds a run at default flags of the threaded build (place "wasm-threads": the page's
 # threaded worker's build, xtask/src/threads.rs: nightly, std with atomics, a pool of one thread
 # per core; wasm-bindgen-test-runner serves it cross-origin isolated).
@@ -15,8 +19,9 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_TEST_TIMEOUT=900
 
-# cargo's toolchain and -Z flags before `test` (the threaded run's)
+# cargo's toolchain and -Z flags before `test` (the threaded run's), and features after it
 toolchain=()
+features=()
 
 # $1: place label, $2: extra chromium argument (or ""), $3...: extra environment for cargo
 run() {
@@ -34,7 +39,7 @@ json.dump(cfg, open(sys.argv[2], "w"))
   local before after out
   before="$(cut -d' ' -f1-3 /proc/loadavg)"
   out="$(env "$@" WASM_BINDGEN_TEST_WEBDRIVER_JSON="$wd" cargo ${toolchain[@]+"${toolchain[@]}"} test --profile wasm-release \
-    -p webgrad-nn --target wasm32-unknown-unknown --test bench_wasm -- --nocapture 2>&1)" || {
+    -p webgrad-nn ${features[@]+"${features[@]}"} --target wasm32-unknown-unknown --test bench_wasm -- --nocapture 2>&1)" || {
     echo "$out" >&2
     exit 1
   }
@@ -55,8 +60,10 @@ rows="$(
   run wasm ""
   run wasm-no-liftoff "--js-flags=--no-liftoff"
   if [[ " $* " == *" --relaxed "* ]]; then
-    run wasm-relaxed-no-liftoff "--js-flags=--no-liftoff" CARGO_TARGET_DIR=target/wasm-relaxed \
-      "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-C target-feature=+simd128,+relaxed-simd"
+    features=(--features webgrad-core/relaxed-simd)
+    run wasm-relaxed "" CARGO_TARGET_DIR=target/wasm-relaxed
+    run wasm-relaxed-no-liftoff "--js-flags=--no-liftoff" CARGO_TARGET_DIR=target/wasm-relaxed
+    features=()
   fi
   if [[ " $* " == *" --threads "* ]]; then
     toolchain=("+$(cargo xtask threads-worker --toolchain)" -Z build-std=panic_abort,std)

@@ -66,8 +66,9 @@ test('MNIST: one epoch of training shows learning and the evaluation', async ({ 
   const errors = watchErrors(page);
   await ready(page);
   await expect(page.locator('#data-summary')).toContainText('mnist: 8000 training rows, 2000 test rows');
-  // this Chromium has relaxed SIMD, so the page runs the worker built with its fused multiply-add
-  await expect(page.getByRole('status')).toContainText('cpu (simd128+relaxed)');
+  // this Chromium has relaxed SIMD, so the page runs the worker built with its fused multiply-add,
+  // which keeps that kernel only where its calibration timed it faster than simd128's
+  await expect(page.getByRole('status')).toContainText(/cpu \(simd128(\+relaxed)?\)/);
   await expect(page.locator('#model-expression')).toContainText('nn.Linear(784, 128)');
   await page.getByLabel('Epochs').fill('1');
   await page.getByLabel('Epochs').dispatchEvent('change');

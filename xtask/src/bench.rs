@@ -146,12 +146,10 @@ fn build_benches(wanted: &dyn Fn(&str) -> bool) -> Result<(), String> {
     if wanted("wasm") {
         build("wasm", &wasm_test("webgrad-nn", &["bench_wasm", "heap_wasm"]), &[])?;
         if wanted("relaxed") {
-            // as scripts/bench-wasm.sh --relaxed builds it
-            let env = [
-                ("CARGO_TARGET_DIR", "target/wasm-relaxed"),
-                ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-C target-feature=+simd128,+relaxed-simd"),
-            ];
-            build("wasm, relaxed SIMD", &wasm_test("webgrad-nn", &["bench_wasm"]), &env)?;
+            // as scripts/bench-wasm.sh --relaxed builds it: with the page's relaxed worker's feature
+            let mut args = wasm_test("webgrad-nn", &["bench_wasm"]);
+            args.extend(["--features", "webgrad-core/relaxed-simd"]);
+            build("wasm, relaxed SIMD", &args, &[("CARGO_TARGET_DIR", "target/wasm-relaxed")])?;
         }
         if wanted("wasm-threads") {
             // as scripts/bench-wasm.sh --threads builds it (xtask/src/threads.rs)

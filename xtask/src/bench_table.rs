@@ -16,12 +16,13 @@ const WORKLOAD_ORDER: [&str; 7] = [
     "matmul_64x784x128",
     "wasm_heap_10_epochs_b64",
 ];
-const PLACE_ORDER: [&str; 9] = [
+const PLACE_ORDER: [&str; 10] = [
     "native",
     "native-threads",
     "native-wgpu",
     "wasm",
     "wasm-threads",
+    "wasm-relaxed",
     "wasm-no-liftoff",
     "wasm-relaxed-no-liftoff",
     "webgpu",
@@ -220,8 +221,8 @@ fn lines_of(rows: &[Map<String, Value>]) -> (BTreeMap<Key, Line>, Vec<String>) {
     (lines, notes)
 }
 
-/// webgrad's relaxed-SIMD build runs with --no-liftoff: its peers are the plain wasm
-/// no-liftoff rows (the same measurements, shown again beside it, with the load they ran at).
+/// webgrad's relaxed-SIMD build runs at both flags: its peers are the plain wasm rows of the
+/// same flags (the same measurements, shown again beside it, with the load they ran at).
 fn add_relaxed_peers(lines: &mut BTreeMap<Key, Line>) {
     let peers_of: Vec<_> = lines
         .keys()

@@ -65,6 +65,8 @@ async fn bench_suite() {
         None => vec![webgrad_core::cpu::microkernel::best()],
     };
     let mut rows = Vec::new();
+    // What the page's worker does first (the relaxed-SIMD build: simd128 against relaxed FMA).
+    let calibration = webgrad_core::cpu::calibrate::calibrate(&bench::now, 40.0);
     // First what the page's worker does once its first data is loaded: a short warm-up on the
     // model's shapes (webgrad_nn::warm_up), so the first row's first epoch is what a user sees.
     let budget = WARM_S.map_or(webgrad_nn::warm_up::PAGE_BUDGET_S, |s| s.parse().expect("WEBGRAD_BENCH_WARM_S"));
@@ -84,6 +86,14 @@ async fn bench_suite() {
         warm.workload = format!("warmup_{}", warm.workload);
         warm.details.insert("warm_up_ms".into(), serde_json::json!((warmed.secs * 1e4).round() / 10.0));
         warm.details.insert("warm_up_steps".into(), serde_json::json!(warmed.steps));
+        if !calibration.timings.is_empty() {
+            let ms: serde_json::Map<_, _> =
+                calibration.timings.iter().map(|&(name, ms)| (name.to_string(), serde_json::json!(ms))).collect();
+            let chosen = calibration.kernel.name;
+            let rounds = calibration.rounds;
+            warm.details
+                .insert("calibration".into(), serde_json::json!({"chosen": chosen, "ms": ms, "rounds": rounds}));
+        }
         console_log!("{}", warm.to_json());
     }
     for name in bench::WORKLOADS.into_iter().filter(|name| ONLY.is_none_or(|s| name.contains(s))) {

@@ -7,7 +7,8 @@
 
 use std::rc::Rc;
 
-use webgrad_core::Device;
+use webgrad_core::cpu::microkernel::Kernel;
+use webgrad_core::{CpuBackend, Device};
 use webgrad_nn::BackendChoice;
 use webgrad_wgpu::WgpuBackend;
 
@@ -35,6 +36,11 @@ impl Default for Devices {
 impl Devices {
     pub fn new() -> Devices {
         Devices { cpu: webgrad_core::cpu(), gpu: None }
+    }
+
+    /// The CPU with GEMM micro-kernel `kernel` (the calibrated one, `cpu::calibrate`).
+    pub fn with_kernel(kernel: &'static Kernel) -> Devices {
+        Devices { cpu: Rc::new(CpuBackend::with_kernel(kernel)), gpu: None }
     }
 
     pub fn cpu(&self) -> Device {

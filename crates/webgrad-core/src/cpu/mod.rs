@@ -6,6 +6,7 @@
 //! being recorded (`Recorder`) the calls are also kept, and the resulting `CpuPlan` replays them
 //! on the same buffers without allocating.
 
+pub mod calibrate;
 pub mod elementwise;
 pub mod gemm;
 pub mod microkernel;

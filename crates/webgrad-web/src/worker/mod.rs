@@ -45,6 +45,8 @@ use model::*;
 use views::*;
 
 const SLICE_MS: f64 = 12.0;
+/// How long the worker times its GEMM kernels before its first model (`cpu::calibrate`).
+const CALIBRATION_MS: f64 = 40.0;
 const FRAME_MS: f64 = 16.0;
 /// Steps recorded on the GPU before the slice reads their loss (bounds the queued work).
 const GPU_STEPS_PER_SLICE: usize = 8;
@@ -625,7 +627,9 @@ pub async fn run() {
         // a message serde cannot carry is a bug: said on the console (the e2e tests fail on it)
         Err(e) => web_sys::console::error_1(&format!("the worker could not send a message: {e}").into()),
     };
-    let mut state = TrainerState::new(Devices::new());
+    // the relaxed-SIMD build keeps its fused multiply-add only where it is faster on this CPU
+    let calibration = webgrad_core::cpu::calibrate::calibrate(&now_ms, CALIBRATION_MS);
+    let mut state = TrainerState::new(Devices::with_kernel(calibration.kernel));
     let mut saved = saved_checkpoint().await;
     let resume = saved.as_ref().map(|s| s.2.clone());
     post(FromWorker::Ready { backend: state.device.name(), notice: Some(gpu_notice().await), resume });
