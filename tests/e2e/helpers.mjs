@@ -35,6 +35,16 @@ export async function serveDist(root = dist, headers = {}) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }) };
 }
 
+/** Makes the pages of `target` (a page or a browser context) report `n` CPU cores
+ * (`navigator.hardwareConcurrency`), as the page reads them to decide on threads: it runs the
+ * threaded worker from 3 cores on, with a pool of one thread fewer. The workers still see the
+ * machine's own count. */
+export async function pretendCores(target, n) {
+  await target.addInitScript((cores) => {
+    Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => cores });
+  }, n);
+}
+
 /** The headers dist/_headers asks a host to send: cross-origin isolation. */
 export const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
 

@@ -9,12 +9,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { captureWorker, dist, epochShown, forbidCspViolations, ISOLATION, panicAndRestore, serveDist, shots, watchErrors } from './helpers.mjs';
+import { captureWorker, dist, epochShown, forbidCspViolations, ISOLATION, panicAndRestore, pretendCores, serveDist, shots, watchErrors } from './helpers.mjs';
 
 forbidCspViolations(test, expect);
+// 3 cores as the page sees them: the threaded worker, with a pool of 2 (this machine's cores)
+test.beforeEach(({ context }) => pretendCores(context, 3));
 
-// MNIST at batch 256: its first layer's GEMMs (256 × 784 × 128 multiply-adds, above the
-// 2²³ at which a GEMM is split) run on every thread of the pool
+// MNIST at batch 256: its GEMMs from 2²¹ multiply-adds on (the first layer's 256 × 784 × 128 and
+// the second's 256 × 128 × 64) and its first layer's Adam update run on every thread of the pool
 const RUN = '#data=mnist&hidden=128,64&batch=256&epochs=1&seed=5';
 
 /** Trains RUN for its one epoch; returns the device line, the last loss shown and the SHA-256
@@ -43,10 +45,8 @@ test('Cross-origin isolated, the CPU trains on every core and gives the bits of 
   const server = await serveDist(undefined, ISOLATION);
   const threaded = await trainAndExport(page, server.url, 'isolated');
   await server.close();
-  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
-  // (a one-core machine gets a pool of one, which the device line does not count)
-  expect(threaded.device).toContain(cores > 1 ? `cpu (simd128, ${cores} threads)` : 'cpu (simd128)');
+  expect(threaded.device).toContain('cpu (simd128, 2 threads)');
   expect(threaded.device).not.toContain('One CPU thread');
 
   // the same run on a plain static server (no COOP/COEP): one thread, and the page says why.
@@ -59,6 +59,23 @@ test('Cross-origin isolated, the CPU trains on every core and gives the bits of 
   expect(single.device).toMatch(/cpu \(simd128\)\. .*One CPU thread: this page is not cross-origin isolated/);
   expect(threaded.model, 'the exported weights, bit for bit').toBe(single.model);
   expect(threaded.stats.replace(/ — [\d.]+ samples\/s/, '')).toBe(single.stats.replace(/ — [\d.]+ samples\/s/, ''));
+  expect(errors).toEqual([]);
+});
+
+test('Isolated on a 2-core computer, the page keeps the single-thread worker and says why @no-webgpu', async ({ browser }) => {
+  const context = await browser.newContext();
+  await pretendCores(context, 2);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const server = await serveDist(undefined, ISOLATION);
+  await page.goto(`${server.url}#data=spiral&samples=200&hidden=8&epochs=2`);
+  await expect(page.locator('#backend-status')).toContainText('One CPU thread: this computer has 2 CPU cores or fewer', { timeout: 30_000 });
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  await expect(page.locator('#backend-status')).not.toContainText('threads)');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 2', { timeout: 60_000 });
+  await server.close();
+  await context.close();
   expect(errors).toEqual([]);
 });
 

@@ -1,5 +1,6 @@
 //! The table of `cargo xtask bench`: one line per workload and place, the frameworks side by
-//! side, then the ratios webgrad / peer, the load range and notes.
+//! side, then the ratios webgrad / peer (for times, unit "s", peer / webgrad: above 1 webgrad is
+//! faster either way), the load range and notes.
 
 use std::collections::BTreeMap;
 
@@ -7,16 +8,17 @@ use serde_json::{Map, Value};
 
 const FRAMEWORKS: [(&str, &str); 4] =
     [("webgrad", "webgrad"), ("tfjs", "TF.js"), ("jax-js", "jax-js"), ("pytorch", "PyTorch")];
-const WORKLOAD_ORDER: [&str; 7] = [
+const WORKLOAD_ORDER: [&str; 8] = [
     "mnist_mlp_b64",
     "mnist_mlp_b256",
     "mnist_mlp_b64, 1st epoch",
+    "mnist_time_to_95pct",
     "playground_2-8-8-2_b10",
     "matmul_1024x1024x1024",
     "matmul_64x784x128",
     "wasm_heap_10_epochs_b64",
 ];
-const PLACE_ORDER: [&str; 10] = [
+const PLACE_ORDER: [&str; 12] = [
     "native",
     "native-threads",
     "native-wgpu",
@@ -27,6 +29,8 @@ const PLACE_ORDER: [&str; 10] = [
     "wasm-relaxed-no-liftoff",
     "webgpu",
     "webgpu-no-liftoff",
+    "page",
+    "page-threads",
 ];
 
 fn rank(list: &[&str], x: &str) -> usize {
@@ -266,7 +270,10 @@ fn render(lines: &BTreeMap<Key, Line>, notes: &[String]) -> String {
         };
         for (f, _) in &FRAMEWORKS[1..] {
             cols.push(match (ours, line.cells.get(*f)) {
-                (Some(a), Some(Cell::Value { value: b, .. })) if *b > 0.0 => format!("{:.2}×", a / b),
+                // times (unit "s": lower is better) as the peer's time over webgrad's
+                (Some(a), Some(Cell::Value { value: b, .. })) if *b > 0.0 && a > 0.0 => {
+                    format!("{:.2}×", if line.unit == "s" { b / a } else { a / b })
+                }
                 _ => "-".into(),
             });
         }
@@ -317,6 +324,19 @@ mod tests {
         let v = serde_json::json!({"framework": framework, "place": place, "workload": "mnist_mlp_b64",
             "unit": "samples/s", "value": value, "ms_per_step": 64e3 / value, "last_loss": loss, "load": [load]});
         v.as_object().expect("an object").clone()
+    }
+
+    /// A time (lower is better) is compared as the peer's over webgrad's.
+    #[test]
+    fn a_time_ratio_is_the_peer_over_webgrad() {
+        let time = |framework: &str, value: f64| {
+            let v = serde_json::json!({"framework": framework, "workload": "mnist_time_to_95pct", "place": "page",
+                "unit": "s", "value": value, "load": [0.5]});
+            v.as_object().unwrap().clone()
+        };
+        let t = table(&[time("webgrad", 0.8), time("tfjs", 4.0)]);
+        let line = t.lines().find(|l| l.contains("mnist_time_to_95pct")).unwrap();
+        assert!(line.contains("5.00×"), "{t}");
     }
 
     #[test]

@@ -66,7 +66,7 @@ async fn bench_suite() {
     };
     let mut rows = Vec::new();
     // What the page's worker does first (the relaxed-SIMD build: simd128 against relaxed FMA).
-    let calibration = webgrad_core::cpu::calibrate::calibrate(&bench::now, 40.0);
+    let calibration = webgrad_core::cpu::calibrate::calibrate(&|| bench::now() * 1e3, 40.0);
     // First what the page's worker does once its first data is loaded: a short warm-up on the
     // model's shapes (webgrad_nn::warm_up), so the first row's first epoch is what a user sees.
     let budget = WARM_S.map_or(webgrad_nn::warm_up::PAGE_BUDGET_S, |s| s.parse().expect("WEBGRAD_BENCH_WARM_S"));

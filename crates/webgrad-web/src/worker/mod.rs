@@ -33,7 +33,7 @@ use webgrad_nn::{
 use crate::byte_source::ByteSource;
 use crate::data_loader;
 use crate::devices::Devices;
-use crate::js::{now_ms, sleep};
+use crate::js::{now_ms, sleep, yield_to_events};
 use crate::protocol::by_hand::{self, FileLoad};
 use crate::protocol::*;
 use crate::storage;
@@ -458,7 +458,7 @@ impl TrainerState {
         if let (Some(bytes), Some(data), Some(e), Some(t)) = (&bytes, &self.data, &self.experiment, &self.trainer) {
             if !matches!(data.choice, DataChoice::File { .. }) {
                 // storage may be unavailable (private window): training goes on without it
-                let _ = storage::save_checkpoint(bytes).await;
+                storage::save_checkpoint_soon(bytes.clone());
             }
             post_checkpoint(&CheckpointRef::new(e, t.cursor.epoch, bytes));
         }
@@ -702,9 +702,14 @@ pub async fn run() {
         }
         if state.running {
             // At most one epoch per slice, and a small dataset's epoch is far shorter than a
-            // frame: pace those to ~60 epochs/s so a person can watch the boundary form.
+            // frame: a slice cut short by its epoch's end is paced to ~60 epochs/s so a person
+            // can watch the boundary form. A full slice only lets the page's messages in.
             let took = state.train(SLICE_MS, false, &post).await;
-            sleep((FRAME_MS - took).max(0.0) as i32).await;
+            if took < SLICE_MS {
+                sleep((FRAME_MS - took).max(0.0) as i32).await;
+            } else {
+                yield_to_events().await;
+            }
         } else if warming.idle_slice(&state).await {
             // back to the messages at once (a zero timeout lets them arrive)
             sleep(0).await;
