@@ -16,12 +16,16 @@
 //!    epochs (`crates/webgrad-nn/tests/heap_wasm.rs`), and its MNIST rows on WebGPU
 //!    (`crates/webgrad-wgpu/tests/bench_wasm.rs`, default flags; place "webgpu");
 //! 5. the peers in the same Chromium with the same flags: `node bench/run-peers.mjs`
-//!    (TensorFlow.js 4.22 `wasm` and `webgpu`, jax-js 0.1.25 `wasm` and `webgpu`).
+//!    (TensorFlow.js 4.22 `wasm` and `webgpu`, jax-js 0.1.25 `wasm` and `webgpu`);
+//! 6. the built page (`trunk build --release`) as a user meets it: `node
+//!    bench/time-to-accuracy.mjs` presses Train on the default MNIST setup in a fresh browser
+//!    context and times until the page shows 95 % test accuracy (places "page", not isolated,
+//!    and "page-threads", cross-origin isolated).
 //!
 //! Every JSON line of steps 2–5 is passed on (with `framework` filled in for webgrad's rows), so
 //! new rows of webgrad's benches (e.g. WebGPU) show up here by themselves; the table puts the
 //! frameworks side by side per workload and place. Options:
-//! `--skip native,native-threads,native-wgpu,torch,wasm,relaxed,wasm-threads,webgpu,peers` leaves parts
+//! `--skip native,native-threads,native-wgpu,torch,wasm,relaxed,wasm-threads,webgpu,peers,page` leaves parts
 //! out (`relaxed`: the browser build with relaxed-SIMD FMA, which the page loads where the
 //! browser has relaxed SIMD; `wasm-threads`: the threaded build, a pool of one thread per core),
 //! `--table FILE` only prints the table of a saved run's output.
@@ -162,6 +166,20 @@ fn build_benches(wanted: &dyn Fn(&str) -> bool) -> Result<(), String> {
     }
     if wanted("webgpu") {
         build("WebGPU", &wasm_test("webgrad-wgpu", &["bench_wasm"]), &[])?;
+    }
+    if wanted("page") {
+        // the page itself, as `cargo xtask dist` builds it, for its time to accuracy
+        eprintln!("\n== bench: build the page: trunk build --release");
+        let status = Command::new("trunk")
+            .args(["build", "--release"])
+            .current_dir(root())
+            .env("PATH", path_env())
+            .env("TRUNK_SKIP_VERSION_CHECK", "true")
+            .status()
+            .map_err(|e| format!("build the page: {e}"))?;
+        if !status.success() {
+            return Err(format!("build the page failed ({status})"));
+        }
     }
     Ok(())
 }
@@ -348,5 +366,9 @@ fn browser_parts(wanted: &dyn Fn(&str) -> bool, data: &str, c: &mut Collected) {
         let run =
             json_rows("TensorFlow.js and jax-js, headless Chromium", "node", &["bench/run-peers.mjs", "--data", data]);
         c.take("", run);
+    }
+    if wanted("page") {
+        settle();
+        c.take("webgrad", json_rows("the page, time to 95 % accuracy", "node", &["bench/time-to-accuracy.mjs"]));
     }
 }

@@ -258,7 +258,7 @@ fn main() -> ExitCode {
         Some("budget") => budget::check(&root()),
         Some("threads-worker") => threads_worker(args.get(1)),
         Some("setup") => setup(),
-        _ => Err("usage: cargo xtask run | dist | pkg | test | train [extra train flags] | threads-worker [DIR] | bench [--skip native,native-threads,native-wgpu,torch,wasm,relaxed,wasm-threads,webgpu,peers] [--table FILE] | budget | setup".into()),
+        _ => Err("usage: cargo xtask run | dist | pkg | test | train [extra train flags] | threads-worker [DIR] | bench [--skip native,native-threads,native-wgpu,torch,wasm,relaxed,wasm-threads,webgpu,peers,page] [--table FILE] | budget | setup".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
