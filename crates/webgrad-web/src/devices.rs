@@ -109,3 +109,29 @@ impl Devices {
         }
     }
 }
+
+/// Whether this browser gives us a WebGPU adapter (`navigator.gpu` exists even when it does not).
+async fn webgpu_adapter_available() -> bool {
+    use wasm_bindgen::JsCast;
+    let Ok(navigator) = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()) else { return false };
+    let Ok(gpu) = js_sys::Reflect::get(&navigator, &"gpu".into()) else { return false };
+    if gpu.is_undefined() {
+        return false;
+    }
+    let Ok(request) = js_sys::Reflect::get(&gpu, &"requestAdapter".into()) else { return false };
+    let Ok(promise) = request.unchecked_into::<js_sys::Function>().call0(&gpu) else { return false };
+    match wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&promise)).await {
+        Ok(adapter) => !adapter.is_null() && !adapter.is_undefined(),
+        Err(_) => false,
+    }
+}
+
+/// What the page says about WebGPU when the worker is ready.
+pub async fn gpu_notice() -> String {
+    if webgpu_adapter_available().await {
+        "WebGPU is available: choose it under Backend (Auto keeps small models on the CPU, where they are faster)."
+            .into()
+    } else {
+        "WebGPU is not available in this browser: training on the CPU (wasm SIMD).".into()
+    }
+}

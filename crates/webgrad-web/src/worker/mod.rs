@@ -542,30 +542,6 @@ async fn saved_checkpoint() -> Option<(Vec<u8>, Experiment, Resume)> {
     Some((bytes, experiment, resume))
 }
 
-/// Whether this browser gives us a WebGPU adapter (`navigator.gpu` exists even when it does not).
-async fn webgpu_adapter_available() -> bool {
-    let Ok(navigator) = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()) else { return false };
-    let Ok(gpu) = js_sys::Reflect::get(&navigator, &"gpu".into()) else { return false };
-    if gpu.is_undefined() {
-        return false;
-    }
-    let Ok(request) = js_sys::Reflect::get(&gpu, &"requestAdapter".into()) else { return false };
-    let Ok(promise) = request.unchecked_into::<js_sys::Function>().call0(&gpu) else { return false };
-    match wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&promise)).await {
-        Ok(adapter) => !adapter.is_null() && !adapter.is_undefined(),
-        Err(_) => false,
-    }
-}
-
-async fn gpu_notice() -> String {
-    if webgpu_adapter_available().await {
-        "WebGPU is available: choose it under Backend (Auto keeps small models on the CPU, where they are faster)."
-            .into()
-    } else {
-        "WebGPU is not available in this browser: training on the CPU (wasm SIMD).".into()
-    }
-}
-
 /// Decodes a message from the page: a file load or a serde `ToWorker`.
 fn incoming(data: JsValue) -> Inbox {
     match by_hand::read_file_load(&data) {
@@ -632,7 +608,7 @@ pub async fn run() {
     let mut state = TrainerState::new(Devices::with_kernel(calibration.kernel));
     let mut saved = saved_checkpoint().await;
     let resume = saved.as_ref().map(|s| s.2.clone());
-    post(FromWorker::Ready { backend: state.device.name(), notice: Some(gpu_notice().await), resume });
+    post(FromWorker::Ready { backend: state.device.name(), notice: Some(crate::devices::gpu_notice().await), resume });
     let mut warming = warm::Warming::default();
     loop {
         let messages: Vec<_> = queue.borrow_mut().drain(..).collect();
