@@ -8,7 +8,10 @@
 // - 2-8-8-2 tanh, batch 10, spiral: 200 warm-up steps, then steps/s as the median of 5 samples
 //   of about 0.2 s each;
 // - matmul [m,k]·[k,n]: one warm-up product, then GFLOP/s as the median of 5 samples of about
-//   0.25 s each; each product is finished and one element of it read back.
+//   0.25 s each; each product is finished and one element of it read back;
+// - mnist_time_to_95pct (engines with `accuracy`): the page's default MNIST setup (standardised
+//   pixels, batch 64) trained from a new model until the test split's accuracy, measured after
+//   each epoch, reaches 95 %: seconds from the first step (the page's row times from Train).
 //
 // Every training step reads its loss back before the next one starts, as webgrad's rows do.
 // Engines (one per framework) supply: device, mlp(spec) → { step(x, y1h, y, len) → Promise<loss>,
@@ -52,6 +55,13 @@
         order: await get('mnist_order.u32', Uint32Array),
         init: await get('mnist_init.f32', Float32Array),
       },
+      // the standardised splits of the time-to-accuracy row, fetched when it runs
+      mnistStandardised: async () => ({
+        x: await get('mnist_std_x.f32', Float32Array),
+        testX: await get('mnist_test_std_x.f32', Float32Array),
+        testY: await get('mnist_test_y.i32', Int32Array),
+        testN: meta.mnist_test.n,
+      }),
       spiral: {
         ...meta.spiral,
         x: await get('spiral_x.f32', Float32Array),
@@ -154,6 +164,32 @@
     };
   }
 
+  // Trains the MNIST model on standardised pixels at batch 64 until the test accuracy after an
+  // epoch reaches `target` (at most 20 epochs, cycling the exported batch orders).
+  async function timeToAccuracy(engine, data, target) {
+    if (!engine.accuracy) throw new Error('this engine has no accuracy()');
+    const std = await data.mnistStandardised();
+    const set = { ...data.mnist, x: std.x };
+    const model = await engine.mlp({ set, layers: layers(set), act: 'relu' });
+    const batches = batchMaker(set, 64);
+    const epochs = [];
+    let hit = null;
+    try {
+      const start = now();
+      for (let epoch = 0; epoch < 20 && hit === null; epoch++) {
+        for (const [x, y1h, y, len] of batches(epoch, Infinity)) await checked(model.step(x, y1h, y, len), 'mnist');
+        const accuracy = await engine.accuracy(model, std.testX, std.testY, std.testN);
+        const at = now() - start;
+        epochs.push({ epoch: epoch + 1, accuracy: round(100 * accuracy, 2), ms: Math.round(1e3 * at) });
+        if (accuracy >= target) hit = at;
+      }
+    } finally {
+      model.dispose();
+    }
+    if (hit === null) throw new Error(`20 epochs ended below ${100 * target} % test accuracy`);
+    return { workload: `mnist_time_to_${Math.round(100 * target)}pct`, value: round(hit, 3), unit: 's', batch: 64, epochs };
+  }
+
   async function timed(reps, f) {
     const start = now();
     for (let i = 0; i < reps; i++) await f();
@@ -238,6 +274,8 @@
         return matmul(engine, 1024, 1024, 1024);
       case 'matmul_64x784x128':
         return matmul(engine, 64, 784, 128);
+      case 'mnist_time_to_95pct':
+        return timeToAccuracy(engine, data, 0.95);
       default:
         throw new Error(`unknown workload ${workload}`);
     }

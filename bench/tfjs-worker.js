@@ -32,23 +32,21 @@ async function makeEngine(backend) {
       const list = vars.flatMap((v) => [v.w, v.b]);
       const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
       const activation = act === 'relu' ? tf.relu : tf.tanh;
+      const forward = (xt) => {
+        let h = xt;
+        vars.forEach((v, l) => {
+          h = tf.add(tf.matMul(h, v.w), v.b);
+          if (l + 1 < vars.length) h = activation(h);
+        });
+        return h;
+      };
       return {
+        forward,
         async step(x, y1h, y, len) {
           const loss = tf.tidy(() => {
             const xt = tf.tensor2d(x, [len, set.d]);
             const labels = tf.oneHot(tf.tensor1d(y, 'int32'), set.classes);
-            return opt.minimize(
-              () => {
-                let h = xt;
-                vars.forEach((v, l) => {
-                  h = tf.add(tf.matMul(h, v.w), v.b);
-                  if (l + 1 < vars.length) h = activation(h);
-                });
-                return tf.losses.softmaxCrossEntropy(labels, h);
-              },
-              true,
-              list,
-            );
+            return opt.minimize(() => tf.losses.softmaxCrossEntropy(labels, forward(xt)), true, list);
           });
           const value = (await loss.data())[0];
           loss.dispose();
@@ -59,6 +57,16 @@ async function makeEngine(backend) {
           list.forEach((v) => v.dispose());
         },
       };
+    },
+    // the share of `n` rows of `x` whose largest logit is their label
+    async accuracy(model, x, y, n) {
+      const hits = tf.tidy(() => {
+        const logits = model.forward(tf.tensor2d(x, [n, x.length / n]));
+        return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(y, 'int32')), 'float32'));
+      });
+      const value = (await hits.data())[0];
+      hits.dispose();
+      return value / n;
     },
     async matmul(m, k, n, a, b) {
       const at = tf.tensor2d(a, [m, k]);

@@ -187,10 +187,15 @@ impl StepPlan for CpuPlan {
     }
 }
 
-/// Parameters at least this long are updated in parts over the pool's threads (the MNIST
-/// model's first layer, 100,352 weights, is; its others are not): an update costs a few
-/// operations per value, so a shorter one is over before a second thread could start.
+/// Parameters at least this long are updated in parts over the pool's threads: an update costs a
+/// few operations per value, so a shorter one is over before a second thread could start. In
+/// wasm, where the page's steps run with the pool awake (`threads::on_pool`), the MNIST model's
+/// first layer (100,352 weights) is split, its others are not; natively, where a split wakes a
+/// sleeping thread (tens of µs), only updates of a few MB are.
+#[cfg(target_arch = "wasm32")]
 const UPDATE_SPLIT_MIN: usize = 1 << 15;
+#[cfg(not(target_arch = "wasm32"))]
+const UPDATE_SPLIT_MIN: usize = 1 << 21;
 
 /// `optim::step` over `parts` contiguous ranges of the parameter, in parallel (each value's
 /// update reads and writes only that value's entries, so the result is the same bits). The

@@ -89,9 +89,9 @@ pub unsafe fn on_pool<R>(work: impl FnOnce() -> R) -> R {
         for _ in 1..count().min(AWAKE_MAX) {
             s.spawn(move |_| keep_busy(done, owner));
         }
-        let out = work.into_inner()();
-        done.store(true, std::sync::atomic::Ordering::Release);
-        Lent(out)
+        // set when the work ends, even by a panic: the scope waits for the awake threads' loops
+        let _done = Done(done);
+        Lent(work.into_inner()())
     })
     .into_inner()
 }
@@ -101,6 +101,17 @@ pub unsafe fn on_pool<R>(work: impl FnOnce() -> R) -> R {
 /// a slice of steps runs; the others sleep until work wakes them, as a large GEMM's does.
 #[cfg(feature = "threads")]
 const AWAKE_MAX: usize = 4;
+
+/// Sets its flag when dropped: the end of `on_pool`'s work, however it ends.
+#[cfg(feature = "threads")]
+struct Done<'a>(&'a std::sync::atomic::AtomicBool);
+
+#[cfg(feature = "threads")]
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
 
 /// Keeps a pool thread awake until `done`, running any work that appears (the other half of a
 /// split GEMM) at once rather than after a sleeping thread's wake-up. The thread `owner` (the one
@@ -180,6 +191,18 @@ mod tests {
         // SAFETY: the work touches nothing of this thread
         let inner = rayon::scope(|_| unsafe { on_pool(rayon::current_thread_index) });
         assert!(inner.is_some());
+    }
+
+    /// Work that panics on the pool ends the awake threads' loops too: the panic reaches the
+    /// caller instead of the scope waiting for them forever.
+    #[test]
+    fn a_panic_in_on_pool_reaches_the_caller() {
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(2).build_global();
+        let caught = std::panic::catch_unwind(|| {
+            // SAFETY: the work touches nothing of this thread
+            unsafe { on_pool(|| panic!("a step failed")) }
+        });
+        assert!(caught.is_err());
     }
 
     /// Element-wise work is split, one part per thread, only from `min` values on.
