@@ -157,11 +157,16 @@ pub(crate) fn adam_trainer(device: &Device, config: MlpConfig, batch: usize) -> 
 /// One step with the loss read back; errors on a non-finite loss.
 async fn step(t: &mut Trainer, data: &Dataset) -> Result<(f32, bool)> {
     let out = t.step(data)?;
-    let loss = out.loss.item().await?;
+    let loss = finite(t, out.loss.item().await?)?;
+    Ok((loss, out.epoch_finished))
+}
+
+/// `loss`, or an error if it is not finite (the run diverged at `t`'s step).
+fn finite(t: &Trainer, loss: f32) -> Result<f32> {
     if !loss.is_finite() {
         return Err(Error::Config(format!("benchmark diverged at step {} (loss {loss})", t.optimizer.step)));
     }
-    Ok((loss, out.epoch_finished))
+    Ok(loss)
 }
 
 /// [`step`] for a device whose reads complete at once (`Backend::reads_at_once`), without awaiting.
@@ -169,10 +174,7 @@ fn step_now(t: &mut Trainer, data: &Dataset) -> Result<(f32, bool)> {
     let out = t.step(data)?;
     let loss =
         webgrad_core::ready_now(out.loss.item()).ok_or_else(|| Error::Config("a CPU read is pending".into()))??;
-    if !loss.is_finite() {
-        return Err(Error::Config(format!("benchmark diverged at step {} (loss {loss})", t.optimizer.step)));
-    }
-    Ok((loss, out.epoch_finished))
+    Ok((finite(t, loss)?, out.epoch_finished))
 }
 
 /// One epoch of steps (the last one's loss): on the CPU on a pool thread, as the page's threaded
@@ -279,10 +281,7 @@ pub const MONITOR_WINDOW: u64 = 100;
 /// monitor's figures are read too. Errors on a non-finite loss or figure.
 async fn monitored_step(t: &mut Trainer, m: &mut Monitor, data: &Dataset) -> Result<(f32, bool)> {
     let out = m.step(t, data)?;
-    let loss = out.loss.item().await?;
-    if !loss.is_finite() {
-        return Err(Error::Config(format!("benchmark diverged at step {} (loss {loss})", t.optimizer.step)));
-    }
+    let loss = finite(t, out.loss.item().await?)?;
     if m.steps_in_window() >= MONITOR_WINDOW || out.epoch_finished {
         if let Some(read) = m.read()
             && !read.wait().await?.is_finite()

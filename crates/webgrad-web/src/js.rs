@@ -1,5 +1,4 @@
-//! Small glue over js-sys for both wasm programs: timers and "is this future already done?".
-
+//! Small glue over js-sys for both wasm programs: timers, a yield to the event loop, the clock.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
