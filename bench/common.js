@@ -15,7 +15,11 @@
 //
 // Every training step reads its loss back before the next one starts, as webgrad's rows do.
 // Engines (one per framework) supply: device, mlp(spec) → { step(x, y1h, y, len) → Promise<loss>,
-// dispose() }, and matmul(m, k, n, a, b) → { run() → Promise<number>, dispose() }.
+// dispose() }, and matmul(m, k, n, a, b) → { run() → Promise<number>, dispose() }; optionally
+// details (fields of every row) and rowDetails() (fields of the row just measured, e.g. how the
+// work was spread over threads since the last call). makeEngine(backend, { threads }) gets
+// threads: true in run-peers.mjs's cross-origin isolated pass (place wasm-threads), where it
+// must run threaded or throw.
 // On WebGPU (SwiftShader here: a CPU emulation, slow) the runs are shorter, see GPU below.
 (function () {
   'use strict';
@@ -281,30 +285,32 @@
     }
   }
 
-  // The worker's side of the page protocol: one message { data, backend, workloads } in; a
-  // message per row ({ row }) and then { done: true } out. Like webgrad's browser bench, one
-  // untimed-for-the-suite MNIST run comes first (printed as "warmup_mnist_mlp_b64").
+  // The worker's side of the page protocol: one message { dataUrl, backend, workloads, threads }
+  // in; a message per row ({ row }) and then { done: true } out. Like webgrad's browser bench,
+  // one untimed-for-the-suite MNIST run comes first (printed as "warmup_mnist_mlp_b64").
   async function serve(makeEngine, framework) {
     self.onmessage = async (event) => {
-      const { dataUrl, backend, workloads } = event.data;
+      const { dataUrl, backend, workloads, threads = false } = event.data;
       const runs = backend === 'webgpu' ? GPU : CPU;
       const base = { framework, backend };
       try {
         const data = await loadData(dataUrl);
-        const engine = await makeEngine(backend);
+        if (threads && !self.crossOriginIsolated) throw new Error('threads asked for, but the worker is not cross-origin isolated');
+        const engine = await makeEngine(backend, { threads });
         base.device = engine.device;
         const extra = { cross_origin_isolated: self.crossOriginIsolated, ...(engine.details || {}) };
         if (runs === GPU) extra.gpu_samples_per_epoch = runs.samples;
+        const perRow = () => (engine.rowDetails ? engine.rowDetails() : {});
         if (runs.warmRun) {
           const warm = await mnistMlp(engine, data, 64, runs);
           warm.workload = `warmup_${warm.workload}`;
-          self.postMessage({ row: { ...base, ...warm, ...extra } });
+          self.postMessage({ row: { ...base, ...warm, ...extra, ...perRow() } });
         }
         for (const w of workloads) {
           try {
-            self.postMessage({ row: { ...base, ...(await runOne(engine, data, w, runs)), ...extra } });
+            self.postMessage({ row: { ...base, ...(await runOne(engine, data, w, runs)), ...extra, ...perRow() } });
           } catch (e) {
-            self.postMessage({ row: { ...base, workload: w, error: String((e && e.message) || e) } });
+            self.postMessage({ row: { ...base, workload: w, error: String((e && e.message) || e), ...perRow() } });
           }
         }
       } catch (e) {

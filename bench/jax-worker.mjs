@@ -3,7 +3,16 @@
 // function, as jax-js's own MNIST demo trains; Adam is written out (the PyTorch form, lr 1e-3,
 // betas 0.9/0.999, eps 1e-8) since the optimizers live in a separate package (@jax-js/optax).
 // The model starts from webgrad's initial parameters and reads its loss back after every step.
-// The page is not cross-origin isolated, so jax-js's wasm device runs on one thread.
+// Where the page is not cross-origin isolated (places wasm, wasm-no-liftoff) there is no
+// SharedArrayBuffer and jax-js's wasm device runs every kernel on this worker's thread. In
+// run-peers.mjs's isolated pass (threads; place wasm-threads) its wasm backend makes its memory
+// shared and dispatches every kernel to its WasmWorkerPool: navigator.hardwareConcurrency
+// nested module workers, each kernel split into chunks (512 elements at least, by default)
+// over them, this worker waiting. jax-js does not expose the pool, so this worker counts what it does by
+// wrapping the Worker constructor (workers started, kernels and the chunks they were split
+// into, routines), checks with one probe kernel that a kernel is split over two workers or more
+// (else it throws), and records per row: pool_workers, pool_kernels, pool_kernels_split (run on
+// more than one worker), pool_routines (CPU fallbacks, on one pool worker).
 import * as jax from '/node_modules/@jax-js/jax/dist/index.js';
 import '/bench/common.js';
 
@@ -11,13 +20,61 @@ const { numpy: np, nn } = jax;
 const { transpose, serve } = self.BenchCommon;
 const [B1, B2, EPS, LR] = [0.9, 0.999, 1e-8, 1e-3];
 
-async function makeEngine(backend) {
+// jax-js's pool posts { type: 'kernel', begin, end, ... } to each worker a kernel runs on, all
+// chunks of one kernel in a row, the first with begin 0; { type: 'routine' } to the first worker
+function countPool() {
+  const pool = { workers: 0, kernels: 0, split: 0, routines: 0 };
+  let splitSeen = true;
+  const Native = self.Worker;
+  self.Worker = class extends Native {
+    constructor(...args) {
+      super(...args);
+      pool.workers++;
+    }
+    postMessage(msg, ...rest) {
+      if (msg && msg.type === 'kernel') {
+        if (msg.begin === 0) {
+          pool.kernels++;
+          splitSeen = false;
+        } else if (!splitSeen) {
+          pool.split++;
+          splitSeen = true;
+        }
+      } else if (msg && msg.type === 'routine') pool.routines++;
+      return super.postMessage(msg, ...rest);
+    }
+  };
+  let last = { ...pool };
+  // the counts since the last call
+  return () => {
+    const now = { ...pool };
+    const d = { pool_workers: now.workers, pool_kernels: now.kernels - last.kernels, pool_kernels_split: now.split - last.split, pool_routines: now.routines - last.routines };
+    last = now;
+    return d;
+  };
+}
+
+async function makeEngine(backend, { threads = false } = {}) {
+  const poolCounts = threads ? countPool() : null;
   const ok = await jax.init(backend);
   if (!ok.includes(backend)) throw new Error(`jax-js device ${backend} did not initialise (got ${ok.join(', ')})`);
   jax.defaultDevice(backend);
+  const details = {};
+  if (threads) {
+    details.hardware_concurrency = navigator.hardwareConcurrency;
+    details.shared_array_buffer = typeof SharedArrayBuffer !== 'undefined';
+    // one kernel of 65,536 elements: split over min(workers, 128) chunks
+    const probe = np.array(new Float32Array(1 << 16).fill(1), { shape: [256, 256] });
+    const sum = (await probe.mul(2).data()).reduce((a, b) => a + b, 0);
+    const seen = poolCounts();
+    if (sum !== 2 << 16 || seen.pool_workers < 2 || seen.pool_kernels_split < 1)
+      throw new Error(`jax-js wasm is not threaded: ${JSON.stringify({ ...details, ...seen, sum })}`);
+    details.probe_pool = seen;
+  }
   return {
-    device: `jax-js-${backend}`,
-    details: {},
+    device: `jax-js-${backend}${threads ? '-threads' : ''}`,
+    details,
+    ...(poolCounts && { rowDetails: poolCounts }),
     async mlp({ set, layers, act }) {
       const activation = act === 'relu' ? nn.relu : np.tanh;
       const L = layers.length;

@@ -3,13 +3,20 @@
 // dedicated worker, on the data of target/bench-data (`cargo run --release -p webgrad-nn
 // --example bench_data -- target/bench-data`). Chromium is Debian's (/usr/bin/chromium) with the
 // arguments of webdriver.json — the same browser and flags as webgrad's browser bench
-// (scripts/bench-wasm.sh) — launched twice: V8's default tiers, then `--js-flags=--no-liftoff`.
-// Prints one JSON line per row: the place is wasm / webgpu (default flags) or
-// wasm-no-liftoff / webgpu-no-liftoff, and the load is /proc/loadavg when the row started and
+// (scripts/bench-wasm.sh) — launched once per flag set: `default` (V8's default tiers),
+// `no-liftoff` (`--js-flags=--no-liftoff`) and, when asked for, `threads`: V8's default tiers
+// with the page served cross-origin isolated (COOP same-origin, COEP require-corp, CORP
+// same-origin), so SharedArrayBuffer exists and the peers' wasm backends run threaded on every
+// core (navigator.hardwareConcurrency): TF.js's threaded-SIMD build (XNNPACK's pthreadpool,
+// tf.wasm.setThreadsCount) and jax-js's WasmWorkerPool; only the wasm backends run there, and
+// a worker that is not isolated or not threaded ends in an error row instead of measuring.
+// Prints one JSON line per row: the place is wasm / webgpu (default flags), wasm-no-liftoff /
+// webgpu-no-liftoff, or wasm-threads, and the load is /proc/loadavg when the row started and
 // when it ended (a browser cannot read it).
 //
-//   node bench/run-peers.mjs [--data DIR] [--only SUBSTRING] [--flags default,no-liftoff]
-// --only keeps the runs whose "framework:backend:workload" contains SUBSTRING (repeatable).
+//   node bench/run-peers.mjs [--data DIR] [--only SUBSTRING] [--flags default,no-liftoff,threads]
+// --flags defaults to default,no-liftoff. --only keeps the runs whose
+// "framework:backend:workload" contains SUBSTRING (repeatable).
 import { readFileSync, createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -44,7 +51,14 @@ const served = [
   ['/node_modules/', join(root, 'node_modules')],
   ['/data/', dataDir],
 ];
-const server = createServer((req, res) => {
+// the `threads` flag set's server also sends the headers of cross-origin isolation (every file
+// is same-origin: CORP same-origin is enough for COEP require-corp, the workers included)
+const ISOLATION = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+};
+const serve = (isolated) => (req, res) => {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   const hit = served.find(([prefix]) => path.startsWith(prefix));
   const file = hit && normalize(join(hit[1], path.slice(hit[0].length)));
@@ -52,23 +66,28 @@ const server = createServer((req, res) => {
     res.writeHead(404).end();
     return;
   }
-  res.writeHead(200, { 'content-type': MIME[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+  const headers = { 'content-type': MIME[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' };
+  res.writeHead(200, isolated ? { ...headers, ...ISOLATION } : headers);
   createReadStream(file).pipe(res);
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const origin = `http://127.0.0.1:${server.address().port}`;
+};
+const servers = [createServer(serve(false)), createServer(serve(true))];
+await Promise.all(servers.map((s) => new Promise((ok) => s.listen(0, '127.0.0.1', ok))));
+const [origin, isolatedOrigin] = servers.map((s) => `http://127.0.0.1:${s.address().port}`);
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 const chromeArgs = JSON.parse(readFileSync(join(root, 'webdriver.json'), 'utf8'))['goog:chromeOptions'].args;
 
 let failed = false;
 for (const flags of flagSets) {
+  if (!['default', 'no-liftoff', 'threads'].includes(flags)) throw new Error(`unknown flag set ${flags}`);
   const extra = flags === 'no-liftoff' ? ['--js-flags=--no-liftoff'] : [];
   const suffix = flags === 'default' ? '' : `-${flags}`;
+  const threads = flags === 'threads';
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...chromeArgs, ...extra] });
   try {
     const chromeVersion = browser.version();
     for (const [framework, backend] of RUNS) {
+      if (threads && backend !== 'wasm') continue;
       const all = framework === 'tfjs' && backend === 'wasm' && flags === 'default' ? [...WORKLOADS, TIME_TO_ACCURACY] : WORKLOADS;
       const workloads = all.filter((w) => only.length === 0 || only.some((s) => `${framework}:${backend}:${w}`.includes(s)));
       if (workloads.length === 0) continue;
@@ -84,11 +103,11 @@ for (const flags of flagSets) {
         console.log(JSON.stringify(row));
       });
       page.on('pageerror', (e) => console.error(`peers page: ${e.message}`));
-      await page.goto(`${origin}/bench/peers.html`);
+      await page.goto(`${threads ? isolatedOrigin : origin}/bench/peers.html`);
       // a crashed page or worker, or a run past the time limit, becomes an error row; the
       // other runs go on
       const run = page
-        .evaluate((spec) => window.runPeer(spec), { framework, backend, workloads, dataUrl: '/data' })
+        .evaluate((spec) => window.runPeer(spec), { framework, backend, workloads, dataUrl: '/data', threads })
         .then(
           () => null,
           (e) => String((e && e.message) || e),
@@ -109,5 +128,5 @@ for (const flags of flagSets) {
     await browser.close();
   }
 }
-server.close();
+servers.forEach((s) => s.close());
 process.exitCode = failed ? 2 : 0;

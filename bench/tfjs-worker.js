@@ -2,6 +2,17 @@
 // bench/common.js. The MLP is written with tf.variable + optimizer.minimize (TF.js's fastest
 // training path; tf.layers' fit/trainOnBatch add bookkeeping on top of the same kernels), starts
 // from webgrad's initial parameters, and reads its loss back after every step.
+// With threads (run-peers.mjs's cross-origin isolated pass, place wasm-threads) the wasm backend
+// loads its threaded-SIMD build (tfjs-backend-wasm-threaded-simd.wasm: emscripten pthreads, which
+// it starts from this worker as nested workers, the pthread worker script inlined as a Blob) and
+// XNNPACK's pthreadpool gets navigator.hardwareConcurrency threads (tf.wasm.setThreadsCount).
+// TF.js caps that count at hardwareConcurrency / 2 (tfjs-backend-wasm/src/cc/backend.cc,
+// num_cores: it assumes two hardware threads per core), read once as the module starts, which
+// would leave one thread on a machine of two cores of one thread each; so while the backend
+// starts, this worker's navigator reports twice the cores (cores_shown_to_tfjs), then the real
+// count again. The engine throws unless TF.js reports WASM_HAS_MULTITHREAD_SUPPORT and more than
+// one thread. Rows record wasm_threads, threads_count (tf.wasm.getThreadsCount: the pool's
+// threads, this one included) and pthreads_running (emscripten's running pthread workers).
 importScripts(
   '/node_modules/@tensorflow/tfjs/dist/tf.min.js',
   '/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js',
@@ -11,16 +22,34 @@ importScripts(
 
 const { transpose, serve } = self.BenchCommon;
 
-async function makeEngine(backend) {
+async function makeEngine(backend, { threads = false } = {}) {
   if (backend === 'wasm') tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} did not initialise`);
-  await tf.ready();
+  const cores = navigator.hardwareConcurrency;
+  if (threads) {
+    tf.wasm.setThreadsCount(cores);
+    // an own property shadows WorkerNavigator's getter until it is deleted
+    Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => 2 * cores, configurable: true });
+  }
+  try {
+    if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} did not initialise`);
+    await tf.ready();
+  } finally {
+    if (threads) delete navigator.hardwareConcurrency;
+  }
   const details = { tfjs_version: tf.version.tfjs };
   if (backend === 'wasm') {
     details.wasm_simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     details.wasm_threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   }
-  const device = backend === 'wasm' ? `tfjs-wasm${details.wasm_simd ? '-simd' : ''}` : 'tfjs-webgpu';
+  if (threads) {
+    details.hardware_concurrency = navigator.hardwareConcurrency;
+    details.cores_shown_to_tfjs = 2 * cores;
+    details.threads_count = tf.wasm.getThreadsCount();
+    details.pthreads_running = tf.backend().wasm.PThread?.runningWorkers.length ?? 0;
+    if (!details.wasm_threads || !details.wasm_simd || details.threads_count < 2)
+      throw new Error(`TF.js wasm is not threaded: ${JSON.stringify(details)}`);
+  }
+  const device = backend === 'wasm' ? `tfjs-wasm${details.wasm_simd ? '-simd' : ''}${threads ? '-threads' : ''}` : 'tfjs-webgpu';
   return {
     device,
     details,

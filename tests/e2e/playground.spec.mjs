@@ -85,7 +85,7 @@ test('MNIST: one epoch of training shows learning and the evaluation', async ({ 
   // the diagram of the 784-128-64-10 model: its most strongly connected units, redrawn per epoch
   await expect(page.getByRole('img', { name: 'Network diagram' })).toBeVisible();
   await expect(page.locator('#announcer')).toContainText('Epoch 1');
-  await expect(page.locator('#score-summary')).toContainText(/Accuracy after epoch 1: train [\d.]+ %, test [\d.]+ %/);
+  await expect(page.locator('#score-summary')).toContainText(/Accuracy after epoch 1: train [\d.]+ % \(over the epoch's batches, as it learned\), test [\d.]+ %/);
   // the smoothing slider redraws the moving average
   const chart = page.getByRole('img', { name: 'Loss curve' });
   const smoothed = await chart.evaluate((c) => c.toDataURL());

@@ -16,7 +16,9 @@
 //!    epochs (`crates/webgrad-nn/tests/heap_wasm.rs`), and its MNIST rows on WebGPU
 //!    (`crates/webgrad-wgpu/tests/bench_wasm.rs`, default flags; place "webgpu");
 //! 5. the peers in the same Chromium with the same flags: `node bench/run-peers.mjs`
-//!    (TensorFlow.js 4.22 `wasm` and `webgpu`, jax-js 0.1.25 `wasm` and `webgpu`);
+//!    (TensorFlow.js 4.22 `wasm` and `webgpu`, jax-js 0.1.25 `wasm` and `webgpu`), and unless
+//!    `wasm-threads` is skipped their threaded wasm builds in a cross-origin isolated page
+//!    (`--flags default,no-liftoff,threads`; place "wasm-threads");
 //! 6. the built page (`trunk build --release`) as a user meets it: `node
 //!    bench/time-to-accuracy.mjs` presses Train on the default MNIST setup in a fresh browser
 //!    context and times until the page shows 95 % test accuracy (places "page", not isolated,
@@ -363,8 +365,10 @@ fn browser_parts(wanted: &dyn Fn(&str) -> bool, data: &str, c: &mut Collected) {
     }
     if wanted("peers") {
         settle();
-        let run =
-            json_rows("TensorFlow.js and jax-js, headless Chromium", "node", &["bench/run-peers.mjs", "--data", data]);
+        // their threaded builds beside webgrad's wasm-threads rows
+        let flags = if wanted("wasm-threads") { "default,no-liftoff,threads" } else { "default,no-liftoff" };
+        let args = ["bench/run-peers.mjs", "--data", data, "--flags", flags];
+        let run = json_rows("TensorFlow.js and jax-js, headless Chromium", "node", &args);
         c.take("", run);
     }
     if wanted("page") {

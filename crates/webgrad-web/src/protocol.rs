@@ -192,8 +192,9 @@ pub struct UnitLayer {
     pub maps: Vec<Vec<f32>>,
 }
 
-/// While training, the unit pictures and the activation histograms are sent at most this often
-/// (each is many canvases for the page to draw; the boundary alone follows every slice).
+/// While training, the unit pictures and the activation histograms (with the gallery of test
+/// images) are sent at most this often (each is many canvases for the page to draw; the
+/// boundary alone follows every slice).
 pub const UNIT_MAPS_EVERY_MS: f64 = 250.0;
 pub const HISTOGRAMS_EVERY_MS: f64 = 500.0;
 
@@ -326,10 +327,16 @@ pub enum FromWorker {
         train_loss: f64,
         test_loss: f64,
         report: Report,
-        /// Accuracy (classification) or R² (regression) on the training split (at most its first
-        /// 10,000 rows) and on the test split, for the accuracy curve.
+        /// Accuracy (classification) or R² (regression) on the training split and on the test
+        /// split, for the accuracy curve. The training score is either `train_running`, or
+        /// scored after the epoch on the split's first rows (`TRAIN_SCORE_ROWS`).
         train_score: Option<f64>,
         test_score: f64,
+        /// The training score is the accuracy over the epoch's batches as they were trained
+        /// (each batch scored by the weights of its step, as Keras reports it): it costs
+        /// nothing, and lags the weights at the epoch's end a little.
+        #[serde(default)]
+        train_running: bool,
     },
     Running {
         running: bool,

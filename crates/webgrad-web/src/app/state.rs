@@ -186,6 +186,8 @@ pub struct App {
     pub alerts: Vec<String>,
     /// (epoch, train score, test score): accuracy, or R² for regression.
     pub scores: Vec<(u64, Option<f64>, f64)>,
+    /// The last training score is the running accuracy over its epoch (`FromWorker::Epoch`).
+    pub train_running: bool,
     pub regression: bool,
     /// The experiment sent with files that are still loading (shown once they load).
     pub pending_files: Option<Experiment>,
@@ -236,6 +238,7 @@ impl App {
             health_version: 0,
             alerts: Vec::new(),
             scores: Vec::new(),
+            train_running: false,
             regression: false,
             pending_files: None,
             experiment: None,

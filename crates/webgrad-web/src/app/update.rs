@@ -549,7 +549,10 @@ fn unit_pictures(app: &mut App, layers: Vec<UnitLayer>, pictures: Pictures, out:
 
 /// An epoch finished (`FromWorker::Epoch`): its test metrics, curves and announcement.
 fn epoch_finished(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
-    let FromWorker::Epoch { epoch, train_loss, test_loss, report, train_score, test_score } = msg else { return };
+    let FromWorker::Epoch { epoch, train_loss, test_loss, report, train_score, test_score, train_running } = msg else {
+        return;
+    };
+    app.train_running = train_running;
     app.test_losses.push((app.step, test_loss));
     app.scores.push((epoch, train_score, test_score));
     thin_epochs(&mut app.test_losses, EPOCH_POINTS);

@@ -90,6 +90,7 @@ pub struct Charts {
     losses: LossHistory,
     test_losses: Vec<(u64, f64)>,
     scores: Vec<(u64, Option<f64>, f64)>,
+    train_running: bool,
     regression: bool,
     plane: Option<(Rc<Boundary>, Rc<DataSummary>)>,
     unit_pictures: Option<Rc<(Vec<UnitLayer>, Pictures)>>,
@@ -114,6 +115,7 @@ impl Charts {
             losses: app.losses.clone(),
             test_losses: app.test_losses.clone(),
             scores: app.scores.clone(),
+            train_running: app.train_running,
             regression: app.regression,
             plane,
             unit_pictures: app.unit_pictures.clone(),
@@ -154,7 +156,8 @@ pub fn render(c: &Charts) {
     let what = if c.regression { "R²" } else { "Accuracy" };
     let score_caption = match c.scores.last() {
         Some((e, Some(tr), te)) => {
-            format!("{what} after epoch {e}: train {:.2} %, test {:.2} %.", 100.0 * tr, 100.0 * te)
+            let how = if c.train_running { " (over the epoch's batches, as it learned)" } else { "" };
+            format!("{what} after epoch {e}: train {:.2} %{how}, test {:.2} %.", 100.0 * tr, 100.0 * te)
         }
         Some((e, None, te)) => format!("{what} after epoch {e}: test {:.2} %.", 100.0 * te),
         None => format!("{what}: no epoch finished yet."),

@@ -260,6 +260,7 @@ impl TrainerState {
             train_loss: train_ev.loss,
             test_loss: test_ev.loss,
             train_score: Some(score(&train_ev.report)),
+            train_running: false,
             test_score: score(&test_ev.report),
             report: test_ev.report.clone(),
         });

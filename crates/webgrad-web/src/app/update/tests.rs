@@ -193,9 +193,11 @@ fn an_epoch_adds_its_scores_and_shows_its_metrics() {
         report: Report::Classification(report.clone()),
         train_score: Some(0.75),
         test_score: 2.0 / 3.0,
+        train_running: true,
     };
     let effects = update(&mut app, Msg::Worker(epoch));
     assert_eq!(app.scores, [(1, Some(0.75), 2.0 / 3.0)]);
+    assert!(app.train_running);
     assert_eq!(app.test_losses, [(0, 0.25)]);
     assert!(!app.regression);
     assert!(effects.contains(&Effect::View(View::Classification(report))));
@@ -207,9 +209,11 @@ fn an_epoch_adds_its_scores_and_shows_its_metrics() {
         report: Report::Regression(webgrad_nn::metrics::RegressionReport { mse: 0.25, mae: 0.5, r2: 0.9 }),
         train_score: None,
         test_score: 0.9,
+        train_running: false,
     };
     let effects = update(&mut app, Msg::Worker(regression));
     assert!(app.regression);
+    assert!(!app.train_running);
     assert_eq!(texts(&effects, "accuracy"), ["Test MSE 0.2500, MAE 0.5000, R² 0.900 after epoch 2"]);
 }
 
