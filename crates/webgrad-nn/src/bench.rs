@@ -19,7 +19,7 @@ use webgrad_data::Dataset;
 use crate::config::{ActivationName, Head, Init, LayerConfig, MlpConfig};
 use crate::loss::Loss;
 use crate::model::Mlp;
-use crate::monitor::{Monitor, MonitorConfig};
+use crate::monitor::{Monitor, MonitorConfig, Reading};
 use crate::optim::{Optimizer, OptimizerConfig};
 use crate::schedule::Schedule;
 use crate::train::{TrainConfig, Trainer};
@@ -283,20 +283,74 @@ async fn monitored_step(t: &mut Trainer, m: &mut Monitor, data: &Dataset) -> Res
     let out = m.step(t, data)?;
     let loss = finite(t, out.loss.item().await?)?;
     if m.steps_in_window() >= MONITOR_WINDOW || out.epoch_finished {
-        if let Some(read) = m.read()
-            && !read.wait().await?.is_finite()
-        {
-            return Err(Error::Config(format!("benchmark diverged by step {}", t.optimizer.step)));
+        if let Some(read) = m.read() {
+            window_finite(t, read.wait().await?)?;
         }
         m.end_window();
     }
     Ok((loss, out.epoch_finished))
 }
 
+/// [`monitored_step`] for a device whose reads complete at once, without awaiting.
+fn monitored_step_now(t: &mut Trainer, m: &mut Monitor, data: &Dataset) -> Result<(f32, bool)> {
+    let pending = || Error::Config("a CPU read is pending".into());
+    let out = m.step(t, data)?;
+    let loss = finite(t, webgrad_core::ready_now(out.loss.item()).ok_or_else(pending)??)?;
+    if m.steps_in_window() >= MONITOR_WINDOW || out.epoch_finished {
+        if let Some(read) = m.read() {
+            window_finite(t, webgrad_core::ready_now(read.wait()).ok_or_else(pending)??)?;
+        }
+        m.end_window();
+    }
+    Ok((loss, out.epoch_finished))
+}
+
+/// Errors if a window's figures are not finite (the run diverged by `t`'s step).
+fn window_finite(t: &Trainer, r: Reading) -> Result<()> {
+    if !r.is_finite() {
+        return Err(Error::Config(format!("benchmark diverged by step {}", t.optimizer.step)));
+    }
+    Ok(())
+}
+
+/// Up to `steps` steps of `t` (through `m` when monitored), stopping at an epoch's end: the
+/// last loss and whether the epoch ended. On the CPU on a pool thread, as [`epoch`].
+async fn turn(t: &mut Trainer, mut m: Option<&mut Monitor>, data: &Dataset, steps: usize) -> Result<(f32, bool)> {
+    let mut last = (f32::NAN, false);
+    if t.model.device().reads_at_once() {
+        let mut run = || {
+            for _ in 0..steps {
+                last = match m.as_deref_mut() {
+                    Some(m) => monitored_step_now(t, m, data)?,
+                    None => step_now(t, data)?,
+                };
+                if last.1 {
+                    break;
+                }
+            }
+            Ok(last)
+        };
+        // SAFETY: the CPU trainer and monitor hold no JS value, and the pool thread keeps
+        // nothing of them
+        return unsafe { webgrad_core::cpu::threads::on_pool(&mut run) };
+    }
+    for _ in 0..steps {
+        last = match m.as_deref_mut() {
+            Some(m) => monitored_step(t, m, data).await?,
+            None => step(t, data).await?,
+        };
+        if last.1 {
+            break;
+        }
+    }
+    Ok(last)
+}
+
 /// [`mnist_mlp`] with the health monitors on (`monitor/`; the gradients and update of one step
 /// in `every` looked at (`MonitorConfig::for_device` in the suite), units counted at every step,
 /// windows of [`MONITOR_WINDOW`] steps), beside the same trainer without them. The two take turns
-/// every 25 steps through each epoch, so both see the same machine load; after one warm-up
+/// every 25 steps through each epoch (on the CPU each turn on a pool thread, as the page's
+/// threaded worker trains), so both see the same machine load; after one warm-up
 /// epoch each, 6 epochs each are timed. The row's value is the monitored samples/s (over those
 /// epochs); `overhead_pct` is the median over the epochs of how much longer the monitored one
 /// took (`cpu_overhead_pct`: the same in this thread's CPU time, where the platform tells).
@@ -318,17 +372,11 @@ pub async fn mnist_mlp_monitored(env: &BenchEnv<'_>, train: &Dataset, batch: usi
                     continue;
                 }
                 let (start, cpu_start) = ((env.now)(), cpu_now());
-                for _ in 0..TURN {
-                    let (loss, finished) = match which {
-                        0 => step(&mut plain, train).await?,
-                        _ => monitored_step(&mut watched, &mut m, train).await?,
-                    };
-                    last_loss = loss;
-                    if finished {
-                        done[which] = true;
-                        break;
-                    }
-                }
+                let (loss, finished) = match which {
+                    0 => turn(&mut plain, None, train, TURN).await?,
+                    _ => turn(&mut watched, Some(&mut m), train, TURN).await?,
+                };
+                (last_loss, done[which]) = (loss, finished);
                 w[which] += (env.now)() - start;
                 c[which] += cpu_now() - cpu_start;
             }
