@@ -23,10 +23,20 @@ export WASM_BINDGEN_TEST_TIMEOUT=900
 toolchain=()
 features=()
 
+# waits (at most 2 minutes) until the 1-minute load is below 1, so that every run starts on a
+# quiet machine rather than in the wake of the one before (its load decays over about a minute)
+settle() {
+  for _ in $(seq 24); do
+    awk '{ exit !($1 < 1) }' /proc/loadavg && return
+    sleep 5
+  done
+}
+
 # $1: place label, $2: extra chromium argument (or ""), $3...: extra environment for cargo
 run() {
   local place="$1" arg="$2"
   shift 2
+  settle
   local wd
   wd="$(mktemp --suffix=.json)"
   python3 -c '

@@ -122,6 +122,23 @@ test('MNIST: one epoch of training shows learning and the evaluation', async ({ 
   expect(errors).toEqual([]);
 });
 
+test('Train pressed while the worker still starts: training begins once it is ready', async ({ page }) => {
+  const errors = watchErrors(page);
+  // the worker's wasm arrives late, as on a slow connection: the click comes before its Ready
+  await page.route(/worker[a-z_]*_bg\.wasm$/, async (route) => {
+    await new Promise((done) => setTimeout(done, 1500));
+    await route.continue();
+  });
+  await page.goto('/');
+  await page.getByLabel('Epochs').fill('2');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#stats')).toContainText('training begins as soon as it is ready');
+  await expect(page.locator('#score-summary')).toContainText('Accuracy after epoch 2', { timeout: 60_000 });
+  expect(lossCaption(await page.locator('#loss-summary').textContent()).steps).toBe(250);
+  expect(errors).toEqual([]);
+});
+
 test('Spiral: the decision boundary changes while training', async ({ page }) => {
   const errors = watchErrors(page);
   await ready(page);

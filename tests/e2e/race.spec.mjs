@@ -18,6 +18,11 @@ test('The same run twice, from a link: identical losses step for step, identical
   expect(h).toHaveLength(2);
   expect(h[0]).toMatch(/^[0-9a-f]{16}$/);
   expect(h[1]).toBe(h[0]);
+  // every lane trains with the same kernel (the baseline simd128, whatever each lane's
+  // calibration timed: relaxed SIMD rounds differently)
+  const devices = await page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(5)').allTextContents();
+  expect(devices).toHaveLength(2);
+  for (const d of devices) expect(d).toMatch(/on cpu \(simd128\)$/);
   expect(page.url()).toContain('race=repeat');
   expect(errors).toEqual([]);
 });

@@ -58,7 +58,8 @@ pub enum ToWorker {
         eps: f32,
     },
     /// This worker is a race's lane: it keeps no checkpoint (neither in the browser's storage
-    /// nor posted to the page), which belong to the playground's own worker.
+    /// nor posted to the page), which belong to the playground's own worker, and trains with
+    /// the baseline SIMD kernel (the same arithmetic in every lane, whatever its calibration).
     RaceLane,
     /// One training step, inspected: the math of the step for unit `unit` of linear layer
     /// `layer` (0-based; the output layer last); answered by `FromWorker::Inspection`.

@@ -17,6 +17,17 @@ const MAX_ROUNDS: usize = 40;
 /// (a page that is not cross-origin isolated gets performance.now() at that resolution).
 const REPS: usize = 6;
 
+/// The SIMD kernels compiled in, the baseline first (on wasm: plain simd128, then relaxed SIMD).
+fn candidates() -> Vec<&'static Kernel> {
+    microkernel::available().into_iter().filter(|k| k.name != "scalar").collect()
+}
+
+/// The kernel a calibration keeps unless another is clearly faster (plain simd128 on wasm): for
+/// workers that must compute the same bits as each other whatever their timings said.
+pub fn baseline() -> &'static Kernel {
+    candidates().first().copied().unwrap_or_else(microkernel::best)
+}
+
 /// What a calibration found: the chosen kernel, and each candidate's best time (ms per product).
 #[derive(Clone)]
 pub struct Calibration {
@@ -30,8 +41,7 @@ pub struct Calibration {
 /// picks the fastest by its best sample: the engine may still be optimising the code in the
 /// first rounds. With one SIMD kernel (the plain builds) it is chosen without timing.
 pub fn calibrate(now: &dyn Fn() -> f64, budget_ms: f64) -> Calibration {
-    let candidates: Vec<&'static Kernel> =
-        microkernel::available().into_iter().filter(|k| k.name != "scalar").collect();
+    let candidates = candidates();
     if candidates.len() < 2 {
         return Calibration { kernel: microkernel::best(), timings: Vec::new(), rounds: 0 };
     }

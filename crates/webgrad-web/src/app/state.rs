@@ -10,7 +10,7 @@ use super::race::{Race, RacePreset};
 use super::sweep::{Sweep, SweepSpec};
 use crate::health_history::HealthHistory;
 use crate::loss_history::LossHistory;
-use crate::protocol::{Boundary, DataSummary, Experiment, UnitLayer};
+use crate::protocol::{Boundary, DataSummary, Experiment, ToWorker, UnitLayer};
 
 /// Per-epoch points kept for the charts (thinned past twice this; see `thin_epochs`).
 pub const EPOCH_POINTS: usize = 512;
@@ -134,6 +134,9 @@ pub struct App {
     pub running: bool,
     /// The worker is up and answers (between its `Ready` and a failure).
     pub ready: bool,
+    /// Train or Step pressed before the worker was ready (it drops what arrives before its wasm
+    /// runs): sent once its `Ready` has set the model up.
+    pub start_when_ready: Option<ToWorker>,
     /// Controls changed since the worker last built the model: the next Train/Step resets first.
     pub dirty: bool,
     /// The experiment the controls describe, or what is wrong with them. Kept current by
@@ -211,6 +214,7 @@ impl App {
         App {
             running: false,
             ready: false,
+            start_when_ready: None,
             dirty: false,
             form: Ok(form),
             chart: ChartOptions::default(),

@@ -321,8 +321,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             out.push(Effect::Render);
         }
         Msg::Train | Msg::Step => {
-            if !app.dirty || reset(app, &mut out) {
-                out.push(Effect::Send(if matches!(msg, Msg::Train) { ToWorker::Play } else { ToWorker::Step }));
+            let start = if matches!(msg, Msg::Train) { ToWorker::Play } else { ToWorker::Step };
+            if !app.ready {
+                app.start_when_ready = Some(start);
+                out.push(text("stats", "Starting the training worker; training begins as soon as it is ready…"));
+            } else if !app.dirty || reset(app, &mut out) {
+                out.push(Effect::Send(start));
             }
         }
         Msg::Reset(form) => {

@@ -170,6 +170,18 @@ impl TrainerState {
         }
     }
 
+    /// This worker is a race's or a sweep's lane: it keeps no checkpoint, and trains on the CPU
+    /// with the baseline SIMD kernel rather than the one its calibration timed fastest. Lanes
+    /// calibrate at the same time on shared cores and could pick different kernels, which round
+    /// differently: the same run in two lanes must give the same losses step for step.
+    fn become_lane(&mut self) {
+        self.ephemeral = true;
+        if self.trainer.is_none() {
+            self.devices = Devices::with_kernel(webgrad_core::cpu::calibrate::baseline());
+            self.device = self.devices.cpu();
+        }
+    }
+
     /// Trains one slice and, when it ended an epoch, checkpoints (`after_epoch`); returns the
     /// milliseconds the slice took and whether it ended an epoch.
     async fn train(&mut self, budget_ms: f64, single_step: bool, post: &Post) -> (f64, bool) {
@@ -607,7 +619,7 @@ pub async fn run() {
                 Ok(ToWorker::SetWeight { layer, to, from, value }) => {
                     state.set_weight((layer, to, from), value, &post).await
                 }
-                Ok(ToWorker::RaceLane) => state.ephemeral = true,
+                Ok(ToWorker::RaceLane) => state.become_lane(),
                 Ok(ToWorker::GradCheck { eps }) => state.grad_check(eps, &post).await,
                 Ok(ToWorker::InspectStep { layer, unit }) => state.inspect_step(layer, unit, &post).await,
                 Ok(ToWorker::SetLr { lr }) => state.set_lr(lr),

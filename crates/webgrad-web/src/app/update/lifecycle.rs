@@ -55,18 +55,23 @@ pub(super) fn worker_ready(
     out.push(text("backend-status", device_line(app, &backend, notice.as_deref())));
     out.push(Effect::Render);
     // The worker drops messages that arrive before its wasm runs, so the first Reset
-    // goes out only now.
-    match resume {
-        _ if app.restoring => restore(app, out),
+    // goes out only now, and a Train or Step pressed before it right after.
+    let set_up = match resume {
+        _ if app.restoring => {
+            restore(app, out);
+            true
+        }
         Some(r) => {
             out.push(Effect::View(View::Link(r.experiment.clone(), app.chart.clone())));
             show_form(app, r.experiment, out);
             out.push(text("stats", format!("Resuming the checkpoint saved after epoch {}…", r.epoch)));
             out.push(Effect::Send(ToWorker::Resume));
+            true
         }
-        None => {
-            reset(app, out);
-        }
+        None => reset(app, out),
+    };
+    if let (Some(start), true) = (app.start_when_ready.take(), set_up) {
+        out.push(Effect::Send(start));
     }
     if let Some(e) = app.link_error.take() {
         out.push(text("error", e));

@@ -50,6 +50,25 @@ fn ready_with_a_saved_checkpoint_resumes_it() {
 }
 
 #[test]
+fn train_pressed_before_the_worker_is_ready_starts_once_it_is() {
+    let mut app = app();
+    let mut edited = Experiment::defaults_for("iris");
+    edited.epochs = 2;
+    update(&mut app, Msg::Edited(Ok(edited.clone())));
+    // the worker would drop it: nothing goes out yet
+    assert!(sent(&update(&mut app, Msg::Train)).is_empty());
+    let effects = ready(&mut app, None);
+    assert_eq!(sent(&effects), [&ToWorker::Reset { experiment: edited }, &ToWorker::Play]);
+    // once only
+    assert!(sent(&ready(&mut app, None)).iter().all(|m| !matches!(m, ToWorker::Play)));
+    // a form that cannot be set up does not start
+    let mut app = self::app();
+    update(&mut app, Msg::Step);
+    update(&mut app, Msg::Edited(Err("batch size 'x' is not a valid number".into())));
+    assert!(sent(&ready(&mut app, None)).is_empty());
+}
+
+#[test]
 fn train_after_an_edit_resets_first_and_an_invalid_form_sends_nothing() {
     let mut app = app();
     ready(&mut app, None);
