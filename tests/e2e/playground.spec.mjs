@@ -133,7 +133,7 @@ test('Train pressed while the worker still starts: training begins once it is re
   await page.getByLabel('Epochs').fill('2');
   await page.getByLabel('Epochs').dispatchEvent('change');
   await page.getByRole('button', { name: 'Train' }).click();
-  await expect(page.locator('#stats')).toContainText('training begins as soon as it is ready');
+  await expect(page.locator('#stats')).toContainText('Training starts as soon as the worker is ready');
   await expect(page.locator('#score-summary')).toContainText('Accuracy after epoch 2', { timeout: 60_000 });
   expect(lossCaption(await page.locator('#loss-summary').textContent()).steps).toBe(250);
   expect(errors).toEqual([]);

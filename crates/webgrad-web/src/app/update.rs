@@ -324,7 +324,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             let start = if matches!(msg, Msg::Train) { ToWorker::Play } else { ToWorker::Step };
             if !app.ready {
                 app.start_when_ready = Some(start);
-                out.push(text("stats", "Starting the training worker; training begins as soon as it is ready…"));
+                out.push(text("stats", "Training starts as soon as the worker is ready…"));
             } else if !app.dirty || reset(app, &mut out) {
                 out.push(Effect::Send(start));
             }
