@@ -11,7 +11,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
+// trunk writes its content hash as an unpadded 64-bit hex number: 16 digits, or fewer when it
+// starts with zeros (app-e5edc18e7687851_bg.wasm)
+export const HASHED = /-[0-9a-f]{8,16}(_bg)?\.(js|wasm|css)$/;
 
 /** The CSP of index.html's <meta http-equiv="Content-Security-Policy">. */
 export function pageCsp(html) {
