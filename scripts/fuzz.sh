@@ -12,7 +12,7 @@
 # fuzz/artifacts/<target>/; reproduce with
 #   cargo +<toolchain> fuzz run --debug-assertions <target> fuzz/artifacts/<target>/crash-...
 # and, once fixed, keep it as fuzz/corpus/<target>/crash-<what> with a test in
-# crates/webgrad-data/tests/fuzz_found.rs.
+# crates/webgrad-data/tests/all/fuzz_found.rs.
 #
 # Installs what is missing (idempotent): cargo-fuzz 0.13.2; the nightly toolchain if rustup can
 # get it (tried once per fuzz/target), else the stable one with RUSTC_BOOTSTRAP=1, which lets

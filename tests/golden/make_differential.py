@@ -288,7 +288,7 @@ def main():
         cases.append(case)
     doc = {
         "about": "PyTorch's per-step data losses (float32 and float64) of random webgrad configurations; "
-                 "written by tests/golden/make_differential.py, read by crates/webgrad-nn/tests/differential.rs",
+                 "written by tests/golden/make_differential.py, read by crates/webgrad-nn/tests/all/differential.rs",
         "torch": torch.__version__,
         "cases": cases,
     }

@@ -148,7 +148,9 @@ fn test() -> Result<(), String> {
             "--target",
             "wasm32-unknown-unknown",
             "--test",
-            "kernels",
+            "all",
+            "--",
+            "kernels::",
         ],
     )?;
     step("page build (trunk, release)", "trunk", &["build", "--release"])?;

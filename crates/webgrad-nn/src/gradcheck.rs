@@ -26,7 +26,7 @@ pub const MIN_GRADIENT: f64 = 1e-2;
 
 /// The default step: in f32, 3e-3 balances truncation (and, for ReLU, kinks crossed by w ± ε)
 /// against round-off; the median relative error per layer of a correct model is then about
-/// 1e-4 (`tests/model_gradcheck.rs`).
+/// 1e-4 (`tests/all/model_gradcheck.rs`).
 pub const DEFAULT_EPS: f32 = 3e-3;
 
 /// One weight checked: linear layer `layer` (0-based, the output layer last), its `row` (output

@@ -8,7 +8,7 @@
 //! makes the step as usual (`Trainer::step`, or a monitored one), and
 //! [`InspectBefore::finish`] reads the gradients the step computed (`Trainer::last_grads`: with
 //! the L1/L2 penalties, before clipping) and the weights and state it left. Everything is read
-//! from the device: the page only formats it, and `tests/inspect.rs` recomputes each number
+//! from the device: the page only formats it, and `tests/all/inspect.rs` recomputes each number
 //! from its definition.
 
 use serde::{Deserialize, Serialize};

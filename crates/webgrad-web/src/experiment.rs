@@ -103,7 +103,7 @@ impl Experiment {
         } else if dataset == "url" || dataset == "file" {
             // the CLI's defaults at batch 32 (a small file still fills a batch): a table's own
             // data may be a few hundred rows, which 50 epochs at lr 0.01 overfit (R² 0.6 below
-            // least squares on diabetes-like tables; these: 0.02 below, `cli/tests/regression.rs`)
+            // least squares on diabetes-like tables; these: 0.02 below, `cli/tests/all/regression.rs`)
             (DataChoice::Url { url: String::new(), label: None }, vec![128, 64], 1e-3, 32, 5)
         } else {
             let data = DataChoice::Synthetic {

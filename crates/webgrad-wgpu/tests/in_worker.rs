@@ -5,6 +5,7 @@
 //! give the CPU's losses within 1e-3 relative. Tolerances as in gemm.rs and fused.rs.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "all/common/mod.rs"]
 mod common;
 use common::*;
 use wasm_bindgen_test::wasm_bindgen_test;

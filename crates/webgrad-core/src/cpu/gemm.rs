@@ -457,7 +457,7 @@ fn pack(
 
 #[cfg(test)]
 mod tests {
-    //! `tests/kernels.rs` checks every kernel on awkward sizes; these are the MLP-sized shapes at
+    //! `tests/all/kernels.rs` checks every kernel on awkward sizes; these are the MLP-sized shapes at
     //! which the packing rules switch (A and B packed or read in place, short row and column
     //! blocks), so that each branch runs with the kernels of the machine running the tests.
     use super::*;
