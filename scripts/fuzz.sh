@@ -22,10 +22,10 @@
 #
 # Environment: FUZZ_TOOLCHAIN (a rustup toolchain, overrides the choice above), FUZZ_JOBS
 # (cargo build jobs, default 2), FUZZ_RSS_MB (2048), FUZZ_MAX_LEN (input bytes, 65536),
-# FUZZ_TIMEOUT (seconds per input, 30). The limits fit together: 64 KiB of gzip inflate to at
-# most ~67 MB, whose largest honest result (u8 -> f32, held twice by the harness) stays near
-# 1 GiB and parses well within the timeout, so going over means an allocation the input does
-# not justify.
+# FUZZ_TIMEOUT (seconds per input, 30), FUZZ_PARALLEL (targets at once, default: the core
+# count). The limits fit together: 64 KiB of gzip inflate to at most ~67 MB, whose largest
+# honest result (u8 -> f32, held twice by the harness) stays near 1 GiB and parses well within
+# the timeout, so going over means an allocation the input does not justify.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -91,21 +91,18 @@ fi
 say "built ${targets[*]} in $((SECONDS - start_build)) s"
 
 # --- run -------------------------------------------------------------------------------------
-failed=()
-summary=()
-for t in "${targets[@]}"; do
-  work=fuzz/target/corpus-work/$t
-  log=fuzz/target/logs/$t.log
+# libFuzzer runs one thread per target: FUZZ_PARALLEL targets at a time (default: one per core),
+# each with the same time and limits as alone. Each writes its summary line to logs/<target>.result.
+parallel=${FUZZ_PARALLEL:-$(nproc)}
+fuzz_one() {
+  local t=$1 work=fuzz/target/corpus-work/$1 log=fuzz/target/logs/$1.log start_t=$SECONDS status=ok
+  local runs rss corpus
   mkdir -p "$work"
-  say "$t: fuzzing for $seconds s (log: $log)"
-  start_t=$SECONDS
-  status=ok
   # The committed corpus is read only: new inputs go to the first directory, $work.
   if ! timeout $((seconds * 2 + 300)) "${fuzz[@]}" run "${flags[@]}" "$t" "$work" "fuzz/corpus/$t" -- \
       -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -malloc_limit_mb="$rss_mb" \
       -max_len="$max_len" -timeout="$input_timeout" -print_final_stats=1 >"$log" 2>&1; then
     status=FAILED
-    failed+=("$t")
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
   if [ -z "$runs" ]; then
@@ -113,14 +110,30 @@ for t in "${targets[@]}"; do
   fi
   rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n1)
   corpus=$(find "$work" -type f | wc -l)
-  line=$(printf '%-5s %-6s %10s runs  %5s s  peak RSS %5s MiB  work corpus %5s inputs' \
-    "$t" "$status" "${runs:-?}" "$((SECONDS - start_t))" "${rss:-?}" "$corpus")
+  printf '%-5s %-6s %10s runs  %5s s  peak RSS %5s MiB  work corpus %5s inputs\n' \
+    "$t" "$status" "${runs:-?}" "$((SECONDS - start_t))" "${rss:-?}" "$corpus" >"fuzz/target/logs/$t.result"
+}
+for t in "${targets[@]}"; do
+  rm -f "fuzz/target/logs/$t.result"
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
+  say "$t: fuzzing for $seconds s (log: fuzz/target/logs/$t.log)"
+  fuzz_one "$t" &
+done
+wait
+failed=()
+summary=()
+for t in "${targets[@]}"; do
+  line=$(cat "fuzz/target/logs/$t.result" 2>/dev/null || printf '%-5s FAILED (no result: the run was killed)' "$t")
   summary+=("$line")
   say "$line"
-  if [ "$status" != ok ]; then
-    # What went wrong: the panic or sanitizer report, and where libFuzzer saved the input.
-    grep -E -A6 "panicked at|^==[0-9]+== ?ERROR|^SUMMARY|Test unit written to|out-of-memory|timeout after" "$log" | head -n 40 >&2 || tail -n 40 "$log" >&2
-  fi
+  case $line in
+    *FAILED*)
+      failed+=("$t")
+      # What went wrong: the panic or sanitizer report, and where libFuzzer saved the input.
+      log=fuzz/target/logs/$t.log
+      grep -E -A6 "panicked at|^==[0-9]+== ?ERROR|^SUMMARY|Test unit written to|out-of-memory|timeout after" "$log" | head -n 40 >&2 || tail -n 40 "$log" >&2
+      ;;
+  esac
 done
 
 say "summary ($seconds s per target, $((SECONDS - start_all)) s in all):"
