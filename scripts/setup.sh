@@ -6,8 +6,7 @@
 #   TensorFlow.js 4.22.0 (+ wasm, webgpu backends) and jax-js 0.1.25 (the bench's peers),
 #   nightly-2026-05-19 with rust-src (the threaded worker: std rebuilt with atomics),
 #   Debian chromium + chromium-driver (headless browser tests), mesa-vulkan-drivers (native wgpu),
-#   cargo-deny 0.20.2 (licences, duplicate versions, sources), wasm-pack 0.15.1 (`wasm-pack test`
-#   with the wasm-bindgen-cli and chromedriver above), and .venv-check with numpy 2.4.6 +
+#   cargo-deny 0.20.2 (licences, duplicate versions, sources), and .venv-check with numpy 2.4.6 +
 #   safetensors 0.8.0 (the independent reader of exported models).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,11 +53,6 @@ fi
 if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
   say "installing trunk 0.21.14 (about 8 minutes)"
   cargo install trunk --version 0.21.14 --locked -j2 --quiet
-fi
-
-if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack 0.15.1" ]; then
-  say "installing wasm-pack 0.15.1 (about 10 minutes)"
-  cargo install wasm-pack --version 0.15.1 --locked -j2 --quiet
 fi
 
 if [ "$(cargo-deny --version 2>/dev/null)" != "cargo-deny 0.20.2" ]; then

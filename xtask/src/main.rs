@@ -117,24 +117,31 @@ fn test() -> Result<(), String> {
         &["deny", "--offline", "check", "licenses", "bans", "sources"],
     )?;
     step("native tests", "cargo", &["test", "--workspace"])?;
-    // the library crates' browser tests through wasm-pack, as a crate user runs them (with the
-    // installed wasm-bindgen-cli and Debian's chromedriver: nothing is downloaded)
-    for krate in ["crates/webgrad-core", "crates/webgrad-nn", "crates/webgrad-data"] {
-        step(
-            &format!("browser tests of {krate} (wasm-pack, headless Chromium: simd128)"),
-            "wasm-pack",
-            &["test", "--headless", "--chrome", krate],
-        )?;
-    }
+    // Every crate's browser tests in one build (wasm-bindgen-test-runner, the runner in
+    // .cargo/config.toml, with Debian's chromedriver: nothing is downloaded): the library crates on
+    // simd128, the page crate's byte sources and gradient check, the GPU tests on WebGPU
+    // (SwiftShader; each names the adapter it ran on). No crate turns on another's features, so
+    // each is tested as it is built alone.
     step(
-        "browser tests of the page's crate (headless Chromium: byte sources, the worker's gradient check)",
+        "browser tests (headless Chromium: core, data, nn, the page crate; WebGPU on SwiftShader)",
         "cargo",
-        &["test", "-p", "webgrad-web", "--target", "wasm32-unknown-unknown"],
-    )?;
-    step(
-        "browser GPU tests (WebGPU on SwiftShader; each test names the adapter it ran on)",
-        "cargo",
-        &["test", "-p", "webgrad-wgpu", "--target", "wasm32-unknown-unknown", "--", "--nocapture"],
+        &[
+            "test",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "webgrad-core",
+            "-p",
+            "webgrad-data",
+            "-p",
+            "webgrad-nn",
+            "-p",
+            "webgrad-web",
+            "-p",
+            "webgrad-wgpu",
+            "--",
+            "--nocapture",
+        ],
     )?;
     step(
         "browser tests of the relaxed-SIMD GEMM kernel (against the scalar reference)",
