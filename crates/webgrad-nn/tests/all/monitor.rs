@@ -3,13 +3,14 @@
 //! that broke it, bit for bit, and the alerts in words.
 #![cfg(not(target_arch = "wasm32"))]
 
+use crate::monitor_case;
 use webgrad_nn::monitor::{AlertKind, LayerReading, Monitor, MonitorConfig, Reading};
 use webgrad_nn::{ActivationName, Alerts, ModelFile, Preprocessing, Trainer, checkpoint};
 
 #[test]
 fn monitors_match_a_hand_count() {
     let device = webgrad_core::cpu();
-    pollster::block_on(crate::monitor_case::hand_count(&device));
+    pollster::block_on(monitor_case::hand_count(&device));
 }
 
 /// The sums cover the window: every step's rows are counted (a unit alive on one of them is not
@@ -17,9 +18,9 @@ fn monitors_match_a_hand_count() {
 #[test]
 fn a_window_counts_every_monitored_row_and_every_picks_steps() {
     let device = webgrad_core::cpu();
-    let data = crate::monitor_case::data();
+    let data = monitor_case::data();
     for (every, sampled) in [(1, 3), (2, 2), (5, 1)] {
-        let mut t = crate::monitor_case::trainer(&device);
+        let mut t = monitor_case::trainer(&device);
         let mut m = Monitor::new(&t.model, MonitorConfig { every, ..MonitorConfig::default() }).unwrap();
         for _ in 0..3 {
             m.step(&mut t, &data).unwrap();
@@ -29,7 +30,7 @@ fn a_window_counts_every_monitored_row_and_every_picks_steps() {
         // the first step's figures are the hand count's; later steps can only revive units
         assert!(r.layers[0].dead_fraction.unwrap() <= 0.25);
     }
-    let t = crate::monitor_case::trainer(&device);
+    let t = monitor_case::trainer(&device);
     assert!(Monitor::new(&t.model, MonitorConfig { every: 0, ..MonitorConfig::default() }).is_err());
     assert!(Monitor::new(&t.model, MonitorConfig { saturation: f32::NAN, ..MonitorConfig::default() }).is_err());
 }
@@ -71,10 +72,10 @@ fn assert_same_state(a: &[(String, Vec<u32>)], b: &[(String, Vec<u32>)], what: &
 fn a_divergence_names_the_layer_and_keeps_the_weights_from_before_it() {
     pollster::block_on(async {
         let device = webgrad_core::cpu();
-        let (d, mut t, mut reference, mut m, data) = crate::monitor_case::divergence(&device).await;
+        let (d, mut t, mut reference, mut m, data) = monitor_case::divergence(&device).await;
         // bit for bit the state of a run stopped before step s − 1 (weights, momentum, cursor)
         assert_same_state(&state(&t).await, &state(&reference).await, "the kept state");
-        crate::monitor_case::trains_on_alike(&mut t, &mut reference, &mut m, &data).await;
+        monitor_case::trains_on_alike(&mut t, &mut reference, &mut m, &data).await;
         assert!(d.message().contains("lower the learning rate (now 0.01)"));
     });
 }
@@ -86,10 +87,10 @@ fn a_divergence_names_the_layer_and_keeps_the_weights_from_before_it() {
 fn a_layer_whose_output_overflows_is_named() {
     pollster::block_on(async {
         let device = webgrad_core::cpu();
-        let (t, data) = crate::monitor_case::diverging(&device);
-        crate::monitor_case::overflow_layer_2(&t);
+        let (t, data) = monitor_case::diverging(&device);
+        monitor_case::overflow_layer_2(&t);
         let start = state(&t).await;
-        let (_, t) = crate::monitor_case::overflow(t, &data).await;
+        let (_, t) = monitor_case::overflow(t, &data).await;
         // the starting weights; the optimizer's momentum, made by the step, back to zeros
         let (momentum, rest): (Vec<_>, Vec<_>) = state(&t).await.into_iter().partition(|(n, _)| n.starts_with("optim"));
         assert!(momentum.iter().all(|(_, bits)| bits.iter().all(|&b| b == 0)));
@@ -110,7 +111,7 @@ fn a_window_keeps_its_counts_when_its_batches_grow() {
         webgrad_data::Dataset::new("rows", x, n, 2, targets, None).unwrap()
     };
     let (small, large) = (rows(vec![1.0, 0.0, 1.0, 1.0]), rows(vec![0.0, 0.5, 0.25, 1.0, 0.5, 0.0, 0.1, 0.25]));
-    let mut t = crate::monitor_case::trainer(&device);
+    let mut t = monitor_case::trainer(&device);
     t.optimizer.config.set_lr(1e-30);
     let mut m = Monitor::new(&t.model, MonitorConfig::default()).unwrap();
     m.step(&mut t, &small).unwrap();
@@ -129,7 +130,7 @@ fn a_window_keeps_its_counts_when_its_batches_grow() {
 fn recovering_a_healthy_run_changes_nothing() {
     pollster::block_on(async {
         let device = webgrad_core::cpu();
-        let (mut t, data) = crate::monitor_case::diverging(&device);
+        let (mut t, data) = monitor_case::diverging(&device);
         let mut m = Monitor::new(&t.model, MonitorConfig::default()).unwrap();
         for _ in 0..4 {
             m.step(&mut t, &data).unwrap();
@@ -148,7 +149,7 @@ fn recovering_a_healthy_run_changes_nothing() {
 fn forget_drops_the_states_kept_before_an_edit() {
     pollster::block_on(async {
         let device = webgrad_core::cpu();
-        let (mut t, data) = crate::monitor_case::diverging(&device);
+        let (mut t, data) = monitor_case::diverging(&device);
         let mut m = Monitor::new(&t.model, MonitorConfig::default()).unwrap();
         for _ in 0..3 {
             m.step(&mut t, &data).unwrap();
