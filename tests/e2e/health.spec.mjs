@@ -48,6 +48,15 @@ test('A too-high learning rate kills ReLU units: the layer is named, with the st
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await page.locator('section', { has: page.locator('#progress-heading') }).screenshot({ path: `${shots}/health-phone.png` });
+  // one line per condition: one that clears and begins again (an update size hovering about its
+  // threshold) replaces its line and says how often; lines differ in more than their numbers
+  const lines = await alerts.locator('li').allTextContents();
+  const shape = (line) => {
+    const [layer, ...what] = line.replace(/\. Seen \d+ times this run\.$/, '').split(': ');
+    return `${layer}: ${what.join(': ').replace(/\d[\d.,]*(e-?\d+)?/g, '#')}`;
+  };
+  const shapes = lines.map(shape);
+  expect(new Set(shapes).size, lines.join('\n')).toBe(shapes.length);
   // a new model starts with no readings and no alerts
   await page.getByRole('button', { name: 'Reset' }).click();
   await expect(figure).toBeHidden();

@@ -416,11 +416,11 @@ pub enum FromWorker {
         probabilities: Vec<(String, f32)>,
     },
     /// The health monitors of one window of steps (`worker::health`): per linear layer, its
-    /// dead or saturated units, gradient norm and update ratio; and the alerts, in words, that
-    /// began with it.
+    /// dead or saturated units, gradient norm and update ratio; and the alerts that began with
+    /// it (each with its kind and layer, so the page lists one line per condition).
     Health {
         reading: webgrad_nn::Reading,
-        alerts: Vec<String>,
+        alerts: Vec<webgrad_nn::Alert>,
     },
     /// The loss turned non-finite: training stopped and went back to the weights from before the
     /// step that broke it, now at optimizer `step` in `epoch`; `message` names the layer and

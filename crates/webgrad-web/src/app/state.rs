@@ -18,6 +18,30 @@ pub const EPOCH_POINTS: usize = 512;
 /// Health alerts shown at once (the newest).
 pub const ALERTS_KEPT: usize = 6;
 
+/// A line of the health alerts: the latest onset of one condition (`key`: its kind and layer;
+/// `None` for a rollback to the weights from before a non-finite loss) and how many times it
+/// began in this run. A condition that comes back replaces its line rather than adding one, so a layer
+/// whose update size hovers about its threshold does not fill the list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShownAlert {
+    pub key: Option<(webgrad_nn::monitor::AlertKind, usize)>,
+    pub message: String,
+    pub times: u32,
+}
+
+impl ShownAlert {
+    /// The text of its line: the message, then how often it began when more than once.
+    pub fn text(&self) -> String {
+        match self.times {
+            0 | 1 => self.message.clone(),
+            n => {
+                let stop = if self.message.ends_with('.') { "" } else { "." };
+                format!("{}{stop} Seen {n} times this run.", self.message)
+            }
+        }
+    }
+}
+
 /// After this many worker failures in one visit the page stops replacing it (a crash loop).
 pub const MAX_RESTARTS: u32 = 3;
 
@@ -185,8 +209,9 @@ pub struct App {
     /// when it moved on).
     pub health: Rc<HealthHistory>,
     pub health_version: u64,
-    /// The health alerts of this run, newest first (at most `ALERTS_KEPT`).
-    pub alerts: Vec<String>,
+    /// The health alerts of this run, newest first, one per condition (the page shows the
+    /// first `ALERTS_KEPT`).
+    pub alerts: Vec<ShownAlert>,
     /// (epoch, train score, test score): accuracy, or R² for regression.
     pub scores: Vec<(u64, Option<f64>, f64)>,
     /// The last training score is the running accuracy over its epoch (`FromWorker::Epoch`).

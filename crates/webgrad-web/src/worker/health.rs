@@ -7,7 +7,7 @@
 //! back to the weights from before the step that broke it (`FromWorker::RolledBack`).
 
 use webgrad_data::Dataset;
-use webgrad_nn::monitor::{Alerts, Divergence, Monitor, MonitorConfig, Reading};
+use webgrad_nn::monitor::{Alert, Alerts, Divergence, Monitor, MonitorConfig, Reading};
 use webgrad_nn::train::StepOutput;
 
 use super::*;
@@ -24,7 +24,7 @@ pub(super) struct Health {
 /// How a window ended.
 pub(super) enum WindowEnd {
     /// its figures and the alerts that began with it
-    Read(Reading, Vec<String>),
+    Read(Reading, Vec<Alert>),
     /// a gradient norm or update ratio was NaN or infinite
     NonFinite,
     /// nothing to read (no step since the last window), or the read failed
@@ -58,7 +58,7 @@ impl Health {
         match read.wait().await {
             Ok(r) if !r.is_finite() => WindowEnd::NonFinite,
             Ok(r) => {
-                let said = self.alerts.update(&r, lr).into_iter().map(|a| a.message).collect();
+                let said = self.alerts.update(&r, lr);
                 WindowEnd::Read(r, said)
             }
             // a failed read fails the loss read of the same slice too, which says why

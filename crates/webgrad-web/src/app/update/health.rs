@@ -2,19 +2,26 @@
 //! with it) and a divergence that took training back to the weights from before it.
 
 use super::*;
-use crate::app::state::ALERTS_KEPT;
+use crate::app::state::{ALERTS_KEPT, ShownAlert};
+use webgrad_nn::monitor::AlertKind;
 
 /// `FromWorker::Health`: the reading joins the sparklines, new alerts go on top of the list and
 /// are announced.
-pub(super) fn reading(app: &mut App, reading: webgrad_nn::Reading, alerts: Vec<String>, out: &mut Vec<Effect>) {
+pub(super) fn reading(
+    app: &mut App,
+    reading: webgrad_nn::Reading,
+    alerts: Vec<webgrad_nn::Alert>,
+    out: &mut Vec<Effect>,
+) {
     if app.health.is_empty() {
         out.push(hidden("health-figure", false));
     }
     Rc::make_mut(&mut app.health).push(reading);
     app.health_version = app.health_version.wrapping_add(1);
     if !alerts.is_empty() {
-        out.push(text("announcer", alerts.join(" ")));
-        add_alerts(app, alerts, out);
+        let said: Vec<&str> = alerts.iter().map(|a| a.message.as_str()).collect();
+        out.push(text("announcer", said.join(" ")));
+        add_alerts(app, alerts.into_iter().map(|a| (Some((a.kind, a.layer)), a.message)).collect(), out);
     }
     out.push(Effect::Render);
 }
@@ -31,14 +38,20 @@ pub(super) fn rolled_back(app: &mut App, step: u64, epoch: u64, message: String,
     let said = format!("Training stopped: the loss became NaN or infinite. At {message}.");
     out.push(text("error", said.clone()));
     out.push(text("announcer", said.clone()));
-    add_alerts(app, vec![said], out);
+    add_alerts(app, vec![(None, said)], out);
     out.push(Effect::Render);
 }
 
-fn add_alerts(app: &mut App, alerts: Vec<String>, out: &mut Vec<Effect>) {
-    for a in alerts {
-        app.alerts.insert(0, a);
+/// Puts each alert on top of the list; one whose condition (kind and layer, or a rollback) is
+/// listed already takes that line's place and counts one more onset. The list holds a line per
+/// condition (so it stays short: six kinds per layer), and the page shows the newest
+/// `ALERTS_KEPT`.
+fn add_alerts(app: &mut App, alerts: Vec<(Option<(AlertKind, usize)>, String)>, out: &mut Vec<Effect>) {
+    for (key, message) in alerts {
+        let before = app.alerts.iter().position(|a| a.key == key);
+        let times = before.map_or(0, |i| app.alerts.remove(i).times).saturating_add(1);
+        app.alerts.insert(0, ShownAlert { key, message, times });
     }
-    app.alerts.truncate(ALERTS_KEPT);
-    out.push(Effect::View(View::Alerts(app.alerts.clone())));
+    let shown = app.alerts.iter().take(ALERTS_KEPT).map(ShownAlert::text).collect();
+    out.push(Effect::View(View::Alerts(shown)));
 }

@@ -1,4 +1,5 @@
 use super::*;
+use webgrad_nn::monitor::AlertKind;
 
 fn app() -> App {
     App::new(Experiment::defaults_for("iris"), None)
@@ -330,17 +331,58 @@ fn health_readings_draw_and_alerts_stack_newest_first_until_a_reset() {
     assert!(effects.contains(&Effect::View(View::Hidden("health-figure", false))));
     assert!(effects.contains(&Effect::Render));
     assert!(!effects.iter().any(|e| matches!(e, Effect::View(View::Alerts(_)))), "no alert, no list change");
+    // eight conditions (one per layer) begin one after the other: the newest six are shown
+    let mut shown = Vec::new();
     for i in 2..=9 {
-        let alerts = vec![format!("alert {i}")];
-        update(&mut app, Msg::Worker(FromWorker::Health { reading: health_reading(100 * i, 0.9), alerts }));
+        let alerts = vec![alert(AlertKind::DeadUnits, i as usize, &format!("alert {i}"))];
+        let effects =
+            update(&mut app, Msg::Worker(FromWorker::Health { reading: health_reading(100 * i, 0.9), alerts }));
+        shown = alerts_shown(&effects);
     }
     assert_eq!(app.health.len(), 9);
-    assert_eq!(app.alerts.len(), crate::app::state::ALERTS_KEPT);
-    assert_eq!(app.alerts[0], "alert 9");
+    let want: Vec<String> = (4..=9).rev().map(|i| format!("alert {i}")).collect();
+    assert_eq!(shown, want);
     let effects = update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
     assert!(app.health.is_empty() && app.alerts.is_empty());
     assert!(effects.contains(&Effect::View(View::Alerts(Vec::new()))));
     assert!(effects.contains(&Effect::View(View::Hidden("health-figure", true))));
+}
+
+fn alert(kind: AlertKind, layer: usize, message: &str) -> webgrad_nn::Alert {
+    webgrad_nn::Alert { kind, layer, since_step: 0, message: message.into() }
+}
+
+/// The lines of the last alert list among `effects`.
+fn alerts_shown(effects: &[Effect]) -> Vec<String> {
+    let lists = effects.iter().rev().find_map(|e| match e {
+        Effect::View(View::Alerts(a)) => Some(a.clone()),
+        _ => None,
+    });
+    lists.expect("the alert list changed")
+}
+
+/// A condition that clears and begins again (an update size hovering about its threshold)
+/// keeps one line, its latest, with how often it began; another layer's or kind's has its own.
+#[test]
+fn an_alert_that_comes_back_replaces_its_line_and_counts() {
+    let mut app = app();
+    ready(&mut app, None);
+    let say = |app: &mut App, step: u64, alerts| {
+        alerts_shown(&update(app, Msg::Worker(FromWorker::Health { reading: health_reading(step, 0.1), alerts })))
+    };
+    say(&mut app, 100, vec![alert(AlertKind::LargeUpdates, 2, "output layer: 16 % since step 1")]);
+    say(&mut app, 200, vec![alert(AlertKind::DeadUnits, 1, "layer 2: dead since step 101")]);
+    say(&mut app, 300, vec![alert(AlertKind::LargeUpdates, 2, "output layer: 18 % since step 201")]);
+    let shown = say(&mut app, 400, vec![alert(AlertKind::LargeUpdates, 2, "output layer: 13 % since step 301")]);
+    assert_eq!(
+        shown,
+        ["output layer: 13 % since step 301. Seen 3 times this run.", "layer 2: dead since step 101"].map(String::from)
+    );
+    // the same kind on another layer is another line
+    let shown = say(&mut app, 500, vec![alert(AlertKind::LargeUpdates, 0, "layer 1: 12 % since step 401")]);
+    assert_eq!(shown.len(), 3);
+    assert_eq!(shown[0], "layer 1: 12 % since step 401");
+    assert_eq!(app.alerts[1].times, 3);
 }
 
 #[test]
@@ -371,7 +413,13 @@ fn a_rollback_takes_the_curves_back_and_says_why() {
     assert_eq!(app.health.latest().map(|h| h.0), Some(200));
     let error = texts(&effects, "error");
     assert!(error[0].contains("At step 290: the output of layer 2's linear map became non-finite"), "{error:?}");
-    assert!(app.alerts[0].contains("lower the learning rate (now 5)"));
+    assert!(app.alerts[0].message.contains("lower the learning rate (now 5)"));
+    // a second rollback takes the first one's line
+    let message = "step 320: the loss became non-finite (inf) — lower the learning rate (now 5)".to_string();
+    let effects = update(&mut app, Msg::Worker(FromWorker::RolledBack { step: 310, epoch: 3, message }));
+    let shown = alerts_shown(&effects);
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(shown[0].ends_with("(now 5). Seen 2 times this run."), "{shown:?}");
 }
 
 #[test]
