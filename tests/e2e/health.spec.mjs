@@ -28,6 +28,9 @@ test('A too-high learning rate kills ReLU units: the layer is named, with the st
   await expect(table.locator('span.spark-value').nth(2)).toHaveText(/^[\d.e-]+ %$/);
   await expect(table.locator('span.spark-value').nth(6)).toHaveText('n/a');
   await expect(page.locator('#health-step')).toContainText(/Last window ended at step \d+/);
+  // the first layer's huge steps end once its units die: its line stays, muted, and says so
+  await expect(alerts.locator('li.over').filter({ hasText: /^layer 1: each step changes the weights by/ }))
+    .toContainText(/Over after step [\d,]+\.$/);
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
   // sparklines are drawn: some pixel is not blank

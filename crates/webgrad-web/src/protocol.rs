@@ -417,10 +417,12 @@ pub enum FromWorker {
     },
     /// The health monitors of one window of steps (`worker::health`): per linear layer, its
     /// dead or saturated units, gradient norm and update ratio; and the alerts that began with
-    /// it (each with its kind and layer, so the page lists one line per condition).
+    /// it (each with its kind and layer, so the page lists one line per condition), and the
+    /// conditions said before that it found cleared.
     Health {
         reading: webgrad_nn::Reading,
         alerts: Vec<webgrad_nn::Alert>,
+        cleared: Vec<webgrad_nn::monitor::Cleared>,
     },
     /// The loss turned non-finite: training stopped and went back to the weights from before the
     /// step that broke it, now at optimizer `step` in `epoch`; `message` names the layer and

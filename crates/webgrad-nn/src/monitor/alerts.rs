@@ -63,11 +63,31 @@ pub struct Alert {
     pub message: String,
 }
 
-/// The conditions said and not yet cleared, with how many readings in a row each has been
-/// absent from, so that each alert is said once per onset.
+/// A condition said before that has cleared: absent from [`CLEAR_AFTER`] readings in a row
+/// since the last window it held, which ended at `last_step`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cleared {
+    pub kind: AlertKind,
+    pub layer: usize,
+    pub last_step: u64,
+}
+
+/// A condition said and not yet cleared: how many readings in a row it has been absent from,
+/// and the last step of the last window it held.
+#[derive(Clone, Copy, Debug)]
+struct Active {
+    kind: AlertKind,
+    layer: usize,
+    absent: u32,
+    last_step: u64,
+}
+
+/// The conditions said and not yet cleared, so that each alert is said once per onset, and
+/// those the last reading cleared.
 #[derive(Clone, Debug, Default)]
 pub struct Alerts {
-    active: Vec<(AlertKind, usize, u32)>,
+    active: Vec<Active>,
+    cleared: Vec<Cleared>,
 }
 
 fn percent(f: f64) -> String {
@@ -139,15 +159,15 @@ impl Alerts {
         let mut new = Vec::new();
         // every condition said before is one reading more absent, until it shows up below
         for a in &mut self.active {
-            a.2 += 1;
+            a.absent += 1;
         }
         for l in 0..r.layers.len() {
             let name = if l < hidden { format!("layer {}", l + 1) } else { "output layer".into() };
             for (kind, what, remedy) in conditions(r, l, lr) {
-                match self.active.iter_mut().find(|a| (a.0, a.1) == (kind, l)) {
-                    Some(a) => a.2 = 0,
+                match self.active.iter_mut().find(|a| (a.kind, a.layer) == (kind, l)) {
+                    Some(a) => (a.absent, a.last_step) = (0, r.last_step),
                     None => {
-                        self.active.push((kind, l, 0));
+                        self.active.push(Active { kind, layer: l, absent: 0, last_step: r.last_step });
                         let since = grouped(r.first_step);
                         let message = format!("{name}: {what} since step {since} — {remedy}");
                         new.push(Alert { kind, layer: l, since_step: r.first_step, message });
@@ -155,7 +175,15 @@ impl Alerts {
                 }
             }
         }
-        self.active.retain(|a| a.2 < CLEAR_AFTER);
+        let gone = self.active.iter().filter(|a| a.absent >= CLEAR_AFTER);
+        self.cleared = gone.map(|a| Cleared { kind: a.kind, layer: a.layer, last_step: a.last_step }).collect();
+        self.active.retain(|a| a.absent < CLEAR_AFTER);
         new
+    }
+
+    /// The conditions the last [`Alerts::update`] found cleared (each once: it is said again
+    /// only after a new onset).
+    pub fn cleared(&self) -> &[Cleared] {
+        &self.cleared
     }
 }

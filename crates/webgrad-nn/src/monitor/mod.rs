@@ -40,7 +40,7 @@ use std::rc::Rc;
 pub(crate) use activity::Activity;
 use activity::Units;
 
-pub use alerts::{Alert, AlertKind, Alerts};
+pub use alerts::{Alert, AlertKind, Alerts, Cleared};
 pub use diagnose::{Culprit, Divergence, GROWTH, Growth, NonFinite, grouped};
 use serde::{Deserialize, Serialize};
 use webgrad_core::backend::ReadFuture;

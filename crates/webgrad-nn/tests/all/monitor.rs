@@ -4,6 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use crate::monitor_case;
+use webgrad_nn::monitor::Cleared;
 use webgrad_nn::monitor::{AlertKind, LayerReading, Monitor, MonitorConfig, Reading};
 use webgrad_nn::{ActivationName, Alerts, ModelFile, Preprocessing, Trainer, checkpoint};
 
@@ -195,9 +196,13 @@ fn alerts_name_the_layer_the_step_and_a_remedy_once_per_onset() {
     assert!(alerts.update(&dead(1301), 5.0).is_empty(), "said again while it holds");
     assert!(alerts.update(&healthy(1401), 5.0).is_empty());
     assert!(alerts.update(&dead(1501), 5.0).is_empty(), "one healthy window between does not clear it");
+    assert!(alerts.cleared().is_empty());
     for first in [1601, 1701, 1801] {
         assert!(alerts.update(&healthy(first), 5.0).is_empty());
     }
+    // cleared after three healthy windows in a row, said once, with the last step it held at
+    let cleared = Cleared { kind: AlertKind::DeadUnits, layer: 0, last_step: 1600 };
+    assert_eq!(alerts.cleared(), [cleared]);
     assert_eq!(alerts.update(&dead(1901), 5.0)[0].since_step, 1901, "a new onset is said again");
 
     let mut alerts = Alerts::default();

@@ -122,14 +122,17 @@ fn line(canvas: &HtmlCanvasElement, points: &[(f64, f64)]) {
 }
 
 /// The alerts, newest first, as list items of plain text (they quote nothing from a file, but
-/// text is all they need).
-pub fn show_alerts(alerts: &[String]) {
+/// text is all they need); a line whose condition is over is muted (class `over`).
+pub fn show_alerts(alerts: &[(String, bool)]) {
     let list = by_id::<Element>("health-alerts");
     clear(&list);
     let doc = document();
-    for a in alerts {
+    for (a, over) in alerts {
         if let Ok(li) = doc.create_element("li") {
             li.set_text_content(Some(a));
+            if *over {
+                li.set_class_name("over");
+            }
             let _ = list.append_child(&li);
         }
     }

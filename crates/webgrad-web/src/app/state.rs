@@ -27,18 +27,29 @@ pub struct ShownAlert {
     pub key: Option<(webgrad_nn::monitor::AlertKind, usize)>,
     pub message: String,
     pub times: u32,
+    /// The condition has cleared: the last step of the last window it held.
+    pub over_after: Option<u64>,
 }
 
 impl ShownAlert {
-    /// The text of its line: the message, then how often it began when more than once.
+    /// The text of its line: the message, then whether it is over and how often it began when
+    /// more than once.
     pub fn text(&self) -> String {
-        match self.times {
-            0 | 1 => self.message.clone(),
-            n => {
-                let stop = if self.message.ends_with('.') { "" } else { "." };
-                format!("{}{stop} Seen {n} times this run.", self.message)
+        let mut text = self.message.clone();
+        let mut add = |sentence: String| {
+            if !text.ends_with('.') {
+                text.push('.');
             }
+            text.push(' ');
+            text.push_str(&sentence);
+        };
+        if let Some(step) = self.over_after {
+            add(format!("Over after step {}.", webgrad_nn::monitor::grouped(step)));
         }
+        if self.times > 1 {
+            add(format!("Seen {} times this run.", self.times));
+        }
+        text
     }
 }
 

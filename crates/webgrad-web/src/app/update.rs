@@ -204,8 +204,9 @@ pub enum View {
     Activations(Vec<LayerHistogram>),
     /// Set a `<progress>` element: (id, value, max).
     Meter(&'static str, f64, f64),
-    /// The health alerts, newest first (replacing those shown).
-    Alerts(Vec<String>),
+    /// The health alerts, newest first (replacing those shown): each line's text, and whether
+    /// its condition is over (drawn muted).
+    Alerts(Vec<(String, bool)>),
     GradCheck(webgrad_nn::gradcheck::GradCheck),
     Inspection(webgrad_nn::inspect::StepInspection),
     /// Set the value of the input with this id.
@@ -527,7 +528,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             out.push(text("announcer", "The gradient check is done."));
             out.push(Effect::View(View::GradCheck(c)));
         }
-        FromWorker::Health { reading, alerts } => health::reading(app, reading, alerts, out),
+        FromWorker::Health { reading, alerts, cleared } => health::reading(app, reading, alerts, &cleared, out),
         FromWorker::RolledBack { step, epoch, message } => health::rolled_back(app, step, epoch, message, out),
     }
 }

@@ -7,7 +7,7 @@
 //! back to the weights from before the step that broke it (`FromWorker::RolledBack`).
 
 use webgrad_data::Dataset;
-use webgrad_nn::monitor::{Alert, Alerts, Divergence, Monitor, MonitorConfig, Reading};
+use webgrad_nn::monitor::{Alert, Alerts, Cleared, Divergence, Monitor, MonitorConfig, Reading};
 use webgrad_nn::train::StepOutput;
 
 use super::*;
@@ -23,8 +23,8 @@ pub(super) struct Health {
 
 /// How a window ended.
 pub(super) enum WindowEnd {
-    /// its figures and the alerts that began with it
-    Read(Reading, Vec<Alert>),
+    /// its figures, the alerts that began with it and the conditions it found cleared
+    Read(Reading, Vec<Alert>, Vec<Cleared>),
     /// a gradient norm or update ratio was NaN or infinite
     NonFinite,
     /// nothing to read (no step since the last window), or the read failed
@@ -59,7 +59,7 @@ impl Health {
             Ok(r) if !r.is_finite() => WindowEnd::NonFinite,
             Ok(r) => {
                 let said = self.alerts.update(&r, lr);
-                WindowEnd::Read(r, said)
+                WindowEnd::Read(r, said, self.alerts.cleared().to_vec())
             }
             // a failed read fails the loss read of the same slice too, which says why
             Err(_) => WindowEnd::Nothing,
@@ -89,7 +89,7 @@ impl TrainerState {
         }
         let lr = self.trainer.as_ref().map_or(0.0, |t| t.optimizer.current_lr());
         match h.end_window(lr).await {
-            WindowEnd::Read(reading, alerts) => post(FromWorker::Health { reading, alerts }),
+            WindowEnd::Read(reading, alerts, cleared) => post(FromWorker::Health { reading, alerts, cleared }),
             WindowEnd::NonFinite => {
                 let step = self.trainer.as_ref().map_or(0, |t| t.optimizer.step);
                 self.diverged(step, f64::NAN, post).await;

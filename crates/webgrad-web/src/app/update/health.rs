@@ -3,14 +3,15 @@
 
 use super::*;
 use crate::app::state::{ALERTS_KEPT, ShownAlert};
-use webgrad_nn::monitor::AlertKind;
+use webgrad_nn::monitor::{AlertKind, Cleared};
 
 /// `FromWorker::Health`: the reading joins the sparklines, new alerts go on top of the list and
-/// are announced.
+/// are announced, and the lines of conditions that cleared say so.
 pub(super) fn reading(
     app: &mut App,
     reading: webgrad_nn::Reading,
     alerts: Vec<webgrad_nn::Alert>,
+    cleared: &[Cleared],
     out: &mut Vec<Effect>,
 ) {
     if app.health.is_empty() {
@@ -18,10 +19,19 @@ pub(super) fn reading(
     }
     Rc::make_mut(&mut app.health).push(reading);
     app.health_version = app.health_version.wrapping_add(1);
+    let mut over = false;
+    for c in cleared {
+        if let Some(line) = app.alerts.iter_mut().find(|a| a.key == Some((c.kind, c.layer))) {
+            line.over_after = Some(c.last_step);
+            over = true;
+        }
+    }
     if !alerts.is_empty() {
         let said: Vec<&str> = alerts.iter().map(|a| a.message.as_str()).collect();
         out.push(text("announcer", said.join(" ")));
         add_alerts(app, alerts.into_iter().map(|a| (Some((a.kind, a.layer)), a.message)).collect(), out);
+    } else if over {
+        show_alerts(app, out);
     }
     out.push(Effect::Render);
 }
@@ -50,8 +60,13 @@ fn add_alerts(app: &mut App, alerts: Vec<(Option<(AlertKind, usize)>, String)>, 
     for (key, message) in alerts {
         let before = app.alerts.iter().position(|a| a.key == key);
         let times = before.map_or(0, |i| app.alerts.remove(i).times).saturating_add(1);
-        app.alerts.insert(0, ShownAlert { key, message, times });
+        app.alerts.insert(0, ShownAlert { key, message, times, over_after: None });
     }
-    let shown = app.alerts.iter().take(ALERTS_KEPT).map(ShownAlert::text).collect();
+    show_alerts(app, out);
+}
+
+/// The newest `ALERTS_KEPT` lines, each with whether its condition is over (drawn muted).
+fn show_alerts(app: &App, out: &mut Vec<Effect>) {
+    let shown = app.alerts.iter().take(ALERTS_KEPT).map(|a| (a.text(), a.over_after.is_some())).collect();
     out.push(Effect::View(View::Alerts(shown)));
 }

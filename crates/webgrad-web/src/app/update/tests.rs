@@ -1,5 +1,5 @@
 use super::*;
-use webgrad_nn::monitor::AlertKind;
+use webgrad_nn::monitor::{AlertKind, Cleared};
 
 fn app() -> App {
     App::new(Experiment::defaults_for("iris"), None)
@@ -326,8 +326,10 @@ fn health_reading(last_step: u64, dead: f64) -> webgrad_nn::Reading {
 fn health_readings_draw_and_alerts_stack_newest_first_until_a_reset() {
     let mut app = app();
     ready(&mut app, None);
-    let effects =
-        update(&mut app, Msg::Worker(FromWorker::Health { reading: health_reading(100, 0.1), alerts: vec![] }));
+    let effects = update(
+        &mut app,
+        Msg::Worker(FromWorker::Health { reading: health_reading(100, 0.1), alerts: vec![], cleared: vec![] }),
+    );
     assert!(effects.contains(&Effect::View(View::Hidden("health-figure", false))));
     assert!(effects.contains(&Effect::Render));
     assert!(!effects.iter().any(|e| matches!(e, Effect::View(View::Alerts(_)))), "no alert, no list change");
@@ -335,8 +337,10 @@ fn health_readings_draw_and_alerts_stack_newest_first_until_a_reset() {
     let mut shown = Vec::new();
     for i in 2..=9 {
         let alerts = vec![alert(AlertKind::DeadUnits, i as usize, &format!("alert {i}"))];
-        let effects =
-            update(&mut app, Msg::Worker(FromWorker::Health { reading: health_reading(100 * i, 0.9), alerts }));
+        let effects = update(
+            &mut app,
+            Msg::Worker(FromWorker::Health { reading: health_reading(100 * i, 0.9), alerts, cleared: vec![] }),
+        );
         shown = alerts_shown(&effects);
     }
     assert_eq!(app.health.len(), 9);
@@ -352,13 +356,18 @@ fn alert(kind: AlertKind, layer: usize, message: &str) -> webgrad_nn::Alert {
     webgrad_nn::Alert { kind, layer, since_step: 0, message: message.into() }
 }
 
-/// The lines of the last alert list among `effects`.
-fn alerts_shown(effects: &[Effect]) -> Vec<String> {
+/// The lines of the last alert list among `effects`, with whether each is over.
+fn alert_lines(effects: &[Effect]) -> Vec<(String, bool)> {
     let lists = effects.iter().rev().find_map(|e| match e {
         Effect::View(View::Alerts(a)) => Some(a.clone()),
         _ => None,
     });
     lists.expect("the alert list changed")
+}
+
+/// The texts of the last alert list among `effects`.
+fn alerts_shown(effects: &[Effect]) -> Vec<String> {
+    alert_lines(effects).into_iter().map(|l| l.0).collect()
 }
 
 /// A condition that clears and begins again (an update size hovering about its threshold)
@@ -368,7 +377,8 @@ fn an_alert_that_comes_back_replaces_its_line_and_counts() {
     let mut app = app();
     ready(&mut app, None);
     let say = |app: &mut App, step: u64, alerts| {
-        alerts_shown(&update(app, Msg::Worker(FromWorker::Health { reading: health_reading(step, 0.1), alerts })))
+        let reading = health_reading(step, 0.1);
+        alerts_shown(&update(app, Msg::Worker(FromWorker::Health { reading, alerts, cleared: vec![] })))
     };
     say(&mut app, 100, vec![alert(AlertKind::LargeUpdates, 2, "output layer: 16 % since step 1")]);
     say(&mut app, 200, vec![alert(AlertKind::DeadUnits, 1, "layer 2: dead since step 101")]);
@@ -383,6 +393,18 @@ fn an_alert_that_comes_back_replaces_its_line_and_counts() {
     assert_eq!(shown.len(), 3);
     assert_eq!(shown[0], "layer 1: 12 % since step 401");
     assert_eq!(app.alerts[1].times, 3);
+    // a condition that cleared stays listed, muted, with the last step it held at; a new onset
+    // of it is a live line again
+    let cleared = vec![Cleared { kind: AlertKind::DeadUnits, layer: 1, last_step: 1200 }];
+    let effects = update(
+        &mut app,
+        Msg::Worker(FromWorker::Health { reading: health_reading(1500, 0.1), alerts: vec![], cleared }),
+    );
+    let lines = alert_lines(&effects);
+    assert_eq!(lines[2], ("layer 2: dead since step 101. Over after step 1,200.".to_string(), true));
+    assert!(!lines[0].1 && !lines[1].1);
+    let shown = say(&mut app, 1600, vec![alert(AlertKind::DeadUnits, 1, "layer 2: dead since step 1501")]);
+    assert_eq!(shown[0], "layer 2: dead since step 1501. Seen 2 times this run.");
 }
 
 #[test]
@@ -402,7 +424,10 @@ fn a_rollback_takes_the_curves_back_and_says_why() {
         }),
     );
     for i in 1..=3 {
-        update(&mut app, Msg::Worker(FromWorker::Health { reading: health_reading(100 * i, 0.1), alerts: vec![] }));
+        update(
+            &mut app,
+            Msg::Worker(FromWorker::Health { reading: health_reading(100 * i, 0.1), alerts: vec![], cleared: vec![] }),
+        );
     }
     let message = "step 290: the output of layer 2's linear map became non-finite (NaN) — the weights from before \
                    step 250 are kept; lower the learning rate (now 5) and continue"
