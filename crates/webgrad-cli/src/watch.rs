@@ -24,7 +24,8 @@ pub struct Watch {
 
 /// How a window ended.
 pub enum WindowEnd {
-    /// its figures were finite; the alerts that began with it, as sentences
+    /// its figures were finite; the alerts that began with it and the conditions it found
+    /// cleared, as sentences
     Alerts(Vec<String>),
     /// a gradient norm or update ratio was NaN or infinite
     NonFinite,
@@ -60,7 +61,8 @@ impl Watch {
             return Ok(WindowEnd::NonFinite);
         }
         let lr = trainer.optimizer.current_lr();
-        let said = self.alerts.update(&reading, lr).into_iter().map(|a| a.message).collect();
+        let mut said: Vec<String> = self.alerts.update(&reading, lr).into_iter().map(|a| a.message).collect();
+        said.extend(self.alerts.cleared().iter().map(|c| c.message(reading.layers.len())));
         self.last = Some(reading);
         Ok(WindowEnd::Alerts(said))
     }

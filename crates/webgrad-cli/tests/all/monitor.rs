@@ -76,3 +76,18 @@ fn monitor_flags_are_checked() {
     let (_, stderr) = text(&out);
     assert!(!out.status.success() && stderr.contains("--monitor-every must be at least 1"), "{stderr}");
 }
+
+/// SGD at learning rate 5 on the spiral: every layer's first steps are far too large, then the
+/// second layer's units die and the steps stop; each alert is said when it begins and again, once,
+/// when it has cleared.
+#[test]
+fn an_alert_is_said_when_it_begins_and_when_it_is_over() {
+    let run = ["train", "--dataset", "spiral", "--hidden", "128,64", "--optimizer", "sgd", "--lr", "5"];
+    let out = webgrad(&[&run[..], &["--batch", "64", "--monitor", "--epochs", "30"]].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("alert: layer 1: ")).collect();
+    assert!(lines[0].contains("each step changes the weights by"), "{lines:?}");
+    let over = lines.iter().filter(|l| l.contains("steps over 10 % of the weights' size until step ")).count();
+    assert_eq!(over, 1, "{stdout}");
+}

@@ -51,6 +51,26 @@ pub enum AlertKind {
     TinyUpdates,
 }
 
+impl AlertKind {
+    /// The condition in a few words, e.g. "steps over 10 % of the weights' size".
+    pub fn condition(self) -> &'static str {
+        match self {
+            AlertKind::DeadUnits => "over half of its ReLU units output 0 on every sample",
+            AlertKind::SaturatedUnits => "over half of its units saturated",
+            AlertKind::ExplodingGradient => "a gradient norm over 100",
+            AlertKind::VanishingGradient => "a gradient under 1/1,000 of the largest layer's",
+            AlertKind::LargeUpdates => "steps over 10 % of the weights' size",
+            AlertKind::TinyUpdates => "steps under 1e-6 of the weights' size",
+        }
+    }
+}
+
+/// "layer 2" for hidden layer 1 (from 0) of a model with `layers` linear layers; the last is
+/// "output layer".
+fn layer_name(l: usize, layers: usize) -> String {
+    if l + 1 < layers { format!("layer {}", l + 1) } else { "output layer".into() }
+}
+
 /// One alert: its condition began in the window whose first step is `since_step`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
@@ -70,6 +90,15 @@ pub struct Cleared {
     pub kind: AlertKind,
     pub layer: usize,
     pub last_step: u64,
+}
+
+impl Cleared {
+    /// In words, for a model of `layers` linear layers, e.g. "layer 1: steps over 10 % of the
+    /// weights' size until step 800 (over)".
+    pub fn message(&self, layers: usize) -> String {
+        let (name, step) = (layer_name(self.layer, layers), grouped(self.last_step));
+        format!("{name}: {} until step {step} (over)", self.kind.condition())
+    }
 }
 
 /// A condition said and not yet cleared: how many readings in a row it has been absent from,
@@ -155,14 +184,13 @@ impl Alerts {
     /// The alerts whose condition holds in `r` (a window's reading) but did not in the last
     /// reading given; `lr` is the learning rate now, for the remedies.
     pub fn update(&mut self, r: &Reading, lr: f64) -> Vec<Alert> {
-        let hidden = r.layers.len().saturating_sub(1);
         let mut new = Vec::new();
         // every condition said before is one reading more absent, until it shows up below
         for a in &mut self.active {
             a.absent += 1;
         }
         for l in 0..r.layers.len() {
-            let name = if l < hidden { format!("layer {}", l + 1) } else { "output layer".into() };
+            let name = layer_name(l, r.layers.len());
             for (kind, what, remedy) in conditions(r, l, lr) {
                 match self.active.iter_mut().find(|a| (a.kind, a.layer) == (kind, l)) {
                     Some(a) => (a.absent, a.last_step) = (0, r.last_step),

@@ -203,6 +203,10 @@ fn alerts_name_the_layer_the_step_and_a_remedy_once_per_onset() {
     // cleared after three healthy windows in a row, said once, with the last step it held at
     let cleared = Cleared { kind: AlertKind::DeadUnits, layer: 0, last_step: 1600 };
     assert_eq!(alerts.cleared(), [cleared]);
+    assert_eq!(
+        cleared.message(2),
+        "layer 1: over half of its ReLU units output 0 on every sample until step 1,600 (over)"
+    );
     assert_eq!(alerts.update(&dead(1901), 5.0)[0].since_step, 1901, "a new onset is said again");
 
     let mut alerts = Alerts::default();
