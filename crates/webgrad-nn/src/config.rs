@@ -142,6 +142,17 @@ fn default_init() -> Init {
     Init::GlorotUniform
 }
 
+/// A batch of `batch` rows can be drawn from `rows` training rows: at least 1 and at most all.
+pub fn check_batch(batch: usize, rows: usize) -> Result<(), String> {
+    if batch == 0 {
+        return Err("the batch size must be at least 1".into());
+    }
+    if batch > rows {
+        return Err(format!("batch size {batch} is larger than the {rows} training rows"));
+    }
+    Ok(())
+}
+
 impl MlpConfig {
     /// Checks what a user, a link or a file could get wrong, before anything is allocated: the
     /// message says which field, or how many bytes the weights would need against the memory
@@ -192,12 +203,7 @@ impl MlpConfig {
         train: &Dataset,
     ) -> Result<(), String> {
         self.validate()?;
-        if batch == 0 {
-            return Err("the batch size must be at least 1".into());
-        }
-        if batch > train.n {
-            return Err(format!("batch size {batch} is larger than the {} training rows", train.n));
-        }
+        check_batch(batch, train.n)?;
         let data = budget::product(&[4, train.n as u64, train.d as u64]);
         self.check_memory(batch, state_slots, monitored, data)
     }

@@ -117,7 +117,9 @@ pub fn cost(
         (None, _) => {}
     }
     let data = 4u64.saturating_mul(summary.train_rows as u64).saturating_mul(summary.features as u64);
-    let fits = cfg.validate().and_then(|()| cfg.check_memory(batch, slots, true, data)).and_then(|()| {
+    // as the worker's `check_training` checks it when Train is pressed: the batch, then memory
+    let fits = cfg.validate().and_then(|()| webgrad_nn::config::check_batch(e.batch, summary.train_rows));
+    let fits = fits.and_then(|()| cfg.check_memory(batch, slots, true, data)).and_then(|()| {
         match device.and_then(|d| d.buffer_limit.map(|l| (l, &d.backend))) {
             Some((limit, name)) => cfg.check_buffer_limit(limit, name, batch),
             None => Ok(()),
@@ -196,9 +198,16 @@ mod tests {
             "{why}"
         );
         assert_eq!(cost(&mnist(), &e, true, None, None).fits, Ok(()), "the CPU has no buffer limit");
+        // a batch over the training rows is refused by Train for that, before its memory
         e.batch = 1 << 20;
         let c = cost(&mnist(), &e, true, None, None);
-        assert!(c.fits.unwrap_err().starts_with("training needs"));
+        assert_eq!(c.fits, Err("batch size 1048576 is larger than the 8000 training rows".into()));
         assert!(c.size.contains(" GB to train"), "{}", c.size);
+        // two layers of 65,536 units: 4.3G weights, over the budget of any machine
+        e.batch = 8000;
+        e.layers[0].width = 65_536;
+        e.layers[1].width = 65_536;
+        let c = cost(&mnist(), &e, true, None, None);
+        assert!(c.fits.as_ref().is_err_and(|w| w.starts_with("training needs")), "{:?} {}", c.fits, c.size);
     }
 }

@@ -236,6 +236,9 @@ pub struct App {
     pub experiment: Option<Experiment>,
     pub has_files: bool,
     pub checkpoint: Option<(Experiment, u64)>,
+    /// A Reset was sent and neither its data and model nor an error has come back: the stats
+    /// line says it is loading until one does.
+    pub resetting: bool,
     /// A replacement worker is starting or restoring; `restarts` counts them in this visit.
     pub restoring: bool,
     pub restarts: u32,
@@ -284,6 +287,7 @@ impl App {
             experiment: None,
             has_files: false,
             checkpoint: None,
+            resetting: false,
             restoring: false,
             restarts: 0,
             link_error,

@@ -378,6 +378,7 @@ fn reset(app: &mut App, out: &mut Vec<Effect>) -> bool {
     out.push(Effect::View(View::HideEvaluation));
     out.push(text("accuracy", "Train for an epoch to see the test metrics."));
     out.push(text("stats", "Loading the data and building the model…"));
+    app.resetting = true;
     app.experiment = Some(experiment.clone());
     out.push(Effect::Send(ToWorker::Reset { experiment }));
     out.push(Effect::Render);
@@ -515,6 +516,11 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             app.restoring = false;
             out.push(hidden("load-box", true));
             out.push(text("error", message));
+            if std::mem::take(&mut app.resetting) {
+                // the worker keeps what it had: the data and model before, or nothing yet
+                let now = if app.summary.is_some() { "The model before is kept" } else { "Nothing is loaded yet" };
+                out.push(text("stats", format!("{now}: change what the message above says and press Reset.")));
+            }
         }
         FromWorker::Checkpoint { experiment, epoch, .. } => app.checkpoint = Some((experiment, epoch)),
         FromWorker::Crashed { message } => worker_failed(app, &message, out),

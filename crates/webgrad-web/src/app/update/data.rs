@@ -14,6 +14,7 @@ pub(super) fn data_loaded(app: &mut App, summary: DataSummary, model: String, ou
         ));
     }
     app.checkpoint = None;
+    app.resetting = false;
     out.push(hidden("load-box", true));
     out.push(Effect::View(View::Preview(summary.preview.clone())));
     if let Some(e) = app.pending_files.take() {

@@ -187,6 +187,44 @@ fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
     assert!(texts(&effects, "param-count")[0].contains("parameters"));
 }
 
+/// A Reset the worker refuses (a model over the memory budget) leaves the stats line saying what
+/// the worker kept rather than "Loading…" for ever; an error at another time leaves it alone.
+#[test]
+fn a_refused_reset_says_what_was_kept() {
+    let mut app = app();
+    let effects = ready(&mut app, None);
+    assert_eq!(texts(&effects, "stats"), ["Loading the data and building the model…"]);
+    let refused = || Msg::Worker(FromWorker::Error { message: "training needs 11.3 GB; the limit is 3.5 GB".into() });
+    let effects = update(&mut app, refused());
+    assert_eq!(texts(&effects, "error"), ["training needs 11.3 GB; the limit is 3.5 GB"]);
+    assert_eq!(
+        texts(&effects, "stats"),
+        ["Nothing is loaded yet: change what the message above says and press Reset."]
+    );
+    assert!(texts(&update(&mut app, refused()), "stats").is_empty(), "not after a reset");
+    // with data and a model loaded, the worker keeps them
+    let summary = DataSummary {
+        name: "iris".into(),
+        train_rows: 120,
+        test_rows: 30,
+        features: 4,
+        class_names: vec!["a".into(), "b".into(), "c".into()],
+        points: Vec::new(),
+        plane: false,
+        inputs: Vec::new(),
+        preview: None,
+        image_shape: None,
+        head: webgrad_nn::Head::Softmax { classes: 3 },
+    };
+    update(&mut app, Msg::Worker(FromWorker::DataLoaded { summary, model: "nn.Sequential()".into() }));
+    update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
+    let effects = update(&mut app, refused());
+    assert_eq!(
+        texts(&effects, "stats"),
+        ["The model before is kept: change what the message above says and press Reset."]
+    );
+}
+
 #[test]
 fn a_learning_rate_must_be_positive() {
     let mut app = app();
