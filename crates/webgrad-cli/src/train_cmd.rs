@@ -56,7 +56,8 @@ fn new_trainer(a: &TrainArgs, loaded: &data::Loaded, steps_per_epoch: usize) -> 
         io::load_weights(&model, &bytes, path, None).map_err(|e| e.to_string())?;
     }
     let epochs = a.epochs.unwrap_or(5);
-    let schedule = Schedule::parse(a.schedule.as_deref().unwrap_or("constant"), (epochs * steps_per_epoch) as u64)?;
+    let total = webgrad_nn::run_steps(epochs, steps_per_epoch);
+    let schedule = Schedule::parse(a.schedule.as_deref().unwrap_or("constant"), total)?;
     let mut optimizer = Optimizer::new(opt_config, schedule);
     optimizer.clip_grad_norm = a.clip_grad_norm;
     let mut loss = Loss::for_head(&model.config.head);

@@ -99,11 +99,13 @@ impl Batcher {
     }
 
     /// The cursor after `cursor`: the next step, or step 0 of the next epoch.
+    /// Saturating: a cursor read from a damaged checkpoint may hold any count (its batch is
+    /// `None`, which the trainer reports).
     pub fn advance(&self, cursor: Cursor) -> Cursor {
-        if cursor.step + 1 < self.steps_per_epoch() {
+        if cursor.step.saturating_add(1) < self.steps_per_epoch() {
             Cursor { epoch: cursor.epoch, step: cursor.step + 1 }
         } else {
-            Cursor { epoch: cursor.epoch + 1, step: 0 }
+            Cursor { epoch: cursor.epoch.saturating_add(1), step: 0 }
         }
     }
 }

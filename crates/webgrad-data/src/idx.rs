@@ -400,7 +400,12 @@ fn classification_from_arrays(
         let msg = format!("expected labels of rank 1 [n], found rank {} with dims {:?}", lab.dims.len(), lab.dims);
         return Err(DataError::format(labels_src, 3, msg));
     }
-    let (n, d) = (img.dims[0], img.dims[1..].iter().product::<usize>());
+    // checked: with n = 0 the header's size check passes whatever the other dims multiply to
+    let Some(d) = img.dims[1..].iter().try_fold(1usize, |d, &k| d.checked_mul(k)) else {
+        let msg = format!("an image of dims {:?} is too large", &img.dims[1..]);
+        return Err(DataError::format(images_src, 3, msg));
+    };
+    let n = img.dims[0];
     if lab.dims[0] != n {
         let msg = format!("{images_src} holds {n} images but {labels_src} holds {} labels", lab.dims[0]);
         return Err(DataError::invalid(name, msg));

@@ -426,7 +426,14 @@ pub fn dataset_from_npy(xa: NpyArray, x_src: &str, ya: NpyArray, y_src: &str, na
     let (n, d, image_shape) = match xa.shape[..] {
         [n] => (n, 1, None),
         [n, d] => (n, d, None),
-        [n, r, c] => (n, r * c, Some((r, c))),
+        // checked: with n = 0 the header's size check passes whatever r · c is
+        [n, r, c] => match r.checked_mul(c) {
+            Some(d) => (n, d, Some((r, c))),
+            None => {
+                let msg = format!("an image of {r} × {c} values is too large (shape {:?})", xa.shape);
+                return Err(DataError::format(x_src, xa.data_offset, msg));
+            }
+        },
         _ => {
             let msg = format!("expected features of shape [n, d] or [n, rows, cols], found {:?}", xa.shape);
             return Err(DataError::format(x_src, xa.data_offset, msg));

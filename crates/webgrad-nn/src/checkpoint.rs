@@ -141,6 +141,15 @@ pub fn load(device: &Device, bytes: &[u8], source: &str) -> Result<(Trainer, Mod
         return Err(Error::Format(format!("{source}: format '{}' is not {FORMAT}", meta.format)));
     }
     meta.model.validate(source)?;
+    // counts no run reaches (2⁵³ steps): a damaged or crafted file, whose counters would
+    // overflow as training counts on from them
+    const MAX_COUNT: u64 = 1 << 53;
+    if meta.optimizer_step > MAX_COUNT || meta.cursor.epoch > MAX_COUNT || meta.cursor.step as u64 > MAX_COUNT {
+        return Err(Error::Format(format!(
+            "{source}: the checkpoint's counters are out of range (optimizer step {}, epoch {}, step {})",
+            meta.optimizer_step, meta.cursor.epoch, meta.cursor.step
+        )));
+    }
     io::check_tensors(&meta.model.model, bytes, source)?;
     let model = Mlp::new(device, meta.model.model.clone(), 0)?;
     io::load_weights(&model, bytes, source, Some("optimizer."))?;

@@ -28,7 +28,7 @@ pub use loss::Loss;
 pub use model::{Linear, Mlp};
 pub use monitor::{Alert, Alerts, Divergence, Monitor, MonitorConfig, Reading};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerName};
-pub use schedule::{Schedule, SchedulePreset};
+pub use schedule::{Schedule, SchedulePreset, run_steps};
 pub use snapshot::Snapshot;
 pub use train::{
     Evaluation, LossSummary, LossTally, PendingLoss, Report, TrainConfig, Trainer, evaluate, evaluate_scaled,

@@ -118,9 +118,27 @@ impl SchedulePreset {
     }
 }
 
+/// The optimizer steps of `epochs` epochs of `steps_per_epoch` each, the length a schedule is
+/// fitted to. In u64 and saturating: on wasm32 the `usize` product of a large epoch count wraps
+/// (2³¹ epochs × 2 steps is 0 there, which would end a cosine schedule at once), whereas a run
+/// too long to count is `u64::MAX` steps, one the schedule never reaches the end of.
+pub fn run_steps(epochs: usize, steps_per_epoch: usize) -> u64 {
+    (epochs as u64).saturating_mul(steps_per_epoch as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run too long to count keeps a cosine schedule at its start rather than ending it: the
+    /// product saturates instead of wrapping (on wasm32, 2³¹ epochs × 2 steps is 2³², i.e. 0).
+    #[test]
+    fn a_run_too_long_to_count_never_reaches_the_end_of_its_schedule() {
+        assert_eq!(run_steps(10, 125), 1250);
+        assert_eq!(run_steps(usize::MAX, usize::MAX), u64::MAX);
+        let cosine = SchedulePreset::Cosine.schedule(run_steps(1 << 31, 2));
+        assert!(cosine.lr_at(1.0, 1_000_000) > 0.09, "{}", cosine.lr_at(1.0, 1_000_000));
+    }
 
     #[test]
     fn schedules_follow_their_formulas() {

@@ -233,10 +233,12 @@ impl Experiment {
         e.link_data(&q)?;
         e.link_layers(&q)?;
         e.link_training(&q)?;
+        // written so that NaN fails too (`NaN < 0.0` is false)
+        let penalty = |x: f64| x >= 0.0 && x.is_finite();
         if e.layers.iter().any(|l| !(0.0..1.0).contains(&l.dropout))
-            || e.l1 < 0.0
-            || e.l2 < 0.0
-            || e.weight_decay.is_some_and(|w| w < 0.0)
+            || !penalty(f64::from(e.l1))
+            || !penalty(f64::from(e.l2))
+            || e.weight_decay.is_some_and(|w| !penalty(w))
         {
             return Err("link parameters dropout/wd/l1/l2 are out of range".into());
         }
@@ -520,6 +522,11 @@ mod tests {
         assert_eq!(Experiment::from_query(&e.to_query()).unwrap(), e);
         assert!(Experiment::from_query("opt=sgd&hp=beta1:0.5").unwrap_err().contains("no setting 'beta1'"));
         assert!(Experiment::from_query("opt=adam&hp=beta1:2").unwrap_err().contains("out of range"));
+        // penalties: NaN and infinity are refused as a negative is (NaN < 0 is false)
+        for bad in ["l1=NaN", "l2=inf", "wd=NaN", "l1=-1"] {
+            assert!(Experiment::from_query(bad).unwrap_err().contains("dropout/wd/l1/l2"), "{bad}");
+        }
+        assert_eq!(Experiment::from_query("l2=0.001").unwrap().l2, 0.001);
         let iris = Experiment::defaults_for("iris");
         assert_eq!((iris.data.clone(), iris.normalise), (DataChoice::Iris, ScalingKind::Standardize));
         assert_eq!(Experiment::from_query(&iris.to_query()).unwrap(), iris);

@@ -196,6 +196,12 @@ fn hostile_header_is_rejected_before_allocating() {
     let e = parse_npy(&overflow, "o.npy").unwrap_err().to_string();
     assert!(e.contains("overflows this platform's address space"), "{e}");
     assert!(start.elapsed().as_secs() < 2);
+    // no rows: the header's size check passes, and the image's rows × cols overflows; the pair
+    // loader says so (before: a multiply that panicked in debug and fuzz builds)
+    let empty = npy("<f4", "(0, 8589934592, 8589934592)", &[]);
+    let labels = npy("|u1", "(0,)", &[]);
+    let e = load_npy_pair(&empty, "x.npy", &labels, "y.npy", "pair").unwrap_err().to_string();
+    assert!(e.contains("x.npy") && e.contains("too large"), "{e}");
 }
 
 #[test]

@@ -94,6 +94,24 @@ dual_test! {
         assert_eq!(weights_hash(&straight.model).await, weights_hash(&resumed.model).await);
     }
 
+    async fn a_checkpoint_with_counters_no_run_reaches_is_refused() {
+        let (train, _) = circle();
+        let mut t = trainer(&train);
+        run_steps(&mut t, &train, 3).await;
+        let file = ModelFile::new(&t.model.config, vec![], Preprocessing::default(), "circle");
+        let bytes = checkpoint::save(&t, &file).await.unwrap();
+        // the same file with its optimizer step set to u64::MAX (counting on from it overflowed)
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        let mut meta = header.metadata().clone().unwrap();
+        let json = meta.get_mut("webgrad.checkpoint").unwrap();
+        assert!(json.contains("\"optimizer_step\":3"), "{json}");
+        *json = json.replace("\"optimizer_step\":3", &format!("\"optimizer_step\":{}", u64::MAX));
+        let crafted = safetensors::serialize(st.tensors(), Some(meta)).unwrap();
+        let e = checkpoint::load(&webgrad_core::cpu(), &crafted, "crafted.safetensors").err().unwrap().to_string();
+        assert!(e.contains("crafted.safetensors: the checkpoint's counters are out of range"), "{e}");
+    }
+
     async fn hidden_outputs_equal_a_host_computation_layer_by_layer() {
         let device = webgrad_core::cpu();
         let mut cfg = mlp_config(2, &[3, 2], ActivationName::Tanh, 0.5, Head::Softmax { classes: 2 }, Init::GlorotUniform);

@@ -90,11 +90,15 @@ impl SweepSpec {
             if self.widths.is_empty() { vec![None] } else { self.widths.iter().map(|&w| Some(w)).collect() };
         let batches = if self.batches.is_empty() { vec![base.batch] } else { self.batches.clone() };
         let optimizers = if self.optimizers.is_empty() { vec![base.optimizer] } else { self.optimizers.clone() };
-        let count = lrs.len() * widths.len() * batches.len() * optimizers.len();
-        if count > MAX_RUNS {
+        // in u64, saturating: on wasm32 a usize product of four long lists wraps (256⁴ is 0)
+        let count = [lrs.len(), widths.len(), batches.len(), optimizers.len()]
+            .into_iter()
+            .fold(1u64, |n, len| n.saturating_mul(len as u64));
+        if count > MAX_RUNS as u64 {
+            let count = webgrad_nn::monitor::grouped(count);
             return Err(format!("the grid has {count} runs; a sweep runs at most {MAX_RUNS}"));
         }
-        let mut out = Vec::with_capacity(count);
+        let mut out = Vec::with_capacity(MAX_RUNS);
         for &optimizer in &optimizers {
             for &lr in &lrs {
                 for &width in &widths {
@@ -339,6 +343,12 @@ mod tests {
         assert_eq!(SweepSpec::parse("", "", "", "").unwrap().runs(&base).unwrap(), vec![base.clone()]);
         let big = SweepSpec::parse("1 2 3 4 5", "1 2 3 4", "1 2 3 4", "").unwrap();
         assert_eq!(big.runs(&base).unwrap_err(), "the grid has 80 runs; a sweep runs at most 64");
+        // 256 values in each list from a link: 256⁴ = 2³² runs, which a wasm32 usize product
+        // wraps to 0; counted in u64 it is refused before anything is built
+        let many = |v: &str| vec![v; 256].join(",");
+        let link = format!("lr:{};width:{};batch:{};opt:{}", many("1"), many("1"), many("1"), many("sgd"));
+        let huge = SweepSpec::from_link(&link).unwrap();
+        assert_eq!(huge.runs(&base).unwrap_err(), "the grid has 4,294,967,296 runs; a sweep runs at most 64");
         assert_eq!(SweepSpec::parse("0.1 x", "", "", "").unwrap_err(), "learning rates: 'x' is not a valid value");
         assert!(SweepSpec::parse("-1", "", "", "").is_err());
         assert!(SweepSpec::parse("", "", "", "lion").unwrap_err().contains("unknown optimizer 'lion'"));

@@ -7,7 +7,7 @@ pub(super) fn make_trainer(model: Mlp, e: &Experiment, train_rows: usize) -> Res
     let opt = optimizer_config(e)?;
     let loss = Loss::for_head(&model.config.head);
     let config = TrainConfig { l1: e.l1, l2: e.l2, ..TrainConfig::new(e.batch, e.epochs, e.seed, loss) };
-    let total = (e.epochs * train_rows.div_ceil(e.batch.max(1))) as u64;
+    let total = webgrad_nn::run_steps(e.epochs, train_rows.div_ceil(e.batch.max(1)));
     Trainer::new(model, Optimizer::new(opt, e.schedule.schedule(total)), config).map_err(|err| err.to_string())
 }
 
