@@ -144,3 +144,24 @@ test('100 classes with 60-character names and 300 columns stay inside the page',
   expect(await axeViolations(page)).toEqual([]);
   expect(errors).toEqual([]);
 });
+
+test('200 classes: per-class metrics, and the confusion matrix says why it is not drawn', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
+  const lines = ['x,y,label'];
+  for (let r = 0; r < 1000; r++) lines.push([(r % 200) / 200, ((r * 7) % 13) / 13, `kind ${r % 200}`].join(','));
+  await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)')
+    .setInputFiles({ name: 'kinds.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+  await expect(page.locator('#data-summary')).toContainText('200 classes', { timeout: 30_000 });
+  await page.getByLabel('Epochs').fill('1');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 1', { timeout: 60_000 });
+  // a row per class and the two averages, under the header
+  await expect(page.locator('#per-class tr')).toHaveCount(1 + 200 + 2);
+  await expect(page.locator('#confusion')).toBeHidden();
+  await expect(page.locator('#confusion-help')).toHaveText(
+    'With 200 classes the confusion matrix (200 × 200 cells) is not drawn: it is drawn for up to 128 classes.');
+  expect(errors).toEqual([]);
+});

@@ -24,10 +24,15 @@ pub struct ClassStats {
     pub support: u64,
 }
 
+/// Classes up to which a report holds its confusion matrix: c² counts grow past any use (a
+/// table of 128 × 128 is already more than a page or a terminal shows), and past memory (65,536
+/// classes, the most a CSV may name, would be 34 GB).
+pub const MAX_CONFUSION_CLASSES: usize = 128;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClassificationReport {
     pub names: Vec<String>,
-    /// confusion[true][predicted]
+    /// confusion[true][predicted]; empty over [`MAX_CONFUSION_CLASSES`] classes
     pub confusion: Vec<Vec<u64>>,
     pub accuracy: f64,
     pub per_class: Vec<ClassStats>,
@@ -37,23 +42,31 @@ pub struct ClassificationReport {
     pub weighted_avg: ClassStats,
 }
 
-/// Precision, recall and F1 per class (0 where undefined, as sklearn's `zero_division=0`).
+/// Precision, recall and F1 per class (0 where undefined, as sklearn's `zero_division=0`), from
+/// per-class counts (memory linear in the classes); the confusion matrix too up to
+/// [`MAX_CONFUSION_CLASSES`] classes.
 pub fn classification_report(predicted: &[u32], truth: &[u32], names: &[String]) -> ClassificationReport {
     let c = names.len();
-    let mut confusion = vec![vec![0u64; c]; c];
+    // per class: true positives, predictions of it, true examples of it
+    let (mut hits, mut predictions, mut supports) = (vec![0u64; c], vec![0u64; c], vec![0u64; c]);
+    let mut confusion = if c <= MAX_CONFUSION_CLASSES { vec![vec![0u64; c]; c] } else { Vec::new() };
     for (&p, &t) in predicted.iter().zip(truth) {
-        if (p as usize) < c && (t as usize) < c {
-            confusion[t as usize][p as usize] += 1;
+        let (p, t) = (p as usize, t as usize);
+        if p < c && t < c {
+            predictions[p] += 1;
+            supports[t] += 1;
+            hits[t] += u64::from(p == t);
+            if let Some(row) = confusion.get_mut(t) {
+                row[p] += 1;
+            }
         }
     }
-    let total: u64 = confusion.iter().flatten().sum();
-    let correct: u64 = (0..c).map(|i| confusion[i][i]).sum();
+    let total: u64 = supports.iter().sum();
+    let correct: u64 = hits.iter().sum();
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let per_class: Vec<ClassStats> = (0..c)
         .map(|k| {
-            let tp = confusion[k][k];
-            let predicted_k: u64 = (0..c).map(|t| confusion[t][k]).sum();
-            let support: u64 = confusion[k].iter().sum();
+            let (tp, predicted_k, support) = (hits[k], predictions[k], supports[k]);
             let (precision, recall) = (ratio(tp, predicted_k), ratio(tp, support));
             let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
             ClassStats { precision, recall, f1, support }
@@ -167,6 +180,27 @@ mod tests {
         assert!((r.macro_avg.f1 - f1.iter().sum::<f64>() / 3.0).abs() < 1e-12);
         assert!((r.weighted_avg.f1 - (3.0 * f1[0] + 2.0 * f1[1] + f1[2]) / 6.0).abs() < 1e-12);
         assert_eq!(argmax_rows(&[0.1, 0.9, 0.5, 0.2, 0.2, 0.1], 3), vec![1, 0]);
+    }
+
+    /// Over `MAX_CONFUSION_CLASSES` classes the per-class figures come from per-class counts
+    /// alone (the same as with the matrix) and no c × c matrix is held: 65,536 classes, the most
+    /// a CSV may name, would be 34 GB of it.
+    #[test]
+    fn many_classes_keep_their_metrics_without_a_matrix() {
+        let c = 65_536;
+        let names: Vec<String> = (0..c).map(|k| k.to_string()).collect();
+        // 3 of class 7 (two right, one taken for 9), 1 of class 65,535 taken for 7
+        let r = classification_report(&[7, 7, 9, 7], &[7, 7, 7, 65_535], &names);
+        assert!(r.confusion.is_empty());
+        assert!((r.accuracy - 0.5).abs() < 1e-12);
+        let s7 = &r.per_class[7];
+        assert!((s7.precision - 2.0 / 3.0).abs() < 1e-12 && (s7.recall - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!((s7.support, r.per_class[65_535].support, r.per_class[9].support), (3, 1, 0));
+        // at the limit the matrix is there, and the figures agree with it
+        let names: Vec<String> = (0..MAX_CONFUSION_CLASSES).map(|k| k.to_string()).collect();
+        let r = classification_report(&[7, 7, 9, 7], &[7, 7, 7, 127], &names);
+        assert_eq!((r.confusion[7][7], r.confusion[7][9], r.confusion[127][7]), (2, 1, 1));
+        assert!((r.per_class[7].precision - 2.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]

@@ -290,7 +290,7 @@ impl Builder {
             && consumed > 0
         {
             self.estimated = true;
-            let est_rows = (total as f64 / consumed as f64 * self.rows as f64 * 1.02) as usize + 16;
+            let est_rows = ((total as f64 / consumed as f64 * self.rows as f64 * 1.02) as usize).saturating_add(16);
             // the input size may be a server's claim: the reservation stays within the memory
             // budget and is only a hint (a failed one leaves the table to grow as rows arrive)
             let budget_cells = usize::try_from(webgrad_core::budget::limit() / 4).unwrap_or(usize::MAX);

@@ -2,9 +2,9 @@
 
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
-use webgrad_nn::metrics::{ClassStats, ClassificationReport};
+use webgrad_nn::metrics::{ClassStats, ClassificationReport, MAX_CONFUSION_CLASSES};
 
-use super::dom::{by_id, clear, document};
+use super::dom::{by_id, clear, document, set_text};
 
 fn cell(tag: &str, text: &str) -> Element {
     let e = document().create_element(tag).expect("element");
@@ -72,6 +72,18 @@ pub fn show_classification(r: &ClassificationReport) {
 
     let confusion: Element = by_id("confusion");
     clear(&confusion);
+    by_id::<HtmlElement>("per-class").set_hidden(false);
+    if r.confusion.is_empty() {
+        // over MAX_CONFUSION_CLASSES classes the report holds no matrix
+        let c = r.names.len();
+        let why = format!(
+            "With {c} classes the confusion matrix ({c} × {c} cells) is not drawn: it is drawn for up to {MAX_CONFUSION_CLASSES} classes."
+        );
+        set_text("confusion-help", &why);
+        by_id::<HtmlElement>("confusion").set_hidden(true);
+        return;
+    }
+    set_text("confusion-help", "Choose a cell of the confusion matrix to see its examples.");
     let _ = confusion.class_list().toggle_with_force("compact", r.names.len() > COMPACT_ABOVE);
     let _ = confusion.append_child(&cell("caption", "Confusion matrix (rows: true class, columns: predicted)"));
     // a compact matrix numbers its columns (class ids in the per-class table's order); the
@@ -109,7 +121,6 @@ pub fn show_classification(r: &ClassificationReport) {
         }
         let _ = confusion.append_child(&row(&cells));
     }
-    by_id::<HtmlElement>("per-class").set_hidden(false);
     by_id::<HtmlElement>("confusion").set_hidden(false);
 }
 

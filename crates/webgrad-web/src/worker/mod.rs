@@ -201,7 +201,7 @@ impl TrainerState {
             self.fail("choose a dataset and a model first (Reset)".into(), post);
             return (0.0, false);
         };
-        if t.cursor.epoch as usize >= t.config.epochs {
+        if t.cursor.epoch >= t.config.epochs as u64 {
             self.set_running(false, post);
             return (0.0, false);
         }

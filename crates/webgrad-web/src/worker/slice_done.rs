@@ -33,7 +33,7 @@ impl TrainerState {
         // the pictures are many canvases for the page: sent at most every so often while it
         // runs, and whenever it stops (a Step, the last epoch; Pause sends them too)
         let now = now_ms();
-        let stopping = !self.running || t.cursor.epoch as usize >= t.config.epochs;
+        let stopping = !self.running || t.cursor.epoch >= t.config.epochs as u64;
         if now - self.unit_maps_at >= UNIT_MAPS_EVERY_MS || stopping {
             self.unit_maps_at = now;
             unit_maps(&t.model, data, extent).await.into_iter().for_each(|layers| post(FromWorker::UnitMaps { layers }));
@@ -74,7 +74,7 @@ impl TrainerState {
                 }
                 Err(e) => post(FromWorker::Error { message: e.to_string() }),
             }
-            if t.cursor.epoch as usize >= t.config.epochs {
+            if t.cursor.epoch >= t.config.epochs as u64 {
                 self.set_running(false, post);
             }
         }
