@@ -226,11 +226,14 @@ impl TrainerState {
         let (Some(data), Some(e)) = (&self.data, &self.experiment) else {
             return post(FromWorker::Error { message: "load a dataset before importing a model".into() });
         };
-        // on a GPU, every buffer of the described model must fit one of its buffers
-        if let Ok(Some(file)) = io::embedded_model_file(bytes, name)
-            && let Err(why) = file.model.check_device(&self.device, e.batch)
-        {
-            return post(FromWorker::Error { message: format!("{name}: {why}") });
+        // before the weights are read: on a GPU, every buffer of the described model must fit
+        // one of its buffers; and, as a Reset's model, it must train within the memory budget
+        // (the page goes on training what it imports)
+        if let Ok(Some(file)) = io::embedded_model_file(bytes, name) {
+            let fits = file.model.check_device(&self.device, e.batch);
+            if let Err(why) = fits.and_then(|()| check_trainable(&file.model, e, &data.train)) {
+                return post(FromWorker::Error { message: format!("{name}: {why}") });
+            }
         }
         let (model, file) = match io::load_model(&self.device, bytes, None, name) {
             Ok(m) => m,

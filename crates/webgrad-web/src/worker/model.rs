@@ -35,7 +35,13 @@ fn optimizer_config(e: &Experiment) -> Result<OptimizerConfig, String> {
 /// (or a batch larger than the data) is refused before anything is allocated.
 pub(super) fn build_trainer(device: &Device, e: &Experiment, train: &Dataset) -> Result<Trainer, String> {
     let config = model_config(e, train);
-    config.check_training(e.batch, optimizer_config(e)?.rule().state_slots(), true, train)?;
+    check_trainable(&config, e, train)?;
     let model = Mlp::new(device, config, e.seed).map_err(|err| err.to_string())?;
     make_trainer(model, e, train.n)
+}
+
+/// Whether `config` can be trained here with the experiment's batch and optimizer: the memory
+/// of a monitored training step (and the data) within the budget, a batch the data holds.
+pub(super) fn check_trainable(config: &MlpConfig, e: &Experiment, train: &Dataset) -> Result<(), String> {
+    config.check_training(e.batch, optimizer_config(e)?.rule().state_slots(), true, train)
 }
