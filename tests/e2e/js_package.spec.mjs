@@ -55,3 +55,23 @@ for (const mode of ['page', 'worker']) {
     expect(errors).toEqual([]);
   });
 }
+
+test('fit refuses a step over the memory budget, and the model stays usable', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(url);
+  await expect(page.locator('#result')).toContainText('test accuracy', { timeout: 60_000 });
+  const said = await page.evaluate(async () => {
+    const { default: init, Mlp } = await import('./webgrad/webgrad.js');
+    await init();
+    // one layer of 65,536 units (3 MB of weights) at batch 8,000: 4.2 GB of activations
+    const model = new Mlp({ inputs: 2, hidden: [65536], classes: 2 });
+    const x = new Float32Array(2 * 8000).map((_, i) => (i % 7) / 7);
+    const y = Array.from({ length: 8000 }, (_, i) => i % 2);
+    const refused = await model.fit(x, y, { batchSize: 8000, epochs: 1 }).then(() => 'trained', (e) => e.message);
+    const after = await model.evaluate(x.subarray(0, 40), y.slice(0, 20));
+    return { refused, accuracy: after.accuracy };
+  });
+  expect(said.refused).toMatch(/^training needs [\d.]+ GB .*; the limit is/);
+  expect(said.accuracy).toBeGreaterThanOrEqual(0);
+  expect(errors).toEqual([]);
+});

@@ -188,9 +188,12 @@ impl Mlp {
         future_to_promise(async move {
             let (opts, on_epoch, data) = prepared?;
             // what Trainer::new checks, checked before the model leaves the state (batch ≥ 1 is
-            // FitOptions::check's), so a refused fit keeps the trained weights
-            if let Some((_, optimizer)) = state.borrow().parts.as_ref() {
+            // FitOptions::check's), so a refused fit keeps the trained weights; and the memory a
+            // step takes (a wide layer at a large batch), which would abort the module otherwise
+            if let Some((model, optimizer)) = state.borrow().parts.as_ref() {
                 optimizer.config.validate().map_err(err)?;
+                let slots = optimizer.config.rule().state_slots();
+                model.config.check_training(opts.batch_size, slots, false, &data).map_err(err)?;
             }
             let (model, optimizer) = take(&state)?;
             let seed = {
