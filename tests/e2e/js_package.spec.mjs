@@ -56,7 +56,7 @@ for (const mode of ['page', 'worker']) {
   });
 }
 
-test('fit refuses a step over the memory budget, and the model stays usable', async ({ page }) => {
+test('fit refuses a step over the memory budget, the model stays usable; predict goes in batches', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto(url);
   await expect(page.locator('#result')).toContainText('test accuracy', { timeout: 60_000 });
@@ -69,9 +69,17 @@ test('fit refuses a step over the memory budget, and the model stays usable', as
     const y = Array.from({ length: 8000 }, (_, i) => i % 2);
     const refused = await model.fit(x, y, { batchSize: 8000, epochs: 1 }).then(() => 'trained', (e) => e.message);
     const after = await model.evaluate(x.subarray(0, 40), y.slice(0, 20));
-    return { refused, accuracy: after.accuracy };
+    // predict goes a batch of rows at a time (not all rows through a layer at once): 2,500
+    // rows give the bits of their parts predicted apart
+    const small = new Mlp({ inputs: 2, hidden: [16], classes: 3, seed: 4 });
+    const rows = new Float32Array(2 * 2500).map((_, i) => Math.sin(i));
+    const all = await small.predict(rows);
+    const parts = [...await small.predict(rows.subarray(0, 2 * 1000)), ...await small.predict(rows.subarray(2 * 1000))];
+    return { refused, accuracy: after.accuracy, rows: all.length / 3, same: all.every((v, i) => Object.is(v, parts[i])) };
   });
   expect(said.refused).toMatch(/^training needs [\d.]+ GB .*; the limit is/);
   expect(said.accuracy).toBeGreaterThanOrEqual(0);
+  expect(said.rows).toBe(2500);
+  expect(said.same).toBe(true);
   expect(errors).toEqual([]);
 });

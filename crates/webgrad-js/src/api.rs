@@ -263,11 +263,7 @@ impl Mlp {
                 )));
             }
             let parts = take(&state)?;
-            let input = Tensor::from_slice(parts.0.device(), &x, &[x.len() / d, d]);
-            let out = match input {
-                Ok(input) => no_grad(|| parts.0.forward(&input, false, 0)).to_vec().await,
-                Err(e) => Err(e),
-            };
+            let out = predict_rows(&parts.0, &x, d).await;
             put_back(&state, parts);
             let mut out = out.map_err(err)?;
             if let Head::Softmax { classes } = config.head {
@@ -295,6 +291,19 @@ impl Mlp {
             Ok(Uint8Array::from(bytes.as_slice()).into())
         })
     }
+}
+
+/// The model's raw outputs for `x` (rows of `d` inputs), a batch of `PREDICT_ROWS` rows at a
+/// time as `evaluate` goes: one forward pass over all of them would hold rows × width values
+/// per layer (10,000 rows through 65,536 units: 2.6 GB).
+async fn predict_rows(model: &webgrad_nn::Mlp, x: &[f32], d: usize) -> webgrad_nn::Result<Vec<f32>> {
+    const PREDICT_ROWS: usize = 1024;
+    let mut out = Vec::new();
+    for rows in x.chunks(PREDICT_ROWS * d) {
+        let input = Tensor::from_slice(model.device(), rows, &[rows.len() / d, d])?;
+        out.extend(no_grad(|| model.forward(&input, false, 0)).to_vec().await?);
+    }
+    Ok(out)
 }
 
 /// The epochs of `fit`: steps to each epoch's end, its mean loss read, `on_epoch` called, a
