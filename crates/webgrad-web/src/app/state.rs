@@ -20,8 +20,8 @@ pub const ALERTS_KEPT: usize = 6;
 
 /// A line of the health alerts: the latest onset of one condition (`key`: its kind and layer;
 /// `None` for a rollback to the weights from before a non-finite loss) and how many times it
-/// began in this run. A condition that comes back replaces its line rather than adding one, so a layer
-/// whose update size hovers about its threshold does not fill the list.
+/// began in this run. A condition that comes back replaces its line rather than adding one, so
+/// a layer whose update size hovers about its threshold does not fill the list.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShownAlert {
     pub key: Option<(webgrad_nn::monitor::AlertKind, usize)>,
