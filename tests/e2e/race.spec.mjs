@@ -39,6 +39,8 @@ test('SGD vs momentum vs Adam: three workers, one chart, the winner by its margi
   expect(new Set(h).size).toBe(1);
   await expect(page.locator('#race-fairness')).toContainText('Every lane started from the same initial weights');
   await expect(page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(2)')).toHaveText(['6 epochs, done', '6 epochs, done', '6 epochs, done']);
+  // every lane has a speed, though each of its epochs trained in a slice of a few ms
+  await expect(page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(5)')).toHaveText(Array(3).fill(/^\d+ on cpu \(simd128\)$/));
   expect(page.url()).toContain('race=optimizers');
   await page.evaluate(() => { document.querySelector('header.toolbar').style.position = 'static'; });
   await page.locator('section', { has: page.locator('#race-heading') }).screenshot({ path: `${shots}/race.png` });

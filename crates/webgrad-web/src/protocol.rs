@@ -320,6 +320,10 @@ pub enum FromWorker {
         /// the milliseconds the slice trained (0 when nothing was trained)
         #[serde(default)]
         train_ms: f64,
+        /// the rows it trained on (a race lane's speed is their sum over its training time: a
+        /// slice too short to time has no rate of its own)
+        #[serde(default)]
+        samples: u64,
         boundary: Option<Boundary>,
     },
     /// An epoch finished and was evaluated on the test split.

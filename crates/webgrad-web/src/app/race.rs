@@ -90,8 +90,9 @@ pub struct Lane {
     pub losses: Vec<(u64, f32)>,
     /// (epoch, test loss, test score) after each epoch
     pub epochs: Vec<(u64, f64, f64)>,
-    pub samples_per_sec: f64,
-    /// the seconds its slices trained (the worker's timing: not evaluation or pauses)
+    /// the rows its slices trained on, and the seconds they trained (the worker's timing: not
+    /// evaluation or pauses); their ratio is its speed
+    pub samples: u64,
     pub train_seconds: f64,
     pub weights_hash: Option<String>,
     pub backend: String,
@@ -103,13 +104,17 @@ pub struct Lane {
 }
 
 impl Lane {
-    /// A slice's progress: its samples per second (0 when too short to time) and how long it
-    /// trained.
-    pub fn progressed(&mut self, samples_per_sec: f64, train_ms: f64) {
-        if samples_per_sec > 0.0 {
-            self.samples_per_sec = samples_per_sec;
-        }
+    /// A slice's progress: the rows it trained on and how long it trained.
+    pub fn progressed(&mut self, samples: u64, train_ms: f64) {
+        self.samples = self.samples.saturating_add(samples);
         self.train_seconds += train_ms.max(0.0) / 1000.0;
+    }
+
+    /// Samples per second over all its training so far; `None` before any (a race of small
+    /// models trains each epoch in one slice of a few ms, too short to time alone, so the
+    /// rate is the sum of them all rather than the last slice's).
+    pub fn samples_per_sec(&self) -> Option<f64> {
+        (self.samples > 0 && self.train_seconds > 0.0).then(|| self.samples as f64 / self.train_seconds)
     }
 
     /// The losses as the chart draws them: an exponential moving average (weight `weight` on
@@ -206,11 +211,11 @@ impl Race {
                     status,
                     last.map_or("–".into(), |e| format!("{:.4}", e.1)),
                     last.map_or("–".into(), |e| format!("{what} {:.2} %", 100.0 * e.2)),
-                    match (l.samples_per_sec > 0.0, l.backend.is_empty()) {
-                        (true, false) => format!("{:.0} on {}", l.samples_per_sec, l.backend),
-                        (true, true) => format!("{:.0}", l.samples_per_sec),
-                        (false, false) => format!("– on {}", l.backend),
-                        (false, true) => "–".into(),
+                    match (l.samples_per_sec(), l.backend.is_empty()) {
+                        (Some(rate), false) => format!("{rate:.0} on {}", l.backend),
+                        (Some(rate), true) => format!("{rate:.0}"),
+                        (None, false) => format!("– on {}", l.backend),
+                        (None, true) => "–".into(),
                     },
                     l.weights_hash.clone().unwrap_or_else(|| "–".into()),
                     if l.train_seconds < 1.0 {
@@ -326,13 +331,17 @@ mod tests {
             "adam (lr 0.03) wins: test accuracy 95.00 % against 90.00 % for momentum (lr 0.03), by 5.00 points."
         );
         assert_eq!(race.rows()[2][3], "accuracy 95.00 %");
-        let lane = &mut race.lanes[0];
-        lane.progressed(1000.0, 500.0);
-        lane.progressed(0.0, 1000.0);
+        assert!(race.rows()[0][4].starts_with('–'), "no rate before any training");
+        race.lanes[0].progressed(500, 500.0);
+        race.lanes[0].progressed(1000, 1000.0);
         assert_eq!(race.rows()[0][6], "1.50 s");
-        race.lanes[1].progressed(0.0, 2.5);
-        assert_eq!(race.rows()[1][6], "2.5 ms");
-        assert!(race.rows()[0][4].starts_with("1000"));
+        assert!(race.rows()[0][4].starts_with("1000"), "{}", race.rows()[0][4]);
+        // slices of a few ms each (a small model's epochs) still give a rate, over their sum
+        for _ in 0..4 {
+            race.lanes[1].progressed(5, 2.5);
+        }
+        assert_eq!(race.rows()[1][6], "10.0 ms");
+        assert!(race.rows()[1][4].starts_with("2000"), "{}", race.rows()[1][4]);
     }
 
     #[test]

@@ -25,6 +25,7 @@ impl TrainerState {
             // a slice too short to time (an epoch end after a few steps) tells no rate
             samples_per_sec: if elapsed >= 0.005 { samples as f64 / elapsed } else { 0.0 },
             train_ms: 1000.0 * elapsed,
+            samples: samples as u64,
             boundary,
         });
         if let Some(w) = diagram_weights(&t.model, finished_epoch).await {

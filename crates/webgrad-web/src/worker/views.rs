@@ -21,7 +21,7 @@ pub(super) async fn weights_hash(model: &Mlp) -> Option<String> {
 pub(super) async fn at_rest(model: &Mlp, step: u64, epoch: u64, data: &Loaded, post: &Post) {
     let boundary = boundary(model, data).await;
     let extent = boundary.as_ref().map(|b| b.extent);
-    post(FromWorker::Progress { step, epoch, losses: Vec::new(), samples_per_sec: 0.0, train_ms: 0.0, boundary });
+    post(FromWorker::Progress { step, epoch, losses: Vec::new(), samples_per_sec: 0.0, train_ms: 0.0, samples: 0, boundary });
     if let Some(layers) = unit_maps(model, data, extent).await {
         post(FromWorker::UnitMaps { layers });
     }

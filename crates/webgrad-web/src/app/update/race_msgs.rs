@@ -64,10 +64,10 @@ pub(super) fn lane_message(app: &mut App, lane: usize, msg: FromWorker, out: &mu
         FromWorker::ModelBuilt { weights_hash } => l.weights_hash = Some(weights_hash),
         FromWorker::LaneWeights { epoch, weights } => race.lane_weights(lane, epoch, weights),
         FromWorker::Device { backend, .. } => l.backend = backend,
-        FromWorker::Progress { losses, samples_per_sec, train_ms, .. } => {
+        FromWorker::Progress { losses, samples, train_ms, .. } => {
             let room = LANE_STEPS.saturating_sub(l.losses.len());
             l.losses.extend(losses.into_iter().take(room));
-            l.progressed(samples_per_sec, train_ms);
+            l.progressed(samples, train_ms);
         }
         FromWorker::Epoch { epoch, test_loss, test_score, .. } => l.epochs.push((epoch, test_loss, test_score)),
         FromWorker::Running { running } => l.running = running,

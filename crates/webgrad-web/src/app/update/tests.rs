@@ -96,6 +96,7 @@ fn a_reset_forgets_the_curves() {
         losses: vec![(1, 1.0), (2, 0.5)],
         samples_per_sec: 10.0,
         train_ms: 200.0,
+        samples: 0,
         boundary: None,
     };
     update(&mut app, Msg::Worker(progress));
@@ -133,6 +134,7 @@ fn a_replacement_worker_restores_the_checkpoint_and_forgets_later_steps() {
             losses,
             samples_per_sec: 1.0,
             train_ms: 0.0,
+            samples: 0,
             boundary: None,
         }),
     );
@@ -331,6 +333,7 @@ fn a_click_on_the_plane_adds_a_point_where_it_lands() {
             losses: Vec::new(),
             samples_per_sec: 0.0,
             train_ms: 0.0,
+            samples: 0,
             boundary: Some(boundary),
         }),
     );
@@ -458,6 +461,7 @@ fn a_rollback_takes_the_curves_back_and_says_why() {
             losses,
             samples_per_sec: 1.0,
             train_ms: 0.0,
+            samples: 0,
             boundary: None,
         }),
     );
