@@ -83,3 +83,84 @@ test('fit refuses a step over the memory budget, the model stays usable; predict
   expect(said.same).toBe(true);
   expect(errors).toEqual([]);
 });
+
+test('bad arguments reject with their name and leave the model usable; a loaded file keeps its preprocessing', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(url);
+  await expect(page.locator('#result')).toContainText('test accuracy', { timeout: 60_000 });
+  const said = await page.evaluate(async () => {
+    const { default: init, Mlp } = await import('./webgrad/webgrad.js');
+    await init();
+    const message = (f) => { try { return Promise.resolve(f()).then(() => 'resolved', (e) => e.message); } catch (e) { return `threw: ${e.message}`; } };
+    const model = new Mlp({ inputs: 2, hidden: [8], classes: 2, lr: 0.01 });
+    const x = new Float32Array([0, 0, 1, 1, 0, 1, 1, 0]);
+    const y = [0, 0, 1, 1];
+    const bad = {
+      xUndefined: await message(() => model.predict(undefined)),
+      xArray: await message(() => model.fit([0, 0, 1, 1], y)),
+      yBigInt: await message(() => model.fit(x, new BigInt64Array([0n, 0n, 1n, 1n]))),
+      yString: await message(() => model.evaluate(x, ['0', '0', '1', '1'])),
+      typo: await message(() => model.fit(x, y, { epoch: 3 })),
+      batch: await message(() => model.fit(x, y, { batchSize: 2.5 })),
+      nan: await message(() => model.predict(new Float32Array([NaN, 0]))),
+      spec: await message(() => new Mlp({ inputs: 2, classes: 2, layers: 3 })),
+      hidden: await message(() => new Mlp({ inputs: 2, classes: 2, hidden: [16.5] })),
+      // 10,000 × 60,000 weights: under the 3.5 GB budget, over what one wasm buffer holds
+      oneBuffer: await message(() => new Mlp({ inputs: 10000, hidden: [60000], classes: 2 })),
+    };
+    // after all of them the same object trains (the default batch is every row of a small set)
+    const trained = (await model.fit(x, y, { epochs: 2 })).length;
+    // a diverging fit rejects and puts back the weights from before the epoch that broke:
+    // bit for bit those of the same model trained one epoch fewer
+    const wild = () => new Mlp({ inputs: 2, hidden: [8], classes: 2, lr: 1e30, seed: 3 });
+    const broken = wild();
+    const diverged = await message(() => broken.fit(x, y, { epochs: 5, shuffle: false }));
+    const epoch = Number(diverged.match(/^epoch (\d+)/)?.[1]);
+    const twin = wild();
+    if (epoch > 1) await twin.fit(x, y, { epochs: epoch - 1, shuffle: false });
+    const [a, b] = [await broken.exportSafetensors(), await twin.exportSafetensors()];
+    const kept = a.length === b.length && a.every((v, i) => v === b[i]);
+    // a regression file as the CLI writes it: inputs scaled, targets standardised
+    const reg = new Mlp({ inputs: 2, hidden: [8], outputs: 1, seed: 2 });
+    const bytes = await reg.exportSafetensors();
+    const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    const desc = JSON.parse(header.__metadata__.webgrad);
+    desc.preprocessing = { scale: 0.5, target_standardize: { mean: [100], std: [10] } };
+    header.__metadata__.webgrad = JSON.stringify(desc);
+    let text = JSON.stringify(header);
+    text += ' '.repeat((8 - (text.length % 8)) % 8);
+    const head = new TextEncoder().encode(text);
+    const file = new Uint8Array(8 + head.length + bytes.length - 8 - n);
+    new DataView(file.buffer).setBigUint64(0, BigInt(head.length), true);
+    file.set(head, 8);
+    file.set(bytes.subarray(8 + n), 8 + head.length);
+    const loaded = Mlp.load(file.buffer);
+    const rows = new Float32Array([1, 2, 3, 4]);
+    const got = Array.from(await loaded.predict(rows));
+    const expected = Array.from(await reg.predict(rows.map((v) => v * 0.5))).map((z) => Math.fround(z * 10 + 100));
+    const targets = expected.map((v) => v + 1);
+    const { mae } = await loaded.evaluate(rows, targets);
+    return { bad, trained, diverged, kept, got, expected, mae, prep: loaded.preprocessing, inputs: loaded.inputs };
+  });
+  expect(said.bad).toEqual({
+    xUndefined: 'predict: x must be a Float32Array of rows × inputs (got undefined)',
+    xArray: 'fit: x must be a Float32Array of rows × inputs (got [0,0,1,1])',
+    yBigInt: 'fit: y is a BigInt64Array: give numbers, not BigInts',
+    yString: 'evaluate: y[0] is "0", not a number',
+    typo: 'options.epoch is not a setting (the settings are epochs, batchSize, shuffle, onEpoch)',
+    batch: 'options.batchSize is 2.5: give a whole number ≥ 0',
+    nan: 'predict: x[0] (row 0) is NaN',
+    spec: 'threw: spec.layers is not a setting (the settings are inputs, hidden, activation, classes, outputs, dropout, optimizer, lr, weightDecay, seed)',
+    hidden: 'threw: spec.hidden[0] is 16.5: give a whole number ≥ 0',
+    oneBuffer: 'threw: spec: the model\'s largest weight matrix needs 2.4 GB in one buffer; one buffer holds at most 2.1 GB here',
+  });
+  expect(said.trained).toBe(2);
+  expect(said.diverged).toMatch(/^epoch (\d+): the loss is (NaN|inf|-inf) \(try a lower lr\); the model is back at its weights from before epoch \1$/);
+  expect(said.kept).toBe(true);
+  said.got.forEach((v, i) => expect(v).toBeCloseTo(said.expected[i], 3));
+  expect(said.mae).toBeCloseTo(1, 3);
+  expect(said.prep).toEqual({ input_features: null, scale: 0.5, standardize: null, target_standardize: { mean: [100], std: [10] } });
+  expect(said.inputs).toBe(2);
+  expect(errors).toEqual([]);
+});

@@ -39,23 +39,33 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// package.json, its keys in the order written: conditional exports are matched in order, so
+/// "types" must come before "default" (a serde_json map would sort them the other way).
 fn package_json() -> String {
-    let json = serde_json::json!({
-        "name": "webgrad",
-        "version": env!("CARGO_PKG_VERSION"),
-        "description": "Train neural networks in the browser: webgrad's MLP trainer (Rust, wasm SIMD) as an ES module",
-        "type": "module",
-        "main": "webgrad.js",
-        "module": "webgrad.js",
-        "types": "webgrad.d.ts",
-        "exports": { ".": { "types": "./webgrad.d.ts", "default": "./webgrad.js" }, "./webgrad_bg.wasm": "./webgrad_bg.wasm" },
-        "files": ["webgrad.js", "webgrad.d.ts", "webgrad_bg.wasm", "webgrad_bg.wasm.d.ts", "README.md"],
-        "sideEffects": false,
-        "license": "MIT OR Apache-2.0",
-        "keywords": ["neural-network", "machine-learning", "training", "wasm", "mlp"]
-    });
-    serde_json::to_string_pretty(&json).expect("json") + "\n"
+    PACKAGE_JSON.replace("{version}", env!("CARGO_PKG_VERSION"))
 }
+
+const PACKAGE_JSON: &str = r#"{
+  "name": "webgrad",
+  "version": "{version}",
+  "description": "Train neural networks in the browser: webgrad's MLP trainer (Rust, wasm SIMD) as an ES module",
+  "type": "module",
+  "main": "webgrad.js",
+  "module": "webgrad.js",
+  "types": "webgrad.d.ts",
+  "exports": {
+    ".": {
+      "types": "./webgrad.d.ts",
+      "default": "./webgrad.js"
+    },
+    "./webgrad_bg.wasm": "./webgrad_bg.wasm"
+  },
+  "files": ["webgrad.js", "webgrad.d.ts", "webgrad_bg.wasm", "webgrad_bg.wasm.d.ts", "README.md"],
+  "sideEffects": false,
+  "license": "MIT OR Apache-2.0",
+  "keywords": ["neural-network", "machine-learning", "training", "wasm", "mlp"]
+}
+"#;
 
 const README: &str = r#"# webgrad
 
@@ -75,7 +85,33 @@ const again = Mlp.load(bytes);
 
 `x` is a `Float32Array` of `rows × inputs` numbers, row by row; `y` holds class indices
 (classification: give `classes`) or `rows × outputs` values (regression: give `outputs`).
+Defaults: `hidden: [32, 32]`, `activation: 'relu'`, `optimizer: 'adam'` with PyTorch's
+settings, `seed: 1`; `fit` runs 10 epochs at batch 32 (or every row of a smaller set), shuffled.
 `fit` runs on the calling thread and yields to the event loop after every epoch; to keep a page
-responsive with large data, import the module in a Web Worker and call `fit` there. Every bad
-argument is a thrown `Error` that names it (`fit: y[3] is 2, not a class index from 0 to 1`).
+responsive with large data, import the module in a Web Worker and call `fit` there.
+
+- `fit`, `evaluate`, `predict` and `exportSafetensors` return promises; a call while another
+  runs on the same model is refused ("the model is busy"). A bad argument rejects the promise
+  with an `Error` that names it (`fit: y[3] is 2, not a class index from 0 to 1`, `options.epoch
+  is not a setting …`); `new Mlp` and `Mlp.load` throw such errors. The model stays usable.
+- An epoch whose loss is not finite rejects `fit`, the model back at its weights from before
+  that epoch. Throwing from `onEpoch` stops `fit`; the model keeps the epochs made.
+- `Mlp.load(bytes)` takes a `Uint8Array` or `ArrayBuffer` from `exportSafetensors` or from
+  webgrad's page or CLI, and keeps the file's preprocessing (`model.preprocessing`: input
+  features of 2-D points, scale, standardisation, a regression's target standardisation) and
+  class names (`model.classNames`): give it rows as the data had them (`model.inputs` numbers
+  each); predictions come back in the targets' units.
+- `model.free()` releases the model's wasm memory now (or `using model = new Mlp(…)`).
+- Node: `initSync({ module: fs.readFileSync(new URL('./webgrad_bg.wasm', import.meta.resolve('webgrad'))) })`.
 "#;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn package_json_is_json_with_types_before_default() {
+        let text = super::package_json();
+        let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+        assert!(text.find(r#""types": "./webgrad.d.ts""#) < text.find(r#""default": "./webgrad.js""#));
+    }
+}

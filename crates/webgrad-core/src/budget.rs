@@ -54,6 +54,24 @@ fn platform_limit() -> u64 {
     }
 }
 
+/// The most one buffer can hold: a Rust allocation is at most `isize::MAX` bytes, which in
+/// wasm32 is 2.1 GB, under the 3.5 GB budget (a 10,000 × 60,000 weight matrix fits the budget
+/// but no single buffer). Natively the budget is always the smaller.
+pub const MAX_ALLOCATION: u64 = isize::MAX as u64;
+
+/// Ok when one buffer of `bytes` can be allocated, else "`subject` needs X in one buffer; one
+/// buffer holds at most Y here".
+pub fn check_allocation(subject: &str, bytes: u64) -> Result<(), String> {
+    if bytes <= MAX_ALLOCATION {
+        return Ok(());
+    }
+    Err(format!(
+        "{subject} needs {} in one buffer; one buffer holds at most {} here",
+        format_bytes(bytes),
+        format_bytes(MAX_ALLOCATION)
+    ))
+}
+
 /// `bytes` as a person reads it: "512 B", "3.1 MB", "41.0 GB" (decimal units); "more than
 /// 18 EB" for a size that overflowed.
 pub fn format_bytes(bytes: u64) -> String {
@@ -101,6 +119,13 @@ mod tests {
         assert!(check_against("x", 10, "", 10).is_ok());
         assert_eq!(format_bytes(512), "512 B");
         assert_eq!(format_bytes(3_100_000), "3.1 MB");
+    }
+
+    #[test]
+    fn one_buffer_is_at_most_isize_max() {
+        assert!(check_allocation("it", isize::MAX as u64).is_ok());
+        let e = check_allocation("the model's largest buffer", u64::MAX).unwrap_err();
+        assert!(e.starts_with("the model's largest buffer needs more than 18 EB in one buffer"), "{e}");
     }
 
     #[test]

@@ -5,15 +5,16 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Float32Array, Float64Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
-use webgrad_core::{Device, Tensor, no_grad};
+use webgrad_core::{Device, Tensor, budget, no_grad};
 use webgrad_nn::{
     Head, Loss, Mlp as Model, MlpConfig, ModelFile, Optimizer, OptimizerConfig, Preprocessing, Report, Schedule,
-    TrainConfig, Trainer, evaluate, io,
+    TrainConfig, Trainer, evaluate_scaled, io,
 };
 
+use crate::args::{self, Kind};
 use crate::spec::{self, FitOptions, ModelSpec};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -42,10 +43,26 @@ export interface EpochLogs {
   accuracy?: number;
 }
 export interface FitOptions {
+  /** [default: 10] */
   epochs?: number;
+  /** [default: 32, or every row where there are fewer] */
   batchSize?: number;
+  /** a new batch order every epoch [default: true] */
   shuffle?: boolean;
+  /** called after every epoch; throwing from it stops fit (the model keeps its epochs so far) */
   onEpoch?: (epoch: number, logs: EpochLogs) => void;
+}
+/** What a model file says to do to the rows before the model sees them (webgrad's page and
+ * CLI record it; `predict`, `evaluate` and `fit` apply it, so give rows as the data had them). */
+export interface Preprocessing {
+  /** 2-D data: the model's inputs are these features of each point (x1, x2) */
+  input_features: string[] | null;
+  /** multiplies every input first (MNIST pixels: 1/255) */
+  scale: number | null;
+  /** then (x - mean) / std per input */
+  standardize: { mean: number[]; std: number[] } | null;
+  /** regression: outputs are (y - mean) / std per output; predictions are mapped back */
+  target_standardize: { mean: number[]; std: number[] } | null;
 }
 export interface Evaluation {
   loss: number;
@@ -74,10 +91,20 @@ struct State {
 pub struct Mlp {
     state: Rc<RefCell<State>>,
     config: MlpConfig,
+    /// what the rows go through before the model (identity for a new model; a loaded file's own)
+    prep: Rc<Preprocessing>,
+    /// a classifier's class names (numbered for a new model)
+    class_names: Vec<String>,
 }
 
 fn err(message: impl std::fmt::Display) -> JsValue {
     JsError::new(&message.to_string()).into()
+}
+
+/// A deserializer's message without the "Error: " its JavaScript error adds.
+fn serde_message(e: serde_wasm_bindgen::Error) -> String {
+    let text = e.to_string();
+    text.strip_prefix("Error: ").map(str::to_string).unwrap_or(text)
 }
 
 fn busy() -> JsValue {
@@ -98,27 +125,58 @@ fn device() -> Device {
     webgrad_core::cpu()
 }
 
-/// Numbers from a typed array or an array of numbers.
-fn numbers(value: &JsValue, what: &str) -> Result<Vec<f64>, JsValue> {
-    if !(value.is_instance_of::<js_sys::Array>() || js_sys::ArrayBuffer::is_view(value)) {
-        return Err(err(format!("{what}: expected a typed array or an array of numbers")));
-    }
-    Ok(Float64Array::new(value).to_vec())
-}
-
 fn loss_of(config: &MlpConfig) -> Loss {
     Loss::for_head(&config.head)
 }
 
-/// Lets the page (or the worker's message loop) run between epochs.
+const SPEC_KINDS: [(&str, Kind); 10] = [
+    ("inputs", Kind::Count),
+    ("hidden", Kind::Counts),
+    ("activation", Kind::Text),
+    ("classes", Kind::Count),
+    ("outputs", Kind::Count),
+    ("dropout", Kind::Number),
+    ("optimizer", Kind::Text),
+    ("lr", Kind::Number),
+    ("weightDecay", Kind::Number),
+    ("seed", Kind::Count),
+];
+const FIT_KINDS: [(&str, Kind); 4] =
+    [("epochs", Kind::Count), ("batchSize", Kind::Count), ("shuffle", Kind::Bool), ("onEpoch", Kind::Function)];
+
+/// Lets the page (or the worker's message loop) run between epochs: one message through a
+/// `MessageChannel`, which browsers neither clamp (nested `setTimeout`s wait 4 ms) nor throttle
+/// in a hidden tab; `setTimeout` where there is none; no wait where neither exists.
 async fn yield_to_event_loop() {
+    let global = js_sys::global();
+    let constructor = |name: &str| Reflect::get(&global, &name.into()).ok().and_then(|c| c.dyn_into::<Function>().ok());
+    let mut ports: Option<(JsValue, JsValue)> = None;
     let tick = Promise::new(&mut |resolve, _| {
-        let global = js_sys::global();
-        if let Ok(set_timeout) = Reflect::get(&global, &"setTimeout".into()) {
-            let _ = set_timeout.unchecked_into::<Function>().call2(&global, &resolve, &0.into());
+        let channel = constructor("MessageChannel").and_then(|c| Reflect::construct(&c, &Array::new()).ok());
+        let port = |channel: &JsValue, name: &str| Reflect::get(channel, &name.into()).ok();
+        if let Some((one, two)) = channel.as_ref().and_then(|c| Some((port(c, "port1")?, port(c, "port2")?))) {
+            let posted = Reflect::set(&one, &"onmessage".into(), &resolve).is_ok()
+                && Reflect::get(&two, &"postMessage".into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<Function>().ok())
+                    .is_some_and(|post| post.call1(&two, &JsValue::NULL).is_ok());
+            ports = Some((one, two));
+            if posted {
+                return;
+            }
+        }
+        let timed = constructor("setTimeout").is_some_and(|set| set.call2(&global, &resolve, &0.into()).is_ok());
+        if !timed {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(tick).await;
+    // an open port keeps Node's event loop alive
+    for port in ports.iter().flat_map(|(a, b)| [a, b]) {
+        if let Some(close) = Reflect::get(port, &"close".into()).ok().and_then(|f| f.dyn_into::<Function>().ok()) {
+            let _ = close.call0(port);
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -126,22 +184,39 @@ impl Mlp {
     /// A model with fresh weights (Glorot-uniform, from `spec.seed`) and its optimizer.
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_param_type = "ModelSpec")] spec: JsValue) -> Result<Mlp, JsValue> {
-        let spec: ModelSpec = serde_wasm_bindgen::from_value(spec).map_err(|e| err(format!("spec: {e}")))?;
+        if spec.is_undefined() || spec.is_null() {
+            return Err(err("new Mlp(spec): give the model, e.g. { inputs: 2, hidden: [16], classes: 2 }"));
+        }
+        let plain = args::plain(&spec, "spec", &SPEC_KINDS).map_err(err)?;
+        let spec: ModelSpec =
+            serde_wasm_bindgen::from_value(plain.into()).map_err(|e| err(format!("spec: {}", serde_message(e))))?;
         let (config, optimizer) = spec.build().map_err(err)?;
         let model = Model::new(&device(), config.clone(), spec.seed).map_err(err)?;
         let optimizer = Optimizer::new(optimizer, Schedule::Constant);
         let state = State { parts: Some((model, optimizer)), fits: 0, seed: spec.seed };
-        Ok(Mlp { state: Rc::new(RefCell::new(state)), config })
+        let class_names = match config.head {
+            Head::Softmax { classes } => webgrad_data::numbered_names(classes),
+            _ => Vec::new(),
+        };
+        Ok(Mlp { state: Rc::new(RefCell::new(state)), config, prep: Rc::default(), class_names })
     }
 
     /// A model from a safetensors file written by `exportSafetensors` (or webgrad's page or CLI),
-    /// with a fresh Adam optimizer.
-    pub fn load(bytes: &Uint8Array) -> Result<Mlp, JsValue> {
-        let (model, file) = io::load_model(&device(), &bytes.to_vec(), None, "model.safetensors").map_err(err)?;
+    /// with a fresh Adam optimizer. It keeps the file's preprocessing (applied to the rows given
+    /// to `predict`, `evaluate` and `fit`) and class names, and exports them again.
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
+    ) -> Result<Mlp, JsValue> {
+        let bytes = args::file_bytes(&bytes, "Mlp.load").map_err(err)?;
+        let (model, file) = io::load_model(&device(), &bytes, None, "model.safetensors").map_err(err)?;
         let optimizer = Optimizer::new(OptimizerConfig::by_name("adam").map_err(err)?, Schedule::Constant);
-        let config = file.model;
+        let class_names = match (&file.model.head, file.class_names.is_empty()) {
+            (Head::Softmax { classes }, true) => webgrad_data::numbered_names(*classes),
+            _ => file.class_names,
+        };
         let state = State { parts: Some((model, optimizer)), fits: 0, seed: 1 };
-        Ok(Mlp { state: Rc::new(RefCell::new(state)), config })
+        let prep = Rc::new(file.preprocessing);
+        Ok(Mlp { state: Rc::new(RefCell::new(state)), config: file.model, prep, class_names })
     }
 
     /// The equivalent PyTorch module, e.g. `nn.Sequential(nn.Linear(2, 16), nn.Tanh(), …)`.
@@ -155,45 +230,60 @@ impl Mlp {
         self.config.parameter_count()
     }
 
+    /// The numbers of one row of `x` (2 — a point's x1, x2 — for a loaded model of 2-D input
+    /// features).
+    #[wasm_bindgen(getter)]
+    pub fn inputs(&self) -> usize {
+        spec::raw_width(&self.prep, &self.config)
+    }
+
+    /// A classifier's class names, index by index (`["0", "1", …]` for a new model); empty for
+    /// a regression.
+    #[wasm_bindgen(getter, js_name = classNames)]
+    pub fn class_names(&self) -> Vec<String> {
+        self.class_names.clone()
+    }
+
+    /// The preprocessing the rows go through (a loaded file's; all null for a new model).
+    #[wasm_bindgen(getter, unchecked_return_type = "Preprocessing")]
+    pub fn preprocessing(&self) -> Result<JsValue, JsValue> {
+        use serde::Serialize;
+        self.prep.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| err(serde_message(e)))
+    }
+
     /// Trains on rows `x` (`[rows, inputs]`, row-major) with targets `y` (class indices, or
     /// `[rows, outputs]` values); resolves to each epoch's logs. Yields to the event loop after
-    /// every epoch, after calling `options.onEpoch`.
+    /// every epoch, after calling `options.onEpoch`. An epoch whose loss is not finite rejects,
+    /// the model back at its weights from before that epoch.
     #[wasm_bindgen(unchecked_return_type = "Promise<EpochLogs[]>")]
     pub fn fit(
         &self,
-        x: &Float32Array,
-        #[wasm_bindgen(unchecked_param_type = "ArrayLike<number>")] y: &JsValue,
-        #[wasm_bindgen(unchecked_param_type = "FitOptions")] options: Option<Object>,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] x: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ArrayLike<number>")] y: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "FitOptions")] options: JsValue,
     ) -> Promise {
-        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let prepared = (|| {
-            let on_epoch = match options.is_object() {
-                true => Reflect::get(&options, &"onEpoch".into())?.dyn_into::<Function>().ok(),
-                false => None,
-            };
-            let opts: FitOptions = match options.is_undefined() || options.is_null() {
-                true => FitOptions::default(),
-                false => {
-                    let plain = Object::assign(&Object::new(), options.unchecked_ref());
-                    let _ = Reflect::delete_property(&plain, &"onEpoch".into());
-                    serde_wasm_bindgen::from_value(plain.into()).map_err(|e| err(format!("options: {e}")))?
-                }
-            };
-            let data = spec::dataset(&self.config, x.to_vec(), &numbers(y, "fit")?, "fit").map_err(err)?;
-            opts.check(data.n).map_err(err)?;
-            Ok::<_, JsValue>((opts, on_epoch, data))
+            let plain = args::plain(&options, "options", &FIT_KINDS)?;
+            let on_epoch = Reflect::get(&plain, &"onEpoch".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
+            let _ = Reflect::delete_property(&plain, &"onEpoch".into());
+            let opts: FitOptions =
+                serde_wasm_bindgen::from_value(plain.into()).map_err(|e| format!("options: {}", serde_message(e)))?;
+            let data = self.dataset(&x, &y, "fit", true)?;
+            let batch = opts.batch(data.n)?;
+            Ok::<_, String>((opts, batch, on_epoch, data))
         })();
         let state = self.state.clone();
         let loss = loss_of(&self.config);
         future_to_promise(async move {
-            let (opts, on_epoch, data) = prepared?;
-            // what Trainer::new checks, checked before the model leaves the state (batch ≥ 1 is
-            // FitOptions::check's), so a refused fit keeps the trained weights; and the memory a
-            // step takes (a wide layer at a large batch), which would abort the module otherwise
+            let (opts, batch, on_epoch, data) = prepared.map_err(err)?;
+            // what Trainer::new checks, checked before the model leaves the state, so a refused
+            // fit keeps the trained weights; and the memory a step takes (a wide layer at a
+            // large batch) with the copy kept to go back to, which would abort the module
             if let Some((model, optimizer)) = state.borrow().parts.as_ref() {
                 optimizer.config.validate().map_err(err)?;
                 let slots = optimizer.config.rule().state_slots();
-                model.config.check_training(opts.batch_size, slots, false, &data).map_err(err)?;
+                model.config.check_training(batch, slots, false, &data).map_err(err)?;
+                check_kept_copy(&model.config, batch, slots, &data).map_err(err)?;
             }
             let (model, optimizer) = take(&state)?;
             let seed = {
@@ -201,7 +291,7 @@ impl Mlp {
                 s.fits += 1;
                 s.seed.wrapping_add(s.fits)
             };
-            let mut config = TrainConfig::new(opts.batch_size, opts.epochs, seed, loss);
+            let mut config = TrainConfig::new(batch, opts.epochs, seed, loss);
             config.shuffle = opts.shuffle;
             let (model_config, optimizer_config) = (model.config.clone(), optimizer.config.clone());
             let mut trainer = match Trainer::new(model, optimizer, config) {
@@ -214,26 +304,27 @@ impl Mlp {
                 }
             };
             let result = run_epochs(&mut trainer, &data, opts.epochs, on_epoch.as_ref()).await;
-            // the model comes back however fit ended (an error keeps the steps made)
+            // the model comes back however fit ended (an error keeps the epochs made)
             put_back(&state, (trainer.model, trainer.optimizer));
             result
         })
     }
 
-    /// Loss and metrics on rows `x` with targets `y` (accuracy, or MSE, MAE and R²).
+    /// Loss and metrics on rows `x` with targets `y` (accuracy, or MSE, MAE and R² in the
+    /// targets' units).
     #[wasm_bindgen(unchecked_return_type = "Promise<Evaluation>")]
     pub fn evaluate(
         &self,
-        x: &Float32Array,
-        #[wasm_bindgen(unchecked_param_type = "ArrayLike<number>")] y: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] x: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ArrayLike<number>")] y: JsValue,
     ) -> Promise {
-        let data =
-            numbers(y, "evaluate").and_then(|y| spec::dataset(&self.config, x.to_vec(), &y, "evaluate").map_err(err));
-        let (state, loss) = (self.state.clone(), loss_of(&self.config));
+        // targets in their own units: evaluate_scaled standardises each batch's for the loss
+        let data = self.dataset(&x, &y, "evaluate", false);
+        let (state, loss, prep) = (self.state.clone(), loss_of(&self.config), self.prep.clone());
         future_to_promise(async move {
-            let data = data?;
+            let data = data.map_err(err)?;
             let parts = take(&state)?;
-            let ev = evaluate(&parts.0, &data, loss).await;
+            let ev = evaluate_scaled(&parts.0, &data, loss, prep.target_standardize.as_ref()).await;
             put_back(&state, parts);
             let ev = ev.map_err(err)?;
             let mut fields = vec![("loss", ev.loss)];
@@ -250,40 +341,34 @@ impl Mlp {
     }
 
     /// The model's outputs for rows `x`: class probabilities `[rows, classes]` (softmax), or
-    /// the predicted values `[rows, outputs]`.
+    /// the predicted values `[rows, outputs]` in the targets' units.
     #[wasm_bindgen(unchecked_return_type = "Promise<Float32Array>")]
-    pub fn predict(&self, x: &Float32Array) -> Promise {
-        let (state, config, x) = (self.state.clone(), self.config.clone(), x.to_vec());
+    pub fn predict(&self, #[wasm_bindgen(unchecked_param_type = "Float32Array")] x: JsValue) -> Promise {
+        let x = args::float_rows(&x, "predict")
+            .and_then(|raw| spec::model_inputs(&self.prep, &self.config, raw, "predict"));
+        let (state, config, prep) = (self.state.clone(), self.config.clone(), self.prep.clone());
         future_to_promise(async move {
-            let d = config.input;
-            if x.is_empty() || !x.len().is_multiple_of(d) {
-                return Err(err(format!(
-                    "predict: x holds {} numbers, not a whole number of rows of {d} inputs",
-                    x.len()
-                )));
-            }
+            let x = x.map_err(err)?;
             let parts = take(&state)?;
-            let out = predict_rows(&parts.0, &x, d).await;
+            let out = predict_rows(&parts.0, &x, config.input).await;
             put_back(&state, parts);
             let mut out = out.map_err(err)?;
-            if let Head::Softmax { classes } = config.head {
-                spec::softmax_rows(&mut out, classes);
+            match config.head {
+                Head::Softmax { classes } => spec::softmax_rows(&mut out, classes),
+                _ => prep.outputs_to_predictions(&mut out),
             }
             Ok(Float32Array::from(out.as_slice()).into())
         })
     }
 
     /// The weights as a safetensors file with PyTorch's `nn.Sequential` state_dict names and the
-    /// model description embedded (what webgrad's page imports and PyTorch loads).
+    /// model description embedded (what webgrad's page imports and PyTorch loads), with the
+    /// preprocessing and class names the model was loaded with.
     #[wasm_bindgen(js_name = exportSafetensors, unchecked_return_type = "Promise<Uint8Array>")]
     pub fn export_safetensors(&self) -> Promise {
-        let (state, config) = (self.state.clone(), self.config.clone());
+        let state = self.state.clone();
+        let file = ModelFile::new(&self.config, self.class_names.clone(), (*self.prep).clone(), "webgrad-js");
         future_to_promise(async move {
-            let names = match config.head {
-                Head::Softmax { classes } => webgrad_data::numbered_names(classes),
-                _ => Vec::new(),
-            };
-            let file = ModelFile::new(&config, names, Preprocessing::default(), "webgrad-js");
             let parts = take(&state)?;
             let bytes = io::save_weights(&parts.0, &file).await;
             put_back(&state, parts);
@@ -291,6 +376,49 @@ impl Mlp {
             Ok(Uint8Array::from(bytes.as_slice()).into())
         })
     }
+}
+
+impl Mlp {
+    /// The rows `x` and targets `y` of `what` as a dataset for the model: checked, the
+    /// preprocessing applied, and with `scale_targets` a regression's targets standardised as
+    /// the model trains on them.
+    fn dataset(
+        &self,
+        x: &JsValue,
+        y: &JsValue,
+        what: &str,
+        scale_targets: bool,
+    ) -> Result<webgrad_data::Dataset, String> {
+        let raw = args::float_rows(x, what)?;
+        let y = args::numbers(y, what)?;
+        let x = spec::model_inputs(&self.prep, &self.config, raw, what)?;
+        let mut data = spec::dataset(&self.config, x, &y, what)?;
+        if let Some(s) = self.prep.target_standardize.as_ref().filter(|_| scale_targets) {
+            s.apply_targets(&mut data).map_err(|e| format!("{what}: {e}"))?;
+        }
+        if let webgrad_data::Targets::Classes { names, .. } = &mut data.targets {
+            names.clone_from(&self.class_names);
+        }
+        Ok(data)
+    }
+}
+
+/// The memory of the copy `fit` keeps of the weights and optimizer state (to go back to when an
+/// epoch's loss is not finite), on top of what a step needs, against the budget.
+fn check_kept_copy(config: &MlpConfig, batch: usize, slots: usize, data: &webgrad_data::Dataset) -> Result<(), String> {
+    let kept = budget::product(&[config.parameter_bytes(), 1 + slots as u64]);
+    let data_bytes = budget::product(&[4, data.n as u64, data.d as u64]);
+    let step = config.training_memory_bytes(batch, slots);
+    budget::check(
+        "training",
+        budget::sum(&[step, kept, data_bytes]),
+        &format!(
+            " (a step at batch {batch}: {}; the copy kept to go back to: {}; the data: {})",
+            budget::format_bytes(step),
+            budget::format_bytes(kept),
+            budget::format_bytes(data_bytes)
+        ),
+    )
 }
 
 /// The model's raw outputs for `x` (rows of `d` inputs), a batch of `PREDICT_ROWS` rows at a
@@ -316,11 +444,24 @@ async fn run_epochs(
 ) -> Result<JsValue, JsValue> {
     webgrad_nn::train::check_fit(&trainer.model, data).map_err(err)?;
     let history = js_sys::Array::new();
+    let mut before: Option<webgrad_nn::Snapshot> = None;
     for epoch in 1..=epochs {
+        // one copy at a time: the last one goes before the next is taken
+        drop(before.take());
+        before = Some(trainer.snapshot());
         while !trainer.step(data).map_err(err)?.epoch_finished {}
         let Some(summary) = trainer.take_loss().wait().await.map_err(err)? else { continue };
         if !summary.mean.is_finite() {
-            return Err(err(format!("epoch {epoch}: the loss is {} (try a lower lr)", summary.mean)));
+            let kept = match before.as_ref() {
+                Some(s) => trainer.restore(s).await.is_ok(),
+                None => false,
+            };
+            let back = if kept {
+                format!("; the model is back at its weights from before epoch {epoch}")
+            } else {
+                String::new()
+            };
+            return Err(err(format!("epoch {epoch}: the loss is {} (try a lower lr){back}", summary.mean)));
         }
         let logs = Object::new();
         Reflect::set(&logs, &"epoch".into(), &(epoch as f64).into())?;

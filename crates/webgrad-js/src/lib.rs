@@ -20,3 +20,5 @@ pub mod spec;
 
 #[cfg(target_arch = "wasm32")]
 mod api;
+#[cfg(target_arch = "wasm32")]
+mod args;

@@ -2,8 +2,17 @@
 //! configurations, with every mistake named ("spec.hidden[1] is 0 …").
 
 use serde::Deserialize;
+use webgrad_data::features::{InputFeature, expand_points};
 use webgrad_data::{Dataset, Targets};
-use webgrad_nn::{ActivationName, Head, Init, LayerConfig, MlpConfig, OptimizerConfig};
+use webgrad_nn::{ActivationName, Head, Init, LayerConfig, MlpConfig, OptimizerConfig, Preprocessing};
+
+/// The keys of [`ModelSpec`] as JavaScript spells them (the binding refuses any other key: the
+/// deserializer reads only these and would ignore a misspelt one).
+pub const SPEC_KEYS: [&str; 10] =
+    ["inputs", "hidden", "activation", "classes", "outputs", "dropout", "optimizer", "lr", "weightDecay", "seed"];
+
+/// The keys of the fit options (`onEpoch` is read by the binding).
+pub const FIT_KEYS: [&str; 4] = ["epochs", "batchSize", "shuffle", "onEpoch"];
 
 /// `new Mlp(spec)`. Exactly one of `classes` (classification, softmax cross-entropy) and
 /// `outputs` (regression, MSE) is given.
@@ -87,8 +96,9 @@ impl ModelSpec {
 pub struct FitOptions {
     #[serde(default = "default_epochs")]
     pub epochs: usize,
-    #[serde(default = "default_batch")]
-    pub batch_size: usize,
+    /// [default: 32, or all the rows where there are fewer]
+    #[serde(default)]
+    pub batch_size: Option<usize>,
     #[serde(default = "default_true")]
     pub shuffle: bool,
 }
@@ -96,29 +106,74 @@ pub struct FitOptions {
 fn default_epochs() -> usize {
     10
 }
-fn default_batch() -> usize {
-    32
-}
+/// The batch size where `options.batchSize` is not given (at most the rows).
+pub const DEFAULT_BATCH: usize = 32;
 fn default_true() -> bool {
     true
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { epochs: default_epochs(), batch_size: default_batch(), shuffle: true }
+        FitOptions { epochs: default_epochs(), batch_size: None, shuffle: true }
     }
 }
 
 impl FitOptions {
-    pub fn check(&self, rows: usize) -> Result<(), String> {
+    /// The batch size for `rows` training rows, or what is wrong with the options.
+    pub fn batch(&self, rows: usize) -> Result<usize, String> {
         if self.epochs == 0 {
             return Err("options.epochs is 0".into());
         }
-        if self.batch_size == 0 || self.batch_size > rows {
-            return Err(format!("options.batchSize is {}: give 1 to the {rows} rows", self.batch_size));
+        match self.batch_size {
+            None => Ok(DEFAULT_BATCH.min(rows).max(1)),
+            Some(b) if b == 0 || b > rows => Err(format!("options.batchSize is {b}: give 1 to the {rows} rows")),
+            Some(b) => Ok(b),
         }
-        Ok(())
     }
+}
+
+/// How many numbers a row of `x` holds for a model with `prep`: 2 (a point x1, x2) where the
+/// model takes input features of 2-D points, else the model's inputs.
+pub fn raw_width(prep: &Preprocessing, config: &MlpConfig) -> usize {
+    if prep.input_features.is_some() { 2 } else { config.input }
+}
+
+/// The model's inputs `[rows, config.input]` from the rows `raw` as a user gives them: the
+/// preprocessing a model file records applied in its order — the input features of each point
+/// (x1, x2), then `scale`, then per-feature standardisation (all identity for a new model).
+/// Errors name the argument and the first bad value's row.
+pub fn model_inputs(prep: &Preprocessing, config: &MlpConfig, raw: Vec<f32>, what: &str) -> Result<Vec<f32>, String> {
+    let d = raw_width(prep, config);
+    if raw.is_empty() || !raw.len().is_multiple_of(d) {
+        return Err(format!("{what}: x holds {} numbers, not a whole number of rows of {d} inputs", raw.len()));
+    }
+    if let Some(i) = raw.iter().position(|v| !v.is_finite()) {
+        return Err(format!("{what}: x[{i}] (row {}) is {}", i / d, raw[i]));
+    }
+    let rows = raw.len() / d;
+    let mut x = match &prep.input_features {
+        Some(names) => {
+            let features = names
+                .iter()
+                .map(|n| InputFeature::parse(n))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{what}: the model's preprocessing: {e}"))?;
+            expand_points(&raw, &features)
+        }
+        None => raw,
+    };
+    if Some(x.len()) != rows.checked_mul(config.input) {
+        let width = x.len() / rows;
+        return Err(format!("{what}: the model's input features make rows of {width} numbers, not {}", config.input));
+    }
+    if let Some(s) = prep.scale {
+        x.iter_mut().for_each(|v| *v *= s);
+    }
+    if let Some(s) = &prep.standardize {
+        s.check(config.input, "the model's input standardisation").map_err(|e| format!("{what}: {e}"))?;
+        x.chunks_exact_mut(config.input).for_each(|row| s.apply_row(row));
+    }
+    Ok(x)
 }
 
 /// The rows `x` (`[rows, inputs]`, row-major) with targets `y` as a dataset for `config`: class
@@ -219,7 +274,43 @@ mod tests {
                 .unwrap_err()
                 .contains("3 values for 2 rows of 2 outputs")
         );
-        assert!(FitOptions { batch_size: 5, ..FitOptions::default() }.check(4).unwrap_err().contains("batchSize is 5"));
+        let opts = |batch_size| FitOptions { batch_size, ..FitOptions::default() };
+        assert!(opts(Some(5)).batch(4).unwrap_err().contains("batchSize is 5"));
+        // the default batch is 32, or every row of a smaller set
+        assert_eq!((opts(None).batch(4), opts(None).batch(1000), opts(Some(7)).batch(8)), (Ok(4), Ok(32), Ok(7)));
+        assert_eq!(FitOptions { epochs: 0, ..opts(None) }.batch(4).unwrap_err(), "options.epochs is 0");
+    }
+
+    #[test]
+    fn a_files_preprocessing_is_applied_in_its_order() {
+        let (cfg, _) = spec(r#"{"inputs": 3, "outputs": 1}"#).build().unwrap();
+        // a new model's inputs go in as they are
+        assert_eq!(
+            model_inputs(&Preprocessing::default(), &cfg, vec![1.0, 2.0, 3.0], "predict"),
+            Ok(vec![1.0, 2.0, 3.0])
+        );
+        // the page's 2-D lesson: (x1, x2) → [x1, x1², sin x2], then scaled, then standardised
+        let prep = Preprocessing {
+            input_features: Some(vec!["x1".into(), "x1sq".into(), "sinx2".into()]),
+            scale: Some(2.0),
+            standardize: Some(webgrad_data::standardize::Standardizer {
+                mean: vec![0.0, 1.0, 0.0],
+                std: vec![1.0, 2.0, 1.0],
+            }),
+            target_standardize: None,
+        };
+        assert_eq!(raw_width(&prep, &cfg), 2);
+        let x = model_inputs(&prep, &cfg, vec![3.0, 0.0, -1.0, 0.0], "predict").unwrap();
+        assert_eq!(x, vec![6.0, 8.5, 0.0, -2.0, 0.5, 0.0]);
+        let err = |raw: Vec<f32>| model_inputs(&prep, &cfg, raw, "predict").unwrap_err();
+        assert_eq!(err(vec![1.0, 2.0, 3.0]), "predict: x holds 3 numbers, not a whole number of rows of 2 inputs");
+        assert_eq!(err(vec![1.0, 2.0, f32::INFINITY, 0.0]), "predict: x[2] (row 1) is inf");
+        // a file whose features do not make the model's inputs is refused, not a panic
+        let two = Preprocessing { input_features: Some(vec!["x1".into(), "x2".into()]), ..prep.clone() };
+        assert!(model_inputs(&two, &cfg, vec![1.0, 2.0], "fit").unwrap_err().contains("rows of 2 numbers, not 3"));
+        let stats = webgrad_data::standardize::Standardizer { mean: vec![0.0; 2], std: vec![1.0; 2] };
+        let short = Preprocessing { input_features: None, scale: None, standardize: Some(stats), ..prep };
+        assert!(model_inputs(&short, &cfg, vec![1.0, 2.0, 3.0], "fit").unwrap_err().contains("standardisation"));
     }
 
     #[test]

@@ -188,7 +188,15 @@ impl MlpConfig {
             }
             _ => {}
         }
-        budget::check("the model", self.parameter_bytes(), " for its weights")
+        budget::check("the model", self.parameter_bytes(), " for its weights")?;
+        budget::check_allocation("the model's largest weight matrix", self.largest_weights_bytes())
+    }
+
+    /// The f32 bytes of the largest weight matrix (saturating).
+    pub fn largest_weights_bytes(&self) -> u64 {
+        let shapes = self.linear_shapes();
+        let largest = shapes.iter().map(|&(i, o)| budget::product(&[i as u64, o as u64])).max().unwrap_or(0);
+        budget::product(&[4, largest])
     }
 
     /// Checks that training this model on `train` at `batch` fits: the batch is no larger than
@@ -211,6 +219,7 @@ impl MlpConfig {
     /// The memory half of [`MlpConfig::check_training`], for a data set of `data` bytes (what
     /// the page checks while the model is edited).
     pub fn check_memory(&self, batch: usize, state_slots: usize, monitored: bool, data: u64) -> Result<(), String> {
+        budget::check_allocation("the model's largest buffer", self.largest_buffer_bytes(batch))?;
         let monitor = if monitored { self.monitor_memory_bytes(batch, state_slots) } else { 0 };
         let step = budget::sum(&[self.training_memory_bytes(batch, state_slots), monitor]);
         budget::check(
@@ -236,11 +245,9 @@ impl MlpConfig {
     /// widest weight matrix, or a batch of rows (at least [`EVAL_ROWS`], the evaluation's and
     /// the page's decision-boundary grid) through the widest layer.
     pub fn largest_buffer_bytes(&self, batch: usize) -> u64 {
-        let shapes = self.linear_shapes();
-        let weights = shapes.iter().map(|&(i, o)| budget::product(&[i as u64, o as u64])).max().unwrap_or(0);
-        let widest = shapes.iter().map(|&(i, o)| i.max(o) as u64).max().unwrap_or(0);
+        let widest = self.linear_shapes().iter().map(|&(i, o)| i.max(o) as u64).max().unwrap_or(0);
         let rows = batch.max(EVAL_ROWS) as u64;
-        budget::product(&[4, weights.max(budget::product(&[rows, widest]))])
+        self.largest_weights_bytes().max(budget::product(&[4, rows, widest]))
     }
 
     /// Checks that every buffer of this model fits one buffer of `device` (a GPU's

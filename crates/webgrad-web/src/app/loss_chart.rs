@@ -100,9 +100,9 @@ pub fn draw_mini(canvas: &HtmlCanvasElement, train: &LossHistory, smoothing: f64
     let _ = c.fill_text(&format!("avg {last:.4}"), right + 6.0, h / 2.0 + 4.0);
 }
 
-/// Train (blue) and test (orange) accuracy — or R² — per epoch, on a 0–100 % axis (R² below 0
-/// is drawn at 0).
-pub fn draw_scores(canvas: &HtmlCanvasElement, scores: &[(u64, Option<f64>, f64)]) {
+/// Train (blue) and test (orange) accuracy — or R² — per epoch, on a 0–100 % axis (R² from 0
+/// to 1; below 0 is drawn at 0).
+pub fn draw_scores(canvas: &HtmlCanvasElement, scores: &[(u64, Option<f64>, f64)], regression: bool) {
     let c = ctx2d(canvas);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
     c.clear_rect(0.0, 0.0, w, h);
@@ -111,8 +111,9 @@ pub fn draw_scores(canvas: &HtmlCanvasElement, scores: &[(u64, Option<f64>, f64)
     c.stroke_rect(PAD, 8.0, w - PAD - 8.0, h - PAD - 8.0);
     c.set_fill_style_str("#5f6368");
     c.set_font("11px system-ui");
-    let _ = c.fill_text("100%", 2.0, 16.0);
-    let _ = c.fill_text("0%", 2.0, h - PAD);
+    let (top, bottom) = score_axis(regression);
+    let _ = c.fill_text(top, 2.0, 16.0);
+    let _ = c.fill_text(bottom, 2.0, h - PAD);
     let Some(&(last, _, _)) = scores.last() else { return };
     let _ = c.fill_text(&format!("epoch {last}"), w - 70.0, h - 10.0);
     let x = |e: u64| PAD + (w - PAD - 8.0) * e as f64 / last.max(1) as f64;
@@ -136,4 +137,10 @@ pub fn draw_scores(canvas: &HtmlCanvasElement, scores: &[(u64, Option<f64>, f64)
             c.fill();
         }
     }
+}
+
+/// The score axis' top and bottom labels: accuracy in percent, R² as the coefficient (values
+/// below 0 sit on the bottom line).
+pub fn score_axis(regression: bool) -> (&'static str, &'static str) {
+    if regression { ("R² 1", "≤ 0") } else { ("100%", "0%") }
 }

@@ -6,6 +6,7 @@
 
 use webgrad_nn::{BackendChoice, OptimizerName};
 
+use super::state::score_text;
 use crate::protocol::Experiment;
 
 /// Lanes keep at most this many per-step losses (for the step-for-step comparison and the chart).
@@ -196,7 +197,6 @@ impl Race {
     /// The table: lane, epochs done, test loss, test score, samples/s, initial weights' hash,
     /// training time.
     pub fn rows(&self) -> Vec<[String; 7]> {
-        let what = if self.regression { "R²" } else { "accuracy" };
         self.lanes
             .iter()
             .map(|l| {
@@ -210,7 +210,7 @@ impl Race {
                     l.label.clone(),
                     status,
                     last.map_or("–".into(), |e| format!("{:.4}", e.1)),
-                    last.map_or("–".into(), |e| format!("{what} {:.2} %", 100.0 * e.2)),
+                    last.map_or("–".into(), |e| score_text(self.regression, e.2)),
                     match (l.samples_per_sec(), l.backend.is_empty()) {
                         (Some(rate), false) => format!("{rate:.0} on {}", l.backend),
                         (Some(rate), true) => format!("{rate:.0}"),
@@ -236,21 +236,29 @@ impl Race {
         let mut ranked: Vec<(&Lane, f64)> =
             self.lanes.iter().filter_map(|l| l.epochs.last().map(|e| (l, e.2))).filter(|x| x.1.is_finite()).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let what = if self.regression { "R²" } else { "test accuracy" };
+        let score = |s: f64| match self.regression {
+            true => score_text(true, s),
+            false => format!("test {}", score_text(false, s)),
+        };
         match ranked.as_slice() {
             [] => Some("No lane finished an epoch.".into()),
-            [(only, s)] => Some(format!("Only {} finished: {what} {:.2} %.", only.label, 100.0 * s)),
+            [(only, s)] => Some(format!("Only {} finished: {}.", only.label, score(*s))),
             [(first, a), (second, b), ..] if a == b => {
-                Some(format!("A tie: {} and {} both reach {what} {:.2} %.", first.label, second.label, 100.0 * a))
+                Some(format!("A tie: {} and {} both reach {}.", first.label, second.label, score(*a)))
             }
-            [(first, a), (second, b), ..] => Some(format!(
-                "{} wins: {what} {:.2} % against {:.2} % for {}, by {:.2} points.",
-                first.label,
-                100.0 * a,
-                100.0 * b,
-                second.label,
-                100.0 * (a - b)
-            )),
+            [(first, a), (second, b), ..] => {
+                let (margin, unit) = match self.regression {
+                    true => (format!("{:.4}", a - b), ""),
+                    false => (format!("{:.2}", 100.0 * (a - b)), " points"),
+                };
+                let against = if self.regression { format!("{b:.4}") } else { format!("{:.2} %", 100.0 * b) };
+                Some(format!(
+                    "{} wins: {} against {against} for {}, by {margin}{unit}.",
+                    first.label,
+                    score(*a),
+                    second.label
+                ))
+            }
         }
     }
 
@@ -315,6 +323,23 @@ mod tests {
         assert!(RacePreset::parse("gpu").unwrap_err().contains("not one of optimizers, lr, repeat, backends"));
         let backends: Vec<_> = RacePreset::Backends.lanes(&base).iter().map(|l| l.1.backend).collect();
         assert_eq!(backends, [BackendChoice::Gpu, BackendChoice::Cpu]);
+    }
+
+    #[test]
+    fn a_regression_race_says_r2_as_a_coefficient() {
+        let mut base = Experiment::defaults_for("plane");
+        base.epochs = 1;
+        let mut race = Race::new(RacePreset::Optimizers, &base);
+        race.regression = true;
+        for (l, score) in race.lanes.iter_mut().zip([-0.5, 0.9, 0.9987]) {
+            l.epochs = vec![(1, 0.5, score)];
+        }
+        assert_eq!(race.rows()[0][3], "R² -0.5000");
+        assert_eq!(race.rows()[2][3], "R² 0.9987");
+        assert_eq!(
+            race.winner().unwrap(),
+            "adam (lr 0.03) wins: R² 0.9987 against 0.9000 for momentum (lr 0.03), by 0.0987."
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn chart(canvas: &HtmlCanvasElement, race: &Race) {
     }
 }
 
-/// Each lane's test score after every epoch, in its colour, on a 0–100 % axis.
+/// Each lane's test score after every epoch, in its colour, on a 0–100 % axis (R²: 0 to 1).
 fn scores(canvas: &HtmlCanvasElement, race: &Race) {
     let c = ctx2d(canvas);
     let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
@@ -67,8 +67,9 @@ fn scores(canvas: &HtmlCanvasElement, race: &Race) {
     let y = |s: f64| 8.0 + (h - PAD - 16.0) * (1.0 - s.clamp(0.0, 1.0));
     c.set_fill_style_str("#5f6368");
     c.set_font("11px system-ui");
-    let _ = c.fill_text("100%", 2.0, 16.0);
-    let _ = c.fill_text("0%", 2.0, h - PAD);
+    let (top, bottom) = super::loss_chart::score_axis(race.regression);
+    let _ = c.fill_text(top, 2.0, 16.0);
+    let _ = c.fill_text(bottom, 2.0, h - PAD);
     let _ = c.fill_text(&format!("epoch {epochs}"), w - 70.0, h - 10.0);
     for (i, l) in race.lanes.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];

@@ -197,7 +197,9 @@ pub struct App {
     pub focused_unit: (usize, usize),
     pub step: u64,
     pub epoch: u64,
+    /// The training speed shown: the last [`SpeedMeter`] reading (0 before the first).
     pub samples_per_sec: f64,
+    pub speed: SpeedMeter,
     /// The race running or last run (its lanes' workers are the shell's); `race_version`
     /// counts its changes (a frame redraws it only when it moved on).
     pub race: Option<Rc<Race>>,
@@ -269,6 +271,7 @@ impl App {
             step: 0,
             epoch: 0,
             samples_per_sec: 0.0,
+            speed: SpeedMeter::default(),
             device: None,
             flop_rate: None,
             race: None,
@@ -305,7 +308,41 @@ impl App {
         self.step = 0;
         self.epoch = 0;
         self.samples_per_sec = 0.0;
+        self.speed = SpeedMeter::default();
     }
+}
+
+/// The training speed from the worker's slices: their rows over their training time, summed
+/// until they make [`SpeedMeter::WINDOW_SECONDS`]. A small model (Iris: 8 steps an epoch)
+/// trains each epoch in one slice of a millisecond, too short to time alone, so a rate from
+/// single slices would never appear; a large one reads a new rate every slice or two.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpeedMeter {
+    samples: u64,
+    seconds: f64,
+}
+
+impl SpeedMeter {
+    pub const WINDOW_SECONDS: f64 = 0.1;
+
+    /// Adds a slice (`samples` rows in `train_ms` ms); returns samples/s once the slices since
+    /// the last reading add up to the window, and starts the next window.
+    pub fn add(&mut self, samples: u64, train_ms: f64) -> Option<f64> {
+        self.samples = self.samples.saturating_add(samples);
+        self.seconds += if train_ms.is_finite() { train_ms.max(0.0) / 1000.0 } else { 0.0 };
+        if self.seconds < Self::WINDOW_SECONDS || self.samples == 0 {
+            return None;
+        }
+        let rate = self.samples as f64 / self.seconds;
+        *self = Self::default();
+        Some(rate)
+    }
+}
+
+/// A test score as the page says it: accuracy in percent ("accuracy 95.00 %"), R² as the
+/// coefficient it is ("R² 0.9987"; it goes below 0, where a percentage reads wrong).
+pub fn score_text(regression: bool, score: f64) -> String {
+    if regression { format!("R² {score:.4}") } else { format!("accuracy {:.2} %", 100.0 * score) }
 }
 
 /// 109386 → "109,386" (the monitor's alerts group digits the same way)

@@ -157,6 +157,8 @@ pub struct Sweep {
     pub workers: usize,
     pub sort: SortBy,
     pub cancelled: bool,
+    /// the runs' task, as their workers' loaded data says: R² scores, not accuracy
+    pub regression: bool,
 }
 
 /// How many workers a sweep uses: one per core less the page's, at least one, at most 8 and
@@ -168,7 +170,7 @@ pub fn pool_size(hardware_concurrency: usize, runs: usize) -> usize {
 impl Sweep {
     pub fn new(runs: Vec<Experiment>, workers: usize) -> Sweep {
         let runs = runs.into_iter().map(|experiment| SweepRun { experiment, status: RunStatus::Waiting }).collect();
-        Sweep { runs, workers, sort: SortBy::Run, cancelled: false }
+        Sweep { runs, workers, sort: SortBy::Run, cancelled: false, regression: false }
     }
 
     /// The next waiting run for `worker`, marked as running there.
@@ -239,7 +241,11 @@ impl Sweep {
             RunStatus::Waiting => ("waiting".to_string(), "–".to_string(), "–".to_string()),
             RunStatus::Running { epochs, .. } => (format!("epoch {epochs} of {}", e.epochs), "–".into(), "–".into()),
             RunStatus::Done { test_loss, score } => {
-                ("done".into(), format!("{test_loss:.4}"), format!("{:.2} %", 100.0 * score))
+                let score = match self.regression {
+                    true => format!("{score:.4}"),
+                    false => format!("{:.2} %", 100.0 * score),
+                };
+                ("done".into(), format!("{test_loss:.4}"), score)
             }
             RunStatus::Failed(why) => (format!("failed: {why}"), "–".into(), "–".into()),
         };
@@ -406,6 +412,11 @@ mod tests {
         s.sort = SortBy::Lr;
         assert_eq!(s.order(), [0, 1, 2]);
         assert_eq!(s.row(1)[5], "0.4000");
+        assert_eq!(s.row(1)[6], "80.00 %");
+        // a regression's score is R², a coefficient that may go below 0
+        s.regression = true;
+        s.runs[2].status = RunStatus::Done { test_loss: 0.6, score: -0.25 };
+        assert_eq!([s.row(1)[6].as_str(), &s.row(2)[6]], ["0.8000", "-0.2500"]);
         let panels = s.scatter_panels();
         assert_eq!(panels.len(), 1);
         assert_eq!(panels[0].values, ["0.01", "0.1", "1"]);

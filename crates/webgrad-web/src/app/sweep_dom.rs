@@ -23,7 +23,7 @@ fn rows(table: &Element, s: &Sweep) {
     clear(table);
     let doc = document();
     let Ok(head) = doc.create_element("tr") else { return };
-    let sortable = [(Some(SortBy::Run), "run"), (Some(SortBy::Lr), "optimizer, lr"), (None, "widths"), (None, "batch"), (None, "status"), (Some(SortBy::TestLoss), "test loss"), (Some(SortBy::Score), "test score"), (None, "")];
+    let sortable = [(Some(SortBy::Run), "run"), (Some(SortBy::Lr), "optimizer, lr"), (None, "widths"), (None, "batch"), (None, "status"), (Some(SortBy::TestLoss), "test loss"), (Some(SortBy::Score), if s.regression { "test R²" } else { "test accuracy" }), (None, "")];
     for (key, title) in sortable {
         let Ok(th) = doc.create_element("th") else { return };
         let _ = th.set_attribute("scope", "col");

@@ -475,14 +475,14 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             model_size(app, !app.dirty, out);
         }
         FromWorker::DataLoaded { summary, model } => data_loaded(app, summary, model, out),
-        FromWorker::Progress { step, epoch, losses, samples_per_sec, boundary, .. } => {
+        FromWorker::Progress { step, epoch, losses, train_ms, samples, boundary, .. } => {
             for (step, loss) in losses {
                 app.losses.push(step, loss);
             }
             (app.step, app.epoch) = (step, epoch);
-            if samples_per_sec > 0.0 {
-                app.samples_per_sec = samples_per_sec;
-                measure_flop_rate(app, samples_per_sec);
+            if let Some(rate) = app.speed.add(samples, train_ms) {
+                app.samples_per_sec = rate;
+                measure_flop_rate(app, rate);
             }
             if let Some(b) = boundary {
                 app.boundary = Some(Rc::new(b));
@@ -492,7 +492,11 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             let stats = if step == 0 {
                 "Ready. Press Train.".to_string()
             } else {
-                format!("{epoch} {epochs} done, step {step}{loss} — {:.0} samples/s", app.samples_per_sec)
+                let speed = match app.samples_per_sec {
+                    r if r > 0.0 => format!(" — {r:.0} samples/s"),
+                    _ => String::new(),
+                };
+                format!("{epoch} {epochs} done, step {step}{loss}{speed}")
             };
             out.push(text("stats", stats));
             out.push(Effect::Render);

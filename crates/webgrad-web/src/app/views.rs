@@ -152,14 +152,15 @@ pub fn render(c: &Charts) {
     if mini.client_width() > 0 {
         loss_chart::draw_mini(&mini, &c.losses, c.options.smoothing);
     }
-    loss_chart::draw_scores(&by_id::<HtmlCanvasElement>("score-chart"), &c.scores);
+    loss_chart::draw_scores(&by_id::<HtmlCanvasElement>("score-chart"), &c.scores, c.regression);
     let what = if c.regression { "R²" } else { "Accuracy" };
+    let value = |s: f64| if c.regression { format!("{s:.4}") } else { format!("{:.2} %", 100.0 * s) };
     let score_caption = match c.scores.last() {
         Some((e, Some(tr), te)) => {
             let how = if c.train_running { " (over the epoch's batches, as it learned)" } else { "" };
-            format!("{what} after epoch {e}: train {:.2} %{how}, test {:.2} %.", 100.0 * tr, 100.0 * te)
+            format!("{what} after epoch {e}: train {}{how}, test {}.", value(*tr), value(*te))
         }
-        Some((e, None, te)) => format!("{what} after epoch {e}: test {:.2} %.", 100.0 * te),
+        Some((e, None, te)) => format!("{what} after epoch {e}: test {}.", value(*te)),
         None => format!("{what}: no epoch finished yet."),
     };
     set_text("score-summary", &score_caption);

@@ -67,7 +67,10 @@ pub(super) fn worker_message(app: &mut App, worker: usize, msg: FromWorker, out:
             out.push(Effect::SendLane(worker, ToWorker::RaceLane));
             next(s, out);
         }
-        FromWorker::DataLoaded { .. } => out.push(Effect::SendLane(worker, ToWorker::Play)),
+        FromWorker::DataLoaded { summary, .. } => {
+            s.regression = summary.class_names.is_empty();
+            out.push(Effect::SendLane(worker, ToWorker::Play));
+        }
         FromWorker::Epoch { epoch, test_loss, test_score, .. } => {
             if s.epoch_done(worker, epoch, test_loss, test_score) {
                 next(s, out);

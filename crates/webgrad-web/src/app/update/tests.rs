@@ -105,6 +105,43 @@ fn a_reset_forgets_the_curves() {
     assert_eq!((app.losses.steps(), app.step), (0, 0));
 }
 
+/// A slice of `samples` rows trained in `ms` ms, ending at `step`.
+fn slice(step: u64, samples: u64, ms: f64) -> Msg {
+    let losses = vec![(step, 0.5)];
+    let rate = if ms >= 5.0 { samples as f64 * 1000.0 / ms } else { 0.0 };
+    Msg::Worker(FromWorker::Progress {
+        step,
+        epoch: 1,
+        losses,
+        samples_per_sec: rate,
+        train_ms: ms,
+        samples,
+        boundary: None,
+    })
+}
+
+#[test]
+fn the_speed_of_slices_too_short_to_time_alone_is_their_sum() {
+    let mut app = app();
+    ready(&mut app, None);
+    // Iris: an epoch of 120 rows in 1 ms a slice; no rate until 0.1 s of them add up
+    let effects = update(&mut app, slice(8, 120, 1.0));
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 8 — loss 0.5000"]);
+    for i in 2..100 {
+        update(&mut app, slice(8 * i, 120, 1.0));
+    }
+    let effects = update(&mut app, slice(800, 120, 1.0));
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 800 — loss 0.5000 — 120000 samples/s"]);
+    // the next window starts afresh: a slower slice of its own is read once it is long enough
+    let effects = update(&mut app, slice(801, 6400, 200.0));
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 801 — loss 0.5000 — 32000 samples/s"]);
+    // a slice that trained nothing (a view refresh) keeps the reading
+    let effects = update(&mut app, slice(801, 0, 0.0));
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 801 — loss 0.5000 — 32000 samples/s"]);
+    update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
+    assert_eq!(app.samples_per_sec, 0.0);
+}
+
 #[test]
 fn a_failed_worker_is_replaced_three_times_then_the_page_gives_up() {
     let mut app = app();

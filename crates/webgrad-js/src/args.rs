@@ -1,0 +1,161 @@
+//! JavaScript arguments into Rust values, each mistake named ("fit: x must be a Float32Array
+//! (got undefined)", "spec.hidden[1] is 16.5: give a whole number"). Nothing here throws: a
+//! JavaScript exception thrown through a method would leave wasm-bindgen's borrow of the model
+//! held, and the object unusable, so every value is checked before it is converted.
+
+use js_sys::{
+    Array, ArrayBuffer, BigInt64Array, BigUint64Array, DataView, Float32Array, Float64Array, Object, Reflect,
+};
+use wasm_bindgen::{JsCast, JsValue};
+use webgrad_core::budget;
+
+/// What a key of a plain-object argument must hold.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    /// a whole number ≥ 0 (a width, a count, a seed)
+    Count,
+    /// an array of whole numbers ≥ 0
+    Counts,
+    /// any finite or infinite number (its range is checked later, with the setting's meaning)
+    Number,
+    Text,
+    Bool,
+    Function,
+}
+
+/// A value as a message quotes it: JSON where it has one (`16.5`, `"relu"`, `[1,2]`), else its
+/// type (`undefined`, `a function`, `a bigint`).
+pub fn describe(value: &JsValue) -> String {
+    if value.is_undefined() {
+        return "undefined".into();
+    }
+    if value.is_function() {
+        return "a function".into();
+    }
+    if value.is_bigint() {
+        return "a bigint".into();
+    }
+    if let Some(v) = value.as_f64() {
+        // JavaScript's own spelling: NaN, Infinity, 1e+30 (JSON would say null)
+        return js_sys::Number::from(v).to_string_with_radix(10).map(String::from).unwrap_or_else(|_| v.to_string());
+    }
+    if let Some(name) = typed_array_name(value) {
+        return format!("a {name}");
+    }
+    match js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()) {
+        Some(json) if json.chars().count() <= 40 => json,
+        Some(json) => format!("{}…", json.chars().take(40).collect::<String>()),
+        None => value.js_typeof().as_string().unwrap_or_else(|| "a value".into()),
+    }
+}
+
+/// The constructor name of a typed array or DataView (`Float64Array`), if `value` is one.
+fn typed_array_name(value: &JsValue) -> Option<String> {
+    if !ArrayBuffer::is_view(value) {
+        return None;
+    }
+    let ctor = Reflect::get(value, &"constructor".into()).ok()?;
+    Reflect::get(&ctor, &"name".into()).ok()?.as_string()
+}
+
+fn whole(v: f64) -> bool {
+    v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0
+}
+
+fn check_kind(value: &JsValue, kind: Kind, name: &str) -> Result<(), String> {
+    let wrong = |what: &str| Err(format!("{name} is {}: give {what}", describe(value)));
+    match kind {
+        Kind::Count if value.as_f64().is_some_and(whole) => Ok(()),
+        Kind::Count => wrong("a whole number ≥ 0"),
+        Kind::Counts => {
+            let Some(items) = value.dyn_ref::<Array>() else { return wrong("an array of whole numbers") };
+            (0..items.length()).try_for_each(|i| check_kind(&items.get(i), Kind::Count, &format!("{name}[{i}]")))
+        }
+        Kind::Number if value.as_f64().is_some() => Ok(()),
+        Kind::Number => wrong("a number"),
+        Kind::Text if value.is_string() => Ok(()),
+        Kind::Text => wrong("a string"),
+        Kind::Bool if value.as_bool().is_some() => Ok(()),
+        Kind::Bool => wrong("true or false"),
+        Kind::Function if value.is_function() => Ok(()),
+        Kind::Function => wrong("a function"),
+    }
+}
+
+/// A copy of the plain object `value` (named `what` in messages) holding its keys whose value
+/// is not `undefined` (TypeScript's optional properties may be `undefined`): each must be one
+/// of `known` and of its kind. `None` and `null` read as an empty object.
+pub fn plain(value: &JsValue, what: &str, known: &[(&str, Kind)]) -> Result<Object, String> {
+    let out = Object::new();
+    if value.is_undefined() || value.is_null() {
+        return Ok(out);
+    }
+    if !value.is_object() || value.is_function() || Array::is_array(value) || ArrayBuffer::is_view(value) {
+        return Err(format!("{what} is {}: give an object", describe(value)));
+    }
+    let keys = Object::keys(value.unchecked_ref::<Object>());
+    for key in keys.iter() {
+        let name = key.as_string().unwrap_or_default();
+        let Some(&(_, kind)) = known.iter().find(|(k, _)| *k == name) else {
+            let names: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
+            return Err(format!("{what}.{name} is not a setting (the settings are {})", names.join(", ")));
+        };
+        let v = Reflect::get(value, &key).map_err(|_| format!("{what}.{name} could not be read"))?;
+        if v.is_undefined() {
+            continue;
+        }
+        check_kind(&v, kind, &format!("{what}.{name}"))?;
+        Reflect::set(&out, &key, &v).map_err(|_| format!("{what}: could not copy {name}"))?;
+    }
+    Ok(out)
+}
+
+/// The rows of `x`: a `Float32Array` (rows × inputs, row-major) whose copy fits the memory
+/// budget.
+pub fn float_rows(x: &JsValue, what: &str) -> Result<Vec<f32>, String> {
+    let Some(array) = x.dyn_ref::<Float32Array>() else {
+        return Err(format!("{what}: x must be a Float32Array of rows × inputs (got {})", describe(x)));
+    };
+    let bytes = budget::product(&[4, u64::from(array.length())]);
+    budget::check(&format!("{what}: x"), bytes, " as a copy in wasm memory")?;
+    budget::check_allocation(&format!("{what}: x"), bytes)?;
+    Ok(array.to_vec())
+}
+
+/// The numbers of `y`: an array of numbers or a typed array of numbers (not BigInt), as f64.
+pub fn numbers(y: &JsValue, what: &str) -> Result<Vec<f64>, String> {
+    let fits = |n: u32| {
+        let bytes = budget::product(&[8, u64::from(n)]);
+        budget::check(&format!("{what}: y"), bytes, " as a copy in wasm memory")
+            .and_then(|()| budget::check_allocation(&format!("{what}: y"), bytes))
+    };
+    if let Some(items) = y.dyn_ref::<Array>() {
+        fits(items.length())?;
+        return (0..items.length())
+            .map(|i| {
+                let v = items.get(i);
+                v.as_f64().ok_or_else(|| format!("{what}: y[{i}] is {}, not a number", describe(&v)))
+            })
+            .collect();
+    }
+    if y.is_instance_of::<BigInt64Array>() || y.is_instance_of::<BigUint64Array>() {
+        return Err(format!("{what}: y is {}: give numbers, not BigInts", describe(y)));
+    }
+    if !ArrayBuffer::is_view(y) || y.is_instance_of::<DataView>() {
+        return Err(format!("{what}: y must be an array or a typed array of numbers (got {})", describe(y)));
+    }
+    let length = Reflect::get(y, &"length".into()).ok().and_then(|l| l.as_f64()).unwrap_or(0.0);
+    fits(length as u32)?;
+    Ok(Float64Array::new(y).to_vec())
+}
+
+/// The bytes of a file: a `Uint8Array` or an `ArrayBuffer`.
+pub fn file_bytes(value: &JsValue, what: &str) -> Result<Vec<u8>, String> {
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return Ok(bytes.to_vec());
+    }
+    if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
+        return Ok(js_sys::Uint8Array::new(buffer).to_vec());
+    }
+    Err(format!("{what}: give the file's bytes as a Uint8Array or an ArrayBuffer (got {})", describe(value)))
+}
