@@ -46,39 +46,51 @@ macro_rules! with_data_flags {
         }
 
         impl $name {
-            /// The data these flags describe, their defaults filled in; `dataset` is the
-            /// `--dataset` given or the command's default.
-            pub fn data_spec<'a>(&'a self, dataset: &'a str) -> $crate::data::DataSpec<'a> {
-                $crate::data::DataSpec {
-                    name: dataset,
-                    labels: self.labels.as_deref(),
-                    label: self.label.as_deref(),
-                    task: self.task.as_deref(),
-                    missing: self.missing.as_deref(),
-                    samples: self.samples.unwrap_or(1000),
-                    noise: self.noise.unwrap_or(0.0),
-                    test_fraction: self.test_fraction.unwrap_or(0.2),
-                    seed: self.seed.unwrap_or(1),
-                }
+            /// The data flags given on this command line, as `data::DATA_FLAGS` orders them.
+            pub fn given_flags(&self) -> $crate::data::DataFlags {
+                [
+                    self.labels.clone(),
+                    self.label.clone(),
+                    self.task.clone(),
+                    self.missing.clone(),
+                    self.samples.map(|v| v.to_string()),
+                    self.noise.map(|v| v.to_string()),
+                    self.test_fraction.map(|v| v.to_string()),
+                    self.seed.map(|v| v.to_string()),
+                ]
             }
 
-            /// A saved model's data, loaded: `dataset` and `flags` ([labels, label, task,
-            /// missing]) as `data::saved_flags` resolves them, the other data flags from these
-            /// arguments; the model's input features (2-D data) applied to both splits.
-            #[allow(dead_code, reason = "eval and export-torch use it; train loads its data itself")]
-            pub fn load_as_saved(
-                &self,
-                dataset: &str,
-                flags: &[Option<String>; 4],
-                input_features: Option<&[String]>,
-            ) -> $crate::CliResult<$crate::data::Loaded> {
-                let spec = $crate::data::DataSpec {
+            /// The data `dataset` and `flags` (as `data::saved_flags` resolves them: given now,
+            /// else recorded) describe, the defaults filled in.
+            pub fn data_spec_with<'a>(
+                &'a self,
+                dataset: &'a str,
+                flags: &'a $crate::data::DataFlags,
+            ) -> $crate::CliResult<$crate::data::DataSpec<'a>> {
+                use $crate::data::{flag_value, DEFAULT_SAMPLES, DEFAULT_SEED, DEFAULT_TEST_FRACTION};
+                Ok($crate::data::DataSpec {
+                    name: dataset,
                     labels: flags[0].as_deref(),
                     label: flags[1].as_deref(),
                     task: flags[2].as_deref(),
                     missing: flags[3].as_deref(),
-                    ..self.data_spec(dataset)
-                };
+                    samples: flag_value(flags, 4, DEFAULT_SAMPLES)?,
+                    noise: flag_value(flags, 5, 0.0)?,
+                    test_fraction: flag_value(flags, 6, DEFAULT_TEST_FRACTION)?,
+                    seed: flag_value(flags, 7, DEFAULT_SEED)?,
+                })
+            }
+
+            /// A saved model's data, loaded: `dataset` and `flags` as `data::saved_flags`
+            /// resolves them; the model's input features (2-D data) applied to both splits.
+            #[allow(dead_code, reason = "eval and export-torch use it; train loads its data itself")]
+            pub fn load_as_saved(
+                &self,
+                dataset: &str,
+                flags: &$crate::data::DataFlags,
+                input_features: Option<&[String]>,
+            ) -> $crate::CliResult<$crate::data::Loaded> {
+                let spec = self.data_spec_with(dataset, flags)?;
                 let mut loaded = $crate::data::load(&spec)?;
                 $crate::data::apply_input_features(&mut loaded, input_features)?;
                 Ok(loaded)

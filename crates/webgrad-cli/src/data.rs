@@ -30,15 +30,39 @@ pub struct DataSpec<'a> {
     pub seed: u64,
 }
 
+/// The data flags a saved model records beside its dataset ([`DataSpec::key`]), in this order;
+/// their values travel as [`DataFlags`].
+pub const DATA_FLAGS: [&str; 8] =
+    ["--labels", "--label", "--task", "--missing", "--samples", "--noise", "--test-fraction", "--seed"];
+
+/// The values of [`DATA_FLAGS`] as given on a command line or recorded in a key (`None`: not
+/// given, or the default).
+pub type DataFlags = [Option<String>; 8];
+
+/// The defaults of the numeric data flags.
+pub const DEFAULT_SAMPLES: usize = 1000;
+pub const DEFAULT_TEST_FRACTION: f32 = 0.2;
+pub const DEFAULT_SEED: u64 = 1;
+
 impl DataSpec<'_> {
     /// What a saved model records as its dataset: the `--dataset` value, followed by the
-    /// data flags that change what it means (`pets.csv --label species`), so that `eval` and
-    /// `--resume` read the same rows the same way. [`split_key`] reads it back.
+    /// data flags that change which rows it holds and how they are split
+    /// (`pets.csv --label species --seed 3`), so that `eval`, `--resume` and `export-torch`
+    /// read the same rows, split the same way. Numeric flags are recorded where they differ from
+    /// their defaults and the dataset uses them (`--samples`/`--noise` for the 2-D sets; `--seed`
+    /// and `--test-fraction` for all but MNIST, whose split is fixed). [`split_key`] reads it back.
     pub fn key(&self) -> String {
+        let synthetic = data::synthetic::NAMES.contains(&self.name);
+        let split = self.name != "mnist";
+        let numbers = [
+            (synthetic && self.samples != DEFAULT_SAMPLES).then(|| self.samples.to_string()),
+            (synthetic && self.noise != 0.0).then(|| self.noise.to_string()),
+            (split && self.test_fraction != DEFAULT_TEST_FRACTION).then(|| self.test_fraction.to_string()),
+            (split && self.seed != DEFAULT_SEED).then(|| self.seed.to_string()),
+        ];
+        let texts = [self.labels, self.label, self.task, self.missing].map(|v| v.map(str::to_string));
         let mut key = self.name.to_string();
-        for (flag, value) in
-            [("--labels", self.labels), ("--label", self.label), ("--task", self.task), ("--missing", self.missing)]
-        {
+        for (flag, value) in DATA_FLAGS.iter().zip(texts.into_iter().chain(numbers)) {
             if let Some(v) = value {
                 key += &format!(" {flag} {v}");
             }
@@ -47,42 +71,42 @@ impl DataSpec<'_> {
     }
 }
 
-/// The parts of a [`DataSpec::key`]: `(dataset, labels, label, task, missing)`.
-pub fn split_key(key: &str) -> (String, Option<String>, Option<String>, Option<String>, Option<String>) {
+/// The parts of a [`DataSpec::key`]: the dataset and the recorded flags.
+pub fn split_key(key: &str) -> (String, DataFlags) {
     let mut rest = key;
-    let (mut labels, mut label, mut task, mut missing) = (None, None, None, None);
+    let mut flags = DataFlags::default();
     loop {
-        let found = ["--labels", "--label", "--task", "--missing"]
+        let found = DATA_FLAGS
             .iter()
-            .filter_map(|f| rest.rfind(&format!(" {f} ")).map(|at| (at, *f)))
+            .enumerate()
+            .filter_map(|(i, f)| rest.rfind(&format!(" {f} ")).map(|at| (at, i)))
             .max_by_key(|&(at, _)| at);
-        let Some((at, flag)) = found else { break };
-        let value = rest[at + flag.len() + 2..].to_string();
-        let slot = match flag {
-            "--labels" => &mut labels,
-            "--label" => &mut label,
-            "--task" => &mut task,
-            _ => &mut missing,
-        };
-        *slot = Some(value);
+        let Some((at, i)) = found else { break };
+        flags[i] = Some(rest[at + DATA_FLAGS[i].len() + 2..].to_string());
         rest = &rest[..at];
     }
-    (rest.to_string(), labels, label, task, missing)
+    (rest.to_string(), flags)
 }
 
-/// The data flags of a saved model's data: the `--dataset`, `--labels`, `--label`, `--task` and
-/// `--missing` given now win; the others come from the model's recorded key (`split_key`) when
-/// the dataset is the recorded one. Returns `(dataset, [labels, label, task, missing])`.
-pub fn saved_flags(
-    saved_key: &str,
-    dataset: Option<&String>,
-    given: [&Option<String>; 4],
-) -> (String, [Option<String>; 4]) {
-    let (saved, labels, label, task, missing) = split_key(saved_key);
+/// The data flags of a saved model's data: the `--dataset` and data flags given now win; the
+/// others come from the model's recorded key ([`split_key`]) when the dataset is the recorded
+/// one. Returns `(dataset, flags)`.
+pub fn saved_flags(saved_key: &str, dataset: Option<&String>, given: &DataFlags) -> (String, DataFlags) {
+    let (saved, recorded) = split_key(saved_key);
     let same = dataset.is_none_or(|d| *d == saved);
-    let keep = |given: &Option<String>, saved: Option<String>| given.clone().or(if same { saved } else { None });
-    let flags = [keep(given[0], labels), keep(given[1], label), keep(given[2], task), keep(given[3], missing)];
+    let mut flags = DataFlags::default();
+    for (i, slot) in flags.iter_mut().enumerate() {
+        *slot = given[i].clone().or(if same { recorded[i].clone() } else { None });
+    }
     (dataset.cloned().unwrap_or(saved), flags)
+}
+
+/// A recorded or given numeric data flag (`DATA_FLAGS[i]`), or `default` when there is none.
+pub fn flag_value<T: std::str::FromStr>(flags: &DataFlags, i: usize, default: T) -> CliResult<T> {
+    match &flags[i] {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| format!("{} '{text}' is not a valid value", DATA_FLAGS[i])),
+    }
 }
 
 /// The splits as a run uses them: the features of both scaled as `preprocessing` records; the
@@ -143,6 +167,22 @@ fn from_table(table: Table, spec: &DataSpec<'_>) -> CliResult<Loaded> {
 }
 
 pub fn load(spec: &DataSpec<'_>) -> CliResult<Loaded> {
+    let loaded = load_splits(spec)?;
+    // a run scores itself on the test split: with no rows there, its metrics would be made up
+    if loaded.test.n == 0 {
+        let all = loaded.train.n;
+        return Err(format!(
+            "{}: the test split is empty ({all} rows in all, --test-fraction {}): give a larger --test-fraction or more rows",
+            spec.name, spec.test_fraction
+        ));
+    }
+    if loaded.train.n == 0 {
+        return Err(format!("{}: the training split is empty ({} test rows)", spec.name, loaded.test.n));
+    }
+    Ok(loaded)
+}
+
+fn load_splits(spec: &DataSpec<'_>) -> CliResult<Loaded> {
     if !(0.0..1.0).contains(&spec.test_fraction) {
         return Err(format!("--test-fraction {} is not in [0, 1)", spec.test_fraction));
     }
@@ -159,7 +199,7 @@ pub fn load(spec: &DataSpec<'_>) -> CliResult<Loaded> {
             let (train, test) = data::load_mnist_dir(&dir).map_err(|e| e.to_string())?;
             Ok(Loaded { train, test, preprocessing: pixels })
         }
-        "iris" => from_table(data::tabular::iris(), spec),
+        "iris" => from_table(data::tabular::iris().map_err(|e| e.to_string())?, spec),
         name if data::synthetic::NAMES.contains(&name) => {
             if !(0.0..=1.0).contains(&spec.noise) {
                 return Err(format!("--noise {} is not in [0, 1]", spec.noise));
@@ -293,15 +333,41 @@ mod tests {
         };
         let key = spec.key();
         assert_eq!(key, "my data/pets.csv --label species name --task classification --missing mean");
-        let (name, labels, label, task, missing) = split_key(&key);
+        let (name, flags) = split_key(&key);
         assert_eq!(name, "my data/pets.csv");
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(flags, [None, some("species name"), some("classification"), some("mean"), None, None, None, None]);
+        assert_eq!(split_key("circle"), ("circle".into(), DataFlags::default()));
+        let (name, flags) = split_key("x.npy --labels y.npy");
+        assert_eq!((name.as_str(), flags[0].as_deref()), ("x.npy", Some("y.npy")));
+        // the split's seed and share, and a 2-D set's size and noise, where they are not the defaults
+        let spiral = DataSpec {
+            name: "spiral",
+            label: None,
+            task: None,
+            missing: None,
+            samples: 300,
+            noise: 0.1,
+            seed: 3,
+            ..spec
+        };
+        assert_eq!(spiral.key(), "spiral --samples 300 --noise 0.1 --seed 3");
+        let (name, flags) = split_key(&spiral.key());
+        assert_eq!((name.as_str(), &flags[4..]), ("spiral", &[some("300"), some("0.1"), None, some("3")][..]));
+        assert_eq!((flag_value(&flags, 4, 1000usize), flag_value(&flags, 6, 0.2f32)), (Ok(300), Ok(0.2)));
+        let csv = DataSpec { name: "reg.csv", samples: 5, test_fraction: 0.3, ..spiral };
+        assert_eq!(csv.key(), "reg.csv --test-fraction 0.3 --seed 3");
+        assert_eq!(DataSpec { name: "mnist", ..csv }.key(), "mnist");
+        // flags given now win; the others are the recorded ones, for the recorded dataset only
+        let given: DataFlags = [None, None, None, None, None, None, None, some("9")];
+        let (name, flags) = saved_flags(&spiral.key(), None, &given);
+        assert_eq!((name.as_str(), flags[4].as_deref(), flags[7].as_deref()), ("spiral", Some("300"), Some("9")));
+        let other = "circle".to_string();
+        assert_eq!(saved_flags(&spiral.key(), Some(&other), &given).1[4], None);
         assert_eq!(
-            (labels, label.as_deref(), task.as_deref(), missing.as_deref()),
-            (None, Some("species name"), Some("classification"), Some("mean"))
+            flag_value::<usize>(&[None, None, None, None, some("x"), None, None, None], 4, 1),
+            Err("--samples 'x' is not a valid value".into())
         );
-        assert_eq!(split_key("circle"), ("circle".into(), None, None, None, None));
-        let (name, labels, ..) = split_key("x.npy --labels y.npy");
-        assert_eq!((name.as_str(), labels.as_deref()), ("x.npy", Some("y.npy")));
         assert_eq!(default_labels_path("d/X_train.npy").as_deref(), Some("d/y_train.npy"));
         assert_eq!(
             default_labels_path("a/train-images-idx3-ubyte.gz").as_deref(),

@@ -30,8 +30,7 @@ pub struct EvalArgs {
 pub fn run(a: EvalArgs) -> CliResult<()> {
     let (_, model, file, _) = crate::export_cmd::read_model(&a.model, &crate::device(a.backend.as_deref())?)?;
     // The model records its dataset with the data flags it was trained with; flags given here win.
-    let (dataset, flags) =
-        data::saved_flags(&file.dataset, a.dataset.as_ref(), [&a.labels, &a.label, &a.task, &a.missing]);
+    let (dataset, flags) = data::saved_flags(&file.dataset, a.dataset.as_ref(), &a.given_flags());
     let mut loaded = a.load_as_saved(&dataset, &flags, file.preprocessing.input_features.as_deref())?;
     if let Some(s) = &file.preprocessing.standardize {
         s.apply(&mut loaded.test).map_err(|e| e.to_string())?;

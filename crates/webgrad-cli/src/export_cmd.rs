@@ -52,8 +52,7 @@ pub fn run(mut a: ExportArgs) -> CliResult<()> {
     if a.seed.is_none() && settings.recorded {
         a.seed = Some(settings.train.seed);
     }
-    let (dataset, flags) =
-        data::saved_flags(&file.dataset, a.dataset.as_ref(), [&a.labels, &a.label, &a.task, &a.missing]);
+    let (dataset, flags) = data::saved_flags(&file.dataset, a.dataset.as_ref(), &a.given_flags());
     let loaded;
     let project_data = if dataset == "mnist" {
         let dir = webgrad_data::find_mnist_dir()

@@ -38,8 +38,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train an MLP and evaluate it on the test split.
+    // `--lr -1` reaches the flag's own check ("learning rate -1 must be a positive number")
+    // instead of clap's "unexpected argument '-1'"
+    #[command(allow_negative_numbers = true)]
     Train(Box<args::TrainArgs>),
     /// Evaluate a saved model: metrics table and confusion matrix.
+    #[command(allow_negative_numbers = true)]
     Eval(Box<eval_cmd::EvalArgs>),
     /// Write a PyTorch project (train.py, the weights, model.json, the data, a README) that
     /// continues training the model: `python train.py` or `torchrun --nproc-per-node N train.py`.

@@ -112,8 +112,21 @@ struct Setup {
 }
 
 fn setup(a: &TrainArgs) -> CliResult<Setup> {
-    let dataset = a.dataset.clone().unwrap_or_else(|| "mnist".into());
-    let spec = a.data_spec(&dataset);
+    // a resumed run reads its checkpoint first: the data flags it recorded (the dataset, its
+    // split's seed and share, a 2-D set's size) are the defaults, so the rows are the same
+    let resumed = match &a.resume {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+            let device = crate::device(a.backend.as_deref())?;
+            Some(checkpoint::load(&device, &bytes, path).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    let (dataset, flags) = match &resumed {
+        Some((_, file)) => data::saved_flags(&file.dataset, a.dataset.as_ref(), &a.given_flags()),
+        None => (a.dataset.clone().unwrap_or_else(|| "mnist".into()), a.given_flags()),
+    };
+    let spec = a.data_spec_with(&dataset, &flags)?;
     let dataset = spec.key();
     let mut loaded = data::load(&spec)?;
     let scaling = a.scaling(spec.name)?;
@@ -122,16 +135,24 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
     if batch == 0 {
         return Err("--batch must be at least 1".into());
     }
-    let (trainer, model_file) = match &a.resume {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
-            let (mut t, file) =
-                checkpoint::load(&crate::device(a.backend.as_deref())?, &bytes, path).map_err(|e| e.to_string())?;
+    let (trainer, model_file) = match (resumed, &a.resume) {
+        (Some((mut t, file)), Some(path)) => {
             if file.dataset != dataset {
                 return Err(format!("{path}: checkpoint was trained on '{}', not '{dataset}'", file.dataset));
             }
             if let Some(e) = a.epochs {
                 t.config.epochs = e;
+                // a cosine schedule ends with its run: one made longer (or shorter) by --epochs
+                // stretches to the new end, instead of sitting at its final learning rate of 0
+                let steps = webgrad_nn::run_steps(e, loaded.train.n.div_ceil(t.config.batch_size.max(1)));
+                if let Schedule::Cosine { total_steps, .. } = &mut t.optimizer.schedule
+                    && *total_steps != steps
+                {
+                    println!(
+                        "note: the cosine schedule ended at step {total_steps}; it now ends at step {steps}, the end of {e} epochs"
+                    );
+                    *total_steps = steps;
+                }
             }
             if let Some(lr) = a.lr {
                 // a new learning rate, e.g. a lower one after a divergence
@@ -151,7 +172,7 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
             data::apply_target_scaling(&mut loaded, file.preprocessing.target_standardize.clone())?;
             (t, file)
         }
-        None => {
+        _ => {
             data::apply_input_features(&mut loaded, a.inputs.as_deref())?;
             data::fit_scaling(&mut loaded, scaling)?;
             data::fit_target_scaling(&mut loaded, target_scaling)?;
@@ -282,8 +303,30 @@ fn train_epoch(
     Ok((tally, elapsed))
 }
 
+/// Checks, before a run, that `path` (given to `flag`) can be written: its folder exists. A run
+/// that would fail to save only after training is refused at once.
+fn check_output(flag: &str, path: &Option<String>) -> CliResult<()> {
+    let Some(path) = path else { return Ok(()) };
+    let folder = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty());
+    match folder {
+        Some(dir) if !dir.is_dir() => Err(format!("{flag} {path}: the folder {} does not exist", dir.display())),
+        _ if std::path::Path::new(path).is_dir() => Err(format!("{flag} {path}: is a folder, not a file")),
+        _ => Ok(()),
+    }
+}
+
 pub fn run(args: TrainArgs) -> CliResult<()> {
     let a = args.merged_with_config()?;
+    // the flags' own mistakes first: nothing is loaded, created or overwritten before them
+    if a.loss_every == Some(0) {
+        return Err("--loss-every must be at least 1".into());
+    }
+    if a.monitor_every.is_some() && !a.monitor {
+        return Err("--monitor-every needs --monitor".into());
+    }
+    check_output("--save", &a.save)?;
+    check_output("--checkpoint", &a.checkpoint)?;
+    check_output("--log-json", &a.log_json)?;
     let Setup { mut trainer, model_file, loaded, dataset, batch } = setup(&a)?;
     webgrad_nn::train::check_fit(&trainer.model, &loaded.train).map_err(|e| e.to_string())?;
     let (train, test) = (&loaded.train, &loaded.test);
@@ -300,24 +343,20 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
         trainer.optimizer.config,
         trainer.model.device().name()
     );
+    let steps_per_epoch = trainer.steps_per_epoch(train.n);
+    let on_cpu = crate::backend_choice(a.backend.as_deref()) == Ok(webgrad_nn::BackendChoice::Cpu);
+    let loss_every = match a.loss_every {
+        Some(k) => k,
+        None if on_cpu => 1,
+        None => 20,
+    };
+    let watch = if a.monitor { Some(Watch::new(&trainer, a.monitor_every)?) } else { None };
     let log = match &a.log_json {
         Some(p) => {
             Some(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| format!("{p}: cannot create: {e}"))?))
         }
         None => None,
     };
-    let steps_per_epoch = trainer.steps_per_epoch(train.n);
-    let on_cpu = crate::backend_choice(a.backend.as_deref()) == Ok(webgrad_nn::BackendChoice::Cpu);
-    let loss_every = match a.loss_every {
-        Some(0) => return Err("--loss-every must be at least 1".into()),
-        Some(k) => k,
-        None if on_cpu => 1,
-        None => 20,
-    };
-    if a.monitor_every.is_some() && !a.monitor {
-        return Err("--monitor-every needs --monitor".into());
-    }
-    let watch = if a.monitor { Some(Watch::new(&trainer, a.monitor_every)?) } else { None };
     let mut epochs = Epochs { args: &a, batch, steps_per_epoch, loss_every, log, watch, model_file: &model_file };
     let mut early = trainer.config.early_stopping_patience.map(|p| EarlyStopping::new(p, 0.0));
     let target = model_file.preprocessing.target_standardize.as_ref();

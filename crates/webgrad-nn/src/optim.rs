@@ -124,6 +124,16 @@ impl OptimizerConfig {
         }
     }
 
+    pub fn weight_decay(&self) -> f64 {
+        match *self {
+            OptimizerConfig::Sgd { weight_decay, .. }
+            | OptimizerConfig::Adam { weight_decay, .. }
+            | OptimizerConfig::AdamW { weight_decay, .. }
+            | OptimizerConfig::RmsProp { weight_decay, .. }
+            | OptimizerConfig::Adagrad { weight_decay, .. } => weight_decay,
+        }
+    }
+
     pub fn set_weight_decay(&mut self, wd: f64) {
         match self {
             OptimizerConfig::Sgd { weight_decay, .. }
@@ -198,6 +208,10 @@ impl OptimizerConfig {
         let lr = self.lr();
         if !(lr.is_finite() && lr > 0.0) {
             return Err(format!("learning rate {lr} must be a positive number"));
+        }
+        let wd = self.weight_decay();
+        if !(wd.is_finite() && wd >= 0.0) {
+            return Err(format!("weight decay {wd} must be a number ≥ 0"));
         }
         if let OptimizerConfig::Sgd { nesterov: true, momentum, dampening, .. } = *self
             && (momentum <= 0.0 || dampening != 0.0)

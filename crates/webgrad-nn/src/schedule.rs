@@ -52,19 +52,39 @@ impl Schedule {
                 .parse::<f64>()
                 .map_err(|_| format!("schedule '{s}': {what} is not a number"))
         };
+        // a factor that multiplies the learning rate: positive (PyTorch allows above 1)
+        let gamma = |i: usize| match num(i, "gamma")? {
+            g if g.is_finite() && g > 0.0 => Ok(g),
+            g => Err(format!("schedule '{s}': gamma {g} must be a positive number")),
+        };
+        let steps = |i: usize, what: &str, least: f64| match num(i, what)? {
+            n if n.is_finite() && n >= least && n.fract() == 0.0 => Ok(n as u64),
+            n => Err(format!("schedule '{s}': {what} {n} must be a whole number ≥ {least}")),
+        };
+        let takes = match parts[0] {
+            "constant" => 1,
+            "step" => 3,
+            "exp" | "cosine" => 2,
+            other => {
+                return Err(format!(
+                    "unknown schedule '{other}' (expected constant, cosine[:<warmup>], step[:<size>:<gamma>] or exp[:<gamma>])"
+                ));
+            }
+        };
+        if parts.len() > takes {
+            return Err(format!("schedule '{s}': {} takes {} number(s) after its name", parts[0], takes - 1));
+        }
         match parts[0] {
             "constant" => Ok(Schedule::Constant),
-            "step" => Ok(Schedule::Step { step_size: num(1, "step size")? as u64, gamma: num(2, "gamma")? }),
-            "exp" => Ok(Schedule::Exponential { gamma: num(1, "gamma")? }),
-            "cosine" => Ok(Schedule::Cosine {
-                warmup_steps: num(1, "warm-up steps")? as u64,
+            "step" => Ok(Schedule::Step { step_size: steps(1, "step size", 1.0)?, gamma: gamma(2)? }),
+            "exp" => Ok(Schedule::Exponential { gamma: gamma(1)? }),
+            // "cosine", the one name left (checked above)
+            _ => Ok(Schedule::Cosine {
+                warmup_steps: steps(1, "warm-up steps", 0.0)?,
                 warmup_start_factor: 0.1,
                 total_steps,
                 min_lr: 0.0,
             }),
-            other => Err(format!(
-                "unknown schedule '{other}' (expected constant, cosine[:<warmup>], step[:<size>:<gamma>] or exp[:<gamma>])"
-            )),
         }
     }
 }
@@ -150,6 +170,18 @@ mod tests {
         assert!((c.lr_at(1.0, 55) - 0.5).abs() < 1e-12);
         assert!(c.lr_at(1.0, 1000).abs() < 1e-12);
         assert!(Schedule::parse("bogus", 1).is_err());
+        assert!(Schedule::parse("bogus:1:2:3", 1).unwrap_err().starts_with("unknown schedule 'bogus'"));
+        // numbers that would give a negative or stalled learning rate, and extra parts, are refused
+        let err = |s: &str| Schedule::parse(s, 100).unwrap_err();
+        assert_eq!(err("exp:-1"), "schedule 'exp:-1': gamma -1 must be a positive number");
+        assert_eq!(err("exp:nan"), "schedule 'exp:nan': gamma NaN must be a positive number");
+        assert_eq!(err("step:10:-1"), "schedule 'step:10:-1': gamma -1 must be a positive number");
+        assert_eq!(err("step:0:0.5"), "schedule 'step:0:0.5': step size 0 must be a whole number ≥ 1");
+        assert_eq!(err("cosine:-1"), "schedule 'cosine:-1': warm-up steps -1 must be a whole number ≥ 0");
+        assert_eq!(err("cosine:2.5"), "schedule 'cosine:2.5': warm-up steps 2.5 must be a whole number ≥ 0");
+        assert_eq!(err("constant:3"), "schedule 'constant:3': constant takes 0 number(s) after its name");
+        assert_eq!(err("cosine:5:3"), "schedule 'cosine:5:3': cosine takes 1 number(s) after its name");
+        assert_eq!(Schedule::parse("step:10:1.5", 1).unwrap(), Schedule::Step { step_size: 10, gamma: 1.5 });
         assert_eq!(Schedule::parse("exp:0.9", 1).unwrap(), Schedule::Exponential { gamma: 0.9 });
         // a bare name is the preset, relative to the run
         assert_eq!(Schedule::parse("step", 300).unwrap(), Schedule::Step { step_size: 100, gamma: 0.5 });

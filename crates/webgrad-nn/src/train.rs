@@ -213,6 +213,14 @@ impl Trainer {
             return Err(Error::Config("batch size must be at least 1".into()));
         }
         optimizer.config.validate().map_err(Error::Config)?;
+        for (name, value) in [("L1", config.l1), ("L2", config.l2)] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(Error::Config(format!("{name} penalty {value} must be a number ≥ 0")));
+            }
+        }
+        if let Some(c) = optimizer.clip_grad_norm.filter(|c| !(c.is_finite() && *c > 0.0)) {
+            return Err(Error::Config(format!("gradient clipping norm {c} must be a positive number")));
+        }
         Ok(Trainer {
             model,
             optimizer,

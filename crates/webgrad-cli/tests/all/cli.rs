@@ -113,14 +113,19 @@ fn same_seed_same_losses_and_save_eval_resume() {
     assert_eq!(a.lines().count(), 4 * 240usize.div_ceil(16));
     assert_eq!(a, b, "same seed, different losses");
 
-    // resume: 2 epochs with a checkpoint, then continue to 4 — the same losses as one run
+    // resume: 2 epochs with a checkpoint, then continue to 4 — the same losses as one run; the
+    // checkpoint's recorded data flags (circle, 300 samples, seed 4) are the resumed run's
     run(&["--epochs", "2", "--log-json", &d("c1.jsonl"), "--checkpoint", &d("ckpt.safetensors")]);
-    run(&["--epochs", "4", "--log-json", &d("c2.jsonl"), "--resume", &d("ckpt.safetensors")]);
+    let resume =
+        ["train", "--resume", &d("ckpt.safetensors"), "--epochs", "4", "--log-json", &d("c2.jsonl"), "--quiet"];
+    let out = webgrad(&resume);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let resumed = std::fs::read_to_string(d("c1.jsonl")).unwrap() + &std::fs::read_to_string(d("c2.jsonl")).unwrap();
     assert_eq!(a, resumed, "resumed run differs from the uninterrupted one");
 
-    // the saved model evaluates to the same accuracy the training run reported
-    let out = webgrad(&["eval", &d("model.safetensors"), "--samples", "300", "--seed", "4"]);
+    // the saved model evaluates to the same accuracy the training run reported, on the same
+    // test rows: the model records its data flags
+    let out = webgrad(&["eval", &d("model.safetensors")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let eval = String::from_utf8(out.stdout).unwrap();
     let train_out = run(&["--epochs", "4"]);
@@ -128,6 +133,11 @@ fn same_seed_same_losses_and_save_eval_resume() {
     assert!(acc(&eval).is_some());
     assert_eq!(acc(&eval), acc(&train_out));
     assert!(eval.contains("confusion matrix") && eval.contains("macro avg"));
+    assert!(eval.contains("(60 rows)"), "{eval}");
+    // flags given now win: another seed is another split
+    let other = webgrad(&["eval", &d("model.safetensors"), "--seed", "5"]);
+    assert!(other.status.success(), "{}", String::from_utf8_lossy(&other.stderr));
+    assert_ne!(String::from_utf8(other.stdout).unwrap(), eval);
     assert!(std::path::Path::new(&d("model.json")).exists());
 }
 
@@ -276,4 +286,42 @@ fn threads_give_the_same_losses_as_one_thread() {
     assert!(all.status.success() && said.starts_with("cpu ("), "{said}");
     assert_eq!(said.contains(&format!(", {cores} threads)")), cores > 1, "{said}");
     assert_one_line_error(&webgrad(&["--threads", "x", "devices"]), &["--threads"]);
+}
+
+#[test]
+fn a_refused_run_leaves_an_existing_log_alone() {
+    let dir = scratch("refused-log");
+    let log = dir.join("keep.jsonl");
+    std::fs::write(&log, "precious\n").unwrap();
+    let log = log.to_str().unwrap();
+    for extra in [&["--loss-every", "0"][..], &["--monitor-every", "3"][..]] {
+        let out = webgrad(&[&["train", "--dataset", "iris", "--log-json", log][..], extra].concat());
+        assert!(!out.status.success());
+        assert_eq!(std::fs::read_to_string(log).unwrap(), "precious\n", "{extra:?} wiped the log");
+    }
+}
+
+#[test]
+fn a_resumed_cosine_run_made_longer_stretches_its_schedule() {
+    let dir = scratch("cosine-longer");
+    let ckpt = dir.join("c.safetensors");
+    let ckpt = ckpt.to_str().unwrap();
+    let base = ["train", "--dataset", "iris", "--schedule", "cosine", "--batch", "30", "--quiet"];
+    let out = webgrad(&[&base[..], &["--epochs", "2", "--checkpoint", ckpt]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = webgrad(&["train", "--resume", ckpt, "--epochs", "4", "--quiet"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("note: the cosine schedule ended at step 8; it now ends at step 16, the end of 4 epochs"),
+        "{text}"
+    );
+    // epochs 3 and 4 train (their test losses differ), where the old end held the lr at 0
+    let losses: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with('3') || l.trim_start().starts_with('4'))
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .collect();
+    assert_eq!(losses.len(), 2, "{text}");
+    assert_ne!(losses[0], losses[1], "{text}");
 }

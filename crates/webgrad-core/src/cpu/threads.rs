@@ -141,12 +141,19 @@ pub fn install<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
 
+/// The most threads `init` starts: each holds an 8 MiB stack, and past the cores they only wait.
+#[cfg(feature = "threads")]
+pub const MAX_THREADS: usize = 1024;
+
 /// Starts the global pool with `threads` threads (`None` or `Some(0)`: one per core), with the
 /// main thread's 8 MiB stack (a command runs on a pool thread, see `install`). Call it once, first:
 /// anything that asks for the pool before (`count`, a split GEMM) starts it at its default size.
 /// Returns the count in use, or why the pool could not be started.
 #[cfg(feature = "threads")]
 pub fn init(threads: Option<usize>) -> Result<usize, String> {
+    if let Some(n) = threads.filter(|&n| n > MAX_THREADS) {
+        return Err(format!("{n} threads: the most is {MAX_THREADS} (0: one per core)"));
+    }
     let mut builder = rayon::ThreadPoolBuilder::new().stack_size(8 << 20);
     if let Some(n) = threads.filter(|&n| n > 0) {
         builder = builder.num_threads(n);

@@ -311,7 +311,7 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, cancel: &C
             webgrad_data::load_mnist_bytes(&files[0], &files[1], &files[2], &files[3]).map_err(|e| e.to_string())?
         }
         DataChoice::Iris => {
-            let table = webgrad_data::Parsed::Table(webgrad_data::tabular::iris());
+            let table = webgrad_data::Parsed::Table(webgrad_data::tabular::iris().map_err(|e| e.to_string())?);
             let f = data_loader::to_splits("iris", vec![("iris".into(), table)], seed)?;
             return Ok(Loaded::new(choice.clone(), f.train, f.test, f.preview));
         }
