@@ -63,6 +63,14 @@ fn si(v: f64) -> String {
     }
 }
 
+/// "About 2.0 s", "About 40 ms", "Under 1 ms".
+fn about_seconds(s: f64) -> String {
+    match s {
+        s if s < 0.0005 => "Under 1 ms".into(),
+        s => format!("About {}", seconds(s)),
+    }
+}
+
 fn seconds(s: f64) -> String {
     match s {
         s if s < 0.1 => format!("{:.0} ms", 1000.0 * s),
@@ -104,8 +112,8 @@ pub fn cost(
     match (device, rate) {
         (Some(d), Some(r)) if r.backend == d.backend && r.flops_per_sec > 0.0 => {
             step += &format!(
-                " About {} per epoch of {} rows on {}, at the {}FLOP/s its last run measured.",
-                seconds(epoch_flops / r.flops_per_sec),
+                " {} per epoch of {} rows on {}, at the {}FLOP/s its last run measured.",
+                about_seconds(epoch_flops / r.flops_per_sec),
                 thousands(summary.train_rows),
                 d.backend,
                 si(r.flops_per_sec)
@@ -180,6 +188,10 @@ mod tests {
             "{}",
             c.step
         );
+        // a tiny model's epoch: not "About 0 ms"
+        let fast = FlopRate { backend: cpu.backend.clone(), flops_per_sec: per_epoch * 10_000.0 };
+        let c = cost(&mnist(), &e, true, Some(&cpu), Some(&fast));
+        assert!(c.step.contains(" Under 1 ms per epoch of 8,000 rows"), "{}", c.step);
         let gpu = DeviceInfo { backend: "wgpu".into(), buffer_limit: Some(1 << 30) };
         let c = cost(&mnist(), &e, true, Some(&gpu), Some(&rate));
         assert!(c.step.ends_with("Train once on wgpu to measure its speed and see the time per epoch."), "{}", c.step);

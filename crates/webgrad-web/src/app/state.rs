@@ -320,22 +320,29 @@ impl App {
 pub struct SpeedMeter {
     samples: u64,
     seconds: f64,
+    /// whether a whole window has been read
+    windowed: bool,
 }
 
 impl SpeedMeter {
     pub const WINDOW_SECONDS: f64 = 0.1;
 
-    /// Adds a slice (`samples` rows in `train_ms` ms); returns samples/s once the slices since
-    /// the last reading add up to the window, and starts the next window.
+    /// Adds a slice (`samples` rows in `train_ms` ms); returns the rate to show: samples/s of
+    /// the slices since the last window once they add up to one (the next window starts), and
+    /// before the first whole window the rate so far (a run too short for one window: Iris
+    /// trains 40 epochs in 30 ms). `None`: keep showing the last one.
     pub fn add(&mut self, samples: u64, train_ms: f64) -> Option<f64> {
         self.samples = self.samples.saturating_add(samples);
         self.seconds += if train_ms.is_finite() { train_ms.max(0.0) / 1000.0 } else { 0.0 };
-        if self.seconds < Self::WINDOW_SECONDS || self.samples == 0 {
+        if self.samples == 0 || self.seconds <= 0.0 {
             return None;
         }
         let rate = self.samples as f64 / self.seconds;
-        *self = Self::default();
-        Some(rate)
+        if self.seconds >= Self::WINDOW_SECONDS {
+            *self = SpeedMeter { windowed: true, ..Self::default() };
+            return Some(rate);
+        }
+        (!self.windowed).then_some(rate)
     }
 }
 

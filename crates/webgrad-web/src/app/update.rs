@@ -585,7 +585,7 @@ fn epoch_finished(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             )
         }
         Report::Regression(r) => (
-            format!("Test MSE {:.4}, MAE {:.4}, R² {:.3} after epoch {epoch}", r.mse, r.mae, r.r2),
+            format!("Test MSE {:.4}, MAE {:.4}, R² {:.4} after epoch {epoch}", r.mse, r.mae, r.r2),
             format!("Epoch {epoch}: train loss {train_loss:.4}, test MSE {:.4}, R squared {:.3}.", r.mse, r.r2),
         ),
     };

@@ -124,20 +124,27 @@ fn slice(step: u64, samples: u64, ms: f64) -> Msg {
 fn the_speed_of_slices_too_short_to_time_alone_is_their_sum() {
     let mut app = app();
     ready(&mut app, None);
-    // Iris: an epoch of 120 rows in 1 ms a slice; no rate until 0.1 s of them add up
+    // Iris: an epoch of 120 rows in 1 ms a slice: the rate so far until 0.1 s of them add up
     let effects = update(&mut app, slice(8, 120, 1.0));
-    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 8 — loss 0.5000"]);
-    for i in 2..100 {
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 8 — loss 0.5000 — 120000 samples/s"]);
+    let effects = update(&mut app, slice(16, 120, 3.0));
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 16 — loss 0.5000 — 60000 samples/s"]);
+    // the 98th slice makes 100 ms: 11,760 rows in 0.1 s; the slices after it start the next window
+    for i in 3..100 {
         update(&mut app, slice(8 * i, 120, 1.0));
     }
     let effects = update(&mut app, slice(800, 120, 1.0));
-    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 800 — loss 0.5000 — 120000 samples/s"]);
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 800 — loss 0.5000 — 117600 samples/s"]);
+    // after a whole window, a slice too short to time alone keeps the last reading
+    let effects = update(&mut app, slice(808, 120, 1.0));
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 808 — loss 0.5000 — 117600 samples/s"]);
     // the next window starts afresh: a slower slice of its own is read once it is long enough
-    let effects = update(&mut app, slice(801, 6400, 200.0));
-    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 801 — loss 0.5000 — 32000 samples/s"]);
+    // the next window: (3 × 120 + 6,400 rows) / (3 + 200 ms)
+    let effects = update(&mut app, slice(809, 6400, 200.0));
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 809 — loss 0.5000 — 33300 samples/s"]);
     // a slice that trained nothing (a view refresh) keeps the reading
-    let effects = update(&mut app, slice(801, 0, 0.0));
-    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 801 — loss 0.5000 — 32000 samples/s"]);
+    let effects = update(&mut app, slice(809, 0, 0.0));
+    assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 809 — loss 0.5000 — 33300 samples/s"]);
     update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
     assert_eq!(app.samples_per_sec, 0.0);
 }
@@ -311,7 +318,7 @@ fn an_epoch_adds_its_scores_and_shows_its_metrics() {
     let effects = update(&mut app, Msg::Worker(regression));
     assert!(app.regression);
     assert!(!app.train_running);
-    assert_eq!(texts(&effects, "accuracy"), ["Test MSE 0.2500, MAE 0.5000, R² 0.900 after epoch 2"]);
+    assert_eq!(texts(&effects, "accuracy"), ["Test MSE 0.2500, MAE 0.5000, R² 0.9000 after epoch 2"]);
 }
 
 #[test]
