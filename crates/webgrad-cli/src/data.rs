@@ -211,10 +211,11 @@ fn load_splits(spec: &DataSpec<'_>) -> CliResult<Loaded> {
         }
         path if Path::new(path).is_file() => {
             let parsed = parse(path, &options)?;
-            if !matches!(parsed, Parsed::Table(_)) && (spec.label.is_some() || spec.task.is_some()) {
-                return Err(format!(
-                    "{path}: --label and --task apply to CSV files; give the targets file with --labels"
-                ));
+            if !matches!(parsed, Parsed::Table(_)) && spec.label.is_some() {
+                return Err(format!("{path}: --label applies to CSV files; give the targets file with --labels"));
+            }
+            if matches!(parsed, Parsed::Idx(_)) && spec.task.is_some() {
+                return Err(format!("{path}: --task applies to CSV and NumPy files; IDX labels are classes"));
             }
             let labels = || match spec.labels {
                 Some(l) => Ok(l.to_string()),
@@ -244,7 +245,18 @@ fn load_splits(spec: &DataSpec<'_>) -> CliResult<Loaded> {
                     let Parsed::Npy(y) = parse(&labels, &options)? else {
                         return Err(format!("{labels}: expected a .npy targets file to go with {path}"));
                     };
-                    let all = data::dataset_from_npy(x, path, y, &labels, path).map_err(|e| e.to_string())?;
+                    let mut all = data::dataset_from_npy(x, path, y, &labels, path).map_err(|e| e.to_string())?;
+                    // float 0.0/1.0 labels are regression targets unless --task says otherwise
+                    let targets = std::mem::replace(
+                        &mut all.targets,
+                        data::Targets::Regression { values: Vec::new(), outputs: 1 },
+                    );
+                    all.targets = match spec.task {
+                        Some("classification") => targets.into_classes(&labels),
+                        Some("regression") => targets.into_values(&labels),
+                        _ => Ok(targets),
+                    }
+                    .map_err(|e| e.to_string())?;
                     let (train, test) = split(all, spec)?;
                     Ok(Loaded { train, test, preprocessing: Preprocessing::default() })
                 }

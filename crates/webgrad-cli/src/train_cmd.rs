@@ -360,6 +360,13 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
     let mut epochs = Epochs { args: &a, batch, steps_per_epoch, loss_every, log, watch, model_file: &model_file };
     let mut early = trainer.config.early_stopping_patience.map(|p| EarlyStopping::new(p, 0.0));
     let target = model_file.preprocessing.target_standardize.as_ref();
+    if let Loss::CrossEntropy { label_smoothing } = trainer.config.loss
+        && label_smoothing > 0.0
+    {
+        println!(
+            "losses are label-smoothed cross-entropy (smoothing {label_smoothing}), train and test alike; `webgrad eval` reports the plain cross-entropy"
+        );
+    }
     if let Some(s) = target {
         println!("{}", report::target_scaling_line(s));
     }

@@ -38,6 +38,41 @@ pub struct Dataset {
 }
 
 impl Targets {
+    /// These targets as the task `classification` asks: class labels as they are; one value per
+    /// row that is a whole number from 0 (a NumPy file of float 0.0/1.0 labels) as class ids
+    /// 0..=max. Errors name the first value that is not a class id (`src`: the targets' file).
+    pub fn into_classes(self, src: &str) -> Result<Targets> {
+        let Targets::Regression { values, outputs } = self else { return Ok(self) };
+        if outputs != 1 {
+            let msg = format!("classification needs one label per row, these targets have {outputs} per row");
+            return Err(crate::DataError::invalid(src, msg));
+        }
+        let max = crate::csv::MAX_CLASSES as f32;
+        if let Some(i) = values.iter().position(|&v| !(v >= 0.0 && v < max && v.fract() == 0.0)) {
+            let msg = format!("label {} (item {i}) is not a class id (a whole number in 0..{max})", values[i]);
+            return Err(crate::DataError::invalid(src, msg));
+        }
+        let labels: Vec<u32> = values.iter().map(|&v| v as u32).collect();
+        let classes = labels.iter().max().map_or(0, |&m| m as usize + 1);
+        if classes < 2 {
+            let msg =
+                format!("every label is {}; classification needs at least 2 classes", values.first().unwrap_or(&0.0));
+            return Err(crate::DataError::invalid(src, msg));
+        }
+        Ok(Targets::Classes { labels, classes, names: crate::numbered_names(classes) })
+    }
+
+    /// These targets as the task `regression` asks: values as they are; class ids as their
+    /// numbers (one output). Class names that are not the numbers (string labels) are an error.
+    pub fn into_values(self, src: &str) -> Result<Targets> {
+        let Targets::Classes { labels, names, .. } = self else { return Ok(self) };
+        if names.iter().enumerate().any(|(i, n)| *n != i.to_string()) {
+            let msg = "regression needs numeric targets; these labels are names".to_string();
+            return Err(crate::DataError::invalid(src, msg));
+        }
+        Ok(Targets::Regression { values: labels.iter().map(|&l| l as f32).collect(), outputs: 1 })
+    }
+
     /// The class names (empty for regression targets).
     pub fn class_names(&self) -> &[String] {
         match self {

@@ -169,6 +169,33 @@ fn npy_pairs_plain_and_gzip_train_alike() {
 }
 
 #[test]
+fn npy_float_labels_train_as_classes_with_task_classification() {
+    let dir = scratch("npy-task");
+    let n = 60;
+    let xb: Vec<u8> = (0..n)
+        .flat_map(|i| [(i % 2) as f32 * 4.0 + (i as f32).sin(), (i as f32).cos()])
+        .flat_map(f32::to_le_bytes)
+        .collect();
+    let xp = write(&dir, "x.npy", &npy("<f4", &[n, 2], &xb));
+    // NumPy's float 0.0 / 1.0 labels: regression by default, classes with --task classification
+    let yb: Vec<u8> = (0..n).flat_map(|i| ((i % 2) as f32).to_le_bytes()).collect();
+    let yp = write(&dir, "y.npy", &npy("<f4", &[n], &yb));
+    assert!(ok(&webgrad(&train_args(&xp, &["--labels", &yp]))).contains("R²"));
+    let out = ok(&webgrad(&train_args(&xp, &["--labels", &yp, "--task", "classification"])));
+    assert!(out.contains("classes in the training split: 0 24 (50.0%), 1 24 (50.0%)"), "{out}");
+    // integer labels as regression values
+    let out = ok(&webgrad(&train_args(&xp, &["--labels", &yp, "--task", "regression"])));
+    assert!(out.contains("R²"), "{out}");
+    // a value that is no class id is named
+    let halves: Vec<u8> = (0..n).flat_map(|i| (i as f32 / 2.0).to_le_bytes()).collect();
+    let hp = write(&dir, "half.npy", &npy("<f4", &[n], &halves));
+    assert_one_line_error(
+        &webgrad(&train_args(&xp, &["--labels", &hp, "--task", "classification"])),
+        &["half.npy", "label 0.5 (item 1) is not a class id"],
+    );
+}
+
+#[test]
 fn bundled_iris_trains() {
     let out = ok(&webgrad(&[
         "train",
