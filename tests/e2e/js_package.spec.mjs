@@ -43,6 +43,12 @@ test.beforeAll(async () => {
 
 test.afterAll(() => server?.close());
 
+/** The example page, once it has trained (the package is loaded and works). */
+async function openExample(page) {
+  await page.goto(url);
+  await expect(page.locator('#result')).toContainText('test accuracy', { timeout: 60_000 });
+}
+
 for (const mode of ['page', 'worker']) {
   test(`The package trains the spiral to ≥ 95 % (${mode})`, async ({ page }) => {
     const errors = watchErrors(page);
@@ -58,8 +64,7 @@ for (const mode of ['page', 'worker']) {
 
 test('fit refuses a step over the memory budget, the model stays usable; predict goes in batches', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto(url);
-  await expect(page.locator('#result')).toContainText('test accuracy', { timeout: 60_000 });
+  await openExample(page);
   const said = await page.evaluate(async () => {
     const { default: init, Mlp } = await import('./webgrad/webgrad.js');
     await init();
@@ -86,8 +91,7 @@ test('fit refuses a step over the memory budget, the model stays usable; predict
 
 test('bad arguments reject with their name and leave the model usable; a loaded file keeps its preprocessing', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto(url);
-  await expect(page.locator('#result')).toContainText('test accuracy', { timeout: 60_000 });
+  await openExample(page);
   const said = await page.evaluate(async () => {
     const { default: init, Mlp } = await import('./webgrad/webgrad.js');
     await init();
