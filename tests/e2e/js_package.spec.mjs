@@ -168,3 +168,25 @@ test('bad arguments reject with their name and leave the model usable; a loaded 
   expect(said.inputs).toBe(2);
   expect(errors).toEqual([]);
 });
+
+test('a model that fits alone but not beside the ones alive is refused; free() makes room', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openExample(page);
+  const said = await page.evaluate(async () => {
+    const { default: init, Mlp } = await import('./webgrad/webgrad.js');
+    await init();
+    // 7,000 × 65,536 weights: 1.8 GB, under one buffer's 2.1 GB; two of them are over 3.5 GB
+    const spec = { inputs: 7000, hidden: [65536], classes: 2 };
+    const first = new Mlp(spec);
+    let second;
+    try { new Mlp(spec); second = 'built'; } catch (e) { second = e.message; }
+    const rows = (await first.predict(new Float32Array(7000))).length / 2;
+    first.free();
+    const third = new Mlp(spec).parameterCount;
+    return { second, rows, third };
+  });
+  expect(said.second).toMatch(/^the model needs 1\.8 GB; [\d.]+ GB are held by the models and data alive, over the limit of 3\.5 GB together \(free\(\) the models you no longer use\)$/);
+  expect(said.rows).toBe(1);
+  expect(said.third).toBe(458948610);
+  expect(errors).toEqual([]);
+});

@@ -140,6 +140,11 @@ pub trait Backend {
     }
 
     fn upload(&self, data: &[f32]) -> Buffer;
+    /// [`Backend::upload`] of values the caller gives up: the CPU keeps the vector itself (a
+    /// model's initial weights are not held twice while it is built).
+    fn upload_vec(&self, data: Vec<f32>) -> Buffer {
+        self.upload(&data)
+    }
     fn upload_u32(&self, data: &[u32]) -> Buffer;
     fn zeros(&self, len: usize) -> Buffer;
     /// Overwrites the first `data.len()` elements of an f32 buffer in place.

@@ -110,6 +110,14 @@ impl Tensor {
         Ok(Tensor::make(device, t.0.buf.clone(), shape.to_vec(), DType::F32, None, true))
     }
 
+    /// [`Tensor::parameter`] of values the caller gives up (on the CPU they are not copied).
+    pub fn parameter_from_vec(device: &Device, data: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
+        if data.len() != checked_numel(shape)? {
+            return Err(Error::Shape(format!("{} values do not fill shape {shape:?}", data.len())));
+        }
+        Ok(Tensor::make(device, device.upload_vec(data), shape.to_vec(), DType::F32, None, true))
+    }
+
     /// A 1-D u32 tensor of class labels / indices.
     pub fn labels(device: &Device, data: &[u32]) -> Tensor {
         Tensor::make(device, device.upload_u32(data), vec![data.len()], DType::U32, None, false)

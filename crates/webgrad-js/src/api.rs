@@ -191,6 +191,7 @@ impl Mlp {
         let spec: ModelSpec =
             serde_wasm_bindgen::from_value(plain.into()).map_err(|e| err(format!("spec: {}", serde_message(e))))?;
         let (config, optimizer) = spec.build().map_err(err)?;
+        crate::memory::check_free("the model", config.parameter_bytes()).map_err(err)?;
         let model = Model::new(&device(), config.clone(), spec.seed).map_err(err)?;
         let optimizer = Optimizer::new(optimizer, Schedule::Constant);
         let state = State { parts: Some((model, optimizer)), fits: 0, seed: spec.seed };
@@ -208,6 +209,8 @@ impl Mlp {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
     ) -> Result<Mlp, JsValue> {
         let bytes = args::file_bytes(&bytes, "Mlp.load").map_err(err)?;
+        // the weights take about the file's size again
+        crate::memory::check_free("the model", bytes.len() as u64).map_err(err)?;
         let (model, file) = io::load_model(&device(), &bytes, None, "model.safetensors").map_err(err)?;
         let optimizer = Optimizer::new(OptimizerConfig::by_name("adam").map_err(err)?, Schedule::Constant);
         let class_names = match (&file.model.head, file.class_names.is_empty()) {

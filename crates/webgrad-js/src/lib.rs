@@ -22,3 +22,9 @@ pub mod spec;
 mod api;
 #[cfg(target_arch = "wasm32")]
 mod args;
+#[cfg(target_arch = "wasm32")]
+mod memory;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: memory::Counting = memory::Counting;

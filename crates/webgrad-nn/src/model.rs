@@ -34,8 +34,8 @@ impl Linear {
             }
         };
         Ok(Linear {
-            weight: Tensor::parameter(device, &w, &[fan_out, fan_in])?,
-            bias: Tensor::parameter(device, &b, &[fan_out])?,
+            weight: Tensor::parameter_from_vec(device, w, &[fan_out, fan_in])?,
+            bias: Tensor::parameter_from_vec(device, b, &[fan_out])?,
         })
     }
 }

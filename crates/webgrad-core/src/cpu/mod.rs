@@ -126,6 +126,10 @@ impl Backend for CpuBackend {
         Rc::new(CpuBuf(RefCell::new(data.to_vec())))
     }
 
+    fn upload_vec(&self, data: Vec<f32>) -> Buffer {
+        Rc::new(CpuBuf(RefCell::new(data)))
+    }
+
     fn upload_u32(&self, data: &[u32]) -> Buffer {
         Rc::new(CpuLabels(RefCell::new(data.to_vec())))
     }
