@@ -745,6 +745,32 @@ test('Resume cannot crash: a checkpoint that does not fit its data starts afresh
   expect(errors).toEqual([]);
 });
 
+test('A link opened anew wins over the stored checkpoint; a new learning rate goes into the link', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await trainAnEpochAndPause(page);
+  // a learning rate typed mid-run is the experiment's from then on: the address bar says it
+  await page.getByLabel('Learning rate', { exact: true }).fill('0.002');
+  await page.getByLabel('Learning rate', { exact: true }).dispatchEvent('change');
+  await expect.poll(() => page.url()).toContain('lr=0.002');
+  // the next epoch's checkpoint records it: a reload resumes the session at that rate
+  const before = await epochShown(page)();
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect.poll(epochShown(page), { timeout: 60_000 }).toBeGreaterThan(before);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.waitForTimeout(500);
+  await page.reload();
+  await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
+  await expect(page.getByLabel('Learning rate', { exact: true })).toHaveValue('0.002');
+  // a shared link opened in the same browser shows its own experiment, and says what it replaces
+  await page.goto('about:blank');
+  await page.goto('/#data=xor&hidden=4&act=tanh&lr=0.1');
+  await expect(page.locator('#data-summary')).toContainText('xor: ', { timeout: 30_000 });
+  await expect(page.getByRole('alert')).toContainText('This browser kept a checkpoint of another experiment (after epoch');
+  expect(page.url()).toContain('data=xor');
+  expect(errors).toEqual([]);
+});
+
 test('A long session at batch 1: a minute of training, its updates under 50 ms', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto('/#data=spiral&samples=500&noise=0.1&test=0.5&hidden=8&batch=1&epochs=100000&lr=0.01');

@@ -247,6 +247,10 @@ pub struct App {
     /// Why the link's settings were not applied: shown once the first experiment is loaded
     /// (the Reset that loads it clears the error line).
     pub link_error: Option<String>,
+    /// The experiment the page was opened with in its link (its query form), where the link
+    /// can hold all of it (not a file experiment): a checkpoint in this browser's storage of
+    /// another experiment does not replace it.
+    pub linked: Option<String>,
 }
 
 impl App {
@@ -294,6 +298,7 @@ impl App {
             restoring: false,
             restarts: 0,
             link_error,
+            linked: None,
         }
     }
 

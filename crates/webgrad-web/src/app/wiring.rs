@@ -16,6 +16,15 @@ use super::update::Msg;
 use super::{diagram, hyper, images, layers, neurons};
 use crate::protocol::Experiment;
 
+/// Whether this page load is a reload or a back/forward visit (the Navigation Timing entry's
+/// `type`), rather than a link opened anew.
+fn reloaded() -> bool {
+    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else { return false };
+    let entries = performance.get_entries_by_type("navigation");
+    let kind = js_sys::Reflect::get(&entries.get(0), &"type".into()).ok().and_then(|t| t.as_string());
+    matches!(kind.as_deref(), Some("reload" | "back_forward"))
+}
+
 pub fn start() -> Result<(), JsValue> {
     // A shared link carries the experiment in the fragment; apply it before the first Reset.
     let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
@@ -34,11 +43,17 @@ pub fn start() -> Result<(), JsValue> {
     if let Some(e) = &link_error {
         set_text("error", e);
     }
+    // A link opened (typed, followed, embedded) names the experiment to show, even where this
+    // browser kept a checkpoint of another; a reload (or back/forward) resumes the session's
+    // checkpoint. A file's rows are not in a link: its checkpoint resumes whatever the hash says.
+    let files = hash.contains("data=file");
+    let linked_query = linked.as_ref().filter(|_| !files && !reloaded()).map(Experiment::to_query);
     let first = linked.unwrap_or_else(|| Experiment::defaults_for("mnist"));
     show_experiment(&first);
     show_chart_options(chart.clone());
     hide_panels(chart.hide);
     let mut app = App::new(first, link_error);
+    app.linked = linked_query;
     app.chart = chart;
     app.cores = web_sys::window().map_or(2.0, |w| w.navigator().hardware_concurrency()) as usize;
     app.one_thread_reason = super::shell::threads_unavailable().map(String::from);

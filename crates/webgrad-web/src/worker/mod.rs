@@ -290,6 +290,10 @@ impl TrainerState {
         if let Some(t) = self.trainer.as_mut() {
             t.optimizer.config.set_lr(lr);
         }
+        // the checkpoints record it: a reload resumes at the rate it trained at
+        if let Some(e) = self.experiment.as_mut() {
+            e.lr = lr;
+        }
         if let Some(h) = self.health.as_mut() {
             h.forget();
         }

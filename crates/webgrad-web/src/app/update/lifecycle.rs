@@ -61,7 +61,17 @@ pub(super) fn worker_ready(
             restore(app, out);
             true
         }
+        // the link the page was opened with names another experiment: that one starts (the
+        // stored checkpoint goes once it is ready), and the page says what happened to it
+        Some(r) if app.linked.as_ref().is_some_and(|q| *q != r.experiment.to_query()) => {
+            app.link_error = Some(format!(
+                "This browser kept a checkpoint of another experiment (after epoch {}); the link's experiment starts instead and replaces it.",
+                r.epoch
+            ));
+            reset(app, out)
+        }
         Some(r) => {
+            app.experiment = Some(r.experiment.clone());
             out.push(Effect::View(View::Link(r.experiment.clone(), app.chart.clone())));
             show_form(app, r.experiment, out);
             out.push(text("stats", format!("Resuming the checkpoint saved after epoch {}…", r.epoch)));

@@ -51,6 +51,36 @@ fn ready_with_a_saved_checkpoint_resumes_it() {
 }
 
 #[test]
+fn a_link_to_another_experiment_wins_over_the_stored_checkpoint() {
+    let linked = Experiment::defaults_for("xor");
+    let saved = Experiment::defaults_for("spiral");
+    let mut app = App::new(linked.clone(), None);
+    app.linked = Some(linked.to_query());
+    let effects = ready(&mut app, Some(Resume { experiment: saved, epoch: 3, step: 90 }));
+    assert_eq!(sent(&effects), [&ToWorker::Reset { experiment: linked.clone() }]);
+    assert_eq!(app.form, Ok(linked.clone()));
+    assert!(texts(&effects, "error").last().unwrap().contains("a checkpoint of another experiment (after epoch 3)"));
+    // the same experiment in the link (a reload) resumes
+    let mut app = App::new(linked.clone(), None);
+    app.linked = Some(linked.to_query());
+    let effects = ready(&mut app, Some(Resume { experiment: linked.clone(), epoch: 3, step: 90 }));
+    assert_eq!(sent(&effects), [&ToWorker::Resume]);
+    assert_eq!(app.experiment, Some(linked));
+}
+
+#[test]
+fn a_new_learning_rate_goes_into_the_link() {
+    let mut app = app();
+    ready(&mut app, None);
+    let mut form = app.form.clone().unwrap();
+    form.lr = 0.3;
+    let effects = update(&mut app, Msg::LrChanged { lr: Ok(0.3), form: Ok(form.clone()) });
+    assert_eq!(sent(&effects), [&ToWorker::SetLr { lr: 0.3 }]);
+    assert!(effects.iter().any(|e| matches!(e, Effect::View(View::Link(e, _)) if e.lr == 0.3)));
+    assert_eq!(app.experiment.as_ref().map(|e| e.lr), Some(0.3));
+}
+
+#[test]
 fn train_pressed_before_the_worker_is_ready_starts_once_it_is() {
     let mut app = app();
     let mut edited = Experiment::defaults_for("iris");
