@@ -39,6 +39,8 @@ test('A sweep of 8 runs on 2 workers: every row, sorted, one loaded; Cancel stop
   const row = await table.locator('tr', { has: page.getByRole('rowheader', { name: best, exact: true }) }).locator('td').allTextContents();
   await expect(page.getByLabel('Learning rate', { exact: true })).toHaveValue(row[0].split(' lr ')[1]);
   await expect(page.getByLabel('Layer 1 width')).toHaveValue(row[1]);
+  // the loaded run's link is that run, not the grid again
+  await expect.poll(() => page.url()).not.toContain('sweep=');
   // page updates stayed short while the workers trained
   const slow = Number(await page.locator('#loss-chart').getAttribute('data-slow-updates') ?? '0');
   expect(slow).toBeLessThanOrEqual(2);
@@ -54,6 +56,7 @@ test('A sweep of 8 runs on 2 workers: every row, sorted, one loaded; Cancel stop
   const cancelled = await status.textContent();
   await page.waitForTimeout(1500);
   await expect(status).toHaveText(cancelled);
+  expect(page.url()).not.toContain('sweep=');
   // a grid over 64 runs is refused in words
   await page.getByLabel('Batch sizes').fill('8 16 32');
   await page.getByRole('button', { name: 'Start sweep' }).click();

@@ -233,23 +233,37 @@ impl Experiment {
         e.link_data(&q)?;
         e.link_layers(&q)?;
         e.link_training(&q)?;
+        e.check_link_ranges()?;
+        Ok(e)
+    }
+
+    /// The ranges the page's controls allow, each refusal naming its key and value.
+    fn check_link_ranges(&self) -> Result<(), String> {
         // written so that NaN fails too (`NaN < 0.0` is false)
         let penalty = |x: f64| x >= 0.0 && x.is_finite();
-        if e.layers.iter().any(|l| !(0.0..1.0).contains(&l.dropout))
-            || !penalty(f64::from(e.l1))
-            || !penalty(f64::from(e.l2))
-            || e.weight_decay.is_some_and(|w| !penalty(w))
-        {
-            return Err("link parameters dropout/wd/l1/l2 are out of range".into());
+        let bad = |key: &str, value: String, want: &str| Err(format!("link parameter {key}={value}: {want}"));
+        if let Some(l) = self.layers.iter().find(|l| !(0.0..1.0).contains(&l.dropout)) {
+            return bad("dropout", l.dropout.to_string(), "give a share in [0, 1)");
         }
-        if !(e.lr > 0.0 && e.lr.is_finite())
-            || e.batch == 0
-            || e.epochs == 0
-            || e.layers.iter().any(|l| l.width == 0 || l.width > 4096)
-        {
-            return Err("link parameters lr/batch/epochs/hidden are out of range".into());
+        for (key, value) in [("l1", f64::from(self.l1)), ("l2", f64::from(self.l2))] {
+            if !penalty(value) {
+                return bad(key, value.to_string(), "give a number ≥ 0");
+            }
         }
-        Ok(e)
+        if let Some(w) = self.weight_decay.filter(|&w| !penalty(w)) {
+            return bad("wd", w.to_string(), "give a number ≥ 0");
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return bad("lr", self.lr.to_string(), "give a positive number");
+        }
+        if self.batch == 0 || self.epochs == 0 {
+            let (key, value) = if self.batch == 0 { ("batch", 0) } else { ("epochs", 0) };
+            return bad(key, value.to_string(), "give at least 1");
+        }
+        if let Some(l) = self.layers.iter().find(|l| l.width == 0 || l.width > 4096) {
+            return bad("hidden", l.width.to_string(), "give widths from 1 to 4096");
+        }
+        Ok(())
     }
 
     /// The generator's settings of a 2-D set (`samples`, `noise`, `test`).
@@ -280,8 +294,20 @@ impl Experiment {
         if let Some(v) = q.get("test") {
             *test_fraction = num("test", v)?;
         }
-        if !(20..=20_000).contains(samples) || !(0.0..=1.0).contains(noise) || !(0.0..1.0).contains(test_fraction) {
-            return Err("link parameters samples/noise/test are out of range".into());
+        // the values the controls can show: a link with others would show them wrongly and lose
+        // them at the next edit of the data (a test share of 0 has no rows to score on)
+        let on_steps = |v: f32, step: f32, low: f32, high: f32| {
+            let k = (v / step).round();
+            (low..=high).contains(&v) && (v - k * step).abs() < 1e-5
+        };
+        if !(20..=20_000).contains(samples) {
+            return Err(format!("link parameter samples={samples}: give 20 to 20000"));
+        }
+        if !on_steps(*noise, 0.05, 0.0, 0.5) {
+            return Err(format!("link parameter noise={noise}: give 0 to 0.5 in steps of 0.05"));
+        }
+        if !on_steps(*test_fraction, 0.1, 0.1 - 1e-6, 0.9 + 1e-6) {
+            return Err(format!("link parameter test={test_fraction}: give 0.1 to 0.9 in steps of 0.1"));
         }
         Ok(())
     }
@@ -523,9 +549,22 @@ mod tests {
         assert!(Experiment::from_query("opt=sgd&hp=beta1:0.5").unwrap_err().contains("no setting 'beta1'"));
         assert!(Experiment::from_query("opt=adam&hp=beta1:2").unwrap_err().contains("out of range"));
         // penalties: NaN and infinity are refused as a negative is (NaN < 0 is false)
-        for bad in ["l1=NaN", "l2=inf", "wd=NaN", "l1=-1"] {
-            assert!(Experiment::from_query(bad).unwrap_err().contains("dropout/wd/l1/l2"), "{bad}");
+        for (bad, said) in [
+            ("l1=NaN", "link parameter l1=NaN: give a number ≥ 0"),
+            ("l2=inf", "link parameter l2=inf: give a number ≥ 0"),
+            ("wd=NaN", "link parameter wd=NaN: give a number ≥ 0"),
+            ("l1=-1", "link parameter l1=-1: give a number ≥ 0"),
+            ("hidden=8&dropout=1", "link parameter dropout=1: give a share in [0, 1)"),
+            ("epochs=0", "link parameter epochs=0: give at least 1"),
+            // the values the sliders show: noise 0 to 50 % by 5, a training share of 10 to 90 % by 10
+            ("data=spiral&noise=0.8", "link parameter noise=0.8: give 0 to 0.5 in steps of 0.05"),
+            ("data=spiral&test=0", "link parameter test=0: give 0.1 to 0.9 in steps of 0.1"),
+            ("data=spiral&test=0.25", "link parameter test=0.25: give 0.1 to 0.9 in steps of 0.1"),
+        ] {
+            assert_eq!(Experiment::from_query(bad).unwrap_err(), said, "{bad}");
         }
+        // what the page writes for a training share of 60 %, in f32
+        assert!(Experiment::from_query("data=spiral&test=0.39999998&noise=0.25").is_ok());
         assert_eq!(Experiment::from_query("l2=0.001").unwrap().l2, 0.001);
         let iris = Experiment::defaults_for("iris");
         assert_eq!((iris.data.clone(), iris.normalise), (DataChoice::Iris, ScalingKind::Standardize));

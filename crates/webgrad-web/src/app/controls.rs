@@ -170,7 +170,8 @@ pub(super) fn experiment_from_controls() -> Result<Experiment, String> {
             return Err(format!("samples must be between 20 and 20,000, got {samples}"));
         }
         let noise = parse_num::<f32>("noise", "noise")? / 100.0;
-        let test_fraction = 1.0 - parse_num::<f32>("train-ratio", "training share")? / 100.0;
+        // (100 − r) / 100: a share of 60 % writes test=0.4, where 1 − 0.6 in f32 wrote 0.39999998
+        let test_fraction = (100.0 - parse_num::<f32>("train-ratio", "training share")?) / 100.0;
         let seed = parse_num::<u64>("data-seed", "data seed")?;
         let inputs: Vec<InputFeature> =
             InputFeature::ALL.into_iter().filter(|f| checked(&format!("input-{}", f.name()))).collect();

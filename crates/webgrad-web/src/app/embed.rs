@@ -3,6 +3,9 @@
 
 use super::state::{ChartOptions, PANELS};
 
+/// The index of the experiments panel (race and sweep) in [`PANELS`].
+const EXPERIMENTS: usize = 4;
+
 /// The iframe's size: the toolbar, the loss and accuracy curves and one column of settings fit.
 pub const WIDTH: u32 = 800;
 pub const HEIGHT: u32 = 600;
@@ -14,6 +17,10 @@ pub fn snippet(page_url: &str, experiment_query: &str, chart: &ChartOptions, sho
     let mut options = chart.clone();
     for (hide, shown) in options.hide.iter_mut().zip(show.iter().chain([&false])) {
         *hide = !shown;
+    }
+    // a race or sweep runs its workers in every reader's frame: only where its panel shows
+    if options.hide[EXPERIMENTS] {
+        (options.race, options.sweep) = (None, None);
     }
     let src = format!("{page_url}#{experiment_query}{}", options.to_query());
     format!(
@@ -42,6 +49,14 @@ mod tests {
              &amp;experiments_hide=1&amp;share_hide=1\" width=\"800\" height=\"600\" style=\"border: 0\" \
              title=\"webgrad playground\" loading=\"lazy\"></iframe>"
         );
+        // a race in the link goes into the frame only with its panel
+        let racing =
+            ChartOptions { race: Some(crate::app::race::RacePreset::LearningRates), ..ChartOptions::default() };
+        let shown = snippet("https://x/", "data=xor", &racing, [true; 5]);
+        assert!(shown.contains("race=lr"), "{shown}");
+        let hidden = snippet("https://x/", "data=xor", &racing, [true, true, true, true, false]);
+        assert!(!hidden.contains("race="), "{hidden}");
+        assert_eq!(PANELS[EXPERIMENTS], "experiments");
         // a quote or angle bracket from a file name cannot leave the attribute
         let hostile = snippet("https://x/", "data=file&name=\"><script>", &ChartOptions::default(), [true; 5]);
         assert!(hostile.contains("name=&quot;&gt;&lt;script&gt;"), "{hostile}");

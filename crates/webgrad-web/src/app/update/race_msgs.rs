@@ -28,6 +28,11 @@ pub(super) fn start(app: &mut App, preset: Result<RacePreset, String>, out: &mut
 
 pub(super) fn stop(app: &mut App, out: &mut Vec<Effect>) {
     out.push(Effect::StopRace);
+    // a stopped race no longer starts again from the link
+    app.chart.race = None;
+    if let Some(e) = &app.experiment {
+        out.push(Effect::View(View::Link(e.clone(), app.chart.clone())));
+    }
     if let Some(race) = app.race.as_mut() {
         for l in &mut Rc::make_mut(race).lanes {
             if !l.done() {

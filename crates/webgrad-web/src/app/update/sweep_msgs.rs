@@ -34,6 +34,11 @@ pub(super) fn cancel(app: &mut App, out: &mut Vec<Effect>) {
     if let Some(s) = app.sweep.as_mut() {
         Rc::make_mut(s).cancelled = true;
         out.push(Effect::StopRace);
+        // a cancelled sweep no longer starts again from the link
+        app.chart.sweep = None;
+        if let Some(e) = &app.experiment {
+            out.push(Effect::View(View::Link(e.clone(), app.chart.clone())));
+        }
         changed(app, out);
     }
 }
@@ -48,6 +53,8 @@ pub(super) fn sort(app: &mut App, by: SortBy, out: &mut Vec<Effect>) {
 /// Puts run `i`'s experiment into the playground and builds it there.
 pub(super) fn load(app: &mut App, i: usize, out: &mut Vec<Effect>) {
     let Some(e) = app.sweep.as_ref().and_then(|s| s.runs.get(i)).map(|r| r.experiment.clone()) else { return };
+    // the run's link is the run, not the whole grid again
+    app.chart.sweep = None;
     show_form(app, e, out);
     reset(app, out);
     out.push(text("announcer", format!("Run {} loaded into the playground.", i + 1)));

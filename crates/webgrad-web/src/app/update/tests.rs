@@ -603,3 +603,32 @@ fn the_device_line_says_why_the_cpu_has_one_thread_and_a_failed_threaded_worker_
         "Training device: cpu (simd128). One CPU thread: the threaded worker failed (unreachable), so its replacement has one thread."
     );
 }
+
+#[test]
+fn a_stopped_race_leaves_the_link() {
+    let mut app = app();
+    ready(&mut app, None);
+    update(&mut app, Msg::RaceStart(Ok(crate::app::race::RacePreset::Optimizers)));
+    assert!(app.chart.race.is_some());
+    let effects = update(&mut app, Msg::RaceStop);
+    assert_eq!(app.chart.race, None);
+    assert!(effects.iter().any(|e| matches!(e, Effect::View(View::Link(_, chart)) if chart.race.is_none())));
+}
+
+#[test]
+fn embed_shows_the_experiment_the_controls_describe() {
+    let mut app = app();
+    ready(&mut app, None);
+    let mut edited = Experiment::defaults_for("iris");
+    edited.epochs = 7;
+    update(&mut app, Msg::Edited(Ok(edited)));
+    let effects = update(&mut app, Msg::Embed { page_url: "https://x/".into(), show: [true; 5] });
+    let code = effects.iter().find_map(|e| match e {
+        Effect::View(View::EmbedCode(c)) => Some(c.clone()),
+        _ => None,
+    });
+    assert!(code.unwrap().contains("epochs=7"), "an edit not yet trained is what the embed shows");
+    update(&mut app, Msg::Edited(Err("batch size 'x' is not a valid number".into())));
+    let effects = update(&mut app, Msg::Embed { page_url: "https://x/".into(), show: [true; 5] });
+    assert!(texts(&effects, "error")[0].contains("batch size 'x' is not a valid number"));
+}

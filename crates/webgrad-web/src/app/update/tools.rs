@@ -23,11 +23,17 @@ pub(super) fn grad_check(eps: f32, out: &mut Vec<Effect>) {
 
 /// "Embed": the snippet for the experiment the controls describe (or what is wrong with them).
 pub(super) fn embed(app: &App, page_url: &str, show: [bool; 5], out: &mut Vec<Effect>) {
-    match &app.experiment {
-        Some(e) => {
+    match &app.form {
+        Ok(e) if matches!(e.data, DataChoice::File { .. }) => {
+            out.push(text("error", "an embed cannot carry your own file: choose a built-in dataset or a URL for it"))
+        }
+        Ok(e) => {
             let code = crate::app::embed::snippet(page_url, &e.to_query(), &app.chart, show);
             out.push(Effect::View(View::EmbedCode(code)));
         }
-        None => out.push(text("error", "fix the settings first: the embed shows the experiment they describe")),
+        Err(why) => out.push(text(
+            "error",
+            format!("fix the settings first ({why}): the embed shows the experiment they describe"),
+        )),
     }
 }
