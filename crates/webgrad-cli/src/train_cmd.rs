@@ -118,12 +118,13 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot read: {e}"))?;
             let device = crate::device(a.backend.as_deref())?;
-            Some(checkpoint::load(&device, &bytes, path).map_err(|e| e.to_string())?)
+            let (t, file) = checkpoint::load(&device, &bytes, path).map_err(|e| e.to_string())?;
+            Some((path, t, file))
         }
         None => None,
     };
     let (dataset, flags) = match &resumed {
-        Some((_, file)) => data::saved_flags(&file.dataset, a.dataset.as_ref(), &a.given_flags()),
+        Some((_, _, file)) => data::saved_flags(&file.dataset, a.dataset.as_ref(), &a.given_flags()),
         None => (a.dataset.clone().unwrap_or_else(|| "mnist".into()), a.given_flags()),
     };
     let spec = a.data_spec_with(&dataset, &flags)?;
@@ -135,8 +136,8 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
     if batch == 0 {
         return Err("--batch must be at least 1".into());
     }
-    let (trainer, model_file) = match (resumed, &a.resume) {
-        (Some((mut t, file)), Some(path)) => {
+    let (trainer, model_file) = match resumed {
+        Some((path, mut t, file)) => {
             if file.dataset != dataset {
                 return Err(format!("{path}: checkpoint was trained on '{}', not '{dataset}'", file.dataset));
             }
@@ -172,7 +173,7 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
             data::apply_target_scaling(&mut loaded, file.preprocessing.target_standardize.clone())?;
             (t, file)
         }
-        _ => {
+        None => {
             data::apply_input_features(&mut loaded, a.inputs.as_deref())?;
             data::fit_scaling(&mut loaded, scaling)?;
             data::fit_target_scaling(&mut loaded, target_scaling)?;

@@ -195,10 +195,7 @@ impl Mlp {
         let model = Model::new(&device(), config.clone(), spec.seed).map_err(err)?;
         let optimizer = Optimizer::new(optimizer, Schedule::Constant);
         let state = State { parts: Some((model, optimizer)), fits: 0, seed: spec.seed };
-        let class_names = match config.head {
-            Head::Softmax { classes } => webgrad_data::numbered_names(classes),
-            _ => Vec::new(),
-        };
+        let class_names = class_names_of(&config, Vec::new());
         Ok(Mlp { state: Rc::new(RefCell::new(state)), config, prep: Rc::default(), class_names })
     }
 
@@ -213,10 +210,7 @@ impl Mlp {
         crate::memory::check_free("the model", bytes.len() as u64).map_err(err)?;
         let (model, file) = io::load_model(&device(), &bytes, None, "model.safetensors").map_err(err)?;
         let optimizer = Optimizer::new(OptimizerConfig::by_name("adam").map_err(err)?, Schedule::Constant);
-        let class_names = match (&file.model.head, file.class_names.is_empty()) {
-            (Head::Softmax { classes }, true) => webgrad_data::numbered_names(*classes),
-            _ => file.class_names,
-        };
+        let class_names = class_names_of(&file.model, file.class_names);
         let state = State { parts: Some((model, optimizer)), fits: 0, seed: 1 };
         let prep = Rc::new(file.preprocessing);
         Ok(Mlp { state: Rc::new(RefCell::new(state)), config: file.model, prep, class_names })
@@ -406,6 +400,14 @@ impl Mlp {
     }
 }
 
+/// A classifier's class names: `names` (a file's), or numbered where there are none.
+fn class_names_of(config: &MlpConfig, names: Vec<String>) -> Vec<String> {
+    match config.head {
+        Head::Softmax { classes } if names.is_empty() => webgrad_data::numbered_names(classes),
+        _ => names,
+    }
+}
+
 /// The memory of the copy `fit` keeps of the weights and optimizer state (to go back to when an
 /// epoch's loss is not finite), on top of what a step needs, against the budget.
 fn check_kept_copy(config: &MlpConfig, batch: usize, slots: usize, data: &webgrad_data::Dataset) -> Result<(), String> {
@@ -447,19 +449,14 @@ async fn run_epochs(
 ) -> Result<JsValue, JsValue> {
     webgrad_nn::train::check_fit(&trainer.model, data).map_err(err)?;
     let history = js_sys::Array::new();
-    let mut before: Option<webgrad_nn::Snapshot> = None;
     for epoch in 1..=epochs {
-        // one copy at a time: the last one goes before the next is taken
-        drop(before.take());
-        before = Some(trainer.snapshot());
+        // the state to go back to if this epoch's loss is not finite (one copy at a time: the
+        // last epoch's goes at the end of its iteration)
+        let before = trainer.snapshot();
         while !trainer.step(data).map_err(err)?.epoch_finished {}
         let Some(summary) = trainer.take_loss().wait().await.map_err(err)? else { continue };
         if !summary.mean.is_finite() {
-            let kept = match before.as_ref() {
-                Some(s) => trainer.restore(s).await.is_ok(),
-                None => false,
-            };
-            let back = if kept {
+            let back = if trainer.restore(&before).await.is_ok() {
                 format!("; the model is back at its weights from before epoch {epoch}")
             } else {
                 String::new()
