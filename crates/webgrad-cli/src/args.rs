@@ -81,18 +81,24 @@ macro_rules! with_data_flags {
                 })
             }
 
-            /// A saved model's data, loaded: `dataset` and `flags` as `data::saved_flags`
-            /// resolves them; the model's input features (2-D data) applied to both splits.
+            /// A saved model's data, loaded as it was trained: `dataset` and `flags` as
+            /// `data::saved_flags` resolves them; a table laid out as the model's columns, its
+            /// classes numbered as the model's; the model's input features (2-D data) and its
+            /// feature standardisation applied to both splits.
             #[allow(dead_code, reason = "eval and export-torch use it; train loads its data itself")]
             pub fn load_as_saved(
                 &self,
                 dataset: &str,
                 flags: &$crate::data::DataFlags,
-                input_features: Option<&[String]>,
+                file: &webgrad_nn::ModelFile,
             ) -> $crate::CliResult<$crate::data::Loaded> {
                 let spec = self.data_spec_with(dataset, flags)?;
-                let mut loaded = $crate::data::load(&spec)?;
-                $crate::data::apply_input_features(&mut loaded, input_features)?;
+                let mut loaded = $crate::data::load(&spec, Some(file))?;
+                $crate::data::apply_input_features(&mut loaded, file.preprocessing.input_features.as_deref())?;
+                if let Some(s) = &file.preprocessing.standardize {
+                    s.apply(&mut loaded.train).map_err(|e| e.to_string())?;
+                    s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
+                }
                 Ok(loaded)
             }
         }

@@ -11,7 +11,7 @@ use webgrad_data::{
     self as data, CsvOptions, Dataset, LabelColumn, MissingPolicy, Parsed, Scaling, ScalingKind, Standardizer, Table,
     TargetScaling, Task,
 };
-use webgrad_nn::Preprocessing;
+use webgrad_nn::{ModelFile, Preprocessing};
 
 use crate::CliResult;
 
@@ -161,13 +161,46 @@ fn split(all: Dataset, spec: &DataSpec<'_>) -> CliResult<(Dataset, Dataset)> {
     data::split_rows(all, &train, &test).map_err(|e| e.to_string())
 }
 
-fn from_table(table: Table, spec: &DataSpec<'_>) -> CliResult<Loaded> {
-    let (train, test, _imputer) = table.into_split(spec.test_fraction, spec.seed).map_err(|e| e.to_string())?;
-    Ok(Loaded { train, test, preprocessing: Preprocessing::default() })
+/// A table's splits. For a new model, its column layout and (with `--missing mean`) the fill
+/// values fitted on the training rows go into the preprocessing; for a saved model (`saved`)
+/// the table is laid out as the model's recorded columns and filled with its recorded values.
+fn from_table(mut table: Table, spec: &DataSpec<'_>, saved: Option<&ModelFile>) -> CliResult<Loaded> {
+    let recorded = saved.map(|f| &f.preprocessing);
+    if let Some(columns) = recorded.and_then(|p| p.columns.as_ref()) {
+        let (conformed, unseen) = table.conform(columns).map_err(|e| e.to_string())?;
+        for u in unseen {
+            println!(
+                "note: {}: column '{}' holds {}, which the model never saw in training ({} rows): their one-hot features are all 0",
+                spec.name,
+                u.column,
+                u.categories.join(", "),
+                u.rows
+            );
+        }
+        table = conformed;
+    }
+    if let Some(fill) = recorded.and_then(|p| p.fill_missing.clone()) {
+        table.fill_missing(&data::Imputer { fill }).map_err(|e| e.to_string())?;
+    }
+    let columns = table.columns.clone();
+    let (train, test, imputer) = table.into_split(spec.test_fraction, spec.seed).map_err(|e| e.to_string())?;
+    let preprocessing =
+        Preprocessing { columns: Some(columns), fill_missing: imputer.map(|i| i.fill), ..Preprocessing::default() };
+    Ok(Loaded { train, test, preprocessing })
 }
 
-pub fn load(spec: &DataSpec<'_>) -> CliResult<Loaded> {
-    let loaded = load_splits(spec)?;
+/// The splits `spec` names; for a saved model (`saved`: a model file, or the checkpoint a run
+/// resumes), CSV tables laid out and filled as it was trained ([`from_table`]) and class labels
+/// numbered as its classes (a file may hold only some of them).
+pub fn load(spec: &DataSpec<'_>, saved: Option<&ModelFile>) -> CliResult<Loaded> {
+    let mut loaded = load_splits(spec, saved)?;
+    if let Some(names) = saved.map(|f| &f.class_names).filter(|n| !n.is_empty()) {
+        for split in [&mut loaded.train, &mut loaded.test] {
+            let targets =
+                std::mem::replace(&mut split.targets, data::Targets::Regression { values: Vec::new(), outputs: 1 });
+            split.targets = targets.conform_classes(names, &split.name).map_err(|e| e.to_string())?;
+        }
+    }
     // a run scores itself on the test split: with no rows there, its metrics would be made up
     if loaded.test.n == 0 {
         let all = loaded.train.n;
@@ -182,11 +215,12 @@ pub fn load(spec: &DataSpec<'_>) -> CliResult<Loaded> {
     Ok(loaded)
 }
 
-fn load_splits(spec: &DataSpec<'_>) -> CliResult<Loaded> {
+fn load_splits(spec: &DataSpec<'_>, saved: Option<&ModelFile>) -> CliResult<Loaded> {
     if !(0.0..1.0).contains(&spec.test_fraction) {
         return Err(format!("--test-fraction {} is not in [0, 1)", spec.test_fraction));
     }
-    let options = csv_options(spec)?;
+    let mut options = csv_options(spec)?;
+    options.classes = saved.map(|f| f.class_names.clone()).filter(|n| !n.is_empty());
     let builtin = spec.name == "mnist" || spec.name == "iris" || data::synthetic::NAMES.contains(&spec.name);
     if builtin && (spec.label.is_some() || spec.task.is_some() || spec.missing.is_some()) {
         return Err(format!("--label, --task and --missing apply to CSV files, not the built-in '{}'", spec.name));
@@ -199,7 +233,7 @@ fn load_splits(spec: &DataSpec<'_>) -> CliResult<Loaded> {
             let (train, test) = data::load_mnist_dir(&dir).map_err(|e| e.to_string())?;
             Ok(Loaded { train, test, preprocessing: pixels })
         }
-        "iris" => from_table(data::tabular::iris().map_err(|e| e.to_string())?, spec),
+        "iris" => from_table(data::tabular::iris().map_err(|e| e.to_string())?, spec, saved),
         name if data::synthetic::NAMES.contains(&name) => {
             if !(0.0..=1.0).contains(&spec.noise) {
                 return Err(format!("--noise {} is not in [0, 1]", spec.noise));
@@ -228,7 +262,7 @@ fn load_splits(spec: &DataSpec<'_>) -> CliResult<Loaded> {
                             "--labels {l}: a CSV file holds its labels; choose the column with --label"
                         ));
                     }
-                    from_table(table, spec)
+                    from_table(table, spec, saved)
                 }
                 Parsed::Idx(images) => {
                     let labels = labels()?;

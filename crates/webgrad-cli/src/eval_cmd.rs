@@ -31,29 +31,13 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
     let (_, model, file, _) = crate::export_cmd::read_model(&a.model, &crate::device(a.backend.as_deref())?)?;
     // The model records its dataset with the data flags it was trained with; flags given here win.
     let (dataset, flags) = data::saved_flags(&file.dataset, a.dataset.as_ref(), &a.given_flags());
-    let mut loaded = a.load_as_saved(&dataset, &flags, file.preprocessing.input_features.as_deref())?;
-    if let Some(s) = &file.preprocessing.standardize {
-        s.apply(&mut loaded.test).map_err(|e| e.to_string())?;
-    }
-    if let webgrad_data::Targets::Classes { names, .. } = &loaded.test.targets
-        && !file.class_names.is_empty()
-        && *names != file.class_names
-    {
-        return Err(format!(
-            "{}: the model was trained on the classes {:?} but {dataset} gives {:?} (use the --label/--task of training)",
-            a.model, file.class_names, names
-        ));
-    }
+    // a table laid out as the model's columns, its classes numbered as the model's
+    let loaded = a.load_as_saved(&dataset, &flags, &file)?;
     let loss = Loss::for_head(&model.config.head);
     webgrad_nn::train::check_fit(&model, &loaded.test).map_err(|e| format!("{}: {e}", a.model))?;
     // a model trained on standardised targets: predictions and metrics in the targets' units
     let target = file.preprocessing.target_standardize.as_ref();
-    let mut ev = pollster::block_on(evaluate_scaled(&model, &loaded.test, loss, target)).map_err(|e| e.to_string())?;
-    if let webgrad_nn::Report::Classification(r) = &mut ev.report
-        && file.class_names.len() == r.names.len()
-    {
-        r.names = file.class_names.clone();
-    }
+    let ev = pollster::block_on(evaluate_scaled(&model, &loaded.test, loss, target)).map_err(|e| e.to_string())?;
     if let Some(path) = &a.save_outputs {
         let k = model.config.head.outputs();
         crate::atomic::write(path, &webgrad_data::npy_write::f32_matrix(loaded.test.n, k, &ev.outputs))?;

@@ -65,11 +65,7 @@ pub fn run(mut a: ExportArgs) -> CliResult<()> {
         let [a, b, c, d] = files;
         ProjectData::Idx { files: [a?, b?, c?, d?] }
     } else {
-        let mut l = a.load_as_saved(&dataset, &flags, file.preprocessing.input_features.as_deref())?;
-        if let Some(s) = &file.preprocessing.standardize {
-            s.apply(&mut l.train).map_err(|e| e.to_string())?;
-            s.apply(&mut l.test).map_err(|e| e.to_string())?;
-        }
+        let l = a.load_as_saved(&dataset, &flags, &file)?;
         webgrad_nn::train::check_fit(&model, &l.train).map_err(|e| format!("{}: {e}", a.model))?;
         loaded = l;
         ProjectData::Splits {

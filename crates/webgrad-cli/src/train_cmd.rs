@@ -129,7 +129,7 @@ fn setup(a: &TrainArgs) -> CliResult<Setup> {
     };
     let spec = a.data_spec_with(&dataset, &flags)?;
     let dataset = spec.key();
-    let mut loaded = data::load(&spec)?;
+    let mut loaded = data::load(&spec, resumed.as_ref().map(|(_, _, file)| file))?;
     let scaling = a.scaling(spec.name)?;
     let target_scaling = a.target_scaling()?;
     let batch = a.batch.unwrap_or(64);

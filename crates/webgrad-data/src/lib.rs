@@ -34,7 +34,10 @@ pub mod tabular;
 
 pub use balance::{ClassShare, class_balance};
 pub use batcher::{Batcher, Cursor};
-pub use csv::{CsvOptions, CsvParser, Imputer, LabelColumn, MissingPolicy, Table, Task, parse_csv};
+pub use csv::{
+    CsvOptions, CsvParser, FeatureColumn, Imputer, LabelColumn, MissingPolicy, Table, Task, UnseenCategories,
+    layout_difference, layout_width, parse_csv,
+};
 pub use dataset::{Dataset, RowTarget, Targets, numbered_names};
 pub use error::{DataError, Result};
 pub use features::InputFeature;

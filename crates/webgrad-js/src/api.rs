@@ -55,6 +55,11 @@ export interface FitOptions {
 /** What a model file says to do to the rows before the model sees them (webgrad's page and
  * CLI record it; `predict`, `evaluate` and `fit` apply it, so give rows as the data had them). */
 export interface Preprocessing {
+  /** CSV tables: the columns the model was trained on, in input order: a number is one input, a
+   * text column one 0/1 input per category, in this order (rows give them already encoded) */
+  columns?: { name: string; categories?: string[] }[];
+  /** CSV tables: the value a missing cell of each input was filled with (training means) */
+  fill_missing?: number[];
   /** 2-D data: the model's inputs are these features of each point (x1, x2) */
   input_features: string[] | null;
   /** multiplies every input first (MNIST pixels: 1/255) */

@@ -298,6 +298,8 @@ mod tests {
                 std: vec![1.0, 2.0, 1.0],
             }),
             target_standardize: None,
+            columns: None,
+            fill_missing: None,
         };
         assert_eq!(raw_width(&prep, &cfg), 2);
         let x = model_inputs(&prep, &cfg, vec![3.0, 0.0, -1.0, 0.0], "predict").unwrap();

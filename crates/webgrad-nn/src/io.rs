@@ -8,8 +8,8 @@ use safetensors::SafeTensors;
 use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use webgrad_core::Device;
-use webgrad_data::Standardizer;
 use webgrad_data::features::InputFeature;
+use webgrad_data::{FeatureColumn, Standardizer, layout_width};
 
 use crate::config::{Head, MlpConfig};
 use crate::model::Mlp;
@@ -22,6 +22,17 @@ pub const METADATA_KEY: &str = "webgrad";
 /// model trained on standardised targets, how its outputs become predictions, y = z·std + mean.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Preprocessing {
+    /// CSV tables: the feature columns the model was trained on, in order (numbers, or text
+    /// one-hot encoded into the recorded categories), so that another file with these columns
+    /// is laid out the same way (`webgrad_data::Table::conform`). Their widths add up to the
+    /// model's inputs. `None`: not a table, or a file written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<FeatureColumn>>,
+    /// CSV tables read with missing cells filled: the fill value of each feature, `[inputs]`,
+    /// the means of the training rows (`webgrad_data::Imputer`), used for another file's
+    /// missing cells instead of a new fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_missing: Option<Vec<f32>>,
     /// 2-D data (TensorFlow Playground's input toggles): the model's inputs are these features
     /// of each point (x1, x2), in this order, computed before anything else
     /// (`webgrad_data::features`): `x1`, `x2`, `x1sq` (x1²), `x2sq`, `x1x2`, `sinx1`, `sinx2`.
@@ -77,10 +88,44 @@ impl Preprocessing {
                 return Err(format!("preprocessing.input_features names {} twice", f.name()));
             }
         }
+        self.check_columns(model)?;
         let Some(s) = &self.target_standardize else { return Ok(()) };
         match model.head {
             Head::Linear { outputs } => s.check(outputs, "preprocessing.target_standardize"),
             _ => Err("preprocessing.target_standardize is for regression models (a linear head) only".into()),
+        }
+    }
+}
+
+impl Preprocessing {
+    /// Recorded columns as wide as the model's inputs, each named once, with at least one
+    /// category each; a fill value per input, finite.
+    fn check_columns(&self, model: &MlpConfig) -> std::result::Result<(), String> {
+        if let Some(columns) = &self.columns {
+            let width = layout_width(columns);
+            if self.input_features.is_some() || width != Some(model.input) {
+                let w = width.map_or("too many".into(), |w| w.to_string());
+                return Err(format!(
+                    "preprocessing.columns make {w} features but the model takes {} inputs",
+                    model.input
+                ));
+            }
+            if let Some(c) =
+                columns.iter().enumerate().find_map(|(i, c)| columns[..i].iter().any(|p| p.name == c.name).then_some(c))
+            {
+                return Err(format!("preprocessing.columns names '{}' twice", c.name));
+            }
+            if let Some(c) = columns.iter().find(|c| c.categories.as_ref().is_some_and(Vec::is_empty)) {
+                return Err(format!("preprocessing.columns: column '{}' has no categories", c.name));
+            }
+        }
+        match &self.fill_missing {
+            Some(fill) if fill.len() != model.input || !fill.iter().all(|v| v.is_finite()) => Err(format!(
+                "preprocessing.fill_missing needs {} finite values, one per input (it has {})",
+                model.input,
+                fill.len()
+            )),
+            _ => Ok(()),
         }
     }
 }

@@ -36,7 +36,9 @@ pub struct ClassificationReport {
     pub confusion: Vec<Vec<u64>>,
     pub accuracy: f64,
     pub per_class: Vec<ClassStats>,
-    /// unweighted mean over classes
+    /// unweighted mean over the classes that occur in the truth or the predictions (sklearn's
+    /// report lists only those: a model's class absent from both, e.g. in a file holding some
+    /// of its classes, does not pull the mean down)
     pub macro_avg: ClassStats,
     /// mean weighted by support
     pub weighted_avg: ClassStats,
@@ -72,18 +74,18 @@ pub fn classification_report(predicted: &[u32], truth: &[u32], names: &[String])
             ClassStats { precision, recall, f1, support }
         })
         .collect();
-    let avg = |weight: &dyn Fn(&ClassStats) -> f64| {
-        let w: f64 = per_class.iter().map(weight).sum();
+    let avg = |weight: &dyn Fn(usize) -> f64| {
+        let w: f64 = (0..c).map(weight).sum();
         let mean = |f: fn(&ClassStats) -> f64| {
-            if w == 0.0 { 0.0 } else { per_class.iter().map(|s| weight(s) * f(s)).sum::<f64>() / w }
+            if w == 0.0 { 0.0 } else { per_class.iter().enumerate().map(|(k, s)| weight(k) * f(s)).sum::<f64>() / w }
         };
         ClassStats { precision: mean(|s| s.precision), recall: mean(|s| s.recall), f1: mean(|s| s.f1), support: total }
     };
     ClassificationReport {
         names: names.to_vec(),
         accuracy: ratio(correct, total),
-        macro_avg: avg(&|_| 1.0),
-        weighted_avg: avg(&|s| s.support as f64),
+        macro_avg: avg(&|k| f64::from(u8::from(supports[k] + predictions[k] > 0))),
+        weighted_avg: avg(&|k| supports[k] as f64),
         per_class,
         confusion,
     }
@@ -180,6 +182,13 @@ mod tests {
         assert!((r.macro_avg.f1 - f1.iter().sum::<f64>() / 3.0).abs() < 1e-12);
         assert!((r.weighted_avg.f1 - (3.0 * f1[0] + 2.0 * f1[1] + f1[2]) / 6.0).abs() < 1e-12);
         assert_eq!(argmax_rows(&[0.1, 0.9, 0.5, 0.2, 0.2, 0.1], 3), vec![1, 0]);
+        // a class neither true nor predicted (d) is left out of the macro mean, as sklearn's
+        // report leaves it out; one only predicted (c, precision 0) counts
+        let four: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let r = classification_report(&[0, 1, 2], &[0, 1, 1], &four);
+        let f1 = [1.0, 2.0 / 3.0, 0.0];
+        assert!((r.macro_avg.f1 - f1.iter().sum::<f64>() / 3.0).abs() < 1e-12, "{:?}", r.macro_avg);
+        assert!((r.weighted_avg.f1 - (f1[0] + 2.0 * f1[1]) / 3.0).abs() < 1e-12);
     }
 
     /// Over `MAX_CONFUSION_CLASSES` classes the per-class figures come from per-class counts

@@ -10,15 +10,19 @@ use webgrad_data::{
 
 use crate::byte_source::{ByteSource, parse_stream};
 use crate::protocol::Preview;
+use webgrad_nn::Preprocessing;
 
 const TEST_FRACTION: f32 = 0.2;
 const PREVIEW_ROWS: usize = 8;
 
-/// A loaded source: the splits and, for tables, the first rows as text.
+/// A loaded source: the splits and, for tables, the first rows as text and what a model
+/// trained on them records of the table (its feature columns, and the fill values of missing
+/// cells fitted on the training rows: `Preprocessing::columns`, `fill_missing`).
 pub struct FromFile {
     pub train: Dataset,
     pub test: Dataset,
     pub preview: Option<Preview>,
+    pub table: Preprocessing,
 }
 
 pub fn csv_options(label: &Option<String>) -> CsvOptions {
@@ -72,8 +76,11 @@ pub fn to_splits(name: &str, parts: Vec<(String, Parsed)>, seed: u64) -> Result<
                 let mut columns = table.feature_names.clone();
                 columns.push(format!("{} (label)", table.label_name));
                 let preview = preview_of(&table.dataset, columns);
-                let (train, test, _) = table.into_split(TEST_FRACTION, seed).map_err(|e| e.to_string())?;
-                Ok(FromFile { train, test, preview: Some(preview) })
+                let layout = table.columns.clone();
+                let (train, test, imputer) = table.into_split(TEST_FRACTION, seed).map_err(|e| e.to_string())?;
+                let fill_missing = imputer.map(|i| i.fill);
+                let table = Preprocessing { columns: Some(layout), fill_missing, ..Preprocessing::default() };
+                Ok(FromFile { train, test, preview: Some(preview), table })
             }
             _ => Err(format!(
                 "{name}: an IDX or NPY file holds only features or only labels — choose both files together"
@@ -99,7 +106,7 @@ pub fn to_splits(name: &str, parts: Vec<(String, Parsed)>, seed: u64) -> Result<
             let columns = (1..=ds.d).map(|c| format!("x{c}")).chain(["label".to_string()]).collect();
             let preview = preview_of(&ds, columns);
             let (train, test) = split(&ds, seed)?;
-            Ok(FromFile { train, test, preview: Some(preview) })
+            Ok(FromFile { train, test, preview: Some(preview), table: Preprocessing::default() })
         }
         n => Err(format!("choose one table (CSV/TSV) or a pair of IDX/NPY files, not {n} files")),
     }

@@ -112,7 +112,7 @@ fn csv_with_label_trains_and_eval_shows_label_names() {
     // The wrong label column is caught, naming both class lists.
     assert_one_line_error(
         &webgrad(&["eval", &model, "--dataset", &csv, "--label", "habitat"]),
-        &["trained on the classes [\"cat, \\\"tabby\\\"\", \"dog\", \"eel\"]", "house, garden"],
+        &["class \"house, garden\" is not one of the model's classes [\"cat, \\\"tabby\\\"\", \"dog\", \"eel\"]"],
     );
 
     // The same file gzipped trains to the same losses.
@@ -120,6 +120,61 @@ fn csv_with_label_trains_and_eval_shows_label_names() {
     let log_gz = dir.join("gz.jsonl").to_str().unwrap().to_string();
     ok(&webgrad(&train_args(&gz, &["--label", "species", "--standardize", "--log-json", &log_gz])));
     assert_eq!(std::fs::read_to_string(&log_plain).unwrap(), std::fs::read_to_string(&log_gz).unwrap());
+}
+
+/// `habitat,size,species` rows where the habitat alone gives the class (size is noise), in
+/// the column order and with the habitats asked for.
+fn habitats_csv(header: &str, habitats: &[&str], rows: usize) -> String {
+    let mut s = format!("{header}\n");
+    for i in 0..rows {
+        let h = habitats[i % habitats.len()];
+        let species = match h {
+            "house" => "cat",
+            "kennel" => "dog",
+            "river" => "eel",
+            _ => "dog",
+        };
+        let size = (i as f32 * 0.91).sin();
+        s += &match header {
+            "size,habitat,species" => format!("{size:.3},{h},{species}\n"),
+            _ => format!("{h},{size:.3},{species}\n"),
+        };
+    }
+    s
+}
+
+/// eval on another file: its text column's categories are laid out as the model's (a subset
+/// in other places, the columns in another order), a category the model never saw is all
+/// zeros and said, a file with only some of the classes is scored under the model's classes,
+/// and a column the model does not know is refused by name.
+#[test]
+fn eval_on_another_file_lays_its_columns_out_as_the_model_was_trained() {
+    let dir = scratch("csv-layout");
+    let train =
+        write(&dir, "train.csv", habitats_csv("size,habitat,species", &["house", "kennel", "river"], 150).as_bytes());
+    let model = dir.join("m.safetensors").to_str().unwrap().to_string();
+    let out = ok(&webgrad(&train_args(&train, &["--save", &model])));
+    assert_eq!(accuracy(&out), 100.0, "{out}");
+    let json = std::fs::read_to_string(dir.join("m.json")).unwrap();
+    assert!(json.contains("\"columns\"") && json.contains("\"kennel\""), "{json}");
+    // kennel and river only (here the first and second of 2 categories, there the second and
+    // third of 3), the columns swapped: every dog and eel still right
+    let two = write(&dir, "two.csv", habitats_csv("habitat,size,species", &["kennel", "river"], 60).as_bytes());
+    let eval = ok(&webgrad(&["eval", &model, "--dataset", &two]));
+    assert_eq!(accuracy(&eval), 100.0, "{eval}");
+    assert!(eval.contains("cat") && eval.contains("eel"), "scored under the model's classes: {eval}");
+    // one class only, and a habitat never seen in training
+    let lake = write(&dir, "lake.csv", habitats_csv("habitat,size,species", &["kennel", "lake"], 60).as_bytes());
+    let eval = ok(&webgrad(&["eval", &model, "--dataset", &lake]));
+    assert!(
+        eval.contains("column 'habitat' holds lake, which the model never saw in training (30 rows): their one-hot features are all 0"),
+        "{eval}"
+    );
+    let extra = write(&dir, "extra.csv", b"size,habitat,age,species\n1,house,3,cat\n2,river,4,eel\n");
+    assert_one_line_error(
+        &webgrad(&["eval", &model, "--dataset", &extra]),
+        &["extra.csv: column 'age' is not one the model was trained on (size, habitat)"],
+    );
 }
 
 /// A .npy file (version 1.0) with this descr and shape and raw little-endian data.

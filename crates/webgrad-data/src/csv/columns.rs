@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{AUTO_MAX_CLASSES, CsvOptions, MAX_CATEGORIES, MAX_CLASSES, MissingPolicy, Table, Task};
+use super::{AUTO_MAX_CLASSES, CsvOptions, FeatureColumn, MAX_CATEGORIES, MAX_CLASSES, MissingPolicy, Table, Task};
 use crate::dataset::{Dataset, Targets};
 use crate::error::{DataError, Result};
 use crate::parser::grow;
@@ -117,6 +117,8 @@ pub(super) struct Builder {
     pub(super) rows: usize,
     pub(super) dropped: usize,
     estimated: bool,
+    /// [`CsvOptions::classes`].
+    model_classes: Option<Vec<String>>,
 }
 
 impl Builder {
@@ -128,7 +130,7 @@ impl Builder {
         first_data_line: u64,
     ) -> Builder {
         let w = names.len() - 1;
-        let task = opts.task;
+        let task = if opts.classes.is_some() { Task::Classification } else { opts.task };
         Builder {
             header,
             label,
@@ -151,6 +153,7 @@ impl Builder {
             rows: 0,
             dropped: 0,
             estimated: false,
+            model_classes: opts.classes.clone(),
             names,
         }
     }
@@ -366,22 +369,27 @@ impl Builder {
         let targets = match (self.labels.class, self.labels.values) {
             (Some((ids, classes)), _) => {
                 let (names, remap) = classes.sorted(true);
-                if names.len() < 2 {
+                let labels = ids.iter().map(|&i| remap[i as usize]).collect();
+                if let Some(model) = &self.model_classes {
+                    let found = Targets::Classes { labels, classes: names.len(), names };
+                    found.conform_classes(model, src)?
+                } else if names.len() < 2 {
                     let msg = format!(
                         "every row has the class {:?}; classification needs at least 2 classes \
                          (for a numeric target ask for regression)",
                         names[0]
                     );
                     return Err(DataError::Text { src: src.into(), line: None, column: label_col, msg });
+                } else {
+                    Targets::Classes { labels, classes: names.len(), names }
                 }
-                let labels = ids.iter().map(|&i| remap[i as usize]).collect();
-                Targets::Classes { labels, classes: names.len(), names }
             }
             (None, Some(values)) => Targets::Regression { values, outputs: 1 },
             (None, None) => unreachable!("a label is either a class or a number"),
         };
         // Final layout: one feature per numeric column, one per category of a categorical one.
         let mut feature_names = Vec::new();
+        let mut columns = Vec::with_capacity(self.kinds.len());
         let mut plans = Vec::with_capacity(self.kinds.len());
         let feature_cols = (0..self.names.len()).filter(|&j| j != self.label);
         for (kind, j) in self.kinds.into_iter().zip(feature_cols) {
@@ -390,10 +398,12 @@ impl Builder {
                 Kind::Categorical(cats) => {
                     let (names, remap) = cats.sorted(false);
                     feature_names.extend(names.iter().map(|c| format!("{}={c}", self.names[j])));
+                    columns.push(FeatureColumn { name: self.names[j].clone(), categories: Some(names) });
                     plans.push((offset, Some(remap)));
                 }
                 Kind::Numeric | Kind::Unknown => {
                     feature_names.push(self.names[j].clone());
+                    columns.push(FeatureColumn { name: self.names[j].clone(), categories: None });
                     plans.push((offset, None));
                 }
             }
@@ -430,7 +440,7 @@ impl Builder {
         missing.reverse();
         features.shrink_to_fit();
         let dataset = Dataset::new(src, features, n, d, targets, None)?;
-        Ok(Table { dataset, feature_names, label_name, missing, dropped_rows: self.dropped })
+        Ok(Table { dataset, feature_names, columns, label_name, missing, dropped_rows: self.dropped })
     }
 }
 

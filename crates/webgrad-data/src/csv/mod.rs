@@ -27,7 +27,10 @@
 //! line, so quoted newlines count) and, when one cell is at fault, its column (1-based) and name.
 
 mod columns;
+mod layout;
 mod reader;
+
+pub use layout::{FeatureColumn, UnseenCategories, layout_difference, layout_width};
 
 pub use reader::{CsvParser, parse_csv};
 
@@ -101,6 +104,11 @@ pub struct CsvOptions {
     pub delimiter: Option<u8>,
     /// `None` detects.
     pub has_header: Option<bool>,
+    /// A saved model's classes, when reading data for it: the labels are class names (the task
+    /// is classification) numbered in this order, a file may hold only some of them (even
+    /// one), and a label not among them is an error. `None`: the file's own classes, sorted.
+    #[serde(default)]
+    pub classes: Option<Vec<String>>,
 }
 
 /// A parsed table.
@@ -110,6 +118,9 @@ pub struct Table {
     pub dataset: Dataset,
     /// One name per feature, `[d]`: the column name, or `"column=value"` for a one-hot feature.
     pub feature_names: Vec<String>,
+    /// The feature columns in file order (the label column left out); their widths add up to
+    /// `d`. A saved model records them ([`Table::conform`]).
+    pub columns: Vec<FeatureColumn>,
     /// The label column's name.
     pub label_name: String,
     /// Flat indices into `dataset.features` of missing cells (only with
@@ -138,6 +149,15 @@ impl Table {
         };
         let (tr, te) = split_rows(ds, &train, &test)?;
         Ok((tr, te, imputer))
+    }
+
+    /// Fills the missing cells with `imputer`'s values (a model's, fitted on its training rows)
+    /// and forgets them, so [`Table::into_split`] fits nothing new. Errors, changing nothing,
+    /// when the widths differ.
+    pub fn fill_missing(&mut self, imputer: &Imputer) -> Result<()> {
+        imputer.apply(&mut self.dataset, &self.missing)?;
+        self.missing.clear();
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The data crate's integration tests, one module per format or concern, in one test binary;
 //! the ones marked for the browser run there too.
 
+mod conform;
 mod csv;
 mod fuzz_found;
 mod idx;

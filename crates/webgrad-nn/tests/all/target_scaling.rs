@@ -182,3 +182,32 @@ fn input_features_must_name_each_model_input_once() {
     unknown[0] = "cosx1";
     assert!(with(&unknown).check(&cfg).unwrap_err().starts_with("preprocessing.input_features: 'cosx1' is not"));
 }
+
+/// A file's recorded CSV columns and fill values are checked against its model: as wide as its
+/// inputs, each column once, categories in each text column, a finite fill value per input.
+#[test]
+fn recorded_columns_and_fill_values_must_fit_the_model() {
+    use webgrad_data::FeatureColumn;
+    let cfg = config(Head::Linear { outputs: 2 });
+    let inputs = cfg.input;
+    let numeric = |name: &str| FeatureColumn { name: name.into(), categories: None };
+    let text = |name: &str, k: usize| FeatureColumn {
+        name: name.into(),
+        categories: Some((0..k).map(|i| i.to_string()).collect()),
+    };
+    let with = |columns: Vec<FeatureColumn>| Preprocessing { columns: Some(columns), ..Preprocessing::default() };
+    let mut fits = vec![text("color", inputs - 1), numeric("size")];
+    assert_eq!(with(fits.clone()).check(&cfg), Ok(()));
+    let e = with(vec![numeric("size")]).check(&cfg).unwrap_err();
+    assert_eq!(e, format!("preprocessing.columns make 1 features but the model takes {inputs} inputs"));
+    fits[1].name = "color".into();
+    assert_eq!(with(fits).check(&cfg).unwrap_err(), "preprocessing.columns names 'color' twice");
+    let mut empty = vec![text("color", 0)];
+    empty.extend((0..inputs).map(|i| numeric(&format!("x{i}"))));
+    assert_eq!(with(empty).check(&cfg).unwrap_err(), "preprocessing.columns: column 'color' has no categories");
+    let fill = |values: Vec<f32>| Preprocessing { fill_missing: Some(values), ..Preprocessing::default() };
+    assert_eq!(fill(vec![0.5; inputs]).check(&cfg), Ok(()));
+    let want = format!("preprocessing.fill_missing needs {inputs} finite values, one per input (it has {inputs})");
+    assert_eq!(fill(vec![f32::NAN; inputs]).check(&cfg).unwrap_err(), want);
+    assert!(fill(vec![0.0; inputs + 1]).check(&cfg).is_err());
+}

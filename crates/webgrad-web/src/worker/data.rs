@@ -4,6 +4,7 @@
 use super::*;
 use webgrad_data::{InputFeature, RowTarget, Scaling, Standardizer, TargetScaling};
 
+use crate::data_loader::FromFile;
 use crate::experiment::plain_inputs;
 
 /// What the worker fits on the training split as loaded: the feature normalisation and whether
@@ -50,6 +51,9 @@ pub(super) struct Loaded {
     /// 2-D data: the points as loaded, which the plane shows; `train` / `test` then hold the
     /// model's inputs, `plane.inputs` of each point (normalised as asked).
     pub plane: Option<Plane>,
+    /// A table's feature columns and fill values, recorded with a model (see
+    /// `data_loader::FromFile::table`); the default for other data.
+    pub table: Preprocessing,
 }
 
 /// A 2-D set's points `[n, 2]` as loaded (targets as loaded) and the features of each point the
@@ -62,9 +66,14 @@ pub(super) struct Plane {
 
 impl Loaded {
     /// Data as loaded; 2-D data is also a plane whose model sees each point as it is.
-    fn new(choice: DataChoice, train: Dataset, test: Dataset, preview: Option<Preview>) -> Loaded {
+    fn new(choice: DataChoice, train: Dataset, test: Dataset) -> Loaded {
+        Loaded::from_file(choice, FromFile { train, test, preview: None, table: Preprocessing::default() })
+    }
+
+    fn from_file(choice: DataChoice, f: FromFile) -> Loaded {
+        let FromFile { train, test, preview, table } = f;
         let plane = (train.d == 2).then(|| Plane { train: train.clone(), test: test.clone(), inputs: plain_inputs() });
-        Loaded { choice, train, test, preview, normalised: None, targets_scaled: None, plane }
+        Loaded { choice, train, test, preview, normalised: None, targets_scaled: None, plane, table }
     }
 
     /// 2-D points whose model sees `inputs` of each point.
@@ -72,7 +81,8 @@ impl Loaded {
         let expand = |d: &Dataset| webgrad_data::features::expand(d, inputs).map_err(|e| e.to_string());
         let (model_train, model_test) = (expand(&train)?, expand(&test)?);
         let plane = Some(Plane { train, test, inputs: inputs.to_vec() });
-        Ok(Loaded { choice, train: model_train, test: model_test, preview: None, normalised: None, targets_scaled: None, plane })
+        let table = Preprocessing::default();
+        Ok(Loaded { choice, train: model_train, test: model_test, preview: None, normalised: None, targets_scaled: None, plane, table })
     }
 
     /// The model's input row for the plane's point (x, y): its features, normalised as the
@@ -236,13 +246,20 @@ impl Loaded {
         let input_features = self.plane.as_ref().map(|p| p.inputs.iter().map(|f| f.name().to_string()).collect());
         let scale = matches!(self.choice, DataChoice::Mnist).then_some(1.0 / 255.0);
         let standardize = self.normalised.as_ref().and_then(|n| n.0.as_standardizer());
-        Preprocessing { input_features, scale, standardize, target_standardize: self.target_standardizer().cloned() }
+        let target_standardize = self.target_standardizer().cloned();
+        Preprocessing { input_features, scale, standardize, target_standardize, ..self.table.clone() }
     }
 
     /// Errors unless a model file's input features are this data's (a plane's model with x1²
     /// must not read x2 in that place): files without them fit data whose own features they
     /// take, a plane's default x1, x2 included.
+    /// A table's model must also have been trained on this table's columns and categories.
     pub fn check_input_features(&self, file: &Preprocessing) -> Result<(), String> {
+        if let (Some(theirs), Some(ours)) = (&file.columns, &self.table.columns)
+            && let Some(why) = webgrad_data::layout_difference(theirs, ours)
+        {
+            return Err(why);
+        }
         let ours: Vec<String> = match &self.plane {
             Some(p) => p.inputs.iter().map(|f| f.name().to_string()).collect(),
             None => Vec::new(),
@@ -284,7 +301,7 @@ pub(super) async fn load_files(
         parts.push((src, parsed));
     }
     let f = data_loader::to_splits(&name, parts, e.seed)?;
-    Ok(Loaded::new(DataChoice::File { name, label }, f.train, f.test, f.preview))
+    Ok(Loaded::from_file(DataChoice::File { name, label }, f))
 }
 
 pub(super) async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
@@ -313,7 +330,7 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, cancel: &C
         DataChoice::Iris => {
             let table = webgrad_data::Parsed::Table(webgrad_data::tabular::iris().map_err(|e| e.to_string())?);
             let f = data_loader::to_splits("iris", vec![("iris".into(), table)], seed)?;
-            return Ok(Loaded::new(choice.clone(), f.train, f.test, f.preview));
+            return Ok(Loaded::from_file(choice.clone(), f));
         }
         DataChoice::Synthetic { name, samples, noise, test_fraction, seed, inputs } => {
             let all = synthetic::by_name(name, *samples, *noise, *seed).map_err(|e| e.to_string())?;
@@ -328,13 +345,13 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, cancel: &C
             let parsed =
                 data_loader::parse_source(source, label, progress_poster(url, post), || cancel.get()).await?;
             let f = data_loader::to_splits(url, vec![(url.clone(), parsed)], seed)?;
-            return Ok(Loaded::new(choice.clone(), f.train, f.test, f.preview));
+            return Ok(Loaded::from_file(choice.clone(), f));
         }
         DataChoice::File { name, .. } => {
             return Err(format!("{name} is no longer loaded (a reload forgets local files): choose it again"));
         }
     };
-    Ok(Loaded::new(choice.clone(), train, test, None))
+    Ok(Loaded::new(choice.clone(), train, test))
 }
 
 pub(super) fn summary(loaded: &Loaded) -> DataSummary {

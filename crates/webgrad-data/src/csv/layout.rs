@@ -1,0 +1,210 @@
+//! A table's features laid out as a model trained on another file expects them.
+//!
+//! A CSV file's one-hot features depend on the categories *that file* holds: a model trained
+//! on `color ∈ {green, red}` (features `color=green`, `color=red`) and evaluated on a file with
+//! `color ∈ {blue, red}` would read blue as green. A saved model therefore records the layout
+//! it was trained on ([`FeatureColumn`]s, `Table::columns`), and [`Table::conform`] rebuilds a
+//! table in that layout: the same columns in the same order, the recorded categories in the
+//! recorded order, a category the model never saw as all-zero one-hot features (the usual
+//! "ignore unknown" encoding; reported), and a class the model never saw an error.
+
+use serde::{Deserialize, Serialize};
+
+use super::Table;
+use crate::dataset::{Dataset, Targets};
+use crate::error::{DataError, Result};
+
+/// One feature column of a table as a model sees it: a number (one feature), or the sorted
+/// categories of a text column (one one-hot feature each, named `"column=category"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureColumn {
+    pub name: String,
+    /// `None`: numeric. `Some`: the categories, in feature order (at least one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
+}
+
+impl FeatureColumn {
+    /// Features this column becomes.
+    pub fn width(&self) -> usize {
+        self.categories.as_ref().map_or(1, Vec::len)
+    }
+
+    /// Its features' names: the column name, or `"column=category"` per category.
+    pub fn feature_names(&self) -> Vec<String> {
+        match &self.categories {
+            None => vec![self.name.clone()],
+            Some(cats) => cats.iter().map(|c| format!("{}={c}", self.name)).collect(),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        if self.categories.is_some() { "text (categories)" } else { "numbers" }
+    }
+}
+
+/// Features a layout makes, `Σ width` (checked: a recorded layout comes from a file).
+pub fn layout_width(columns: &[FeatureColumn]) -> Option<usize> {
+    columns.iter().try_fold(0usize, |w, c| w.checked_add(c.width()))
+}
+
+/// How a table's columns `have` differ from a model's `want`, in words (the first
+/// difference), or `None` when they are the same: the page, which trains on the table as
+/// loaded, refuses a model file whose layout differs.
+pub fn layout_difference(want: &[FeatureColumn], have: &[FeatureColumn]) -> Option<String> {
+    let list = |c: &[FeatureColumn]| names(c);
+    if want.len() != have.len() || want.iter().zip(have).any(|(w, h)| w.name != h.name) {
+        return Some(format!("the model takes the columns {} but the data has {}", list(want), list(have)));
+    }
+    let (w, h) = want.iter().zip(have).find(|(w, h)| w.categories != h.categories)?;
+    let cats = |c: &FeatureColumn| c.categories.as_ref().map_or("numbers".to_string(), |c| c.join(", "));
+    Some(format!("column '{}' holds {} in the model but {} in the data", w.name, cats(w), cats(h)))
+}
+
+/// Rows of one column whose category the model never saw (their one-hot features are all 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnseenCategories {
+    pub column: String,
+    /// The categories, sorted.
+    pub categories: Vec<String>,
+    pub rows: usize,
+}
+
+impl Table {
+    /// This table in the layout `want` (a model's recorded `columns`): every recorded column
+    /// must be here by name with the same kind, and no other; missing cells move with their
+    /// column. Errors name the file and the column. Also returns, per categorical column, the
+    /// rows holding a category the model never saw.
+    pub fn conform(self, want: &[FeatureColumn]) -> Result<(Table, Vec<UnseenCategories>)> {
+        let src = self.dataset.name.clone();
+        let Some(d) = layout_width(want).filter(|&d| d > 0) else {
+            return Err(DataError::invalid(&src, "the recorded feature layout has no features (or too many)"));
+        };
+        let twice = |cols: &[FeatureColumn]| {
+            cols.iter()
+                .enumerate()
+                .find_map(|(i, c)| cols[..i].iter().any(|p| p.name == c.name).then_some(c.name.clone()))
+        };
+        if let Some(name) = twice(&self.columns).or_else(|| twice(want)) {
+            let msg = format!("two columns are named '{name}': the model's columns are found by name");
+            return Err(DataError::invalid(&src, msg));
+        }
+        if let Some(extra) = self.columns.iter().find(|c| !want.iter().any(|w| w.name == c.name)) {
+            let msg = format!("column '{}' is not one the model was trained on ({})", extra.name, names(want));
+            return Err(DataError::invalid(&src, msg));
+        }
+        let plans = want.iter().map(|w| self.plan(w, want)).collect::<Result<Vec<_>>>()?;
+        let n = self.dataset.n;
+        let cells = n.checked_mul(d).ok_or_else(|| DataError::invalid(&src, "too many cells"))?;
+        let mut features = Vec::new();
+        features.try_reserve_exact(cells).map_err(|_| DataError::invalid(&src, "the features do not fit in memory"))?;
+        let mut unseen_rows = vec![0usize; want.len()];
+        for row in self.dataset.features.chunks_exact(self.dataset.d) {
+            for ((plan, w), unseen) in plans.iter().zip(want).zip(&mut unseen_rows) {
+                let start = features.len();
+                features.resize(start + w.width(), 0.0);
+                for (&v, to) in row[plan.at..plan.at + plan.to.len()].iter().zip(&plan.to) {
+                    match to {
+                        Some(to) => features[start + to] = v,
+                        None => *unseen += (v != 0.0) as usize,
+                    }
+                }
+            }
+        }
+        let mut unseen = Vec::new();
+        for ((plan, w), &rows) in plans.iter().zip(want).zip(&unseen_rows) {
+            if rows > 0 {
+                let categories = plan.to.iter().zip(&plan.here).filter(|(to, _)| to.is_none()).map(|(_, c)| c.clone());
+                unseen.push(UnseenCategories { column: w.name.clone(), categories: categories.collect(), rows });
+            }
+        }
+        let missing = self.conform_missing(want, &plans);
+        let dataset = Dataset::new(src, features, n, d, self.dataset.targets, None)?;
+        let feature_names = want.iter().flat_map(FeatureColumn::feature_names).collect();
+        let table = Table { dataset, feature_names, columns: want.to_vec(), missing, ..self };
+        Ok((table, unseen))
+    }
+
+    /// Where the wanted column `w` is here and where each of its features here goes.
+    fn plan(&self, w: &FeatureColumn, want: &[FeatureColumn]) -> Result<Plan> {
+        let src = &self.dataset.name;
+        let Some((at, have)) = self.column(&w.name) else {
+            let msg = format!("no column '{}', which the model was trained on ({})", w.name, names(want));
+            return Err(DataError::invalid(src, msg));
+        };
+        match (&w.categories, &have.categories) {
+            (None, None) => Ok(Plan { at, to: vec![Some(0)], here: Vec::new() }),
+            (Some(wc), Some(hc)) => {
+                let to = hc.iter().map(|c| wc.iter().position(|x| x == c)).collect();
+                Ok(Plan { at, to, here: hc.clone() })
+            }
+            _ => {
+                let msg = format!("column '{}' holds {} here but {} in training", w.name, have.kind(), w.kind());
+                Err(DataError::invalid(src, msg))
+            }
+        }
+    }
+
+    /// The column named `name`: its first feature's index and the column.
+    fn column(&self, name: &str) -> Option<(usize, &FeatureColumn)> {
+        let mut at = 0;
+        for c in &self.columns {
+            if c.name == name {
+                return Some((at, c));
+            }
+            at += c.width();
+        }
+        None
+    }
+
+    /// The missing cells in the new layout: a missing cell of a column here (one index per
+    /// feature of it, the first standing for the cell) is every feature of that column there.
+    fn conform_missing(&self, want: &[FeatureColumn], plans: &[Plan]) -> Vec<usize> {
+        let (d_here, d) = (self.dataset.d, want.iter().map(FeatureColumn::width).sum::<usize>());
+        let mut out = Vec::new();
+        for &m in &self.missing {
+            let (row, f) = (m / d_here, m % d_here);
+            let mut to = row * d;
+            for (plan, w) in plans.iter().zip(want) {
+                if f == plan.at {
+                    out.extend(to..to + w.width());
+                }
+                to += w.width();
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+/// One wanted column in a table: its first feature's index there, where each of its features
+/// there goes among the wanted column's (`None`: a category the model never saw), and its
+/// categories there (empty for a numeric column).
+struct Plan {
+    at: usize,
+    to: Vec<Option<usize>>,
+    here: Vec<String>,
+}
+
+fn names(columns: &[FeatureColumn]) -> String {
+    columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+impl Targets {
+    /// These class labels renumbered to a model's classes `names` (a file whose classes are a
+    /// subset of them, e.g. a small test file without one class). Errors name a class the model
+    /// does not know (`src`: the data's name). Regression targets are returned as they are.
+    pub fn conform_classes(self, names: &[String], src: &str) -> Result<Targets> {
+        let Targets::Classes { labels, names: here, .. } = self else { return Ok(self) };
+        let mut map = Vec::with_capacity(here.len());
+        for h in &here {
+            let Some(i) = names.iter().position(|n| n == h) else {
+                let msg = format!("class {h:?} is not one of the model's classes {names:?}");
+                return Err(DataError::invalid(src, msg));
+            };
+            map.push(i as u32);
+        }
+        let labels = labels.iter().map(|&l| map[l as usize]).collect();
+        Ok(Targets::Classes { labels, classes: names.len(), names: names.to_vec() })
+    }
+}

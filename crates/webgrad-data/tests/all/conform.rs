@@ -1,0 +1,121 @@
+//! A table laid out as a model trained on another file expects (`Table::conform`), against
+//! hand-computed rows: categories in the model's order, unseen ones all zero and reported,
+//! missing cells moved with their column, and an error naming the column for every mismatch.
+
+use webgrad_data::{CsvOptions, FeatureColumn, Imputer, MissingPolicy, Targets, parse_csv};
+
+/// Read for a model with the classes a and b (a file may hold one of them).
+fn table(text: &str) -> webgrad_data::Table {
+    parse_csv(text.as_bytes(), "new.csv", for_model(&["a", "b"])).unwrap()
+}
+
+fn for_model(classes: &[&str]) -> CsvOptions {
+    CsvOptions { classes: Some(classes.iter().map(|c| c.to_string()).collect()), ..CsvOptions::default() }
+}
+
+fn err(text: &str, want: &[FeatureColumn]) -> String {
+    table(text).conform(want).unwrap_err().to_string()
+}
+
+/// The layout of a training file `size,color,y` with colors green and red.
+fn trained() -> Vec<FeatureColumn> {
+    let t = table("size,color,y\n1,red,a\n2,green,b\n3,red,a\n");
+    assert_eq!(t.feature_names, ["size", "color=green", "color=red"]);
+    t.columns
+}
+
+#[test]
+fn categories_take_the_models_places_and_unseen_ones_are_zero() {
+    // Here: columns in another order, colors blue and red (blue unseen), one class only.
+    let t = table("color,size,y\nblue,4,a\nred,5,a\nblue,6,a\n");
+    assert_eq!(t.feature_names, ["color=blue", "color=red", "size"]);
+    let (t, unseen) = t.conform(&trained()).unwrap();
+    assert_eq!(t.feature_names, ["size", "color=green", "color=red"]);
+    assert_eq!(t.dataset.d, 3);
+    assert_eq!(t.dataset.features, [4., 0., 0., 5., 0., 1., 6., 0., 0.]);
+    assert_eq!(unseen.len(), 1);
+    assert_eq!(
+        (unseen[0].column.as_str(), unseen[0].categories.clone(), unseen[0].rows),
+        ("color", vec!["blue".into()], 2)
+    );
+    // the same file conforms to its own layout unchanged
+    let same = table("size,color,y\n1,red,a\n2,green,b\n");
+    let (again, unseen) = same.clone().conform(&same.columns).unwrap();
+    assert_eq!((again, unseen.len()), (same, 0));
+}
+
+#[test]
+fn missing_cells_follow_their_column() {
+    let fill = CsvOptions { missing: MissingPolicy::FillMean, ..for_model(&["a", "b"]) };
+    let t = parse_csv(b"color,size,y\nNA,4,a\nred,,b\n", "m.csv", fill).unwrap();
+    // here: color=red, size: row 0 color (1 feature), row 1 size
+    assert_eq!(t.missing, [0, 3]);
+    let (mut t, _) = t.conform(&trained()).unwrap();
+    // there: size, color=green, color=red: row 0 both color features, row 1 size
+    assert_eq!(t.missing, [1, 2, 3]);
+    t.fill_missing(&Imputer { fill: vec![2.0, 0.25, 0.75] }).unwrap();
+    assert_eq!((t.dataset.features.clone(), t.missing.len()), (vec![4., 0.25, 0.75, 2., 0., 1.], 0));
+    assert!(t.fill_missing(&Imputer { fill: vec![1.0] }).is_err(), "a fill of another width");
+}
+
+#[test]
+fn every_mismatch_names_the_column() {
+    let want = trained();
+    assert_eq!(err("size,y\n1,a\n", &want), "new.csv: no column 'color', which the model was trained on (size, color)");
+    assert_eq!(
+        err("size,color,age,y\n1,red,3,a\n", &want),
+        "new.csv: column 'age' is not one the model was trained on (size, color)"
+    );
+    assert_eq!(
+        err("size,color,y\n1,2,a\n", &want),
+        "new.csv: column 'color' holds numbers here but text (categories) in training"
+    );
+    assert_eq!(
+        err("size,color,y\nbig,red,a\n", &want),
+        "new.csv: column 'size' holds text (categories) here but numbers in training"
+    );
+    assert!(err("size,y\n1,a\n", &[]).contains("no features"));
+    assert_eq!(
+        err("size,size,y\n1,2,a\n", &want),
+        "new.csv: two columns are named 'size': the model's columns are found by name"
+    );
+}
+
+#[test]
+fn classes_are_renumbered_to_the_models() {
+    let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+    let here = Targets::Classes { labels: vec![0, 1, 0], classes: 2, names: vec!["b".into(), "c".into()] };
+    let conformed = here.conform_classes(&names, "new.csv").unwrap();
+    assert_eq!(conformed, Targets::Classes { labels: vec![1, 2, 1], classes: 3, names: names.clone() });
+    let stranger = Targets::Classes { labels: vec![0, 1], classes: 2, names: vec!["a".into(), "z".into()] };
+    assert_eq!(
+        stranger.conform_classes(&names, "new.csv").unwrap_err().to_string(),
+        "new.csv: class \"z\" is not one of the model's classes [\"a\", \"b\", \"c\"]"
+    );
+    // read for a model: one class is enough, numbered as the model numbers them; a stranger is
+    // an error; numbers are class names
+    let t = parse_csv(b"x,y\n1,c\n2,c\n", "one.csv", for_model(&["a", "b", "c"])).unwrap();
+    assert_eq!(t.dataset.targets, Targets::Classes { labels: vec![2, 2], classes: 3, names: names.clone() });
+    let e = parse_csv(b"x,y\n1,c\n2,d\n", "two.csv", for_model(&["a", "b", "c"])).unwrap_err();
+    assert_eq!(e.to_string(), "two.csv: class \"d\" is not one of the model's classes [\"a\", \"b\", \"c\"]");
+    let t = parse_csv(b"x,y\n1,7\n2,3\n", "n.csv", for_model(&["3", "5", "7"])).unwrap();
+    assert_eq!(t.dataset.labels().unwrap(), &[2, 0]);
+    let values = Targets::Regression { values: vec![1.0], outputs: 1 };
+    assert_eq!(values.clone().conform_classes(&names, "r.csv").unwrap(), values);
+}
+
+#[test]
+fn a_layout_difference_is_said_in_words() {
+    let want = trained();
+    assert_eq!(webgrad_data::layout_difference(&want, &want), None);
+    let other = table("size,color,y\n1,blue,a\n2,green,b\n").columns;
+    assert_eq!(
+        webgrad_data::layout_difference(&want, &other).unwrap(),
+        "column 'color' holds green, red in the model but blue, green in the data"
+    );
+    let fewer = table("size,y\n1,a\n").columns;
+    assert_eq!(
+        webgrad_data::layout_difference(&want, &fewer).unwrap(),
+        "the model takes the columns size, color but the data has size"
+    );
+}
