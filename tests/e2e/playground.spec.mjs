@@ -745,7 +745,7 @@ test('Resume cannot crash: a checkpoint that does not fit its data starts afresh
   expect(errors).toEqual([]);
 });
 
-test('A link opened anew wins over the stored checkpoint; a new learning rate goes into the link', async ({ page }) => {
+test('A link opened anew or pasted into the tab wins over the stored checkpoint; a new learning rate goes into the link', async ({ page }) => {
   const errors = watchErrors(page);
   await ready(page);
   await trainAnEpochAndPause(page);
@@ -768,6 +768,14 @@ test('A link opened anew wins over the stored checkpoint; a new learning rate go
   await expect(page.locator('#data-summary')).toContainText('xor: ', { timeout: 30_000 });
   await expect(page.getByRole('alert')).toContainText('This browser kept a checkpoint of another experiment (after epoch');
   expect(page.url()).toContain('data=xor');
+  // another link pasted into this open tab (only the fragment changes) is opened the same way
+  await Promise.all([
+    page.waitForEvent('load'),
+    page.evaluate(() => { location.hash = 'data=circle&hidden=3&act=relu&lr=0.03'; }),
+  ]);
+  await expect(page.locator('#data-summary')).toContainText('circle: ', { timeout: 30_000 });
+  await expect(page.getByLabel('Learning rate', { exact: true })).toHaveValue('0.03');
+  expect(page.url()).toContain('data=circle');
   expect(errors).toEqual([]);
 });
 

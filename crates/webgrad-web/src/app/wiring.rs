@@ -16,10 +16,20 @@ use super::update::Msg;
 use super::{diagram, hyper, images, layers, neurons};
 use crate::protocol::Experiment;
 
+/// The history state that marks a reload as a link opened anew ([`open_pasted_links`]).
+const OPENED_LINK: &str = "webgrad: a link opened in this tab";
+
 /// Whether this page load is a reload or a back/forward visit (the Navigation Timing entry's
-/// `type`), rather than a link opened anew.
+/// `type`), rather than a link opened anew (or pasted into this tab: [`open_pasted_links`]).
 fn reloaded() -> bool {
-    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else { return false };
+    let Some(window) = web_sys::window() else { return false };
+    if let Ok(history) = window.history()
+        && history.state().ok().and_then(|s| s.as_string()).as_deref() == Some(OPENED_LINK)
+    {
+        let _ = history.replace_state(&JsValue::NULL, "");
+        return false;
+    }
+    let Some(performance) = window.performance() else { return false };
     let entries = performance.get_entries_by_type("navigation");
     let kind = js_sys::Reflect::get(&entries.get(0), &"type".into()).ok().and_then(|t| t.as_string());
     matches!(kind.as_deref(), Some("reload" | "back_forward"))
@@ -62,8 +72,27 @@ pub fn start() -> Result<(), JsValue> {
     wire_data(&page);
     wire_model_and_training(&page);
     wire_evaluation(&page);
+    open_pasted_links();
     register_offline_cache();
     Ok(())
+}
+
+/// A link pasted into this open tab's address bar (or a link to this page followed from it)
+/// changes only the fragment: the browser loads nothing and fires `hashchange`. The page then
+/// opens it as it opens any link: it loads again, marked (in the history state, which a reload
+/// keeps) as a link opened anew, so the link's settings win over the stored checkpoint. The
+/// page's own link updates (`history.replaceState`) fire no `hashchange`.
+fn open_pasted_links() {
+    let Some(window) = web_sys::window() else { return };
+    let w = window.clone();
+    let cb = Closure::<dyn FnMut()>::new(move || {
+        if let Ok(history) = w.history() {
+            let _ = history.replace_state(&JsValue::from_str(OPENED_LINK), "");
+        }
+        let _ = w.location().reload();
+    });
+    let _ = window.add_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
+    cb.forget();
 }
 
 /// The service worker (`sw.js`, written by the build: web/offline.mjs) keeps the page, the
