@@ -152,7 +152,7 @@ test('bad arguments reject with their name and leave the model usable; a loaded 
     xArray: 'fit: x must be a Float32Array of rows × inputs (got [0,0,1,1])',
     yBigInt: 'fit: y is a BigInt64Array: give numbers, not BigInts',
     yString: 'evaluate: y[0] is "0", not a number',
-    typo: 'options.epoch is not a setting (the settings are epochs, batchSize, shuffle, onEpoch)',
+    typo: 'options.epoch is not a setting (the settings are epochs, batchSize, shuffle, onEpoch, signal)',
     batch: 'options.batchSize is 2.5: give a whole number ≥ 0',
     nan: 'predict: x[0] (row 0) is NaN',
     spec: 'threw: spec.layers is not a setting (the settings are inputs, hidden, activation, classes, outputs, dropout, optimizer, lr, weightDecay, seed)',
@@ -166,6 +166,52 @@ test('bad arguments reject with their name and leave the model usable; a loaded 
   expect(said.mae).toBeCloseTo(1, 3);
   expect(said.prep).toEqual({ input_features: null, scale: 0.5, standardize: null, target_standardize: { mean: [100], std: [10] } });
   expect(said.inputs).toBe(2);
+  expect(errors).toEqual([]);
+});
+
+test('an AbortSignal stops fit within a long epoch; the model keeps its whole epochs and trains on', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openExample(page);
+  const said = await page.evaluate(async () => {
+    const { default: init, Mlp } = await import('./webgrad/webgrad.js');
+    await init();
+    const outcome = (p) => p.then(() => 'resolved', (e) => `${e.name}: ${e.message}`);
+    const make = () => new Mlp({ inputs: 2, hidden: [64, 64], classes: 2, lr: 0.01, seed: 5 });
+    // 20,000 rows at batch 4: an epoch (about a second here) takes far longer than the abort below
+    const n = 20000;
+    const x = new Float32Array(2 * n).map((_, i) => Math.sin(i * 0.37));
+    const y = Array.from({ length: n }, (_, i) => (Math.sin(i * 0.37 * 2) > 0 ? 1 : 0));
+    const same = async (a, b) => {
+      const [p, q] = [await a.exportSafetensors(), await b.exportSafetensors()];
+      return p.length === q.length && p.every((v, i) => v === q[i]);
+    };
+    // aborted before it begins: nothing trains
+    const idle = make();
+    const early = await outcome(idle.fit(x, y, { signal: AbortSignal.abort() }));
+    const untouched = await same(idle, make());
+    // aborted in its second epoch (the first finishes, then 150 ms into the next)
+    const model = make();
+    const controller = new AbortController();
+    let epochs = 0;
+    const started = performance.now();
+    const onEpoch = () => { epochs += 1; setTimeout(() => controller.abort(new Error('enough')), 150); };
+    const stopped = await outcome(model.fit(x, y, { epochs: 50, batchSize: 4, shuffle: false, signal: controller.signal, onEpoch }));
+    const ms = performance.now() - started;
+    const twin = make();
+    await twin.fit(x, y, { epochs, batchSize: 4, shuffle: false });
+    const kept = await same(model, twin);
+    const again = (await model.fit(x.subarray(0, 400), y.slice(0, 200), { epochs: 1 })).length;
+    const wrong = await outcome(model.fit(x, y, { signal: 5 }));
+    return { early, untouched, stopped, epochs, ms, kept, again, wrong };
+  });
+  expect(said.early).toMatch(/^AbortError: /);
+  expect(said.untouched).toBe(true);
+  expect(said.stopped).toBe('Error: enough');
+  expect(said.epochs).toBe(1);
+  expect(said.kept).toBe(true);
+  expect(said.again).toBe(1);
+  expect(said.wrong).toBe('Error: options.signal is 5: give an AbortSignal');
+  console.log(`fit stopped ${Math.round(said.ms)} ms after it began (one epoch, then an abort 150 ms into the next)`);
   expect(errors).toEqual([]);
 });
 

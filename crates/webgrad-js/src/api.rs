@@ -51,6 +51,9 @@ export interface FitOptions {
   shuffle?: boolean;
   /** called after every epoch; throwing from it stops fit (the model keeps its epochs so far) */
   onEpoch?: (epoch: number, logs: EpochLogs) => void;
+  /** stops fit when aborted: fit rejects with the signal's reason, and the model keeps the
+   * epochs finished before it (fit yields to the event loop at least every 50 ms) */
+  signal?: AbortSignal;
 }
 /** What a model file says to do to the rows before the model sees them (webgrad's page and
  * CLI record it; `predict`, `evaluate` and `fit` apply it, so give rows as the data had them). */
@@ -146,8 +149,13 @@ const SPEC_KINDS: [(&str, Kind); 10] = [
     ("weightDecay", Kind::Number),
     ("seed", Kind::Count),
 ];
-const FIT_KINDS: [(&str, Kind); 4] =
-    [("epochs", Kind::Count), ("batchSize", Kind::Count), ("shuffle", Kind::Bool), ("onEpoch", Kind::Function)];
+const FIT_KINDS: [(&str, Kind); 5] = [
+    ("epochs", Kind::Count),
+    ("batchSize", Kind::Count),
+    ("shuffle", Kind::Bool),
+    ("onEpoch", Kind::Function),
+    ("signal", Kind::Signal),
+];
 
 /// Lets the page (or the worker's message loop) run between epochs: one message through a
 /// `MessageChannel`, which browsers neither clamp (nested `setTimeout`s wait 4 ms) nor throttle
@@ -267,17 +275,22 @@ impl Mlp {
         let prepared = (|| {
             let plain = args::plain(&options, "options", &FIT_KINDS)?;
             let on_epoch = Reflect::get(&plain, &"onEpoch".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
-            let _ = Reflect::delete_property(&plain, &"onEpoch".into());
+            let signal = Reflect::get(&plain, &"signal".into()).ok().filter(|s| !s.is_undefined());
+            for key in ["onEpoch", "signal"] {
+                let _ = Reflect::delete_property(&plain, &key.into());
+            }
             let opts: FitOptions =
                 serde_wasm_bindgen::from_value(plain.into()).map_err(|e| format!("options: {}", serde_message(e)))?;
             let data = self.dataset(&x, &y, "fit", true)?;
             let batch = opts.batch(data.n)?;
-            Ok::<_, String>((opts, batch, on_epoch, data))
+            Ok::<_, String>((opts, batch, Callbacks { on_epoch, signal }, data))
         })();
         let state = self.state.clone();
         let loss = loss_of(&self.config);
         future_to_promise(async move {
-            let (opts, batch, on_epoch, data) = prepared.map_err(err)?;
+            let (opts, batch, callbacks, data) = prepared.map_err(err)?;
+            // aborted before it began: nothing is trained
+            callbacks.check_abort()?;
             // what Trainer::new checks, checked before the model leaves the state, so a refused
             // fit keeps the trained weights; and the memory a step takes (a wide layer at a
             // large batch) with the copy kept to go back to, which would abort the module
@@ -305,7 +318,7 @@ impl Mlp {
                     return Err(err(e));
                 }
             };
-            let result = run_epochs(&mut trainer, &data, opts.epochs, on_epoch.as_ref()).await;
+            let result = run_epochs(&mut trainer, &data, opts.epochs, &callbacks).await;
             // the model comes back however fit ended (an error keeps the epochs made)
             put_back(&state, (trainer.model, trainer.optimizer));
             result
@@ -444,21 +457,56 @@ async fn predict_rows(model: &webgrad_nn::Mlp, x: &[f32], d: usize) -> webgrad_n
     Ok(out)
 }
 
-/// The epochs of `fit`: steps to each epoch's end, its mean loss read, `on_epoch` called, a
-/// turn of the event loop.
+/// What `fit` calls back: `onEpoch` after each epoch, and the `AbortSignal` it reads at
+/// each turn of the event loop.
+struct Callbacks {
+    on_epoch: Option<Function>,
+    signal: Option<JsValue>,
+}
+
+impl Callbacks {
+    /// `Err(signal.reason)` once the signal is aborted (an "AbortError" where it has none).
+    fn check_abort(&self) -> Result<(), JsValue> {
+        let Some(signal) = &self.signal else { return Ok(()) };
+        if !Reflect::get(signal, &"aborted".into()).is_ok_and(|a| a.is_truthy()) {
+            return Ok(());
+        }
+        let reason = Reflect::get(signal, &"reason".into()).unwrap_or(JsValue::UNDEFINED);
+        Err(if reason.is_undefined() { err("fit: aborted".to_string()) } else { reason })
+    }
+}
+
+/// Longest run of training steps between two turns of the event loop, in ms: the page stays
+/// responsive and an abort takes effect within it, even in a long epoch.
+const MAX_BUSY_MS: f64 = 50.0;
+
+/// The epochs of `fit`: steps to each epoch's end (a turn of the event loop every
+/// [`MAX_BUSY_MS`], and the abort checked), its mean loss read, `onEpoch` called, a turn of
+/// the event loop.
 async fn run_epochs(
     trainer: &mut Trainer,
     data: &webgrad_data::Dataset,
     epochs: usize,
-    on_epoch: Option<&Function>,
+    callbacks: &Callbacks,
 ) -> Result<JsValue, JsValue> {
     webgrad_nn::train::check_fit(&trainer.model, data).map_err(err)?;
     let history = js_sys::Array::new();
+    let mut busy_since = js_sys::Date::now();
     for epoch in 1..=epochs {
-        // the state to go back to if this epoch's loss is not finite (one copy at a time: the
-        // last epoch's goes at the end of its iteration)
+        // the state to go back to if this epoch's loss is not finite or the fit is aborted
+        // mid-epoch (one copy at a time: the last epoch's goes at the end of its iteration)
         let before = trainer.snapshot();
-        while !trainer.step(data).map_err(err)?.epoch_finished {}
+        while !trainer.step(data).map_err(err)?.epoch_finished {
+            if js_sys::Date::now() - busy_since >= MAX_BUSY_MS {
+                yield_to_event_loop().await;
+                busy_since = js_sys::Date::now();
+                if let Err(reason) = callbacks.check_abort() {
+                    // the model keeps whole epochs only
+                    let _ = trainer.restore(&before).await;
+                    return Err(reason);
+                }
+            }
+        }
         let Some(summary) = trainer.take_loss().wait().await.map_err(err)? else { continue };
         if !summary.mean.is_finite() {
             let back = if trainer.restore(&before).await.is_ok() {
@@ -474,11 +522,13 @@ async fn run_epochs(
         if let Some(acc) = summary.accuracy {
             Reflect::set(&logs, &"accuracy".into(), &acc.into())?;
         }
-        if let Some(f) = on_epoch {
+        if let Some(f) = &callbacks.on_epoch {
             f.call2(&JsValue::UNDEFINED, &(epoch as f64).into(), &logs)?;
         }
         history.push(&logs);
         yield_to_event_loop().await;
+        busy_since = js_sys::Date::now();
+        callbacks.check_abort()?;
     }
     Ok(history.into())
 }

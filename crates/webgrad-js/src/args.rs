@@ -21,6 +21,8 @@ pub enum Kind {
     Text,
     Bool,
     Function,
+    /// an `AbortSignal` (an object whose `aborted` is true or false)
+    Signal,
 }
 
 /// A value as a message quotes it: JSON where it has one (`16.5`, `"relu"`, `[1,2]`), else its
@@ -79,6 +81,12 @@ fn check_kind(value: &JsValue, kind: Kind, name: &str) -> Result<(), String> {
         Kind::Bool => wrong("true or false"),
         Kind::Function if value.is_function() => Ok(()),
         Kind::Function => wrong("a function"),
+        Kind::Signal
+            if value.is_object() && Reflect::get(value, &"aborted".into()).is_ok_and(|a| a.as_bool().is_some()) =>
+        {
+            Ok(())
+        }
+        Kind::Signal => wrong("an AbortSignal"),
     }
 }
 

@@ -11,8 +11,8 @@ use webgrad_nn::{ActivationName, Head, Init, LayerConfig, MlpConfig, OptimizerCo
 pub const SPEC_KEYS: [&str; 10] =
     ["inputs", "hidden", "activation", "classes", "outputs", "dropout", "optimizer", "lr", "weightDecay", "seed"];
 
-/// The keys of the fit options (`onEpoch` is read by the binding).
-pub const FIT_KEYS: [&str; 4] = ["epochs", "batchSize", "shuffle", "onEpoch"];
+/// The keys of the fit options (`onEpoch` and `signal` are read by the binding).
+pub const FIT_KEYS: [&str; 5] = ["epochs", "batchSize", "shuffle", "onEpoch", "signal"];
 
 /// `new Mlp(spec)`. Exactly one of `classes` (classification, softmax cross-entropy) and
 /// `outputs` (regression, MSE) is given.
