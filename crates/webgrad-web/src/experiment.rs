@@ -237,6 +237,39 @@ impl Experiment {
         Ok(e)
     }
 
+    /// A link's experiment with what of it can be applied: a parameter whose value is refused
+    /// is left at its default and its refusal returned (in link order), so one mistyped value
+    /// does not lose the rest of a shared setup. `Err` when the dataset itself (`data`, `url`)
+    /// is refused, or more than [`MAX_REFUSED`] parameters are.
+    pub fn from_query_lenient(query: &str) -> Result<(Experiment, Vec<String>), String> {
+        let mut pairs = Query::parse(query).0;
+        let mut refused = Vec::new();
+        let join = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        loop {
+            let why = match Experiment::from_query(&join(&pairs)) {
+                Ok(e) => return Ok((e, refused)),
+                Err(why) => why,
+            };
+            if refused.len() == MAX_REFUSED || pairs.len() > MAX_LINK_PARAMETERS {
+                return Err(why);
+            }
+            // the parameter at fault: the first whose removal changes the refusal, trying those
+            // the refusal names first (an activation list that does not fit the layers names
+            // `act`, which goes, not `hidden`)
+            let named = |k: &str| why.contains(&format!("parameter {k}")) as u8;
+            let mut order: Vec<usize> = (0..pairs.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(named(pairs[i].0)));
+            let culprit = order.into_iter().filter(|&i| !matches!(pairs[i].0, "data" | "url")).find(|&i| {
+                let mut without = pairs.clone();
+                without.remove(i);
+                Experiment::from_query(&join(&without)).err().as_ref() != Some(&why)
+            });
+            let Some(i) = culprit else { return Err(why) };
+            refused.push(format!("{why} ({} left at its default)", pairs[i].0));
+            pairs.remove(i);
+        }
+    }
+
     /// The ranges the page's controls allow, each refusal naming its key and value.
     fn check_link_ranges(&self) -> Result<(), String> {
         // written so that NaN fails too (`NaN < 0.0` is false)
@@ -395,6 +428,11 @@ impl Experiment {
 /// page's display options travel in the same fragment).
 pub(crate) struct Query<'a>(Vec<(&'a str, &'a str)>);
 
+/// Refused parameters a link may have and still be applied in part.
+const MAX_REFUSED: usize = 8;
+/// Parameters a link may have to be applied in part (its own are about 20).
+const MAX_LINK_PARAMETERS: usize = 64;
+
 impl<'a> Query<'a> {
     pub(crate) fn parse(query: &'a str) -> Query<'a> {
         Query(
@@ -473,6 +511,34 @@ fn decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_with_refused_values_applies_the_rest_and_names_each_refusal() {
+        let lenient = |q: &str| Experiment::from_query_lenient(q);
+        // all good: nothing refused
+        let (e, refused) = lenient("data=xor&hidden=4&lr=0.1").unwrap();
+        assert_eq!((e, refused.len()), (Experiment::from_query("data=xor&hidden=4&lr=0.1").unwrap(), 0));
+        // two bad values: each left at its default and named; the others applied
+        let (e, refused) = lenient("data=xor&lr=-1&hidden=4&act=swish&seed=7").unwrap();
+        assert_eq!(e, Experiment::from_query("data=xor&hidden=4&seed=7").unwrap());
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert!(refused.iter().any(|r| r.contains("lr=-1") && r.ends_with("(lr left at its default)")), "{refused:?}");
+        assert!(refused.iter().any(|r| r.contains("swish") && r.ends_with("(act left at its default)")), "{refused:?}");
+        // activations that do not fit the layers: act goes (the refusal names it), hidden stays
+        let (e, refused) = lenient("data=spiral&hidden=8,4&act=tanh,relu,gelu").unwrap();
+        assert_eq!(e.layers.iter().map(|l| l.width).collect::<Vec<_>>(), [8, 4]);
+        assert!(refused[0].ends_with("(act left at its default)"), "{refused:?}");
+        // the dataset itself refused: nothing applies
+        assert!(lenient("data=evil&lr=0.1").unwrap_err().contains("data='evil'"));
+        assert!(lenient("data=url&lr=0.1").unwrap_err().contains("url is missing"));
+        // a flood of bad parameters is refused whole, after a bounded number of tries
+        let flood: String = (0..200).map(|i| format!("&lr{i}=x&lr=-{i}")).collect();
+        assert!(lenient(&format!("data=xor{flood}")).is_err());
+        let nine = "lr=-1&act=swish&opt=evil&norm=evil&sched=evil&backend=evil&wd=-1&seed=x&dropout=2";
+        assert!(lenient(&format!("data=xor&{nine}")).unwrap_err().starts_with("link parameter "));
+        let eight = &nine[..nine.rfind('&').unwrap()];
+        assert_eq!(lenient(&format!("data=xor&{eight}")).unwrap().1.len(), MAX_REFUSED);
+    }
 
     #[test]
     fn links_round_trip_and_reject_bad_values() {

@@ -40,8 +40,12 @@ pub fn start() -> Result<(), JsValue> {
     let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
     let (linked, link_error) = match hash.trim_start_matches('#') {
         "" => (None, None),
-        query => match Experiment::from_query(query) {
-            Ok(e) => (Some(e), None),
+        // a refused value leaves its parameter at the default and is named; the rest applies
+        query => match Experiment::from_query_lenient(query) {
+            Ok((e, refused)) if refused.is_empty() => (Some(e), None),
+            Ok((e, refused)) => {
+                (Some(e), Some(format!("part of the link was not applied: {}; its other settings were", refused.join("; "))))
+            }
             Err(e) => (None, Some(format!("the link's settings were not applied: {e}"))),
         },
     };
