@@ -349,20 +349,68 @@ pub fn apply_target_scaling(loaded: &mut Loaded, fitted: Option<Standardizer>) -
     Ok(())
 }
 
-/// "classes in the training split: setosa 40 (33.3%), …", or `None` for regression.
+/// Classes the balance line lists by name; more are counted.
+const BALANCE_SHOWN: usize = 20;
+
+/// "classes in the training split: setosa 40 (33.3%), …" (the first [`BALANCE_SHOWN`] classes
+/// with rows), then a note naming classes without training rows (integer labels {0, 5, 9} make
+/// 10 classes, and the model an output for each), or `None` for regression.
 pub fn balance_line(ds: &Dataset) -> Option<String> {
     let shares = data::class_balance(ds);
     if shares.is_empty() {
         return None;
     }
-    let parts: Vec<String> =
-        shares.iter().map(|s| format!("{} {} ({:.1}%)", s.name, s.count, 100.0 * s.fraction)).collect();
-    Some(format!("classes in the training split: {}", parts.join(", ")))
+    let (seen, empty): (Vec<_>, Vec<_>) = shares.iter().partition(|s| s.count > 0);
+    let mut parts: Vec<String> = seen
+        .iter()
+        .take(BALANCE_SHOWN)
+        .map(|s| format!("{} {} ({:.1}%)", s.name, s.count, 100.0 * s.fraction))
+        .collect();
+    if seen.len() > BALANCE_SHOWN {
+        parts.push(format!("and {} more", seen.len() - BALANCE_SHOWN));
+    }
+    let mut line = format!("classes in the training split: {}", parts.join(", "));
+    if !empty.is_empty() {
+        let mut names: Vec<&str> = empty.iter().take(10).map(|s| s.name.as_str()).collect();
+        if empty.len() > names.len() {
+            names.push("…");
+        }
+        line += &format!(
+            "\nnote: {} of the {} classes have no training rows ({}): the model still has an output for each",
+            empty.len(),
+            shares.len(),
+            names.join(", ")
+        );
+    }
+    Some(line)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_balance_line_lists_classes_with_rows_and_names_the_empty_ones() {
+        let ds = |labels: Vec<u32>, classes: usize| {
+            let names = (0..classes).map(|c| c.to_string()).collect();
+            let n = labels.len();
+            Dataset::new("d", vec![0.0; n], n, 1, data::Targets::Classes { labels, classes, names }, None).unwrap()
+        };
+        assert_eq!(
+            balance_line(&ds(vec![0, 1, 1, 1], 2)).unwrap(),
+            "classes in the training split: 0 1 (25.0%), 1 3 (75.0%)"
+        );
+        assert_eq!(
+            balance_line(&ds(vec![0, 5, 9, 9], 10)).unwrap(),
+            "classes in the training split: 0 1 (25.0%), 5 1 (25.0%), 9 2 (50.0%)\n\
+             note: 7 of the 10 classes have no training rows (1, 2, 3, 4, 6, 7, 8): the model still has an output for each"
+        );
+        // 65,536 class ids, two used; 30 classes with rows: the first 20 listed
+        let line = balance_line(&ds(vec![0, 65_535], 65_536)).unwrap();
+        assert!(line.ends_with("note: 65534 of the 65536 classes have no training rows (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, …): the model still has an output for each"), "{line}");
+        let line = balance_line(&ds((0..30).collect(), 30)).unwrap();
+        assert!(line.ends_with("19 1 (3.3%), and 10 more"), "{line}");
+    }
 
     #[test]
     fn keys_round_trip() {
