@@ -202,7 +202,11 @@ test('an AbortSignal stops fit within a long epoch; the model keeps its whole ep
     const kept = await same(model, twin);
     const again = (await model.fit(x.subarray(0, 400), y.slice(0, 200), { epochs: 1 })).length;
     const wrong = await outcome(model.fit(x, y, { signal: 5 }));
-    return { early, untouched, stopped, epochs, ms, kept, again, wrong };
+    // aborted once the last epoch is done: nothing is left to stop, the fit resolves
+    const late = new AbortController();
+    const onLast = (epoch) => { if (epoch === 2) late.abort(); };
+    const finished = await outcome(model.fit(x.subarray(0, 400), y.slice(0, 200), { epochs: 2, signal: late.signal, onEpoch: onLast }));
+    return { early, untouched, stopped, epochs, ms, kept, again, wrong, finished };
   });
   expect(said.early).toMatch(/^AbortError: /);
   expect(said.untouched).toBe(true);
@@ -211,6 +215,7 @@ test('an AbortSignal stops fit within a long epoch; the model keeps its whole ep
   expect(said.kept).toBe(true);
   expect(said.again).toBe(1);
   expect(said.wrong).toBe('Error: options.signal is 5: give an AbortSignal');
+  expect(said.finished).toBe('resolved');
   console.log(`fit stopped ${Math.round(said.ms)} ms after it began (one epoch, then an abort 150 ms into the next)`);
   expect(errors).toEqual([]);
 });

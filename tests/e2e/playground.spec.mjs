@@ -776,6 +776,15 @@ test('A link opened anew or pasted into the tab wins over the stored checkpoint;
   await expect(page.locator('#data-summary')).toContainText('circle: ', { timeout: 30_000 });
   await expect(page.getByLabel('Learning rate', { exact: true })).toHaveValue('0.03');
   expect(page.url()).toContain('data=circle');
+  // the in-page link to the evaluation scrolls there, keeps the experiment's link and reloads
+  // nothing; a fragment without settings (an anchor typed in) is no link either
+  await page.evaluate(() => { window.stillHere = true; });
+  await page.getByRole('link', { name: /The full evaluation/ }).click();
+  await expect(page.locator('#evaluation-heading')).toBeInViewport();
+  expect(page.url()).toContain('data=circle');
+  await page.evaluate(() => { location.hash = 'evaluation-heading'; });
+  await page.waitForTimeout(1000);
+  expect(await page.evaluate(() => window.stillHere)).toBe(true);
   expect(errors).toEqual([]);
 });
 

@@ -182,10 +182,9 @@ fn from_table(mut table: Table, spec: &DataSpec<'_>, saved: Option<&ModelFile>) 
     if let Some(fill) = recorded.and_then(|p| p.fill_missing.clone()) {
         table.fill_missing(&data::Imputer { fill }).map_err(|e| e.to_string())?;
     }
-    let columns = table.columns.clone();
+    let columns = table.recordable_columns();
     let (train, test, imputer) = table.into_split(spec.test_fraction, spec.seed).map_err(|e| e.to_string())?;
-    let preprocessing =
-        Preprocessing { columns: Some(columns), fill_missing: imputer.map(|i| i.fill), ..Preprocessing::default() };
+    let preprocessing = Preprocessing { columns, fill_missing: imputer.map(|i| i.fill), ..Preprocessing::default() };
     Ok(Loaded { train, test, preprocessing })
 }
 

@@ -56,12 +56,14 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 /** What a model file says to do to the rows before the model sees them (webgrad's page and
- * CLI record it; `predict`, `evaluate` and `fit` apply it, so give rows as the data had them). */
+ * CLI record it; `predict`, `evaluate` and `fit` apply the input features, scale and
+ * standardisation, so give rows as the data had them, text columns one-hot encoded). */
 export interface Preprocessing {
   /** CSV tables: the columns the model was trained on, in input order: a number is one input, a
    * text column one 0/1 input per category, in this order (rows give them already encoded) */
   columns?: { name: string; categories?: string[] }[];
-  /** CSV tables: the value a missing cell of each input was filled with (training means) */
+  /** CSV tables: the value a missing cell of each input was filled with in training (the
+   * training means; for your own rows: `predict` and `evaluate` refuse NaN) */
   fill_missing?: number[];
   /** 2-D data: the model's inputs are these features of each point (x1, x2) */
   input_features: string[] | null;
@@ -502,8 +504,10 @@ async fn run_epochs(
                 busy_since = js_sys::Date::now();
                 if let Err(reason) = callbacks.check_abort() {
                     // the model keeps whole epochs only
-                    let _ = trainer.restore(&before).await;
-                    return Err(reason);
+                    return match trainer.restore(&before).await {
+                        Ok(()) => Err(reason),
+                        Err(e) => Err(err(format!("fit: aborted in epoch {epoch}, whose steps stay: {e}"))),
+                    };
                 }
             }
         }
@@ -528,7 +532,10 @@ async fn run_epochs(
         history.push(&logs);
         yield_to_event_loop().await;
         busy_since = js_sys::Date::now();
-        callbacks.check_abort()?;
+        // an abort after the last epoch leaves nothing to stop: the fit resolves
+        if epoch < epochs {
+            callbacks.check_abort()?;
+        }
     }
     Ok(history.into())
 }

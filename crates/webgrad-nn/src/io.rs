@@ -9,7 +9,7 @@ use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use webgrad_core::Device;
 use webgrad_data::features::InputFeature;
-use webgrad_data::{FeatureColumn, Standardizer, layout_width};
+use webgrad_data::{FeatureColumn, Standardizer, layout_width, repeated_name};
 
 use crate::config::{Head, MlpConfig};
 use crate::model::Mlp;
@@ -28,7 +28,7 @@ pub struct Preprocessing {
     /// model's inputs. `None`: not a table, or a file written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<FeatureColumn>>,
-    /// CSV tables read with missing cells filled: the fill value of each feature, `[inputs]`,
+    /// CSV tables read with missing cells filled: the fill value of each feature, `[features]`,
     /// the means of the training rows (`webgrad_data::Imputer`), used for another file's
     /// missing cells instead of a new fit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,31 +98,27 @@ impl Preprocessing {
 }
 
 impl Preprocessing {
-    /// Recorded columns as wide as the model's inputs, each named once, with at least one
-    /// category each; a fill value per input, finite.
+    /// Recorded columns as wide as the model's raw inputs (a 2-D table's points when input
+    /// features are recorded, else the model's inputs), each with at least one category and
+    /// named once; a finite fill value per raw input.
     fn check_columns(&self, model: &MlpConfig) -> std::result::Result<(), String> {
+        let raw = if self.input_features.is_some() { 2 } else { model.input };
         if let Some(columns) = &self.columns {
-            let width = layout_width(columns);
-            if self.input_features.is_some() || width != Some(model.input) {
-                let w = width.map_or("too many".into(), |w| w.to_string());
-                return Err(format!(
-                    "preprocessing.columns make {w} features but the model takes {} inputs",
-                    model.input
-                ));
-            }
-            if let Some(c) =
-                columns.iter().enumerate().find_map(|(i, c)| columns[..i].iter().any(|p| p.name == c.name).then_some(c))
-            {
-                return Err(format!("preprocessing.columns names '{}' twice", c.name));
-            }
             if let Some(c) = columns.iter().find(|c| c.categories.as_ref().is_some_and(Vec::is_empty)) {
                 return Err(format!("preprocessing.columns: column '{}' has no categories", c.name));
             }
+            let width = layout_width(columns);
+            if width != Some(raw) {
+                let w = width.map_or("too many".into(), |w| w.to_string());
+                return Err(format!("preprocessing.columns make {w} features but the model's data has {raw}"));
+            }
+            if let Some(name) = repeated_name(columns) {
+                return Err(format!("preprocessing.columns names '{name}' twice"));
+            }
         }
         match &self.fill_missing {
-            Some(fill) if fill.len() != model.input || !fill.iter().all(|v| v.is_finite()) => Err(format!(
-                "preprocessing.fill_missing needs {} finite values, one per input (it has {})",
-                model.input,
+            Some(fill) if fill.len() != raw || !fill.iter().all(|v| v.is_finite()) => Err(format!(
+                "preprocessing.fill_missing needs {raw} finite values, one per feature of the data (it has {})",
                 fill.len()
             )),
             _ => Ok(()),

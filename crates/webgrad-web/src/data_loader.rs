@@ -76,10 +76,10 @@ pub fn to_splits(name: &str, parts: Vec<(String, Parsed)>, seed: u64) -> Result<
                 let mut columns = table.feature_names.clone();
                 columns.push(format!("{} (label)", table.label_name));
                 let preview = preview_of(&table.dataset, columns);
-                let layout = table.columns.clone();
+                let layout = table.recordable_columns();
                 let (train, test, imputer) = table.into_split(TEST_FRACTION, seed).map_err(|e| e.to_string())?;
                 let fill_missing = imputer.map(|i| i.fill);
-                let table = Preprocessing { columns: Some(layout), fill_missing, ..Preprocessing::default() };
+                let table = Preprocessing { columns: layout, fill_missing, ..Preprocessing::default() };
                 Ok(FromFile { train, test, preview: Some(preview), table })
             }
             _ => Err(format!(

@@ -240,7 +240,8 @@ impl Experiment {
     /// A link's experiment with what of it can be applied: a parameter whose value is refused
     /// is left at its default and its refusal returned (in link order), so one mistyped value
     /// does not lose the rest of a shared setup. `Err` when the dataset itself (`data`, `url`)
-    /// is refused, or more than [`MAX_REFUSED`] parameters are.
+    /// is refused, more than [`MAX_REFUSED`] parameters are, or the link is too long to try
+    /// ([`MAX_LINK_PARAMETERS`], [`MAX_LENIENT_BYTES`]).
     pub fn from_query_lenient(query: &str) -> Result<(Experiment, Vec<String>), String> {
         let mut pairs = Query::parse(query).0;
         let mut refused = Vec::new();
@@ -250,7 +251,7 @@ impl Experiment {
                 Ok(e) => return Ok((e, refused)),
                 Err(why) => why,
             };
-            if refused.len() == MAX_REFUSED || pairs.len() > MAX_LINK_PARAMETERS {
+            if refused.len() == MAX_REFUSED || pairs.len() > MAX_LINK_PARAMETERS || query.len() > MAX_LENIENT_BYTES {
                 return Err(why);
             }
             // the parameter at fault: the first whose removal changes the refusal, trying those
@@ -261,12 +262,14 @@ impl Experiment {
             order.sort_by_key(|&i| std::cmp::Reverse(named(pairs[i].0)));
             let culprit = order.into_iter().filter(|&i| !matches!(pairs[i].0, "data" | "url")).find(|&i| {
                 let mut without = pairs.clone();
-                without.remove(i);
+                without.retain(|(k, _)| *k != pairs[i].0);
                 Experiment::from_query(&join(&without)).err().as_ref() != Some(&why)
             });
             let Some(i) = culprit else { return Err(why) };
-            refused.push(format!("{why} ({} left at its default)", pairs[i].0));
-            pairs.remove(i);
+            let key = pairs[i].0;
+            refused.push(format!("{why} ({key} left at its default)"));
+            // every copy of it: a repeated bad key (lr=-1&lr=-1) is one refusal
+            pairs.retain(|(k, _)| *k != key);
         }
     }
 
@@ -430,8 +433,10 @@ pub(crate) struct Query<'a>(Vec<(&'a str, &'a str)>);
 
 /// Refused parameters a link may have and still be applied in part.
 const MAX_REFUSED: usize = 8;
-/// Parameters a link may have to be applied in part (its own are about 20).
+/// Parameters a link may have to be applied in part (its own are about 20), and its length:
+/// finding the refused parameters parses the link up to ~600 times.
 const MAX_LINK_PARAMETERS: usize = 64;
+const MAX_LENIENT_BYTES: usize = 16 * 1024;
 
 impl<'a> Query<'a> {
     pub(crate) fn parse(query: &'a str) -> Query<'a> {
@@ -531,6 +536,9 @@ mod tests {
         // the dataset itself refused: nothing applies
         assert!(lenient("data=evil&lr=0.1").unwrap_err().contains("data='evil'"));
         assert!(lenient("data=url&lr=0.1").unwrap_err().contains("url is missing"));
+        // a repeated bad key is one refusal
+        let (_, refused) = lenient("data=xor&lr=-1&hidden=4&lr=-1").unwrap();
+        assert_eq!(refused.len(), 1, "{refused:?}");
         // a flood of bad parameters is refused whole, after a bounded number of tries
         let flood: String = (0..200).map(|i| format!("&lr{i}=x&lr=-{i}")).collect();
         assert!(lenient(&format!("data=xor{flood}")).is_err());

@@ -170,6 +170,14 @@ fn eval_on_another_file_lays_its_columns_out_as_the_model_was_trained() {
         eval.contains("column 'habitat' holds lake, which the model never saw in training (30 rows): their one-hot features are all 0"),
         "{eval}"
     );
+    // a file with two columns of one name trains, and its model (which records no columns
+    // then) evaluates on it
+    let twice =
+        habitats_csv("size,habitat,species", &["house", "kennel", "river"], 60).replace("size,habitat", "size,size");
+    let twice = write(&dir, "twice.csv", twice.as_bytes());
+    let model2 = dir.join("twice.safetensors").to_str().unwrap().to_string();
+    ok(&webgrad(&train_args(&twice, &["--save", &model2])));
+    ok(&webgrad(&["eval", &model2]));
     let extra = write(&dir, "extra.csv", b"size,habitat,age,species\n1,house,3,cat\n2,river,4,eel\n");
     assert_one_line_error(
         &webgrad(&["eval", &model, "--dataset", &extra]),

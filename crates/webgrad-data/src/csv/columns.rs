@@ -440,7 +440,8 @@ impl Builder {
         missing.reverse();
         features.shrink_to_fit();
         let dataset = Dataset::new(src, features, n, d, targets, None)?;
-        Ok(Table { dataset, feature_names, columns, label_name, missing, dropped_rows: self.dropped })
+        let fills_missing = self.missing_policy == MissingPolicy::FillMean;
+        Ok(Table { dataset, feature_names, columns, label_name, missing, dropped_rows: self.dropped, fills_missing })
     }
 }
 

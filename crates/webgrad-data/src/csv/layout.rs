@@ -8,6 +8,8 @@
 //! recorded order, a category the model never saw as all-zero one-hot features (the usual
 //! "ignore unknown" encoding; reported), and a class the model never saw an error.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::Table;
@@ -41,6 +43,12 @@ impl FeatureColumn {
     fn kind(&self) -> &'static str {
         if self.categories.is_some() { "text (categories)" } else { "numbers" }
     }
+}
+
+/// The first name two columns share (columns are found by name), in linear time.
+pub fn repeated_name(columns: &[FeatureColumn]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::with_capacity(columns.len());
+    columns.iter().map(|c| c.name.as_str()).find(|name| !seen.insert(*name))
 }
 
 /// Features a layout makes, `Σ width` (checked: a recorded layout comes from a file).
@@ -80,20 +88,17 @@ impl Table {
         let Some(d) = layout_width(want).filter(|&d| d > 0) else {
             return Err(DataError::invalid(&src, "the recorded feature layout has no features (or too many)"));
         };
-        let twice = |cols: &[FeatureColumn]| {
-            cols.iter()
-                .enumerate()
-                .find_map(|(i, c)| cols[..i].iter().any(|p| p.name == c.name).then_some(c.name.clone()))
-        };
-        if let Some(name) = twice(&self.columns).or_else(|| twice(want)) {
+        if let Some(name) = repeated_name(&self.columns).or_else(|| repeated_name(want)) {
             let msg = format!("two columns are named '{name}': the model's columns are found by name");
             return Err(DataError::invalid(&src, msg));
         }
-        if let Some(extra) = self.columns.iter().find(|c| !want.iter().any(|w| w.name == c.name)) {
+        let wanted: HashMap<&str, ()> = want.iter().map(|w| (w.name.as_str(), ())).collect();
+        if let Some(extra) = self.columns.iter().find(|c| !wanted.contains_key(c.name.as_str())) {
             let msg = format!("column '{}' is not one the model was trained on ({})", extra.name, names(want));
             return Err(DataError::invalid(&src, msg));
         }
-        let plans = want.iter().map(|w| self.plan(w, want)).collect::<Result<Vec<_>>>()?;
+        let here = Here::of(&self);
+        let plans = want.iter().map(|w| self.plan(w, want, &here)).collect::<Result<Vec<_>>>()?;
         let n = self.dataset.n;
         let cells = n.checked_mul(d).ok_or_else(|| DataError::invalid(&src, "too many cells"))?;
         let mut features = Vec::new();
@@ -125,18 +130,24 @@ impl Table {
         Ok((table, unseen))
     }
 
-    /// Where the wanted column `w` is here and where each of its features here goes.
-    fn plan(&self, w: &FeatureColumn, want: &[FeatureColumn]) -> Result<Plan> {
+    /// Where the wanted column `w` is here and where each of its features here goes. A column
+    /// here whose every cell is missing (read as numbers: no cell said otherwise) stands for a
+    /// text column too: all of its one-hot features are then missing.
+    fn plan(&self, w: &FeatureColumn, want: &[FeatureColumn], here: &Here<'_>) -> Result<Plan> {
         let src = &self.dataset.name;
-        let Some((at, have)) = self.column(&w.name) else {
+        let Some(&(at, have)) = here.columns.get(w.name.as_str()) else {
             let msg = format!("no column '{}', which the model was trained on ({})", w.name, names(want));
             return Err(DataError::invalid(src, msg));
         };
         match (&w.categories, &have.categories) {
             (None, None) => Ok(Plan { at, to: vec![Some(0)], here: Vec::new() }),
             (Some(wc), Some(hc)) => {
-                let to = hc.iter().map(|c| wc.iter().position(|x| x == c)).collect();
+                let index: HashMap<&str, usize> = wc.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+                let to = hc.iter().map(|c| index.get(c.as_str()).copied()).collect();
                 Ok(Plan { at, to, here: hc.clone() })
+            }
+            (Some(_), None) if self.dataset.n > 0 && here.missing[at] == self.dataset.n => {
+                Ok(Plan { at, to: vec![None], here: vec![String::new()] })
             }
             _ => {
                 let msg = format!("column '{}' holds {} here but {} in training", w.name, have.kind(), w.kind());
@@ -145,16 +156,10 @@ impl Table {
         }
     }
 
-    /// The column named `name`: its first feature's index and the column.
-    fn column(&self, name: &str) -> Option<(usize, &FeatureColumn)> {
-        let mut at = 0;
-        for c in &self.columns {
-            if c.name == name {
-                return Some((at, c));
-            }
-            at += c.width();
-        }
-        None
+    /// The columns a model trained on this table records (see [`Table::conform`]), or `None`
+    /// when two share a name: another file could not be laid out by name.
+    pub fn recordable_columns(&self) -> Option<Vec<FeatureColumn>> {
+        repeated_name(&self.columns).is_none().then(|| self.columns.clone())
     }
 
     /// The missing cells in the new layout: a missing cell of a column here (one index per
@@ -177,6 +182,30 @@ impl Table {
     }
 }
 
+/// A table's columns by name (each with its first feature's index) and its missing cells per
+/// feature, looked up once per [`Table::conform`].
+struct Here<'a> {
+    columns: HashMap<&'a str, (usize, &'a FeatureColumn)>,
+    missing: Vec<usize>,
+}
+
+impl<'a> Here<'a> {
+    fn of(table: &'a Table) -> Here<'a> {
+        let mut at = 0;
+        let mut columns = HashMap::with_capacity(table.columns.len());
+        for c in &table.columns {
+            columns.entry(c.name.as_str()).or_insert((at, c));
+            at += c.width();
+        }
+        let d = table.dataset.d;
+        let mut missing = vec![0; d];
+        for &m in &table.missing {
+            missing[m % d] += 1;
+        }
+        Here { columns, missing }
+    }
+}
+
 /// One wanted column in a table: its first feature's index there, where each of its features
 /// there goes among the wanted column's (`None`: a category the model never saw), and its
 /// categories there (empty for a numeric column).
@@ -196,9 +225,10 @@ impl Targets {
     /// does not know (`src`: the data's name). Regression targets are returned as they are.
     pub fn conform_classes(self, names: &[String], src: &str) -> Result<Targets> {
         let Targets::Classes { labels, names: here, .. } = self else { return Ok(self) };
+        let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
         let mut map = Vec::with_capacity(here.len());
         for h in &here {
-            let Some(i) = names.iter().position(|n| n == h) else {
+            let Some(&i) = index.get(h.as_str()) else {
                 let msg = format!("class {h:?} is not one of the model's classes {names:?}");
                 return Err(DataError::invalid(src, msg));
             };

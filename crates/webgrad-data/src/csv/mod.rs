@@ -30,7 +30,7 @@ mod columns;
 mod layout;
 mod reader;
 
-pub use layout::{FeatureColumn, UnseenCategories, layout_difference, layout_width};
+pub use layout::{FeatureColumn, UnseenCategories, layout_difference, layout_width, repeated_name};
 
 pub use reader::{CsvParser, parse_csv};
 
@@ -128,19 +128,23 @@ pub struct Table {
     pub missing: Vec<usize>,
     /// Rows left out by [`MissingPolicy::DropRow`].
     pub dropped_rows: usize,
+    /// Read with [`MissingPolicy::FillMean`]: [`Table::into_split`] fits the training means
+    /// even when no cell is missing here, so a model records them for another file's gaps.
+    pub fills_missing: bool,
 }
 
 impl Table {
     /// Splits into `(train, test)` as [`crate::stratified_train_test_split`] (classes) or
     /// [`crate::train_test_split`] (regression) do with the same seed, after filling missing
-    /// cells with the means of the training rows. Returns the [`Imputer`] when it filled any.
+    /// cells with the means of the training rows. Returns the [`Imputer`] when it filled any,
+    /// or the table was read to fill them ([`Table::fills_missing`]).
     pub fn into_split(self, test_fraction: f32, seed: u64) -> Result<(Dataset, Dataset, Option<Imputer>)> {
         let mut ds = self.dataset;
         let (train, test) = match ds.targets {
             Targets::Classes { .. } => stratified_train_test_indices(&ds, test_fraction, seed)?,
             Targets::Regression { .. } => train_test_indices(&ds, test_fraction, seed)?,
         };
-        let imputer = if self.missing.is_empty() {
+        let imputer = if self.missing.is_empty() && !self.fills_missing {
             None
         } else {
             let imp = Imputer::fit(&ds, &self.missing, &train);

@@ -119,3 +119,27 @@ fn a_layout_difference_is_said_in_words() {
         "the model takes the columns size, color but the data has size"
     );
 }
+
+#[test]
+fn an_all_missing_column_stands_for_a_text_one_and_repeated_names_are_not_recorded() {
+    let fill = CsvOptions { missing: MissingPolicy::FillMean, ..for_model(&["a", "b"]) };
+    // every color missing: read as numbers (no cell said otherwise), laid out as the model's
+    // two color features, both missing in every row
+    let t = parse_csv(b"size,color,y\n4,NA,a\n5,,b\n", "m.csv", fill.clone()).unwrap();
+    assert_eq!(t.columns[1].categories, None);
+    let (t, unseen) = t.conform(&trained()).unwrap();
+    assert_eq!((t.dataset.features.clone(), unseen.len()), (vec![4., 0., 0., 5., 0., 0.], 0));
+    assert_eq!(t.missing, [1, 2, 4, 5]);
+    // … but a numeric column with a value is still refused
+    let e = parse_csv(b"size,color,y\n4,NA,a\n5,3,b\n", "m.csv", fill.clone()).unwrap().conform(&trained());
+    assert!(e.unwrap_err().to_string().contains("column 'color' holds numbers here"));
+    // a table read to fill gaps records its training means even when it has none
+    let full = parse_csv(b"size,y\n1,a\n2,b\n3,a\n4,b\n", "f.csv", fill).unwrap();
+    assert!(full.missing.is_empty());
+    assert_eq!(full.clone().into_split(0.5, 1).unwrap().2.map(|i| i.fill.len()), Some(1));
+    let strict = parse_csv(b"size,y\n1,a\n2,b\n3,a\n4,b\n", "f.csv", for_model(&["a", "b"])).unwrap();
+    assert!(strict.into_split(0.5, 1).unwrap().2.is_none());
+    // two columns of one name: a model cannot find them by name, so none are recorded
+    assert_eq!(table("size,size,y\n1,2,a\n").recordable_columns(), None);
+    assert_eq!(full.recordable_columns(), Some(full.columns.clone()));
+}

@@ -199,7 +199,15 @@ fn recorded_columns_and_fill_values_must_fit_the_model() {
     let mut fits = vec![text("color", inputs - 1), numeric("size")];
     assert_eq!(with(fits.clone()).check(&cfg), Ok(()));
     let e = with(vec![numeric("size")]).check(&cfg).unwrap_err();
-    assert_eq!(e, format!("preprocessing.columns make 1 features but the model takes {inputs} inputs"));
+    assert_eq!(e, format!("preprocessing.columns make 1 features but the model's data has {inputs}"));
+    // a 2-D table's model records its points' columns and the features it takes of them
+    let plane = Preprocessing {
+        columns: Some(vec![numeric("a"), numeric("b")]),
+        input_features: Some((["x1", "x2", "x1sq"][..inputs]).iter().map(|f| f.to_string()).collect()),
+        fill_missing: Some(vec![0.0, 1.0]),
+        ..Preprocessing::default()
+    };
+    assert_eq!(plane.check(&cfg), Ok(()));
     fits[1].name = "color".into();
     assert_eq!(with(fits).check(&cfg).unwrap_err(), "preprocessing.columns names 'color' twice");
     let mut empty = vec![text("color", 0)];
@@ -207,7 +215,9 @@ fn recorded_columns_and_fill_values_must_fit_the_model() {
     assert_eq!(with(empty).check(&cfg).unwrap_err(), "preprocessing.columns: column 'color' has no categories");
     let fill = |values: Vec<f32>| Preprocessing { fill_missing: Some(values), ..Preprocessing::default() };
     assert_eq!(fill(vec![0.5; inputs]).check(&cfg), Ok(()));
-    let want = format!("preprocessing.fill_missing needs {inputs} finite values, one per input (it has {inputs})");
+    let want = format!(
+        "preprocessing.fill_missing needs {inputs} finite values, one per feature of the data (it has {inputs})"
+    );
     assert_eq!(fill(vec![f32::NAN; inputs]).check(&cfg).unwrap_err(), want);
     assert!(fill(vec![0.0; inputs + 1]).check(&cfg).is_err());
 }

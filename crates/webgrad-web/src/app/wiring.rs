@@ -36,6 +36,8 @@ fn reloaded() -> bool {
 }
 
 pub fn start() -> Result<(), JsValue> {
+    // read (and clear) the mark of a pasted link first, whatever the link holds
+    let reloaded = reloaded();
     // A shared link carries the experiment in the fragment; apply it before the first Reset.
     let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
     let (linked, link_error) = match hash.trim_start_matches('#') {
@@ -61,7 +63,7 @@ pub fn start() -> Result<(), JsValue> {
     // browser kept a checkpoint of another; a reload (or back/forward) resumes the session's
     // checkpoint. A file's rows are not in a link: its checkpoint resumes whatever the hash says.
     let files = hash.contains("data=file");
-    let linked_query = linked.as_ref().filter(|_| !files && !reloaded()).map(Experiment::to_query);
+    let linked_query = linked.as_ref().filter(|_| !files && !reloaded).map(Experiment::to_query);
     let first = linked.unwrap_or_else(|| Experiment::defaults_for("mnist"));
     show_experiment(&first);
     show_chart_options(chart.clone());
@@ -85,11 +87,15 @@ pub fn start() -> Result<(), JsValue> {
 /// changes only the fragment: the browser loads nothing and fires `hashchange`. The page then
 /// opens it as it opens any link: it loads again, marked (in the history state, which a reload
 /// keeps) as a link opened anew, so the link's settings win over the stored checkpoint. The
-/// page's own link updates (`history.replaceState`) fire no `hashchange`.
+/// page's own link updates (`history.replaceState`) fire no `hashchange`, and a fragment that
+/// holds no settings (`#evaluation-heading`, an in-page anchor) is no link.
 fn open_pasted_links() {
     let Some(window) = web_sys::window() else { return };
     let w = window.clone();
     let cb = Closure::<dyn FnMut()>::new(move || {
+        if !w.location().hash().unwrap_or_default().contains('=') {
+            return;
+        }
         if let Ok(history) = w.history() {
             let _ = history.replace_state(&JsValue::from_str(OPENED_LINK), "");
         }
@@ -284,6 +290,11 @@ fn wire_model_and_training(page: &Rc<Page>) {
 }
 
 fn wire_evaluation(page: &Rc<Page>) {
+    // the link to the full evaluation scrolls there and leaves the address bar's experiment link
+    on_event("evaluation-link", "click", |e| {
+        e.prevent_default();
+        by_id::<Element>("evaluation-heading").scroll_into_view();
+    });
     let p = page.clone();
     on_event("confusion", "click", move |e| {
         let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
