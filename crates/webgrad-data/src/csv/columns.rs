@@ -394,19 +394,20 @@ impl Builder {
         let feature_cols = (0..self.names.len()).filter(|&j| j != self.label);
         for (kind, j) in self.kinds.into_iter().zip(feature_cols) {
             let offset = feature_names.len();
-            match kind {
+            let name = self.names[j].clone();
+            let column = match kind {
                 Kind::Categorical(cats) => {
                     let (names, remap) = cats.sorted(false);
-                    feature_names.extend(names.iter().map(|c| format!("{}={c}", self.names[j])));
-                    columns.push(FeatureColumn { name: self.names[j].clone(), categories: Some(names) });
                     plans.push((offset, Some(remap)));
+                    FeatureColumn { name, categories: Some(names) }
                 }
                 Kind::Numeric | Kind::Unknown => {
-                    feature_names.push(self.names[j].clone());
-                    columns.push(FeatureColumn { name: self.names[j].clone(), categories: None });
                     plans.push((offset, None));
+                    FeatureColumn { name, categories: None }
                 }
-            }
+            };
+            feature_names.extend(column.feature_names());
+            columns.push(column);
         }
         let (w, d) = (plans.len(), feature_names.len());
         let mut features = self.raw;

@@ -8,7 +8,7 @@
 //! recorded order, a category the model never saw as all-zero one-hot features (the usual
 //! "ignore unknown" encoding; reported), and a class the model never saw an error.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +47,7 @@ impl FeatureColumn {
 
 /// The first name two columns share (columns are found by name), in linear time.
 pub fn repeated_name(columns: &[FeatureColumn]) -> Option<&str> {
-    let mut seen = std::collections::HashSet::with_capacity(columns.len());
+    let mut seen = HashSet::with_capacity(columns.len());
     columns.iter().map(|c| c.name.as_str()).find(|name| !seen.insert(*name))
 }
 
@@ -60,9 +60,8 @@ pub fn layout_width(columns: &[FeatureColumn]) -> Option<usize> {
 /// difference), or `None` when they are the same: the page, which trains on the table as
 /// loaded, refuses a model file whose layout differs.
 pub fn layout_difference(want: &[FeatureColumn], have: &[FeatureColumn]) -> Option<String> {
-    let list = |c: &[FeatureColumn]| names(c);
     if want.len() != have.len() || want.iter().zip(have).any(|(w, h)| w.name != h.name) {
-        return Some(format!("the model takes the columns {} but the data has {}", list(want), list(have)));
+        return Some(format!("the model takes the columns {} but the data has {}", names(want), names(have)));
     }
     let (w, h) = want.iter().zip(have).find(|(w, h)| w.categories != h.categories)?;
     let cats = |c: &FeatureColumn| c.categories.as_ref().map_or("numbers".to_string(), |c| c.join(", "));
@@ -92,8 +91,8 @@ impl Table {
             let msg = format!("two columns are named '{name}': the model's columns are found by name");
             return Err(DataError::invalid(&src, msg));
         }
-        let wanted: HashMap<&str, ()> = want.iter().map(|w| (w.name.as_str(), ())).collect();
-        if let Some(extra) = self.columns.iter().find(|c| !wanted.contains_key(c.name.as_str())) {
+        let wanted: HashSet<&str> = want.iter().map(|w| w.name.as_str()).collect();
+        if let Some(extra) = self.columns.iter().find(|c| !wanted.contains(c.name.as_str())) {
             let msg = format!("column '{}' is not one the model was trained on ({})", extra.name, names(want));
             return Err(DataError::invalid(&src, msg));
         }
@@ -165,16 +164,20 @@ impl Table {
     /// The missing cells in the new layout: a missing cell of a column here (one index per
     /// feature of it, the first standing for the cell) is every feature of that column there.
     fn conform_missing(&self, want: &[FeatureColumn], plans: &[Plan]) -> Vec<usize> {
-        let (d_here, d) = (self.dataset.d, want.iter().map(FeatureColumn::width).sum::<usize>());
+        let d_here = self.dataset.d;
+        // per feature here: the range of features there a missing cell starting at it becomes
+        let mut there = vec![None; d_here];
+        let mut to = 0;
+        for (plan, w) in plans.iter().zip(want) {
+            there[plan.at] = Some(to..to + w.width());
+            to += w.width();
+        }
+        let d = to;
         let mut out = Vec::new();
         for &m in &self.missing {
-            let (row, f) = (m / d_here, m % d_here);
-            let mut to = row * d;
-            for (plan, w) in plans.iter().zip(want) {
-                if f == plan.at {
-                    out.extend(to..to + w.width());
-                }
-                to += w.width();
+            if let Some(range) = &there[m % d_here] {
+                let row = (m / d_here) * d;
+                out.extend(row + range.start..row + range.end);
             }
         }
         out.sort_unstable();
