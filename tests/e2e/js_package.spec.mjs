@@ -154,7 +154,7 @@ test('bad arguments reject with their name and leave the model usable; a loaded 
     yString: 'evaluate: y[0] is "0", not a number',
     typo: 'options.epoch is not a setting (the settings are epochs, batchSize, shuffle, onEpoch, signal)',
     batch: 'options.batchSize is 2.5: give a whole number ≥ 0',
-    nan: 'predict: x[0] (row 0) is NaN',
+    nan: 'predict: x[0] (row 0) is NaN (the model records no values to fill missing cells with)',
     spec: 'threw: spec.layers is not a setting (the settings are inputs, hidden, activation, classes, outputs, dropout, optimizer, lr, weightDecay, seed)',
     hidden: 'threw: spec.hidden[0] is 16.5: give a whole number ≥ 0',
     oneBuffer: 'threw: spec: the model\'s largest weight matrix needs 2.4 GB in one buffer; one buffer holds at most 2.1 GB here',

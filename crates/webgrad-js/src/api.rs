@@ -63,7 +63,8 @@ export interface Preprocessing {
    * text column one 0/1 input per category, in this order (rows give them already encoded) */
   columns?: { name: string; categories?: string[] }[];
   /** CSV tables: the value a missing cell of each input was filled with in training (the
-   * training means; for your own rows: `predict` and `evaluate` refuse NaN) */
+   * training means); `predict`, `evaluate` and `fit` fill a NaN of your rows with it, and
+   * refuse NaN where a model has none */
   fill_missing?: number[];
   /** 2-D data: the model's inputs are these features of each point (x1, x2) */
   input_features: string[] | null;

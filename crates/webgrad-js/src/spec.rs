@@ -139,16 +139,26 @@ pub fn raw_width(prep: &Preprocessing, config: &MlpConfig) -> usize {
 }
 
 /// The model's inputs `[rows, config.input]` from the rows `raw` as a user gives them: the
-/// preprocessing a model file records applied in its order — the input features of each point
-/// (x1, x2), then `scale`, then per-feature standardisation (all identity for a new model).
-/// Errors name the argument and the first bad value's row.
-pub fn model_inputs(prep: &Preprocessing, config: &MlpConfig, raw: Vec<f32>, what: &str) -> Result<Vec<f32>, String> {
+/// preprocessing a model file records applied in its order — a table's missing cells (NaN)
+/// filled with its `fill_missing` values, as the training rows were, then the input features
+/// of each point (x1, x2), then `scale`, then per-feature standardisation (all identity for a
+/// new model). Errors name the argument and the first bad value's row.
+pub fn model_inputs(
+    prep: &Preprocessing,
+    config: &MlpConfig,
+    mut raw: Vec<f32>,
+    what: &str,
+) -> Result<Vec<f32>, String> {
     let d = raw_width(prep, config);
     if raw.is_empty() || !raw.len().is_multiple_of(d) {
         return Err(format!("{what}: x holds {} numbers, not a whole number of rows of {d} inputs", raw.len()));
     }
+    if let Some(fill) = &prep.fill_missing {
+        fill_missing_cells(&mut raw, d, fill).map_err(|e| format!("{what}: {e}"))?;
+    }
     if let Some(i) = raw.iter().position(|v| !v.is_finite()) {
-        return Err(format!("{what}: x[{i}] (row {}) is {}", i / d, raw[i]));
+        let no_fill = if raw[i].is_nan() { " (the model records no values to fill missing cells with)" } else { "" };
+        return Err(format!("{what}: x[{i}] (row {}) is {}{no_fill}", i / d, raw[i]));
     }
     let rows = raw.len() / d;
     let mut x = match &prep.input_features {
@@ -174,6 +184,23 @@ pub fn model_inputs(prep: &Preprocessing, config: &MlpConfig, raw: Vec<f32>, wha
         x.chunks_exact_mut(config.input).for_each(|row| s.apply_row(row));
     }
     Ok(x)
+}
+
+/// Fills each NaN of `rows` (row-major, `d` values a row, `rows.len()` a multiple of `d`)
+/// with its column's value of `fill`; infinities stay (they are not missing, and are refused
+/// after).
+fn fill_missing_cells(rows: &mut [f32], d: usize, fill: &[f32]) -> Result<(), String> {
+    if fill.len() != d {
+        return Err(format!("the model's fill_missing holds {} values for rows of {d} inputs", fill.len()));
+    }
+    for row in rows.chunks_exact_mut(fill.len()) {
+        for (v, &f) in row.iter_mut().zip(fill) {
+            if v.is_nan() {
+                *v = f;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The rows `x` (`[rows, inputs]`, row-major) with targets `y` as a dataset for `config`: class
@@ -313,6 +340,29 @@ mod tests {
         let stats = webgrad_data::standardize::Standardizer { mean: vec![0.0; 2], std: vec![1.0; 2] };
         let short = Preprocessing { input_features: None, scale: None, standardize: Some(stats), ..prep };
         assert!(model_inputs(&short, &cfg, vec![1.0, 2.0, 3.0], "fit").unwrap_err().contains("standardisation"));
+    }
+
+    #[test]
+    fn a_tables_missing_cells_are_filled_as_in_training() {
+        let (cfg, _) = spec(r#"{"inputs": 3, "outputs": 1}"#).build().unwrap();
+        let nan = f32::NAN;
+        let plain = model_inputs(&Preprocessing::default(), &cfg, vec![1.0, nan, 3.0], "predict").unwrap_err();
+        assert_eq!(plain, "predict: x[1] (row 0) is NaN (the model records no values to fill missing cells with)");
+        // filled per column before standardisation, which then applies to the filled value
+        let prep = Preprocessing {
+            fill_missing: Some(vec![10.0, 20.0, 30.0]),
+            standardize: Some(webgrad_data::standardize::Standardizer { mean: vec![0.0; 3], std: vec![1.0, 2.0, 1.0] }),
+            ..Preprocessing::default()
+        };
+        let x = model_inputs(&prep, &cfg, vec![nan, 4.0, 5.0, 6.0, nan, nan], "predict").unwrap();
+        assert_eq!(x, vec![10.0, 2.0, 5.0, 6.0, 10.0, 30.0]);
+        // an infinity is not a missing cell
+        let inf = model_inputs(&prep, &cfg, vec![1.0, f32::NEG_INFINITY, 3.0], "fit").unwrap_err();
+        assert_eq!(inf, "fit: x[1] (row 0) is -inf");
+        // fill values of another width (a hand-made preprocessing) are refused, not misapplied
+        let short = Preprocessing { fill_missing: Some(vec![1.0, 2.0]), ..Preprocessing::default() };
+        let err = model_inputs(&short, &cfg, vec![1.0, 2.0, 3.0], "predict").unwrap_err();
+        assert_eq!(err, "predict: the model's fill_missing holds 2 values for rows of 3 inputs");
     }
 
     #[test]
