@@ -472,6 +472,21 @@ test('Your own CSV: upload, preview, train; a malformed file keeps the previous 
   await expect(page.getByRole('alert')).toContainText('pets-bad.csv: line 5, column 1 ("weight_kg")');
   await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows');
   await expect(page.getByLabel('Dataset')).toHaveValue('file');
+
+  // the model of cat, dog, rabbit must not read a table without dogs (classes cat, rabbit) by
+  // index, its rabbits as dogs: the import is refused by name, and the table's model stays
+  await page.getByRole('button', { name: 'Export model' }).click();
+  const link = page.getByRole('link', { name: /^Download .*\.safetensors$/ });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const saved = fileURLToPath(new URL('../../target/e2e-results/pets-model.safetensors', import.meta.url));
+  await download.saveAs(saved);
+  const noDogs = csvText.split('\n').filter((line) => !line.endsWith(',dog')).join('\n');
+  await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)').setInputFiles({ name: 'no-dogs.csv', mimeType: 'text/csv', buffer: Buffer.from(noDogs) });
+  await expect(page.locator('#data-summary')).toContainText('no-dogs.csv:', { timeout: 30_000 });
+  await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
+  await expect(page.getByRole('alert')).toContainText(
+    'pets-model.safetensors: the model\'s class 1 is "dog" but the data\'s is "rabbit" (the model\'s classes ["cat", "dog", "rabbit"], the data\'s ["cat", "rabbit"]); load data with the model\'s classes',
+  );
   expect(errors).toEqual([]);
 });
 

@@ -219,7 +219,46 @@ struct Plan {
 }
 
 fn names(columns: &[FeatureColumn]) -> String {
-    columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+    listed(columns.iter().map(|c| c.name.as_str()))
+}
+
+/// The first 12 of `names` joined with ", ", then how many more (an error message may name a
+/// table of 784 columns or a model of 65,536 classes).
+fn listed<S: AsRef<str>>(names: impl ExactSizeIterator<Item = S>) -> String {
+    const SHOWN: usize = 12;
+    let more = names.len().saturating_sub(SHOWN);
+    let mut text = names.take(SHOWN).map(|n| n.as_ref().to_string()).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
+}
+
+/// How a table's classes `have` differ from a model's `want`, in words (the first
+/// difference), or `None` when each of the data's classes is the model's class of the same
+/// index (the data may lack the model's last classes): the page, which trains on the labels as
+/// loaded, refuses a model that would read them as other classes. A model whose classes are
+/// named by their indices (0, 1, …: made by the JS package, or on NumPy labels) names no
+/// classes, so data whose classes are words is read by index; data whose classes are numbers
+/// (CSV labels 0 and 2) is still compared. A model file without class names names none.
+pub fn class_difference(want: &[String], have: &[String]) -> Option<String> {
+    let by_index = want.iter().enumerate().all(|(i, w)| *w == i.to_string());
+    if want.is_empty() || by_index && !have.iter().all(|h| h.parse::<u64>().is_ok()) {
+        return None;
+    }
+    let both = || format!("the model's classes {}, the data's {}", class_list(want), class_list(have));
+    match want.iter().zip(have).enumerate().find(|(_, (w, h))| w != h) {
+        Some((i, (w, h))) => Some(format!("the model's class {i} is {w:?} but the data's is {h:?} ({})", both())),
+        None if have.len() > want.len() => {
+            Some(format!("the data has {} classes, the model {} ({})", have.len(), want.len(), both()))
+        }
+        None => None,
+    }
+}
+
+/// Class names quoted (a name may hold a comma), in brackets.
+fn class_list(names: &[String]) -> String {
+    format!("[{}]", listed(names.iter().map(|n| format!("{n:?}"))))
 }
 
 impl Targets {
@@ -232,7 +271,7 @@ impl Targets {
         let mut map = Vec::with_capacity(here.len());
         for h in &here {
             let Some(&i) = index.get(h.as_str()) else {
-                let msg = format!("class {h:?} is not one of the model's classes {names:?}");
+                let msg = format!("class {h:?} is not one of the model's classes {}", class_list(names));
                 return Err(DataError::invalid(src, msg));
             };
             map.push(i as u32);

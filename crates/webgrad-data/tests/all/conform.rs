@@ -118,6 +118,39 @@ fn a_layout_difference_is_said_in_words() {
         webgrad_data::layout_difference(&want, &fewer).unwrap(),
         "the model takes the columns size, color but the data has size"
     );
+    // a table of 784 columns is named by its first 12
+    let wide = (0..784).map(|i| format!("p{i}")).collect::<Vec<_>>().join(",");
+    let wide = table(&format!("{wide},y\n{}a\n", "0,".repeat(784))).columns;
+    let said = webgrad_data::layout_difference(&want, &wide).unwrap();
+    assert!(said.ends_with("but the data has p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11 and 772 more"), "{said}");
+}
+
+#[test]
+fn a_class_difference_is_said_in_words() {
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let model = names(&["cat", "dog", "fish"]);
+    assert_eq!(webgrad_data::class_difference(&model, &model), None);
+    // the data may lack the model's last classes: the labels still mean the same
+    assert_eq!(webgrad_data::class_difference(&model, &names(&["cat", "dog"])), None);
+    // … but not one in the middle: the data's fish (label 1) would be read as the model's dog
+    assert_eq!(
+        webgrad_data::class_difference(&model, &names(&["cat", "fish"])).unwrap(),
+        r#"the model's class 1 is "dog" but the data's is "fish" (the model's classes ["cat", "dog", "fish"], the data's ["cat", "fish"])"#
+    );
+    assert_eq!(
+        webgrad_data::class_difference(&names(&["0", "1"]), &names(&["0", "1", "2"])).unwrap(),
+        r#"the data has 3 classes, the model 2 (the model's classes ["0", "1"], the data's ["0", "1", "2"])"#
+    );
+    // a model of numbered classes (the JS package's) reads worded classes by index, but not
+    // numbered ones at other indices (CSV labels 0 and 2 are classes 0 and 1 of the data)
+    assert_eq!(webgrad_data::class_difference(&names(&["0", "1"]), &names(&["negative", "positive"])), None);
+    assert!(webgrad_data::class_difference(&names(&["0", "1", "2"]), &names(&["0", "2"])).is_some());
+    assert!(webgrad_data::class_difference(&names(&["a", "b"]), &names(&["0", "1"])).is_some());
+    assert_eq!(webgrad_data::class_difference(&[], &names(&["0", "1"])), None);
+    // 65,536 classes are named by their first 12
+    let many = (0..65_536).map(|i| i.to_string()).collect::<Vec<_>>();
+    let said = webgrad_data::class_difference(&many, &names(&["1"])).unwrap();
+    assert!(said.contains(r#""10", "11" and 65524 more], the data's ["1"])"#), "{said}");
 }
 
 #[test]

@@ -239,7 +239,7 @@ impl TrainerState {
             Ok(m) => m,
             Err(err) => return post(FromWorker::Error { message: err.to_string() }),
         };
-        if let Err(why) = data.check_input_features(&file.preprocessing) {
+        if let Err(why) = data.check_model_file(&file) {
             return post(FromWorker::Error { message: format!("{name}: {why}") });
         }
         if let Err(err) = webgrad_nn::train::check_fit(&model, &data.train) {

@@ -250,11 +250,23 @@ impl Loaded {
         Preprocessing { input_features, scale, standardize, target_standardize, ..self.table.clone() }
     }
 
+    /// Errors unless a model file fits this data as loaded: its classes are the data's at the
+    /// same indices (`class_difference`: a model of cat, dog, fish must not read a table's
+    /// cat, fish as cat, dog), and its input features and table columns are the data's.
+    pub fn check_model_file(&self, file: &ModelFile) -> Result<(), String> {
+        if let Targets::Classes { names, .. } = &self.train.targets
+            && let Some(why) = webgrad_data::class_difference(&file.class_names, names)
+        {
+            return Err(format!("{why}; load data with the model's classes"));
+        }
+        self.check_input_features(&file.preprocessing)
+    }
+
     /// Errors unless a model file's input features are this data's (a plane's model with x1²
     /// must not read x2 in that place): files without them fit data whose own features they
     /// take, a plane's default x1, x2 included.
     /// A table's model must also have been trained on this table's columns and categories.
-    pub fn check_input_features(&self, file: &Preprocessing) -> Result<(), String> {
+    fn check_input_features(&self, file: &Preprocessing) -> Result<(), String> {
         if let (Some(theirs), Some(ours)) = (&file.columns, &self.table.columns)
             && let Some(why) = webgrad_data::layout_difference(theirs, ours)
         {

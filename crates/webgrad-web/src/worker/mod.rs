@@ -444,7 +444,7 @@ impl TrainerState {
             .and_then(|f| f.ok_or_else(|| "it has no model description".to_string()))
             .and_then(|f| {
                 webgrad_nn::train::check_config_fits(&f.model, &loaded.train).map_err(|err| err.to_string())?;
-                loaded.check_input_features(&f.preprocessing)?;
+                loaded.check_model_file(&f)?;
                 Ok(f.model)
             });
         let config = match fits {
