@@ -185,6 +185,34 @@ fn eval_on_another_file_lays_its_columns_out_as_the_model_was_trained() {
     );
 }
 
+/// A model of numbered classes (labels 0, 1, 2, as the JS package and NumPy labels give) reads
+/// a table of worded classes by index, and a table of numbered ones by name (labels 0 and 2
+/// are its classes 0 and 2, not 0 and 1).
+#[test]
+fn a_model_of_numbered_classes_reads_worded_ones_by_index() {
+    let dir = scratch("csv-numbered");
+    let numbered = |habitats: &[&str], rows| {
+        habitats_csv("size,habitat,species", habitats, rows)
+            .replace(",cat\n", ",0\n")
+            .replace(",dog\n", ",1\n")
+            .replace(",eel\n", ",2\n")
+    };
+    let train = write(&dir, "train.csv", numbered(&["house", "kennel", "river"], 150).as_bytes());
+    let model = dir.join("m.safetensors").to_str().unwrap().to_string();
+    let out = ok(&webgrad(&train_args(&train, &["--task", "classification", "--save", &model])));
+    assert_eq!(accuracy(&out), 100.0, "{out}");
+    let words =
+        write(&dir, "words.csv", habitats_csv("size,habitat,species", &["house", "kennel", "river"], 60).as_bytes());
+    assert_eq!(accuracy(&ok(&webgrad(&["eval", &model, "--dataset", &words]))), 100.0);
+    let ends = write(&dir, "ends.csv", numbered(&["house", "river"], 60).as_bytes());
+    assert_eq!(accuracy(&ok(&webgrad(&["eval", &model, "--dataset", &ends, "--task", "classification"]))), 100.0);
+    let four = write(&dir, "four.csv", b"size,habitat,species\n1,house,a\n2,river,b\n3,house,c\n4,river,d\n");
+    assert_one_line_error(
+        &webgrad(&["eval", &model, "--dataset", &four]),
+        &["four.csv: 4 classes, but the model has 3"],
+    );
+}
+
 /// A .npy file (version 1.0) with this descr and shape and raw little-endian data.
 fn npy(descr: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();

@@ -234,16 +234,22 @@ fn listed<S: AsRef<str>>(names: impl ExactSizeIterator<Item = S>) -> String {
     text
 }
 
+/// Whether a data's classes `have` are read by index under a model's classes `want`: the
+/// model names none — no names (an older file), or its indices 0, 1, … (made by the JS package,
+/// or on NumPy labels) — and the data's classes are words, not numbers (CSV labels 0 and 2 are
+/// the data's classes 0 and 1, and are still matched by name).
+pub fn classes_by_index(want: &[String], have: &[String]) -> bool {
+    let numbered = want.iter().enumerate().all(|(i, w)| *w == i.to_string());
+    want.is_empty() || numbered && !have.iter().all(|h| h.parse::<u64>().is_ok())
+}
+
 /// How a table's classes `have` differ from a model's `want`, in words (the first
 /// difference), or `None` when each of the data's classes is the model's class of the same
-/// index (the data may lack the model's last classes): the page, which trains on the labels as
-/// loaded, refuses a model that would read them as other classes. A model whose classes are
-/// named by their indices (0, 1, …: made by the JS package, or on NumPy labels) names no
-/// classes, so data whose classes are words is read by index; data whose classes are numbers
-/// (CSV labels 0 and 2) is still compared. A model file without class names names none.
+/// index (the data may lack the model's last classes) or they are read by index
+/// ([`classes_by_index`]): the page, which trains on the labels as loaded, refuses a model
+/// that would read them as other classes.
 pub fn class_difference(want: &[String], have: &[String]) -> Option<String> {
-    let by_index = want.iter().enumerate().all(|(i, w)| *w == i.to_string());
-    if want.is_empty() || by_index && !have.iter().all(|h| h.parse::<u64>().is_ok()) {
+    if classes_by_index(want, have) {
         return None;
     }
     let both = || format!("the model's classes {}, the data's {}", class_list(want), class_list(have));
@@ -264,9 +270,18 @@ fn class_list(names: &[String]) -> String {
 impl Targets {
     /// These class labels renumbered to a model's classes `names` (a file whose classes are a
     /// subset of them, e.g. a small test file without one class). Errors name a class the model
-    /// does not know (`src`: the data's name). Regression targets are returned as they are.
+    /// does not know (`src`: the data's name). Classes read by index ([`classes_by_index`]: a
+    /// model of classes 0, 1 on a table of words) keep their numbers, at most the model's
+    /// count. Regression targets are returned as they are.
     pub fn conform_classes(self, names: &[String], src: &str) -> Result<Targets> {
-        let Targets::Classes { labels, names: here, .. } = self else { return Ok(self) };
+        let Targets::Classes { labels, names: here, classes } = self else { return Ok(self) };
+        if classes_by_index(names, &here) {
+            if classes > names.len() {
+                let msg = format!("{classes} classes, but the model has {}", names.len());
+                return Err(DataError::invalid(src, msg));
+            }
+            return Ok(Targets::Classes { labels, classes, names: here });
+        }
         let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
         let mut map = Vec::with_capacity(here.len());
         for h in &here {

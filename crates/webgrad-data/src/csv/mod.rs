@@ -30,7 +30,9 @@ mod columns;
 mod layout;
 mod reader;
 
-pub use layout::{FeatureColumn, UnseenCategories, class_difference, layout_difference, layout_width, repeated_name};
+pub use layout::{
+    FeatureColumn, UnseenCategories, class_difference, classes_by_index, layout_difference, layout_width, repeated_name,
+};
 
 pub use reader::{CsvParser, parse_csv};
 

@@ -100,6 +100,18 @@ fn classes_are_renumbered_to_the_models() {
     assert_eq!(e.to_string(), "two.csv: class \"d\" is not one of the model's classes [\"a\", \"b\", \"c\"]");
     let t = parse_csv(b"x,y\n1,7\n2,3\n", "n.csv", for_model(&["3", "5", "7"])).unwrap();
     assert_eq!(t.dataset.labels().unwrap(), &[2, 0]);
+    // a model of numbered classes (the JS package's) reads a table's worded classes by index,
+    // at most as many as it has; numbered ones are still matched by name
+    let numbered = webgrad_data::numbered_names(2);
+    let t = parse_csv(b"x,y\n1,yes\n2,no\n", "w.csv", for_model(&["0", "1"])).unwrap();
+    assert_eq!(
+        t.dataset.targets,
+        Targets::Classes { labels: vec![1, 0], classes: 2, names: vec!["no".into(), "yes".into()] }
+    );
+    let e = parse_csv(b"x,y\n1,a\n2,b\n3,c\n", "w3.csv", for_model(&["0", "1"])).unwrap_err();
+    assert_eq!(e.to_string(), "w3.csv: 3 classes, but the model has 2");
+    let t = parse_csv(b"x,y\n1,1\n2,1\n", "n1.csv", for_model(&["0", "1"])).unwrap();
+    assert_eq!(t.dataset.targets, Targets::Classes { labels: vec![1, 1], classes: 2, names: numbered });
     let values = Targets::Regression { values: vec![1.0], outputs: 1 };
     assert_eq!(values.clone().conform_classes(&names, "r.csv").unwrap(), values);
 }
