@@ -422,6 +422,43 @@ test('Export the model, reload, import it: the same test accuracy', async ({ pag
   expect(errors).toEqual([]);
 });
 
+test('An imported model sees the data scaled with its own statistics, or is refused', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  const fixture = fileURLToPath(new URL('fixtures/pets.csv', import.meta.url));
+  await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)').setInputFiles(fixture);
+  await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows', { timeout: 30_000 });
+  const norm = page.getByLabel('Normalisation (fitted on the training split)');
+  const choose = async (value) => {
+    await norm.selectOption(value);
+    await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
+  };
+  await choose('minmax');
+  await page.getByLabel('Epochs').fill('40');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 40', { timeout: 60_000 });
+  const scored = (await page.locator('#accuracy').textContent()).match(/Test accuracy: [\d.]+ % \(test loss [\d.]+\)/)[0];
+  await page.getByRole('button', { name: 'Export model' }).click();
+  const link = page.getByRole('link', { name: /^Download .*\.safetensors$/ });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const saved = fileURLToPath(new URL('../../target/e2e-results/pets-minmax.safetensors', import.meta.url));
+  await download.saveAs(saved);
+  // standardised data: the min–max model reads it with its own minima and ranges, and scores
+  // the test loss it had in training (read with the data's means and deviations, it would not)
+  await choose('standardize');
+  await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
+  await expect(page.locator('#stats')).toContainText('Imported pets-minmax.safetensors', { timeout: 30_000 });
+  await expect(page.locator('#accuracy')).toContainText(scored);
+  // data as loaded: the model's statistics would be a guess, so it is refused by name
+  await choose('none');
+  await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
+  await expect(page.getByRole('alert')).toContainText(
+    'pets-minmax.safetensors: the model was trained on normalised inputs but this data is not normalised; choose Standardise or Min–max first',
+  );
+  expect(errors).toEqual([]);
+});
+
 test('A shared link reproduces the experiment', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto('/#data=xor&samples=300&noise=0.1&test=0.3&hidden=4&act=tanh&opt=sgd&lr=0.1&batch=16&epochs=40&seed=7&dropout=0.1&wd=0.001&l2=0.0001&sched=cosine');

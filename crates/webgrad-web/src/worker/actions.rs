@@ -223,7 +223,7 @@ impl TrainerState {
     /// the file is bad or does not fit the data.
     pub(super) async fn import(&mut self, name: &str, bytes: &[u8], post: &Post) {
         self.set_running(false, post);
-        let (Some(data), Some(e)) = (&self.data, &self.experiment) else {
+        let (Some(data), Some(e)) = (self.data.as_mut(), self.experiment.as_ref()) else {
             return post(FromWorker::Error { message: "load a dataset before importing a model".into() });
         };
         // before the weights are read: on a GPU, every buffer of the described model must fit
@@ -245,14 +245,29 @@ impl TrainerState {
         if let Err(err) = webgrad_nn::train::check_fit(&model, &data.train) {
             return post(FromWorker::Error { message: format!("{name}: {err}") });
         }
-        let (train_ev, test_ev) = match (
-            evaluate(&model, &data.train, Loss::for_head(&model.config.head)).await,
-            evaluate_scaled(&model, &data.test, Loss::for_head(&model.config.head), data.target_standardizer()).await,
+        // the model sees the data scaled with the statistics it was trained with; on an error
+        // the old model stays, with the data scaled as before
+        let before = data.scalings();
+        if let Err(why) = data.adopt_scalings(&file.preprocessing) {
+            return post(FromWorker::Error { message: format!("{name}: {why}") });
+        }
+        let loss = Loss::for_head(&model.config.head);
+        let evaluated = match (
+            evaluate(&model, &data.train, loss).await,
+            evaluate_scaled(&model, &data.test, loss, data.target_standardizer()).await,
         ) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(err), _) | (_, Err(err)) => return post(FromWorker::Error { message: err.to_string() }),
+            (Ok(a), Ok(b)) => make_trainer(model, e, data.train.n).map(|t| (t, a, b)),
+            (Err(err), _) | (_, Err(err)) => Err(err.to_string()),
         };
-        at_rest(&model, 0, 0, data, post).await;
+        let (t, train_ev, test_ev) = match evaluated {
+            Ok(done) => done,
+            Err(message) => {
+                let _ = data.rescale(before);
+                return post(FromWorker::Error { message });
+            }
+        };
+        let model = &t.model;
+        at_rest(model, 0, 0, data, post).await;
         post(FromWorker::Imported {
             name: name.into(),
             model: model.config.torch_expression(),
@@ -274,11 +289,8 @@ impl TrainerState {
             post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
         }
         self.last_eval = Some(test_ev);
-        match make_trainer(model, e, data.train.n) {
-            // on the GPU, the imported weights are what the CPU would continue from
-            Ok(t) => self.install(t).await,
-            Err(message) => post(FromWorker::Error { message }),
-        }
+        // on the GPU, the imported weights are what the CPU would continue from
+        self.install(t).await;
     }
 }
 

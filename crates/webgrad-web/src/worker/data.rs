@@ -56,6 +56,13 @@ pub(super) struct Loaded {
     pub table: Preprocessing,
 }
 
+/// The statistics `Loaded` scales its splits as loaded with: `features` both splits' inputs,
+/// `targets` the training split's regression targets.
+pub(super) struct Scalings {
+    features: Scaling,
+    targets: Option<Standardizer>,
+}
+
 /// A 2-D set's points `[n, 2]` as loaded (targets as loaded) and the features of each point the
 /// model sees.
 pub(super) struct Plane {
@@ -127,20 +134,25 @@ impl Loaded {
         if kind == self.normalisation().features {
             return Ok(());
         }
+        let scaling = Scaling::fit(kind, self.normalised.as_ref().map_or(&self.train, |n| &n.1));
+        self.scale_features(scaling)
+    }
+
+    /// Re-normalises both splits as loaded with `scaling`. Nothing changes on error.
+    fn scale_features(&mut self, scaling: Scaling) -> Result<(), String> {
         let (raw_train, raw_test) = match &self.normalised {
             Some((_, train, test)) => (train, test),
             None => (&self.train, &self.test),
         };
-        let scaling = Scaling::fit(kind, raw_train);
         let (mut train, mut test) = (raw_train.clone(), raw_test.clone());
         scaling.apply(&mut train).map_err(|e| e.to_string())?;
         scaling.apply(&mut test).map_err(|e| e.to_string())?;
         let old_train = std::mem::replace(&mut self.train, train);
         let old_test = std::mem::replace(&mut self.test, test);
-        self.normalised = match (self.normalised.take(), kind) {
-            (_, ScalingKind::None) => None,
-            (Some((_, raw_train, raw_test)), _) => Some((scaling, raw_train, raw_test)),
-            (None, _) => Some((scaling, old_train, old_test)),
+        self.normalised = match (self.normalised.take(), scaling) {
+            (_, Scaling::None) => None,
+            (Some((_, raw_train, raw_test)), scaling) => Some((scaling, raw_train, raw_test)),
+            (None, scaling) => Some((scaling, old_train, old_test)),
         };
         Ok(())
     }
@@ -148,11 +160,17 @@ impl Loaded {
     /// Standardises the training split's regression targets (`kind` fitted on its targets as
     /// loaded), or restores them; class labels stay as they are. Nothing changes on error.
     fn scale_targets(&mut self, kind: TargetScaling) -> Result<(), String> {
+        let raw = self.targets_scaled.as_ref().map_or(&self.train.targets, |t| &t.1);
+        self.standardize_targets(kind.fit(raw))
+    }
+
+    /// Standardises the training split's regression targets as loaded with `fitted`, or
+    /// restores them (`None`). Nothing changes on error.
+    fn standardize_targets(&mut self, fitted: Option<Standardizer>) -> Result<(), String> {
         let raw = match &self.targets_scaled {
             Some((_, raw)) => raw.clone(),
             None => self.train.targets.clone(),
         };
-        let fitted = kind.fit(&raw);
         if fitted.as_ref() == self.target_standardizer() {
             return Ok(());
         }
@@ -248,6 +266,57 @@ impl Loaded {
         let standardize = self.normalised.as_ref().and_then(|n| n.0.as_standardizer());
         let target_standardize = self.target_standardizer().cloned();
         Preprocessing { input_features, scale, standardize, target_standardize, ..self.table.clone() }
+    }
+
+    /// The feature scaling and target standardisation in force, to go back to with `rescale`.
+    pub fn scalings(&self) -> Scalings {
+        let features = self.normalised.as_ref().map_or(Scaling::None, |n| n.0.clone());
+        Scalings { features, targets: self.target_standardizer().cloned() }
+    }
+
+    /// Scales the splits as loaded with `s`: both splits' features, the training split's
+    /// targets. Nothing changes on error.
+    pub fn rescale(&mut self, s: Scalings) -> Result<(), String> {
+        let before = self.scalings().features;
+        self.scale_features(s.features)?;
+        if let Err(e) = self.standardize_targets(s.targets) {
+            let _ = self.scale_features(before);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Scales the data with the statistics a model file was trained with (its inputs'
+    /// standardisation, which a min–max is recorded as, and its targets'), where this data's
+    /// were fitted on another split or file: the model then sees its inputs as in training,
+    /// and its predictions map back to the targets' units as it learnt them. Refused, with
+    /// nothing changed, where the file's inputs were scaled otherwise than this data's: normalised
+    /// or not (as the page's normalisation is chosen), or a recorded factor (MNIST's 1/255) that
+    /// is not this data's.
+    pub fn adopt_scalings(&mut self, file: &Preprocessing) -> Result<(), String> {
+        let ours = self.preprocessing().scale;
+        if let Some(theirs) = file.scale.filter(|&s| Some(s) != ours) {
+            let ours = ours.map_or("are not".to_string(), |s| format!("are scaled by {s}"));
+            return Err(format!("the model's inputs were scaled by {theirs} but this data's {ours}"));
+        }
+        let features = match (&file.standardize, self.normalisation().features) {
+            (None, ScalingKind::None) => Scaling::None,
+            (Some(_), ScalingKind::None) => {
+                return Err("the model was trained on normalised inputs but this data is not normalised; \
+                     choose Standardise or Min–max first (the model's own statistics are then used)"
+                    .into());
+            }
+            (None, _) => {
+                return Err("the model was trained on inputs as loaded but this data is normalised; \
+                     choose Normalisation: None first"
+                    .into());
+            }
+            (Some(stats), _) => {
+                stats.check(self.train.d, "the model's input standardisation")?;
+                Scaling::Standardize(stats.clone())
+            }
+        };
+        self.rescale(Scalings { features, targets: file.target_standardize.clone() })
     }
 
     /// Errors unless a model file fits this data as loaded: its classes are the data's at the
