@@ -62,6 +62,32 @@ async function trainAnEpochAndPause(page) {
   await page.waitForTimeout(500); // the epoch's checkpoint is written right after its evaluation
 }
 
+/** Exports the model and saves its .safetensors as target/e2e-results/`name`; returns the path. */
+async function downloadModel(page, name) {
+  await page.getByRole('button', { name: 'Export model' }).click();
+  const link = page.getByRole('link', { name: /^Download .*\.safetensors$/ });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const saved = fileURLToPath(new URL(`../../target/e2e-results/${name}`, import.meta.url));
+  await download.saveAs(saved);
+  return saved;
+}
+
+/** The input statistics an export records now (`preprocessing.standardize` of its JSON twin;
+ * each export makes a new link). */
+async function recordedStatistics(page) {
+  const jsonLink = page.getByRole('link', { name: /^Download .*\.json$/ });
+  const before = (await jsonLink.count()) ? await jsonLink.getAttribute('href') : null;
+  await page.getByRole('button', { name: 'Export model' }).click();
+  await expect(jsonLink).not.toHaveAttribute('href', before ?? '');
+  return JSON.parse(await jsonLink.evaluate(async (a) => (await fetch(a.href)).text())).preprocessing.standardize;
+}
+
+/** Chooses a normalisation and waits for the new model. */
+async function normalise(page, value) {
+  await page.getByLabel('Normalisation (fitted on the training split)').selectOption(value);
+  await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
+}
+
 test('MNIST: one epoch of training shows learning and the evaluation', async ({ page }) => {
   const errors = watchErrors(page);
   await ready(page);
@@ -428,34 +454,55 @@ test('An imported model sees the data scaled with its own statistics, or is refu
   const fixture = fileURLToPath(new URL('fixtures/pets.csv', import.meta.url));
   await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)').setInputFiles(fixture);
   await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows', { timeout: 30_000 });
-  const norm = page.getByLabel('Normalisation (fitted on the training split)');
-  const choose = async (value) => {
-    await norm.selectOption(value);
-    await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
-  };
-  await choose('minmax');
+  await normalise(page, 'minmax');
   await page.getByLabel('Epochs').fill('40');
   await page.getByLabel('Epochs').dispatchEvent('change');
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(page.locator('#accuracy')).toContainText('after epoch 40', { timeout: 60_000 });
   const scored = (await page.locator('#accuracy').textContent()).match(/Test accuracy: [\d.]+ % \(test loss [\d.]+\)/)[0];
-  await page.getByRole('button', { name: 'Export model' }).click();
-  const link = page.getByRole('link', { name: /^Download .*\.safetensors$/ });
-  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-  const saved = fileURLToPath(new URL('../../target/e2e-results/pets-minmax.safetensors', import.meta.url));
-  await download.saveAs(saved);
+  const minmax = await recordedStatistics(page);
+  const saved = await downloadModel(page, 'pets-minmax.safetensors');
   // standardised data: the min–max model reads it with its own minima and ranges, and scores
   // the test loss it had in training (read with the data's means and deviations, it would not)
-  await choose('standardize');
+  await normalise(page, 'standardize');
+  const standardised = await recordedStatistics(page);
+  expect(standardised).not.toEqual(minmax);
   await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
   await expect(page.locator('#stats')).toContainText('Imported pets-minmax.safetensors', { timeout: 30_000 });
   await expect(page.locator('#accuracy')).toContainText(scored);
+  // its exports and checkpoints record them; a Reset's new model is fitted on this split again
+  expect(await recordedStatistics(page)).toEqual(minmax);
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
+  expect(await recordedStatistics(page)).toEqual(standardised);
   // data as loaded: the model's statistics would be a guess, so it is refused by name
-  await choose('none');
+  await normalise(page, 'none');
   await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
   await expect(page.getByRole('alert')).toContainText(
     'pets-minmax.safetensors: the model was trained on normalised inputs but this data is not normalised; choose Standardise or Min–max first',
   );
+  expect(errors).toEqual([]);
+});
+
+test('Reload after an import: the checkpoint resumes with the imported model\'s statistics', async ({ page }) => {
+  const errors = watchErrors(page);
+  await ready(page);
+  await normalise(page, 'minmax');
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
+  const minmax = await recordedStatistics(page);
+  const saved = await downloadModel(page, 'mnist-minmax.safetensors');
+  await normalise(page, 'standardize');
+  await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
+  await expect(page.locator('#stats')).toContainText('Imported mnist-minmax.safetensors', { timeout: 30_000 });
+  // (an edited form would start a new model: train the imported one as it is)
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 1', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.waitForTimeout(500); // the epoch's checkpoint is written right after its evaluation
+  await page.reload();
+  await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
+  expect(await recordedStatistics(page)).toEqual(minmax);
   expect(errors).toEqual([]);
 });
 

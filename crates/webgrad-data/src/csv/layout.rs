@@ -276,7 +276,7 @@ impl Targets {
     pub fn conform_classes(self, names: &[String], src: &str) -> Result<Targets> {
         let Targets::Classes { labels, names: here, classes } = self else { return Ok(self) };
         if classes_by_index(names, &here) {
-            if classes > names.len() {
+            if !names.is_empty() && classes > names.len() {
                 let msg = format!("{classes} classes, but the model has {}", names.len());
                 return Err(DataError::invalid(src, msg));
             }

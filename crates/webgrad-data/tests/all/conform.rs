@@ -112,6 +112,9 @@ fn classes_are_renumbered_to_the_models() {
     assert_eq!(e.to_string(), "w3.csv: 3 classes, but the model has 2");
     let t = parse_csv(b"x,y\n1,1\n2,1\n", "n1.csv", for_model(&["0", "1"])).unwrap();
     assert_eq!(t.dataset.targets, Targets::Classes { labels: vec![1, 1], classes: 2, names: numbered });
+    // a model file without class names reads any classes as they are numbered
+    let three = Targets::Classes { labels: vec![2, 0], classes: 3, names: vec!["p".into(), "q".into(), "r".into()] };
+    assert_eq!(three.clone().conform_classes(&[], "x.csv").unwrap(), three);
     let values = Targets::Regression { values: vec![1.0], outputs: 1 };
     assert_eq!(values.clone().conform_classes(&names, "r.csv").unwrap(), values);
 }

@@ -51,8 +51,8 @@ pub(super) struct Loaded {
     /// 2-D data: the points as loaded, which the plane shows; `train` / `test` then hold the
     /// model's inputs, `plane.inputs` of each point (normalised as asked).
     pub plane: Option<Plane>,
-    /// A table's feature columns and fill values, recorded with a model (see
-    /// `data_loader::FromFile::table`); the default for other data.
+    /// A table's feature columns and fill values, or 8-bit IDX pixels' scale, recorded with a
+    /// model (see `data_loader::FromFile::table`); the default for other data.
     pub table: Preprocessing,
 }
 
@@ -119,10 +119,10 @@ impl Loaded {
     /// Normalises the features and scales the targets as `n` says, each fitted on the training
     /// split as loaded. Nothing changes on error.
     pub fn normalise(&mut self, n: Normalisation) -> Result<(), String> {
-        let before = self.normalisation().features;
+        let before = self.scalings().features;
         self.normalise_features(n.features)?;
         if let Err(e) = self.scale_targets(n.targets) {
-            let _ = self.normalise_features(before);
+            let _ = self.scale_features(before);
             return Err(e);
         }
         Ok(())
@@ -130,11 +130,12 @@ impl Loaded {
 
     /// Re-normalises from the splits as loaded: `kind` fitted on the training split, applied
     /// to both. Nothing changes on error.
+    /// (A model file's statistics adopted on import give way to the fitted ones here.)
     fn normalise_features(&mut self, kind: ScalingKind) -> Result<(), String> {
-        if kind == self.normalisation().features {
+        let scaling = Scaling::fit(kind, self.normalised.as_ref().map_or(&self.train, |n| &n.1));
+        if scaling == self.scalings().features {
             return Ok(());
         }
-        let scaling = Scaling::fit(kind, self.normalised.as_ref().map_or(&self.train, |n| &n.1));
         self.scale_features(scaling)
     }
 
@@ -262,7 +263,7 @@ impl Loaded {
     /// with.
     pub fn preprocessing(&self) -> Preprocessing {
         let input_features = self.plane.as_ref().map(|p| p.inputs.iter().map(|f| f.name().to_string()).collect());
-        let scale = matches!(self.choice, DataChoice::Mnist).then_some(1.0 / 255.0);
+        let scale = matches!(self.choice, DataChoice::Mnist).then_some(1.0 / 255.0).or(self.table.scale);
         let standardize = self.normalised.as_ref().and_then(|n| n.0.as_standardizer());
         let target_standardize = self.target_standardizer().cloned();
         Preprocessing { input_features, scale, standardize, target_standardize, ..self.table.clone() }

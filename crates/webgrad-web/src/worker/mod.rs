@@ -138,7 +138,7 @@ impl TrainerState {
                 return false;
             }
         };
-        let previous_normalisation = loaded.normalisation();
+        let previous_scalings = loaded.scalings();
         if let Err(message) = loaded.normalise(Normalisation::of(&e)) {
             post(FromWorker::Error { message: format!("could not normalise the data: {message}") });
             if !is_new {
@@ -162,7 +162,7 @@ impl TrainerState {
                 post(FromWorker::Error { message });
                 if !is_new {
                     // the model trained so far goes on with the data as it saw it
-                    let _ = loaded.normalise(previous_normalisation);
+                    let _ = loaded.rescale(previous_scalings);
                     self.data = Some(loaded);
                 }
                 false
@@ -445,6 +445,9 @@ impl TrainerState {
             .and_then(|f| {
                 webgrad_nn::train::check_config_fits(&f.model, &loaded.train).map_err(|err| err.to_string())?;
                 loaded.check_model_file(&f)?;
+                // the statistics the model trained with where they apply (a model imported
+                // from another file recorded that file's), else the ones just fitted
+                let _ = loaded.adopt_scalings(&f.preprocessing);
                 Ok(f.model)
             });
         let config = match fits {
