@@ -203,7 +203,10 @@ fn a_model_of_numbered_classes_reads_worded_ones_by_index() {
     assert_eq!(accuracy(&out), 100.0, "{out}");
     let words =
         write(&dir, "words.csv", habitats_csv("size,habitat,species", &["house", "kennel", "river"], 60).as_bytes());
-    assert_eq!(accuracy(&ok(&webgrad(&["eval", &model, "--dataset", &words]))), 100.0);
+    let eval = ok(&webgrad(&["eval", &model, "--dataset", &words]));
+    assert_eq!(accuracy(&eval), 100.0);
+    let note = "the model's classes are numbered 0 to 2; this data's classes \"cat\", \"dog\", \"eel\" are read as 0, 1, … in that order";
+    assert!(eval.contains(note), "{eval}");
     let ends = write(&dir, "ends.csv", numbered(&["house", "river"], 60).as_bytes());
     assert_eq!(accuracy(&ok(&webgrad(&["eval", &model, "--dataset", &ends, "--task", "classification"]))), 100.0);
     let four = write(&dir, "four.csv", b"size,habitat,species\n1,house,a\n2,river,b\n3,house,c\n4,river,d\n");
