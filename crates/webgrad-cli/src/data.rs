@@ -194,7 +194,9 @@ fn from_table(mut table: Table, spec: &DataSpec<'_>, saved: Option<&ModelFile>) 
 pub fn load(spec: &DataSpec<'_>, saved: Option<&ModelFile>) -> CliResult<Loaded> {
     let mut loaded = load_splits(spec, saved)?;
     if let Some(names) = saved.map(|f| &f.class_names).filter(|n| !n.is_empty()) {
-        note_classes_by_index(spec.name, names, loaded.train.targets.class_names());
+        if let Some(note) = data::classes_by_index_note(names, loaded.train.targets.class_names()) {
+            println!("note: {}: {note}", spec.name);
+        }
         for split in [&mut loaded.train, &mut loaded.test] {
             let targets =
                 std::mem::replace(&mut split.targets, data::Targets::Regression { values: Vec::new(), outputs: 1 });
@@ -213,23 +215,6 @@ pub fn load(spec: &DataSpec<'_>, saved: Option<&ModelFile>) -> CliResult<Loaded>
         return Err(format!("{}: the training split is empty ({} test rows)", spec.name, loaded.test.n));
     }
     Ok(loaded)
-}
-
-/// Says so when a model of numbered classes reads the data's worded classes `here` by their
-/// sorted order ([`data::classes_by_index`]): nothing checks that the order is the model's.
-fn note_classes_by_index(name: &str, model: &[String], here: &[String]) {
-    if here.is_empty() || !data::classes_by_index(model, here) {
-        return;
-    }
-    let mut shown: Vec<String> = here.iter().take(12).map(|n| format!("{n:?}")).collect();
-    if here.len() > 12 {
-        shown.push(format!("and {} more", here.len() - 12));
-    }
-    println!(
-        "note: {name}: the model's classes are numbered 0 to {}; this data's classes {} are read as 0, 1, … in that order",
-        model.len() - 1,
-        shown.join(", ")
-    );
 }
 
 fn load_splits(spec: &DataSpec<'_>, saved: Option<&ModelFile>) -> CliResult<Loaded> {

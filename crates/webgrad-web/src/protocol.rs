@@ -364,10 +364,13 @@ pub enum FromWorker {
         name: String,
     },
     /// A model was imported; `model` is its nn.Sequential, and an `Epoch` evaluation follows.
+    /// `note`: what the user should know of how it reads the data (its numbered classes read
+    /// the data's worded ones by their order).
     Imported {
         name: String,
         model: String,
         layers: Vec<HiddenLayer>,
+        note: Option<String>,
     },
     /// What each hidden unit of a plane's model computes over the boundary's extent (see
     /// `UnitLayer`): with the boundary when the model is at rest, and at most every

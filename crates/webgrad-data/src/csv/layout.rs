@@ -243,6 +243,19 @@ pub fn classes_by_index(want: &[String], have: &[String]) -> bool {
     want.is_empty() || numbered && !have.iter().all(|h| h.parse::<u64>().is_ok())
 }
 
+/// A note for a user when a model of numbered classes `want` reads the data's worded classes
+/// `have` by their sorted order ([`classes_by_index`]), as nothing checks that the order is the
+/// model's; `None` otherwise.
+pub fn classes_by_index_note(want: &[String], have: &[String]) -> Option<String> {
+    (!want.is_empty() && !have.is_empty() && classes_by_index(want, have)).then(|| {
+        let last = want.len() - 1;
+        format!(
+            "the model's classes are numbered 0 to {last}; this data's classes {} are read as 0, 1, … in that order",
+            listed(have.iter().map(|n| format!("{n:?}")))
+        )
+    })
+}
+
 /// How a table's classes `have` differ from a model's `want`, in words (the first
 /// difference), or `None` when each of the data's classes is the model's class of the same
 /// index (the data may lack the model's last classes) or they are read by index

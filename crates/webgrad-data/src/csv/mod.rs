@@ -31,7 +31,8 @@ mod layout;
 mod reader;
 
 pub use layout::{
-    FeatureColumn, UnseenCategories, class_difference, classes_by_index, layout_difference, layout_width, repeated_name,
+    FeatureColumn, UnseenCategories, class_difference, classes_by_index, classes_by_index_note, layout_difference,
+    layout_width, repeated_name,
 };
 
 pub use reader::{CsvParser, parse_csv};

@@ -162,6 +162,13 @@ fn a_class_difference_is_said_in_words() {
     assert!(webgrad_data::class_difference(&names(&["0", "1", "2"]), &names(&["0", "2"])).is_some());
     assert!(webgrad_data::class_difference(&names(&["a", "b"]), &names(&["0", "1"])).is_some());
     assert_eq!(webgrad_data::class_difference(&[], &names(&["0", "1"])), None);
+    // … and says so, as nothing checks that order
+    assert_eq!(
+        webgrad_data::classes_by_index_note(&names(&["0", "1"]), &names(&["negative", "positive"])).unwrap(),
+        r#"the model's classes are numbered 0 to 1; this data's classes "negative", "positive" are read as 0, 1, … in that order"#
+    );
+    assert_eq!(webgrad_data::classes_by_index_note(&model, &model), None);
+    assert_eq!(webgrad_data::classes_by_index_note(&[], &names(&["a"])), None);
     // 65,536 classes are named by their first 12
     let many = (0..65_536).map(|i| i.to_string()).collect::<Vec<_>>();
     let said = webgrad_data::class_difference(&many, &names(&["1"])).unwrap();

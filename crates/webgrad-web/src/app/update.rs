@@ -527,7 +527,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             out.push(Effect::View(View::TorchProject { zip, name }));
             out.push(text("announcer", "The PyTorch project is ready to download."));
         }
-        FromWorker::Imported { name, model, layers } => imported(app, name, model, layers, out),
+        FromWorker::Imported { name, model, layers, note } => imported(app, name, model, layers, note, out),
         FromWorker::Error { message } => {
             app.pending_files = None;
             app.restoring = false;
@@ -609,7 +609,14 @@ fn epoch_finished(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
     out.push(Effect::Render);
 }
 
-fn imported(app: &mut App, name: String, model: String, layers: Vec<HiddenLayer>, out: &mut Vec<Effect>) {
+fn imported(
+    app: &mut App,
+    name: String,
+    model: String,
+    layers: Vec<HiddenLayer>,
+    note: Option<String>,
+    out: &mut Vec<Effect>,
+) {
     if let Ok(form) = &mut app.form {
         form.layers = layers.clone();
     }
@@ -620,7 +627,8 @@ fn imported(app: &mut App, name: String, model: String, layers: Vec<HiddenLayer>
     app.dirty = false;
     forget_curves(app, out);
     out.push(text("announcer", format!("Imported {name}.")));
-    out.push(text("stats", format!("Imported {name}: evaluated on this data. Train to continue.")));
+    let note = note.map(|n| format!(" Note: {n}.")).unwrap_or_default();
+    out.push(text("stats", format!("Imported {name}: evaluated on this data. Train to continue.{note}")));
     out.push(Effect::Render);
 }
 

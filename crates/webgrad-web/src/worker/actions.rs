@@ -272,6 +272,7 @@ impl TrainerState {
             name: name.into(),
             model: model.config.torch_expression(),
             layers: model.config.hidden.iter().map(|l| HiddenLayer::new(l.width, l.activation, l.dropout)).collect(),
+            note: webgrad_data::classes_by_index_note(&file.class_names, data.train.targets.class_names()),
         });
         post(FromWorker::Epoch {
             epoch: 0,

@@ -632,3 +632,20 @@ fn embed_shows_the_experiment_the_controls_describe() {
     let effects = update(&mut app, Msg::Embed { page_url: "https://x/".into(), show: [true; 5] });
     assert!(texts(&effects, "error")[0].contains("batch size 'x' is not a valid number"));
 }
+
+#[test]
+fn an_import_says_what_the_user_should_know_of_how_it_reads_the_data() {
+    let mut app = app();
+    ready(&mut app, None);
+    let imported = |note: Option<&str>| {
+        let model = "nn.Sequential(nn.Linear(4, 3))".to_string();
+        FromWorker::Imported { name: "m.safetensors".into(), model, layers: Vec::new(), note: note.map(String::from) }
+    };
+    let effects = update(&mut app, Msg::Worker(imported(None)));
+    assert_eq!(texts(&effects, "stats"), ["Imported m.safetensors: evaluated on this data. Train to continue."]);
+    let effects = update(&mut app, Msg::Worker(imported(Some("its classes are read by index"))));
+    assert_eq!(
+        texts(&effects, "stats"),
+        ["Imported m.safetensors: evaluated on this data. Train to continue. Note: its classes are read by index."]
+    );
+}
