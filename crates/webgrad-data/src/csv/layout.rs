@@ -251,7 +251,7 @@ pub fn classes_by_index_note(want: &[String], have: &[String]) -> Option<String>
         let last = want.len() - 1;
         format!(
             "the model's classes are numbered 0 to {last}; this data's classes {} are read as 0, 1, … in that order",
-            listed(have.iter().map(|n| format!("{n:?}")))
+            quoted(have)
         )
     })
 }
@@ -277,7 +277,12 @@ pub fn class_difference(want: &[String], have: &[String]) -> Option<String> {
 
 /// Class names quoted (a name may hold a comma), in brackets.
 fn class_list(names: &[String]) -> String {
-    format!("[{}]", listed(names.iter().map(|n| format!("{n:?}"))))
+    format!("[{}]", quoted(names))
+}
+
+/// Names quoted (a name may hold a comma), as `listed` shows them.
+fn quoted(names: &[String]) -> String {
+    listed(names.iter().map(|n| format!("{n:?}")))
 }
 
 impl Targets {

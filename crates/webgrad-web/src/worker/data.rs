@@ -117,30 +117,19 @@ impl Loaded {
     }
 
     /// Normalises the features and scales the targets as `n` says, each fitted on the training
-    /// split as loaded. Nothing changes on error.
+    /// split as loaded (a model file's statistics adopted on import give way to these). Nothing
+    /// changes on error.
     pub fn normalise(&mut self, n: Normalisation) -> Result<(), String> {
-        let before = self.scalings().features;
-        self.normalise_features(n.features)?;
-        if let Err(e) = self.scale_targets(n.targets) {
-            let _ = self.scale_features(before);
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    /// Re-normalises from the splits as loaded: `kind` fitted on the training split, applied
-    /// to both. Nothing changes on error.
-    /// (A model file's statistics adopted on import give way to the fitted ones here.)
-    fn normalise_features(&mut self, kind: ScalingKind) -> Result<(), String> {
-        let scaling = Scaling::fit(kind, self.normalised.as_ref().map_or(&self.train, |n| &n.1));
-        if scaling == self.scalings().features {
-            return Ok(());
-        }
-        self.scale_features(scaling)
+        let features = Scaling::fit(n.features, self.normalised.as_ref().map_or(&self.train, |l| &l.1));
+        let targets = n.targets.fit(self.targets_scaled.as_ref().map_or(&self.train.targets, |t| &t.1));
+        self.rescale(Scalings { features, targets })
     }
 
     /// Re-normalises both splits as loaded with `scaling`. Nothing changes on error.
     fn scale_features(&mut self, scaling: Scaling) -> Result<(), String> {
+        if Some(&scaling) == self.normalised.as_ref().map(|n| &n.0) || scaling == Scaling::None && self.normalised.is_none() {
+            return Ok(());
+        }
         let (raw_train, raw_test) = match &self.normalised {
             Some((_, train, test)) => (train, test),
             None => (&self.train, &self.test),
@@ -158,23 +147,16 @@ impl Loaded {
         Ok(())
     }
 
-    /// Standardises the training split's regression targets (`kind` fitted on its targets as
-    /// loaded), or restores them; class labels stay as they are. Nothing changes on error.
-    fn scale_targets(&mut self, kind: TargetScaling) -> Result<(), String> {
-        let raw = self.targets_scaled.as_ref().map_or(&self.train.targets, |t| &t.1);
-        self.standardize_targets(kind.fit(raw))
-    }
-
     /// Standardises the training split's regression targets as loaded with `fitted`, or
-    /// restores them (`None`). Nothing changes on error.
+    /// restores them (`None`); class labels stay as they are. Nothing changes on error.
     fn standardize_targets(&mut self, fitted: Option<Standardizer>) -> Result<(), String> {
+        if fitted.as_ref() == self.target_standardizer() {
+            return Ok(());
+        }
         let raw = match &self.targets_scaled {
             Some((_, raw)) => raw.clone(),
             None => self.train.targets.clone(),
         };
-        if fitted.as_ref() == self.target_standardizer() {
-            return Ok(());
-        }
         let targets = match &fitted {
             Some(s) => s.standardized_targets(&raw, &self.train.name).map_err(|e| e.to_string())?,
             None => raw.clone(),
