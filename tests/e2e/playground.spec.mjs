@@ -496,8 +496,9 @@ test('Reload after an import: the checkpoint resumes with the imported model\'s 
   await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
   await expect(page.locator('#stats')).toContainText('Imported mnist-minmax.safetensors', { timeout: 30_000 });
   // (an edited form would start a new model: train the imported one as it is)
+  // (the page shows the latest epoch's evaluation: on a busy machine epoch 1's may be skipped)
   await page.getByRole('button', { name: 'Train' }).click();
-  await expect(page.locator('#accuracy')).toContainText('after epoch 1', { timeout: 60_000 });
+  await expect(page.locator('#accuracy')).toContainText(/after epoch [1-9]/, { timeout: 60_000 });
   await page.getByRole('button', { name: 'Pause' }).click();
   await page.waitForTimeout(500); // the epoch's checkpoint is written right after its evaluation
   await page.reload();
