@@ -1,6 +1,6 @@
 // The playground as a person uses it, selecting by role and accessible name.
 import { test, expect } from '@playwright/test';
-import { captureWorker, epochShown, forbidCspViolations, panicAndRestore, shots, watchErrors } from './helpers.mjs';
+import { captureWorker, epochShown, expectFewSlowUpdates, forbidCspViolations, panicAndRestore, shots, watchErrors } from './helpers.mjs';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -8,22 +8,19 @@ import { fileURLToPath } from 'node:url';
 forbidCspViolations(test, expect);
 
 // The page keeps up while the worker trains: its own work (each message update or chart render,
-// which the page times and records on the loss chart) stays under 50 ms but for at most
-// two exceptions — a garbage collection or the OS preempting the tab on this 2-core machine with the
-// worker, the test runner and the server busy took one update of a minute's thousands to 57 ms in
-// CI — and none passes 150 ms; no main-thread task passes 150 ms but one, which stays under
-// 300 ms (a fresh-clone CI run once measured one task of 157 ms in a minute at batch 1, with the
-// page's own updates all fast: a collection or preemption). That bound is looser because it
-// also counts the browser's style, layout and paint: a trace of the frame after the evaluation
-// tables and gallery appear shows 40–65 ms of layout and software-rendered paint here. A page
-// that falls behind its messages makes many slow updates and tasks of seconds.
+// which the page times and records on the loss chart) stays under 50 ms but for a few exceptions
+// (expectFewSlowUpdates) and none passes 150 ms; no main-thread task passes 150 ms but one, which
+// stays under 300 ms (a fresh-clone CI run once measured one task of 157 ms in a minute at batch
+// 1, with the page's own updates all fast: a collection or preemption). That bound is looser
+// because it also counts the browser's style, layout and paint: a trace of the frame after the
+// evaluation tables and gallery appear shows 40–65 ms of layout and software-rendered paint here.
+// A page that falls behind its messages makes many slow updates and tasks of seconds.
 async function expectResponsive(page) {
   const chart = page.getByRole('img', { name: 'Loss curve' });
   const slowest = await chart.getAttribute('data-slowest-update-ms');
   expect(slowest).not.toBeNull();
   expect(Number(slowest)).toBeLessThanOrEqual(150);
-  const slowUpdates = Number(await chart.getAttribute('data-slow-updates') ?? '0');
-  expect(slowUpdates).toBeLessThanOrEqual(2);
+  await expectFewSlowUpdates(page);
   const longTasks = await page.evaluate(() => window.__longTasks);
   const [worst = 0, next = 0] = [...longTasks].sort((a, b) => b - a);
   expect(worst).toBeLessThanOrEqual(300);

@@ -36,9 +36,11 @@ pub struct Page {
     race_generation: Cell<u32>,
     /// A render is scheduled for the next animation frame (`request_render`).
     render_pending: Cell<bool>,
-    /// The slowest update or render so far, in ms, and how many took over 50 ms.
+    /// The slowest update or render so far, in ms, how many took over 50 ms, and how many
+    /// there were in all.
     slowest_update_ms: Cell<f64>,
     slow_updates: Cell<u32>,
+    updates: Cell<u32>,
 }
 
 impl Page {
@@ -68,6 +70,7 @@ impl Page {
             render_pending: Cell::new(false),
             slowest_update_ms: Cell::new(0.0),
             slow_updates: Cell::new(0),
+            updates: Cell::new(0),
         });
         listen_to_worker(&page, &page.worker.borrow());
         Ok(page)
@@ -230,11 +233,14 @@ impl Page {
     }
 
     /// Keeps the slowest update or render so far on the loss chart, as `data-slowest-update-ms`,
-    /// and the number over 50 ms as `data-slow-updates` (the e2e tests read them: the page's own
-    /// work stays under 50 ms but for a rare pause of the browser or the machine).
+    /// the number over 50 ms as `data-slow-updates` and the number of all as `data-updates` (the
+    /// e2e tests read them: the page's own work stays under 50 ms but for a rare pause of the
+    /// browser or the machine).
     fn record_update_time(&self, started_ms: f64) {
         let took = crate::js::now_ms() - started_ms;
         let chart = || by_id::<web_sys::Element>("loss-chart");
+        self.updates.set(self.updates.get().saturating_add(1));
+        let _ = chart().set_attribute("data-updates", &self.updates.get().to_string());
         if took > self.slowest_update_ms.get() {
             self.slowest_update_ms.set(took);
             let _ = chart().set_attribute("data-slowest-update-ms", &format!("{took:.1}"));
