@@ -4,8 +4,8 @@
 
 use web_sys::Blob;
 use webgrad_data::{
-    AutoParser, CsvOptions, Dataset, IdxType, LabelColumn, MaybeGzip, Parsed, Progress, Targets, dataset_from_idx,
-    dataset_from_npy, stratified_train_test_split, train_test_split,
+    AutoParser, CsvOptions, Dataset, IdxType, LabelColumn, MaybeGzip, MissingPolicy, Parsed, Progress, Table, Targets,
+    dataset_from_idx, dataset_from_npy, stratified_train_test_split, train_test_split,
 };
 
 use crate::byte_source::{ByteSource, parse_stream};
@@ -18,30 +18,34 @@ const PREVIEW_ROWS: usize = 8;
 /// A loaded source: the splits, the first rows as text, and what a model trained on them
 /// records of the file: a table's feature columns and the fill values of missing cells fitted
 /// on the training rows (`Preprocessing::columns`, `fill_missing`), or the 1/255 that 8-bit
-/// IDX pixels were scaled by (`scale`).
+/// IDX pixels were scaled by (`scale`); `missing_cells` says what became of a table's missing
+/// cells (left out with their rows, or filled), for the data summary.
 pub struct FromFile {
     pub train: Dataset,
     pub test: Dataset,
     pub preview: Option<Preview>,
     pub table: Preprocessing,
+    pub missing_cells: Option<String>,
 }
 
-pub fn csv_options(label: &Option<String>) -> CsvOptions {
+/// How a table is read: `label` names its label column (None or blank: the last), `missing`
+/// says what its missing cells do.
+pub fn csv_options(label: &Option<String>, missing: MissingPolicy) -> CsvOptions {
     let label = match label.as_deref().map(str::trim) {
         None | Some("") => LabelColumn::Last,
         Some(l) => LabelColumn::Name(l.to_string()),
     };
-    CsvOptions { label, ..CsvOptions::default() }
+    CsvOptions { label, missing, ..CsvOptions::default() }
 }
 
 /// Parses one source completely (see `parse_stream` for progress and cancelling).
 pub async fn parse_source(
     source: ByteSource,
-    label: &Option<String>,
+    options: CsvOptions,
     on_progress: impl FnMut(Progress, Option<u64>),
     cancelled: impl FnMut() -> bool,
 ) -> Result<Parsed, String> {
-    let parser = MaybeGzip::new(AutoParser::new(&source.name.clone(), csv_options(label)));
+    let parser = MaybeGzip::new(AutoParser::new(&source.name.clone(), options));
     parse_stream(source, parser, on_progress, cancelled).await
 }
 
@@ -53,10 +57,16 @@ fn split(ds: &Dataset, seed: u64) -> Result<(Dataset, Dataset), String> {
     .map_err(|e| e.to_string())
 }
 
-fn preview_of(ds: &Dataset, columns: Vec<String>) -> Preview {
+/// The first rows as text; a feature whose flat index is in `missing` (ascending) shows as
+/// "missing" (it holds no value until the split's means fill it).
+fn preview_of(ds: &Dataset, columns: Vec<String>, missing: &[usize]) -> Preview {
     let rows = (0..ds.n.min(PREVIEW_ROWS))
         .map(|i| {
-            let mut row: Vec<String> = ds.row(i).iter().map(|v| format!("{v}")).collect();
+            let cell = |(j, v): (usize, &f32)| {
+                let gap = missing.binary_search(&(i * ds.d + j)).is_ok();
+                if gap { "missing".to_string() } else { format!("{v}") }
+            };
+            let mut row: Vec<String> = ds.row(i).iter().enumerate().map(cell).collect();
             row.push(match &ds.targets {
                 Targets::Classes { labels, names, .. } => names[labels[i] as usize].clone(),
                 Targets::Regression { values, outputs } => format!("{}", values[i * outputs]),
@@ -76,12 +86,13 @@ pub fn to_splits(name: &str, parts: Vec<(String, Parsed)>, seed: u64) -> Result<
             Some(Parsed::Table(table)) => {
                 let mut columns = table.feature_names.clone();
                 columns.push(format!("{} (label)", table.label_name));
-                let preview = preview_of(&table.dataset, columns);
+                let preview = preview_of(&table.dataset, columns, &table.missing);
                 let layout = table.recordable_columns();
+                let missing_cells = missing_cells(&table);
                 let (train, test, imputer) = table.into_split(TEST_FRACTION, seed).map_err(|e| e.to_string())?;
                 let fill_missing = imputer.map(|i| i.fill);
                 let table = Preprocessing { columns: layout, fill_missing, ..Preprocessing::default() };
-                Ok(FromFile { train, test, preview: Some(preview), table })
+                Ok(FromFile { train, test, preview: Some(preview), table, missing_cells })
             }
             _ => Err(format!(
                 "{name}: an IDX or NPY file holds only features or only labels — choose both files together"
@@ -107,12 +118,25 @@ pub fn to_splits(name: &str, parts: Vec<(String, Parsed)>, seed: u64) -> Result<
             }
             .map_err(|e| e.to_string())?;
             let columns = (1..=ds.d).map(|c| format!("x{c}")).chain(["label".to_string()]).collect();
-            let preview = preview_of(&ds, columns);
+            let preview = preview_of(&ds, columns, &[]);
             let (train, test) = split(&ds, seed)?;
-            Ok(FromFile { train, test, preview: Some(preview), table })
+            Ok(FromFile { train, test, preview: Some(preview), table, missing_cells: None })
         }
         n => Err(format!("choose one table (CSV/TSV) or a pair of IDX/NPY files, not {n} files")),
     }
+}
+
+/// What became of a table's missing cells: "3 rows with a missing value left out.", or
+/// "Missing values in 2 rows filled with the training rows' means."; `None` without any.
+fn missing_cells(table: &Table) -> Option<String> {
+    let rows = |n: usize| if n == 1 { "1 row".to_string() } else { format!("{n} rows") };
+    if table.dropped_rows > 0 {
+        return Some(format!("{} with a missing value left out.", rows(table.dropped_rows)));
+    }
+    let d = table.dataset.d.max(1);
+    let mut gap_rows: Vec<usize> = table.missing.iter().map(|m| m / d).collect();
+    gap_rows.dedup();
+    (!gap_rows.is_empty()).then(|| format!("Missing values in {} filled with the training rows' means.", rows(gap_rows.len())))
 }
 
 /// The sources for a set of picked or dropped files.
@@ -124,9 +148,9 @@ pub fn sources(files: &[(String, Blob)]) -> Result<Vec<ByteSource>, String> {
 #[cfg(test)]
 mod tests {
     use wasm_bindgen_test::*;
-    use webgrad_data::{CsvOptions, Parsed, load_bytes};
+    use webgrad_data::{CsvOptions, MissingPolicy, Parsed, load_bytes};
 
-    use super::to_splits;
+    use super::{csv_options, to_splits};
 
     /// An IDX file: magic (two zero bytes, the type code, the rank), big-endian dims, then data.
     fn idx(type_code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -156,5 +180,37 @@ mod tests {
         let f = to_splits("pair", vec![parsed("x-idx3-ubyte", &images), parsed("y-idx1-ubyte", &labels)], 1).unwrap();
         assert_eq!(f.table.scale, None);
         assert!(f.train.features.iter().any(|&v| v > 1.0));
+    }
+
+    /// A table with missing cells: refused by default with the cell named; its rows left out,
+    /// or its cells filled with the training rows' means (recorded for a model), as asked; the
+    /// preview and the summary say which.
+    #[wasm_bindgen_test]
+    fn missing_cells_are_refused_left_out_or_filled_as_asked() {
+        let mut csv = String::from("a,b,y\n");
+        for i in 0..20 {
+            let b = if i % 5 == 0 { "NA".to_string() } else { (i * 2).to_string() };
+            csv += &format!("{i},{b},{}\n", i % 2);
+        }
+        let read = |missing| load_bytes("gaps.csv", csv.as_bytes(), &csv_options(&None, missing));
+        let refused = read(MissingPolicy::Error).unwrap_err().to_string();
+        assert!(refused.contains("gaps.csv") && refused.contains("missing value \"NA\""), "{refused}");
+
+        let dropped = to_splits("gaps.csv", vec![("gaps.csv".into(), read(MissingPolicy::DropRow).unwrap())], 1).unwrap();
+        assert_eq!(dropped.train.n + dropped.test.n, 16);
+        assert_eq!(dropped.missing_cells.as_deref(), Some("4 rows with a missing value left out."));
+        assert_eq!(dropped.table.fill_missing, None);
+
+        let filled = to_splits("gaps.csv", vec![("gaps.csv".into(), read(MissingPolicy::FillMean).unwrap())], 1).unwrap();
+        assert_eq!(filled.train.n + filled.test.n, 20);
+        let note = filled.missing_cells.as_deref();
+        assert_eq!(note, Some("Missing values in 4 rows filled with the training rows' means."));
+        let fill = filled.table.fill_missing.clone().expect("the fill values are recorded");
+        assert!(fill[1] > 0.0 && fill[1].is_finite(), "{fill:?}");
+        let all = filled.train.features.iter().chain(&filled.test.features);
+        assert!(all.clone().all(|v| v.is_finite()) && all.filter(|&&v| v == fill[1]).count() >= 4);
+        // the first row's b was NA: the preview says so rather than show a number
+        let preview = filled.preview.expect("a table has a preview");
+        assert_eq!(preview.rows[0][..2], ["0".to_string(), "missing".to_string()]);
     }
 }

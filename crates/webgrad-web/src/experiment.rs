@@ -2,8 +2,12 @@
 //! reproduce), each dataset's defaults, and the link codec (`to_query` / `from_query`).
 
 use serde::{Deserialize, Serialize};
-use webgrad_data::{InputFeature, ScalingKind};
+use webgrad_data::{InputFeature, MissingPolicy, ScalingKind};
 use webgrad_nn::{ActivationName, BackendChoice, OptimizerName, SchedulePreset};
+
+mod link;
+pub(crate) use link::Query;
+use link::{decode, encode, missing_part, missing_policy, num, per_layer, spread};
 
 /// Which data to train on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,10 +29,22 @@ pub enum DataChoice {
         inputs: Vec<InputFeature>,
     },
     /// A file the person picked or dropped (CSV/TSV, or an IDX/NPY pair); `label` names the
-    /// label column of a table (None: the last). Cannot be reloaded from a link.
-    File { name: String, label: Option<String> },
+    /// label column of a table (None: the last), `missing` says what a table's missing cells
+    /// do (refuse the file, leave their rows out, or take the training rows' mean). Cannot be
+    /// reloaded from a link.
+    File {
+        name: String,
+        label: Option<String>,
+        #[serde(default)]
+        missing: MissingPolicy,
+    },
     /// A file fetched from a URL (streamed), as for `File`.
-    Url { url: String, label: Option<String> },
+    Url {
+        url: String,
+        label: Option<String>,
+        #[serde(default)]
+        missing: MissingPolicy,
+    },
 }
 
 /// x₁ and x₂: the point itself.
@@ -104,7 +120,13 @@ impl Experiment {
             // the CLI's defaults at batch 32 (a small file still fills a batch): a table's own
             // data may be a few hundred rows, which 50 epochs at lr 0.01 overfit (R² 0.6 below
             // least squares on diabetes-like tables; these: 0.02 below, `cli/tests/all/regression.rs`)
-            (DataChoice::Url { url: String::new(), label: None }, vec![128, 64], 1e-3, 32, 5)
+            (
+                DataChoice::Url { url: String::new(), label: None, missing: MissingPolicy::Error },
+                vec![128, 64],
+                1e-3,
+                32,
+                5,
+            )
         } else {
             let data = DataChoice::Synthetic {
                 name: dataset.into(),
@@ -149,7 +171,9 @@ impl Experiment {
             DataChoice::Iris => "data=iris".to_string(),
             // a local file cannot travel in a link: the link keeps the model settings only
             DataChoice::File { .. } => "data=file".to_string(),
-            DataChoice::Url { url, label } => format!("data=url&url={}{}", encode(url), label_part(label)),
+            DataChoice::Url { url, label, missing } => {
+                format!("data=url&url={}{}{}", encode(url), label_part(label), missing_part(*missing))
+            }
             DataChoice::Synthetic { name, samples, noise, test_fraction, seed, inputs } => {
                 let data_seed = if *seed != self.seed { format!("&dseed={seed}") } else { String::new() };
                 let inputs = if *inputs != plain_inputs() {
@@ -225,7 +249,8 @@ impl Experiment {
         let mut e = Experiment::defaults_for(dataset);
         if dataset == "url" {
             let url = decode(q.get("url").ok_or("link parameter url is missing")?);
-            e.data = DataChoice::Url { url, label: q.get("label").map(decode) };
+            let missing = q.get("missing").map_or(Ok(MissingPolicy::Error), missing_policy)?;
+            e.data = DataChoice::Url { url, label: q.get("label").map(decode), missing };
         }
         if let Some(v) = q.get("seed") {
             e.seed = num("seed", v)?;
@@ -426,92 +451,12 @@ impl Experiment {
     }
 }
 
-/// A link's `key=value&…` pairs (the first of a repeated key counts).
-/// A link's fragment as key=value pairs (keys the experiment does not know are ignored: the
-/// page's display options travel in the same fragment).
-pub(crate) struct Query<'a>(Vec<(&'a str, &'a str)>);
-
 /// Refused parameters a link may have and still be applied in part.
 const MAX_REFUSED: usize = 8;
 /// Parameters a link may have to be applied in part (its own are about 20), and its length:
 /// finding the refused parameters parses the link up to ~600 times.
 const MAX_LINK_PARAMETERS: usize = 64;
 const MAX_LENIENT_BYTES: usize = 16 * 1024;
-
-impl<'a> Query<'a> {
-    pub(crate) fn parse(query: &'a str) -> Query<'a> {
-        Query(
-            query
-                .trim_start_matches('#')
-                .split('&')
-                .filter(|p| !p.is_empty())
-                .map(|p| p.split_once('=').unwrap_or((p, "")))
-                .collect(),
-        )
-    }
-
-    pub(crate) fn get(&self, key: &str) -> Option<&'a str> {
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
-    }
-}
-
-fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
-    v.parse().map_err(|_| format!("link parameter {key}='{v}' is not a valid number"))
-}
-
-/// One value when all are equal, else all of them, comma-separated ("" for none).
-fn per_layer(values: impl Iterator<Item = String>) -> String {
-    let values: Vec<String> = values.collect();
-    match values.first() {
-        Some(first) if values.iter().all(|v| v == first) => first.clone(),
-        _ => values.join(","),
-    }
-}
-
-/// Undoes `per_layer`: `layers` values from one (shared by every layer) or one per layer.
-fn spread<'a>(key: &str, v: &'a str, layers: usize) -> Result<Vec<&'a str>, String> {
-    let values: Vec<&str> = v.split(',').collect();
-    match values.len() {
-        1 => Ok(vec![values[0]; layers]),
-        n if n == layers => Ok(values),
-        n => Err(format!("link parameter {key}='{v}' has {n} values for {layers} hidden layers")),
-    }
-}
-
-/// Percent-encodes what would break a URL fragment's `key=value&…` form.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// Undoes `encode` (invalid escapes are kept as they are).
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16).ok())
-            .flatten();
-        match hex {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 #[cfg(test)]
 mod tests {
@@ -644,7 +589,22 @@ mod tests {
         assert_eq!((iris.data.clone(), iris.normalise), (DataChoice::Iris, ScalingKind::Standardize));
         assert_eq!(Experiment::from_query(&iris.to_query()).unwrap(), iris);
         let mut u = Experiment::defaults_for("url");
-        u.data = DataChoice::Url { url: "https://example.org/a b&c.csv".into(), label: Some("spé cies".into()) };
+        u.data = DataChoice::Url {
+            url: "https://example.org/a b&c.csv".into(),
+            label: Some("spé cies".into()),
+            missing: MissingPolicy::FillMean,
+        };
+        assert!(u.to_query().contains("&missing=mean"));
         assert_eq!(Experiment::from_query(&u.to_query()).unwrap(), u);
+        // the default writes nothing; each policy travels, an unknown one is refused by name
+        assert!(!Experiment::defaults_for("url").to_query().contains("missing"));
+        for (word, policy) in [("drop", MissingPolicy::DropRow), ("refuse", MissingPolicy::Error)] {
+            let e = Experiment::from_query(&format!("data=url&url=x.csv&missing={word}")).unwrap();
+            assert!(matches!(e.data, DataChoice::Url { missing, .. } if missing == policy), "{word}");
+        }
+        assert_eq!(
+            Experiment::from_query("data=url&url=x.csv&missing=zero").unwrap_err(),
+            "link parameter missing='zero' is not refuse, drop or mean"
+        );
     }
 }

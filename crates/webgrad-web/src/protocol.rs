@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use webgrad_nn::Report;
 
 pub use crate::experiment::*;
+pub use webgrad_data::MissingPolicy;
 
 crate::browser_only!(pub mod by_hand);
 
@@ -154,6 +155,10 @@ pub struct DataSummary {
     pub image_shape: Option<(usize, usize)>,
     /// The output head the targets call for (`Head::for_targets`).
     pub head: webgrad_nn::Head,
+    /// What became of a table's missing cells, as a sentence ("3 rows with a missing value
+    /// left out."); `None` where it had none or they were refused.
+    #[serde(default)]
+    pub missing_cells: Option<String>,
 }
 
 /// The model's output over a grid covering the 2-D data: `values[r * size + c]` is the

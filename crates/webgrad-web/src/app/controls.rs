@@ -15,16 +15,18 @@ pub(super) fn show_experiment(e: &Experiment) {
     match &e.data {
         DataChoice::Mnist => set_select_value("dataset", "mnist"),
         DataChoice::Iris => set_select_value("dataset", "iris"),
-        DataChoice::File { name, label } => {
+        DataChoice::File { name, label, missing } => {
             ensure_option("file", &format!("Your file: {name}"));
             set_select_value("dataset", "file");
             set_input_value("label-column", label.as_deref().unwrap_or(""));
+            set_select_value("missing-values", missing_value(*missing));
         }
-        DataChoice::Url { url, label } => {
+        DataChoice::Url { url, label, missing } => {
             ensure_option("url", "Data from a URL");
             set_select_value("dataset", "url");
             set_input_value("data-url", url);
             set_input_value("label-column", label.as_deref().unwrap_or(""));
+            set_select_value("missing-values", missing_value(*missing));
         }
         DataChoice::Synthetic { name, samples, noise, test_fraction, seed, inputs } => {
             for f in InputFeature::ALL {
@@ -77,6 +79,24 @@ pub(super) fn ensure_option(value: &str, text: &str) {
 pub(super) fn label_choice() -> Option<String> {
     let l = input_value("label-column").trim().to_string();
     (!l.is_empty()).then_some(l)
+}
+
+/// What the "Missing values" control asks of a table's missing cells.
+pub(super) fn missing_choice() -> MissingPolicy {
+    match select_value("missing-values").as_str() {
+        "drop" => MissingPolicy::DropRow,
+        "mean" => MissingPolicy::FillMean,
+        _ => MissingPolicy::Error,
+    }
+}
+
+/// The "Missing values" control's value for `missing`.
+fn missing_value(missing: MissingPolicy) -> &'static str {
+    match missing {
+        MissingPolicy::Error => "refuse",
+        MissingPolicy::DropRow => "drop",
+        MissingPolicy::FillMean => "mean",
+    }
 }
 
 /// Keeps the experiment in the address bar, so the link reproduces it.
@@ -161,9 +181,11 @@ pub(super) fn experiment_from_controls() -> Result<Experiment, String> {
         let select = by_id::<web_sys::HtmlSelectElement>("dataset");
         let name =
             select.item(select.selected_index().max(0) as u32).and_then(|o| o.text_content()).unwrap_or_default();
-        DataChoice::File { name: name.trim_start_matches("Your file: ").to_string(), label: label_choice() }
+        let name = name.trim_start_matches("Your file: ").to_string();
+        DataChoice::File { name, label: label_choice(), missing: missing_choice() }
     } else if dataset == "url" {
-        DataChoice::Url { url: input_value("data-url").trim().to_string(), label: label_choice() }
+        let url = input_value("data-url").trim().to_string();
+        DataChoice::Url { url, label: label_choice(), missing: missing_choice() }
     } else {
         let samples: usize = parse_num("samples", "samples")?;
         if !(20..=20_000).contains(&samples) {

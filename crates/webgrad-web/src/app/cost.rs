@@ -153,6 +153,7 @@ mod tests {
             preview: None,
             image_shape: Some((28, 28)),
             head: webgrad_nn::Head::Softmax { classes: 10 },
+            missing_cells: None,
         }
     }
 

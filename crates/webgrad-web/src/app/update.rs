@@ -48,12 +48,14 @@ pub enum Msg {
     LoadUrl {
         url: String,
         label: Option<String>,
+        missing: MissingPolicy,
         seed: u64,
     },
     /// Files were picked or dropped (the shell holds them); `dataset` is the data choice shown.
     FilesChosen {
         names: Vec<String>,
         label: Option<String>,
+        missing: MissingPolicy,
         dataset: String,
     },
     /// A model file to import was read (or could not be).
@@ -278,16 +280,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             show_form(app, e, &mut out);
             reset(app, &mut out);
         }
-        Msg::LoadUrl { url, label, seed } => {
+        Msg::LoadUrl { url, label, missing, seed } => {
             let mut e = Experiment::defaults_for("url");
-            e.data = DataChoice::Url { url: url.trim().to_string(), label };
+            e.data = DataChoice::Url { url: url.trim().to_string(), label, missing };
             e.seed = seed;
             show_form(app, e, &mut out);
             out.push(hidden("load-box", false));
             out.push(text("load-status", "Connecting…"));
             reset(app, &mut out);
         }
-        Msg::FilesChosen { names, label, dataset } => files_chosen(app, names, label, &dataset, &mut out),
+        Msg::FilesChosen { names, label, missing, dataset } => {
+            files_chosen(app, names, (label, missing), &dataset, &mut out)
+        }
         Msg::ImportRead { name, bytes } => match bytes {
             Ok(bytes) => out.push(Effect::Send(ToWorker::Import { name, bytes: Bytes::from(bytes) })),
             Err(e) => out.push(text("error", format!("{name}: {e}"))),
@@ -382,7 +386,14 @@ fn forget_curves(app: &mut App, out: &mut Vec<Effect>) {
     out.push(Effect::View(View::Alerts(Vec::new())));
 }
 
-fn files_chosen(app: &mut App, names: Vec<String>, label: Option<String>, dataset: &str, out: &mut Vec<Effect>) {
+/// `reading`: the label column and what missing cells do.
+fn files_chosen(
+    app: &mut App,
+    names: Vec<String>,
+    reading: (Option<String>, MissingPolicy),
+    dataset: &str,
+    out: &mut Vec<Effect>,
+) {
     if names.is_empty() {
         return;
     }
@@ -391,7 +402,8 @@ fn files_chosen(app: &mut App, names: Vec<String>, label: Option<String>, datase
         Err(e) => return out.push(text("error", e.clone())),
     };
     let name = names.join(" + ");
-    experiment.data = DataChoice::File { name: name.clone(), label };
+    let (label, missing) = reading;
+    experiment.data = DataChoice::File { name: name.clone(), label, missing };
     // a new kind of data gets the tabular defaults unless the person already left MNIST/2-D
     if dataset != "file" {
         let defaults = Experiment::defaults_for("file");

@@ -8,7 +8,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlInputElement};
 
-use super::controls::{experiment_from_controls, hide_panels, label_choice, parse_num, show_chart_options, show_experiment};
+use super::controls::{
+    experiment_from_controls, hide_panels, label_choice, missing_choice, parse_num, show_chart_options, show_experiment,
+};
 use super::dom::*;
 use super::shell::Page;
 use super::state::{App, ChartOptions};
@@ -176,7 +178,8 @@ fn choose_files(page: &Rc<Page>, files: web_sys::FileList) {
         list.push(&f);
     }
     page.hold_chosen_files(list);
-    page.dispatch(Msg::FilesChosen { names, label: label_choice(), dataset: select_value("dataset") });
+    let dataset = select_value("dataset");
+    page.dispatch(Msg::FilesChosen { names, label: label_choice(), missing: missing_choice(), dataset });
 }
 
 fn wire_data(page: &Rc<Page>) {
@@ -185,6 +188,7 @@ fn wire_data(page: &Rc<Page>) {
     send_on(page, "load-url", "click", || Msg::LoadUrl {
         url: input_value("data-url"),
         label: label_choice(),
+        missing: missing_choice(),
         seed: seed(),
     });
     for id in ["samples", "noise", "train-ratio", "seed", "data-seed", "normalisation", "input-features"] {

@@ -54,6 +54,8 @@ pub(super) struct Loaded {
     /// A table's feature columns and fill values, or 8-bit IDX pixels' scale, recorded with a
     /// model (see `data_loader::FromFile::table`); the default for other data.
     pub table: Preprocessing,
+    /// What became of a table's missing cells (`FromFile::missing_cells`).
+    pub missing_cells: Option<String>,
 }
 
 /// The statistics `Loaded` scales its splits as loaded with: `features` both splits' inputs,
@@ -74,13 +76,14 @@ pub(super) struct Plane {
 impl Loaded {
     /// Data as loaded; 2-D data is also a plane whose model sees each point as it is.
     fn new(choice: DataChoice, train: Dataset, test: Dataset) -> Loaded {
-        Loaded::from_file(choice, FromFile { train, test, preview: None, table: Preprocessing::default() })
+        let table = Preprocessing::default();
+        Loaded::from_file(choice, FromFile { train, test, preview: None, table, missing_cells: None })
     }
 
     fn from_file(choice: DataChoice, f: FromFile) -> Loaded {
-        let FromFile { train, test, preview, table } = f;
+        let FromFile { train, test, preview, table, missing_cells } = f;
         let plane = (train.d == 2).then(|| Plane { train: train.clone(), test: test.clone(), inputs: plain_inputs() });
-        Loaded { choice, train, test, preview, normalised: None, targets_scaled: None, plane, table }
+        Loaded { choice, train, test, preview, normalised: None, targets_scaled: None, plane, table, missing_cells }
     }
 
     /// 2-D points whose model sees `inputs` of each point.
@@ -88,8 +91,9 @@ impl Loaded {
         let expand = |d: &Dataset| webgrad_data::features::expand(d, inputs).map_err(|e| e.to_string());
         let (model_train, model_test) = (expand(&train)?, expand(&test)?);
         let plane = Some(Plane { train, test, inputs: inputs.to_vec() });
-        let table = Preprocessing::default();
-        Ok(Loaded { choice, train: model_train, test: model_test, preview: None, normalised: None, targets_scaled: None, plane, table })
+        let (table, missing_cells) = (Preprocessing::default(), None);
+        let (normalised, targets_scaled, preview) = (None, None, None);
+        Ok(Loaded { choice, train: model_train, test: model_test, preview, normalised, targets_scaled, plane, table, missing_cells })
     }
 
     /// The model's input row for the plane's point (x, y): its features, normalised as the
@@ -351,21 +355,21 @@ pub(super) async fn load_files(
     post: &Post,
     cancel: &Cancel,
 ) -> Result<Loaded, String> {
-    let label = match &e.data {
-        DataChoice::File { label, .. } => label.clone(),
-        _ => None,
+    let (label, missing) = match &e.data {
+        DataChoice::File { label, missing, .. } => (label.clone(), *missing),
+        _ => (None, MissingPolicy::default()),
     };
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let name = names.join(" + ");
     let mut parts = Vec::new();
     for source in data_loader::sources(files)? {
         let src = source.name.clone();
-        let parsed =
-            data_loader::parse_source(source, &label, progress_poster(&src, post), || cancel.get()).await?;
+        let options = data_loader::csv_options(&label, missing);
+        let parsed = data_loader::parse_source(source, options, progress_poster(&src, post), || cancel.get()).await?;
         parts.push((src, parsed));
     }
     let f = data_loader::to_splits(&name, parts, e.seed)?;
-    Ok(Loaded::from_file(DataChoice::File { name, label }, f))
+    Ok(Loaded::from_file(DataChoice::File { name, label, missing }, f))
 }
 
 pub(super) async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
@@ -401,13 +405,13 @@ pub(super) async fn load(choice: &DataChoice, seed: u64, post: &Post, cancel: &C
             let (train, test) = train_test_split(&all, *test_fraction, *seed).map_err(|e| e.to_string())?;
             return Loaded::with_inputs(choice.clone(), train, test, inputs);
         }
-        DataChoice::Url { url, label } => {
+        DataChoice::Url { url, label, missing } => {
             if url.trim().is_empty() {
                 return Err("enter the URL of a CSV/TSV file".into());
             }
             let source = ByteSource::fetch(url).await?;
-            let parsed =
-                data_loader::parse_source(source, label, progress_poster(url, post), || cancel.get()).await?;
+            let options = data_loader::csv_options(label, *missing);
+            let parsed = data_loader::parse_source(source, options, progress_poster(url, post), || cancel.get()).await?;
             let f = data_loader::to_splits(url, vec![(url.clone(), parsed)], seed)?;
             return Ok(Loaded::from_file(choice.clone(), f));
         }
@@ -441,6 +445,7 @@ pub(super) fn summary(loaded: &Loaded) -> DataSummary {
         preview: loaded.preview.clone(),
         image_shape: train.image_shape,
         head: webgrad_nn::Head::for_targets(&train.targets),
+        missing_cells: loaded.missing_cells.clone(),
     }
 }
 

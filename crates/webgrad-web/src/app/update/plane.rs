@@ -11,8 +11,9 @@ pub(super) fn summary_text(summary: &DataSummary) -> String {
         format!("{} classes", summary.class_names.len())
     };
     let features = if summary.features == 1 { "feature" } else { "features" };
+    let missing = summary.missing_cells.as_ref().map(|m| format!(" {m}")).unwrap_or_default();
     format!(
-        "{}: {} training rows, {} test rows, {} {features}, {classes}.",
+        "{}: {} training rows, {} test rows, {} {features}, {classes}.{missing}",
         summary.name, summary.train_rows, summary.test_rows, summary.features
     )
 }

@@ -230,11 +230,12 @@ fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
     let mut app = App::new(Experiment::defaults_for("mnist"), None);
     ready(&mut app, None);
     let names = vec!["x.npy".to_string(), "y.npy".to_string()];
-    let effects = update(&mut app, Msg::FilesChosen { names, label: None, dataset: "mnist".into() });
+    let missing = MissingPolicy::FillMean;
+    let effects = update(&mut app, Msg::FilesChosen { names, label: None, missing, dataset: "mnist".into() });
     let Some(Effect::PostNewFiles(e)) = effects.iter().find(|e| matches!(e, Effect::PostNewFiles(_))) else {
         panic!("no files posted: {effects:?}")
     };
-    assert_eq!(e.data, DataChoice::File { name: "x.npy + y.npy".into(), label: None });
+    assert_eq!(e.data, DataChoice::File { name: "x.npy + y.npy".into(), label: None, missing });
     assert_eq!(e.layers, Experiment::defaults_for("file").layers);
     assert!(app.has_files);
     let summary = DataSummary {
@@ -249,12 +250,13 @@ fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
         preview: None,
         image_shape: Some((28, 28)),
         head: webgrad_nn::Head::Softmax { classes: 2 },
+        missing_cells: None,
     };
     let loaded = FromWorker::DataLoaded { summary, model: "nn.Sequential()".into() };
     let effects = update(&mut app, Msg::Worker(loaded));
     assert_eq!(
         app.form.as_ref().map(|f| f.data.clone()),
-        Ok(DataChoice::File { name: "x.npy + y.npy".into(), label: None })
+        Ok(DataChoice::File { name: "x.npy + y.npy".into(), label: None, missing })
     );
     assert_eq!(
         texts(&effects, "data-summary"),
@@ -291,6 +293,7 @@ fn a_refused_reset_says_what_was_kept() {
         preview: None,
         image_shape: None,
         head: webgrad_nn::Head::Softmax { classes: 3 },
+        missing_cells: None,
     };
     update(&mut app, Msg::Worker(FromWorker::DataLoaded { summary, model: "nn.Sequential()".into() }));
     update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
@@ -647,5 +650,31 @@ fn an_import_says_what_the_user_should_know_of_how_it_reads_the_data() {
     assert_eq!(
         texts(&effects, "stats"),
         ["Imported m.safetensors: evaluated on this data. Train to continue. Note: its classes are read by index."]
+    );
+}
+
+/// A table read with a missing-values policy says what became of its missing cells.
+#[test]
+fn the_summary_says_what_became_of_missing_cells() {
+    let mut app = App::new(Experiment::defaults_for("iris"), None);
+    ready(&mut app, None);
+    let summary = DataSummary {
+        name: "gaps.csv".into(),
+        train_rows: 8,
+        test_rows: 2,
+        features: 2,
+        class_names: Vec::new(),
+        points: Vec::new(),
+        plane: false,
+        inputs: Vec::new(),
+        preview: None,
+        image_shape: None,
+        head: webgrad_nn::Head::Linear { outputs: 1 },
+        missing_cells: Some("3 rows with a missing value left out.".into()),
+    };
+    let effects = update(&mut app, Msg::Worker(FromWorker::DataLoaded { summary, model: "nn.Sequential()".into() }));
+    assert_eq!(
+        texts(&effects, "data-summary"),
+        ["gaps.csv: 8 training rows, 2 test rows, 2 features, regression. 3 rows with a missing value left out."]
     );
 }

@@ -1,0 +1,104 @@
+//! The link codec's pieces: a fragment's `key=value&…` pairs, percent-encoding, numbers and
+//! per-layer lists, and the missing-values policy's words.
+
+use webgrad_data::MissingPolicy;
+
+/// A link's fragment as `key=value&…` pairs (the first of a repeated key counts; keys the
+/// experiment does not know are ignored: the page's display options travel in the same fragment).
+pub(crate) struct Query<'a>(pub(super) Vec<(&'a str, &'a str)>);
+
+impl<'a> Query<'a> {
+    pub(crate) fn parse(query: &'a str) -> Query<'a> {
+        Query(
+            query
+                .trim_start_matches('#')
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.split_once('=').unwrap_or((p, "")))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&'a str> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+/// A number parameter, or an error naming the key and the value.
+pub(super) fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
+    v.parse().map_err(|_| format!("link parameter {key}='{v}' is not a valid number"))
+}
+
+/// One value when all are equal, else all of them, comma-separated ("" for none).
+pub(super) fn per_layer(values: impl Iterator<Item = String>) -> String {
+    let values: Vec<String> = values.collect();
+    match values.first() {
+        Some(first) if values.iter().all(|v| v == first) => first.clone(),
+        _ => values.join(","),
+    }
+}
+
+/// Undoes `per_layer`: `layers` values from one (shared by every layer) or one per layer.
+pub(super) fn spread<'a>(key: &str, v: &'a str, layers: usize) -> Result<Vec<&'a str>, String> {
+    let values: Vec<&str> = v.split(',').collect();
+    match values.len() {
+        1 => Ok(vec![values[0]; layers]),
+        n if n == layers => Ok(values),
+        n => Err(format!("link parameter {key}='{v}' has {n} values for {layers} hidden layers")),
+    }
+}
+
+/// Percent-encodes what would break a URL fragment's `key=value&…` form.
+pub(super) fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Undoes `encode` (invalid escapes are kept as they are).
+pub(super) fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16).ok())
+            .flatten();
+        match hex {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A link's `&missing=` part: nothing for the default (refuse a table with missing cells).
+pub(super) fn missing_part(missing: MissingPolicy) -> &'static str {
+    match missing {
+        MissingPolicy::Error => "",
+        MissingPolicy::DropRow => "&missing=drop",
+        MissingPolicy::FillMean => "&missing=mean",
+    }
+}
+
+/// A link's `missing` value: `refuse`, `drop` or `mean` (the CLI's `--missing` words, `error`
+/// too).
+pub(super) fn missing_policy(v: &str) -> Result<MissingPolicy, String> {
+    match v {
+        "refuse" | "error" => Ok(MissingPolicy::Error),
+        "drop" => Ok(MissingPolicy::DropRow),
+        "mean" => Ok(MissingPolicy::FillMean),
+        _ => Err(format!("link parameter missing='{v}' is not refuse, drop or mean")),
+    }
+}

@@ -1,0 +1,64 @@
+// A table with missing values: refused by default with the cell named (the loaded data stays);
+// with "Missing values" set, its rows are left out or its cells take the training rows' means,
+// and the summary and the preview say which. A model trained on filled cells records the fill
+// values with its statistics.
+import { test, expect } from '@playwright/test';
+import { forbidCspViolations, watchErrors } from './helpers.mjs';
+
+forbidCspViolations(test, expect);
+
+/** 100 rows of two features and a class; `b` is NA in every 5th row (20 rows), `a` empty in row 3. */
+function gapsCsv() {
+  const lines = ['a,b,kind'];
+  for (let i = 0; i < 100; i++) {
+    const a = i === 3 ? '' : String(i);
+    const b = i % 5 === 0 ? 'NA' : String((i * 7) % 11);
+    lines.push(`${a},${b},${i % 2 ? 'odd' : 'even'}`);
+  }
+  return { name: 'gaps.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n') + '\n') };
+}
+
+test('Missing values: refused by default, or their rows left out, or filled with the training means', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
+  const summary = page.locator('#data-summary');
+  const before = await summary.textContent();
+  const fileInput = page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)');
+  const policy = page.getByLabel('Missing values (empty, NA, NaN, null, ?)');
+  await expect(policy).toHaveValue('refuse');
+
+  // refused, naming the first missing cell; the data loaded before stays
+  await fileInput.setInputFiles(gapsCsv());
+  await expect(page.getByRole('alert')).toContainText('gaps.csv: line 2, column 2 ("b")');
+  await expect(page.getByRole('alert')).toContainText('missing value "NA"');
+  await expect(summary).toHaveText(before);
+
+  // rows with a missing cell left out: rows 0, 3, 5, …, 95 (21 of 100)
+  await policy.selectOption('drop');
+  await fileInput.setInputFiles(gapsCsv());
+  await expect(summary).toContainText('2 features, 2 classes. 21 rows with a missing value left out.', { timeout: 30_000 });
+  const [, train, test] = (await summary.textContent()).match(/^gaps\.csv: (\d+) training rows, (\d+) test rows/);
+  expect(Number(train) + Number(test)).toBe(79);
+
+  // filled with the training rows' means: every row stays, and the preview marks the gaps
+  await policy.selectOption('mean');
+  await fileInput.setInputFiles(gapsCsv());
+  await expect(summary).toContainText('gaps.csv: 80 training rows, 20 test rows, 2 features, 2 classes. Missing values in 21 rows filled with the training rows\' means.', { timeout: 30_000 });
+  const preview = page.getByRole('table', { name: 'Data preview' });
+  await expect(preview.locator('tr').nth(1).locator('td').nth(1)).toHaveText('missing');
+  await expect(preview.locator('tr').nth(4).locator('td').first()).toHaveText('missing');
+  await page.getByLabel('Epochs').fill('3');
+  await page.getByLabel('Epochs').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 3', { timeout: 60_000 });
+  await expect(page.locator('#loss-summary')).not.toContainText('NaN');
+
+  // the exported model records the fill values (its JSON twin): finite, one per feature
+  await page.getByRole('button', { name: 'Export model' }).click();
+  const jsonLink = page.getByRole('link', { name: /^Download .*\.json$/ });
+  const model = JSON.parse(await jsonLink.evaluate(async (a) => (await fetch(a.href)).text()));
+  expect(model.preprocessing.fill_missing).toHaveLength(2);
+  expect(model.preprocessing.fill_missing.every(Number.isFinite)).toBe(true);
+  expect(errors).toEqual([]);
+});
