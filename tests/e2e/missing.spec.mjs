@@ -3,19 +3,30 @@
 // and the summary and the preview say which. A model trained on filled cells records the fill
 // values with its statistics.
 import { test, expect } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
 import { forbidCspViolations, watchErrors } from './helpers.mjs';
 
 forbidCspViolations(test, expect);
 
-/** 100 rows of two features and a class; `b` is NA in every 5th row (20 rows), `a` empty in row 3. */
-function gapsCsv() {
+/** 100 rows of two features and a class; `b` is NA in every 5th row (20 rows), `a` empty in
+ * row 3; `shift` moves b's values (and so its mean). */
+function gapsCsv(name = 'gaps.csv', shift = 0) {
   const lines = ['a,b,kind'];
   for (let i = 0; i < 100; i++) {
     const a = i === 3 ? '' : String(i);
-    const b = i % 5 === 0 ? 'NA' : String((i * 7) % 11);
+    const b = i % 5 === 0 ? 'NA' : String(((i * 7) % 11) + shift);
     lines.push(`${a},${b},${i % 2 ? 'odd' : 'even'}`);
   }
-  return { name: 'gaps.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n') + '\n') };
+  return { name, mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n') + '\n') };
+}
+
+/** The fill values an export records now (each export makes a new link). */
+async function recordedFills(page) {
+  const jsonLink = page.getByRole('link', { name: /^Download .*\.json$/ });
+  const before = (await jsonLink.count()) ? await jsonLink.getAttribute('href') : null;
+  await page.getByRole('button', { name: 'Export model' }).click();
+  await expect(jsonLink).not.toHaveAttribute('href', before ?? '');
+  return JSON.parse(await jsonLink.evaluate(async (a) => (await fetch(a.href)).text())).preprocessing.fill_missing;
 }
 
 test('Missing values: refused by default, or their rows left out, or filled with the training means', async ({ page }) => {
@@ -54,11 +65,27 @@ test('Missing values: refused by default, or their rows left out, or filled with
   await expect(page.locator('#accuracy')).toContainText('after epoch 3', { timeout: 60_000 });
   await expect(page.locator('#loss-summary')).not.toContainText('NaN');
 
-  // the exported model records the fill values (its JSON twin): finite, one per feature
-  await page.getByRole('button', { name: 'Export model' }).click();
-  const jsonLink = page.getByRole('link', { name: /^Download .*\.json$/ });
-  const model = JSON.parse(await jsonLink.evaluate(async (a) => (await fetch(a.href)).text()));
-  expect(model.preprocessing.fill_missing).toHaveLength(2);
-  expect(model.preprocessing.fill_missing.every(Number.isFinite)).toBe(true);
+  // the exported model records the fill values: finite, one per feature
+  const trained = await recordedFills(page);
+  expect(trained).toHaveLength(2);
+  expect(trained.every(Number.isFinite)).toBe(true);
+  const link = page.getByRole('link', { name: /^Download .*\.safetensors$/ });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const saved = fileURLToPath(new URL('../../target/e2e-results/gaps-model.safetensors', import.meta.url));
+  await download.saveAs(saved);
+
+  // other data of the same columns, whose own means differ: the imported model's cells take the
+  // values it was trained with, and a Reset's new model this data's own again
+  await fileInput.setInputFiles(gapsCsv('shifted.csv', 40));
+  await expect(summary).toContainText('shifted.csv: 80 training rows', { timeout: 30_000 });
+  const own = await recordedFills(page);
+  expect(own[1]).toBeGreaterThan(trained[1] + 30);
+  await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
+  await expect(page.locator('#stats')).toContainText('Imported gaps-model.safetensors', { timeout: 30_000 });
+  await expect(page.locator('#stats')).toContainText('Note: missing cells hold the values it was trained with, its training rows\' means.');
+  expect(await recordedFills(page)).toEqual(trained);
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
+  expect(await recordedFills(page)).toEqual(own);
   expect(errors).toEqual([]);
 });

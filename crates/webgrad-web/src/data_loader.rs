@@ -19,13 +19,15 @@ const PREVIEW_ROWS: usize = 8;
 /// records of the file: a table's feature columns and the fill values of missing cells fitted
 /// on the training rows (`Preprocessing::columns`, `fill_missing`), or the 1/255 that 8-bit
 /// IDX pixels were scaled by (`scale`); `missing_cells` says what became of a table's missing
-/// cells (left out with their rows, or filled), for the data summary.
+/// cells (left out with their rows, or filled), for the data summary, and `gaps` where the
+/// filled ones are in the training and the test split (`Table::into_split_with_gaps`).
 pub struct FromFile {
     pub train: Dataset,
     pub test: Dataset,
     pub preview: Option<Preview>,
     pub table: Preprocessing,
     pub missing_cells: Option<String>,
+    pub gaps: [Vec<usize>; 2],
 }
 
 /// How a table is read: `label` names its label column (None or blank: the last), `missing`
@@ -89,10 +91,11 @@ pub fn to_splits(name: &str, parts: Vec<(String, Parsed)>, seed: u64) -> Result<
                 let preview = preview_of(&table.dataset, columns, &table.missing);
                 let layout = table.recordable_columns();
                 let missing_cells = missing_cells(&table);
-                let (train, test, imputer) = table.into_split(TEST_FRACTION, seed).map_err(|e| e.to_string())?;
+                let split = table.into_split_with_gaps(TEST_FRACTION, seed).map_err(|e| e.to_string())?;
+                let (train, test, imputer, gaps) = split;
                 let fill_missing = imputer.map(|i| i.fill);
                 let table = Preprocessing { columns: layout, fill_missing, ..Preprocessing::default() };
-                Ok(FromFile { train, test, preview: Some(preview), table, missing_cells })
+                Ok(FromFile { train, test, preview: Some(preview), table, missing_cells, gaps })
             }
             _ => Err(format!(
                 "{name}: an IDX or NPY file holds only features or only labels — choose both files together"
@@ -120,7 +123,8 @@ pub fn to_splits(name: &str, parts: Vec<(String, Parsed)>, seed: u64) -> Result<
             let columns = (1..=ds.d).map(|c| format!("x{c}")).chain(["label".to_string()]).collect();
             let preview = preview_of(&ds, columns, &[]);
             let (train, test) = split(&ds, seed)?;
-            Ok(FromFile { train, test, preview: Some(preview), table, missing_cells: None })
+            let gaps = [Vec::new(), Vec::new()];
+            Ok(FromFile { train, test, preview: Some(preview), table, missing_cells: None, gaps })
         }
         n => Err(format!("choose one table (CSV/TSV) or a pair of IDX/NPY files, not {n} files")),
     }

@@ -142,6 +142,14 @@ impl Table {
     /// cells with the means of the training rows. Returns the [`Imputer`] when it filled any,
     /// or the table was read to fill them ([`Table::fills_missing`]).
     pub fn into_split(self, test_fraction: f32, seed: u64) -> Result<(Dataset, Dataset, Option<Imputer>)> {
+        let (train, test, imputer, _) = self.into_split_with_gaps(test_fraction, seed)?;
+        Ok((train, test, imputer))
+    }
+
+    /// [`Table::into_split`], also returning where the missing cells went: flat indices into
+    /// the training and the test split's features (`row * d + feature`), each ascending, so
+    /// that other fill values (a model's) can replace the means later.
+    pub fn into_split_with_gaps(self, test_fraction: f32, seed: u64) -> Result<SplitWithGaps> {
         let mut ds = self.dataset;
         let (train, test) = match ds.targets {
             Targets::Classes { .. } => stratified_train_test_indices(&ds, test_fraction, seed)?,
@@ -154,8 +162,9 @@ impl Table {
             imp.apply(&mut ds, &self.missing)?;
             Some(imp)
         };
+        let gaps = gaps_after_split(&self.missing, ds.d, ds.n, [&train, &test]);
         let (tr, te) = split_rows(ds, &train, &test)?;
-        Ok((tr, te, imputer))
+        Ok((tr, te, imputer, gaps))
     }
 
     /// Fills the missing cells with `imputer`'s values (a model's, fitted on its training rows)
@@ -166,6 +175,36 @@ impl Table {
         self.missing.clear();
         Ok(())
     }
+}
+
+/// A table's training and test splits, the [`Imputer`] that filled its missing cells, and
+/// where those cells are in each split ([`Table::into_split_with_gaps`]).
+pub type SplitWithGaps = (Dataset, Dataset, Option<Imputer>, [Vec<usize>; 2]);
+
+/// Where the missing cells `missing` (flat indices into `n` rows of `d`, ascending) are after
+/// rows are split into `splits` (each a list of the old rows, in their new order): one list
+/// per split, ascending.
+fn gaps_after_split(missing: &[usize], d: usize, n: usize, splits: [&[u32]; 2]) -> [Vec<usize>; 2] {
+    let mut gaps = [Vec::new(), Vec::new()];
+    if missing.is_empty() || d == 0 {
+        return gaps;
+    }
+    // old row → (split, new row)
+    let mut to = vec![(0usize, 0usize); n];
+    for (s, rows) in splits.iter().enumerate() {
+        for (new, &old) in rows.iter().enumerate() {
+            if let Some(t) = to.get_mut(old as usize) {
+                *t = (s, new);
+            }
+        }
+    }
+    for &m in missing {
+        if let Some(&(s, row)) = to.get(m / d) {
+            gaps[s].push(row * d + m % d);
+        }
+    }
+    gaps.iter_mut().for_each(|g| g.sort_unstable());
+    gaps
 }
 
 /// Per-feature fill values for missing cells, `[d]`, fitted on the training rows only.

@@ -223,6 +223,34 @@ fn tasks() {
     assert_eq!(t.dataset.labels().unwrap(), &[0, 1, 2]);
 }
 
+/// `into_split_with_gaps` says where each missing cell went: every one of them, in its split's
+/// row order, and only them (each holds its fill value there), with the same splits as `into_split`.
+#[test]
+fn the_split_says_where_each_missing_cell_went() {
+    let data = b"a,b,c,y\n1,10,u,p\nNA,20,v,q\n3,,u,p\n5,40,?,q\n7,50,v,p\n9,60,u,q\n2,NA,v,p\nNA,8,u,q\n";
+    let fill = CsvOptions { missing: MissingPolicy::FillMean, ..CsvOptions::default() };
+    let t = parse_csv(data, "m.csv", fill).unwrap();
+    let (train, test, imputer, [train_gaps, test_gaps]) = t.clone().into_split_with_gaps(0.5, 3).unwrap();
+    assert_eq!((train.clone(), test.clone(), imputer.clone()), t.clone().into_split(0.5, 3).unwrap());
+    let (train_rows, test_rows) = stratified_train_test_indices(&t.dataset, 0.5, 3).unwrap();
+    let moved = |rows: &[u32]| -> Vec<usize> {
+        let mut gaps: Vec<usize> =
+            (0..rows.len() * 4).filter(|&k| t.missing.contains(&(rows[k / 4] as usize * 4 + k % 4))).collect();
+        gaps.sort_unstable();
+        gaps
+    };
+    assert_eq!(train_gaps, moved(&train_rows));
+    assert_eq!(test_gaps, moved(&test_rows));
+    assert_eq!(train_gaps.len() + test_gaps.len(), t.missing.len());
+    let fill = imputer.unwrap().fill;
+    for (split, gaps) in [(&train, &train_gaps), (&test, &test_gaps)] {
+        assert!(gaps.iter().all(|&g| split.features[g] == fill[g % 4]));
+    }
+    // no missing cells: nothing to say
+    let full = parse_csv(b"a,y\n1,p\n2,q\n3,p\n4,q\n", "f.csv", CsvOptions::default()).unwrap();
+    assert_eq!(full.into_split_with_gaps(0.5, 1).unwrap().3, [Vec::<usize>::new(), Vec::new()]);
+}
+
 #[test]
 fn missing_values_drop_or_fill_with_the_training_mean() {
     let data = b"a,b,c,y\n1,10,u,p\nNA,20,v,q\n3,,u,p\n5,40,?,q\n7,50,v,p\n9,60,u,q\n";

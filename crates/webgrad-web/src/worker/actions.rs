@@ -245,10 +245,13 @@ impl TrainerState {
         if let Err(err) = webgrad_nn::train::check_fit(&model, &data.train) {
             return post(FromWorker::Error { message: format!("{name}: {err}") });
         }
-        // the model sees the data scaled with the statistics it was trained with; on an error
-        // the old model stays, with the data scaled as before
-        let before = data.scalings();
-        if let Err(why) = data.adopt_scalings(&file.preprocessing) {
+        // the model sees the data filled and scaled with the values and statistics it was
+        // trained with; on an error the old model stays, with the data as before
+        let (before, fills_before) = (data.scalings(), data.fills());
+        let adopted =
+            data.adopt_fills(file.preprocessing.fill_missing.as_deref()).and_then(|()| data.adopt_scalings(&file.preprocessing));
+        if let Err(why) = adopted {
+            let _ = data.adopt_fills(fills_before.as_deref());
             return post(FromWorker::Error { message: format!("{name}: {why}") });
         }
         let loss = Loss::for_head(&model.config.head);
@@ -263,6 +266,7 @@ impl TrainerState {
             Ok(done) => done,
             Err(message) => {
                 let _ = data.rescale(before);
+                let _ = data.adopt_fills(fills_before.as_deref());
                 return post(FromWorker::Error { message });
             }
         };
@@ -272,7 +276,7 @@ impl TrainerState {
             name: name.into(),
             model: model.config.torch_expression(),
             layers: model.config.hidden.iter().map(|l| HiddenLayer::new(l.width, l.activation, l.dropout)).collect(),
-            note: webgrad_data::classes_by_index_note(&file.class_names, data.train.targets.class_names()),
+            note: import_note(&file, data, fills_before.as_deref()),
         });
         post(FromWorker::Epoch {
             epoch: 0,
@@ -295,3 +299,14 @@ impl TrainerState {
     }
 }
 
+/// What the page says about an imported model's reading of the data: classes read by index,
+/// and missing cells filled with the model's values rather than this data's own means.
+fn import_note(file: &ModelFile, data: &Loaded, fills_before: Option<&[f32]>) -> Option<String> {
+    let classes = webgrad_data::classes_by_index_note(&file.class_names, data.train.targets.class_names());
+    let fills = (data.fills().as_deref() != fills_before && file.preprocessing.fill_missing.is_some())
+        .then(|| "missing cells hold the values it was trained with, its training rows' means".to_string());
+    match (classes, fills) {
+        (Some(c), Some(f)) => Some(format!("{c}; {f}")),
+        (c, f) => c.or(f),
+    }
+}

@@ -4,6 +4,7 @@
 use super::*;
 use webgrad_data::{InputFeature, RowTarget, Scaling, Standardizer, TargetScaling};
 
+use super::fills::Gaps;
 use crate::data_loader::FromFile;
 use crate::experiment::plain_inputs;
 
@@ -56,6 +57,8 @@ pub(super) struct Loaded {
     pub table: Preprocessing,
     /// What became of a table's missing cells (`FromFile::missing_cells`).
     pub missing_cells: Option<String>,
+    /// A table's filled cells: where they are and the page's own fill values (`fills.rs`).
+    pub gaps: Gaps,
 }
 
 /// The statistics `Loaded` scales its splits as loaded with: `features` both splits' inputs,
@@ -76,14 +79,16 @@ pub(super) struct Plane {
 impl Loaded {
     /// Data as loaded; 2-D data is also a plane whose model sees each point as it is.
     fn new(choice: DataChoice, train: Dataset, test: Dataset) -> Loaded {
-        let table = Preprocessing::default();
-        Loaded::from_file(choice, FromFile { train, test, preview: None, table, missing_cells: None })
+        let (table, gaps) = (Preprocessing::default(), [Vec::new(), Vec::new()]);
+        Loaded::from_file(choice, FromFile { train, test, preview: None, table, missing_cells: None, gaps })
     }
 
-    fn from_file(choice: DataChoice, f: FromFile) -> Loaded {
-        let FromFile { train, test, preview, table, missing_cells } = f;
+    pub(super) fn from_file(choice: DataChoice, f: FromFile) -> Loaded {
+        let FromFile { train, test, preview, table, missing_cells, gaps } = f;
         let plane = (train.d == 2).then(|| Plane { train: train.clone(), test: test.clone(), inputs: plain_inputs() });
-        Loaded { choice, train, test, preview, normalised: None, targets_scaled: None, plane, table, missing_cells }
+        let gaps = Gaps::new(gaps, table.fill_missing.clone());
+        let (normalised, targets_scaled) = (None, None);
+        Loaded { choice, train, test, preview, normalised, targets_scaled, plane, table, missing_cells, gaps }
     }
 
     /// 2-D points whose model sees `inputs` of each point.
@@ -91,9 +96,10 @@ impl Loaded {
         let expand = |d: &Dataset| webgrad_data::features::expand(d, inputs).map_err(|e| e.to_string());
         let (model_train, model_test) = (expand(&train)?, expand(&test)?);
         let plane = Some(Plane { train, test, inputs: inputs.to_vec() });
-        let (table, missing_cells) = (Preprocessing::default(), None);
+        let (table, missing_cells, gaps) = (Preprocessing::default(), None, Gaps::default());
         let (normalised, targets_scaled, preview) = (None, None, None);
-        Ok(Loaded { choice, train: model_train, test: model_test, preview, normalised, targets_scaled, plane, table, missing_cells })
+        let (train, test) = (model_train, model_test);
+        Ok(Loaded { choice, train, test, preview, normalised, targets_scaled, plane, table, missing_cells, gaps })
     }
 
     /// The model's input row for the plane's point (x, y): its features, normalised as the

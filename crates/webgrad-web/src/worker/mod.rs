@@ -9,6 +9,7 @@
 mod actions;
 mod cpu_slice;
 mod data;
+mod fills;
 #[cfg(test)]
 mod grad_check_test;
 mod health;
@@ -138,9 +139,12 @@ impl TrainerState {
                 return false;
             }
         };
-        let previous_scalings = loaded.scalings();
+        // a Reset's model is fitted on this data's own statistics, an imported model's given back
+        let (previous_scalings, previous_fills) = (loaded.scalings(), loaded.fills());
+        let _ = loaded.adopt_fills(None);
         if let Err(message) = loaded.normalise(Normalisation::of(&e)) {
             post(FromWorker::Error { message: format!("could not normalise the data: {message}") });
+            let _ = loaded.adopt_fills(previous_fills.as_deref());
             if !is_new {
                 self.data = Some(loaded);
             }
@@ -163,6 +167,7 @@ impl TrainerState {
                 if !is_new {
                     // the model trained so far goes on with the data as it saw it
                     let _ = loaded.rescale(previous_scalings);
+                    let _ = loaded.adopt_fills(previous_fills.as_deref());
                     self.data = Some(loaded);
                 }
                 false
@@ -445,8 +450,9 @@ impl TrainerState {
             .and_then(|f| {
                 webgrad_nn::train::check_config_fits(&f.model, &loaded.train).map_err(|err| err.to_string())?;
                 loaded.check_model_file(&f)?;
-                // the statistics the model trained with where they apply (a model imported
-                // from another file recorded that file's), else the ones just fitted
+                // the fill values and statistics the model trained with where they apply (a
+                // model imported from another file recorded that file's), else the ones just fitted
+                let _ = loaded.adopt_fills(f.preprocessing.fill_missing.as_deref());
                 let _ = loaded.adopt_scalings(&f.preprocessing);
                 Ok(f.model)
             });
