@@ -93,6 +93,15 @@ export async function expectFewSlowUpdates(page) {
   expect(slow, `${slow} of ${all} page updates took over 50 ms`).toBeLessThanOrEqual(Math.max(2, Math.floor(all / 100)));
 }
 
+/** Exports the model and returns its JSON twin, parsed (each export makes a new link). */
+export async function exportedModelJson(page) {
+  const jsonLink = page.getByRole('link', { name: /^Download .*\.json$/ });
+  const before = (await jsonLink.count()) ? await jsonLink.getAttribute('href') : null;
+  await page.getByRole('button', { name: 'Export model' }).click();
+  await expect(jsonLink).not.toHaveAttribute('href', before ?? '');
+  return JSON.parse(await jsonLink.evaluate(async (a) => (await fetch(a.href)).text()));
+}
+
 /** Runs `body` under a Chrome trace and returns the page's main-thread tasks from it (not those
  * of the test's own DevTools commands), each as `{ wall, cpu, what }` in ms: `wall` from start
  * to end, `cpu` the time the thread actually ran, `what` the largest parts of a long one.

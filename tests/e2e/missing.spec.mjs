@@ -4,7 +4,7 @@
 // values with its statistics.
 import { test, expect } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
-import { forbidCspViolations, watchErrors } from './helpers.mjs';
+import { exportedModelJson, forbidCspViolations, watchErrors } from './helpers.mjs';
 
 forbidCspViolations(test, expect);
 
@@ -20,13 +20,9 @@ function gapsCsv(name = 'gaps.csv', shift = 0) {
   return { name, mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n') + '\n') };
 }
 
-/** The fill values an export records now (each export makes a new link). */
+/** The fill values an export records now. */
 async function recordedFills(page) {
-  const jsonLink = page.getByRole('link', { name: /^Download .*\.json$/ });
-  const before = (await jsonLink.count()) ? await jsonLink.getAttribute('href') : null;
-  await page.getByRole('button', { name: 'Export model' }).click();
-  await expect(jsonLink).not.toHaveAttribute('href', before ?? '');
-  return JSON.parse(await jsonLink.evaluate(async (a) => (await fetch(a.href)).text())).preprocessing.fill_missing;
+  return (await exportedModelJson(page)).preprocessing.fill_missing;
 }
 
 test('Missing values: refused by default, or their rows left out, or filled with the training means', async ({ page }) => {

@@ -1,6 +1,6 @@
 // The playground as a person uses it, selecting by role and accessible name.
 import { test, expect } from '@playwright/test';
-import { captureWorker, epochShown, expectFewSlowUpdates, forbidCspViolations, panicAndRestore, shots, watchErrors } from './helpers.mjs';
+import { captureWorker, epochShown, expectFewSlowUpdates, exportedModelJson, forbidCspViolations, panicAndRestore, shots, watchErrors } from './helpers.mjs';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -69,14 +69,9 @@ async function downloadModel(page, name) {
   return saved;
 }
 
-/** The input statistics an export records now (`preprocessing.standardize` of its JSON twin;
- * each export makes a new link). */
+/** The input statistics an export records now (`preprocessing.standardize` of its JSON twin). */
 async function recordedStatistics(page) {
-  const jsonLink = page.getByRole('link', { name: /^Download .*\.json$/ });
-  const before = (await jsonLink.count()) ? await jsonLink.getAttribute('href') : null;
-  await page.getByRole('button', { name: 'Export model' }).click();
-  await expect(jsonLink).not.toHaveAttribute('href', before ?? '');
-  return JSON.parse(await jsonLink.evaluate(async (a) => (await fetch(a.href)).text())).preprocessing.standardize;
+  return (await exportedModelJson(page)).preprocessing.standardize;
 }
 
 /** Chooses a normalisation and waits for the new model. */
