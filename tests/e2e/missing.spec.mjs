@@ -85,3 +85,20 @@ test('Missing values: refused by default, or their rows left out, or filled with
   expect(await recordedFills(page)).toEqual(own);
   expect(errors).toEqual([]);
 });
+
+test('A link to a table carries its missing-values policy into the control and the load', async ({ page }) => {
+  const errors = watchErrors(page);
+  const csv = gapsCsv().buffer.toString();
+  // a data: URL (the page's CSP allows it), percent-encoded once for the URL and once for the link
+  const url = `data:text/csv,${encodeURIComponent(csv)}`;
+  await page.goto(`/#data=url&url=${encodeURIComponent(url)}&missing=drop`);
+  await expect(page.locator('#data-summary')).toContainText('2 features, 2 classes. 21 rows with a missing value left out.', { timeout: 30_000 });
+  await expect(page.getByLabel('Missing values (empty, NA, NaN, null, ?)')).toHaveValue('drop');
+  expect(page.url()).toContain('&missing=drop');
+  // the data's name, a URL thousands of characters long without a space, is shortened to its
+  // ends in the summary, and nothing on the page widens it
+  const shown = await page.locator('#data-summary').textContent();
+  expect(shown).toMatch(/^data:text\/csv,a%2Cb%2Ckind.{24}….{25}: \d+ training rows/);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  expect(errors).toEqual([]);
+});

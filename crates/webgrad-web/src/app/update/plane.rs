@@ -14,8 +14,22 @@ pub(super) fn summary_text(summary: &DataSummary) -> String {
     let missing = summary.missing_cells.as_ref().map(|m| format!(" {m}")).unwrap_or_default();
     format!(
         "{}: {} training rows, {} test rows, {} {features}, {classes}.{missing}",
-        summary.name, summary.train_rows, summary.test_rows, summary.features
+        shortened(&summary.name),
+        summary.train_rows,
+        summary.test_rows,
+        summary.features
     )
+}
+
+/// A name of at most 80 characters: a longer one (a URL with its query, a data: URL) keeps its
+/// first 50 and last 25 around an ellipsis.
+fn shortened(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= 80 {
+        return name.to_string();
+    }
+    let (head, tail): (String, String) = (chars[..50].iter().collect(), chars[chars.len() - 25..].iter().collect());
+    format!("{head}…{tail}")
 }
 
 /// The new-point controls of 2-D data: a class chooser (the data's class names), or a value.

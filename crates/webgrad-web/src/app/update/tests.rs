@@ -672,9 +672,17 @@ fn the_summary_says_what_became_of_missing_cells() {
         head: webgrad_nn::Head::Linear { outputs: 1 },
         missing_cells: Some("3 rows with a missing value left out.".into()),
     };
-    let effects = update(&mut app, Msg::Worker(FromWorker::DataLoaded { summary, model: "nn.Sequential()".into() }));
+    let loaded = FromWorker::DataLoaded { summary: summary.clone(), model: "nn.Sequential()".into() };
+    let effects = update(&mut app, Msg::Worker(loaded));
     assert_eq!(
         texts(&effects, "data-summary"),
         ["gaps.csv: 8 training rows, 2 test rows, 2 features, regression. 3 rows with a missing value left out."]
     );
+    // a long name (a data: URL) keeps its ends
+    let long = format!("https://example.org/{}.csv", "é".repeat(200));
+    let summary = DataSummary { name: long, missing_cells: None, ..summary };
+    let effects = update(&mut app, Msg::Worker(FromWorker::DataLoaded { summary, model: "nn.Sequential()".into() }));
+    let shown = &texts(&effects, "data-summary")[0];
+    let want = format!("https://example.org/{}…{}.csv: 8 training rows", "é".repeat(30), "é".repeat(21));
+    assert!(shown.starts_with(&want), "{shown}");
 }
