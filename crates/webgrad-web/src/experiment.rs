@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use webgrad_data::{InputFeature, MissingPolicy, ScalingKind};
 use webgrad_nn::{ActivationName, BackendChoice, OptimizerName, SchedulePreset};
 
-mod link;
+pub(crate) mod link;
 pub(crate) use link::Query;
 use link::{decode, encode, missing_part, missing_policy, num, per_layer, spread};
 

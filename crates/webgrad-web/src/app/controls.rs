@@ -8,6 +8,7 @@ use webgrad_nn::{BackendChoice, OptimizerName, SchedulePreset};
 use super::dom::*;
 use super::state::{ChartOptions, PANELS};
 use super::{hyper, layers};
+use crate::experiment::link::{missing_policy, missing_word};
 use crate::protocol::*;
 
 /// Puts an experiment into the controls (from a shared link, or a dataset's defaults).
@@ -19,14 +20,14 @@ pub(super) fn show_experiment(e: &Experiment) {
             ensure_option("file", &format!("Your file: {name}"));
             set_select_value("dataset", "file");
             set_input_value("label-column", label.as_deref().unwrap_or(""));
-            set_select_value("missing-values", missing_value(*missing));
+            set_select_value("missing-values", missing_word(*missing));
         }
         DataChoice::Url { url, label, missing } => {
             ensure_option("url", "Data from a URL");
             set_select_value("dataset", "url");
             set_input_value("data-url", url);
             set_input_value("label-column", label.as_deref().unwrap_or(""));
-            set_select_value("missing-values", missing_value(*missing));
+            set_select_value("missing-values", missing_word(*missing));
         }
         DataChoice::Synthetic { name, samples, noise, test_fraction, seed, inputs } => {
             for f in InputFeature::ALL {
@@ -81,22 +82,10 @@ pub(super) fn label_choice() -> Option<String> {
     (!l.is_empty()).then_some(l)
 }
 
-/// What the "Missing values" control asks of a table's missing cells.
+/// What the "Missing values" control asks of a table's missing cells (its values are
+/// `missing_word`'s).
 pub(super) fn missing_choice() -> MissingPolicy {
-    match select_value("missing-values").as_str() {
-        "drop" => MissingPolicy::DropRow,
-        "mean" => MissingPolicy::FillMean,
-        _ => MissingPolicy::Error,
-    }
-}
-
-/// The "Missing values" control's value for `missing`.
-fn missing_value(missing: MissingPolicy) -> &'static str {
-    match missing {
-        MissingPolicy::Error => "refuse",
-        MissingPolicy::DropRow => "drop",
-        MissingPolicy::FillMean => "mean",
-    }
+    missing_policy(&select_value("missing-values")).unwrap_or_default()
 }
 
 /// Keeps the experiment in the address bar, so the link reproduces it.

@@ -83,18 +83,25 @@ pub(super) fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A link's `&missing=` part: nothing for the default (refuse a table with missing cells).
-pub(super) fn missing_part(missing: MissingPolicy) -> &'static str {
+/// A missing-values policy's word, in links and as the "Missing values" control's value.
+pub(crate) fn missing_word(missing: MissingPolicy) -> &'static str {
     match missing {
-        MissingPolicy::Error => "",
-        MissingPolicy::DropRow => "&missing=drop",
-        MissingPolicy::FillMean => "&missing=mean",
+        MissingPolicy::Error => "refuse",
+        MissingPolicy::DropRow => "drop",
+        MissingPolicy::FillMean => "mean",
     }
 }
 
-/// A link's `missing` value: `refuse`, `drop` or `mean` (the CLI's `--missing` words, `error`
-/// too).
-pub(super) fn missing_policy(v: &str) -> Result<MissingPolicy, String> {
+/// A link's `&missing=` part: nothing for the default (refuse a table with missing cells).
+pub(super) fn missing_part(missing: MissingPolicy) -> String {
+    match missing {
+        MissingPolicy::Error => String::new(),
+        other => format!("&missing={}", missing_word(other)),
+    }
+}
+
+/// The policy of a word `missing_word` gives (the CLI's `error` too).
+pub(crate) fn missing_policy(v: &str) -> Result<MissingPolicy, String> {
     match v {
         "refuse" | "error" => Ok(MissingPolicy::Error),
         "drop" => Ok(MissingPolicy::DropRow),
