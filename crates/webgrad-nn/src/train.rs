@@ -460,6 +460,13 @@ impl Trainer {
     /// The step through the tensor API (forward, backward, optimizer), recorded as a plan for the
     /// next steps of the same shape when the device can record (with the loss accumulation into
     /// `loss_sum`, which a replay redoes). Returns the detached data loss.
+    ///
+    /// Never inlined into `step`: it runs once per shape, and V8 compiles wasm functions whole.
+    /// Inlined, it made `step` a 27 KB function whose optimised code V8 dropped whenever a new
+    /// trainer's first step met a call it had not seen (a "wrong call target" deopt) and then
+    /// recompiled on another core: with two threads training, that stalled one (measured: one
+    /// MNIST b64 epoch in the browser at 97k–102k samples/s among epochs at 155k–175k).
+    #[inline(never)]
     fn step_op_by_op(&mut self, len: usize, d: usize, dropout_seed: u32, sums: &(Tensor, Tensor)) -> Result<Tensor> {
         let device = self.model.device().clone();
         let recorder = device.recorder().filter(|_| self.planning);
