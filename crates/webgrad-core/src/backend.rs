@@ -149,6 +149,18 @@ pub trait Backend {
     fn zeros(&self, len: usize) -> Buffer;
     /// Overwrites the first `data.len()` elements of an f32 buffer in place.
     fn write(&self, buf: &Buffer, data: &[f32]);
+    /// [`Backend::write`] of rows `rows` of `table` (`width` values each), one after another: a
+    /// training batch gathered from its data set. Through `staging` (cleared first) by default;
+    /// the CPU copies the rows straight into the buffer, a copy of the batch fewer per step.
+    /// Every row must lie within `table`, and the buffer must hold `rows.len() · width` values.
+    fn write_rows(&self, buf: &Buffer, table: &[f32], width: usize, rows: &[u32], staging: &mut Vec<f32>) {
+        staging.clear();
+        for &r in rows {
+            let start = r as usize * width;
+            staging.extend_from_slice(&table[start..start + width]);
+        }
+        self.write(buf, staging);
+    }
     fn read<'a>(&'a self, buf: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<f32>>;
     fn read_u32<'a>(&'a self, buf: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<u32>>;
 

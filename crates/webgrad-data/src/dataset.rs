@@ -258,12 +258,23 @@ impl Dataset {
     /// regression dataset `y_values` becomes `[len, outputs]` and `y_labels` is left empty.
     /// Allocates nothing once the buffers are large enough. Panics if an index is `>= n`.
     pub fn gather_batch(&self, indices: &[u32], x: &mut Vec<f32>, y_labels: &mut Vec<u32>, y_values: &mut Vec<f32>) {
+        self.gather_rows(indices, x);
+        self.gather_targets(indices, y_labels, y_values);
+    }
+
+    /// The features half of [`Dataset::gather_batch`]: `x` (cleared first) becomes `[len, d]`.
+    pub fn gather_rows(&self, indices: &[u32], x: &mut Vec<f32>) {
         x.clear();
-        y_labels.clear();
-        y_values.clear();
         for &i in indices {
             x.extend_from_slice(self.row(i as usize));
         }
+    }
+
+    /// The targets half of [`Dataset::gather_batch`]: `y_labels` or `y_values` of rows `indices`
+    /// (both cleared first).
+    pub fn gather_targets(&self, indices: &[u32], y_labels: &mut Vec<u32>, y_values: &mut Vec<f32>) {
+        y_labels.clear();
+        y_values.clear();
         match &self.targets {
             Targets::Classes { labels, .. } => {
                 y_labels.extend(indices.iter().map(|&i| labels[i as usize]));

@@ -156,6 +156,9 @@ pub struct Trainer {
     pub config: TrainConfig,
     pub cursor: Cursor,
     batcher: Option<Batcher>,
+    /// the batch's rows in the data set (host data), and their features ([rows, d]) where a
+    /// step goes op by op (a replayed step copies the rows straight into its input buffer)
+    rows: Vec<u32>,
     x: Vec<f32>,
     labels: Vec<u32>,
     values: Vec<f32>,
@@ -227,6 +230,7 @@ impl Trainer {
             config,
             cursor: Cursor::default(),
             batcher: None,
+            rows: Vec::new(),
             x: Vec::new(),
             labels: Vec::new(),
             values: Vec::new(),
@@ -417,7 +421,9 @@ impl Trainer {
             }
             None => {
                 let indices = batcher.batch(self.cursor).ok_or_else(past_end)?;
-                data.gather_batch(indices, &mut self.x, &mut self.labels, &mut self.values);
+                self.rows.clear();
+                self.rows.extend_from_slice(indices);
+                data.gather_targets(indices, &mut self.labels, &mut self.values);
                 if self.config.loss == Loss::BceWithLogits {
                     // 0/1 targets as floats, in the values buffer a classification batch leaves empty
                     self.values.clear();
@@ -435,7 +441,7 @@ impl Trainer {
                 let recorder = device.recorder().expect("plans exist only on devices that record");
                 // a resident batch is gathered by the plan itself, at the offset `seek` wrote
                 if !resident {
-                    device.write(planned.x.buffer(), &self.x);
+                    device.write_rows(planned.x.buffer(), &data.features, data.d, &self.rows, &mut self.x);
                     match self.config.loss {
                         Loss::CrossEntropy { .. } => recorder.write_u32(planned.targets.buffer(), &self.labels),
                         _ => device.write(planned.targets.buffer(), &self.values),
@@ -449,7 +455,12 @@ impl Trainer {
                 self.last_grads.clone_from(&planned.grads);
                 planned.loss.clone()
             }
-            None => self.step_op_by_op(len, data.d, dropout_seed, &loss_sum)?,
+            None => {
+                if !resident {
+                    data.gather_rows(&self.rows, &mut self.x);
+                }
+                self.step_op_by_op(len, data.d, dropout_seed, &loss_sum)?
+            }
         };
         self.unread.0 += 1;
         self.unread.1 += len;

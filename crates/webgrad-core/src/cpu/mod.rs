@@ -145,6 +145,20 @@ impl Backend for CpuBackend {
         }
     }
 
+    fn write_rows(&self, b: &Buffer, table: &[f32], width: usize, rows: &[u32], _staging: &mut Vec<f32>) {
+        if width > 0 {
+            let buf = f(b);
+            let mut out = buf.0.borrow_mut();
+            for (dst, &r) in out[..rows.len() * width].chunks_exact_mut(width).zip(rows) {
+                let start = r as usize * width;
+                dst.copy_from_slice(&table[start..start + width]);
+            }
+        }
+        if let Some(rec) = self.recording.borrow().as_ref() {
+            rec.replayable.set(false);
+        }
+    }
+
     fn read<'a>(&'a self, b: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<f32>> {
         match b.downcast_ref::<CpuBuf>() {
             Some(cb) => ready(cb.0.borrow()[..len].to_vec()),

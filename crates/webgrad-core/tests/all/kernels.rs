@@ -43,6 +43,18 @@ dual_test! {
         let _ = name;
     }
 
+    // A batch's rows go straight from the data set into the buffer, in the batch's order (a
+    // row may repeat), and the values past them are left alone.
+    async fn write_rows_copies_the_chosen_rows_in_order() {
+        let table: Vec<f32> = (0..15).map(|v| v as f32).collect(); // 5 rows of 3
+        for b in fast_backends() {
+            let buf = b.zeros(14);
+            b.write_rows(&buf, &table, 3, &[4, 0, 4, 2], &mut Vec::new());
+            let want = [12.0, 13.0, 14.0, 0.0, 1.0, 2.0, 12.0, 13.0, 14.0, 6.0, 7.0, 8.0, 0.0, 0.0];
+            assert_eq!(read(&b, &buf, 14).await, want, "{}", b.kernel_name());
+        }
+    }
+
     async fn gemm_matches_reference_on_awkward_sizes() {
         let reference = CpuBackend::reference();
         let mut rng = Rng::new(1);
