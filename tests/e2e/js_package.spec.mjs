@@ -177,8 +177,9 @@ test('an AbortSignal stops fit within a long epoch; the model keeps its whole ep
     await init();
     const outcome = (p) => p.then(() => 'resolved', (e) => `${e.name}: ${e.message}`);
     const make = () => new Mlp({ inputs: 2, hidden: [64, 64], classes: 2, lr: 0.01, seed: 5 });
-    // 20,000 rows at batch 4: an epoch (about a second here) takes far longer than the abort below
-    const n = 20000;
+    // 80,000 rows at batch 4: an epoch (0.2 s on a fast 2-core machine, 4 s on a slow one) lasts
+    // well past fit's first two checks for an abort (at least 50 ms of steps apart)
+    const n = 80000;
     const x = new Float32Array(2 * n).map((_, i) => Math.sin(i * 0.37));
     const y = Array.from({ length: n }, (_, i) => (Math.sin(i * 0.37 * 2) > 0 ? 1 : 0));
     const same = async (a, b) => {
@@ -189,12 +190,19 @@ test('an AbortSignal stops fit within a long epoch; the model keeps its whole ep
     const idle = make();
     const early = await outcome(idle.fit(x, y, { signal: AbortSignal.abort() }));
     const untouched = await same(idle, make());
-    // aborted in its second epoch (the first finishes, then 150 ms into the next)
+    // aborted in its second epoch: the first finishes, and the abort comes 20 ms later (150 ms
+    // after every epoch let 4 epochs of 20,000 rows finish first on a fast machine)
     const model = make();
     const controller = new AbortController();
     let epochs = 0;
     const started = performance.now();
-    const onEpoch = () => { epochs += 1; setTimeout(() => controller.abort(new Error('enough')), 150); };
+    let firstEpochMs = 0;
+    const onEpoch = () => {
+      epochs += 1;
+      if (epochs > 1) return;
+      firstEpochMs = performance.now() - started;
+      setTimeout(() => controller.abort(new Error('enough')), 20);
+    };
     const stopped = await outcome(model.fit(x, y, { epochs: 50, batchSize: 4, shuffle: false, signal: controller.signal, onEpoch }));
     const ms = performance.now() - started;
     const twin = make();
@@ -206,17 +214,19 @@ test('an AbortSignal stops fit within a long epoch; the model keeps its whole ep
     const late = new AbortController();
     const onLast = (epoch) => { if (epoch === 2) late.abort(); };
     const finished = await outcome(model.fit(x.subarray(0, 400), y.slice(0, 200), { epochs: 2, signal: late.signal, onEpoch: onLast }));
-    return { early, untouched, stopped, epochs, ms, kept, again, wrong, finished };
+    return { early, untouched, stopped, epochs, ms, firstEpochMs, kept, again, wrong, finished };
   });
   expect(said.early).toMatch(/^AbortError: /);
   expect(said.untouched).toBe(true);
   expect(said.stopped).toBe('Error: enough');
   expect(said.epochs).toBe(1);
+  // the second epoch was cut short: fit stopped before it could have run as long as the first
+  expect(said.ms - said.firstEpochMs).toBeLessThan(said.firstEpochMs);
   expect(said.kept).toBe(true);
   expect(said.again).toBe(1);
   expect(said.wrong).toBe('Error: options.signal is 5: give an AbortSignal');
   expect(said.finished).toBe('resolved');
-  console.log(`fit stopped ${Math.round(said.ms)} ms after it began (one epoch, then an abort 150 ms into the next)`);
+  console.log(`fit stopped ${Math.round(said.ms)} ms after it began, its first epoch took ${Math.round(said.firstEpochMs)} ms`);
   expect(errors).toEqual([]);
 });
 
