@@ -149,7 +149,8 @@ impl Backend for CpuBackend {
         if width > 0 {
             let buf = f(b);
             let mut out = buf.0.borrow_mut();
-            for (dst, &r) in out[..rows.len() * width].chunks_exact_mut(width).zip(rows) {
+            // saturating: a batch too large for the buffer fails the slice rather than wrapping
+            for (dst, &r) in out[..rows.len().saturating_mul(width)].chunks_exact_mut(width).zip(rows) {
                 let start = r as usize * width;
                 dst.copy_from_slice(&table[start..start + width]);
             }
