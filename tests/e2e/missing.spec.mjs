@@ -79,9 +79,11 @@ test('Missing values: refused by default, or their rows left out, or filled with
   await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
   await expect(page.locator('#stats')).toContainText('Imported gaps-model.safetensors', { timeout: 30_000 });
   await expect(page.locator('#stats')).toContainText('Note: missing cells hold the values it was trained with, its training rows\' means.');
+  await expect(summary).toContainText('Missing values in 21 rows filled with the model\'s values, the means of the rows it was trained on.');
   expect(await recordedFills(page)).toEqual(trained);
   await page.getByRole('button', { name: 'Reset' }).click();
   await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
+  await expect(summary).toContainText('Missing values in 21 rows filled with the training rows\' means.');
   expect(await recordedFills(page)).toEqual(own);
   expect(errors).toEqual([]);
 });

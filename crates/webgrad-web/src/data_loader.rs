@@ -26,7 +26,7 @@ pub struct FromFile {
     pub test: Dataset,
     pub preview: Option<Preview>,
     pub table: Preprocessing,
-    pub missing_cells: Option<String>,
+    pub missing_cells: Option<MissingCells>,
     pub gaps: [Vec<usize>; 2],
 }
 
@@ -90,7 +90,7 @@ pub fn to_splits(name: &str, parts: Vec<(String, Parsed)>, seed: u64) -> Result<
                 columns.push(format!("{} (label)", table.label_name));
                 let preview = preview_of(&table.dataset, columns, &table.missing);
                 let layout = table.recordable_columns();
-                let missing_cells = missing_cells(&table);
+                let missing_cells = MissingCells::of(&table);
                 let split = table.into_split_with_gaps(TEST_FRACTION, seed).map_err(|e| e.to_string())?;
                 let (train, test, imputer, gaps) = split;
                 let fill_missing = imputer.map(|i| i.fill);
@@ -130,17 +130,40 @@ pub fn to_splits(name: &str, parts: Vec<(String, Parsed)>, seed: u64) -> Result<
     }
 }
 
-/// What became of a table's missing cells: "3 rows with a missing value left out.", or
-/// "Missing values in 2 rows filled with the training rows' means."; `None` without any.
-fn missing_cells(table: &Table) -> Option<String> {
-    let rows = |n: usize| if n == 1 { "1 row".to_string() } else { format!("{n} rows") };
-    if table.dropped_rows > 0 {
-        return Some(format!("{} with a missing value left out.", rows(table.dropped_rows)));
+/// What became of a table's missing cells, counted in rows: left out with their rows, or
+/// filled (with the training rows' means, or an imported model's recorded values).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MissingCells {
+    LeftOut { rows: usize },
+    Filled { rows: usize },
+}
+
+impl MissingCells {
+    /// What became of a table's missing cells; `None` without any.
+    fn of(table: &Table) -> Option<MissingCells> {
+        if table.dropped_rows > 0 {
+            return Some(MissingCells::LeftOut { rows: table.dropped_rows });
+        }
+        let d = table.dataset.d.max(1);
+        let mut gap_rows: Vec<usize> = table.missing.iter().map(|m| m / d).collect();
+        gap_rows.dedup();
+        (!gap_rows.is_empty()).then_some(MissingCells::Filled { rows: gap_rows.len() })
     }
-    let d = table.dataset.d.max(1);
-    let mut gap_rows: Vec<usize> = table.missing.iter().map(|m| m / d).collect();
-    gap_rows.dedup();
-    (!gap_rows.is_empty()).then(|| format!("Missing values in {} filled with the training rows' means.", rows(gap_rows.len())))
+
+    /// The data summary's sentence: "3 rows with a missing value left out.", or "Missing values
+    /// in 2 rows filled with the training rows' means." (`models_values`: with the values the
+    /// model was trained with, as after an import).
+    pub fn sentence(self, models_values: bool) -> String {
+        let rows = |n: usize| if n == 1 { "1 row".to_string() } else { format!("{n} rows") };
+        match self {
+            MissingCells::LeftOut { rows: n } => format!("{} with a missing value left out.", rows(n)),
+            MissingCells::Filled { rows: n } if models_values => format!(
+                "Missing values in {} filled with the model's values, the means of the rows it was trained on.",
+                rows(n)
+            ),
+            MissingCells::Filled { rows: n } => format!("Missing values in {} filled with the training rows' means.", rows(n)),
+        }
+    }
 }
 
 /// The sources for a set of picked or dropped files.
@@ -154,7 +177,7 @@ mod tests {
     use wasm_bindgen_test::*;
     use webgrad_data::{CsvOptions, MissingPolicy, Parsed, load_bytes};
 
-    use super::{csv_options, to_splits};
+    use super::{MissingCells, csv_options, to_splits};
 
     /// An IDX file: magic (two zero bytes, the type code, the rank), big-endian dims, then data.
     fn idx(type_code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -202,13 +225,17 @@ mod tests {
 
         let dropped = to_splits("gaps.csv", vec![("gaps.csv".into(), read(MissingPolicy::DropRow).unwrap())], 1).unwrap();
         assert_eq!(dropped.train.n + dropped.test.n, 16);
-        assert_eq!(dropped.missing_cells.as_deref(), Some("4 rows with a missing value left out."));
+        assert_eq!(dropped.missing_cells, Some(MissingCells::LeftOut { rows: 4 }));
+        assert_eq!(dropped.missing_cells.unwrap().sentence(false), "4 rows with a missing value left out.");
         assert_eq!(dropped.table.fill_missing, None);
 
         let filled = to_splits("gaps.csv", vec![("gaps.csv".into(), read(MissingPolicy::FillMean).unwrap())], 1).unwrap();
         assert_eq!(filled.train.n + filled.test.n, 20);
-        let note = filled.missing_cells.as_deref();
-        assert_eq!(note, Some("Missing values in 4 rows filled with the training rows' means."));
+        let note = filled.missing_cells.expect("4 rows have a missing cell");
+        assert_eq!(note.sentence(false), "Missing values in 4 rows filled with the training rows' means.");
+        let theirs = "Missing values in 4 rows filled with the model's values, the means of the rows it was trained on.";
+        assert_eq!(note.sentence(true), theirs);
+        assert_eq!(MissingCells::Filled { rows: 1 }.sentence(false), "Missing values in 1 row filled with the training rows' means.");
         let fill = filled.table.fill_missing.clone().expect("the fill values are recorded");
         assert!(fill[1] > 0.0 && fill[1].is_finite(), "{fill:?}");
         let all = filled.train.features.iter().chain(&filled.test.features);

@@ -277,6 +277,7 @@ impl TrainerState {
             model: model.config.torch_expression(),
             layers: model.config.hidden.iter().map(|l| HiddenLayer::new(l.width, l.activation, l.dropout)).collect(),
             note: import_note(&file, data, fills_before.as_deref()),
+            missing_cells: data.missing_cells_sentence(),
         });
         post(FromWorker::Epoch {
             epoch: 0,

@@ -5,7 +5,7 @@ use super::*;
 use webgrad_data::{InputFeature, RowTarget, Scaling, Standardizer, TargetScaling};
 
 use super::fills::Gaps;
-use crate::data_loader::FromFile;
+use crate::data_loader::{FromFile, MissingCells};
 use crate::experiment::plain_inputs;
 
 /// What the worker fits on the training split as loaded: the feature normalisation and whether
@@ -56,7 +56,7 @@ pub(super) struct Loaded {
     /// model (see `data_loader::FromFile::table`); the default for other data.
     pub table: Preprocessing,
     /// What became of a table's missing cells (`FromFile::missing_cells`).
-    pub missing_cells: Option<String>,
+    pub missing_cells: Option<MissingCells>,
     /// A table's filled cells: where they are and the page's own fill values (`fills.rs`).
     pub gaps: Gaps,
 }
@@ -451,7 +451,7 @@ pub(super) fn summary(loaded: &Loaded) -> DataSummary {
         preview: loaded.preview.clone(),
         image_shape: train.image_shape,
         head: webgrad_nn::Head::for_targets(&train.targets),
-        missing_cells: loaded.missing_cells.clone(),
+        missing_cells: loaded.missing_cells_sentence(),
     }
 }
 

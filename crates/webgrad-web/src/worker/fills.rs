@@ -27,6 +27,13 @@ impl Loaded {
         self.table.fill_missing.clone()
     }
 
+    /// The data summary's sentence on the missing cells, as they are filled now: with this
+    /// data's own means, or with a model's values (adopted on an import or a resume).
+    pub fn missing_cells_sentence(&self) -> Option<String> {
+        let models_values = self.gaps.own.is_some() && self.table.fill_missing != self.gaps.own;
+        self.missing_cells.map(|m| m.sentence(models_values))
+    }
+
     /// Puts `theirs` (a model file's `fill_missing`) into the missing cells, as loaded and as
     /// normalised; `None` (or a model of complete rows, which records none) puts this data's
     /// own means back. Data read without filling has nothing to fill and records nothing.
@@ -100,7 +107,7 @@ mod tests {
 
     /// A model's fill values go into exactly the missing cells, as loaded and as normalised;
     /// values of another width are refused with nothing changed; `None` gives back the data's
-    /// own means, bit for bit as before.
+    /// own means, bit for bit as before; the summary's sentence says whose values they are.
     #[wasm_bindgen_test]
     fn a_models_fill_values_go_into_the_missing_cells_and_the_own_ones_come_back() {
         let mut data = gaps_table();
@@ -111,9 +118,14 @@ mod tests {
         let [train_gaps, test_gaps] = data.gaps.at.clone();
         assert_eq!(train_gaps.len() + test_gaps.len(), 11, "10 b cells and one a");
 
+        let own_sentence = "Missing values in 11 rows filled with the training rows' means.";
+        assert_eq!(data.missing_cells_sentence().as_deref(), Some(own_sentence));
+
         let theirs = [100.0, -3.5];
         data.adopt_fills(Some(&theirs)).unwrap();
         assert_eq!(data.fills(), Some(theirs.to_vec()));
+        let models = "Missing values in 11 rows filled with the model's values, the means of the rows it was trained on.";
+        assert_eq!(data.missing_cells_sentence().as_deref(), Some(models));
         let mut scaled = theirs;
         data.normalise_row(&mut scaled);
         for (now, before, gaps) in [(&data.train, &train0, &train_gaps), (&data.test, &test0, &test_gaps)] {
@@ -130,6 +142,7 @@ mod tests {
 
         data.adopt_fills(None).unwrap();
         assert_eq!(data.fills(), Some(own));
+        assert_eq!(data.missing_cells_sentence().as_deref(), Some(own_sentence));
         assert_eq!((&data.train, &data.test, data.raw_test()), (&train0, &test0, &raw0));
     }
 }

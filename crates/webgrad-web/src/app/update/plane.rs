@@ -72,3 +72,11 @@ pub(super) fn point_added(app: &mut App, point: Point, train_rows: usize, out: &
     out.push(text("error", ""));
     out.push(Effect::Render);
 }
+
+/// The missing cells hold other values (an imported model's): the summary says which.
+pub(super) fn missing_cells_changed(app: &mut App, missing_cells: Option<String>, out: &mut Vec<Effect>) {
+    let Some(summary) = app.summary.as_mut() else { return };
+    let summary = Rc::make_mut(summary);
+    summary.missing_cells = missing_cells;
+    out.push(text("data-summary", summary_text(summary)));
+}

@@ -642,7 +642,8 @@ fn an_import_says_what_the_user_should_know_of_how_it_reads_the_data() {
     ready(&mut app, None);
     let imported = |note: Option<&str>| {
         let model = "nn.Sequential(nn.Linear(4, 3))".to_string();
-        FromWorker::Imported { name: "m.safetensors".into(), model, layers: Vec::new(), note: note.map(String::from) }
+        let (layers, note) = (Vec::new(), note.map(String::from));
+        FromWorker::Imported { name: "m.safetensors".into(), model, layers, note, missing_cells: None }
     };
     let effects = update(&mut app, Msg::Worker(imported(None)));
     assert_eq!(texts(&effects, "stats"), ["Imported m.safetensors: evaluated on this data. Train to continue."]);
@@ -677,6 +678,17 @@ fn the_summary_says_what_became_of_missing_cells() {
     assert_eq!(
         texts(&effects, "data-summary"),
         ["gaps.csv: 8 training rows, 2 test rows, 2 features, regression. 3 rows with a missing value left out."]
+    );
+    // an imported model's values fill the cells: the summary says so
+    let filled = |whose: &str| Some(format!("Missing values in 3 rows filled with {whose}."));
+    let summary = DataSummary { missing_cells: filled("the training rows' means"), ..summary };
+    update(&mut app, Msg::Worker(FromWorker::DataLoaded { summary: summary.clone(), model: "nn.Sequential()".into() }));
+    let (model, layers, missing_cells) = ("nn.Sequential()".to_string(), Vec::new(), filled("the model's values"));
+    let imported = FromWorker::Imported { name: "m.safetensors".into(), model, layers, note: None, missing_cells };
+    let shown = texts(&update(&mut app, Msg::Worker(imported)), "data-summary").concat();
+    assert_eq!(
+        shown,
+        "gaps.csv: 8 training rows, 2 test rows, 2 features, regression. Missing values in 3 rows filled with the model's values."
     );
     // a long name (a data: URL) keeps its ends
     let long = format!("https://example.org/{}.csv", "é".repeat(200));
