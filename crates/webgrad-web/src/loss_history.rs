@@ -152,6 +152,21 @@ pub fn thin_epochs<T: Copy>(points: &mut Vec<T>, cap: usize) {
     }
 }
 
+/// The y axis's ends for values from `lo` to `hi`: as they are where they differ, else 10 %
+/// either side of the one value (a factor 1.5 on a log scale), so that an axis of one point (an
+/// imported model's first test loss) is not labelled with the same number at both ends.
+/// `lo > hi` (no values) is passed through.
+pub fn axis_ends(lo: f64, hi: f64, log_scale: bool) -> (f64, f64) {
+    if lo != hi {
+        return (lo, hi);
+    }
+    if log_scale {
+        return (lo / 1.5, hi * 1.5);
+    }
+    let half = (lo.abs() * 0.1).max(1e-3);
+    (lo - half, hi + half)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +252,15 @@ mod tests {
         let mut short: Vec<u32> = (0..4).collect();
         thin_epochs(&mut short, 5);
         assert_eq!(short, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn an_axis_of_one_value_spreads_around_it() {
+        assert_eq!(axis_ends(0.5, 2.0, false), (0.5, 2.0));
+        let (lo, hi) = axis_ends(0.971, 0.971, false);
+        assert!((lo - 0.8739).abs() < 1e-9 && (hi - 1.0681).abs() < 1e-9, "{lo} {hi}");
+        assert_eq!(axis_ends(0.0, 0.0, false), (-1e-3, 1e-3));
+        assert_eq!(axis_ends(3.0, 3.0, true), (2.0, 4.5));
+        assert_eq!(axis_ends(f64::MAX, f64::MIN, false), (f64::MAX, f64::MIN), "no values: nothing drawn");
     }
 }

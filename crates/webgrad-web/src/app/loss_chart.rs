@@ -5,7 +5,7 @@ use web_sys::HtmlCanvasElement;
 
 use super::dom::ctx2d;
 
-use crate::loss_history::LossHistory;
+use crate::loss_history::{LossHistory, axis_ends};
 
 const PAD: f64 = 36.0;
 
@@ -23,6 +23,7 @@ pub fn draw(canvas: &HtmlCanvasElement, train: &LossHistory, test: &[(u64, f64)]
         .chain(test.iter().map(|p| p.1))
         .filter(|v| v.is_finite() && (!log_scale || *v > 0.0));
     let (lo, hi) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = axis_ends(lo, hi, log_scale);
     let last_step = train.last().map(|p| p.0).unwrap_or(1);
     let max_step = last_step.max(test.last().map(|p| p.0).unwrap_or(1)) as f64;
     c.set_stroke_style_str("#d0d4da");
@@ -144,3 +145,4 @@ pub fn draw_scores(canvas: &HtmlCanvasElement, scores: &[(u64, Option<f64>, f64)
 pub fn score_axis(regression: bool) -> (&'static str, &'static str) {
     if regression { ("R² 1", "≤ 0") } else { ("100%", "0%") }
 }
+

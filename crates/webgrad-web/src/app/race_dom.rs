@@ -5,6 +5,7 @@ use web_sys::{Element, HtmlCanvasElement};
 
 use super::dom::*;
 use super::race::Race;
+use crate::loss_history::axis_ends;
 
 /// Okabe–Ito colours, one per lane.
 const COLOURS: [&str; 4] = ["#0072b2", "#d55e00", "#009e73", "#cc79a7"];
@@ -36,9 +37,9 @@ fn chart(canvas: &HtmlCanvasElement, race: &Race) {
     if lo > hi {
         return;
     }
-    let span = f64::from(hi - lo).max(1e-9);
+    let (lo, hi) = axis_ends(f64::from(lo), f64::from(hi), false);
     let x = |s: u64| PAD + (w - PAD - 8.0) * s as f64 / steps as f64;
-    let y = |v: f32| 8.0 + (h - PAD - 16.0) * (1.0 - f64::from(v - lo) / span);
+    let y = |v: f32| 8.0 + (h - PAD - 16.0) * (1.0 - (f64::from(v) - lo) / (hi - lo));
     c.set_fill_style_str("#5f6368");
     c.set_font("11px system-ui");
     let _ = c.fill_text(&format!("{hi:.3}"), 2.0, 16.0);
