@@ -85,6 +85,16 @@ test('Missing values: refused by default, or their rows left out, or filled with
   await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
   await expect(summary).toContainText('Missing values in 21 rows filled with the training rows\' means.');
   expect(await recordedFills(page)).toEqual(own);
+
+  // a table of the model's columns in another order: refused by name, with the way out
+  const swapped = gapsCsv('swapped.csv').buffer.toString().replace(/^a,b,kind\n/, 'b,a,kind\n');
+  await fileInput.setInputFiles({ name: 'swapped.csv', mimeType: 'text/csv', buffer: Buffer.from(swapped) });
+  await expect(summary).toContainText('swapped.csv: 80 training rows', { timeout: 30_000 });
+  await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('gaps-model.safetensors: the model takes the columns a, b but the data has b, a', { timeout: 30_000 });
+  await expect(alert).toContainText('`webgrad eval MODEL --dataset TABLE`, which finds them by name');
+  await expect(page.locator('#stats')).toContainText('Ready. Press Train.');
   expect(errors).toEqual([]);
 });
 
