@@ -370,14 +370,15 @@ pub enum FromWorker {
     },
     /// A model was imported; `model` is its nn.Sequential, and an `Epoch` evaluation follows.
     /// `note`: what the user should know of how it reads the data (its numbered classes read
-    /// the data's worded ones by their order). `missing_cells`: the data summary's sentence on
-    /// the missing cells now that they hold the model's values (`DataSummary::missing_cells`).
+    /// the data's worded ones by their order, a table read in its columns' layout). `summary`:
+    /// the data as the model now sees it (its missing cells hold the model's fill values; a
+    /// table laid out as the model's columns has their features).
     Imported {
         name: String,
         model: String,
         layers: Vec<HiddenLayer>,
         note: Option<String>,
-        missing_cells: Option<String>,
+        summary: DataSummary,
     },
     /// What each hidden unit of a plane's model computes over the boundary's extent (see
     /// `UnitLayer`): with the boundary when the model is at rest, and at most every

@@ -539,8 +539,8 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             out.push(Effect::View(View::TorchProject { zip, name }));
             out.push(text("announcer", "The PyTorch project is ready to download."));
         }
-        FromWorker::Imported { name, model, layers, note, missing_cells } => {
-            plane::missing_cells_changed(app, missing_cells, out);
+        FromWorker::Imported { name, model, layers, note, summary } => {
+            plane::summary_changed(app, summary, out);
             imported(app, name, model, layers, note, out)
         }
         FromWorker::Error { message } => {

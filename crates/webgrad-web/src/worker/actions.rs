@@ -220,11 +220,35 @@ impl TrainerState {
     }
 
     /// Loads a model file in place of the current model; the data and the old model stay if
-    /// the file is bad or does not fit the data.
+    /// the file is bad or does not fit the data. A table whose columns the model records in
+    /// another layout is read in the model's first (`Loaded::conformed`), and comes back as it
+    /// was if the import fails.
     pub(super) async fn import(&mut self, name: &str, bytes: &[u8], post: &Post) {
         self.set_running(false, post);
+        let columns = io::embedded_model_file(bytes, name).ok().flatten().and_then(|f| f.preprocessing.columns);
+        let laid_out = match (columns, self.data.as_ref()) {
+            (Some(want), Some(data)) => match data.conformed(&want) {
+                Ok(laid_out) => laid_out,
+                Err(why) => return post(FromWorker::Error { message: format!("{name}: {why}") }),
+            },
+            _ => None,
+        };
+        let (before, layout_note) = match laid_out {
+            Some((data, note)) => (self.data.replace(data), Some(note)),
+            None => (None, None),
+        };
+        if let Err(message) = self.import_model(name, bytes, layout_note, post).await {
+            if before.is_some() {
+                self.data = before;
+            }
+            post(FromWorker::Error { message });
+        }
+    }
+
+    /// `import` once the data is in the model's layout; `layout_note` says how it was laid out.
+    async fn import_model(&mut self, name: &str, bytes: &[u8], layout_note: Option<String>, post: &Post) -> Result<(), String> {
         let (Some(data), Some(e)) = (self.data.as_mut(), self.experiment.as_ref()) else {
-            return post(FromWorker::Error { message: "load a dataset before importing a model".into() });
+            return Err("load a dataset before importing a model".into());
         };
         // before the weights are read: on a GPU, every buffer of the described model must fit
         // one of its buffers; and, as a Reset's model, it must train within the memory budget
@@ -232,18 +256,18 @@ impl TrainerState {
         if let Ok(Some(file)) = io::embedded_model_file(bytes, name) {
             let fits = file.model.check_device(&self.device, e.batch);
             if let Err(why) = fits.and_then(|()| check_trainable(&file.model, e, &data.train)) {
-                return post(FromWorker::Error { message: format!("{name}: {why}") });
+                return Err(format!("{name}: {why}"));
             }
         }
         let (model, file) = match io::load_model(&self.device, bytes, None, name) {
             Ok(m) => m,
-            Err(err) => return post(FromWorker::Error { message: err.to_string() }),
+            Err(err) => return Err(err.to_string()),
         };
         if let Err(why) = data.check_model_file(&file) {
-            return post(FromWorker::Error { message: format!("{name}: {why}") });
+            return Err(format!("{name}: {why}"));
         }
         if let Err(err) = webgrad_nn::train::check_fit(&model, &data.train) {
-            return post(FromWorker::Error { message: format!("{name}: {err}") });
+            return Err(format!("{name}: {err}"));
         }
         // the model sees the data filled and scaled with the values and statistics it was
         // trained with; on an error the old model stays, with the data as before
@@ -252,7 +276,7 @@ impl TrainerState {
             data.adopt_fills(file.preprocessing.fill_missing.as_deref()).and_then(|()| data.adopt_scalings(&file.preprocessing));
         if let Err(why) = adopted {
             let _ = data.adopt_fills(fills_before.as_deref());
-            return post(FromWorker::Error { message: format!("{name}: {why}") });
+            return Err(format!("{name}: {why}"));
         }
         let loss = Loss::for_head(&model.config.head);
         let evaluated = match (
@@ -267,7 +291,7 @@ impl TrainerState {
             Err(message) => {
                 let _ = data.rescale(before);
                 let _ = data.adopt_fills(fills_before.as_deref());
-                return post(FromWorker::Error { message });
+                return Err(message);
             }
         };
         let model = &t.model;
@@ -276,8 +300,8 @@ impl TrainerState {
             name: name.into(),
             model: model.config.torch_expression(),
             layers: model.config.hidden.iter().map(|l| HiddenLayer::new(l.width, l.activation, l.dropout)).collect(),
-            note: import_note(&file, data, fills_before.as_deref()),
-            missing_cells: data.missing_cells_sentence(),
+            note: [layout_note, import_note(&file, data, fills_before.as_deref())].into_iter().flatten().reduce(|a, b| format!("{a}; {b}")),
+            summary: summary(data),
         });
         post(FromWorker::Epoch {
             epoch: 0,
@@ -297,6 +321,7 @@ impl TrainerState {
         self.last_eval = Some(test_ev);
         // on the GPU, the imported weights are what the CPU would continue from
         self.install(t).await;
+        Ok(())
     }
 }
 

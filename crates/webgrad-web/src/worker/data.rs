@@ -332,10 +332,7 @@ impl Loaded {
         if let (Some(theirs), Some(ours)) = (&file.columns, &self.table.columns)
             && let Some(why) = webgrad_data::layout_difference(theirs, ours)
         {
-            return Err(format!(
-                "{why}; load a table of the model's columns, or evaluate it with the command line's \
-                 `webgrad eval MODEL --dataset TABLE`, which finds them by name"
-            ));
+            return Err(format!("{why}; load a table of the model's columns"));
         }
         let ours: Vec<String> = match &self.plane {
             Some(p) => p.inputs.iter().map(|f| f.name().to_string()).collect(),

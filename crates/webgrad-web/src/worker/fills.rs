@@ -19,6 +19,16 @@ impl Gaps {
     pub fn new(at: [Vec<usize>; 2], own: Option<Vec<f32>>) -> Gaps {
         Gaps { at, own }
     }
+
+    /// Where the filled cells are: in the training and in the test split.
+    pub fn at(&self) -> &[Vec<usize>; 2] {
+        &self.at
+    }
+
+    /// This data's own fill values (`None` for data read without filling).
+    pub fn own(&self) -> Option<&[f32]> {
+        self.own.as_deref()
+    }
 }
 
 impl Loaded {

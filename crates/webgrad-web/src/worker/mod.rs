@@ -13,6 +13,7 @@ mod fills;
 #[cfg(test)]
 mod grad_check_test;
 mod health;
+mod layout;
 mod model;
 mod slice_done;
 mod views;

@@ -73,10 +73,10 @@ pub(super) fn point_added(app: &mut App, point: Point, train_rows: usize, out: &
     out.push(Effect::Render);
 }
 
-/// The missing cells hold other values (an imported model's): the summary says which.
-pub(super) fn missing_cells_changed(app: &mut App, missing_cells: Option<String>, out: &mut Vec<Effect>) {
-    let Some(summary) = app.summary.as_mut() else { return };
-    let summary = Rc::make_mut(summary);
-    summary.missing_cells = missing_cells;
-    out.push(text("data-summary", summary_text(summary)));
+/// The data as an imported model sees it: its missing cells hold the model's values, a table
+/// is laid out as the model's columns. The summary (and a plane's points) follow.
+pub(super) fn summary_changed(app: &mut App, summary: DataSummary, out: &mut Vec<Effect>) {
+    out.push(text("data-summary", summary_text(&summary)));
+    show_point_controls(&summary, out);
+    app.summary = Some(Rc::new(summary));
 }
