@@ -127,3 +127,33 @@ test('A link to a table carries its missing-values policy into the control and t
   expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
   expect(errors).toEqual([]);
 });
+
+test('A checkpoint of an imported model that reads a table in its own column order resumes after a reload', async ({ page }) => {
+  const errors = watchErrors(page);
+  const link = (csv) => `/#data=url&url=${encodeURIComponent(`data:text/csv,${encodeURIComponent(csv)}`)}&missing=mean`;
+  const csv = gapsCsv().buffer.toString();
+  const swapped = csv.split('\n').map((line) => (line ? ((c) => [c[1], c[0], c[2]].join(','))(line.split(',')) : line)).join('\n');
+  const summary = page.locator('#data-summary');
+  await page.goto(link(csv));
+  await expect(summary).toContainText('80 training rows', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
+  await page.getByRole('button', { name: 'Export model' }).click();
+  const model = page.getByRole('link', { name: /^Download .*\.safetensors$/ });
+  const [download] = await Promise.all([page.waitForEvent('download'), model.click()]);
+  const saved = fileURLToPath(new URL('../../target/e2e-results/ab-model.safetensors', import.meta.url));
+  await download.saveAs(saved);
+
+  await page.goto(link(swapped));
+  await expect(summary).toContainText('80 training rows', { timeout: 30_000 });
+  await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
+  await expect(page.locator('#stats')).toContainText('Note: this table\'s columns b, a are read as the model\'s a, b.', { timeout: 30_000 });
+  // (80 rows: the 5 epochs are over in a moment)
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch 5', { timeout: 60_000 });
+  await page.waitForTimeout(500); // the epoch's checkpoint is written right after its evaluation
+  await page.reload();
+  await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
+  await expect(page.locator('#error')).toHaveText('');
+  expect(errors).toEqual([]);
+});

@@ -445,6 +445,12 @@ impl TrainerState {
         if let Err(message) = loaded.normalise(normalisation) {
             return post(FromWorker::Error { message: format!("could not resume: {message}") });
         }
+        // a table the checkpoint's model read in its own layout (an imported model's) is laid
+        // out so again; where it cannot be, the checks below say why
+        let columns = io::embedded_model_file(&bytes, "the saved checkpoint").ok().flatten().and_then(|f| f.preprocessing.columns);
+        if let Some(Ok(Some((laid_out, _)))) = columns.map(|want| loaded.conformed(&want)) {
+            loaded = laid_out;
+        }
         let fits = io::embedded_model_file(&bytes, "the saved checkpoint")
             .map_err(|err| err.to_string())
             .and_then(|f| f.ok_or_else(|| "it has no model description".to_string()))
