@@ -37,7 +37,7 @@ pub use batcher::{Batcher, Cursor};
 pub use csv::{
     CsvOptions, CsvParser, FeatureColumn, Imputer, LabelColumn, MissingPolicy, SplitWithGaps, Table, Task,
     UnseenCategories, class_difference, classes_by_index, classes_by_index_note, layout_difference, layout_width,
-    parse_csv, repeated_name,
+    listed, parse_csv, repeated_name,
 };
 pub use dataset::{Dataset, RowTarget, Targets, numbered_names};
 pub use error::{DataError, Result};

@@ -224,7 +224,7 @@ fn names(columns: &[FeatureColumn]) -> String {
 
 /// The first 12 of `names` joined with ", ", then how many more (an error message may name a
 /// table of 784 columns or a model of 65,536 classes).
-fn listed<S: AsRef<str>>(names: impl ExactSizeIterator<Item = S>) -> String {
+pub fn listed<S: AsRef<str>>(names: impl ExactSizeIterator<Item = S>) -> String {
     const SHOWN: usize = 12;
     let more = names.len().saturating_sub(SHOWN);
     let mut text = names.take(SHOWN).map(|n| n.as_ref().to_string()).collect::<Vec<_>>().join(", ");

@@ -32,7 +32,7 @@ mod reader;
 
 pub use layout::{
     FeatureColumn, UnseenCategories, class_difference, classes_by_index, classes_by_index_note, layout_difference,
-    layout_width, repeated_name,
+    layout_width, listed, repeated_name,
 };
 
 pub use reader::{CsvParser, parse_csv};

@@ -29,8 +29,7 @@ impl Loaded {
         // the filled cells hold this data's own values again, as a fresh load's do
         let own = self.gaps.own().map(|own| own.to_vec());
         let [train_gaps, test_gaps] = self.gaps.at();
-        let unseen_rows = std::cell::RefCell::new(Vec::new());
-        let lay_out = |ds: &Dataset, targets: Targets, gaps: &[usize]| -> Result<Table, String> {
+        let lay_out = |ds: &Dataset, targets: Targets, gaps: &[usize]| {
             let mut dataset = Dataset { targets, ..ds.clone() };
             if let Some(own) = own.as_ref().filter(|own| own.len() == dataset.d) {
                 for &g in gaps {
@@ -39,23 +38,14 @@ impl Loaded {
                     }
                 }
             }
-            let table = Table {
-                dataset,
-                feature_names: Vec::new(),
-                columns: ours.clone(),
-                label_name: String::new(),
-                missing: gaps.to_vec(),
-                dropped_rows: 0,
-                fills_missing: own.is_some(),
-            };
             // the error names the data, not its split ("t.csv-train: no column 'a', …")
             let split = format!("{}: ", ds.name);
-            let (table, unseen) = table.conform(want).map_err(|e| e.to_string().replacen(&split, "", 1))?;
-            unseen_rows.borrow_mut().extend(unseen);
-            Ok(table)
+            let table = table_of(dataset, ours, gaps.to_vec(), own.is_some());
+            table.conform(want).map_err(|e| e.to_string().replacen(&split, "", 1))
         };
-        let train = lay_out(raw_train, train_targets, train_gaps)?;
-        let test = lay_out(raw_test, raw_test.targets.clone(), test_gaps)?;
+        let (train, mut unseen) = lay_out(raw_train, train_targets, train_gaps)?;
+        let (test, unseen_in_test) = lay_out(raw_test, raw_test.targets.clone(), test_gaps)?;
+        unseen.extend(unseen_in_test);
         let fill_missing = match own {
             Some(own) => Some(own_fills_in(own, ours, want)?),
             None => None,
@@ -71,7 +61,7 @@ impl Loaded {
         };
         let mut laid_out = Loaded::from_file(self.choice.clone(), f);
         laid_out.normalise(self.normalisation())?;
-        Ok(Some((laid_out, note(ours, want, &unseen_rows.into_inner()))))
+        Ok(Some((laid_out, note(ours, want, &unseen))))
     }
 }
 
@@ -81,27 +71,28 @@ fn own_fills_in(own: Vec<f32>, ours: &[FeatureColumn], want: &[FeatureColumn]) -
     let d = own.len();
     let one = Targets::Regression { values: vec![0.0], outputs: 1 };
     let row = Dataset::new("the fill values", own, 1, d, one, None).map_err(|e| e.to_string())?;
-    let table = Table {
-        dataset: row,
-        feature_names: Vec::new(),
-        columns: ours.to_vec(),
-        label_name: String::new(),
-        missing: Vec::new(),
-        dropped_rows: 0,
-        fills_missing: true,
-    };
+    let table = table_of(row, ours, Vec::new(), true);
     Ok(table.conform(want).map_err(|e| e.to_string())?.0.dataset.features)
 }
 
-/// "its columns a, b read in the model's order b, a", and each column whose categories the
+/// `dataset` as a table of the columns `ours` whose cells `missing` are filled (`fills`), to be
+/// laid out by `Table::conform` (names and label are not needed for that).
+fn table_of(dataset: Dataset, ours: &[FeatureColumn], missing: Vec<usize>, fills: bool) -> Table {
+    Table {
+        dataset,
+        feature_names: Vec::new(),
+        columns: ours.to_vec(),
+        label_name: String::new(),
+        missing,
+        dropped_rows: 0,
+        fills_missing: fills,
+    }
+}
+
+/// "this table's columns a, b are read as the model's b, a", and each column whose categories the
 /// model never saw, with the rows that hold them (both splits).
 fn note(ours: &[FeatureColumn], want: &[FeatureColumn], unseen: &[UnseenCategories]) -> String {
-    // at most 12 names, then how many more (a table may have hundreds of columns)
-    let names = |c: &[FeatureColumn]| {
-        let first: Vec<&str> = c.iter().take(12).map(|c| c.name.as_str()).collect();
-        let more = if c.len() > 12 { format!(" and {} more", c.len() - 12) } else { String::new() };
-        format!("{}{more}", first.join(", "))
-    };
+    let names = |c: &[FeatureColumn]| webgrad_data::listed(c.iter().map(|c| c.name.as_str()));
     let mut note = format!("this table's columns {} are read as the model's {}", names(ours), names(want));
     let mut columns: Vec<(&str, Vec<&str>, usize)> = Vec::new();
     for u in unseen {
