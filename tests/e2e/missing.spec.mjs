@@ -151,6 +151,19 @@ test('A checkpoint of an imported model that reads a table in its own column ord
   // (80 rows: the 5 epochs are over in a moment)
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(page.locator('#accuracy')).toContainText('after epoch 5', { timeout: 60_000 });
+  // a confusion cell's examples are headed by the columns in the order the rows now are, the
+  // model's a, b (a counts 0–99, b stays within 0–10), not the file's b, a
+  const examples = page.getByRole('table', { name: 'Examples of the chosen cell' });
+  const cells = page.getByRole('button', { name: /examples of (odd|even) predicted as (odd|even)$/ });
+  let firsts = [];
+  for (let i = 0; i < (await cells.count()) && firsts.length === 0; i++) {
+    await cells.nth(i).click();
+    await expect(examples).toBeVisible();
+    await expect(examples.locator('tr').first().locator('th')).toHaveText(['a', 'b', 'label']);
+    firsts = (await examples.locator('tr').locator('td:first-child').allTextContents()).map(Number);
+  }
+  expect(firsts.length).toBeGreaterThan(0);
+  expect(Math.max(...firsts)).toBeGreaterThan(10);
   await page.waitForTimeout(500); // the epoch's checkpoint is written right after its evaluation
   await page.reload();
   await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });

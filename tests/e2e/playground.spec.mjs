@@ -782,6 +782,15 @@ test('A worker that panics is replaced and training continues from the last chec
   await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows');
   await page.getByRole('button', { name: 'Train' }).click();
   await expect.poll(epochShown(page), { timeout: 30_000 }).toBeGreaterThan(again + 2);
+  await page.getByRole('button', { name: 'Pause' }).click();
+
+  // a file the worker refuses is not what a replacement gets: it gets pets.csv and its training
+  // back (before, the refused file went with pets.csv's checkpoint, and both were lost)
+  await page.getByLabel('Load a data file (CSV or TSV; or an IDX / NPY pair; gzip too)').setInputFiles(fixtures('pets-bad.csv'));
+  await expect(page.getByRole('alert')).toContainText('pets-bad.csv: line 5, column 1 ("weight_kg")', { timeout: 30_000 });
+  const third = await panicAndRestore(page);
+  expect(third).toBeGreaterThan(again + 2);
+  await expect(page.locator('#data-summary')).toContainText('pets.csv: 48 training rows');
   await page.screenshot({ path: `${shots}/worker-restarted.png`, fullPage: true });
 });
 

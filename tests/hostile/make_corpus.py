@@ -35,9 +35,10 @@ def npy(descr, shape, body, fortran=False):
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + body
 
 
-def safetensors(meta, tensors):
-    """tensors: name -> (shape, float list); meta: the `webgrad` model description (dict or str)."""
-    header, body = {"__metadata__": {"webgrad": meta if isinstance(meta, str) else json.dumps(meta)}}, b""
+def safetensors(meta, tensors, key="webgrad"):
+    """tensors: name -> (shape, float list); meta: the `webgrad` model description (dict or str),
+    or under key "webgrad.checkpoint" a checkpoint's settings."""
+    header, body = {"__metadata__": {key: meta if isinstance(meta, str) else json.dumps(meta)}}, b""
     for name, (shape, values) in tensors.items():
         data = struct.pack("<%df" % len(values), *values)
         header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [len(body), len(body) + len(data)]}
@@ -64,6 +65,21 @@ def model_tensors(inputs, widths, classes=3, fill=0.01):
         out[f"{index}.bias"] = ([fan_out], [0.0] * fan_out)
         index += 2  # Linear, ReLU
     return out
+
+
+def checkpoint(loss):
+    """A checkpoint's settings before its first step (so without optimizer state), training
+    the 4-8-3 iris model with `loss`."""
+    return {
+        "format": "webgrad-checkpoint/1",
+        "model": description(4, [8]),
+        "optimizer": {"kind": "adam", "lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+        "schedule": {"kind": "constant"},
+        "clip_grad_norm": None,
+        "optimizer_step": 0,
+        "train": {"batch_size": 16, "epochs": 1, "seed": 1, "shuffle": True, "loss": loss},
+        "cursor": {"epoch": 0, "step": 0},
+    }
 
 
 def main():
@@ -118,6 +134,9 @@ def main():
     put("model-wrong-input.safetensors", safetensors(description(784, [8]), model_tensors(784, [8])))
     put("model-not-safetensors.safetensors", "this is a text file, not a model\n")
     put("model-header-past-end.safetensors", struct.pack("<Q", 1 << 40) + b"{}")
+    zero_std = {**description(4, [8]), "preprocessing": {"standardize": {"mean": [0.0] * 4, "std": [1.0, 0.0, 1.0, 1.0]}}}
+    put("model-zero-std.safetensors", safetensors(zero_std, model_tensors(4, [8])))
+    put("checkpoint-regression-loss.safetensors", safetensors(checkpoint({"kind": "mse"}), model_tensors(4, [8]), key="webgrad.checkpoint"))
     put("model-html-classes.safetensors", safetensors({**description(4, [8]), "class_names": ["<script>alert(1)</script>", "b", "c"]}, model_tensors(4, [8])))
 
 

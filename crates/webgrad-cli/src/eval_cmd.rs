@@ -42,7 +42,8 @@ pub fn run(a: EvalArgs) -> CliResult<()> {
         let k = model.config.head.outputs();
         crate::atomic::write(path, &webgrad_data::npy_write::f32_matrix(loaded.test.n, k, &ev.outputs))?;
     }
-    println!("model {}: {}", a.model, file.torch);
+    // the expression of the validated model, not the file's `torch` text (escape sequences)
+    println!("model {}: {}", a.model, file.model.torch_expression());
     report::print_evaluation(&ev, &format!("{} ({} rows)", loaded.test.name, loaded.test.n), target);
     Ok(())
 }

@@ -169,7 +169,9 @@ pub fn load(device: &Device, bytes: &[u8], source: &str) -> Result<(Trainer, Mod
         }
         optimizer.state = state;
     }
-    let mut trainer = Trainer::new(model, optimizer, meta.train)?;
+    // the file's settings (loss, optimizer, schedule, batch) checked as a new run's are
+    let mut trainer =
+        Trainer::new(model, optimizer, meta.train).map_err(|e| Error::Format(format!("{source}: {e}")))?;
     trainer.cursor = meta.cursor;
     Ok((trainer, meta.model))
 }

@@ -104,6 +104,15 @@ impl Head {
         }
     }
 
+    /// Its kind as the model's JSON writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Head::Softmax { .. } => "softmax",
+            Head::Sigmoid => "sigmoid",
+            Head::Linear { .. } => "linear",
+        }
+    }
+
     pub fn outputs(&self) -> usize {
         match *self {
             Head::Softmax { classes } => classes,

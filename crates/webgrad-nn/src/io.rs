@@ -73,8 +73,8 @@ impl Preprocessing {
     }
 
     /// Checks what a file may get wrong: input features that are known, each once, one per
-    /// model input; a target standardizer with a linear head and one finite mean and one
-    /// finite, positive std per output.
+    /// model input; an input standardizer with one finite mean and one finite, positive std
+    /// per model input; a target standardizer with a linear head and the same per output.
     pub fn check(&self, model: &MlpConfig) -> std::result::Result<(), String> {
         if let Some(features) = self.parsed_input_features()? {
             if features.len() != model.input {
@@ -89,6 +89,9 @@ impl Preprocessing {
             }
         }
         self.check_columns(model)?;
+        if let Some(s) = &self.standardize {
+            s.check(model.input, "preprocessing.standardize")?;
+        }
         let Some(s) = &self.target_standardize else { return Ok(()) };
         match model.head {
             Head::Linear { outputs } => s.check(outputs, "preprocessing.target_standardize"),

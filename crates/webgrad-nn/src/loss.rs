@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use webgrad_core::Tensor;
 
+use crate::Head;
+
 /// Which loss a head trains with.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -18,6 +20,54 @@ pub enum Loss {
     Huber {
         delta: f32,
     },
+}
+
+impl Loss {
+    /// The loss a head trains with by default.
+    pub fn for_head(head: &Head) -> Loss {
+        match head {
+            Head::Softmax { .. } => Loss::CrossEntropy { label_smoothing: 0.0 },
+            Head::Sigmoid => Loss::BceWithLogits,
+            Head::Linear { .. } => Loss::Mse,
+        }
+    }
+
+    /// Errors unless this loss trains `head` (cross-entropy a softmax head, BCE a sigmoid one,
+    /// MSE or Huber a linear one) with its own number in range: a checkpoint's loss is read as
+    /// written, and cross-entropy on a regression model's targets has no labels to read.
+    pub fn check(&self, head: &Head) -> Result<(), String> {
+        let fits = matches!(
+            (self, head),
+            (Loss::CrossEntropy { .. }, Head::Softmax { .. })
+                | (Loss::BceWithLogits, Head::Sigmoid)
+                | (Loss::Mse | Loss::Huber { .. }, Head::Linear { .. })
+        );
+        match *self {
+            _ if !fits => Err(format!(
+                "the loss {} does not fit the model's {} head, which trains with {}",
+                self.name(),
+                head.name(),
+                Loss::for_head(head).name()
+            )),
+            Loss::CrossEntropy { label_smoothing: s } if !(0.0..=1.0).contains(&s) => {
+                Err(format!("label smoothing {s} must be in [0, 1]"))
+            }
+            Loss::Huber { delta } if !(delta.is_finite() && delta > 0.0) => {
+                Err(format!("Huber delta {delta} must be a positive number"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Its name as the checkpoint's JSON writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Loss::CrossEntropy { .. } => "cross_entropy",
+            Loss::BceWithLogits => "bce_with_logits",
+            Loss::Mse => "mse",
+            Loss::Huber { .. } => "huber",
+        }
+    }
 }
 
 /// logits [n, c], labels u32 [n] → []
@@ -86,4 +136,30 @@ fn penalty(weights: &[Tensor], coef: f32, f: impl Fn(&Tensor) -> Tensor) -> Opti
     }
     let total = weights.iter().map(f).reduce(|a, b| a.add(&b))?;
     Some(total.mul_scalar(coef))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each head's own loss fits it; another head's does not, and the error names both.
+    #[test]
+    fn a_loss_must_fit_its_head() {
+        let heads = [Head::Softmax { classes: 3 }, Head::Sigmoid, Head::Linear { outputs: 2 }];
+        for head in &heads {
+            assert_eq!(Loss::for_head(head).check(head), Ok(()));
+        }
+        assert_eq!(Loss::Huber { delta: 1.0 }.check(&heads[2]), Ok(()));
+        assert_eq!(
+            Loss::CrossEntropy { label_smoothing: 0.0 }.check(&heads[2]).unwrap_err(),
+            "the loss cross_entropy does not fit the model's linear head, which trains with mse"
+        );
+        assert_eq!(
+            Loss::Mse.check(&heads[1]).unwrap_err(),
+            "the loss mse does not fit the model's sigmoid head, which trains with bce_with_logits"
+        );
+        let smoothing = Loss::CrossEntropy { label_smoothing: -0.1 }.check(&heads[0]);
+        assert_eq!(smoothing.unwrap_err(), "label smoothing -0.1 must be in [0, 1]");
+        assert_eq!(Loss::Huber { delta: 0.0 }.check(&heads[2]).unwrap_err(), "Huber delta 0 must be a positive number");
+    }
 }

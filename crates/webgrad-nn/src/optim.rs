@@ -163,16 +163,7 @@ impl OptimizerConfig {
     /// when it has no such setting or the value is out of range (betas and alpha in [0, 1),
     /// momentum and dampening in [0, 1], eps > 0, lr_decay ≥ 0).
     pub fn set_hyperparameter(&mut self, name: &str, value: f64) -> Result<(), String> {
-        let range_ok = match name {
-            "beta1" | "beta2" | "alpha" => (0.0..1.0).contains(&value),
-            "momentum" | "dampening" => (0.0..=1.0).contains(&value),
-            "eps" => value > 0.0 && value.is_finite(),
-            "lr_decay" => value >= 0.0 && value.is_finite(),
-            _ => true,
-        };
-        if !range_ok {
-            return Err(format!("{name} = {value} is out of range"));
-        }
+        check_setting(name, value)?;
         let slot = match (self, name) {
             (OptimizerConfig::Sgd { momentum, .. }, "momentum")
             | (OptimizerConfig::RmsProp { momentum, .. }, "momentum") => momentum,
@@ -213,6 +204,9 @@ impl OptimizerConfig {
         if !(wd.is_finite() && wd >= 0.0) {
             return Err(format!("weight decay {wd} must be a number ≥ 0"));
         }
+        for (name, value) in self.hyperparameters() {
+            check_setting(name, value)?;
+        }
         if let OptimizerConfig::Sgd { nesterov: true, momentum, dampening, .. } = *self
             && (momentum <= 0.0 || dampening != 0.0)
         {
@@ -240,6 +234,19 @@ impl OptimizerConfig {
             }
         }
     }
+}
+
+/// Errors unless `value` is in the range of the optimizer setting `name` (PyTorch's own
+/// checks, finite, and a positive eps): a β of 1 would divide Adam's step by 1 − βᵗ = 0.
+fn check_setting(name: &str, value: f64) -> Result<(), String> {
+    let (ok, range) = match name {
+        "beta1" | "beta2" | "alpha" => ((0.0..1.0).contains(&value), "in [0, 1)"),
+        "momentum" | "dampening" => ((0.0..=1.0).contains(&value), "in [0, 1]"),
+        "eps" => (value > 0.0 && value.is_finite(), "a positive number"),
+        "lr_decay" => (value >= 0.0 && value.is_finite(), "a number ≥ 0"),
+        _ => (true, ""),
+    };
+    if ok { Ok(()) } else { Err(format!("{name} = {value} is out of range: it must be {range}")) }
 }
 
 pub struct Optimizer {
@@ -316,6 +323,14 @@ mod tests {
             UpdateRule::Adam { beta1: 0.9, beta2: 0.98, eps: 1e-6, weight_decay: 0.0, decoupled: false }
         );
         assert!(adam.set_hyperparameter("beta1", 1.0).unwrap_err().contains("beta1 = 1 is out of range"));
+        // a config made otherwise (a checkpoint's JSON) is checked by the same ranges
+        let beta_one = OptimizerConfig::Adam { lr: 1e-3, beta1: 0.9, beta2: 1.0, eps: 1e-8, weight_decay: 0.0 };
+        assert_eq!(beta_one.validate().unwrap_err(), "beta2 = 1 is out of range: it must be in [0, 1)");
+        let no_eps = OptimizerConfig::Adagrad { lr: 1e-2, lr_decay: 0.0, eps: 0.0, weight_decay: 0.0 };
+        assert_eq!(no_eps.validate().unwrap_err(), "eps = 0 is out of range: it must be a positive number");
+        for name in ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"] {
+            assert_eq!(OptimizerConfig::by_name(name).unwrap().validate(), Ok(()), "{name}");
+        }
         assert!(
             adam.set_hyperparameter("momentum", 0.5).unwrap_err().contains("Adam optimizer has no setting 'momentum'")
         );

@@ -19,6 +19,27 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// Errors unless every number is in range: a positive, finite γ (PyTorch allows γ > 1), a
+    /// step size ≥ 1, a warm-up start factor in (0, 1] (PyTorch's `LinearLR`) and a finite
+    /// `min_lr` ≥ 0. `parse` and the presets make only such schedules; a checkpoint's may not.
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            Schedule::Constant => Ok(()),
+            Schedule::Step { gamma, .. } | Schedule::Exponential { gamma } if !(gamma.is_finite() && gamma > 0.0) => {
+                Err(format!("schedule gamma {gamma} must be a positive number"))
+            }
+            Schedule::Step { step_size: 0, .. } => Err("schedule step size 0 must be at least 1".into()),
+            Schedule::Step { .. } | Schedule::Exponential { .. } => Ok(()),
+            Schedule::Cosine { warmup_start_factor: f, .. } if !(f > 0.0 && f <= 1.0) => {
+                Err(format!("schedule warm-up start factor {f} must be in (0, 1]"))
+            }
+            Schedule::Cosine { min_lr, .. } if !(min_lr.is_finite() && min_lr >= 0.0) => {
+                Err(format!("schedule min_lr {min_lr} must be a number ≥ 0"))
+            }
+            Schedule::Cosine { .. } => Ok(()),
+        }
+    }
+
     pub fn lr_at(&self, base: f64, t: u64) -> f64 {
         match *self {
             Schedule::Constant => base,
@@ -149,6 +170,31 @@ pub fn run_steps(epochs: usize, steps_per_epoch: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `parse` and the presets make passes; numbers only a crafted checkpoint holds do not.
+    #[test]
+    fn schedules_out_of_range_are_refused() {
+        for s in ["constant", "cosine", "step", "exp", "step:10:0.5", "exp:1.5", "cosine:0"] {
+            assert_eq!(Schedule::parse(s, 1000).unwrap().validate(), Ok(()), "{s}");
+        }
+        let cosine = |warmup_start_factor, min_lr| Schedule::Cosine {
+            warmup_steps: 5,
+            warmup_start_factor,
+            total_steps: 50,
+            min_lr,
+        };
+        let cases = [
+            (Schedule::Step { step_size: 0, gamma: 0.5 }, "schedule step size 0 must be at least 1"),
+            (Schedule::Step { step_size: 3, gamma: f64::NAN }, "schedule gamma NaN must be a positive number"),
+            (Schedule::Exponential { gamma: 0.0 }, "schedule gamma 0 must be a positive number"),
+            (cosine(0.0, 0.0), "schedule warm-up start factor 0 must be in (0, 1]"),
+            (cosine(0.1, -1.0), "schedule min_lr -1 must be a number ≥ 0"),
+            (cosine(0.1, f64::INFINITY), "schedule min_lr inf must be a number ≥ 0"),
+        ];
+        for (schedule, want) in cases {
+            assert_eq!(schedule.validate().unwrap_err(), want);
+        }
+    }
 
     /// A run too long to count keeps a cosine schedule at its start rather than ending it: the
     /// product saturates instead of wrapping (on wasm32, 2³¹ epochs × 2 steps is 2³², i.e. 0).

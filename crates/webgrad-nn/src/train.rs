@@ -55,17 +55,6 @@ fn default_true() -> bool {
     true
 }
 
-impl Loss {
-    /// The loss a head trains with by default.
-    pub fn for_head(head: &Head) -> Loss {
-        match head {
-            Head::Softmax { .. } => Loss::CrossEntropy { label_smoothing: 0.0 },
-            Head::Sigmoid => Loss::BceWithLogits,
-            Head::Linear { .. } => Loss::Mse,
-        }
-    }
-}
-
 /// What one step did. `loss` stays on the device until someone reads it. On a device that
 /// replays recorded steps (the CPU and the GPU) the next step rewrites the same loss buffer: read
 /// it, or copy it with a tensor op, before stepping again — or read the mean of many steps
@@ -216,6 +205,8 @@ impl Trainer {
             return Err(Error::Config("batch size must be at least 1".into()));
         }
         optimizer.config.validate().map_err(Error::Config)?;
+        optimizer.schedule.validate().map_err(Error::Config)?;
+        config.loss.check(&model.config.head).map_err(Error::Config)?;
         for (name, value) in [("L1", config.l1), ("L2", config.l2)] {
             if !(value.is_finite() && value >= 0.0) {
                 return Err(Error::Config(format!("{name} penalty {value} must be a number ≥ 0")));

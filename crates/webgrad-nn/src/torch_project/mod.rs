@@ -193,7 +193,8 @@ fn readme(file: &ModelFile, settings: &TrainingSettings, data: &ProjectData) -> 
          `python train.py --no-shuffle --print-steps 3` takes the rows in order from where webgrad stopped and \
          prints the first losses, to compare step by step with webgrad (`webgrad train --no-shuffle`).\n",
         dataset = file.dataset.replace(|c: char| c.is_control(), " "),
-        torch = file.torch,
+        // from the validated model, not the file's own `torch` string (a file could say anything)
+        torch = file.model.torch_expression(),
     )
 }
 

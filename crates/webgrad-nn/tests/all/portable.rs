@@ -48,6 +48,21 @@ fn trainer(train: &Dataset) -> Trainer {
     Trainer::new(model, opt, config).unwrap()
 }
 
+/// A checkpoint of 3 steps on the circle with its settings' JSON rewritten by `edit`.
+async fn crafted_checkpoint(edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let (train, _) = circle();
+    let mut t = trainer(&train);
+    run_steps(&mut t, &train, 3).await;
+    let file = ModelFile::new(&t.model.config, vec![], Preprocessing::default(), "circle");
+    let bytes = checkpoint::save(&t, &file).await.unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let mut meta = header.metadata().clone().unwrap();
+    let json = meta.get_mut("webgrad.checkpoint").unwrap();
+    *json = edit(json);
+    safetensors::serialize(st.tensors(), Some(meta)).unwrap()
+}
+
 async fn run_steps(t: &mut Trainer, data: &Dataset, steps: usize) -> Vec<u32> {
     let mut losses = Vec::new();
     for _ in 0..steps {
@@ -95,21 +110,34 @@ dual_test! {
     }
 
     async fn a_checkpoint_with_counters_no_run_reaches_is_refused() {
-        let (train, _) = circle();
-        let mut t = trainer(&train);
-        run_steps(&mut t, &train, 3).await;
-        let file = ModelFile::new(&t.model.config, vec![], Preprocessing::default(), "circle");
-        let bytes = checkpoint::save(&t, &file).await.unwrap();
-        // the same file with its optimizer step set to u64::MAX (counting on from it overflowed)
-        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
-        let mut meta = header.metadata().clone().unwrap();
-        let json = meta.get_mut("webgrad.checkpoint").unwrap();
-        assert!(json.contains("\"optimizer_step\":3"), "{json}");
-        *json = json.replace("\"optimizer_step\":3", &format!("\"optimizer_step\":{}", u64::MAX));
-        let crafted = safetensors::serialize(st.tensors(), Some(meta)).unwrap();
+        // the optimizer step set to u64::MAX (counting on from it overflowed)
+        let crafted = crafted_checkpoint(|json| {
+            assert!(json.contains("\"optimizer_step\":3"), "{json}");
+            json.replace("\"optimizer_step\":3", &format!("\"optimizer_step\":{}", u64::MAX))
+        })
+        .await;
         let e = checkpoint::load(&webgrad_core::cpu(), &crafted, "crafted.safetensors").err().unwrap().to_string();
         assert!(e.contains("crafted.safetensors: the checkpoint's counters are out of range"), "{e}");
+    }
+
+    async fn a_checkpoint_with_settings_a_new_run_refuses_is_refused_by_name() {
+        // each edit of the saved settings, and the error it must give (before, a regression
+        // loss on this softmax head loaded, and cross-entropy on a linear head panicked later)
+        let cases = [
+            ("{\"kind\":\"cross_entropy\",\"label_smoothing\":0.0}", "{\"kind\":\"mse\"}", "the loss mse does not fit the model's softmax head, which trains with cross_entropy"),
+            ("\"label_smoothing\":0.0", "\"label_smoothing\":1.5", "label smoothing 1.5 must be in [0, 1]"),
+            ("\"beta1\":0.9", "\"beta1\":1.0", "beta1 = 1 is out of range: it must be in [0, 1)"),
+            ("{\"kind\":\"constant\"}", "{\"kind\":\"exponential\",\"gamma\":-1.0}", "schedule gamma -1 must be a positive number"),
+        ];
+        for (from, to, expected) in cases {
+            let crafted = crafted_checkpoint(|json| {
+                assert!(json.contains(from), "{from} not in {json}");
+                json.replace(from, to)
+            })
+            .await;
+            let e = checkpoint::load(&webgrad_core::cpu(), &crafted, "crafted.safetensors").err().unwrap().to_string();
+            assert_eq!(e, format!("crafted.safetensors: {expected}"));
+        }
     }
 
     async fn hidden_outputs_equal_a_host_computation_layer_by_layer() {

@@ -159,6 +159,35 @@ fn descriptions_with_wrong_target_statistics_are_refused() {
     assert!(ModelFile::from_json(&nan, "nan.json").is_err(), "{nan}");
 }
 
+/// A file's input standardisation is checked as its targets' is: one finite mean and one finite,
+/// positive std per model input (before, the CLI applied any, dividing by 0 or a negative std).
+#[test]
+fn descriptions_with_wrong_input_statistics_are_refused() {
+    let cfg = config(Head::Linear { outputs: 2 });
+    let n = cfg.input;
+    let file = |mean: Vec<f32>, std: Vec<f32>| {
+        let pre = Preprocessing { standardize: Some(Standardizer { mean, std }), ..Preprocessing::default() };
+        ModelFile::new(&cfg, Vec::new(), pre, "x").to_json()
+    };
+    assert!(ModelFile::from_json(&file(vec![0.5; n], vec![2.0; n]), "good.json").is_ok());
+    let mut zero = vec![1.0; n];
+    zero[1] = 0.0;
+    let mut negative = vec![1.0; n];
+    negative[0] = -1.0;
+    let cases = [
+        (
+            file(vec![0.0; n - 1], vec![1.0; n - 1]),
+            format!("has {} means and {} stds, expected {n} of each", n - 1, n - 1),
+        ),
+        (file(vec![0.0; n], zero), "std 1 is 0 (expected a finite number > 0)".to_string()),
+        (file(vec![0.0; n], negative), "std 0 is -1 (expected a finite number > 0)".to_string()),
+    ];
+    for (json, want) in cases {
+        let e = ModelFile::from_json(&json, "bad.json").unwrap_err().to_string();
+        assert!(e.starts_with("bad.json: preprocessing.standardize") && e.contains(&want), "{e}");
+    }
+}
+
 /// A file's input features are checked against its model: known names, each once, one per input.
 #[test]
 fn input_features_must_name_each_model_input_once() {

@@ -70,6 +70,12 @@ fn mnist_adam_checkpoint() {
     }
     let readme = String::from_utf8(listed[3].1.clone()).unwrap();
     assert!(readme.contains("after 250 optimizer steps"), "{readme}");
+    // the README's PyTorch line comes from the architecture, not the file's own `torch` text
+    let forged = ModelFile { torch: "\u{1b}]8;;https://x\u{7}`\n# forged".into(), ..file.clone() };
+    let listed = torch_project::files(&forged, b"weights".to_vec(), &settings, &data).unwrap();
+    let readme = String::from_utf8(listed[3].1.clone()).unwrap();
+    assert!(!readme.contains("forged") && !readme.contains('\u{1b}'), "{readme}");
+    assert!(readme.contains(&format!("`{}`", model.torch_expression())), "{readme}");
 }
 
 #[test]

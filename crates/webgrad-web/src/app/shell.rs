@@ -27,6 +27,8 @@ pub struct Page {
     chosen_files: RefCell<Option<js_sys::Array>>,
     /// The files of the current data (local data cannot be fetched again after a restart).
     files: RefCell<Option<js_sys::Array>>,
+    /// Files posted to the worker and not yet loaded (`Effect::KeepPostedFiles` keeps them).
+    posted_files: RefCell<Option<js_sys::Array>>,
     /// The last checkpoint's bytes: the browser's `Uint8Array`, never copied into wasm memory
     /// or decoded through serde, since a checkpoint may be megabytes.
     checkpoint: RefCell<Option<js_sys::Uint8Array>>,
@@ -64,6 +66,7 @@ impl Page {
             threaded: Cell::new(threaded),
             chosen_files: RefCell::new(None),
             files: RefCell::new(None),
+            posted_files: RefCell::new(None),
             checkpoint: RefCell::new(None),
             race_workers: RefCell::new(Vec::new()),
             race_generation: Cell::new(0),
@@ -101,6 +104,11 @@ impl Page {
             Effect::PostNewFiles(experiment) => {
                 if let Some(files) = self.chosen_files.borrow_mut().take() {
                     self.post(&by_hand::file_load(&files, &experiment, None));
+                    *self.posted_files.borrow_mut() = Some(files);
+                }
+            }
+            Effect::KeepPostedFiles => {
+                if let Some(files) = self.posted_files.borrow_mut().take() {
                     *self.files.borrow_mut() = Some(files);
                 }
             }

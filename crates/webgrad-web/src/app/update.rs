@@ -158,8 +158,11 @@ const INPUT_WEIGHTS_CAPTION: &str = "What each first-layer unit looks for: its i
 #[derive(Debug, PartialEq)]
 pub enum Effect {
     Send(ToWorker),
-    /// Post the files just chosen (then keep them) with this experiment.
+    /// Post the files just chosen with this experiment; they stay aside until the worker has
+    /// loaded them (`KeepPostedFiles`).
     PostNewFiles(Experiment),
+    /// The files last posted loaded: they become the data a replacement worker gets back.
+    KeepPostedFiles,
     /// A replacement worker continues: from the kept files (for local data) or the experiment's
     /// own data, and from the kept checkpoint's bytes when `with_checkpoint`.
     PostRestore {
@@ -415,8 +418,8 @@ fn files_chosen(
     out.push(hidden("load-box", false));
     out.push(text("load-status", format!("Reading {name}…")));
     out.push(Effect::PostNewFiles(experiment.clone()));
-    app.has_files = true;
-    app.experiment = Some(experiment.clone());
+    // the experiment and files change once the worker has loaded them (`data_loaded`): a file
+    // it refuses leaves the data before, which a replacement worker must get back
     app.pending_files = Some(experiment);
 }
 

@@ -15,9 +15,13 @@ impl TrainerState {
         if let Some(items) = gallery(data.raw_test(), ev, Some((truth, predicted))) {
             return post(FromWorker::Gallery { title, items });
         }
-        let mut columns: Vec<String> = match &data.preview {
-            Some(p) => p.columns[..p.columns.len() - 1].to_vec(),
-            None => (1..=data.test.d).map(|c| format!("x{c}")).collect(),
+        // the features' names in the layout the rows are in now: a table laid out as an
+        // imported model's columns is no longer in its file's (the preview's) order
+        let laid_out = data.table.columns.as_ref().map(|c| c.iter().flat_map(|c| c.feature_names()).collect::<Vec<_>>());
+        let mut columns: Vec<String> = match (laid_out, &data.preview) {
+            (Some(names), _) if names.len() == data.test.d => names,
+            (_, Some(p)) => p.columns[..p.columns.len() - 1].to_vec(),
+            _ => (1..=data.test.d).map(|c| format!("x{c}")).collect(),
         };
         columns.push("label".into());
         let rows = rows

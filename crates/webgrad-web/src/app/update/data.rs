@@ -18,6 +18,8 @@ pub(super) fn data_loaded(app: &mut App, summary: DataSummary, model: String, ou
     out.push(hidden("load-box", true));
     out.push(Effect::View(View::Preview(summary.preview.clone())));
     if let Some(e) = app.pending_files.take() {
+        (app.experiment, app.has_files) = (Some(e.clone()), true);
+        out.push(Effect::KeepPostedFiles);
         show_form(app, e, out);
     }
     out.push(text("data-summary", plane::summary_text(&summary)));

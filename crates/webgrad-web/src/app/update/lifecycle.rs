@@ -9,6 +9,8 @@ use super::*;
 /// failure that only threads cause does not repeat.
 pub(super) fn worker_failed(app: &mut App, reason: &str, out: &mut Vec<Effect>) {
     (app.ready, app.running, app.restoring) = (false, false, true);
+    // files being read went with the worker: the replacement restores the data before
+    app.pending_files = None;
     if app.one_thread_reason.is_none() {
         app.one_thread_reason =
             Some(format!("the threaded worker failed ({reason}), so its replacement has one thread"));

@@ -237,7 +237,8 @@ fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
     };
     assert_eq!(e.data, DataChoice::File { name: "x.npy + y.npy".into(), label: None, missing });
     assert_eq!(e.layers, Experiment::defaults_for("file").layers);
-    assert!(app.has_files);
+    // kept for a restart only once loaded (tests/files.rs)
+    assert!(!app.has_files);
     let summary = DataSummary {
         name: "x.npy + y.npy".into(),
         train_rows: 48,
@@ -254,6 +255,7 @@ fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
     };
     let loaded = FromWorker::DataLoaded { summary, model: "nn.Sequential()".into() };
     let effects = update(&mut app, Msg::Worker(loaded));
+    assert!(app.has_files && effects.contains(&Effect::KeepPostedFiles));
     assert_eq!(
         app.form.as_ref().map(|f| f.data.clone()),
         Ok(DataChoice::File { name: "x.npy + y.npy".into(), label: None, missing })
@@ -636,4 +638,5 @@ fn embed_shows_the_experiment_the_controls_describe() {
     assert!(texts(&effects, "error")[0].contains("batch size 'x' is not a valid number"));
 }
 
+mod files;
 mod summary;
