@@ -148,6 +148,11 @@ test('A checkpoint of an imported model that reads a table in its own column ord
   await expect(summary).toContainText('80 training rows', { timeout: 30_000 });
   await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
   await expect(page.locator('#stats')).toContainText('Note: this table\'s columns b, a are read as the model\'s a, b.', { timeout: 30_000 });
+  // the imported model is checkpointed at once: a reload before any epoch resumes it (before,
+  // the page started the link's experiment afresh)
+  await page.waitForTimeout(500);
+  await page.reload();
+  await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
   // (80 rows: the 5 epochs are over in a moment)
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(page.locator('#accuracy')).toContainText('after epoch 5', { timeout: 60_000 });

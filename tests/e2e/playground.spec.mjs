@@ -308,7 +308,8 @@ test('Optimizer settings follow the optimizer, travel in the link and are checke
   await beta2.dispatchEvent('change');
   await page.getByRole('button', { name: 'Reset' }).click();
   await expect(page.locator('#error')).toHaveText('');
-  expect(page.url()).toContain('hp=beta2:0.98');
+  // the link names the experiment once its model is built
+  await expect.poll(() => page.url(), { timeout: 30_000 }).toContain('hp=beta2:0.98');
   await page.getByLabel('Optimizer', { exact: true }).selectOption('momentum');
   await expect(page.getByLabel('Momentum')).toHaveAttribute('placeholder', '0.9 (default)');
   await expect(page.getByLabel('β2 (squared-gradient average decay)')).toHaveCount(0);
@@ -587,6 +588,19 @@ test('Backend: Auto explains its choice; WebGPU trains the spiral on the GPU', a
   expect(await canvas.evaluate((c) => c.toDataURL())).not.toEqual(before);
   expect(page.url()).toContain('backend=gpu');
   await page.screenshot({ path: `${shots}/webgpu.png`, fullPage: true });
+
+  // a Reset the worker refuses (the CPU, a batch larger than the data) keeps the GPU model on
+  // the GPU, and the link on its experiment: before, the kept model was left on the CPU device
+  const link = page.url();
+  await page.getByLabel('Backend').selectOption({ label: 'CPU (SIMD)' });
+  const batch = page.getByLabel('Batch size', { exact: true });
+  await batch.fill('100000');
+  await batch.dispatchEvent('change');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.getByRole('alert')).toContainText('batch size 100000 is larger than the', { timeout: 30_000 });
+  await expect(page.locator('#backend-status')).toContainText('The model before goes on training here.');
+  await expect(page.locator('#backend-status')).toContainText('wgpu');
+  expect(page.url()).toBe(link);
   expect(errors).toEqual([]);
 });
 

@@ -232,7 +232,10 @@ pub struct App {
     pub regression: bool,
     /// The experiment sent with files that are still loading (shown once they load).
     pub pending_files: Option<Experiment>,
-    /// What a replacement worker needs if this one fails: the last experiment sent, whether the
+    /// The experiment of a Reset the worker has not built yet (`experiment` once it has).
+    pub pending_reset: Option<Experiment>,
+    /// What a replacement worker needs if this one fails: the last experiment the worker built
+    /// (or imported a model into), whether the
     /// shell holds the files it came from (local data cannot be fetched again) and the last
     /// checkpoint the worker posted (after every epoch; its bytes are the shell's).
     pub experiment: Option<Experiment>,
@@ -291,6 +294,7 @@ impl App {
             train_running: false,
             regression: false,
             pending_files: None,
+            pending_reset: None,
             experiment: None,
             has_files: false,
             checkpoint: None,

@@ -369,14 +369,15 @@ fn reset(app: &mut App, out: &mut Vec<Effect>) -> bool {
         }
     };
     out.push(text("error", ""));
-    out.push(Effect::View(View::Link(experiment.clone(), app.chart.clone())));
-    forget_curves(app, out);
     app.dirty = false;
     out.push(Effect::View(View::HideEvaluation));
     out.push(text("accuracy", "Train for an epoch to see the test metrics."));
     out.push(text("stats", "Loading the data and building the model…"));
     app.resetting = true;
-    app.experiment = Some(experiment.clone());
+    // the link, the curves and the experiment change once the worker has built the new model
+    // (`data_loaded`): a Reset it refuses leaves the model before, which a restart, a reload
+    // and the link must keep describing
+    app.pending_reset = Some(experiment.clone());
     out.push(Effect::Send(ToWorker::Reset { experiment }));
     out.push(Effect::Render);
     true
@@ -399,6 +400,12 @@ fn files_chosen(
 ) {
     if names.is_empty() {
         return;
+    }
+    // one load at a time: the worker answers them in order, and the page matches its answer
+    // to the load it is waiting for
+    if app.pending_files.is_some() || app.resetting || app.restoring {
+        let why = "The data chosen before is still loading; choose these files again once it has loaded.";
+        return out.push(text("error", why));
     }
     let mut experiment = match &app.form {
         Ok(e) => e.clone(),
@@ -431,6 +438,10 @@ fn lr_changed(app: &mut App, lr: Result<f64, String>, form: Result<Experiment, S
         Ok(lr) if lr > 0.0 && lr.is_finite() => {
             out.push(text("error", ""));
             out.push(Effect::Send(ToWorker::SetLr { lr }));
+            // the worker sets it after a Reset it is still building, too
+            if let Some(e) = app.pending_reset.as_mut() {
+                e.lr = lr;
+            }
             if let Some(e) = app.experiment.as_mut() {
                 e.lr = lr;
                 out.push(Effect::View(View::Link(e.clone(), app.chart.clone())));
@@ -549,6 +560,10 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
         FromWorker::Error { message } => {
             app.pending_files = None;
             app.restoring = false;
+            if app.pending_reset.take().is_some() {
+                // the form is not what the worker kept: Train builds it again (and says why not)
+                app.dirty = true;
+            }
             out.push(hidden("load-box", true));
             out.push(text("error", message));
             if std::mem::take(&mut app.resetting) {
@@ -637,6 +652,10 @@ fn imported(
 ) {
     if let Ok(form) = &mut app.form {
         form.layers = layers.clone();
+    }
+    // the worker's experiment takes them too, and its checkpoint of the imported model follows
+    if let Some(e) = &mut app.experiment {
+        e.layers = layers.clone();
     }
     out.push(Effect::View(View::Layers(layers)));
     model_size(app, true, out);

@@ -300,10 +300,12 @@ impl TrainerState {
         };
         let model = &t.model;
         at_rest(model, 0, 0, data, post).await;
+        let layers: Vec<HiddenLayer> =
+            model.config.hidden.iter().map(|l| HiddenLayer::new(l.width, l.activation, l.dropout)).collect();
         post(FromWorker::Imported {
             name: name.into(),
             model: model.config.torch_expression(),
-            layers: model.config.hidden.iter().map(|l| HiddenLayer::new(l.width, l.activation, l.dropout)).collect(),
+            layers: layers.clone(),
             note: [layout_note, import_note(&file, data, fills_before.as_deref())].into_iter().flatten().reduce(|a, b| format!("{a}; {b}")),
             summary: summary(data),
         });
@@ -325,6 +327,12 @@ impl TrainerState {
         self.last_eval = Some(test_ev);
         // on the GPU, the imported weights are what the CPU would continue from
         self.install(t).await;
+        // and what a replacement worker or a reload continues from, not the model before: the
+        // experiment takes its layers (as the page's form does) and it is checkpointed now
+        if let Some(e) = self.experiment.as_mut() {
+            e.layers = layers;
+        }
+        self.after_epoch().await;
         Ok(())
     }
 }

@@ -154,7 +154,8 @@ impl TrainerState {
         let config = model_config(&e, &loaded.train);
         let (device, notice) = self.devices.pick(e.backend, config.parameter_count()).await;
         let (device, notice) = self.fit_device(device, notice, &config, e.batch);
-        self.device = device;
+        // the model kept if the build fails trains on the device it is on
+        let previous_device = std::mem::replace(&mut self.device, device);
         post(FromWorker::Device { backend: self.device.name(), notice, buffer_limit: self.device.max_buffer_bytes() });
         match build_trainer(&self.device, &e, &loaded.train) {
             Ok(t) => {
@@ -165,6 +166,12 @@ impl TrainerState {
             }
             Err(message) => {
                 post(FromWorker::Error { message });
+                if self.trainer.is_some() {
+                    self.device = previous_device;
+                    let (backend, buffer_limit) = (self.device.name(), self.device.max_buffer_bytes());
+                    let notice = "The model before goes on training here.".to_string();
+                    post(FromWorker::Device { backend, notice, buffer_limit });
+                }
                 if !is_new {
                     // the model trained so far goes on with the data as it saw it
                     let _ = loaded.rescale(previous_scalings);

@@ -17,6 +17,11 @@ pub(super) fn data_loaded(app: &mut App, summary: DataSummary, model: String, ou
     app.resetting = false;
     out.push(hidden("load-box", true));
     out.push(Effect::View(View::Preview(summary.preview.clone())));
+    if let Some(e) = app.pending_reset.take() {
+        out.push(Effect::View(View::Link(e.clone(), app.chart.clone())));
+        forget_curves(app, out);
+        app.experiment = Some(e);
+    }
     if let Some(e) = app.pending_files.take() {
         (app.experiment, app.has_files) = (Some(e.clone()), true);
         out.push(Effect::KeepPostedFiles);

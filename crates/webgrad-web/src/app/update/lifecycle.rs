@@ -9,8 +9,9 @@ use super::*;
 /// failure that only threads cause does not repeat.
 pub(super) fn worker_failed(app: &mut App, reason: &str, out: &mut Vec<Effect>) {
     (app.ready, app.running, app.restoring) = (false, false, true);
-    // files being read went with the worker: the replacement restores the data before
-    app.pending_files = None;
+    // files being read and a Reset being built went with the worker: the replacement restores
+    // the data and model before
+    (app.pending_files, app.pending_reset) = (None, None);
     if app.one_thread_reason.is_none() {
         app.one_thread_reason =
             Some(format!("the threaded worker failed ({reason}), so its replacement has one thread"));

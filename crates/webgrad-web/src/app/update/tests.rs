@@ -29,6 +29,11 @@ fn ready(app: &mut App, resume: Option<Resume>) -> Vec<Effect> {
     update(app, Msg::Worker(FromWorker::Ready { backend: "cpu".into(), notice: None, resume }))
 }
 
+/// The worker built a Reset's model (or loaded files) on the table `name`.
+fn loaded(app: &mut App, name: &str) -> Vec<Effect> {
+    update(app, Msg::Worker(FromWorker::DataLoaded { summary: files::table(name), model: "nn.Sequential()".into() }))
+}
+
 #[test]
 fn the_first_ready_resets_with_the_form_and_shows_the_link_error_after() {
     let mut app = App::new(Experiment::defaults_for("iris"), Some("the link's settings were not applied".into()));
@@ -72,6 +77,7 @@ fn a_link_to_another_experiment_wins_over_the_stored_checkpoint() {
 fn a_new_learning_rate_goes_into_the_link() {
     let mut app = app();
     ready(&mut app, None);
+    loaded(&mut app, "iris");
     let mut form = app.form.clone().unwrap();
     form.lr = 0.3;
     let effects = update(&mut app, Msg::LrChanged { lr: Ok(0.3), form: Ok(form.clone()) });
@@ -132,6 +138,9 @@ fn a_reset_forgets_the_curves() {
     update(&mut app, Msg::Worker(progress));
     assert_eq!(app.losses.steps(), 2);
     update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
+    // once the new model is built (a refused Reset keeps them: tests/pending.rs)
+    assert_eq!(app.losses.steps(), 2);
+    loaded(&mut app, "iris");
     assert_eq!((app.losses.steps(), app.step), (0, 0));
 }
 
@@ -176,6 +185,7 @@ fn the_speed_of_slices_too_short_to_time_alone_is_their_sum() {
     let effects = update(&mut app, slice(809, 0, 0.0));
     assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 809 — loss 0.5000 — 33300 samples/s"]);
     update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
+    loaded(&mut app, "iris");
     assert_eq!(app.samples_per_sec, 0.0);
 }
 
@@ -229,6 +239,7 @@ fn a_replacement_worker_restores_the_checkpoint_and_forgets_later_steps() {
 fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
     let mut app = App::new(Experiment::defaults_for("mnist"), None);
     ready(&mut app, None);
+    loaded(&mut app, "mnist");
     let names = vec!["x.npy".to_string(), "y.npy".to_string()];
     let missing = MissingPolicy::FillMean;
     let effects = update(&mut app, Msg::FilesChosen { names, label: None, missing, dataset: "mnist".into() });
@@ -466,7 +477,8 @@ fn health_readings_draw_and_alerts_stack_newest_first_until_a_reset() {
     assert_eq!(app.health.len(), 9);
     let want: Vec<String> = (4..=9).rev().map(|i| format!("alert {i}")).collect();
     assert_eq!(shown, want);
-    let effects = update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
+    update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
+    let effects = loaded(&mut app, "iris");
     assert!(app.health.is_empty() && app.alerts.is_empty());
     assert!(effects.contains(&Effect::View(View::Alerts(Vec::new()))));
     assert!(effects.contains(&Effect::View(View::Hidden("health-figure", true))));
@@ -613,6 +625,7 @@ fn the_device_line_says_why_the_cpu_has_one_thread_and_a_failed_threaded_worker_
 fn a_stopped_race_leaves_the_link() {
     let mut app = app();
     ready(&mut app, None);
+    loaded(&mut app, "iris");
     update(&mut app, Msg::RaceStart(Ok(crate::app::race::RacePreset::Optimizers)));
     assert!(app.chart.race.is_some());
     let effects = update(&mut app, Msg::RaceStop);
@@ -639,4 +652,5 @@ fn embed_shows_the_experiment_the_controls_describe() {
 }
 
 mod files;
+mod pending;
 mod summary;

@@ -4,7 +4,7 @@
 use super::*;
 
 /// A table of 8 + 2 rows named `name`, as the worker summarises it.
-fn table(name: &str) -> DataSummary {
+pub(super) fn table(name: &str) -> DataSummary {
     DataSummary {
         name: name.into(),
         train_rows: 8,
@@ -31,10 +31,6 @@ fn choose(app: &mut App, name: &str) -> Vec<Effect> {
     update(app, msg)
 }
 
-fn loaded(app: &mut App, name: &str) -> Vec<Effect> {
-    update(app, Msg::Worker(FromWorker::DataLoaded { summary: table(name), model: "nn.Sequential()".into() }))
-}
-
 fn file_named(e: &Option<Experiment>) -> Option<String> {
     match e.as_ref().map(|e| &e.data) {
         Some(DataChoice::File { name, .. }) => Some(name.clone()),
@@ -49,6 +45,7 @@ fn file_named(e: &Option<Experiment>) -> Option<String> {
 fn a_refused_file_leaves_the_files_before_for_a_replacement_worker() {
     let mut app = App::new(Experiment::defaults_for("mnist"), None);
     ready(&mut app, None);
+    loaded(&mut app, "mnist");
     let effects = choose(&mut app, "a.csv");
     assert!(effects.iter().any(|e| matches!(e, Effect::PostNewFiles(_))));
     assert!(!app.has_files && app.experiment.as_ref().is_some_and(|e| e.data == DataChoice::Mnist));
@@ -80,6 +77,7 @@ fn a_refused_file_leaves_the_files_before_for_a_replacement_worker() {
 fn files_being_read_when_the_worker_fails_are_not_kept() {
     let mut app = App::new(Experiment::defaults_for("mnist"), None);
     ready(&mut app, None);
+    loaded(&mut app, "mnist");
     choose(&mut app, "c.csv");
     update(&mut app, Msg::Worker(FromWorker::Crashed { message: "unreachable".into() }));
     let effects = ready(&mut app, None);
@@ -87,4 +85,26 @@ fn files_being_read_when_the_worker_fails_are_not_kept() {
     let effects = loaded(&mut app, "mnist");
     assert!(!effects.contains(&Effect::KeepPostedFiles));
     assert!(!app.has_files && app.experiment.as_ref().is_some_and(|e| e.data == DataChoice::Mnist));
+}
+
+/// One load at a time: files chosen while other data loads (the first Reset, or files chosen
+/// just before) are refused with a message and not posted; before, the first load's answer was
+/// taken for the second files.
+#[test]
+fn files_chosen_while_data_loads_are_refused_until_it_has_loaded() {
+    let mut app = App::new(Experiment::defaults_for("mnist"), None);
+    ready(&mut app, None);
+    let posted = |effects: &[Effect]| effects.iter().any(|e| matches!(e, Effect::PostNewFiles(_)));
+    let effects = choose(&mut app, "a.csv");
+    assert!(!posted(&effects));
+    assert_eq!(
+        texts(&effects, "error"),
+        ["The data chosen before is still loading; choose these files again once it has loaded."]
+    );
+    loaded(&mut app, "mnist");
+    assert!(posted(&choose(&mut app, "a.csv")));
+    assert!(!posted(&choose(&mut app, "b.csv")));
+    loaded(&mut app, "a.csv");
+    assert_eq!(file_named(&app.experiment).as_deref(), Some("a.csv"));
+    assert!(posted(&choose(&mut app, "b.csv")));
 }
