@@ -63,6 +63,6 @@ test('An embed at 600×400: toolbar and curves in view, hidden panels gone, noth
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: `${shots}/embed-600x400-training.png` });
   // the link keeps the hidden panels
-  expect(page.url()).toContain('data_hide=1');
+  await expect.poll(() => page.url()).toContain('data_hide=1');
   expect(errors).toEqual([]);
 });

@@ -33,13 +33,13 @@ test('Show test data, Discretize output and Regenerate: on the plane and in the 
   await page.getByLabel('Discretize output').uncheck();
   await expect.poll(() => picture(page)).not.toEqual(before);
   expect(await colours()).toBeGreaterThan(discretized);
-  expect(page.url()).not.toContain('discretize=');
+  await expect.poll(() => page.url()).not.toContain('discretize=');
   // test points: shown again, and the link forgets the option; training was not reset
   const steps = await page.locator('#stats').textContent();
   const hidden = await picture(page);
   await page.getByLabel('Show test data').check();
   await expect.poll(() => picture(page)).not.toEqual(hidden);
-  expect(page.url()).not.toContain('showtest=');
+  await expect.poll(() => page.url()).not.toContain('showtest=');
   await page.getByLabel('Discretize output').check();
   await expect.poll(() => page.url()).toContain('discretize=1');
   await expect(page.locator('#stats')).toHaveText(steps);
@@ -49,7 +49,7 @@ test('Show test data, Discretize output and Regenerate: on the plane and in the 
   await page.getByRole('button', { name: 'Regenerate' }).click();
   await expect(page.getByLabel('Data seed')).toHaveValue('2');
   await expect.poll(() => page.url()).toContain('dseed=2');
-  expect(page.url()).toContain('seed=1');
+  await expect.poll(() => page.url()).toContain('seed=1');
   await expect(page.locator('#stats')).toContainText('Ready');
   expect(await page.locator('#data-summary').textContent()).toEqual(points); // same sizes, new points
   await plane(page).screenshot({ path: `${shots}/lessons-regenerated.png` });

@@ -119,7 +119,7 @@ test('A link to a table carries its missing-values policy into the control and t
   await page.goto(`/#data=url&url=${encodeURIComponent(url)}&missing=drop`);
   await expect(page.locator('#data-summary')).toContainText('2 features, 2 classes. 21 rows with a missing value left out.', { timeout: 30_000 });
   await expect(page.getByLabel('Missing values (empty, NA, NaN, null, ?)')).toHaveValue('drop');
-  expect(page.url()).toContain('&missing=drop');
+  await expect.poll(() => page.url()).toContain('&missing=drop');
   // the data's name, a URL thousands of characters long without a space, is shortened to its
   // ends in the summary, and nothing on the page widens it
   const shown = await page.locator('#data-summary').textContent();

@@ -231,8 +231,8 @@ test('Model builder: add, reorder and remove layers, each with its own activatio
   await page.getByRole('button', { name: 'Reset' }).click();
   await expect(page.locator('#model-expression')).toContainText(
     'nn.Sequential(nn.Linear(784, 32), nn.Tanh(), nn.Dropout(0.2), nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 10))');
-  expect(page.url()).toContain('hidden=32,128&act=tanh,relu');
-  expect(page.url()).toContain('dropout=0.2,0');
+  await expect.poll(() => page.url()).toContain('hidden=32,128&act=tanh,relu');
+  await expect.poll(() => page.url()).toContain('dropout=0.2,0');
   await page.screenshot({ path: `${shots}/model-builder.png`, fullPage: true });
   // the link rebuilds the same layers
   await page.reload();
@@ -258,10 +258,10 @@ test('Normalisation: chosen in the data panel, in the link, and kept with the ex
   await expect(norm).toHaveValue('standardize');
   await norm.selectOption('minmax');
   await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
-  expect(page.url()).toContain('norm=minmax');
+  await expect.poll(() => page.url()).toContain('norm=minmax');
   await norm.selectOption('standardize');
   await expect(page.locator('#stats')).toContainText('Ready. Press Train.', { timeout: 30_000 });
-  expect(page.url()).not.toContain('norm=');
+  await expect.poll(() => page.url()).not.toContain('norm=');
   await page.getByRole('button', { name: 'Step', exact: true }).click();
   await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
   await page.getByRole('button', { name: 'Export model' }).click();
@@ -295,7 +295,7 @@ test('Iris, the bundled table: preview, standardised, trains to high accuracy', 
   const acc = Number((await page.locator('#accuracy').textContent()).match(/([\d.]+) %/)[1]);
   expect(acc).toBeGreaterThanOrEqual(90);
   await expect(page.getByRole('table', { name: 'Confusion matrix' })).toContainText('virginica');
-  expect(page.url()).toContain('data=iris');
+  await expect.poll(() => page.url()).toContain('data=iris');
   expect(errors).toEqual([]);
 });
 
@@ -319,8 +319,8 @@ test('Optimizer settings follow the optimizer, travel in the link and are checke
   await page.getByLabel('Momentum').fill('0.5');
   await page.getByRole('button', { name: 'Step', exact: true }).click();
   await expect(page.locator('#loss-summary')).toContainText('(1 steps)', { timeout: 20_000 });
-  expect(page.url()).toContain('opt=momentum');
-  expect(page.url()).toContain('hp=momentum:0.5');
+  await expect.poll(() => page.url()).toContain('opt=momentum');
+  await expect.poll(() => page.url()).toContain('hp=momentum:0.5');
   // the link restores the setting into its field
   await page.reload();
   await expect(page.locator('#data-summary')).toContainText('training rows', { timeout: 30_000 });
@@ -518,7 +518,7 @@ test('A shared link reproduces the experiment', async ({ page }) => {
   // changing a setting updates the link
   await page.getByLabel('Dataset').selectOption('circle');
   await expect(page.locator('#data-summary')).toContainText('circle', { timeout: 30_000 });
-  expect(page.url()).toContain('data=circle');
+  await expect.poll(() => page.url()).toContain('data=circle');
   expect(errors).toEqual([]);
 });
 
@@ -586,7 +586,7 @@ test('Backend: Auto explains its choice; WebGPU trains the spiral on the GPU', a
   const loss = lossCaption(await page.locator('#loss-summary').textContent());
   expect(Number.isFinite(loss.last)).toBe(true);
   expect(await canvas.evaluate((c) => c.toDataURL())).not.toEqual(before);
-  expect(page.url()).toContain('backend=gpu');
+  await expect.poll(() => page.url()).toContain('backend=gpu');
   await page.screenshot({ path: `${shots}/webgpu.png`, fullPage: true });
 
   // a Reset the worker refuses (the CPU, a batch larger than the data) keeps the GPU model on
@@ -882,7 +882,7 @@ test('A link opened anew or pasted into the tab wins over the stored checkpoint;
   await page.goto('/#data=xor&hidden=4&act=tanh&lr=0.1');
   await expect(page.locator('#data-summary')).toContainText('xor: ', { timeout: 30_000 });
   await expect(page.getByRole('alert')).toContainText('This browser kept a checkpoint of another experiment (after epoch');
-  expect(page.url()).toContain('data=xor');
+  await expect.poll(() => page.url()).toContain('data=xor');
   // another link pasted into this open tab (only the fragment changes) is opened the same way
   await Promise.all([
     page.waitForEvent('load'),
@@ -890,13 +890,13 @@ test('A link opened anew or pasted into the tab wins over the stored checkpoint;
   ]);
   await expect(page.locator('#data-summary')).toContainText('circle: ', { timeout: 30_000 });
   await expect(page.getByLabel('Learning rate', { exact: true })).toHaveValue('0.03');
-  expect(page.url()).toContain('data=circle');
+  await expect.poll(() => page.url()).toContain('data=circle');
   // the in-page link to the evaluation scrolls there, keeps the experiment's link and reloads
   // nothing; a fragment without settings (an anchor typed in) is no link either
   await page.evaluate(() => { window.stillHere = true; });
   await page.getByRole('link', { name: /The full evaluation/ }).click();
   await expect(page.locator('#evaluation-heading')).toBeInViewport();
-  expect(page.url()).toContain('data=circle');
+  await expect.poll(() => page.url()).toContain('data=circle');
   await page.evaluate(() => { location.hash = 'evaluation-heading'; });
   await page.waitForTimeout(1000);
   expect(await page.evaluate(() => window.stillHere)).toBe(true);

@@ -23,7 +23,7 @@ test('The same run twice, from a link: identical losses step for step, identical
   const devices = await page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(5)').allTextContents();
   expect(devices).toHaveLength(2);
   for (const d of devices) expect(d).toMatch(/on cpu \(simd128\)$/);
-  expect(page.url()).toContain('race=repeat');
+  await expect.poll(() => page.url()).toContain('race=repeat');
   expect(errors).toEqual([]);
 });
 
@@ -41,7 +41,7 @@ test('SGD vs momentum vs Adam: three workers, one chart, the winner by its margi
   await expect(page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(2)')).toHaveText(['6 epochs, done', '6 epochs, done', '6 epochs, done']);
   // every lane has a speed, though each of its epochs trained in a slice of a few ms
   await expect(page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(5)')).toHaveText(Array(3).fill(/^\d+ on cpu \(simd128\)$/));
-  expect(page.url()).toContain('race=optimizers');
+  await expect.poll(() => page.url()).toContain('race=optimizers');
   await page.evaluate(() => { document.querySelector('header.toolbar').style.position = 'static'; });
   await page.locator('section', { has: page.locator('#race-heading') }).screenshot({ path: `${shots}/race.png` });
   expect(errors).toEqual([]);

@@ -21,7 +21,7 @@ test('A sweep of 8 runs on 2 workers: every row, sorted, one loaded; Cancel stop
   await expect(status).toContainText(/of 8 runs done, 2 workers training/);
   await expect(status).toHaveText('All 8 runs done on 2 workers. Sort the table, or load a run.', { timeout: 90_000 });
   const table = page.getByRole('table', { name: 'Sweep runs' });
-  expect(page.url()).toContain('sweep=lr:0.01,0.1;width:4,8;batch:;opt:sgd,adam');
+  await expect.poll(() => page.url()).toContain('sweep=lr:0.01,0.1;width:4,8;batch:;opt:sgd,adam');
   await expect(table.getByRole('rowheader')).toHaveCount(8);
   await expect(table.locator('tr td:nth-child(5)')).toHaveText(Array(8).fill('done'));
   // the scatter has a panel per varied setting
@@ -55,7 +55,7 @@ test('A sweep of 8 runs on 2 workers: every row, sorted, one loaded; Cancel stop
   const cancelled = await status.textContent();
   await page.waitForTimeout(1500);
   await expect(status).toHaveText(cancelled);
-  expect(page.url()).not.toContain('sweep=');
+  await expect.poll(() => page.url()).not.toContain('sweep=');
   // a grid over 64 runs is refused in words
   await page.getByLabel('Batch sizes').fill('8 16 32');
   await page.getByRole('button', { name: 'Start sweep' }).click();

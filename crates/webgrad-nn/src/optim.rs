@@ -236,8 +236,9 @@ impl OptimizerConfig {
     }
 }
 
-/// Errors unless `value` is in the range of the optimizer setting `name` (PyTorch's own
-/// checks, finite, and a positive eps): a β of 1 would divide Adam's step by 1 − βᵗ = 0.
+/// Errors unless `value` is in the range of the optimizer setting `name`, the ranges the page,
+/// links and the CLI have always held settings to (PyTorch's own checks are looser: it allows
+/// momentum above 1 and eps = 0): a β of 1 would divide Adam's step by 1 − βᵗ = 0.
 fn check_setting(name: &str, value: f64) -> Result<(), String> {
     let (ok, range) = match name {
         "beta1" | "beta2" | "alpha" => ((0.0..1.0).contains(&value), "in [0, 1)"),

@@ -20,15 +20,15 @@ pub enum Schedule {
 
 impl Schedule {
     /// Errors unless every number is in range: a positive, finite γ (PyTorch allows γ > 1), a
-    /// step size ≥ 1, a warm-up start factor in (0, 1] (PyTorch's `LinearLR`) and a finite
-    /// `min_lr` ≥ 0. `parse` and the presets make only such schedules; a checkpoint's may not.
+    /// warm-up start factor in (0, 1] (PyTorch's `LinearLR`) and a finite `min_lr` ≥ 0. `parse`
+    /// and the presets make only such schedules; a checkpoint's may not. (A step size of 0,
+    /// which older CLIs accepted, counts as 1, as `lr_at` reads it.)
     pub fn validate(&self) -> Result<(), String> {
         match *self {
             Schedule::Constant => Ok(()),
             Schedule::Step { gamma, .. } | Schedule::Exponential { gamma } if !(gamma.is_finite() && gamma > 0.0) => {
                 Err(format!("schedule gamma {gamma} must be a positive number"))
             }
-            Schedule::Step { step_size: 0, .. } => Err("schedule step size 0 must be at least 1".into()),
             Schedule::Step { .. } | Schedule::Exponential { .. } => Ok(()),
             Schedule::Cosine { warmup_start_factor: f, .. } if !(f > 0.0 && f <= 1.0) => {
                 Err(format!("schedule warm-up start factor {f} must be in (0, 1]"))
@@ -177,6 +177,7 @@ mod tests {
         for s in ["constant", "cosine", "step", "exp", "step:10:0.5", "exp:1.5", "cosine:0"] {
             assert_eq!(Schedule::parse(s, 1000).unwrap().validate(), Ok(()), "{s}");
         }
+        assert_eq!(Schedule::Step { step_size: 0, gamma: 0.5 }.validate(), Ok(()));
         let cosine = |warmup_start_factor, min_lr| Schedule::Cosine {
             warmup_steps: 5,
             warmup_start_factor,
@@ -184,7 +185,6 @@ mod tests {
             min_lr,
         };
         let cases = [
-            (Schedule::Step { step_size: 0, gamma: 0.5 }, "schedule step size 0 must be at least 1"),
             (Schedule::Step { step_size: 3, gamma: f64::NAN }, "schedule gamma NaN must be a positive number"),
             (Schedule::Exponential { gamma: 0.0 }, "schedule gamma 0 must be a positive number"),
             (cosine(0.0, 0.0), "schedule warm-up start factor 0 must be in (0, 1]"),

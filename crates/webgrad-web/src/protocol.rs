@@ -302,6 +302,12 @@ pub enum FromWorker {
         epoch: u64,
         step: u64,
     },
+    /// A Reset or a load of chosen files is over: one for each such message, in the order
+    /// they came; `built` when its model was built, false when it was refused (an Error said
+    /// why, and what was loaded and trained before stays).
+    Answered {
+        built: bool,
+    },
     /// The data loaded and the model built on it: `model` is its nn.Sequential (the page
     /// counts its parameters with the model's own formula, from `summary.head`).
     DataLoaded {

@@ -103,7 +103,7 @@ impl Page {
             }
             Effect::PostNewFiles(experiment) => {
                 if let Some(files) = self.chosen_files.borrow_mut().take() {
-                    self.post(&by_hand::file_load(&files, &experiment, None));
+                    self.post(&by_hand::file_load(&files, &experiment, None, true));
                     *self.posted_files.borrow_mut() = Some(files);
                 }
             }
@@ -138,7 +138,7 @@ impl Page {
         let files = if with_files { self.files.borrow().clone() } else { None };
         let checkpoint = if with_checkpoint { self.checkpoint.borrow().clone() } else { None };
         let msg: JsValue = match files {
-            Some(files) => by_hand::file_load(&files, &experiment, checkpoint.as_ref()),
+            Some(files) => by_hand::file_load(&files, &experiment, checkpoint.as_ref(), false),
             None => {
                 // ToWorker::Restore, its checkpoint set by hand to the page's Uint8Array
                 let Ok(m) = serde_wasm_bindgen::to_value(&ToWorker::Restore { experiment, checkpoint: None }) else {

@@ -164,6 +164,14 @@ pub struct Diagram {
     pub layers: Vec<Vec<f32>>,
 }
 
+/// A request the worker answers with `FromWorker::Answered`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pending {
+    Reset(Experiment),
+    /// files chosen by hand (the shell holds them aside until they load)
+    Files(Experiment),
+}
+
 #[derive(Debug)]
 pub struct App {
     pub running: bool,
@@ -230,10 +238,10 @@ pub struct App {
     /// The last training score is the running accuracy over its epoch (`FromWorker::Epoch`).
     pub train_running: bool,
     pub regression: bool,
-    /// The experiment sent with files that are still loading (shown once they load).
-    pub pending_files: Option<Experiment>,
-    /// The experiment of a Reset the worker has not built yet (`experiment` once it has).
-    pub pending_reset: Option<Experiment>,
+    /// The Resets and file loads sent that the worker has not answered yet, oldest first (it
+    /// answers each with `FromWorker::Answered`, in order): their experiment becomes
+    /// `experiment` (and the files' the form) once built.
+    pub pending: std::collections::VecDeque<Pending>,
     /// What a replacement worker needs if this one fails: the last experiment the worker built
     /// (or imported a model into), whether the
     /// shell holds the files it came from (local data cannot be fetched again) and the last
@@ -293,8 +301,7 @@ impl App {
             scores: Vec::new(),
             train_running: false,
             regression: false,
-            pending_files: None,
-            pending_reset: None,
+            pending: Default::default(),
             experiment: None,
             has_files: false,
             checkpoint: None,

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use webgrad_nn::Report;
 
 use super::cost::DeviceInfo;
-use super::state::{App, ChartOptions, Diagram, EPOCH_POINTS, MAX_RESTARTS, Pictures};
+use super::state::{App, ChartOptions, Diagram, EPOCH_POINTS, MAX_RESTARTS, Pending, Pictures};
 use crate::loss_history::thin_epochs;
 use crate::protocol::*;
 use cost_lines::{measure_flop_rate, model_size};
@@ -369,15 +369,16 @@ fn reset(app: &mut App, out: &mut Vec<Effect>) -> bool {
         }
     };
     out.push(text("error", ""));
+    forget_curves(app, out);
     app.dirty = false;
     out.push(Effect::View(View::HideEvaluation));
     out.push(text("accuracy", "Train for an epoch to see the test metrics."));
     out.push(text("stats", "Loading the data and building the model…"));
     app.resetting = true;
-    // the link, the curves and the experiment change once the worker has built the new model
-    // (`data_loaded`): a Reset it refuses leaves the model before, which a restart, a reload
-    // and the link must keep describing
-    app.pending_reset = Some(experiment.clone());
+    // the link and the experiment change once the worker has built the new model (`answered`):
+    // a Reset it refuses leaves the model before, which a restart, a reload and the link must
+    // keep describing
+    app.pending.push_back(Pending::Reset(experiment.clone()));
     out.push(Effect::Send(ToWorker::Reset { experiment }));
     out.push(Effect::Render);
     true
@@ -401,9 +402,9 @@ fn files_chosen(
     if names.is_empty() {
         return;
     }
-    // one load at a time: the worker answers them in order, and the page matches its answer
-    // to the load it is waiting for
-    if app.pending_files.is_some() || app.resetting || app.restoring {
+    // one load of files at a time (the shell holds one set aside until it loads), none while a
+    // replacement worker restores the data before
+    if app.pending.iter().any(|p| matches!(p, Pending::Files(_))) || app.restoring {
         let why = "The data chosen before is still loading; choose these files again once it has loaded.";
         return out.push(text("error", why));
     }
@@ -427,7 +428,7 @@ fn files_chosen(
     out.push(Effect::PostNewFiles(experiment.clone()));
     // the experiment and files change once the worker has loaded them (`data_loaded`): a file
     // it refuses leaves the data before, which a replacement worker must get back
-    app.pending_files = Some(experiment);
+    app.pending.push_back(Pending::Files(experiment));
 }
 
 /// A new learning rate typed while the model is loaded: the worker trains at it from its next
@@ -439,8 +440,10 @@ fn lr_changed(app: &mut App, lr: Result<f64, String>, form: Result<Experiment, S
             out.push(text("error", ""));
             out.push(Effect::Send(ToWorker::SetLr { lr }));
             // the worker sets it after a Reset it is still building, too
-            if let Some(e) = app.pending_reset.as_mut() {
-                e.lr = lr;
+            for p in app.pending.iter_mut() {
+                if let Pending::Reset(e) = p {
+                    e.lr = lr;
+                }
             }
             if let Some(e) = app.experiment.as_mut() {
                 e.lr = lr;
@@ -525,6 +528,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             model_size(app, !app.dirty, out);
         }
         FromWorker::DataLoaded { summary, model } => data_loaded(app, summary, model, out),
+        FromWorker::Answered { built } => data::answered(app, built, out),
         FromWorker::Progress { step, epoch, losses, train_ms, samples, boundary, .. } => {
             for (step, loss) in losses {
                 app.losses.push(step, loss);
@@ -558,12 +562,7 @@ fn worker_message(app: &mut App, msg: FromWorker, out: &mut Vec<Effect>) {
             imported(app, name, model, layers, note, out)
         }
         FromWorker::Error { message } => {
-            app.pending_files = None;
             app.restoring = false;
-            if app.pending_reset.take().is_some() {
-                // the form is not what the worker kept: Train builds it again (and says why not)
-                app.dirty = true;
-            }
             out.push(hidden("load-box", true));
             out.push(text("error", message));
             if std::mem::take(&mut app.resetting) {
@@ -653,9 +652,11 @@ fn imported(
     if let Ok(form) = &mut app.form {
         form.layers = layers.clone();
     }
-    // the worker's experiment takes them too, and its checkpoint of the imported model follows
+    // the worker's experiment takes them too (and the link), and its checkpoint of the
+    // imported model follows
     if let Some(e) = &mut app.experiment {
         e.layers = layers.clone();
+        out.push(Effect::View(View::Link(e.clone(), app.chart.clone())));
     }
     out.push(Effect::View(View::Layers(layers)));
     model_size(app, true, out);

@@ -18,6 +18,9 @@ pub struct FileLoad {
     pub files: Vec<(String, web_sys::Blob)>,
     pub experiment: Experiment,
     pub checkpoint: Option<Vec<u8>>,
+    /// Files chosen on the page, which it waits for: the worker answers with
+    /// `FromWorker::Answered` (a replacement worker's restore is not answered).
+    pub answer: bool,
 }
 
 fn get(data: &JsValue, key: &str) -> Option<JsValue> {
@@ -25,9 +28,15 @@ fn get(data: &JsValue, key: &str) -> Option<JsValue> {
 }
 
 /// The page's file-load message.
-pub fn file_load(files: &js_sys::Array, experiment: &Experiment, checkpoint: Option<&js_sys::Uint8Array>) -> JsValue {
+pub fn file_load(
+    files: &js_sys::Array,
+    experiment: &Experiment,
+    checkpoint: Option<&js_sys::Uint8Array>,
+    answer: bool,
+) -> JsValue {
     let msg = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&msg, &"files".into(), files);
+    let _ = js_sys::Reflect::set(&msg, &"answer".into(), &answer.into());
     if let Ok(e) = serde_wasm_bindgen::to_value(experiment) {
         let _ = js_sys::Reflect::set(&msg, &"experiment".into(), &e);
     }
@@ -46,6 +55,7 @@ pub fn read_file_load(data: &JsValue) -> Option<Result<FileLoad, String>> {
         .and_then(|e| serde_wasm_bindgen::from_value::<Experiment>(e).map_err(|err| err.to_string()));
     let checkpoint =
         get(data, "checkpoint").filter(|c| c.is_instance_of::<js_sys::Uint8Array>()).map(|c| js_sys::Uint8Array::from(c).to_vec());
+    let answer = get(data, "answer").and_then(|a| a.as_bool()).unwrap_or(false);
     Some(experiment.map(|experiment| FileLoad {
         files: js_sys::Array::from(&files)
             .iter()
@@ -54,6 +64,7 @@ pub fn read_file_load(data: &JsValue) -> Option<Result<FileLoad, String>> {
             .collect(),
         experiment,
         checkpoint,
+        answer,
     }))
 }
 

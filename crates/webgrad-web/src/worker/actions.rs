@@ -325,13 +325,13 @@ impl TrainerState {
             post(FromWorker::Gallery { title: "Test images, mistakes first".into(), items });
         }
         self.last_eval = Some(test_ev);
-        // on the GPU, the imported weights are what the CPU would continue from
-        self.install(t).await;
-        // and what a replacement worker or a reload continues from, not the model before: the
-        // experiment takes its layers (as the page's form does) and it is checkpointed now
+        // what a replacement worker or a reload continues from, not the model before: the
+        // experiment takes its layers (as the page's form does), and it is checkpointed now
         if let Some(e) = self.experiment.as_mut() {
             e.layers = layers;
         }
+        // on the GPU, the imported weights are what the CPU would continue from
+        self.install(t).await;
         self.after_epoch().await;
         Ok(())
     }

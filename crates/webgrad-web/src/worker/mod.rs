@@ -541,17 +541,22 @@ fn report_panics_to_the_page() {
 
 
 /// Files picked on the page: parsed, then a fresh model on them, or the checkpoint that came
-/// with them resumed (a replacement worker).
-async fn files_arrived(state: &mut TrainerState, load: FileLoad, post: &Post, cancel: &Cancel) {
-    let FileLoad { files, mut experiment, checkpoint } = load;
+/// with them resumed (a replacement worker). Whether the model was built, for a load the page
+/// waits for (`FileLoad::answer`).
+async fn files_arrived(state: &mut TrainerState, load: FileLoad, post: &Post, cancel: &Cancel) -> Option<bool> {
+    let FileLoad { files, mut experiment, checkpoint, answer } = load;
     let loaded = load_files(&files, &experiment, post, cancel).await;
     if let Ok(l) = &loaded {
         experiment.data = l.choice.clone();
     }
     match (checkpoint, loaded) {
-        (Some(bytes), Ok(l)) => state.resume_on(bytes, experiment, l, post).await,
+        (Some(bytes), Ok(l)) => {
+            state.resume_on(bytes, experiment, l, post).await;
+            None
+        }
         (_, loaded) => {
-            state.handle_reset(experiment, loaded.map(Some), post).await;
+            let built = state.handle_reset(experiment, loaded.map(Some), post).await;
+            answer.then_some(built)
         }
     }
 }
@@ -592,7 +597,9 @@ pub async fn run() {
             let m = match m {
                 Inbox::Msg(m) => m,
                 Inbox::Files(load) => {
-                    files_arrived(&mut state, load, &post, &cancel).await;
+                    if let Some(built) = files_arrived(&mut state, load, &post, &cancel).await {
+                        post(FromWorker::Answered { built });
+                    }
                     continue;
                 }
             };
@@ -611,10 +618,12 @@ pub async fn run() {
                         load(&experiment.data, experiment.seed, &post, &cancel).await.map(Some)
                     };
                     // the stored checkpoint goes only once the new experiment is ready
-                    if state.handle_reset(experiment, loaded, &post).await {
+                    let built = state.handle_reset(experiment, loaded, &post).await;
+                    if built {
                         saved = None;
                         storage::clear_checkpoint().await;
                     }
+                    post(FromWorker::Answered { built });
                 }
                 Ok(ToWorker::Restore { experiment, checkpoint }) => match checkpoint {
                     Some(bytes) => match load(&experiment.data, experiment.seed, &post, &cancel).await {

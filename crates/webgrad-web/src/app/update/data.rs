@@ -17,16 +17,6 @@ pub(super) fn data_loaded(app: &mut App, summary: DataSummary, model: String, ou
     app.resetting = false;
     out.push(hidden("load-box", true));
     out.push(Effect::View(View::Preview(summary.preview.clone())));
-    if let Some(e) = app.pending_reset.take() {
-        out.push(Effect::View(View::Link(e.clone(), app.chart.clone())));
-        forget_curves(app, out);
-        app.experiment = Some(e);
-    }
-    if let Some(e) = app.pending_files.take() {
-        (app.experiment, app.has_files) = (Some(e.clone()), true);
-        out.push(Effect::KeepPostedFiles);
-        show_form(app, e, out);
-    }
     out.push(text("data-summary", plane::summary_text(&summary)));
     plane::show_point_controls(&summary, out);
     out.push(text("model-expression", model));
@@ -60,4 +50,26 @@ pub(super) fn data_loaded(app: &mut App, summary: DataSummary, model: String, ou
     app.summary = Some(Rc::new(summary));
     model_size(app, true, out);
     out.push(Effect::Render);
+}
+
+/// The worker answered the oldest Reset or file load still pending (`FromWorker::Answered`):
+/// a built one becomes the experiment a restart, a reload and the link continue from (files:
+/// the data a replacement worker gets back, and the form); a refused one leaves the model
+/// before, and the form is what Train builds next.
+pub(super) fn answered(app: &mut App, built: bool, out: &mut Vec<Effect>) {
+    match app.pending.pop_front() {
+        Some(Pending::Reset(e)) if built => {
+            out.push(Effect::View(View::Link(e.clone(), app.chart.clone())));
+            app.experiment = Some(e);
+        }
+        Some(Pending::Files(e)) if built => {
+            (app.experiment, app.has_files) = (Some(e.clone()), true);
+            out.push(Effect::KeepPostedFiles);
+            show_form(app, e, out);
+        }
+        Some(Pending::Reset(_)) => app.dirty = true,
+        // refused files: the worker kept the data before, the shell the files before; a
+        // restart's own load (nothing pending here) has its own messages
+        Some(Pending::Files(_)) | None => {}
+    }
 }

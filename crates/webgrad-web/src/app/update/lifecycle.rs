@@ -11,7 +11,7 @@ pub(super) fn worker_failed(app: &mut App, reason: &str, out: &mut Vec<Effect>) 
     (app.ready, app.running, app.restoring) = (false, false, true);
     // files being read and a Reset being built went with the worker: the replacement restores
     // the data and model before
-    (app.pending_files, app.pending_reset) = (None, None);
+    app.pending.clear();
     if app.one_thread_reason.is_none() {
         app.one_thread_reason =
             Some(format!("the threaded worker failed ({reason}), so its replacement has one thread"));
@@ -55,6 +55,8 @@ pub(super) fn worker_ready(
     out: &mut Vec<Effect>,
 ) {
     app.ready = true;
+    // a worker drops what was sent before it ran: none of it will be answered
+    app.pending.clear();
     out.push(text("backend-status", device_line(app, &backend, notice.as_deref())));
     out.push(Effect::Render);
     // The worker drops messages that arrive before its wasm runs, so the first Reset

@@ -29,9 +29,21 @@ fn ready(app: &mut App, resume: Option<Resume>) -> Vec<Effect> {
     update(app, Msg::Worker(FromWorker::Ready { backend: "cpu".into(), notice: None, resume }))
 }
 
-/// The worker built a Reset's model (or loaded files) on the table `name`.
+/// The worker built the oldest pending Reset's model (or loaded its files) on the table `name`.
 fn loaded(app: &mut App, name: &str) -> Vec<Effect> {
-    update(app, Msg::Worker(FromWorker::DataLoaded { summary: files::table(name), model: "nn.Sequential()".into() }))
+    let mut effects = update(
+        app,
+        Msg::Worker(FromWorker::DataLoaded { summary: files::table(name), model: "nn.Sequential()".into() }),
+    );
+    effects.extend(update(app, Msg::Worker(FromWorker::Answered { built: true })));
+    effects
+}
+
+/// The worker refused the oldest pending Reset or file load, saying `why`.
+fn refused(app: &mut App, why: &str) -> Vec<Effect> {
+    let mut effects = update(app, Msg::Worker(FromWorker::Error { message: why.into() }));
+    effects.extend(update(app, Msg::Worker(FromWorker::Answered { built: false })));
+    effects
 }
 
 #[test]
@@ -138,9 +150,6 @@ fn a_reset_forgets_the_curves() {
     update(&mut app, Msg::Worker(progress));
     assert_eq!(app.losses.steps(), 2);
     update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
-    // once the new model is built (a refused Reset keeps them: tests/pending.rs)
-    assert_eq!(app.losses.steps(), 2);
-    loaded(&mut app, "iris");
     assert_eq!((app.losses.steps(), app.step), (0, 0));
 }
 
@@ -185,7 +194,6 @@ fn the_speed_of_slices_too_short_to_time_alone_is_their_sum() {
     let effects = update(&mut app, slice(809, 0, 0.0));
     assert_eq!(texts(&effects, "stats"), ["1 epoch done, step 809 — loss 0.5000 — 33300 samples/s"]);
     update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
-    loaded(&mut app, "iris");
     assert_eq!(app.samples_per_sec, 0.0);
 }
 
@@ -265,7 +273,8 @@ fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
         missing_cells: None,
     };
     let loaded = FromWorker::DataLoaded { summary, model: "nn.Sequential()".into() };
-    let effects = update(&mut app, Msg::Worker(loaded));
+    let mut effects = update(&mut app, Msg::Worker(loaded));
+    effects.extend(update(&mut app, Msg::Worker(FromWorker::Answered { built: true })));
     assert!(app.has_files && effects.contains(&Effect::KeepPostedFiles));
     assert_eq!(
         app.form.as_ref().map(|f| f.data.clone()),
@@ -477,8 +486,7 @@ fn health_readings_draw_and_alerts_stack_newest_first_until_a_reset() {
     assert_eq!(app.health.len(), 9);
     let want: Vec<String> = (4..=9).rev().map(|i| format!("alert {i}")).collect();
     assert_eq!(shown, want);
-    update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
-    let effects = loaded(&mut app, "iris");
+    let effects = update(&mut app, Msg::Reset(Ok(Experiment::defaults_for("iris"))));
     assert!(app.health.is_empty() && app.alerts.is_empty());
     assert!(effects.contains(&Effect::View(View::Alerts(Vec::new()))));
     assert!(effects.contains(&Effect::View(View::Hidden("health-figure", true))));

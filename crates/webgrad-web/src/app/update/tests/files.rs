@@ -60,8 +60,7 @@ fn a_refused_file_leaves_the_files_before_for_a_replacement_worker() {
     );
 
     choose(&mut app, "b.csv");
-    let refused = FromWorker::Error { message: "b.csv: row 3, column 'x' is missing".into() };
-    let effects = update(&mut app, Msg::Worker(refused));
+    let effects = refused(&mut app, "b.csv: row 3, column 'x' is missing");
     assert!(!effects.contains(&Effect::KeepPostedFiles));
     assert_eq!(file_named(&app.experiment).as_deref(), Some("a.csv"));
 
@@ -82,29 +81,39 @@ fn files_being_read_when_the_worker_fails_are_not_kept() {
     update(&mut app, Msg::Worker(FromWorker::Crashed { message: "unreachable".into() }));
     let effects = ready(&mut app, None);
     assert!(effects.iter().any(|e| matches!(e, Effect::PostRestore { with_files: false, .. })), "{effects:?}");
-    let effects = loaded(&mut app, "mnist");
+    // the replacement restores (its own load: nothing of the page's is pending)
+    let effects =
+        update(&mut app, Msg::Worker(FromWorker::DataLoaded { summary: table("mnist"), model: String::new() }));
     assert!(!effects.contains(&Effect::KeepPostedFiles));
     assert!(!app.has_files && app.experiment.as_ref().is_some_and(|e| e.data == DataChoice::Mnist));
 }
 
-/// One load at a time: files chosen while other data loads (the first Reset, or files chosen
-/// just before) are refused with a message and not posted; before, the first load's answer was
-/// taken for the second files.
+/// One load of files at a time: files chosen while others load are refused with a message and
+/// not posted (the shell holds one set aside); a Reset sent meanwhile is answered after them,
+/// and each answer goes to its own request (before, the first answer was taken for the last
+/// request).
 #[test]
-fn files_chosen_while_data_loads_are_refused_until_it_has_loaded() {
+fn files_chosen_while_files_load_are_refused_and_each_answer_goes_to_its_request() {
     let mut app = App::new(Experiment::defaults_for("mnist"), None);
     ready(&mut app, None);
     let posted = |effects: &[Effect]| effects.iter().any(|e| matches!(e, Effect::PostNewFiles(_)));
-    let effects = choose(&mut app, "a.csv");
+    // files chosen while the first Reset builds are answered after it
+    assert!(posted(&choose(&mut app, "a.csv")));
+    let effects = choose(&mut app, "b.csv");
     assert!(!posted(&effects));
     assert_eq!(
         texts(&effects, "error"),
         ["The data chosen before is still loading; choose these files again once it has loaded."]
     );
+    let spiral = Experiment::defaults_for("spiral");
+    update(&mut app, Msg::Reset(Ok(spiral.clone())));
     loaded(&mut app, "mnist");
-    assert!(posted(&choose(&mut app, "a.csv")));
-    assert!(!posted(&choose(&mut app, "b.csv")));
-    loaded(&mut app, "a.csv");
+    assert!(app.experiment.as_ref().is_some_and(|e| e.data == DataChoice::Mnist) && !app.has_files);
+    let effects = loaded(&mut app, "a.csv");
+    assert!(effects.contains(&Effect::KeepPostedFiles));
     assert_eq!(file_named(&app.experiment).as_deref(), Some("a.csv"));
+    refused(&mut app, "could not build the model");
+    assert_eq!(file_named(&app.experiment).as_deref(), Some("a.csv"));
+    assert!(app.dirty && app.has_files);
     assert!(posted(&choose(&mut app, "b.csv")));
 }
