@@ -426,7 +426,7 @@ fn files_chosen(
     out.push(hidden("load-box", false));
     out.push(text("load-status", format!("Reading {name}…")));
     out.push(Effect::PostNewFiles(experiment.clone()));
-    // the experiment and files change once the worker has loaded them (`data_loaded`): a file
+    // the experiment and files change once the worker has loaded them (`answered`): a file
     // it refuses leaves the data before, which a replacement worker must get back
     app.pending.push_back(Pending::Files(experiment));
 }

@@ -541,10 +541,9 @@ fn report_panics_to_the_page() {
 
 
 /// Files picked on the page: parsed, then a fresh model on them, or the checkpoint that came
-/// with them resumed (a replacement worker). Whether the model was built, for a load the page
-/// waits for (`FileLoad::answer`).
-async fn files_arrived(state: &mut TrainerState, load: FileLoad, post: &Post, cancel: &Cancel) -> Option<bool> {
-    let FileLoad { files, mut experiment, checkpoint, answer } = load;
+/// with them resumed (a replacement worker); false when no model was built.
+async fn files_arrived(state: &mut TrainerState, load: FileLoad, post: &Post, cancel: &Cancel) -> bool {
+    let FileLoad { files, mut experiment, checkpoint, .. } = load;
     let loaded = load_files(&files, &experiment, post, cancel).await;
     if let Ok(l) = &loaded {
         experiment.data = l.choice.clone();
@@ -552,12 +551,9 @@ async fn files_arrived(state: &mut TrainerState, load: FileLoad, post: &Post, ca
     match (checkpoint, loaded) {
         (Some(bytes), Ok(l)) => {
             state.resume_on(bytes, experiment, l, post).await;
-            None
+            true
         }
-        (_, loaded) => {
-            let built = state.handle_reset(experiment, loaded.map(Some), post).await;
-            answer.then_some(built)
-        }
+        (_, loaded) => state.handle_reset(experiment, loaded.map(Some), post).await,
     }
 }
 /// The worker's main loop (never returns).
@@ -597,7 +593,10 @@ pub async fn run() {
             let m = match m {
                 Inbox::Msg(m) => m,
                 Inbox::Files(load) => {
-                    if let Some(built) = files_arrived(&mut state, load, &post, &cancel).await {
+                    // files the page waits for (`FileLoad::answer`; not a restore's)
+                    let answer = load.answer;
+                    let built = files_arrived(&mut state, load, &post, &cancel).await;
+                    if answer {
                         post(FromWorker::Answered { built });
                     }
                     continue;
