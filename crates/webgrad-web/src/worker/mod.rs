@@ -541,19 +541,23 @@ fn report_panics_to_the_page() {
 
 
 /// Files picked on the page: parsed, then a fresh model on them, or the checkpoint that came
-/// with them resumed (a replacement worker); false when no model was built.
-async fn files_arrived(state: &mut TrainerState, load: FileLoad, post: &Post, cancel: &Cancel) -> bool {
-    let FileLoad { files, mut experiment, checkpoint, .. } = load;
+/// with them resumed (a replacement worker). A load the page waits for (`FileLoad::answer`; not
+/// a restore's) is answered with whether its model was built.
+async fn files_arrived(state: &mut TrainerState, load: FileLoad, post: &Post, cancel: &Cancel) {
+    let FileLoad { files, mut experiment, checkpoint, answer } = load;
     let loaded = load_files(&files, &experiment, post, cancel).await;
     if let Ok(l) = &loaded {
         experiment.data = l.choice.clone();
     }
-    match (checkpoint, loaded) {
+    let built = match (checkpoint, loaded) {
         (Some(bytes), Ok(l)) => {
             state.resume_on(bytes, experiment, l, post).await;
             true
         }
         (_, loaded) => state.handle_reset(experiment, loaded.map(Some), post).await,
+    };
+    if answer {
+        post(FromWorker::Answered { built });
     }
 }
 /// The worker's main loop (never returns).
@@ -593,12 +597,7 @@ pub async fn run() {
             let m = match m {
                 Inbox::Msg(m) => m,
                 Inbox::Files(load) => {
-                    // files the page waits for (`FileLoad::answer`; not a restore's)
-                    let answer = load.answer;
-                    let built = files_arrived(&mut state, load, &post, &cancel).await;
-                    if answer {
-                        post(FromWorker::Answered { built });
-                    }
+                    files_arrived(&mut state, load, &post, &cancel).await;
                     continue;
                 }
             };
