@@ -108,6 +108,26 @@ pub fn packed(
     spec: &GemmSpec,
     c: &mut [f32],
 ) {
+    packed_with_strips(kernel, scratch, a, (b, None), bias, spec, c);
+}
+
+/// `packed`, with B's strips given when B is transposed and already packed over all of k for
+/// `kernel` (`pack_b_strips`, e.g. a weight its optimizer packed as it updated it): then B is
+/// not packed again.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn packed_with_strips(
+    kernel: &Kernel,
+    scratch: &mut Scratch,
+    a: &[f32],
+    (b, b_strips): (&[f32], Option<&[f32]>),
+    bias: Option<&[f32]>,
+    spec: &GemmSpec,
+    c: &mut [f32],
+) {
+    if let Some(strips) = b_strips {
+        let len = super::buf::strips_len(spec.n, spec.k, kernel.nr);
+        assert!(spec.trans_b && len.is_some_and(|len| strips.len() >= len), "B's strips do not fit {spec:?}");
+    }
     // On wasm the one SIMD kernel is called directly rather than through its pointer, so that
     // its call can be inlined without the engine's call feedback.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -116,7 +136,7 @@ pub fn packed(
         // contract for `kernel`'s MR×NR, which is SIMD128's 4×8 (same name); simd128 is enabled
         // at compile time (this block's cfg).
         let run = |kc, ap, bp, ct| unsafe { super::microkernel::wasm::simd128_4x8(kc, ap, bp, ct) };
-        return blocked(kernel, run, scratch, a, b, bias, spec, c);
+        return blocked(kernel, run, scratch, a, (b, b_strips), bias, spec, c);
     }
     #[cfg(all(
         target_arch = "wasm32",
@@ -127,13 +147,13 @@ pub fn packed(
         // SAFETY: the contract as above, for RELAXED's 6×8; a wasm module that contains relaxed
         // SIMD instructions only validates, and so only runs, where the engine supports them.
         let run = |kc, ap, bp, ct| unsafe { super::microkernel::wasm::relaxed_6x8(kc, ap, bp, ct) };
-        return blocked(kernel, run, scratch, a, b, bias, spec, c);
+        return blocked(kernel, run, scratch, a, (b, b_strips), bias, spec, c);
     }
     // SAFETY: `blocked` meets the micro-kernel contract for `kernel.mr`×`kernel.nr`, the tile
     // `kernel.run` computes; and every `Kernel` can run on this machine (see `Kernel`: only
     // `microkernel::available` hands out the ones that need a CPU feature, after detecting it).
     let run = |kc, ap, bp, ct| unsafe { (kernel.run)(kc, ap, bp, ct) };
-    blocked(kernel, run, scratch, a, b, bias, spec, c)
+    blocked(kernel, run, scratch, a, (b, b_strips), bias, spec, c)
 }
 
 /// The blocked loops around the micro-kernel `run` (which is `kernel.run` or the same function
@@ -144,7 +164,7 @@ fn blocked(
     run: impl Fn(usize, APanel, BPanel, CTile) + Sync,
     scratch: &mut Scratch,
     a: &[f32],
-    b: &[f32],
+    (b, b_strips): (&[f32], Option<&[f32]>),
     bias: Option<&[f32]>,
     spec: &GemmSpec,
     c: &mut [f32],
@@ -171,7 +191,7 @@ fn blocked(
     let kstep = k.div_ceil(k.div_ceil(KC));
     let (pack_a, pack_b) = (pack_a_pays(spec, nr, (ra, ca), kstep), pack_b_pays(spec, MC, (rb, cb), kstep));
     let cp = OutPtr(c.as_mut_ptr());
-    let how = Blocking { kernel, a, b, spec, kstep, pack_a, pack_b };
+    let how = Blocking { kernel, a, b, b_strips, spec, kstep, pack_a, pack_b };
     let (row_parts, col_parts) = split(spec, nr);
     if row_parts * col_parts <= 1 {
         // SAFETY: `cp` is C, at least m·n long (asserted above), borrowed mutably here; the
@@ -203,6 +223,8 @@ struct Blocking<'a> {
     kernel: &'a Kernel,
     a: &'a [f32],
     b: &'a [f32],
+    /// B packed over all of k (checked in `packed_with_strips`), read instead of packing it
+    b_strips: Option<&'a [f32]>,
     spec: &'a GemmSpec,
     /// k in blocks of this many (the same for every block: it sets the summation order)
     kstep: usize,
@@ -270,7 +292,7 @@ impl Blocking<'_> {
         rows: Range<usize>,
         range: Range<usize>,
     ) {
-        let Blocking { kernel, a, b, spec, kstep, pack_a, pack_b } = *self;
+        let Blocking { kernel, a, b, b_strips, spec, kstep, pack_a, pack_b } = *self;
         let (m, k, n) = (spec.m, spec.k, spec.n);
         let (mr, nr) = (kernel.mr, kernel.nr);
         let ((ra, ca), (rb, cb)) = strides(spec);
@@ -283,7 +305,9 @@ impl Blocking<'_> {
                 let kc = kstep.min(k - pc);
                 let accumulate = pc > 0;
                 let full_b = nc / nr * nr;
-                if pack_b {
+                if b_strips.is_some() {
+                    // already packed: strip s of the block at s·nr·k + pc·nr
+                } else if pack_b {
                     pack(&mut scratch.b, b, (pc, jc), (kc, nc), (rb, cb), nr);
                 } else if full_b < nc {
                     pack(&mut scratch.b_edge, b, (pc, jc + full_b), (kc, nc - full_b), (rb, cb), nr);
@@ -304,7 +328,9 @@ impl Blocking<'_> {
                     };
                     for jr in (0..nc).step_by(nr) {
                         let cols = nr.min(nc - jr);
-                        let bp = if pack_b {
+                        let bp = if let Some(strips) = b_strips {
+                            BPanel { ptr: strips[(jc + jr) * k + pc * nr..].as_ptr(), ldb: nr }
+                        } else if pack_b {
                             BPanel { ptr: scratch.b[jr * kc..].as_ptr(), ldb: nr }
                         } else if cols == nr {
                             BPanel { ptr: b[pc * rb + (jc + jr) * cb..].as_ptr(), ldb: rb }
@@ -426,10 +452,29 @@ fn pack(
     (sp, sq): (usize, usize),
     w: usize,
 ) {
-    let strips = qc.div_ceil(w);
-    if dst.len() < strips * w * kc {
-        dst.resize(strips * w * kc, 0.0);
+    let len = qc.div_ceil(w) * w * kc;
+    if dst.len() < len {
+        dst.resize(len, 0.0);
     }
+    pack_into(dst, src, (p0, q0), (kc, qc), (sp, sq), w);
+}
+
+/// The strips a transposed B, stored as W [n, k], is packed into for `nr`-wide kernels over all of
+/// k (what `packed_with_strips` takes): `strips` is `buf::strips_len(n, k, nr)` long at least.
+pub(super) fn pack_b_strips(strips: &mut [f32], w: &[f32], (n, k): (usize, usize), nr: usize) {
+    pack_into(strips, w, (0, 0), (k, n), (1, k), nr);
+}
+
+/// `pack` into a `dst` long enough (⌈qc / w⌉·w·kc).
+fn pack_into(
+    dst: &mut [f32],
+    src: &[f32],
+    (p0, q0): (usize, usize),
+    (kc, qc): (usize, usize),
+    (sp, sq): (usize, usize),
+    w: usize,
+) {
+    let strips = qc.div_ceil(w);
     for s in 0..strips {
         let q_start = s * w;
         let q_len = w.min(qc - q_start);
@@ -508,6 +553,35 @@ mod tests {
                 for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                     assert!((g - w).abs() <= tol, "{} {spec:?}: C[{i}] = {g}, want {w}", kernel.name);
                 }
+            }
+        }
+    }
+
+    /// Given B's strips (`pack_b_strips`, as a weight's update leaves them), every kernel gives the
+    /// bits it gives packing B itself: a width with a partial strip, k over several KC blocks.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn strips_of_b_give_the_bits_of_packing_it() {
+        let mut rand = uniform_stream(3);
+        for kernel in microkernel::available() {
+            for &(m, k, n) in &[(64, 784, 128), (13, 300, 21), (6, 5, 8), (64, 64, 10)] {
+                let spec = GemmSpec { m, k, n, trans_a: false, trans_b: true, act: Activation::Relu };
+                let (a, b, bias) = (rand(m * k), rand(k * n), rand(n));
+                let mut strips = vec![f32::NAN; super::super::buf::strips_len(n, k, kernel.nr).unwrap()];
+                pack_b_strips(&mut strips, &b, (n, k), kernel.nr);
+                let (mut want, mut got) = (vec![0.0; m * n], vec![f32::NAN; m * n]);
+                packed(kernel, &mut Scratch::default(), &a, &b, Some(&bias), &spec, &mut want);
+                packed_with_strips(
+                    kernel,
+                    &mut Scratch::default(),
+                    &a,
+                    (&b, Some(&strips)),
+                    Some(&bias),
+                    &spec,
+                    &mut got,
+                );
+                let bits = |c: &[f32]| c.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+                assert!(bits(&got) == bits(&want), "{} {spec:?}: the strips give other bits", kernel.name);
             }
         }
     }

@@ -6,6 +6,7 @@
 //! being recorded (`Recorder`) the calls are also kept, and the resulting `CpuPlan` replays them
 //! on the same buffers without allocating.
 
+mod buf;
 pub mod calibrate;
 pub mod elementwise;
 pub mod gemm;
@@ -22,14 +23,14 @@ use std::rc::Rc;
 use crate::Error;
 use crate::backend::*;
 use crate::shape::numel;
+use buf::CpuBuf;
 use microkernel::Kernel;
 use plan::{Call, CpuPlan, Ctx, Slot};
 
-struct CpuBuf(RefCell<Vec<f32>>);
 struct CpuLabels(RefCell<Vec<u32>>);
 
 fn new_buf(len: usize) -> Rc<CpuBuf> {
-    Rc::new(CpuBuf(RefCell::new(vec![0.0; len])))
+    Rc::new(CpuBuf::new(vec![0.0; len]))
 }
 
 fn f(b: &Buffer) -> Rc<CpuBuf> {
@@ -123,11 +124,11 @@ impl Backend for CpuBackend {
     }
 
     fn upload(&self, data: &[f32]) -> Buffer {
-        Rc::new(CpuBuf(RefCell::new(data.to_vec())))
+        Rc::new(CpuBuf::new(data.to_vec()))
     }
 
     fn upload_vec(&self, data: Vec<f32>) -> Buffer {
-        Rc::new(CpuBuf(RefCell::new(data)))
+        Rc::new(CpuBuf::new(data))
     }
 
     fn upload_u32(&self, data: &[u32]) -> Buffer {
@@ -139,7 +140,7 @@ impl Backend for CpuBackend {
     }
 
     fn write(&self, b: &Buffer, data: &[f32]) {
-        f(b).0.borrow_mut()[..data.len()].copy_from_slice(data);
+        f(b).write()[..data.len()].copy_from_slice(data);
         if let Some(rec) = self.recording.borrow().as_ref() {
             rec.replayable.set(false);
         }
@@ -148,7 +149,7 @@ impl Backend for CpuBackend {
     fn write_rows(&self, b: &Buffer, table: &[f32], width: usize, rows: &[u32], _staging: &mut Vec<f32>) {
         if width > 0 {
             let buf = f(b);
-            let mut out = buf.0.borrow_mut();
+            let mut out = buf.write();
             // saturating: a batch too large for the buffer fails the slice rather than wrapping
             for (dst, &r) in out[..rows.len().saturating_mul(width)].chunks_exact_mut(width).zip(rows) {
                 let start = r as usize * width;
@@ -162,7 +163,7 @@ impl Backend for CpuBackend {
 
     fn read<'a>(&'a self, b: &'a Buffer, len: usize) -> ReadFuture<'a, Vec<f32>> {
         match b.downcast_ref::<CpuBuf>() {
-            Some(cb) => ready(cb.0.borrow()[..len].to_vec()),
+            Some(cb) => ready(cb.read()[..len].to_vec()),
             None => Box::pin(std::future::ready(Err(Error::Device("not a CPU f32 buffer".into())))),
         }
     }
@@ -310,7 +311,13 @@ impl Backend for CpuBackend {
     fn optimizer_step(&self, rule: &UpdateRule, hyper: StepHyper, params: &[ParamSlot<'_>]) {
         let slots = params
             .iter()
-            .map(|s| Slot { param: f(s.param), grad: f(s.grad), state: s.state.iter().map(f).collect(), len: s.len })
+            .map(|s| Slot {
+                param: f(s.param),
+                grad: f(s.grad),
+                state: s.state.iter().map(f).collect(),
+                len: s.len,
+                strips_k: None,
+            })
             .collect();
         self.exec(Call::OptimizerStep { rule: *rule, slots }, Some(hyper));
     }
@@ -327,7 +334,7 @@ impl Backend for CpuBackend {
         let Some(cb) = b.downcast_ref::<CpuBuf>() else {
             return Box::pin(std::future::ready(Err(Error::Device("not a CPU f32 buffer".into()))));
         };
-        let mut v = cb.0.borrow_mut();
+        let mut v = cb.write();
         let Some(head) = v.get_mut(..len) else {
             let msg = format!("take of {len} elements from a buffer of {}", v.len());
             return Box::pin(std::future::ready(Err(Error::Device(msg))));
@@ -349,8 +356,9 @@ impl Recorder for CpuBackend {
     }
 
     fn finish_recording(&self) -> Option<Box<dyn StepPlan>> {
-        let rec = self.recording.borrow_mut().take()?;
+        let mut rec = self.recording.borrow_mut().take()?;
         rec.replayable.get().then(|| {
+            plan::keep_strips(&mut rec.calls);
             let plan = CpuPlan {
                 calls: rec.calls,
                 dropout_seed: rec.dropout_seed,

@@ -20,6 +20,33 @@ pub(super) struct Slot {
     pub grad: F,
     pub state: Vec<F>,
     pub len: usize,
+    /// Set in a recorded step whose forward GEMM reads this parameter as a transposed B, W [n, k]
+    /// (`keep_strips`): k. The update then leaves W packed into that GEMM's strips as well
+    /// (`buf::CpuBuf::write_with_strips`), and the next step's GEMM reads them instead of packing W.
+    pub strips_k: Option<usize>,
+}
+
+/// Marks the parameters the recorded `calls` both update and read as a GEMM's transposed B (a
+/// Linear weight W [n, k] in X·Wᵀ), so that their updates keep W's strips (`Slot::strips_k`).
+pub(super) fn keep_strips(calls: &mut [Call]) {
+    // (W, k, n) of each GEMM that reads a whole W transposed
+    let transposed: Vec<(*const CpuBuf, usize, usize)> = calls
+        .iter()
+        .filter_map(|call| match call {
+            Call::Gemm { b, spec, .. } if spec.trans_b => Some((Rc::as_ptr(b), spec.k, spec.n)),
+            _ => None,
+        })
+        .collect();
+    for call in calls {
+        if let Call::OptimizerStep { slots, .. } = call {
+            for slot in slots {
+                let read = transposed
+                    .iter()
+                    .find(|&&(w, k, n)| w == Rc::as_ptr(&slot.param) && k.checked_mul(n) == Some(slot.len));
+                slot.strips_k = read.map(|&(_, k, _)| k);
+            }
+        }
+    }
 }
 
 pub(super) enum Call {
@@ -55,27 +82,27 @@ pub(super) struct Ctx<'a> {
 }
 
 fn w(b: &F) -> RefMut<'_, Vec<f32>> {
-    b.0.borrow_mut()
+    b.write()
 }
 
 impl Call {
     pub fn run(&self, ctx: &Ctx<'_>) {
         match self {
             Call::Unary { op, x, len, out } => {
-                elementwise::unary_slice(*op, &x.0.borrow()[..*len], &mut w(out)[..*len]);
+                elementwise::unary_slice(*op, &x.read()[..*len], &mut w(out)[..*len]);
             }
             Call::UnaryBackward { op, x, y, g, len, out } => {
-                let (x, y, g) = (x.0.borrow(), y.0.borrow(), g.0.borrow());
+                let (x, y, g) = (x.read(), y.read(), g.read());
                 elementwise::unary_backward_slice(*op, &x, &y, &g, &mut w(out)[..*len]);
             }
             Call::Binary { op, a, sa, b, sb, shape, out } => {
                 let mut out = w(out);
                 if !out.is_empty() {
-                    elementwise::binary_strided(*op, (&a.0.borrow(), sa), (&b.0.borrow(), sb), shape, &mut out);
+                    elementwise::binary_strided(*op, (&a.read(), sa), (&b.read(), sb), shape, &mut out);
                 }
             }
             Call::Select { cond, a, b, len, out } => {
-                let (c, a, b) = (cond.0.borrow(), a.0.borrow(), b.0.borrow());
+                let (c, a, b) = (cond.read(), a.read(), b.read());
                 for (i, o) in w(out)[..*len].iter_mut().enumerate() {
                     *o = if c[i] != 0.0 { a[i] } else { b[i] };
                 }
@@ -83,27 +110,32 @@ impl Call {
             Call::CopyStrided { x, strides, shape, out } => {
                 let mut out = w(out);
                 if !out.is_empty() {
-                    elementwise::copy_strided(&x.0.borrow(), strides, shape, &mut out);
+                    elementwise::copy_strided(&x.read(), strides, shape, &mut out);
                 }
             }
-            Call::Reduce { op, x, dims, out } => rows::reduce(*op, &x.0.borrow(), *dims, &mut w(out)),
-            Call::Softmax { x, dims, log, out } => rows::softmax(&x.0.borrow(), *dims, *log, &mut w(out)),
-            Call::Gemm { a, b, bias, spec, out } => {
-                let (a, b, bias) = (a.0.borrow(), b.0.borrow(), bias.as_ref().map(|b| b.0.borrow()));
+            Call::Reduce { op, x, dims, out } => rows::reduce(*op, &x.read(), *dims, &mut w(out)),
+            Call::Softmax { x, dims, log, out } => rows::softmax(&x.read(), *dims, *log, &mut w(out)),
+            Call::Gemm { a, b: b_buf, bias, spec, out } => {
+                let (a, b, bias) = (a.read(), b_buf.read(), bias.as_ref().map(|b| b.read()));
                 let bias = bias.as_deref().map(Vec::as_slice);
                 let mut c = w(out);
                 match ctx.gemm {
                     GemmImpl::Reference => gemm::reference(&a, &b, bias, spec, &mut c),
-                    GemmImpl::Packed(k) => gemm::packed(k, &mut ctx.scratch.borrow_mut(), &a, &b, bias, spec, &mut c),
+                    GemmImpl::Packed(k) => {
+                        // B's strips, where its last update left them (`Slot::strips_k`)
+                        let strips = if spec.trans_b { b_buf.strips(k.nr, spec.k, spec.n) } else { None };
+                        let mut scratch = ctx.scratch.borrow_mut();
+                        gemm::packed_with_strips(k, &mut scratch, &a, (&b, strips.as_deref()), bias, spec, &mut c);
+                    }
                 }
             }
             Call::OneHot { labels, n, classes, out } => rows::one_hot(&labels.0.borrow()[..*n], *classes, &mut w(out)),
             Call::GatherRows { x, labels, n, classes, out } => {
-                rows::gather_rows(&x.0.borrow(), &labels.0.borrow()[..*n], *classes, &mut w(out));
+                rows::gather_rows(&x.read(), &labels.0.borrow()[..*n], *classes, &mut w(out));
             }
             Call::GatherTable { table, rows, start, n, width, out } => {
                 let (rows, start) = (rows.0.borrow(), start.0.borrow()[0] as usize);
-                rows::gather_table(&table.0.borrow(), &rows, start, *width, &mut w(out)[..n * width]);
+                rows::gather_table(&table.read(), &rows, start, *width, &mut w(out)[..n * width]);
             }
             Call::GatherTableU32 { table, rows, start, n, out } => {
                 let (rows, start) = (rows.0.borrow(), start.0.borrow()[0] as usize);
@@ -115,12 +147,12 @@ impl Call {
                 for o in 0..*outer {
                     for (part, axis) in parts {
                         let n = axis * inner;
-                        out[at..at + n].copy_from_slice(&part.0.borrow()[o * n..(o + 1) * n]);
+                        out[at..at + n].copy_from_slice(&part.read()[o * n..(o + 1) * n]);
                         at += n;
                     }
                 }
             }
-            Call::Slice { x, dims, start, len, out } => rows::slice(&x.0.borrow(), *dims, *start, *len, &mut w(out)),
+            Call::Slice { x, dims, start, len, out } => rows::slice(&x.read(), *dims, *start, *len, &mut w(out)),
             Call::DropoutMask { len, p, seed, out } => {
                 let (keep, seed) = (1.0 / (1.0 - p), seed.wrapping_add(ctx.seed_shift));
                 for (i, o) in w(out)[..*len].iter_mut().enumerate() {
@@ -129,25 +161,34 @@ impl Call {
             }
             Call::SoftmaxXent { logits, labels, n, c, smoothing, loss, probs } => {
                 let labels = &labels.0.borrow()[..*n];
-                w(loss)[0] = rows::softmax_xent(&logits.0.borrow(), labels, *n, *c, *smoothing, &mut w(probs));
+                w(loss)[0] = rows::softmax_xent(&logits.read(), labels, *n, *c, *smoothing, &mut w(probs));
             }
             Call::SoftmaxXentBackward { probs, labels, g, n, c, smoothing, out } => {
-                let (probs, labels, g) = (probs.0.borrow(), labels.0.borrow(), g.0.borrow()[0]);
+                let (probs, labels, g) = (probs.read(), labels.0.borrow(), g.read()[0]);
                 rows::softmax_xent_backward(&probs, &labels[..*n], g, (*n, *c), *smoothing, &mut w(out));
             }
             Call::Accumulate { acc, x, len, scale } => {
-                for (a, &v) in w(acc)[..*len].iter_mut().zip(&x.0.borrow()[..*len]) {
+                for (a, &v) in w(acc)[..*len].iter_mut().zip(&x.read()[..*len]) {
                     *a += scale * v;
                 }
             }
             Call::AccumulateHits { acc, logits, labels, n, c } => {
-                let hits = rows::count_hits(&logits.0.borrow(), &labels.0.borrow()[..*n], *c);
+                let hits = rows::count_hits(&logits.read(), &labels.0.borrow()[..*n], *c);
                 w(acc)[0] += hits as f32;
             }
             Call::OptimizerStep { rule, slots } => {
                 let hyper = ctx.hyper.expect("an optimizer call runs with its step's hyperparameters");
                 for slot in slots {
-                    let (mut p, g, len) = (w(&slot.param), slot.grad.0.borrow(), slot.len);
+                    // W [n, k] and its strips for the next forward GEMM, or the parameter alone
+                    let kept = match (slot.strips_k, ctx.gemm) {
+                        (Some(k), GemmImpl::Packed(kernel)) if k > 0 => slot
+                            .param
+                            .write_with_strips(kernel.nr, k, slot.len / k)
+                            .map(|(p, s)| (p, Some((s, k, kernel.nr)))),
+                        _ => None,
+                    };
+                    let (mut p, mut strips) = kept.unwrap_or_else(|| (w(&slot.param), None));
+                    let (g, len) = (slot.grad.read(), slot.len);
                     // at most 3 state slots (RMSprop, centered, with momentum): no allocation
                     let mut guards: [Option<RefMut<'_, Vec<f32>>>; 3] = [None, None, None];
                     for (guard, s) in guards.iter_mut().zip(&slot.state) {
@@ -157,8 +198,9 @@ impl Call {
                     for (s, guard) in state.iter_mut().zip(guards.iter_mut().flatten()) {
                         *s = &mut guard[..len];
                     }
+                    let keep = strips.as_mut().map(|(s, k, nr)| Keep { strips: &mut s[..], k: *k, nr: *nr });
                     let parts = threads::parts(len, UPDATE_SPLIT_MIN);
-                    update_split(rule, hyper, &mut p[..len], &g[..len], &mut state[..slot.state.len()], parts);
+                    update_split(rule, hyper, &mut p[..len], &g[..len], &mut state[..slot.state.len()], keep, parts);
                 }
             }
         }
@@ -197,13 +239,36 @@ const UPDATE_SPLIT_MIN: usize = 1 << 15;
 #[cfg(not(target_arch = "wasm32"))]
 const UPDATE_SPLIT_MIN: usize = 1 << 21;
 
-/// `optim::step` over `parts` contiguous ranges of the parameter, in parallel (each value's
-/// update reads and writes only that value's entries, so the result is the same bits). The
-/// ranges start at multiples of 16, so each part's vector loop runs over whole vectors.
-fn update_split(rule: &UpdateRule, h: StepHyper, p: &mut [f32], g: &[f32], state: &mut [&mut [f32]], parts: usize) {
-    let half = (p.len() / parts * (parts / 2)) / 16 * 16;
+/// What an update keeps besides W [n, k] (`len / k` rows): its strips for `nr`-wide kernels.
+struct Keep<'a> {
+    strips: &'a mut [f32],
+    k: usize,
+    nr: usize,
+}
+
+/// `optim::step` (or `step_keeping_strips`) over `parts` contiguous ranges of the parameter, in
+/// parallel (each value's update reads and writes only that value's entries, so the result is the
+/// same bits). The ranges start at multiples of 16, so each part's vector loop runs over whole
+/// vectors; with strips, at whole strips (nr rows of W, which start at the same offset in W and
+/// in its strips).
+fn update_split(
+    rule: &UpdateRule,
+    h: StepHyper,
+    p: &mut [f32],
+    g: &[f32],
+    state: &mut [&mut [f32]],
+    keep: Option<Keep<'_>>,
+    parts: usize,
+) {
+    let unit = keep.as_ref().map_or(16, |s| s.nr * s.k);
+    let half = (p.len() / parts * (parts / 2)) / unit * unit;
     if parts < 2 || half == 0 {
-        return optim::step(rule, h, p, g, state);
+        return match keep {
+            Some(Keep { strips, k, nr }) => {
+                optim::step_keeping_strips(rule, h, p, g, state, strips, (p.len() / k, k), nr)
+            }
+            None => optim::step(rule, h, p, g, state),
+        };
     }
     let ((p0, p1), (g0, g1)) = (p.split_at_mut(half), g.split_at(half));
     // at most 3 state slots (as above): no allocation
@@ -211,10 +276,17 @@ fn update_split(rule: &UpdateRule, h: StepHyper, p: &mut [f32], g: &[f32], state
     for ((s, a), b) in state.iter_mut().zip(&mut s0).zip(&mut s1) {
         (*a, *b) = std::mem::take(s).split_at_mut(half);
     }
+    let (k0, k1) = match keep {
+        Some(Keep { strips, k, nr }) => {
+            let (a, b) = strips.split_at_mut(half);
+            (Some(Keep { strips: a, k, nr }), Some(Keep { strips: b, k, nr }))
+        }
+        None => (None, None),
+    };
     let n = state.len();
     threads::join(
-        || update_split(rule, h, p0, g0, &mut s0[..n], parts / 2),
-        || update_split(rule, h, p1, g1, &mut s1[..n], parts - parts / 2),
+        || update_split(rule, h, p0, g0, &mut s0[..n], k0, parts / 2),
+        || update_split(rule, h, p1, g1, &mut s1[..n], k1, parts - parts / 2),
     );
 }
 
@@ -235,7 +307,7 @@ mod tests {
         let h = StepHyper { lr: 1e-3, step: 3 };
         let run = |parts: usize| {
             let (mut p, mut m, mut v) = (p.clone(), m.clone(), v.clone());
-            update_split(&rule, h, &mut p, &g, &mut [&mut m[..], &mut v[..]], parts);
+            update_split(&rule, h, &mut p, &g, &mut [&mut m[..], &mut v[..]], None, parts);
             (p, m, v)
         };
         let one = run(1);
@@ -243,6 +315,22 @@ mod tests {
             let got = run(parts);
             let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
             assert!(same(&got.0, &one.0) && same(&got.1, &one.1) && same(&got.2, &one.2), "{parts} parts differ");
+        }
+        // keeping W's strips: W [n, k] = [20, 2000] split at whole 8-wide strips, the last one partial
+        let (n, k, nr) = (20, 2_000, 8);
+        let keeping = |parts: usize| {
+            let (mut p, mut m, mut v) = (p.clone(), m.clone(), v.clone());
+            let mut strips = vec![f32::NAN; crate::cpu::buf::strips_len(n, k, nr).unwrap()];
+            let keep = Some(Keep { strips: &mut strips, k, nr });
+            update_split(&rule, h, &mut p[..n * k], &g[..n * k], &mut [&mut m[..n * k], &mut v[..n * k]], keep, parts);
+            (p, strips)
+        };
+        let (p1, strips1) = keeping(1);
+        let bits = |a: &[f32]| a.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        assert!(bits(&p1[..n * k]) == bits(&one.0[..n * k]), "keeping strips changes the update");
+        for parts in [2, 3] {
+            let (p, strips) = keeping(parts);
+            assert!(bits(&p) == bits(&p1) && bits(&strips) == bits(&strips1), "{parts} parts keep other strips");
         }
     }
 }

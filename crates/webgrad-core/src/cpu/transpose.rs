@@ -136,7 +136,7 @@ mod x86 {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod wasm {
+pub(super) mod wasm {
     use core::arch::wasm32::*;
 
     /// 4×4 block: 8 shuffles.
