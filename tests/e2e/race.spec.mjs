@@ -27,6 +27,25 @@ test('The same run twice, from a link: identical losses step for step, identical
   expect(errors).toEqual([]);
 });
 
+test('A race leaves the playground\'s checkpoint: a reload after it resumes the model trained before', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#data=spiral&samples=200&hidden=8&act=tanh&lr=0.03&batch=10&epochs=40');
+  await expect(page.locator('#data-summary')).toContainText('spiral', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.locator('#accuracy')).toContainText('after epoch', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  await page.waitForTimeout(500); // the epoch's checkpoint is written right after its evaluation
+  await page.getByLabel('Compare').selectOption('repeat');
+  await page.getByRole('button', { name: 'Start race' }).click();
+  // each lane builds its model (before, each lane's Reset deleted the playground's checkpoint)
+  await expect(page.getByRole('table', { name: 'Race lanes' }).locator('tr td:nth-child(6)')).toHaveText([/^[0-9a-f]{16}$/, /^[0-9a-f]{16}$/], { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Stop race' }).click();
+  await page.reload();
+  await expect(page.locator('#stats')).toContainText('Resumed from the checkpoint', { timeout: 30_000 });
+  expect(errors).toEqual([]);
+});
+
 test('SGD vs momentum vs Adam: three workers, one chart, the winner by its margin', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto('/#data=spiral&samples=300&hidden=16,16&act=tanh,tanh&lr=0.03&batch=10&epochs=6');

@@ -45,6 +45,11 @@ pub fn rows(c: &GradCheck) -> Vec<[String; 5]> {
     (0..c.layers.len())
         .map(|l| {
             let name = if l == last { "output layer".to_string() } else { format!("layer {}", l + 1) };
+            if c.layers[l].is_empty() {
+                // only weights with a gradient are checked: none here is not an agreement
+                let why = "nothing to check: no weight has a gradient on this batch (are its units dead?)";
+                return [name, "0".into(), "–".into(), "–".into(), why.into()];
+            }
             let median = c.median_rel_err(l);
             [
                 name,
@@ -98,5 +103,14 @@ mod tests {
         assert_eq!(cell_colour(0.09), "#d55e00");
         assert!((eps_of_slider(-2.5) - 3.1623e-3).abs() < 1e-7);
         assert_eq!(eps_of_slider(3.0), 1.0);
+    }
+
+    /// Before, a layer none of whose weights had a gradient read "0 | 0.0e0 | 0.0e0 | agrees".
+    #[test]
+    fn a_layer_with_no_weight_checked_does_not_agree() {
+        let r = rows(&check(&[&[], &[1e-5]]));
+        assert_eq!(r[0][1..4], ["0", "–", "–"]);
+        assert!(r[0][4].starts_with("nothing to check"), "{}", r[0][4]);
+        assert_eq!(r[1][4], "agrees");
     }
 }

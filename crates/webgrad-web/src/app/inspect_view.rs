@@ -89,17 +89,26 @@ fn state(u: &UnitStep, name: &str) -> (f64, f64) {
     (find(&u.state_before), find(&u.state_after))
 }
 
+/// The gradient the update uses: g + weight_decay·p where the rule adds an L2 term first (every
+/// rule but AdamW, as torch.optim does), with its line.
+fn l2(g: f64, weight_decay: f64, w0: f64, lines: &mut Vec<(String, String)>) -> f64 {
+    if weight_decay == 0.0 {
+        return g;
+    }
+    let with = g + weight_decay * w0;
+    lines.push(("g = g + weight_decay·p".into(), format!("{g:.4e} + {weight_decay}·{w0:.4} = {with:.4e}")));
+    with
+}
+
 /// The optimizer's lines for W[unit, input]: each formula of its `step` with the numbers.
 fn optimizer_lines(s: &StepInspection) -> Vec<(String, String)> {
     let u = &s.unit;
-    let (g, lr, t) = (f64::from(u.grad_w), s.lr, s.step);
-    let (w0, w1) = (f64::from(u.w_before), f64::from(u.w_after));
+    let (lr, t) = (s.lr, s.step);
+    let (mut w0, w1) = (f64::from(u.w_before), f64::from(u.w_after));
     let mut lines = Vec::new();
     match s.optimizer {
         OptimizerConfig::Sgd { momentum, dampening, nesterov, weight_decay, .. } => {
-            if weight_decay != 0.0 {
-                lines.push(("g = g + weight_decay·p".into(), format!("{g:.4e} + {weight_decay}·{w0:.4}")));
-            }
+            let g = l2(f64::from(u.grad_w), weight_decay, w0, &mut lines);
             if momentum != 0.0 {
                 let (b0, b1) = state(u, "momentum_buffer");
                 let first = if t == 1 { " (the first step: buf = g)" } else { "" };
@@ -115,13 +124,16 @@ fn optimizer_lines(s: &StepInspection) -> Vec<(String, String)> {
         }
         OptimizerConfig::Adam { beta1, beta2, eps, weight_decay, .. }
         | OptimizerConfig::AdamW { beta1, beta2, eps, weight_decay, .. } => {
-            let decoupled = matches!(s.optimizer, OptimizerConfig::AdamW { .. });
-            if weight_decay != 0.0 {
-                lines.push(if decoupled {
-                    ("p = p·(1 − lr·weight_decay)".into(), format!("{w0:.6}·(1 − {lr}·{weight_decay})"))
-                } else {
-                    ("g = g + weight_decay·p".into(), format!("{g:.4e} + {weight_decay}·{w0:.4}"))
-                });
+            let mut g = f64::from(u.grad_w);
+            if matches!(s.optimizer, OptimizerConfig::AdamW { .. }) {
+                if weight_decay != 0.0 {
+                    let decayed = w0 * (1.0 - lr * weight_decay);
+                    let line = format!("{w0:.6}·(1 − {lr}·{weight_decay}) = {decayed:.6}");
+                    lines.push(("p = p·(1 − lr·weight_decay)".into(), line));
+                    w0 = decayed;
+                }
+            } else {
+                g = l2(g, weight_decay, w0, &mut lines);
             }
             let ((m0, m1), (v0, v1)) = (state(u, "exp_avg"), state(u, "exp_avg_sq"));
             lines.push((
@@ -142,15 +154,35 @@ fn optimizer_lines(s: &StepInspection) -> Vec<(String, String)> {
                 format!("{w0:.6} − {lr}·{:.4e} / ({:.4e} + {eps}) = {w1:.6}", m1 / c1, (v1 / c2).sqrt()),
             ));
         }
-        OptimizerConfig::RmsProp { alpha, eps, .. } => {
+        OptimizerConfig::RmsProp { alpha, eps, momentum, centered, weight_decay, .. } => {
+            let g = l2(f64::from(u.grad_w), weight_decay, w0, &mut lines);
             let (s0, s1) = state(u, "square_avg");
             lines.push((
                 "square_avg = alpha·square_avg + (1 − alpha)·g²".into(),
                 format!("{alpha}·{s0:.4e} + {:.3}·{:.4e} = {s1:.4e}", 1.0 - alpha, g * g),
             ));
-            lines.push(("p = p − lr·g / (√square_avg + eps)".into(), format!("{w0:.6} → {w1:.6} (eps = {eps})")));
+            let avg = if centered {
+                let (a0, a1) = state(u, "grad_avg");
+                lines.push((
+                    "grad_avg = alpha·grad_avg + (1 − alpha)·g".into(),
+                    format!("{alpha}·{a0:.4e} + {:.3}·{g:.4e} = {a1:.4e}", 1.0 - alpha),
+                ));
+                "√(square_avg − grad_avg²) + eps"
+            } else {
+                "√square_avg + eps"
+            };
+            let update = if momentum != 0.0 {
+                let (b0, b1) = state(u, "momentum_buffer");
+                lines
+                    .push((format!("buf = momentum·buf + g / ({avg})"), format!("{momentum}·{b0:.4e} + … = {b1:.4e}")));
+                "p = p − lr·buf".to_string()
+            } else {
+                format!("p = p − lr·g / ({avg})")
+            };
+            lines.push((update, format!("{w0:.6} → {w1:.6} (eps = {eps})")));
         }
-        OptimizerConfig::Adagrad { lr_decay, eps, .. } => {
+        OptimizerConfig::Adagrad { lr_decay, eps, weight_decay, .. } => {
+            let g = l2(f64::from(u.grad_w), weight_decay, w0, &mut lines);
             let (s0, s1) = state(u, "sum");
             lines.push(("sum = sum + g²".into(), format!("{s0:.4e} + {:.4e} = {s1:.4e}", g * g)));
             lines.push((
@@ -159,7 +191,7 @@ fn optimizer_lines(s: &StepInspection) -> Vec<(String, String)> {
             ));
         }
     }
-    lines.push(("Δp".into(), format!("{:.4e}", w1 - w0)));
+    lines.push(("Δp".into(), format!("{:.4e}", w1 - f64::from(u.w_before))));
     lines
 }
 
@@ -256,5 +288,44 @@ mod tests {
         let v = view(&s);
         let buf = v.lines.iter().find(|l| l.0 == "buf = momentum·buf + (1 − dampening)·g").unwrap();
         assert_eq!(buf.1, "0.9·2.0000e-1 + 1·1.0000e-1 = 2.8000e-1");
+    }
+
+    /// Every rule but AdamW adds weight_decay·p to the gradient first, and the lines after it use
+    /// that sum (before, they used the raw gradient, so their numbers did not add up).
+    #[test]
+    fn weight_decay_goes_into_the_gradient_the_lines_use() {
+        let sgd = OptimizerConfig::Sgd { lr: 0.01, momentum: 0.9, dampening: 0.0, nesterov: false, weight_decay: 0.1 };
+        let mut s = inspection(sgd, [(0.2, 0.33), (0.0, 0.0)]);
+        s.unit.state_before.truncate(1);
+        s.unit.state_before[0].0 = "momentum_buffer".into();
+        s.unit.state_after.truncate(1);
+        s.unit.state_after[0].0 = "momentum_buffer".into();
+        let v = view(&s);
+        // g = 0.1 + 0.1·0.5 = 0.15
+        let decay = v.lines.iter().find(|l| l.0 == "g = g + weight_decay·p").unwrap();
+        assert_eq!(decay.1, "1.0000e-1 + 0.1·0.5000 = 1.5000e-1");
+        let buf = v.lines.iter().find(|l| l.0 == "buf = momentum·buf + (1 − dampening)·g").unwrap();
+        assert_eq!(buf.1, "0.9·2.0000e-1 + 1·1.5000e-1 = 3.3000e-1");
+        // AdamW decays the weight instead, and its last line starts from the decayed weight
+        let adamw = OptimizerConfig::AdamW { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.1 };
+        let v = view(&inspection(adamw, [(0.05, 0.055), (1e-4, 1.1e-4)]));
+        let decay = v.lines.iter().find(|l| l.0 == "p = p·(1 − lr·weight_decay)").unwrap();
+        assert_eq!(decay.1, "0.500000·(1 − 0.01·0.1) = 0.499500");
+        assert!(v.lines.iter().find(|l| l.0 == "p = p − lr·m̂ / (√v̂ + eps)").unwrap().1.starts_with("0.499500 − "));
+        // RMSprop with momentum and centred: its own formula
+        let rms = OptimizerConfig::RmsProp {
+            lr: 0.01,
+            alpha: 0.99,
+            eps: 1e-8,
+            momentum: 0.9,
+            centered: true,
+            weight_decay: 0.0,
+        };
+        let formulas: Vec<String> = view(&inspection(rms, [(0.0, 0.0); 2])).lines.into_iter().map(|l| l.0).collect();
+        assert!(
+            formulas.contains(&"buf = momentum·buf + g / (√(square_avg − grad_avg²) + eps)".to_string()),
+            "{formulas:?}"
+        );
+        assert!(formulas.contains(&"p = p − lr·buf".to_string()), "{formulas:?}");
     }
 }

@@ -193,7 +193,7 @@ impl Page {
                 Err(e) => {
                     let message = e.as_string().unwrap_or_else(|| "the worker script did not start".into());
                     self.race_workers.borrow_mut().push(None);
-                    self.dispatch(Msg::RaceWorker { lane, msg: FromWorker::Error { message } });
+                    self.dispatch(Msg::RaceWorker { lane, msg: FromWorker::Crashed { message } });
                     continue;
                 }
             };

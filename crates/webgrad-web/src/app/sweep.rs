@@ -159,6 +159,8 @@ pub struct Sweep {
     pub cancelled: bool,
     /// the runs' task, as their workers' loaded data says: R² scores, not accuracy
     pub regression: bool,
+    /// the workers that crashed or never started (`retire`)
+    pub retired: Vec<usize>,
 }
 
 /// How many workers a sweep uses: one per core less the page's, at least one, at most 8 and
@@ -170,12 +172,12 @@ pub fn pool_size(hardware_concurrency: usize, runs: usize) -> usize {
 impl Sweep {
     pub fn new(runs: Vec<Experiment>, workers: usize) -> Sweep {
         let runs = runs.into_iter().map(|experiment| SweepRun { experiment, status: RunStatus::Waiting }).collect();
-        Sweep { runs, workers, sort: SortBy::Run, cancelled: false, regression: false }
+        Sweep { runs, workers, sort: SortBy::Run, cancelled: false, regression: false, retired: Vec::new() }
     }
 
     /// The next waiting run for `worker`, marked as running there.
     pub fn take_next(&mut self, worker: usize) -> Option<(usize, Experiment)> {
-        if self.cancelled {
+        if self.cancelled || self.retired.contains(&worker) {
             return None;
         }
         let (i, run) = self.runs.iter_mut().enumerate().find(|(_, r)| r.status == RunStatus::Waiting)?;
@@ -204,6 +206,19 @@ impl Sweep {
     pub fn failed(&mut self, worker: usize, why: String) {
         if let Some(i) = self.running_on(worker) {
             self.runs[i].status = RunStatus::Failed(why);
+        }
+    }
+
+    /// `worker` is gone: it takes no more runs, and once every worker is gone the runs still
+    /// waiting fail (so the sweep finishes).
+    pub fn retire(&mut self, worker: usize) {
+        if !self.retired.contains(&worker) {
+            self.retired.push(worker);
+        }
+        if self.retired.len() >= self.workers {
+            for run in self.runs.iter_mut().filter(|r| r.status == RunStatus::Waiting) {
+                run.status = RunStatus::Failed("no worker left to train it: every worker stopped".into());
+            }
         }
     }
 

@@ -615,9 +615,10 @@ pub async fn run() {
                     } else {
                         load(&experiment.data, experiment.seed, &post, &cancel).await.map(Some)
                     };
-                    // the stored checkpoint goes only once the new experiment is ready
+                    // the stored checkpoint goes only once the new experiment is ready, and never
+                    // for a race lane or sweep run: the checkpoint is the playground's
                     let built = state.handle_reset(experiment, loaded, &post).await;
-                    if built {
+                    if built && !state.ephemeral {
                         saved = None;
                         storage::clear_checkpoint().await;
                     }

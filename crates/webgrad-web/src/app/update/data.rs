@@ -8,6 +8,8 @@ pub(super) fn data_loaded(app: &mut App, summary: DataSummary, model: String, ou
     // checkpoint again right after)
     if app.restoring && app.checkpoint.is_none() {
         app.restoring = false;
+        // the model starts afresh: its curves and health start with it
+        forget_curves(app, out);
         out.push(text(
             "error",
             "The training worker failed and was replaced. Restored: the data; no epoch had finished, so the model starts afresh.",

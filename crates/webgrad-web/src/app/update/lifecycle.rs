@@ -125,6 +125,8 @@ pub(super) fn resumed(app: &mut App, epoch: u64, step: u64, out: &mut Vec<Effect
         app.losses.truncate_after(step);
         app.test_losses.retain(|p| p.0 <= step);
         app.scores.retain(|s| s.0 <= epoch);
+        Rc::make_mut(&mut app.health).truncate_after(step);
+        app.health_version = app.health_version.wrapping_add(1);
         out.push(text(
             "error",
             format!(

@@ -77,6 +77,11 @@ pub(super) fn lane_message(app: &mut App, lane: usize, msg: FromWorker, out: &mu
         FromWorker::Epoch { epoch, test_loss, test_score, .. } => l.epochs.push((epoch, test_loss, test_score)),
         FromWorker::Running { running } => l.running = running,
         FromWorker::Error { message } | FromWorker::Crashed { message } => l.error = Some(message),
+        // the lane's worker went back to the weights before the loss broke and stopped there
+        FromWorker::RolledBack { message, .. } => {
+            l.running = false;
+            l.error = Some(format!("diverged: {message}"));
+        }
         _ => return,
     }
     if !was_finished

@@ -83,9 +83,19 @@ pub(super) fn worker_message(app: &mut App, worker: usize, msg: FromWorker, out:
                 next(s, out);
             }
         }
-        FromWorker::Error { message } | FromWorker::Crashed { message } => {
+        FromWorker::Error { message } => {
             s.failed(worker, message);
             next(s, out);
+        }
+        // the worker went back to the weights before the loss broke and stopped there
+        FromWorker::RolledBack { message, .. } => {
+            s.failed(worker, format!("diverged: {message}"));
+            next(s, out);
+        }
+        // the worker is gone (or never started): its run failed and it takes no other
+        FromWorker::Crashed { message } => {
+            s.failed(worker, message);
+            s.retire(worker);
         }
         _ => return,
     }

@@ -198,52 +198,6 @@ fn the_speed_of_slices_too_short_to_time_alone_is_their_sum() {
 }
 
 #[test]
-fn a_failed_worker_is_replaced_three_times_then_the_page_gives_up() {
-    let mut app = app();
-    ready(&mut app, None);
-    update(&mut app, Msg::CheckpointSaved { experiment: Experiment::defaults_for("iris"), epoch: 2 });
-    for _ in 0..MAX_RESTARTS {
-        let effects = update(&mut app, Msg::WorkerFailed { reason: "unreachable".into() });
-        assert!(effects.contains(&Effect::ReplaceWorker));
-        assert!(texts(&effects, "error")[0].contains("restoring the data and the model saved after epoch 2"));
-        assert!(!app.ready && app.restoring);
-    }
-    let effects = update(&mut app, Msg::Worker(FromWorker::Crashed { message: "panicked".into() }));
-    assert!(!effects.contains(&Effect::ReplaceWorker));
-    assert!(texts(&effects, "error")[0].contains("restarted 3 times already"));
-}
-
-#[test]
-fn a_replacement_worker_restores_the_checkpoint_and_forgets_later_steps() {
-    let mut app = app();
-    ready(&mut app, None);
-    let losses = (1..=10).map(|s| (s, 1.0 / s as f32)).collect();
-    update(
-        &mut app,
-        Msg::Worker(FromWorker::Progress {
-            step: 10,
-            epoch: 1,
-            losses,
-            samples_per_sec: 1.0,
-            train_ms: 0.0,
-            samples: 0,
-            boundary: None,
-        }),
-    );
-    let saved = Experiment::defaults_for("iris");
-    update(&mut app, Msg::CheckpointSaved { experiment: saved.clone(), epoch: 1 });
-    update(&mut app, Msg::WorkerFailed { reason: "trap".into() });
-    let effects = ready(&mut app, None);
-    assert_eq!(effects.iter().filter(|e| matches!(e, Effect::PostRestore { .. })).count(), 1);
-    assert!(effects.contains(&Effect::PostRestore { experiment: saved, with_files: false, with_checkpoint: true }));
-    assert!(sent(&effects).is_empty(), "no Reset: the replacement continues");
-    let effects = update(&mut app, Msg::Worker(FromWorker::Resumed { epoch: 1, step: 6 }));
-    assert!(!app.restoring);
-    assert_eq!(app.losses.last().map(|l| l.0), Some(6));
-    assert!(texts(&effects, "error")[0].contains("after epoch 1 (step 6)"));
-}
-
-#[test]
 fn chosen_files_take_the_tabular_defaults_and_show_once_loaded() {
     let mut app = App::new(Experiment::defaults_for("mnist"), None);
     ready(&mut app, None);
@@ -661,4 +615,6 @@ fn embed_shows_the_experiment_the_controls_describe() {
 
 mod files;
 mod pending;
+mod race_sweep;
+mod restore;
 mod summary;
