@@ -366,16 +366,16 @@ pub fn balance_line(ds: &Dataset) -> Option<String> {
     let mut parts: Vec<String> = seen
         .iter()
         .take(BALANCE_SHOWN)
-        .map(|s| format!("{} {} ({:.1}%)", s.name, s.count, 100.0 * s.fraction))
+        .map(|s| format!("{} {} ({:.1}%)", crate::report::terminal_safe(&s.name), s.count, 100.0 * s.fraction))
         .collect();
     if seen.len() > BALANCE_SHOWN {
         parts.push(format!("and {} more", seen.len() - BALANCE_SHOWN));
     }
     let mut line = format!("classes in the training split: {}", parts.join(", "));
     if !empty.is_empty() {
-        let mut names: Vec<&str> = empty.iter().take(10).map(|s| s.name.as_str()).collect();
+        let mut names: Vec<String> = empty.iter().take(10).map(|s| crate::report::terminal_safe(&s.name)).collect();
         if empty.len() > names.len() {
-            names.push("…");
+            names.push("…".into());
         }
         line += &format!(
             "\nnote: {} of the {} classes have no training rows ({}): the model still has an output for each",

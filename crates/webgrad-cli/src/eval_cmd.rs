@@ -16,7 +16,8 @@ pub struct EvalArgs {
     /// cpu | gpu (or wgpu) [default: cpu]
     #[arg(long)]
     pub backend: Option<String>,
-    /// Seed the 2-D dataset was generated and split with, as in training [default: 1]
+    /// Seed the data were generated and split with, as in training [default: the seed recorded
+    /// with the model or checkpoint, else 1]
     #[arg(long, help_heading = "Data")]
     pub seed: Option<u64>,
     /// Write the model outputs [rows, outputs] as a NumPy .npy file: logits for classification;

@@ -21,8 +21,8 @@ pub struct ExportArgs {
     /// The folder to write (created if missing; files of the same names are replaced).
     #[arg(long)]
     pub out: String,
-    /// Seed the 2-D dataset was generated and split with, as in training [default: a
-    /// checkpoint's, else 1]
+    /// Seed the data were generated and split with, as in training [default: the seed recorded
+    /// with the model or checkpoint, else 1]
     #[arg(long, help_heading = "Data")]
     pub seed: Option<u64>,
 }
@@ -62,8 +62,12 @@ pub fn run(mut a: ExportArgs) -> CliResult<()> {
                 .map(|b| (name.to_string(), b))
                 .map_err(|e| format!("{}: cannot read: {e}", dir.join(name).display()))
         });
-        let [a, b, c, d] = files;
-        ProjectData::Idx { files: [a?, b?, c?, d?] }
+        let [a_, b, c, d] = files;
+        // the model must take MNIST's rows and classes, as `eval` checks (before, a project for
+        // another model was written and failed later inside PyTorch)
+        let (train, _) = webgrad_data::load_mnist_dir(&dir).map_err(|e| e.to_string())?;
+        webgrad_nn::train::check_fit(&model, &train).map_err(|e| format!("{}: {e}", a.model))?;
+        ProjectData::Idx { files: [a_?, b?, c?, d?] }
     } else {
         let l = a.load_as_saved(&dataset, &flags, &file)?;
         webgrad_nn::train::check_fit(&model, &l.train).map_err(|e| format!("{}: {e}", a.model))?;

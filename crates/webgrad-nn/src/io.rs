@@ -156,8 +156,11 @@ impl ModelFile {
         }
     }
 
+    /// The description as JSON; its `torch` text is always the expression of its architecture
+    /// (`MlpConfig::torch_expression`), never text a file brought.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("ModelFile serialises")
+        let file = ModelFile { torch: self.model.torch_expression(), ..self.clone() };
+        serde_json::to_string_pretty(&file).expect("ModelFile serialises")
     }
 
     pub fn from_json(json: &str, source: &str) -> Result<Self> {
@@ -167,7 +170,10 @@ impl ModelFile {
             return Err(Error::Format(format!("{source}: format '{}' is not {FORMAT}", file.format)));
         }
         file.validate(source)?;
-        Ok(file)
+        // the file's `torch` text is only a copy of what its architecture says: a hostile one
+        // (code for whoever `eval`s it) goes no further than this
+        let torch = file.model.torch_expression();
+        Ok(ModelFile { torch, ..file })
     }
 
     /// Checks the model description and its preprocessing (see [`Preprocessing::check`]).

@@ -241,9 +241,8 @@ def evaluate(model, x, y, pre):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    remaining = EPOCHS - CURSOR[0] if EPOCHS > CURSOR[0] else EPOCHS
-    parser.add_argument("--epochs", type=int, default=remaining,
-                        help=f"epochs to train [default: {remaining}, what is left of the webgrad run's {EPOCHS}, or all of them again]")
+    parser.add_argument("--epochs", type=int,
+                        help=f"epochs to train [default: what is left of the webgrad run's {EPOCHS}, or all of them again]")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per step and process")
     parser.add_argument("--data-dir", help="where the data files are [default: beside this script]")
     parser.add_argument("--csv", help="train on this numeric CSV file (with a header) instead")
@@ -268,7 +267,7 @@ def main():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
     torch.manual_seed(SEED)
-    meta_text = (HERE / "model.json").read_text()
+    meta_text = (HERE / "model.json").read_text(encoding="utf-8")
     meta = json.loads(meta_text)
     pre = meta.get("preprocessing") or {}
     x_train, y_train, x_test, y_test = load_data(args, meta)
@@ -290,8 +289,11 @@ def main():
 
     shuffle = SHUFFLE and not args.no_shuffle
     first_epoch, first_step = CURSOR if args.no_shuffle else (CURSOR[0] + (CURSOR[1] > 0), 0)
+    # a shuffled run skips the rest of a partial epoch, so what is left counts from the next one
+    left = EPOCHS - first_epoch
+    epochs = args.epochs if args.epochs is not None else (left if left > 0 else EPOCHS)
     steps, loss = 0, None
-    for epoch in range(first_epoch, first_epoch + args.epochs):
+    for epoch in range(first_epoch, first_epoch + epochs):
         order = batch_order(len(x_train), epoch, shuffle, rank, world).to(device)
         start = first_step * args.batch_size if epoch == first_epoch else 0
         for i in range(start, len(order), args.batch_size):

@@ -76,6 +76,14 @@ fn mnist_adam_checkpoint() {
     let readme = String::from_utf8(listed[3].1.clone()).unwrap();
     assert!(!readme.contains("forged") && !readme.contains('\u{1b}'), "{readme}");
     assert!(readme.contains(&format!("`{}`", model.torch_expression())), "{readme}");
+    // nor does model.json carry it (its README recipe used to `eval` that text), and a file read
+    // back has the architecture's expression whatever text it brought
+    let json = String::from_utf8(listed[1].1.clone()).unwrap();
+    assert!(!json.contains("forged"), "{json}");
+    let mut hostile: serde_json::Value = serde_json::from_str(&json).unwrap();
+    hostile["torch"] = "__import__('os').system('echo owned') or nn.Sequential()".into();
+    let read = ModelFile::from_json(&hostile.to_string(), "hostile.json").unwrap();
+    assert_eq!(read.torch, model.torch_expression());
 }
 
 #[test]
