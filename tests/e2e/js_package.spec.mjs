@@ -153,10 +153,10 @@ test('bad arguments reject with their name and leave the model usable; a loaded 
     yBigInt: 'fit: y is a BigInt64Array: give numbers, not BigInts',
     yString: 'evaluate: y[0] is "0", not a number',
     typo: 'options.epoch is not a setting (the settings are epochs, batchSize, shuffle, onEpoch, signal)',
-    batch: 'options.batchSize is 2.5: give a whole number ≥ 0',
+    batch: 'options.batchSize is 2.5: give a whole number from 0 to 4294967295',
     nan: 'predict: x[0] (row 0) is NaN (the model records no values to fill missing cells with)',
     spec: 'threw: spec.layers is not a setting (the settings are inputs, hidden, activation, classes, outputs, dropout, optimizer, lr, weightDecay, seed)',
-    hidden: 'threw: spec.hidden[0] is 16.5: give a whole number ≥ 0',
+    hidden: 'threw: spec.hidden[0] is 16.5: give a whole number from 0 to 4294967295',
     oneBuffer: 'threw: spec: the model\'s largest weight matrix needs 2.4 GB in one buffer; one buffer holds at most 2.1 GB here',
   });
   expect(said.trained).toBe(2);
@@ -166,6 +166,56 @@ test('bad arguments reject with their name and leave the model usable; a loaded 
   expect(said.mae).toBeCloseTo(1, 3);
   expect(said.prep).toEqual({ input_features: null, scale: 0.5, standardize: null, target_standardize: { mean: [100], std: [10] } });
   expect(said.inputs).toBe(2);
+  expect(errors).toEqual([]);
+});
+
+test('hostile arguments reject, never crash the module: sizes from the input, detached arrays, throwing getters, non-finite outputs', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openExample(page);
+  const said = await page.evaluate(async () => {
+    const { default: init, Mlp } = await import('./webgrad/webgrad.js');
+    await init();
+    const message = (f) => { try { return Promise.resolve(f()).then(() => 'resolved', (e) => e.message); } catch (e) { return `threw: ${e.message}`; } };
+    // 1,024 rows × 2²² inputs wrapped to 0 on wasm32: "chunk size must be non-zero" aborted the module
+    const wide = new Mlp({ inputs: 4194304, hidden: [1], classes: 2 });
+    const wideRows = await wide.predict(new Float32Array(4194304)).then((p) => p.length, (e) => e.message);
+    wide.free();
+    // 10,000 rows × 65,536 classes of outputs: 2.6 GB in one buffer ("capacity overflow" before)
+    const many = new Mlp({ inputs: 1, hidden: [], classes: 65536 });
+    const bigPredict = await message(() => many.predict(new Float32Array(1e4)));
+    const bigEvaluate = await message(() => many.evaluate(new Float32Array(1e4), new Float64Array(1e4)));
+    many.free();
+    const small = new Mlp({ inputs: 2, hidden: [4], classes: 2 });
+    // a detached array threw through the module and left the model borrowed for good
+    const x = new Float32Array([0, 1, 1, 0]);
+    structuredClone(x.buffer, { transfer: [x.buffer] });
+    const detached = await message(() => small.predict(x));
+    const y = [0, 1];
+    Object.defineProperty(y, 1, { get() { throw new Error('boom'); } });
+    const getter = await message(() => small.fit(new Float32Array([0, 1, 1, 0]), y));
+    const longHidden = await message(() => new Mlp({ inputs: 2, classes: 2, hidden: new Array(1e6).fill(1) }));
+    const hugeCount = await message(() => new Mlp({ inputs: 2 ** 32, classes: 2 }));
+    // a file whose weights overflow to infinity: its outputs are refused, not returned as NaN
+    const bytes = await small.exportSafetensors();
+    const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    const file = bytes.slice();
+    const weights = new DataView(file.buffer, 8 + n);
+    for (let i = 0; i + 4 <= weights.byteLength; i += 4) weights.setFloat32(i, 3e38, true);
+    const overflow = await message(() => Mlp.load(file).predict(new Float32Array([1e30, 1e30])));
+    // the model is still there for the next call
+    const after = (await small.predict(new Float32Array([0, 1]))).length;
+    small.free();
+    return { wideRows, bigPredict, bigEvaluate, detached, getter, longHidden, hugeCount, overflow, after };
+  });
+  expect(said.wideRows).toBe(2);
+  expect(said.bigPredict).toMatch(/^predict: the outputs needs 2\.6 GB in one buffer; one buffer holds at most/);
+  expect(said.bigEvaluate).toMatch(/^evaluate: the outputs needs 2\.6 GB in one buffer; one buffer holds at most/);
+  expect(said.detached).toBe('predict: x holds 0 numbers, not a whole number of rows of 2 inputs');
+  expect(said.getter).toBe('fit: y[1] could not be read');
+  expect(said.longHidden).toBe('threw: spec.hidden has 1000000 items: a model has at most 32 hidden layers');
+  expect(said.hugeCount).toBe('threw: spec.inputs is 4294967296: give a whole number from 0 to 4294967295');
+  expect(said.overflow).toMatch(/^predict: the model's output for row 0 is (NaN|inf|-inf) \(not finite\)$/);
+  expect(said.after).toBe(2);
   expect(errors).toEqual([]);
 });
 

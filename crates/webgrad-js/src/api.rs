@@ -75,6 +75,9 @@ export interface Preprocessing {
   /** regression: outputs are (y - mean) / std per output; predictions are mapped back */
   target_standardize: { mean: number[]; std: number[] } | null;
 }
+/** Targets: an array of numbers or a typed array of numbers (not BigInt, not a DataView). */
+export type Targets = number[] | Float32Array | Float64Array | Int8Array | Uint8Array | Uint8ClampedArray
+  | Int16Array | Uint16Array | Int32Array | Uint32Array;
 export interface Evaluation {
   loss: number;
   accuracy?: number;
@@ -225,6 +228,11 @@ impl Mlp {
         // the weights take about the file's size again
         crate::memory::check_free("the model", bytes.len() as u64).map_err(err)?;
         let (model, file) = io::load_model(&device(), &bytes, None, "model.safetensors").map_err(err)?;
+        if file.model.head == Head::Sigmoid {
+            // predict, fit and evaluate read a softmax's classes or a linear head's values
+            let why = "Mlp.load: the model has a sigmoid head (one logit for two classes), which this package does not train or predict with; export it with a softmax head of 2 classes";
+            return Err(err(why.to_string()));
+        }
         let optimizer = Optimizer::new(OptimizerConfig::by_name("adam").map_err(err)?, Schedule::Constant);
         let class_names = class_names_of(&file.model, file.class_names);
         let state = State { parts: Some((model, optimizer)), fits: 0, seed: 1 };
@@ -272,7 +280,7 @@ impl Mlp {
     pub fn fit(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Float32Array")] x: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ArrayLike<number>")] y: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Targets")] y: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "FitOptions")] options: JsValue,
     ) -> Promise {
         let prepared = (|| {
@@ -334,10 +342,14 @@ impl Mlp {
     pub fn evaluate(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Float32Array")] x: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ArrayLike<number>")] y: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Targets")] y: JsValue,
     ) -> Promise {
         // targets in their own units: evaluate_scaled standardises each batch's for the loss
-        let data = self.dataset(&x, &y, "evaluate", false);
+        let data = self.dataset(&x, &y, "evaluate", false).and_then(|d| {
+            // evaluate keeps every row's outputs
+            let outputs = budget::product(&[4, d.n as u64, self.config.head.outputs() as u64]);
+            args::copy_fits("evaluate: the outputs", outputs).map(|()| d)
+        });
         let (state, loss, prep) = (self.state.clone(), loss_of(&self.config), self.prep.clone());
         future_to_promise(async move {
             let data = data.map_err(err)?;
@@ -345,6 +357,9 @@ impl Mlp {
             let ev = evaluate_scaled(&parts.0, &data, loss, prep.target_standardize.as_ref()).await;
             put_back(&state, parts);
             let ev = ev.map_err(err)?;
+            if !ev.loss.is_finite() {
+                return Err(err(format!("evaluate: the loss is {} (the model's outputs are not finite)", ev.loss)));
+            }
             let mut fields = vec![("loss", ev.loss)];
             match ev.report {
                 Report::Classification(r) => fields.push(("accuracy", r.accuracy)),
@@ -362,8 +377,13 @@ impl Mlp {
     /// the predicted values `[rows, outputs]` in the targets' units.
     #[wasm_bindgen(unchecked_return_type = "Promise<Float32Array>")]
     pub fn predict(&self, #[wasm_bindgen(unchecked_param_type = "Float32Array")] x: JsValue) -> Promise {
+        let outputs = self.config.head.outputs();
         let x = args::float_rows(&x, "predict")
-            .and_then(|raw| spec::model_inputs(&self.prep, &self.config, raw, "predict"));
+            .and_then(|raw| model_inputs(&self.prep, &self.config, raw, "predict"))
+            .and_then(|x| {
+                let bytes = budget::product(&[4, (x.len() / self.config.input.max(1)) as u64, outputs as u64]);
+                args::copy_fits("predict: the outputs", bytes).map(|()| x)
+            });
         let (state, config, prep) = (self.state.clone(), self.config.clone(), self.prep.clone());
         future_to_promise(async move {
             let x = x.map_err(err)?;
@@ -371,6 +391,10 @@ impl Mlp {
             let out = predict_rows(&parts.0, &x, config.input).await;
             put_back(&state, parts);
             let mut out = out.map_err(err)?;
+            if let Some(i) = out.iter().position(|v| !v.is_finite()) {
+                let row = i / outputs.max(1);
+                return Err(err(format!("predict: the model's output for row {row} is {} (not finite)", out[i])));
+            }
             match config.head {
                 Head::Softmax { classes } => spec::softmax_rows(&mut out, classes),
                 _ => prep.outputs_to_predictions(&mut out),
@@ -409,7 +433,7 @@ impl Mlp {
     ) -> Result<webgrad_data::Dataset, String> {
         let raw = args::float_rows(x, what)?;
         let y = args::numbers(y, what)?;
-        let x = spec::model_inputs(&self.prep, &self.config, raw, what)?;
+        let x = model_inputs(&self.prep, &self.config, raw, what)?;
         let mut data = spec::dataset(&self.config, x, &y, what)?;
         if let Some(s) = self.prep.target_standardize.as_ref().filter(|_| scale_targets) {
             s.apply_targets(&mut data).map_err(|e| format!("{what}: {e}"))?;
@@ -419,6 +443,14 @@ impl Mlp {
         }
         Ok(data)
     }
+}
+
+/// `spec::model_inputs`, once the model inputs fit beside what is held: they can be wider than
+/// the raw rows (up to 7 input features per 2-D point).
+fn model_inputs(prep: &Preprocessing, config: &MlpConfig, raw: Vec<f32>, what: &str) -> Result<Vec<f32>, String> {
+    let rows = raw.len() / spec::raw_width(prep, config).max(1);
+    args::copy_fits(&format!("{what}: the model inputs"), budget::product(&[4, rows as u64, config.input as u64]))?;
+    spec::model_inputs(prep, config, raw, what)
 }
 
 /// A classifier's class names: `names` (a file's), or numbered where there are none.
@@ -453,7 +485,8 @@ fn check_kept_copy(config: &MlpConfig, batch: usize, slots: usize, data: &webgra
 async fn predict_rows(model: &webgrad_nn::Mlp, x: &[f32], d: usize) -> webgrad_nn::Result<Vec<f32>> {
     const PREDICT_ROWS: usize = 1024;
     let mut out = Vec::new();
-    for rows in x.chunks(PREDICT_ROWS * d) {
+    // saturating: on wasm32 a wide row (d ≥ 2²² inputs) would wrap the product to 0
+    for rows in x.chunks(PREDICT_ROWS.saturating_mul(d).max(1)) {
         let input = Tensor::from_slice(model.device(), rows, &[rows.len() / d, d])?;
         out.extend(no_grad(|| model.forward(&input, false, 0)).to_vec().await?);
     }

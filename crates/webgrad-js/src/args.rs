@@ -44,6 +44,10 @@ pub fn describe(value: &JsValue) -> String {
     if let Some(name) = typed_array_name(value) {
         return format!("a {name}");
     }
+    if let Some(items) = value.dyn_ref::<Array>().filter(|a| a.length() > 16) {
+        // a large array is not stringified (30 million items took 19 s and 360 MB)
+        return format!("an Array of {} items", items.length());
+    }
     match js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()) {
         Some(json) if json.chars().count() <= 40 => json,
         Some(json) => format!("{}…", json.chars().take(40).collect::<String>()),
@@ -67,11 +71,20 @@ fn whole(v: f64) -> bool {
 fn check_kind(value: &JsValue, kind: Kind, name: &str) -> Result<(), String> {
     let wrong = |what: &str| Err(format!("{name} is {}: give {what}", describe(value)));
     match kind {
-        Kind::Count if value.as_f64().is_some_and(whole) => Ok(()),
-        Kind::Count => wrong("a whole number ≥ 0"),
+        Kind::Count if value.as_f64().is_some_and(|v| whole(v) && v <= f64::from(u32::MAX)) => Ok(()),
+        Kind::Count => wrong("a whole number from 0 to 4294967295"),
         Kind::Counts => {
             let Some(items) = value.dyn_ref::<Array>() else { return wrong("an array of whole numbers") };
-            (0..items.length()).try_for_each(|i| check_kind(&items.get(i), Kind::Count, &format!("{name}[{i}]")))
+            // a model has at most 32 hidden layers (checked again when it is built): a long array
+            // is refused before its items are read
+            let most = webgrad_nn::config::MAX_HIDDEN_LAYERS;
+            if items.length() as usize > most {
+                return Err(format!("{name} has {} items: a model has at most {most} hidden layers", items.length()));
+            }
+            (0..items.length()).try_for_each(|i| {
+                let item = Reflect::get(items, &i.into()).map_err(|_| format!("{name}[{i}] could not be read"))?;
+                check_kind(&item, Kind::Count, &format!("{name}[{i}]"))
+            })
         }
         Kind::Number if value.as_f64().is_some() => Ok(()),
         Kind::Number => wrong("a number"),
@@ -124,24 +137,31 @@ pub fn float_rows(x: &JsValue, what: &str) -> Result<Vec<f32>, String> {
     let Some(array) = x.dyn_ref::<Float32Array>() else {
         return Err(format!("{what}: x must be a Float32Array of rows × inputs (got {})", describe(x)));
     };
-    let bytes = budget::product(&[4, u64::from(array.length())]);
-    budget::check(&format!("{what}: x"), bytes, " as a copy in wasm memory")?;
-    budget::check_allocation(&format!("{what}: x"), bytes)?;
+    // a detached array reads as empty (copying from it would throw through the module)
+    if array.length() == 0 {
+        return Ok(Vec::new());
+    }
+    copy_fits(&format!("{what}: x"), budget::product(&[4, u64::from(array.length())]))?;
     Ok(array.to_vec())
+}
+
+/// Ok when a copy of `bytes` into wasm memory fits the budget, one allocation, and what the
+/// models and data alive leave free.
+pub fn copy_fits(subject: &str, bytes: u64) -> Result<(), String> {
+    budget::check(subject, bytes, " as a copy in wasm memory")?;
+    budget::check_allocation(subject, bytes)?;
+    crate::memory::check_free(subject, bytes)
 }
 
 /// The numbers of `y`: an array of numbers or a typed array of numbers (not BigInt), as f64.
 pub fn numbers(y: &JsValue, what: &str) -> Result<Vec<f64>, String> {
-    let fits = |n: u32| {
-        let bytes = budget::product(&[8, u64::from(n)]);
-        budget::check(&format!("{what}: y"), bytes, " as a copy in wasm memory")
-            .and_then(|()| budget::check_allocation(&format!("{what}: y"), bytes))
-    };
+    let fits = |n: u32| copy_fits(&format!("{what}: y"), budget::product(&[8, u64::from(n)]));
     if let Some(items) = y.dyn_ref::<Array>() {
         fits(items.length())?;
         return (0..items.length())
             .map(|i| {
-                let v = items.get(i);
+                // Reflect.get catches what a getter throws (Array.get would throw through the module)
+                let v = Reflect::get(items, &i.into()).map_err(|_| format!("{what}: y[{i}] could not be read"))?;
                 v.as_f64().ok_or_else(|| format!("{what}: y[{i}] is {}, not a number", describe(&v)))
             })
             .collect();
@@ -153,17 +173,28 @@ pub fn numbers(y: &JsValue, what: &str) -> Result<Vec<f64>, String> {
         return Err(format!("{what}: y must be an array or a typed array of numbers (got {})", describe(y)));
     }
     let length = Reflect::get(y, &"length".into()).ok().and_then(|l| l.as_f64()).unwrap_or(0.0);
+    // a detached array reads as empty (copying from it would throw through the module)
+    if length == 0.0 {
+        return Ok(Vec::new());
+    }
     fits(length as u32)?;
     Ok(Float64Array::new(y).to_vec())
 }
 
 /// The bytes of a file: a `Uint8Array` or an `ArrayBuffer`.
 pub fn file_bytes(value: &JsValue, what: &str) -> Result<Vec<u8>, String> {
-    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+    let bytes = if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        Some(bytes.clone())
+    } else {
+        value.dyn_ref::<ArrayBuffer>().map(|b| js_sys::Uint8Array::new(b))
+    };
+    if let Some(bytes) = bytes {
+        // a detached buffer reads as empty, which the safetensors parser refuses
+        if bytes.length() == 0 {
+            return Ok(Vec::new());
+        }
+        copy_fits(&format!("{what}: the file"), u64::from(bytes.length()))?;
         return Ok(bytes.to_vec());
-    }
-    if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
-        return Ok(js_sys::Uint8Array::new(buffer).to_vec());
     }
     Err(format!("{what}: give the file's bytes as a Uint8Array or an ArrayBuffer (got {})", describe(value)))
 }

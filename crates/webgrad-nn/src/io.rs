@@ -89,6 +89,9 @@ impl Preprocessing {
             }
         }
         self.check_columns(model)?;
+        if let Some(s) = self.scale.filter(|s| !(s.is_finite() && *s != 0.0)) {
+            return Err(format!("preprocessing.scale is {s} (expected a finite number other than 0)"));
+        }
         if let Some(s) = &self.standardize {
             s.check(model.input, "preprocessing.standardize")?;
         }

@@ -609,6 +609,11 @@ pub async fn evaluate_scaled(
     }
     let (mut x, mut labels, mut values) = (Vec::new(), Vec::new(), Vec::new());
     let capacity = data.n.checked_mul(k).ok_or_else(|| Error::Config(format!("{}: too many outputs", data.name)))?;
+    // every row's outputs are kept: their bytes, not only their count, must fit
+    let bytes = webgrad_core::budget::product(&[4, data.n as u64, k as u64]);
+    webgrad_core::budget::check(&format!("{}: the outputs of {} rows", data.name, data.n), bytes, "")
+        .and_then(|()| webgrad_core::budget::check_allocation(&format!("{}: the outputs", data.name), bytes))
+        .map_err(Error::Config)?;
     let (mut outputs, mut loss_sum) = (Vec::with_capacity(capacity), 0.0f64);
     let indices: Vec<u32> = (0..data.n as u32).collect();
     for chunk in indices.chunks(BATCH) {
