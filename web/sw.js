@@ -8,14 +8,18 @@
 // Files whose names carry a content hash (app-<hash>.js, …) and the bundled datasets never change
 // under their names: cache first. The page itself and the workers (whose names carry no hash):
 // network first, the cache only when the network fails, so an online visit always gets one
-// consistent build. The cache holds exactly the build the worker was installed with. Responses
+// consistent build. The cache holds exactly the build the worker was installed with; a new build
+// drops the caches of this deployment's older builds only (their names end with its scope). Responses
 // are cached with the server's own headers (CSP, and COOP/COEP where the host sends them), so
 // what the page is allowed to do is the same offline; where the host sends no COOP/COEP, this
 // worker adds them (`isolated`). Requests to other
 // sites (data a person loads from a URL) pass through untouched.
 const VERSION = '__VERSION__';
 const FILES = ['__FILES__'];
-const CACHE = `webgrad-${VERSION}`;
+// one cache per build and deployment: another copy of webgrad on the same site (another path,
+// another scope) keeps its own
+const SCOPE = self.registration.scope;
+const CACHE = `webgrad-${VERSION} ${SCOPE}`;
 const IMMUTABLE = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$|\/assets\//;
 
 self.addEventListener('install', (event) => {
@@ -30,7 +34,7 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('webgrad-') && k !== CACHE).map((k) => caches.delete(k)))),
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('webgrad-') && k.endsWith(` ${SCOPE}`) && k !== CACHE).map((k) => caches.delete(k)))),
   );
 });
 

@@ -144,7 +144,9 @@ test('A checkpoint of an imported model that reads a table in its own column ord
   const saved = fileURLToPath(new URL('../../target/e2e-results/ab-model.safetensors', import.meta.url));
   await download.saveAs(saved);
 
-  await page.goto(link(swapped));
+  // a link that changes only the fragment reloads the page (hashchange): wait for the new page,
+  // or the old page's summary passes the check and the import meets a worker with no data yet
+  await Promise.all([page.waitForEvent('load'), page.goto(link(swapped))]);
   await expect(summary).toContainText('80 training rows', { timeout: 30_000 });
   await page.getByLabel('Import a model (.safetensors)').setInputFiles(saved);
   await expect(page.locator('#stats')).toContainText('Note: this table\'s columns b, a are read as the model\'s a, b.', { timeout: 30_000 });

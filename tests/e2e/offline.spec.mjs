@@ -26,8 +26,9 @@ test('After one visit the page opens and trains offline, installable, one cache 
   // the service worker is active with this build's cache: the page, workers, wasm and data
   const version = readFileSync(join(dist, 'sw.js'), 'utf8').match(/const VERSION = "([0-9a-f]{16})"/)[1];
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
-  expect(await page.evaluate(() => caches.keys())).toEqual([`webgrad-${version}`]);
-  const cached = await page.evaluate(async (name) => (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname), `webgrad-${version}`);
+  const cacheName = `webgrad-${version} ${new URL('/', server.url).href}`;
+  expect(await page.evaluate(() => caches.keys())).toEqual([cacheName]);
+  const cached = await page.evaluate(async (name) => (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname), cacheName);
   for (const f of ['/', '/worker.js', '/worker_bg.wasm', '/worker_relaxed_bg.wasm', '/worker_threads_loader.js', '/worker_threads_bg.wasm', '/manifest.webmanifest', '/assets/mnist/train-images-idx3-ubyte.gz', '/assets/iris.csv']) {
     expect(cached, f).toContain(f);
   }
@@ -66,9 +67,15 @@ test('A new build replaces the cached one once the old pages are closed', async 
   const server = await serveDist(site);
   const version = () => readFileSync(join(site, 'sw.js'), 'utf8').match(/const VERSION = "([0-9a-f]{16})"/)[1];
   const first = version();
+  // each cache is named by its build and its deployment (the service worker's scope)
+  const named = (v) => `webgrad-${v} ${new URL('/', server.url).href}`;
   await page.goto(server.url);
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
-  await expect.poll(() => page.evaluate(() => caches.keys())).toEqual([`webgrad-${first}`]);
+  await expect.poll(() => page.evaluate(() => caches.keys())).toEqual([named(first)]);
+  // another deployment of webgrad on the same site (another path) keeps its cache through this
+  // one's updates (before, each new build deleted every webgrad cache of the site)
+  const other = 'webgrad-0123456789abcdef http://127.0.0.1/other-copy/';
+  await page.evaluate((name) => caches.open(name).then(() => true), other);
 
   // a new build: one file changes, the build hook writes sw.js again with a new version
   appendFileSync(join(site, 'index.html'), '<!-- the next build -->\n');
@@ -81,19 +88,20 @@ test('A new build replaces the cached one once the old pages are closed', async 
   await next.goto(server.url);
   await expect.poll(() => next.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration())?.waiting)), { timeout: 30_000 }).toBe(true);
   // both caches while it waits: the open page's build stays whole
-  expect((await next.evaluate(() => caches.keys())).sort()).toEqual([`webgrad-${first}`, `webgrad-${second}`].sort());
+  expect((await next.evaluate(() => caches.keys())).sort()).toEqual([named(first), named(second), other].sort());
   // with the old build's pages closed, a later visit runs the new build from its own cache (the
   // browser lets the waiting worker take over a moment after the last old page has gone)
   await next.close();
   let keys = [];
-  for (let attempt = 0; attempt < 20 && keys.join() !== `webgrad-${second}`; attempt++) {
+  const after = [named(second), other].sort().join();
+  for (let attempt = 0; attempt < 20 && keys.join() !== after; attempt++) {
     await new Promise((done) => setTimeout(done, 500));
     const visit = await context.newPage();
     await visit.goto(server.url);
-    keys = await visit.evaluate(() => caches.keys());
+    keys = (await visit.evaluate(() => caches.keys())).sort();
     await visit.close();
   }
-  expect(keys).toEqual([`webgrad-${second}`]);
+  expect(keys).toEqual([named(second), other].sort());
   await server.close();
   expect(errors).toEqual([]);
 });

@@ -248,9 +248,10 @@ impl Experiment {
         }
         let mut e = Experiment::defaults_for(dataset);
         if dataset == "url" {
-            let url = decode(q.get("url").ok_or("link parameter url is missing")?);
+            let url = decode("url", q.get("url").ok_or("link parameter url is missing")?)?;
             let missing = q.get("missing").map_or(Ok(MissingPolicy::Error), missing_policy)?;
-            e.data = DataChoice::Url { url, label: q.get("label").map(decode), missing };
+            let label = q.get("label").map(|l| decode("label", l)).transpose()?;
+            e.data = DataChoice::Url { url, label, missing };
         }
         if let Some(v) = q.get("seed") {
             e.seed = num("seed", v)?;
@@ -394,7 +395,7 @@ impl Experiment {
         let n = self.layers.len();
         if let Some(v) = q.get("act") {
             for (layer, act) in self.layers.iter_mut().zip(spread("act", v, n)?) {
-                layer.activation = ActivationName::parse(act)?;
+                layer.activation = ActivationName::parse(act).map_err(|e| format!("link parameter act: {e}"))?;
             }
         }
         if let Some(v) = q.get("dropout") {
@@ -409,7 +410,7 @@ impl Experiment {
     /// the backend.
     fn link_training(&mut self, q: &Query) -> Result<(), String> {
         if let Some(v) = q.get("opt") {
-            self.optimizer = OptimizerName::parse(v)?;
+            self.optimizer = OptimizerName::parse(v).map_err(|e| format!("link parameter opt: {e}"))?;
         }
         for (key, slot) in [("batch", &mut self.batch), ("epochs", &mut self.epochs)] {
             if let Some(v) = q.get(key) {
@@ -433,10 +434,14 @@ impl Experiment {
                 let (k, value) =
                     setting.split_once(':').ok_or(format!("link parameter hp='{v}' needs name:value pairs"))?;
                 let value: f64 = num("hp", value)?;
+                // the page shows one value a setting: a second would train unseen
+                if self.hyper.iter().any(|(name, _)| name == k) {
+                    return Err(format!("link parameter hp: {k} is given twice"));
+                }
                 config.set_hyperparameter(k, value).map_err(|err| format!("link parameter hp: {err}"))?;
                 self.hyper.push((k.to_string(), value));
             }
-            config.validate()?;
+            config.validate().map_err(|e| format!("link parameter hp: {e}"))?;
         }
         if let Some(v) = q.get("norm") {
             self.normalise = ScalingKind::parse(v).map_err(|e| format!("link parameter norm='{v}': {e}"))?;
@@ -491,6 +496,37 @@ mod tests {
         assert!(lenient(&format!("data=xor&{nine}")).unwrap_err().starts_with("link parameter "));
         let eight = &nine[..nine.rfind('&').unwrap()];
         assert_eq!(lenient(&format!("data=xor&{eight}")).unwrap().1.len(), MAX_REFUSED);
+    }
+
+    /// A refusal names its key, so the lenient reading drops that key and keeps the rest (before,
+    /// an unknown activation dropped `hidden`, and a Nesterov check on `hp` dropped `opt`); a
+    /// setting given twice in `hp` is refused (the page showed the first, training used the last).
+    #[test]
+    fn a_refusal_names_its_key_and_the_rest_of_the_link_applies() {
+        let (e, refused) = Experiment::from_query_lenient("data=spiral&hidden=8,4&act=relu,swish").unwrap();
+        assert_eq!(e.layers.iter().map(|l| l.width).collect::<Vec<_>>(), [8, 4]);
+        assert!(refused.len() == 1 && refused[0].contains("(act left at its default)"), "{refused:?}");
+        let (e, refused) = Experiment::from_query_lenient("data=spiral&opt=nesterov&hp=dampening:0.1").unwrap();
+        assert_eq!(e.optimizer, OptimizerName::Nesterov);
+        assert!(refused.len() == 1 && refused[0].contains("(hp left at its default)"), "{refused:?}");
+        let twice = Experiment::from_query("opt=adam&hp=beta1:0.5,beta1:0.99").unwrap_err();
+        assert_eq!(twice, "link parameter hp: beta1 is given twice");
+    }
+
+    /// `%` with two hex digits is a byte, any other `%` stays; bytes that are not UTF-8 refuse the
+    /// link (before, "%+A" decoded to a newline and "%C3" to U+FFFD: another URL was fetched).
+    #[test]
+    fn percent_escapes_decode_exactly_or_are_refused() {
+        let url = |q: &str| match Experiment::from_query(q).map(|e| e.data) {
+            Ok(DataChoice::Url { url, .. }) => Ok(url),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(url("data=url&url=https://x/a%20b.csv").unwrap(), "https://x/a b.csv");
+        assert_eq!(url("data=url&url=https://x/a%+Ab.csv").unwrap(), "https://x/a%+Ab.csv");
+        assert_eq!(url("data=url&url=https://x/caf%C3%A9.csv").unwrap(), "https://x/café.csv");
+        let bad = url("data=url&url=https://x/%C3.csv").unwrap_err();
+        assert_eq!(bad, "link parameter url is not UTF-8 text once its %-escapes are decoded");
     }
 
     #[test]

@@ -154,6 +154,9 @@ fn projects_hold_the_script_weights_and_data() {
         if name.starts_with("iris") {
             assert!(script.contains("torch.optim.RMSprop(params, lr=0.003, alpha=0.99"), "{script}");
             assert!(script.contains("LOSS = nn.MSELoss()"), "{script}");
+            if let Some(python) = &python {
+                csv_layout(python, &project);
+            }
         }
         if let Some(python) = &python {
             let out = Command::new(python).args(["-m", "py_compile"]).arg(project.join("train.py")).output().unwrap();
@@ -165,6 +168,60 @@ fn projects_hold_the_script_weights_and_data() {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+/// `train.py --csv` lays a table out as webgrad recorded it (model.json's columns): by name in any
+/// column order, the text column one-hot in the recorded categories, a missing cell refused where
+/// no fill values are recorded. Before, it took the columns in file order as numbers. Runs the
+/// script's own `read_csv` with numpy, PyTorch stubbed out (CI has no PyTorch).
+fn csv_layout(python: &Path, project: &Path) {
+    let iris = root().join("assets/iris.csv");
+    let text = std::fs::read_to_string(&iris).unwrap();
+    // the same rows with the columns in another order, and one cell missing
+    let reordered: String = text
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            format!("{},{},{},{},{}\n", c[4], c[2], c[3], c[0], c[1])
+        })
+        .collect();
+    let dir = project.join("csv-check");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("reordered.csv"), &reordered).unwrap();
+    std::fs::write(dir.join("missing.csv"), reordered.replacen("setosa,1.4", ",1.4", 1)).unwrap();
+    let script = r#"
+import json, sys, types
+from unittest import mock
+for name in ("torch", "torch.nn", "torch.distributed", "safetensors", "safetensors.torch"):
+    sys.modules[name] = mock.MagicMock()
+sys.path.insert(0, sys.argv[1])
+import train
+meta = json.load(open(sys.argv[1] + "/model.json", encoding="utf-8"))
+pre = meta["preprocessing"]
+out = {}
+for name in ("original", "reordered"):
+    path = sys.argv[2] if name == "original" else sys.argv[3] + "/reordered.csv"
+    x, y = train.read_csv(path, "petal_width", [], 1, pre)
+    out[name] = [x[:2].tolist(), y[:2].tolist(), [c["name"] for c in pre["columns"]]]
+try:
+    train.read_csv(sys.argv[3] + "/missing.csv", "petal_width", [], 1, pre)
+    out["missing"] = "read"
+except SystemExit as e:
+    out["missing"] = str(e)
+print(json.dumps(out))
+"#;
+    let out = Command::new(python)
+        .args(["-c", script, project.to_str().unwrap(), iris.to_str().unwrap(), dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(said["original"], said["reordered"], "{said}");
+    // iris' first row: the numbers, then species one-hot (setosa first of its categories)
+    assert_eq!(said["original"][2], serde_json::json!(["sepal_length", "sepal_width", "petal_length", "species"]));
+    assert_eq!(said["original"][0][0], serde_json::json!([5.099999904632568, 3.5, 1.399999976158142, 1.0, 0.0, 0.0]));
+    let missing = said["missing"].as_str().unwrap();
+    assert!(missing.contains("data row 1: column 'species' is missing"), "{missing}");
 }
 
 /// The first `n` losses of a `--log-json` file (one line per step with --loss-every 1).

@@ -61,9 +61,14 @@ def read_idx(path):
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * raw[3]).reshape(dims)
 
 
-def read_csv(path, label, class_names, outputs):
-    """A numeric CSV file with a header (RFC 4180 quoting): the label column(s) by name
-    (default: the last `outputs`), the other columns the features."""
+# the cells webgrad reads as missing (trimmed, any case)
+MISSING = {"", "na", "n/a", "nan", "null", "?"}
+
+
+def read_csv(path, label, class_names, outputs, pre):
+    """A CSV file with a header (RFC 4180 quoting): the label column(s) by name (default: the
+    last `outputs`), the other columns the features, laid out as the model was trained on them
+    (`table_features`)."""
     with open(path, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     if not rows:
@@ -78,11 +83,8 @@ def read_csv(path, label, class_names, outputs):
     if missing:
         raise SystemExit(f"{path}: no column {missing[0]!r} (columns: {', '.join(header)})")
     columns = [header.index(name) for name in labels]
-    features = [c for c in range(len(header)) if c not in columns]
-    try:
-        x = np.array([[float(r[c]) for c in features] for r in body], np.float32).reshape(len(body), len(features))
-    except ValueError as e:
-        raise SystemExit(f"{path}: a feature is not a number ({e}); use the data webgrad exported")
+    features = {header[c]: c for c in range(len(header)) if c not in columns}
+    x = table_features(path, body, features, pre)
     if class_names:
         index = {name: i for i, name in enumerate(class_names)}
         values = [r[columns[0]].strip() for r in body]
@@ -96,12 +98,56 @@ def read_csv(path, label, class_names, outputs):
         raise SystemExit(f"{path}: a target is not a number ({e})")
 
 
+def table_features(path, body, features, pre):
+    """The feature columns (name → index in a row) as the model takes them. With the layout
+    webgrad recorded (preprocessing.columns), each recorded column by name, in the recorded
+    order, and no other: numbers as they are, text one-hot in the recorded categories (one the
+    model never saw: all 0); a missing cell takes the recorded fill values
+    (preprocessing.fill_missing), else stops. Without one, the columns in file order, numbers."""
+    recorded = pre.get("columns")
+    if not recorded:
+        recorded = [{"name": name} for name in features]
+        fill = None
+    else:
+        fill = pre.get("fill_missing")
+        extra = [name for name in features if name not in {c["name"] for c in recorded}]
+        absent = [c["name"] for c in recorded if c["name"] not in features]
+        if extra or absent:
+            which = f"no column {absent[0]!r}" if absent else f"column {extra[0]!r} is not one"
+            raise SystemExit(f"{path}: {which} the model was trained on ({', '.join(c['name'] for c in recorded)})")
+    width = sum(len(c.get("categories") or [None]) for c in recorded)
+    x = np.zeros((len(body), width), np.float32)
+    for i, r in enumerate(body):
+        j = 0
+        for c in recorded:
+            categories = c.get("categories")
+            n = len(categories) if categories else 1
+            cell = r[features[c["name"]]].strip()
+            if cell.lower() in MISSING:
+                if fill is None:
+                    raise SystemExit(f"{path}: data row {i + 1}: column {c['name']!r} is missing, and the model "
+                                     "records no values to fill it with (train in webgrad with --missing mean)")
+                x[i, j:j + n] = fill[j:j + n]
+            elif categories:
+                if cell in categories:
+                    x[i, j + categories.index(cell)] = 1
+            else:
+                try:
+                    x[i, j] = float(cell)
+                except ValueError:
+                    raise SystemExit(f"{path}: data row {i + 1}: column {c['name']!r} holds {cell!r}, not a number")
+                if not math.isfinite(x[i, j]):
+                    raise SystemExit(f"{path}: data row {i + 1}: column {c['name']!r} holds {cell!r}, not a finite number")
+            j += n
+    return x
+
+
 def load_data(args, meta):
     """(x_train, y_train, x_test, y_test) as model inputs and targets in their own units."""
     pre, names = meta.get("preprocessing") or {}, meta.get("class_names") or []
     outputs = HEAD_OUTPUTS if LOSS_KIND in ("mse", "huber") else 1
     if args.csv:
-        x, y = read_csv(args.csv, args.label or DATA.get("label"), names, outputs)
+        x, y = read_csv(args.csv, args.label or DATA.get("label"), names, outputs, pre)
         order = np.random.default_rng(SEED).permutation(len(x))
         n_test = int(round(len(x) * args.test_fraction))
         test, train = order[:n_test], order[n_test:]
@@ -198,7 +244,7 @@ def main():
                         help=f"epochs to train [default: what is left of the webgrad run's {EPOCHS}, or all of them again]")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per step and process")
     parser.add_argument("--data-dir", help="where the data files are [default: beside this script]")
-    parser.add_argument("--csv", help="train on this numeric CSV file (with a header) instead")
+    parser.add_argument("--csv", help="train on this CSV file (with a header) instead, laid out as model.json records")
     parser.add_argument("--label", help="--csv: the label column(s), comma-separated [default: the last]")
     parser.add_argument("--test-fraction", type=float, default=0.2, help="--csv: rows held out for testing")
     parser.add_argument("--no-shuffle", action="store_true",

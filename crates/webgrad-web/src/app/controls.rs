@@ -101,6 +101,9 @@ pub(super) fn show_chart_options(options: ChartOptions) {
     for (id, on) in [("log-scale", options.log_scale), ("show-test", options.show_test), ("discretize", options.discretize)] {
         by_id::<web_sys::HtmlInputElement>(id).set_checked(on);
     }
+    let smoothing = options.smoothing.to_string();
+    by_id::<web_sys::HtmlInputElement>("smoothing").set_value(&smoothing);
+    set_text("smoothing-value", &smoothing);
 }
 
 /// Hides the panels a link's `*_hide` keys name (`state::PANELS`), by a class of their own so

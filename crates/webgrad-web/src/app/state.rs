@@ -108,6 +108,9 @@ impl ChartOptions {
         if self.discretize {
             q += "&discretize=1";
         }
+        if self.smoothing != ChartOptions::default().smoothing {
+            q += &format!("&smooth={}", self.smoothing);
+        }
         if let Some(r) = self.race {
             q += &format!("&race={}", r.name());
         }
@@ -120,29 +123,49 @@ impl ChartOptions {
         q
     }
 
-    /// The options a link sets (missing keys keep their defaults); an error names the key.
-    pub fn from_query(query: &str) -> Result<ChartOptions, String> {
+    /// The options a link sets (missing keys keep their defaults), and a refusal naming the key
+    /// for each value refused: that option keeps its default and the others apply. A race or
+    /// sweep is not started from a link that hides the experiments panel, where it could not be
+    /// seen or stopped.
+    pub fn from_query(query: &str) -> (ChartOptions, Vec<String>) {
         let q = crate::experiment::Query::parse(query);
-        let flag = |key: &str, default: bool| match q.get(key) {
-            None => Ok(default),
-            Some("1" | "true") => Ok(true),
-            Some("0" | "false") => Ok(false),
-            Some(v) => Err(format!("link parameter {key}='{v}' is not 0 or 1")),
-        };
+        let mut refused = Vec::new();
         let d = ChartOptions::default();
+        let mut flag = |key: &str, default: bool| match q.get(key) {
+            None => default,
+            Some("1" | "true") => true,
+            Some("0" | "false") => false,
+            Some(v) => {
+                refused.push(format!("link parameter {key}='{v}' is not 0 or 1"));
+                default
+            }
+        };
         let mut hide = d.hide;
         for (slot, name) in hide.iter_mut().zip(PANELS) {
-            *slot = flag(&format!("{name}_hide"), false)?;
+            *slot = flag(&format!("{name}_hide"), false);
         }
-        Ok(ChartOptions {
-            log_scale: flag("log", d.log_scale)?,
-            smoothing: d.smoothing,
-            show_test: flag("showtest", d.show_test)?,
-            discretize: flag("discretize", d.discretize)?,
-            race: q.get("race").map(RacePreset::parse).transpose()?,
-            sweep: q.get("sweep").map(SweepSpec::from_link).transpose()?,
-            hide,
-        })
+        let (log_scale, show_test, discretize) =
+            (flag("log", d.log_scale), flag("showtest", d.show_test), flag("discretize", d.discretize));
+        fn kept<T>(r: Option<Result<T, String>>, refused: &mut Vec<String>) -> Option<T> {
+            r.and_then(|r| r.map_err(|e| refused.push(e)).ok())
+        }
+        let smooth = q.get("smooth").map(|v| match v.parse::<f64>() {
+            Ok(s) if (0.0..=0.99).contains(&s) => Ok(s),
+            _ => Err(format!("link parameter smooth='{v}': give 0 to 0.99")),
+        });
+        let smoothing = kept(smooth, &mut refused);
+        let mut race = kept(q.get("race").map(RacePreset::parse), &mut refused);
+        let mut sweep = kept(q.get("sweep").map(SweepSpec::from_link), &mut refused);
+        let experiments = PANELS.iter().position(|p| *p == "experiments").expect("a panel of experiments");
+        if hide[experiments] && (race.is_some() || sweep.is_some()) {
+            let what = if race.is_some() { "race" } else { "sweep" };
+            refused.push(format!(
+                "link parameter {what}: not started in a hidden experiments panel (experiments_hide=1), where it could not be stopped"
+            ));
+            (race, sweep) = (None, None);
+        }
+        let smoothing = smoothing.unwrap_or(d.smoothing);
+        (ChartOptions { log_scale, smoothing, show_test, discretize, race, sweep, hide }, refused)
     }
 }
 
@@ -262,6 +285,10 @@ pub struct App {
     /// can hold all of it (not a file experiment): a checkpoint in this browser's storage of
     /// another experiment does not replace it.
     pub linked: Option<String>,
+    /// On a reload (or back/forward), the experiment in the address: the stored checkpoint
+    /// resumes only when it is of the same data and layers. There is one checkpoint per site,
+    /// so one another tab saved since is of another experiment, which the address then wins over.
+    pub reloaded: Option<Experiment>,
 }
 
 impl App {
@@ -310,6 +337,7 @@ impl App {
             restarts: 0,
             link_error,
             linked: None,
+            reloaded: None,
         }
     }
 
@@ -379,11 +407,12 @@ mod tests {
 
     #[test]
     fn panels_hide_by_link_keys() {
-        let o = ChartOptions::from_query("data=xor&data_hide=1&share_hide=true&model_hide=0").unwrap();
+        let (o, refused) = ChartOptions::from_query("data=xor&data_hide=1&share_hide=true&model_hide=0");
+        assert!(refused.is_empty());
         assert_eq!(o.hide, [true, false, false, false, false, true]);
         assert_eq!(o.to_query(), "&data_hide=1&share_hide=1");
-        assert_eq!(ChartOptions::from_query(&o.to_query()).unwrap(), o);
-        assert!(ChartOptions::from_query("evaluation_hide=yes").unwrap_err().contains("evaluation_hide='yes'"));
+        assert_eq!(ChartOptions::from_query(&o.to_query()), (o, vec![]));
+        assert!(ChartOptions::from_query("evaluation_hide=yes").1[0].contains("evaluation_hide='yes'"));
     }
 
     #[test]
@@ -391,18 +420,33 @@ mod tests {
         assert_eq!(ChartOptions::default().to_query(), "");
         let o = ChartOptions {
             log_scale: true,
+            smoothing: 0.5,
             show_test: false,
             discretize: true,
             race: Some(RacePreset::Optimizers),
             ..ChartOptions::default()
         };
-        assert_eq!(o.to_query(), "&log=1&showtest=0&discretize=1&race=optimizers");
-        let back = ChartOptions::from_query(&format!("data=spiral&hidden=8{}", o.to_query())).unwrap();
-        assert_eq!(back, o);
-        assert_eq!(ChartOptions::from_query("data=xor").unwrap(), ChartOptions::default());
-        assert_eq!(
-            ChartOptions::from_query("discretize=yes").unwrap_err(),
-            "link parameter discretize='yes' is not 0 or 1"
+        assert_eq!(o.to_query(), "&log=1&showtest=0&discretize=1&smooth=0.5&race=optimizers");
+        let back = ChartOptions::from_query(&format!("data=spiral&hidden=8{}", o.to_query()));
+        assert_eq!(back, (o, vec![]));
+        assert_eq!(ChartOptions::from_query("data=xor"), (ChartOptions::default(), vec![]));
+        assert_eq!(ChartOptions::from_query("discretize=yes").1, ["link parameter discretize='yes' is not 0 or 1"]);
+    }
+
+    /// One refused value keeps its default and the others apply (before, a mistyped race name
+    /// dropped the hidden panels and the log scale too); a link that hides the experiments panel
+    /// starts no race or sweep there.
+    #[test]
+    fn a_refused_chart_option_keeps_the_others() {
+        let (o, refused) = ChartOptions::from_query("data=xor&log=1&data_hide=1&race=optimisers&smooth=2");
+        assert!(o.log_scale && o.hide[0] && o.race.is_none() && o.smoothing == 0.95, "{o:?}");
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert!(refused[0].contains("smooth='2'") && refused[1].contains("optimisers"), "{refused:?}");
+        let (o, refused) = ChartOptions::from_query("race=lr&experiments_hide=1");
+        assert!(o.race.is_none() && o.hide[4], "{o:?}");
+        assert!(
+            refused[0].starts_with("link parameter race: not started in a hidden experiments panel"),
+            "{refused:?}"
         );
     }
 

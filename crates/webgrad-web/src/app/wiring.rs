@@ -53,11 +53,14 @@ pub fn start() -> Result<(), JsValue> {
             Err(e) => (None, Some(format!("the link's settings were not applied: {e}"))),
         },
     };
-    let (chart, chart_error) = match ChartOptions::from_query(&hash) {
-        Ok(options) => (options, None),
-        Err(e) => (ChartOptions::default(), Some(format!("the link's chart options were not applied: {e}"))),
+    let (chart, chart_refused) = ChartOptions::from_query(&hash);
+    let chart_error = (!chart_refused.is_empty())
+        .then(|| format!("part of the link's chart options was not applied: {}", chart_refused.join("; ")));
+    // both, when both parts of the link had a refusal
+    let link_error = match (link_error, chart_error) {
+        (Some(a), Some(b)) => Some(format!("{a}. {b}")),
+        (a, b) => a.or(b),
     };
-    let link_error = link_error.or(chart_error);
     if let Some(e) = &link_error {
         set_text("error", e);
     }
@@ -66,12 +69,14 @@ pub fn start() -> Result<(), JsValue> {
     // checkpoint. A file's rows are not in a link: its checkpoint resumes whatever the hash says.
     let files = hash.contains("data=file");
     let linked_query = linked.as_ref().filter(|_| !files && !reloaded).map(Experiment::to_query);
+    let reloaded_with = linked.clone().filter(|_| !files && reloaded);
     let first = linked.unwrap_or_else(|| Experiment::defaults_for("mnist"));
     show_experiment(&first);
     show_chart_options(chart.clone());
     hide_panels(chart.hide);
     let mut app = App::new(first, link_error);
     app.linked = linked_query;
+    app.reloaded = reloaded_with;
     app.chart = chart;
     app.cores = web_sys::window().map_or(2.0, |w| w.navigator().hardware_concurrency()) as usize;
     app.one_thread_reason = super::shell::threads_unavailable().map(String::from);

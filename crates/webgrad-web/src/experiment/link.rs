@@ -60,15 +60,21 @@ pub(super) fn encode(s: &str) -> String {
         .collect()
 }
 
-/// Undoes `encode` (invalid escapes are kept as they are).
-pub(super) fn decode(s: &str) -> String {
+/// Undoes `encode` for link parameter `key`: a `%` with two hex digits is that byte, any other
+/// `%` stays as it is; bytes that are not UTF-8 once decoded are an error (replacing them would
+/// fetch another URL than the link names).
+pub(super) fn decode(key: &str, s: &str) -> Result<String, String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16).ok())
-            .flatten();
+        // two hex digits (from_str_radix alone also takes a sign: "%+A" was a newline)
+        let hex = match bytes.get(i + 1..i + 3) {
+            Some(&[h, l]) if bytes[i] == b'%' && h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                u8::from_str_radix(std::str::from_utf8(&[h, l]).unwrap_or("zz"), 16).ok()
+            }
+            _ => None,
+        };
         match hex {
             Some(b) => {
                 out.push(b);
@@ -80,7 +86,7 @@ pub(super) fn decode(s: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).map_err(|_| format!("link parameter {key} is not UTF-8 text once its %-escapes are decoded"))
 }
 
 /// A missing-values policy's word, in links and as the "Missing values" control's value.

@@ -75,6 +75,14 @@ pub(super) fn worker_ready(
             ));
             reset(app, out)
         }
+        // a reload whose address holds another model than the checkpoint (another tab's)
+        Some(r) if app.reloaded.as_ref().is_some_and(|e| !same_model(e, &r.experiment)) => {
+            app.link_error = Some(format!(
+                "This browser's checkpoint (after epoch {}) is of another experiment, saved in another tab or window; this page's experiment starts instead and replaces it.",
+                r.epoch
+            ));
+            reset(app, out)
+        }
         Some(r) => {
             app.experiment = Some(r.experiment.clone());
             out.push(Effect::View(View::Link(r.experiment.clone(), app.chart.clone())));
@@ -103,6 +111,13 @@ pub(super) fn worker_ready(
         let cores = app.cores;
         sweep_msgs::start(app, Ok(spec), cores, out);
     }
+}
+
+/// Whether two experiments build the same model on the same data: what only a Reset changes
+/// (a learning rate, a penalty or a dropout rate changes mid-run, and the address with it).
+fn same_model(a: &Experiment, b: &Experiment) -> bool {
+    let layers = |e: &Experiment| e.layers.iter().map(|l| (l.width, l.activation)).collect::<Vec<_>>();
+    a.data == b.data && layers(a) == layers(b)
 }
 
 /// "Training device: cpu (simd128, 4 threads). …", and on the CPU with one thread, why.

@@ -85,6 +85,26 @@ fn a_link_to_another_experiment_wins_over_the_stored_checkpoint() {
     assert_eq!(app.experiment, Some(linked));
 }
 
+/// There is one checkpoint per site: a reload whose address holds another model than the stored
+/// checkpoint (another tab saved it since) starts the address's experiment; the same model with
+/// another learning rate (changed mid-run, the address first) resumes. Before, a reload always
+/// resumed, rewriting the address to the other tab's experiment.
+#[test]
+fn a_reload_resumes_only_a_checkpoint_of_its_own_model() {
+    let here = Experiment::defaults_for("xor");
+    let mut app = App::new(here.clone(), None);
+    app.reloaded = Some(here.clone());
+    let effects = ready(&mut app, Some(Resume { experiment: Experiment::defaults_for("spiral"), epoch: 2, step: 40 }));
+    assert_eq!(sent(&effects), [&ToWorker::Reset { experiment: here.clone() }]);
+    assert!(texts(&effects, "error").last().unwrap().contains("saved in another tab or window"));
+    let mut app = App::new(here.clone(), None);
+    app.reloaded = Some(here.clone());
+    let saved = Experiment { lr: here.lr * 2.0, ..here.clone() };
+    let effects = ready(&mut app, Some(Resume { experiment: saved.clone(), epoch: 2, step: 40 }));
+    assert_eq!(sent(&effects), [&ToWorker::Resume]);
+    assert_eq!(app.experiment, Some(saved));
+}
+
 #[test]
 fn a_new_learning_rate_goes_into_the_link() {
     let mut app = app();
