@@ -20,7 +20,7 @@ test('Inspect step: Adam\'s m, v and update for a chosen unit, step after step',
   await expect(layers.getByRole('img', { name: "histogram of layer 2 (relu)'s outputs on the batch" })).toBeVisible();
   await expect(page.locator('#inspect-unit-title')).toContainText('layer 2, unit 3 (row 2 of W: PyTorch counts from 0), on the batch\'s first row');
   const formulas = page.getByRole('table', { name: "The chosen unit's formulas" });
-  for (const f of ['z = x @ W[2].T + b[2]', 'a = torch.relu(z)', 'exp_avg = β1·exp_avg + (1 − β1)·g', 'exp_avg_sq = β2·exp_avg_sq + (1 − β2)·g²', 'p = p − lr·m̂ / (√v̂ + eps)', 'Δp']) {
+  for (const f of ['z = x @ W[2].T + b[2]', 'a = nn.ReLU()(z)', 'exp_avg = β1·exp_avg + (1 − β1)·g', 'exp_avg_sq = β2·exp_avg_sq + (1 − β2)·g²', 'p = p − lr·m̂ / (√v̂ + eps)', 'Δp']) {
     await expect(formulas.getByRole('rowheader', { name: f, exact: true })).toBeVisible();
   }
   // at t = 1 Adam's state starts from zeros: exp_avg = 0.9·0 + 0.100·g

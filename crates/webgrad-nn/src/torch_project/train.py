@@ -42,7 +42,11 @@ def preprocess(x, pre):
     x = np.asarray(x, dtype=np.float32)
     if pre.get("input_features"):
         x = input_features(x, pre["input_features"])
-    if pre.get("scale"):
+    if pre.get("scale") and DATA["kind"] == "idx":
+        # MNIST's pixels as webgrad reads them: v / 255, correctly rounded (v · (1/255) differs
+        # in the last bit for about half of the 256 values)
+        x = x / np.float32(round(1 / pre["scale"]))
+    elif pre.get("scale"):
         x = x * np.float32(pre["scale"])
     if pre.get("standardize"):
         s = pre["standardize"]

@@ -3,8 +3,8 @@
 //! notation next to its numbers. The numbers are the worker's (`StepInspection`); the only
 //! arithmetic here spells out intermediate terms of those formulas (x·w, bias corrections).
 
-use webgrad_nn::OptimizerConfig;
 use webgrad_nn::inspect::{LayerStep, StepInspection, UnitStep};
+use webgrad_nn::{ActivationName, OptimizerConfig};
 
 use crate::protocol::LayerHistogram;
 
@@ -55,7 +55,7 @@ fn row(l: usize, layers: usize, s: &LayerStep) -> LayerRow {
 }
 
 /// The forward and backward lines of the chosen unit.
-fn unit_lines(u: &UnitStep, activation: Option<&str>) -> Vec<(String, String)> {
+fn unit_lines(u: &UnitStep, activation: Option<ActivationName>) -> Vec<(String, String)> {
     let z: f64 =
         u.inputs.iter().zip(&u.weights).map(|(&x, &w)| f64::from(x) * f64::from(w)).sum::<f64>() + f64::from(u.bias);
     // the three largest terms x[j]·W[u, j]
@@ -72,8 +72,10 @@ fn unit_lines(u: &UnitStep, activation: Option<&str>) -> Vec<(String, String)> {
         format!("z = x @ W[{}].T + b[{}]", u.unit, u.unit),
         format!("= {z:.4} over {n} inputs and b = {:.4} (largest terms: {})", u.bias, shown.join("; ")),
     )];
-    lines.push(match activation {
-        Some(a) => (format!("a = torch.{a}(z)"), format!("= {:.4}", u.output)),
+    // the layer's own torch.nn module, as in the model's nn.Sequential (identity: none)
+    lines.push(match activation.map(ActivationName::torch_module) {
+        Some(Some(module)) => (format!("a = nn.{module}(z)"), format!("= {:.4}", u.output)),
+        Some(None) => ("a = z".to_string(), format!("= {:.4}", u.output)),
         None => ("logit = z".to_string(), format!("= {:.4}", u.output)),
     });
     lines.push((
@@ -198,7 +200,7 @@ fn optimizer_lines(s: &StepInspection) -> Vec<(String, String)> {
 pub fn view(s: &StepInspection) -> InspectorView {
     let n = s.layers.len();
     let u = &s.unit;
-    let activation = s.layers.get(u.layer).and_then(|l| l.activation).map(|a| a.name());
+    let activation = s.layers.get(u.layer).and_then(|l| l.activation);
     let clip =
         s.clip_grad_norm.map_or(String::new(), |c| format!(" Gradients are clipped to norm {c} before the update."));
     let mut lines = unit_lines(u, activation);
@@ -267,7 +269,7 @@ mod tests {
         // z = 2·0.5 − 1·0.25 + 0.125
         assert_eq!(v.lines[0].0, "z = x @ W[1].T + b[1]");
         assert!(v.lines[0].1.starts_with("= 0.8750 over 2 inputs"), "{}", v.lines[0].1);
-        assert_eq!(v.lines[1], ("a = torch.relu(z)".to_string(), "= 0.8750".to_string()));
+        assert_eq!(v.lines[1], ("a = nn.ReLU()(z)".to_string(), "= 0.8750".to_string()));
         let formulas: Vec<&str> = v.lines.iter().map(|l| l.0.as_str()).collect();
         assert!(formulas.contains(&"exp_avg = β1·exp_avg + (1 − β1)·g"));
         assert!(formulas.contains(&"p = p − lr·m̂ / (√v̂ + eps)"));
