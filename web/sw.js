@@ -34,7 +34,8 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('webgrad-') && k.endsWith(` ${SCOPE}`) && k !== CACHE).map((k) => caches.delete(k)))),
+      // (and the unscoped caches of builds from before caches were named by scope)
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('webgrad-') && (k.endsWith(` ${SCOPE}`) || !k.includes(' ')) && k !== CACHE).map((k) => caches.delete(k)))),
   );
 });
 

@@ -845,6 +845,8 @@ test('Resume cannot crash: a checkpoint that does not fit its data starts afresh
 
   // the stored experiment now names other data than the checkpoint's model was built for
   await editStoredExperiment(page, { data: { kind: 'iris' } });
+  // and the address names it too (a reload resumes only a checkpoint of the address's model)
+  await page.evaluate(() => history.replaceState(history.state, '', location.href.replace('data=mnist', 'data=iris')));
   await page.reload();
   await expect(page.getByRole('alert')).toContainText('the saved checkpoint does not fit its data', { timeout: 30_000 });
   await expect(page.getByRole('alert')).toContainText('starting the experiment afresh');

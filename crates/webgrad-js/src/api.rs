@@ -153,7 +153,7 @@ const SPEC_KINDS: [(&str, Kind); 10] = [
     ("optimizer", Kind::Text),
     ("lr", Kind::Number),
     ("weightDecay", Kind::Number),
-    ("seed", Kind::Count),
+    ("seed", Kind::Seed),
 ];
 const FIT_KINDS: [(&str, Kind); 5] = [
     ("epochs", Kind::Count),

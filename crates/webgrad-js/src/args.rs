@@ -12,8 +12,10 @@ use webgrad_core::budget;
 /// What a key of a plain-object argument must hold.
 #[derive(Clone, Copy)]
 pub enum Kind {
-    /// a whole number ≥ 0 (a width, a count, a seed)
+    /// a whole number from 0 to 2³² − 1 (a width, a count)
     Count,
+    /// a whole number from 0 to 2⁵³ − 1 (a seed)
+    Seed,
     /// an array of whole numbers ≥ 0
     Counts,
     /// any finite or infinite number (its range is checked later, with the setting's meaning)
@@ -73,6 +75,8 @@ fn check_kind(value: &JsValue, kind: Kind, name: &str) -> Result<(), String> {
     match kind {
         Kind::Count if value.as_f64().is_some_and(|v| whole(v) && v <= f64::from(u32::MAX)) => Ok(()),
         Kind::Count => wrong("a whole number from 0 to 4294967295"),
+        Kind::Seed if value.as_f64().is_some_and(whole) => Ok(()),
+        Kind::Seed => wrong("a whole number ≥ 0"),
         Kind::Counts => {
             let Some(items) = value.dyn_ref::<Array>() else { return wrong("an array of whole numbers") };
             // a model has at most 32 hidden layers (checked again when it is built): a long array
@@ -134,7 +138,8 @@ pub fn plain(value: &JsValue, what: &str, known: &[(&str, Kind)]) -> Result<Obje
 /// The rows of `x`: a `Float32Array` (rows × inputs, row-major) whose copy fits the memory
 /// budget.
 pub fn float_rows(x: &JsValue, what: &str) -> Result<Vec<f32>, String> {
-    let Some(array) = x.dyn_ref::<Float32Array>() else {
+    // is_view is false for a Proxy, whose length getter would throw through the module
+    let Some(array) = x.dyn_ref::<Float32Array>().filter(|_| ArrayBuffer::is_view(x)) else {
         return Err(format!("{what}: x must be a Float32Array of rows × inputs (got {})", describe(x)));
     };
     // a detached array reads as empty (copying from it would throw through the module)
@@ -157,8 +162,12 @@ pub fn copy_fits(subject: &str, bytes: u64) -> Result<(), String> {
 pub fn numbers(y: &JsValue, what: &str) -> Result<Vec<f64>, String> {
     let fits = |n: u32| copy_fits(&format!("{what}: y"), budget::product(&[8, u64::from(n)]));
     if let Some(items) = y.dyn_ref::<Array>() {
-        fits(items.length())?;
-        return (0..items.length())
+        // read through Reflect: a Proxy's length trap may throw
+        let length = Reflect::get(items, &"length".into()).ok().and_then(|l| l.as_f64());
+        let length = length.filter(|&n| n >= 0.0 && n <= f64::from(u32::MAX)).map(|n| n as u32);
+        let length = length.ok_or_else(|| format!("{what}: y's length could not be read"))?;
+        fits(length)?;
+        return (0..length)
             .map(|i| {
                 // Reflect.get catches what a getter throws (Array.get would throw through the module)
                 let v = Reflect::get(items, &i.into()).map_err(|_| format!("{what}: y[{i}] could not be read"))?;
@@ -177,8 +186,10 @@ pub fn numbers(y: &JsValue, what: &str) -> Result<Vec<f64>, String> {
     if length == 0.0 {
         return Ok(Vec::new());
     }
-    fits(length as u32)?;
-    Ok(Float64Array::new(y).to_vec())
+    // the copy's own length, not what a `length` property says
+    let copy = Float64Array::new(y);
+    fits(copy.length())?;
+    Ok(copy.to_vec())
 }
 
 /// The bytes of a file: a `Uint8Array` or an `ArrayBuffer`.

@@ -85,13 +85,14 @@ def input_features(x, names):
     return np.stack([table[n] for n in names], axis=1).astype(np.float32)
 
 
-def preprocess(x, pre):
+def preprocess(x, pre, pixels=False):
     """Raw features [n, d] → model inputs, as webgrad does: input features, scale, then
-    (x − mean) / std with the statistics webgrad fitted on its training split."""
+    (x − mean) / std with the statistics webgrad fitted on its training split. `pixels`: MNIST's
+    IDX images, which webgrad divides by 255."""
     x = np.asarray(x, dtype=np.float32)
     if pre.get("input_features"):
         x = input_features(x, pre["input_features"])
-    if pre.get("scale") and DATA["kind"] == "idx":
+    if pre.get("scale") and pixels:
         # MNIST's pixels as webgrad reads them: v / 255, correctly rounded (v · (1/255) differs
         # in the last bit for about half of the 256 values)
         x = x / np.float32(round(1 / pre["scale"]))
@@ -126,9 +127,12 @@ def read_csv(path, label, class_names, outputs, pre):
         rows = list(csv.reader(f))
     if not rows:
         raise SystemExit(f"{path}: empty file")
-    header = [name.strip() for name in rows[0]]
-    body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
-    ragged = next((i for i, r in enumerate(rows[1:], start=2) if len(r) != len(header) and any(c.strip() for c in r)), None)
+    header = [name.strip(" \t") for name in rows[0]]
+    body = [r for r in rows[1:] if any(cell.strip(" \t") for cell in r)]
+    repeated = next((name for i, name in enumerate(header) if name in header[:i]), None)
+    if repeated is not None:
+        raise SystemExit(f"{path}: two columns are named {repeated!r}: the model's columns are found by name")
+    ragged = next((i for i, r in enumerate(rows[1:], start=2) if len(r) != len(header) and any(c.strip(" \t") for c in r)), None)
     if ragged is not None:
         raise SystemExit(f"{path}: line {ragged} has {len(rows[ragged - 1])} fields, the header {len(header)}")
     labels = [name.strip() for name in label.split(",")] if label else header[-outputs:]
@@ -140,7 +144,7 @@ def read_csv(path, label, class_names, outputs, pre):
     x = table_features(path, body, features, pre)
     if class_names:
         index = {name: i for i, name in enumerate(class_names)}
-        values = [r[columns[0]].strip() for r in body]
+        values = [r[columns[0]].strip(" \t") for r in body]
         unknown = sorted({v for v in values if v not in index})
         if unknown:
             raise SystemExit(f"{path}: label {unknown[0]!r} is not one of the model's classes {class_names}")
@@ -157,12 +161,10 @@ def table_features(path, body, features, pre):
     order, and no other: numbers as they are, text one-hot in the recorded categories (one the
     model never saw: all 0); a missing cell takes the recorded fill values
     (preprocessing.fill_missing), else stops. Without one, the columns in file order, numbers."""
-    recorded = pre.get("columns")
+    recorded, fill = pre.get("columns"), pre.get("fill_missing")
     if not recorded:
         recorded = [{"name": name} for name in features]
-        fill = None
     else:
-        fill = pre.get("fill_missing")
         extra = [name for name in features if name not in {c["name"] for c in recorded}]
         absent = [c["name"] for c in recorded if c["name"] not in features]
         if extra or absent:
@@ -175,7 +177,7 @@ def table_features(path, body, features, pre):
         for c in recorded:
             categories = c.get("categories")
             n = len(categories) if categories else 1
-            cell = r[features[c["name"]]].strip()
+            cell = r[features[c["name"]]].strip(" \t")
             if cell.lower() in MISSING:
                 if fill is None:
                     raise SystemExit(f"{path}: data row {i + 1}: column {c['name']!r} is missing, and the model "
@@ -209,7 +211,7 @@ def load_data(args, meta):
     if DATA["kind"] == "idx":
         d = Path(args.data_dir or HERE)
         split = [read_idx(d / DATA[key]) for key in ("train_images", "train_labels", "test_images", "test_labels")]
-        flat = lambda images: preprocess(images.reshape(len(images), -1), pre)
+        flat = lambda images: preprocess(images.reshape(len(images), -1), pre, pixels=True)
         return flat(split[0]), split[1].astype(np.int64), flat(split[2]), split[3].astype(np.int64)
     # kind "npy": the splits exactly as webgrad trained on them, already model inputs
     d = Path(args.data_dir or HERE / "data")

@@ -185,7 +185,7 @@ for name in ("torch", "torch.nn", "torch.distributed", "safetensors", "safetenso
 sys.path.insert(0, sys.argv[1])
 import numpy as np, train
 pre = dict(json.load(open(sys.argv[1] + "/model.json", encoding="utf-8"))["preprocessing"], standardize=None)
-got = train.preprocess(np.arange(256, dtype=np.uint8).reshape(1, 256), pre)
+got = train.preprocess(np.arange(256, dtype=np.uint8).reshape(1, 256), pre, pixels=True)
 want = np.arange(256, dtype=np.float32) / np.float32(255)
 print(int((got.reshape(-1).view(np.uint32) != want.view(np.uint32)).sum()))
 "#;

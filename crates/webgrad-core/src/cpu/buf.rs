@@ -50,16 +50,21 @@ impl CpuBuf {
     /// The data to change and the strips of [n, k] for `nr`-wide kernels to fill from the new
     /// values (`strips_len(n, k, nr)` long). The caller must leave the strips equal to what
     /// `gemm::pack` makes of the data it leaves: they count as current until the next write.
-    /// None when the buffer is shorter than n·k or the strips' length overflows.
+    /// None when the buffer is shorter than n·k, the strips' length overflows or their memory
+    /// cannot be allocated (the caller then updates the data alone).
     pub fn write_with_strips(&self, nr: usize, k: usize, n: usize) -> Option<(RefMut<'_, Vec<f32>>, StripsMut<'_>)> {
         let len = strips_len(n, k, nr)?;
         if self.data.borrow().len() < n.checked_mul(k)? {
             return None;
         }
-        let data = self.write();
         let mut strips = self.strips.borrow_mut();
         let kept = strips.get_or_insert_with(|| Strips { made_at: 0, nr, k, n, data: Vec::new() });
+        // memory no budget counted: where it cannot be had, the update goes without strips
+        if kept.data.len() < len && kept.data.try_reserve_exact(len - kept.data.len()).is_err() {
+            return None;
+        }
         kept.data.resize(len, 0.0);
+        let data = self.write();
         (kept.made_at, kept.nr, kept.k, kept.n) = (self.writes.get(), nr, k, n);
         Some((data, RefMut::map(strips, |s| &mut s.as_mut().expect("just kept").data[..])))
     }

@@ -181,7 +181,8 @@ impl Call {
                 for slot in slots {
                     // W [n, k] and its strips for the next forward GEMM, or the parameter alone
                     let kept = match (slot.strips_k, ctx.gemm) {
-                        (Some(k), GemmImpl::Packed(kernel)) if k > 0 => slot
+                        // (a W narrower than one strip would keep mostly padding)
+                        (Some(k), GemmImpl::Packed(kernel)) if k > 0 && slot.len / k >= kernel.nr => slot
                             .param
                             .write_with_strips(kernel.nr, k, slot.len / k)
                             .map(|(p, s)| (p, Some((s, k, kernel.nr)))),

@@ -233,8 +233,12 @@ impl Race {
         if !self.finished() {
             return None;
         }
-        let mut ranked: Vec<(&Lane, f64)> =
-            self.lanes.iter().filter_map(|l| l.epochs.last().map(|e| (l, e.2))).filter(|x| x.1.is_finite()).collect();
+        // a lane whose loss broke does not win on the score it had before
+        let diverged = |l: &Lane| l.error.as_deref().is_some_and(|e| e.starts_with("diverged"));
+        let mut ranked: Vec<(&Lane, f64)> = (self.lanes.iter().filter(|l| !diverged(l)))
+            .filter_map(|l| l.epochs.last().map(|e| (l, e.2)))
+            .filter(|x| x.1.is_finite())
+            .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         let score = |s: f64| match self.regression {
             true => score_text(true, s),

@@ -14,6 +14,10 @@ fn rolled_back() -> FromWorker {
 }
 
 fn epoch(epoch: u64) -> FromWorker {
+    scored(epoch, 0.8)
+}
+
+fn scored(epoch: u64, test_score: f64) -> FromWorker {
     let names = vec!["a".to_string(), "b".to_string()];
     let report = webgrad_nn::metrics::classification_report(&[0, 1], &[0, 1], &names);
     let report = Report::Classification(report);
@@ -23,7 +27,7 @@ fn epoch(epoch: u64) -> FromWorker {
         test_loss: 0.5,
         report,
         train_score: None,
-        test_score: 0.8,
+        test_score,
         train_running: false,
     }
 }
@@ -46,11 +50,15 @@ fn a_race_lane_that_diverges_ends_and_the_race_names_its_winner() {
         }
     }
     assert!(!app.race.as_ref().unwrap().finished());
+    // its first epoch scored best, then its loss broke: it does not win on that score
+    lane(&mut app, 2, scored(1, 0.99));
     let effects = lane(&mut app, 2, rolled_back());
     let race = app.race.as_ref().unwrap();
     assert!(race.finished(), "the diverged lane is done");
     assert!(race.lanes[2].error.as_deref().unwrap().starts_with("diverged: step 13"), "{:?}", race.lanes[2].error);
-    assert!(!texts(&effects, "race-winner").concat().is_empty(), "the winner is named");
+    let winner = texts(&effects, "race-winner").concat();
+    let diverged = &race.lanes[2].label;
+    assert!(!winner.is_empty() && !winner.starts_with(diverged.as_str()), "{winner}");
 }
 
 /// Before, a run that rolled back stayed running forever and its worker took no other run.
